@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every Chorus test. Installs the real peers the tests use when they are missing
+# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool),
+# builds the solution once, then runs both test projects. Prints "N passed, N failed" last.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
+command -v uwsgi >/dev/null || missing+=(uwsgi)
+[ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || missing+=(uwsgi-plugin-python3)
+command -v gunicorn >/dev/null || missing+=(gunicorn)
+{ command -v promtool >/dev/null && command -v prometheus >/dev/null; } || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing test peers: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+dotnet build Chorus.slnx -c Release 2>&1 | tail -n 3
+log=$(mktemp)
+status=0
+dotnet test Chorus.slnx -c Release --no-build 2>&1 | tee "$log" || status=$?
+
+# Sum the per-assembly summaries into the one closing line CI reads.
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+if [ "$skipped" -gt 0 ]; then
+  echo "Skipped tests are failures here: every peer is installed above."
+  status=1
+fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"

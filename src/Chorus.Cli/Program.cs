@@ -1,0 +1,6 @@
+namespace Chorus.Cli;
+
+internal static class Program
+{
+    private static int Main(string[] args) => ChorusCommandLine.Run(args);
+}

@@ -1,0 +1,58 @@
+namespace Chorus.Files;
+
+/// <summary>
+/// Decides per file whether entries carry 8 or 16 value bytes. Walking a file with the wrong width lands
+/// inside a value or a key, which fails the entry checks at once, so the width that walks cleanly to
+/// <c>used</c> is the file's layout.
+/// </summary>
+public static class DbLayoutDetector
+{
+    /// <summary>
+    /// Detects the layout of the entries between <paramref name="start"/> and <paramref name="used"/>.
+    /// Returns null when there are no entries to tell by.
+    /// </summary>
+    /// <param name="data">The file bytes from offset 0.</param>
+    /// <param name="used">The header's <c>used</c>.</param>
+    /// <param name="start">First entry offset.</param>
+    public static ValueLayout? Detect(ReadOnlySpan<byte> data, int used, int start = DbFormat.HeaderSize)
+    {
+        int limit = Math.Min(used, data.Length);
+        if (limit - start < 4)
+        {
+            return null;
+        }
+
+        (bool clean16, int count16) = Walk(data, ValueLayout.ValueAndTimestamp16, used, start);
+        if (clean16)
+        {
+            return ValueLayout.ValueAndTimestamp16;
+        }
+
+        (bool clean8, int count8) = Walk(data, ValueLayout.Value8, used, start);
+        if (clean8)
+        {
+            return ValueLayout.Value8;
+        }
+
+        // Damaged either way: the layout that explains more entries before the damage is the better guess.
+        if (count16 == 0 && count8 == 0)
+        {
+            return null;
+        }
+
+        return count8 > count16 ? ValueLayout.Value8 : ValueLayout.ValueAndTimestamp16;
+    }
+
+    private static (bool Clean, int Count) Walk(ReadOnlySpan<byte> data, ValueLayout layout, int used, int start)
+    {
+        var reader = new DbEntryReader(data, layout, used, start);
+        int count = 0;
+        while (reader.TryReadNext(out _))
+        {
+            count++;
+        }
+
+        bool reachedUsed = reader.Position == Math.Min(used, data.Length) && used <= data.Length;
+        return (!reader.Damage.IsDamaged && reachedUsed && count > 0, count);
+    }
+}
