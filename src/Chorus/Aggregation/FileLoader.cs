@@ -15,6 +15,7 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
     private const int FirstRead = 4096;
     private const int ProbeEntries = 8;
 
+    private readonly FileState?[] _lastParsed = new FileState?[4];
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
 
     public long BytesRead { get; set; }
@@ -156,10 +157,30 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
         var reader = new DbEntryReader(data, file.Layout.Value, used, file.ParsedUpTo);
         DbFileKind kind = file.Name.Kind;
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
+
+        // Processes of one application write the same keys in the same order, so the entry at the same
+        // index of the last file of this kind usually has the same key: one vectorised compare instead of
+        // hashing the key for the table lookup.
+        FileState? model = _lastParsed[(int)kind];
+        if (model == file)
+        {
+            model = null;
+        }
+
         while (reader.TryReadNext(out DbEntry entry))
         {
             ReadOnlySpan<byte> key = data.Slice(entry.KeyOffset, entry.KeyLength);
-            if (!keys.TryResolve(key, kind, out ParsedKey? parsed, out string? error))
+            ParsedKey? parsed = null;
+            if (model is not null && file.Count < model.Count)
+            {
+                ParsedKey guess = model.Targets[file.Count].Key;
+                if (key.SequenceEqual(guess.KeyBytes))
+                {
+                    parsed = guess;
+                }
+            }
+
+            if (parsed is null && !keys.TryResolve(key, kind, out parsed, out string? error))
             {
                 // A key that does not decode means the bytes from here on cannot be trusted.
                 return new DbDamage(DbDamageKind.InvalidKey, entry.Offset, error ?? "invalid key");
@@ -169,6 +190,8 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
             file.ParsedUpTo = reader.Position;
             EntriesParsed++;
         }
+
+        _lastParsed[(int)kind] = file;
 
         return reader.Damage;
     }

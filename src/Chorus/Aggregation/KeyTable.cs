@@ -74,8 +74,9 @@ internal sealed class KeyTable
             baseLabels = labels.Without("le");
         }
 
-        parsed = new ParsedKey(family, decoded.Sample, labels, isBucket, baseLabels, bound);
-        _keys.Add(key.ToArray(), parsed);
+        byte[] keyBytes = key.ToArray();
+        parsed = new ParsedKey(keyBytes, family, decoded.Sample, labels, isBucket, baseLabels, bound);
+        _keys.Add(keyBytes, parsed);
         return true;
     }
 

@@ -3,10 +3,14 @@ using Chorus.Exposition;
 namespace Chorus.Aggregation;
 
 /// <summary>A key decoded once: its family, sample name and labels. Shared by every file that holds the same key bytes.</summary>
-internal sealed class ParsedKey(FamilyState family, string sampleName, LabelSet labels, bool isBucket, LabelSet baseLabels, double bound)
+internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string sampleName, LabelSet labels, bool isBucket, LabelSet baseLabels, double bound)
 {
     private EntryTarget? _plain;
+    private EntryTarget? _lastPidTarget;
     private Dictionary<string, EntryTarget>? _byPid;
+
+    /// <summary>The key exactly as stored in files.</summary>
+    public byte[] KeyBytes { get; } = keyBytes;
 
     public FamilyState Family { get; } = family;
 
@@ -32,6 +36,12 @@ internal sealed class ParsedKey(FamilyState family, string sampleName, LabelSet 
             return _plain ??= new EntryTarget(this, null);
         }
 
+        // Every entry of a gauge file passes the same pid instance: remember the last answer.
+        if (_lastPidTarget is { } last && ReferenceEquals(last.Pid, pid))
+        {
+            return last;
+        }
+
         _byPid ??= new Dictionary<string, EntryTarget>(StringComparer.Ordinal);
         if (!_byPid.TryGetValue(pid, out EntryTarget? target))
         {
@@ -39,6 +49,7 @@ internal sealed class ParsedKey(FamilyState family, string sampleName, LabelSet 
             _byPid.Add(pid, target);
         }
 
+        _lastPidTarget = target;
         return target;
     }
 }
