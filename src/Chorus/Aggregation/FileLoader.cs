@@ -8,9 +8,10 @@ namespace Chorus.Aggregation;
 /// <summary>
 /// Reads one file with positional reads into a pooled buffer (first page, then the rest up to <c>used</c>),
 /// parses only entries it has not parsed before and copies every entry's value into the file's state.
+/// Files seen again are kept open and mapped (<see cref="KeptFile"/>) within <see cref="KeptBudget"/>.
 /// Never throws for bad content or I/O trouble: it reports a <see cref="FileProblem"/> instead.
 /// </summary>
-internal sealed class FileLoader(KeyTable keys) : IDisposable
+internal sealed class FileLoader(KeyTable keys, int keptBudget) : IDisposable
 {
     private const int FirstRead = 4096;
     private const int ProbeEntries = 8;
@@ -22,13 +23,29 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
 
     public int EntriesParsed { get; set; }
 
+    /// <summary>How many files may be kept open and mapped at once (0: never).</summary>
+    public int KeptBudget { get; private set; } = keptBudget;
+
+    /// <summary>Files currently kept open and mapped.</summary>
+    public int KeptCount { get; private set; }
+
     /// <summary>Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly.</summary>
     public FileProblem? Load(FileState file)
     {
+        if (file.Kept is { } kept)
+        {
+            if (TryLoadKept(file, kept, out FileProblem? problem))
+            {
+                return problem;
+            }
+
+            Release(file);
+        }
+
         SafeFileHandle handle;
         try
         {
-            handle = File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            handle = Open(file);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -41,17 +58,45 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
             return new FileProblem(file.FileName, FileProblemKind.Unreadable, e is UnauthorizedAccessException ? "permission denied" : e.Message, DbDamage.None, 0);
         }
 
-        using (handle)
+        bool keep = false;
+        try
         {
-            try
+            FileProblem? problem = Load(file, handle, out long length);
+            keep = problem is null && file.Loads++ > 0 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
+            if (keep && KeptFile.TryCreate(handle, length) is { } created)
             {
-                return Load(file, handle);
+                file.Kept = created;
+                KeptCount++;
             }
-            catch (IOException e)
+            else
             {
-                file.Reset();
-                return new FileProblem(file.FileName, FileProblemKind.Unreadable, e.Message, DbDamage.None, 0);
+                keep = false;
             }
+
+            return problem;
+        }
+        catch (IOException e)
+        {
+            file.Reset();
+            return new FileProblem(file.FileName, FileProblemKind.Unreadable, e.Message, DbDamage.None, 0);
+        }
+        finally
+        {
+            if (!keep)
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Unmaps and closes a kept file.</summary>
+    public void Release(FileState file)
+    {
+        if (file.Kept is { } kept)
+        {
+            kept.Dispose();
+            file.Kept = null;
+            KeptCount--;
         }
     }
 
@@ -61,9 +106,46 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
         _buffer = [];
     }
 
-    private FileProblem? Load(FileState file, SafeFileHandle handle)
+    private SafeFileHandle Open(FileState file)
     {
-        FileIdentity identity = FileIdentity.Of(handle, out long length);
+        try
+        {
+            return File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (IOException) when (KeptCount > 0)
+        {
+            // Most likely out of descriptors (EMFILE): stop keeping files and give this one the room.
+            KeptBudget = KeptCount / 2;
+            ReleaseAll?.Invoke();
+            return File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+    }
+
+    /// <summary>Set by the owner: releases every kept file (when descriptors run out).</summary>
+    public Action? ReleaseAll { get; set; }
+
+    private bool TryLoadKept(FileState file, KeptFile kept, out FileProblem? problem)
+    {
+        problem = null;
+        if (!kept.IsCurrent(file.Identity, out long length))
+        {
+            // Deleted, replaced by a rename, or shrunk: read it by path again.
+            return false;
+        }
+
+        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
+        if (used > kept.MappedLength && (used > length || !kept.TryRemap(length)))
+        {
+            return false;
+        }
+
+        problem = Process(file, kept.Bytes(Math.Max(used, DbFormat.HeaderSize)), used);
+        return problem is null;
+    }
+
+    private FileProblem? Load(FileState file, SafeFileHandle handle, out long length)
+    {
+        FileIdentity identity = FileIdentity.Of(handle, out length);
         if (identity != file.Identity)
         {
             // Another file under the same name (replaced): nothing parsed before applies.
@@ -80,19 +162,6 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
         }
 
         int used = DbFormat.ReadUsed(_buffer);
-        if (used == 0)
-        {
-            // prometheus_client reads a zero header as "no entries yet" (the writer sizes the file first).
-            file.Reset();
-            return null;
-        }
-
-        if (used < DbFormat.HeaderSize)
-        {
-            file.Reset();
-            return Damaged(file, new DbDamage(DbDamageKind.InvalidUsed, 0, $"used is {used}, below the 8-byte header"));
-        }
-
         if (used > read)
         {
             if (length >= 0 && used > length)
@@ -107,17 +176,35 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
         }
 
         BytesRead += read;
-        if (read < file.ParsedUpTo || used < file.ParsedUpTo)
+        return Process(file, _buffer.AsSpan(0, read), used);
+    }
+
+    /// <summary>Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value.</summary>
+    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used)
+    {
+        if (used == 0)
+        {
+            // prometheus_client reads a zero header as "no entries yet" (the writer sizes the file first).
+            file.Reset();
+            return null;
+        }
+
+        if (used < DbFormat.HeaderSize)
+        {
+            file.Reset();
+            return Damaged(file, new DbDamage(DbDamageKind.InvalidUsed, 0, $"used is {used}, below the 8-byte header"));
+        }
+
+        if (data.Length < file.ParsedUpTo || used < file.ParsedUpTo)
         {
             // Shrunk or rewritten: entries only ever get appended by a live writer.
             file.Reset();
         }
 
-        ReadOnlySpan<byte> data = _buffer.AsSpan(0, read);
         DbDamage damage = ParseNewEntries(file, data, used);
-        if (used > read)
+        if (used > data.Length)
         {
-            damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {read} bytes");
+            damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
         }
 
         bool timestamps = file.Layout == ValueLayout.ValueAndTimestamp16;

@@ -59,6 +59,12 @@ internal sealed class FileState
     /// <summary>The generation of the last listing that saw this file.</summary>
     public int Listed { get; set; }
 
+    /// <summary>How many times the file was read by path (the second read makes it worth keeping).</summary>
+    public int Loads { get; set; }
+
+    /// <summary>The open, mapped file when kept between collections.</summary>
+    public KeptFile? Kept { get; set; }
+
     public void EnsureCapacity(int entries)
     {
         if (entries > Targets.Length)

@@ -35,7 +35,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     {
         Directory = directory;
         _options = options;
-        _loader = new FileLoader(_keys);
+        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles)) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
@@ -101,6 +101,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             if (!_disposed)
             {
                 _disposed = true;
+                ReleaseAllKept();
                 _loader.Dispose();
             }
         }
@@ -184,12 +185,13 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             foreach (FileState file in vanished)
             {
+                _loader.Release(file);
                 _files.Remove(file.FileName);
                 _ordered.Remove(file);
             }
         }
 
-        LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError);
+        LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
     }
 
     /// <summary>Lists <c>*.db</c> files, reusing the state of known names without allocating for them.</summary>
@@ -245,6 +247,14 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         return null;
     }
 
+    private void ReleaseAllKept()
+    {
+        foreach (FileState state in _files.Values)
+        {
+            _loader.Release(state);
+        }
+    }
+
     private bool RemoveUnlisted(int generation)
     {
         List<string>? gone = null;
@@ -263,6 +273,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
 
         foreach (string name in gone)
         {
+            _loader.Release(_files[name]);
             _files.Remove(name);
         }
 

@@ -13,6 +13,15 @@ public sealed class MultiProcessDirectoryOptions
     /// </summary>
     public bool Accumulate { get; init; } = true;
 
+    /// <summary>
+    /// How many files may stay open and memory-mapped between collections, so warm collections read them
+    /// without opening them again (default 16384). The effective budget is also capped at half the process's
+    /// open-file limit and half the kernel's map-count limit; files beyond it are read with <c>pread</c> each
+    /// time. 0 keeps nothing open (every collection opens, reads and closes each file). A one-shot
+    /// collection never maps: a file is kept from its second read on.
+    /// </summary>
+    public int MaxKeptFiles { get; init; } = 16384;
+
     /// <summary>Which <c>*.db</c> file names to read (null: all). Called with the file name only.</summary>
     public Func<string, bool>? FileFilter { get; init; }
 }

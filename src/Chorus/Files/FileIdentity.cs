@@ -19,10 +19,19 @@ public readonly partial record struct FileIdentity(ulong Device, ulong Inode)
     /// <summary>Reads the identity and length of an open file. Never throws.</summary>
     /// <param name="handle">An open file handle.</param>
     /// <param name="length">The file's length in bytes, or -1 when unknown.</param>
-    public static FileIdentity Of(SafeFileHandle handle, out long length)
+    public static FileIdentity Of(SafeFileHandle handle, out long length) => Of(handle, out length, out _);
+
+    /// <summary>Reads the identity, length and link count of an open file. Never throws.</summary>
+    /// <param name="handle">An open file handle.</param>
+    /// <param name="length">The file's length in bytes, or -1 when unknown.</param>
+    /// <param name="links">
+    /// The number of names the file has (0 once it was deleted or replaced by a rename while open), or -1 when unknown.
+    /// </param>
+    public static FileIdentity Of(SafeFileHandle handle, out long length, out long links)
     {
         ArgumentNullException.ThrowIfNull(handle);
         length = -1;
+        links = -1;
         if (!s_unavailable)
         {
             try
@@ -33,6 +42,14 @@ public readonly partial record struct FileIdentity(ulong Device, ulong Inode)
                 if (Fstat(handle, ref MemoryMarshal.GetReference(stat)) == 0)
                 {
                     length = MemoryMarshal.Read<long>(stat[48..]);
+
+                    // st_nlink: 8 bytes at 16 on x86-64; 4 bytes at 20 (after st_mode) in the generic layout.
+                    links = RuntimeInformation.ProcessArchitecture switch
+                    {
+                        Architecture.X64 => MemoryMarshal.Read<long>(stat[16..]),
+                        Architecture.Arm64 => MemoryMarshal.Read<uint>(stat[20..]),
+                        _ => -1,
+                    };
                     return new FileIdentity(MemoryMarshal.Read<ulong>(stat), MemoryMarshal.Read<ulong>(stat[8..]));
                 }
             }
