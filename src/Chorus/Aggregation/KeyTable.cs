@@ -35,6 +35,44 @@ internal sealed class KeyTable
         }
     }
 
+    /// <summary>Slots and per-pid targets held (for tests of bounded memory).</summary>
+    public (int Slots, int PidTargets) Footprint
+    {
+        get
+        {
+            int slots = 0;
+            int targets = 0;
+            foreach (FamilyState family in _ordered)
+            {
+                slots += family.SlotCount;
+            }
+
+            foreach (ParsedKey key in _keys.Values)
+            {
+                targets += key.PidTargetCount;
+            }
+
+            return (slots, targets);
+        }
+    }
+
+    /// <summary>
+    /// Drops what only vanished files used: series slots and per-pid targets the collection
+    /// <paramref name="generation"/> did not touch. Keys and families stay (they grow with distinct series).
+    /// </summary>
+    public void Prune(int generation)
+    {
+        foreach (ParsedKey key in _keys.Values)
+        {
+            key.PruneTargets(generation);
+        }
+
+        foreach (FamilyState family in _ordered)
+        {
+            family.Prune(generation);
+        }
+    }
+
     /// <summary>Finds or decodes a key. A family is created with the type of the file it is first seen in.</summary>
     public bool TryResolve(ReadOnlySpan<byte> key, DbFileKind fileKind, out ParsedKey? parsed, out string? error)
     {

@@ -29,6 +29,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly List<FileState> _ordered = [];
     private readonly List<MetricFamily> _output = [];
     private int _generation;
+    private bool _filesRemoved;
     private bool _disposed;
 
     private MultiProcessDirectory(string directory, MultiProcessDirectoryOptions options)
@@ -72,6 +73,18 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             CollectCore();
             ExpositionWriter.Write(output, _output, format);
+        }
+    }
+
+    /// <summary>Slots and per-pid targets held in memory (tests of bounded memory under churn).</summary>
+    internal (int Slots, int PidTargets) Footprint
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _keys.Footprint;
+            }
         }
     }
 
@@ -191,6 +204,14 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             }
         }
 
+        // Series of files that went away (dead workers' live gauges, pid-labelled series) would otherwise
+        // pile up with worker churn; sweeping when the file set shrank keeps memory bounded by live series.
+        if (_filesRemoved || vanished is not null || generation % 64 == 0)
+        {
+            _keys.Prune(generation);
+            _filesRemoved = false;
+        }
+
         LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
     }
 
@@ -276,6 +297,8 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             _loader.Release(_files[name]);
             _files.Remove(name);
         }
+
+        _filesRemoved = true;
 
         _ordered.RemoveAll(s => s.Listed != generation);
         return true;

@@ -28,6 +28,40 @@ internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string samp
     /// <summary>The bucket's bound, parsed from <c>le</c>.</summary>
     public double Bound { get; } = bound;
 
+    /// <summary>Number of per-pid targets held, for tests of bounded memory.</summary>
+    public int PidTargetCount => _byPid?.Count ?? 0;
+
+    /// <summary>Forgets per-pid targets the collection <paramref name="generation"/> did not use (their files are gone).</summary>
+    public void PruneTargets(int generation)
+    {
+        if (_byPid is null)
+        {
+            return;
+        }
+
+        List<string>? stale = null;
+        foreach (KeyValuePair<string, EntryTarget> pair in _byPid)
+        {
+            if (pair.Value.LastUsed != generation)
+            {
+                (stale ??= []).Add(pair.Key);
+            }
+        }
+
+        if (stale is not null)
+        {
+            foreach (string pid in stale)
+            {
+                _byPid.Remove(pid);
+            }
+
+            if (_lastPidTarget is { } last && last.LastUsed != generation)
+            {
+                _lastPidTarget = null;
+            }
+        }
+    }
+
     /// <summary>The target of this key in a file; gauge files add their identity as the <c>pid</c> label.</summary>
     public EntryTarget TargetFor(string? pid)
     {
