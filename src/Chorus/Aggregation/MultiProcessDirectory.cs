@@ -30,6 +30,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly List<MetricFamily> _output = [];
     private int _generation;
     private bool _filesRemoved;
+    private Dictionary<string, FileProblem> _previousProblems = new(StringComparer.Ordinal);
     private bool _disposed;
 
     private MultiProcessDirectory(string directory, MultiProcessDirectoryOptions options)
@@ -212,6 +213,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             _filesRemoved = false;
         }
 
+        MarkNewProblems(problems);
         LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
     }
 
@@ -266,6 +268,30 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         return null;
+    }
+
+    private void MarkNewProblems(List<FileProblem> problems)
+    {
+        if (problems.Count == 0 && _previousProblems.Count == 0)
+        {
+            return;
+        }
+
+        var current = new Dictionary<string, FileProblem>(problems.Count, StringComparer.Ordinal);
+        for (int i = 0; i < problems.Count; i++)
+        {
+            FileProblem problem = problems[i];
+            bool seen = _previousProblems.TryGetValue(problem.FileName, out FileProblem? before)
+                && before.Kind == problem.Kind && before.Damage == problem.Damage && before.Reason == problem.Reason;
+            if (seen)
+            {
+                problems[i] = problem = problem with { IsNew = false };
+            }
+
+            current[problem.FileName] = problem;
+        }
+
+        _previousProblems = current;
     }
 
     private void ReleaseAllKept()
