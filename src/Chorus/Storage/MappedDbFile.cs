@@ -54,6 +54,11 @@ internal sealed unsafe class MappedDbFile : IDisposable
     /// <exception cref="IOException">The file cannot be created, sized or mapped.</exception>
     public static MappedDbFile Open(string path, ValueLayout layout)
     {
+        if (!File.Exists(path))
+        {
+            CreateSized(path);
+        }
+
         var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
         var file = new MappedDbFile(path, stream, layout);
         try
@@ -129,6 +134,31 @@ internal sealed unsafe class MappedDbFile : IDisposable
 
         _views.Clear();
         _stream.Dispose();
+    }
+
+    // A reader must never see the new file empty or without its header (prometheus_client's collector fails
+    // on a 0-byte file, client_python #1199): size it under a temporary name, then rename it into place.
+    private static void CreateSized(string path)
+    {
+        string temporary = $"{path}.{Environment.ProcessId}.new";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0))
+        {
+            stream.SetLength(DbFormat.InitialCapacity);
+            Span<byte> header = stackalloc byte[DbFormat.HeaderSize];
+            header.Clear();
+            DbFormat.WriteUsed(header, DbFormat.HeaderSize);
+            stream.Write(header);
+        }
+
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Someone else's file appeared meanwhile; open that one instead.
+            File.Delete(temporary);
+        }
     }
 
     private void Initialize()
