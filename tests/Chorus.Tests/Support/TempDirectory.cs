@@ -1,9 +1,13 @@
 namespace Chorus.Tests.Support;
 
-/// <summary>A fresh directory per test, deleted afterwards.</summary>
+/// <summary>A fresh directory per test, deleted on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory(string prefix = "chorus-test-") => Path = Directory.CreateTempSubdirectory(prefix).FullName;
+    public TempDirectory()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "chorus-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
 
     public string Path { get; }
 
@@ -16,6 +20,9 @@ public sealed class TempDirectory : IDisposable
             Directory.Delete(Path, recursive: true);
         }
         catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
         {
         }
     }
