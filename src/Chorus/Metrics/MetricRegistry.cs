@@ -138,7 +138,15 @@ public sealed partial class MetricRegistry : IDisposable
     }
 
     /// <summary>Releases the store: files are unmapped and the identity is freed. Metrics must not be used afterwards.</summary>
-    public void Dispose() => Store.Dispose();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _directoryReader?.Dispose();
+        }
+
+        Store.Dispose();
+    }
 
     internal Collector[] SnapshotCollectors()
     {
