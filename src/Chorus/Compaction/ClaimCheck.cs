@@ -1,0 +1,48 @@
+using Chorus.Internal;
+
+namespace Chorus.Compaction;
+
+/// <summary>
+/// Decides whether files renamed to their claim names are really unowned: no visible process holds them and,
+/// unless we ourselves have them open, the kernel knows no other opener (see <see cref="NativeFile.IsOpenElsewhere"/>).
+/// A process that reused a dead PID and opened the file just before the rename is caught here.
+/// </summary>
+internal static class ClaimCheck
+{
+    /// <summary>Returns the claimed paths that some process holds; empty when all are free to unlink.</summary>
+    /// <param name="directory">The canonical directory.</param>
+    /// <param name="claimed">Claimed paths with the identity each had when claimed.</param>
+    /// <param name="settle">How long to wait first, so an open that resolved the old name just before the rename has finished.</param>
+    public static IReadOnlyList<string> FindHeld(string directory, IReadOnlyList<(string Path, FileId Id)> claimed, TimeSpan settle)
+    {
+        if (claimed.Count == 0)
+        {
+            return [];
+        }
+
+        if (settle > TimeSpan.Zero)
+        {
+            Thread.Sleep(settle);
+        }
+
+        ProcessTable table = ProcessTable.Scan(directory);
+        int self = Environment.ProcessId;
+        var held = new List<string>();
+        foreach ((string path, FileId id) in claimed)
+        {
+            IReadOnlyList<int> holders = table.HoldersOf(id);
+            if (holders.Any(p => p != self))
+            {
+                held.Add(path);
+                continue;
+            }
+
+            if (!holders.Contains(self) && DirectorySurvey.IsPersistentlyOpenElsewhere(path))
+            {
+                held.Add(path);
+            }
+        }
+
+        return held;
+    }
+}
