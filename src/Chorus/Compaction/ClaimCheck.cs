@@ -1,3 +1,4 @@
+using Chorus.Files;
 using Chorus.Internal;
 
 namespace Chorus.Compaction;
@@ -13,7 +14,7 @@ internal static class ClaimCheck
     /// <param name="directory">The canonical directory.</param>
     /// <param name="claimed">Claimed paths with the identity each had when claimed.</param>
     /// <param name="settle">How long to wait first, so an open that resolved the old name just before the rename has finished.</param>
-    public static IReadOnlyList<string> FindHeld(string directory, IReadOnlyList<(string Path, FileId Id)> claimed, TimeSpan settle)
+    public static IReadOnlyList<string> FindHeld(string directory, IReadOnlyList<(string Path, FileIdentity Id)> claimed, TimeSpan settle)
     {
         if (claimed.Count == 0)
         {
@@ -28,7 +29,7 @@ internal static class ClaimCheck
         ProcessTable table = ProcessTable.Scan(directory);
         int self = Environment.ProcessId;
         var held = new List<string>();
-        foreach ((string path, FileId id) in claimed)
+        foreach ((string path, FileIdentity id) in claimed)
         {
             IReadOnlyList<int> holders = table.HoldersOf(id);
             if (holders.Any(p => p != self))

@@ -35,7 +35,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
         {
             File.Move(Path.Combine(directory, group.Temp), Path.Combine(directory, group.Archive), overwrite: true);
             step(CompactionStep.ArchiveRenamed);
-            List<(string Path, FileId Id)> claimed = CompactionGroupOps.Claim(directory, group, step);
+            List<(string Path, FileIdentity Id)> claimed = CompactionGroupOps.Claim(directory, group, step);
             IReadOnlyList<string> held = ClaimCheck.FindHeld(directory, claimed, options.ClaimSettleTime);
             step(CompactionStep.ClaimsVerified);
             if (held.Count > 0)
@@ -71,7 +71,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
 
     public void DeleteFiles(IEnumerable<(DbFileStatus File, string Reason)> deletes)
     {
-        var claimed = new List<(string Path, FileId Id, DbFileStatus File, string Reason)>();
+        var claimed = new List<(string Path, FileIdentity Id, DbFileStatus File, string Reason)>();
         foreach ((DbFileStatus file, string reason) in deletes)
         {
             string path = Path.Combine(directory, file.FileName);
@@ -87,7 +87,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
         }
 
         IReadOnlyList<string> held = ClaimCheck.FindHeld(directory, claimed.Select(c => (c.Path, c.Id)).ToList(), options.ClaimSettleTime);
-        foreach ((string claim, FileId _, DbFileStatus file, string reason) in claimed)
+        foreach ((string claim, FileIdentity _, DbFileStatus file, string reason) in claimed)
         {
             if (held.Contains(claim))
             {
@@ -106,7 +106,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
     {
         string archivePath = Path.Combine(directory, group.Archive);
         var fold = new ArchiveFold(group.Kind, group.Mode, group.Layout);
-        FileId? oldId = NativeFile.TryGetId(archivePath);
+        FileIdentity? oldId = NativeFile.TryGetId(archivePath);
         byte[] archiveData = [];
         DbFileScan? archiveScan = null;
         string? archiveProblem = null;
@@ -125,7 +125,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
         foreach (DbFileStatus source in group.Sources)
         {
             string path = Path.Combine(directory, source.FileName);
-            FileId? id = NativeFile.TryGetId(path);
+            FileIdentity? id = NativeFile.TryGetId(path);
             if (id is null)
             {
                 continue;
@@ -156,7 +156,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
             stream.Flush(flushToDisk: true);
         }
 
-        FileId newId = NativeFile.TryGetId(tempPath) ?? throw new IOException($"The new archive '{tempPath}' vanished.");
+        FileIdentity newId = NativeFile.TryGetId(tempPath) ?? throw new IOException($"The new archive '{tempPath}' vanished.");
         step(CompactionStep.TempArchiveWritten);
         string? backup = null;
         if (oldId is not null)

@@ -40,9 +40,9 @@ internal static class CompactionGroupOps
     }
 
     /// <summary>Renames the folded files still under their <c>.db</c> names to their claim names; returns every claimed file present.</summary>
-    public static List<(string Path, FileId Id)> Claim(string directory, JournalGroup group, Action<CompactionStep> step)
+    public static List<(string Path, FileIdentity Id)> Claim(string directory, JournalGroup group, Action<CompactionStep> step)
     {
-        var claimed = new List<(string, FileId)>();
+        var claimed = new List<(string, FileIdentity)>();
         foreach (JournalFolded folded in group.Folded)
         {
             string name = Path.Combine(directory, folded.Name);
@@ -63,9 +63,9 @@ internal static class CompactionGroupOps
     }
 
     /// <summary>Unlinks claimed files (already verified unowned).</summary>
-    public static void Unlink(IEnumerable<(string Path, FileId Id)> claimed, Action<CompactionStep> step)
+    public static void Unlink(IEnumerable<(string Path, FileIdentity Id)> claimed, Action<CompactionStep> step)
     {
-        foreach ((string path, FileId _) in claimed)
+        foreach ((string path, FileIdentity _) in claimed)
         {
             File.Delete(path);
             step(CompactionStep.ClaimUnlinked);

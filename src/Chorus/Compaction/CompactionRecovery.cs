@@ -39,7 +39,7 @@ internal static class CompactionRecovery
 
     private static string RecoverGroup(string directory, ref CompactionJournal journal, JournalGroup group, CompactionOptions options, Action<CompactionStep> step)
     {
-        FileId? archive = NativeFile.TryGetId(Path.Combine(directory, group.Archive));
+        FileIdentity? archive = NativeFile.TryGetId(Path.Combine(directory, group.Archive));
         if (archive != group.NewArchive)
         {
             // The new archive never became visible: the old state is intact; drop the unused new archive.
@@ -57,7 +57,7 @@ internal static class CompactionRecovery
                 .ToList();
             if (ClaimCheck.FindHeld(directory, named, TimeSpan.Zero).Count == 0)
             {
-                List<(string Path, FileId Id)> claimed = CompactionGroupOps.Claim(directory, group, step);
+                List<(string Path, FileIdentity Id)> claimed = CompactionGroupOps.Claim(directory, group, step);
                 if (ClaimCheck.FindHeld(directory, claimed, options.ClaimSettleTime).Count == 0)
                 {
                     CompactionGroupOps.Unlink(claimed, step);

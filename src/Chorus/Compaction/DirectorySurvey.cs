@@ -121,7 +121,7 @@ public sealed class DirectorySurvey
         }
 
         var holders = new List<int>();
-        var ids = new List<(string Path, FileId Id)>();
+        var ids = new List<(string Path, FileIdentity Id)>();
         foreach (DbFileStatus file in files)
         {
             string path = Path.Combine(directory, file.FileName);
@@ -160,7 +160,7 @@ public sealed class DirectorySurvey
         }
 
         bool selfHolds = holders.Contains(self);
-        foreach ((string path, FileId _) in ids)
+        foreach ((string path, FileIdentity _) in ids)
         {
             // The kernel knows every opener, in every PID namespace: a file open elsewhere although no
             // visible process holds it has a writer we cannot see. Our own descriptors make the probe moot.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Chorus.Files;
 using Chorus.Internal;
 
 namespace Chorus.Compaction;
@@ -10,10 +11,10 @@ namespace Chorus.Compaction;
 /// </summary>
 internal sealed class ProcessTable
 {
-    private readonly Dictionary<FileId, List<int>> _descriptorHolders;
+    private readonly Dictionary<FileIdentity, List<int>> _descriptorHolders;
     private readonly Dictionary<ulong, List<int>> _mappedInodes;
 
-    private ProcessTable(Dictionary<FileId, List<int>> descriptorHolders, Dictionary<ulong, List<int>> mappedInodes, HashSet<int> unreadable, HashSet<int> visible)
+    private ProcessTable(Dictionary<FileIdentity, List<int>> descriptorHolders, Dictionary<ulong, List<int>> mappedInodes, HashSet<int> unreadable, HashSet<int> visible)
     {
         _descriptorHolders = descriptorHolders;
         _mappedInodes = mappedInodes;
@@ -32,7 +33,7 @@ internal sealed class ProcessTable
     public static ProcessTable Scan(string directory)
     {
         string prefix = directory.EndsWith('/') ? directory : directory + "/";
-        var holders = new Dictionary<FileId, List<int>>();
+        var holders = new Dictionary<FileIdentity, List<int>>();
         var mapped = new Dictionary<ulong, List<int>>();
         var unreadable = new HashSet<int>();
         var visible = new HashSet<int>();
@@ -64,7 +65,7 @@ internal sealed class ProcessTable
     public static bool Exists(int pid) => Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The PIDs holding the file open or mapped (possibly including our own).</summary>
-    public IReadOnlyList<int> HoldersOf(FileId id)
+    public IReadOnlyList<int> HoldersOf(FileIdentity id)
     {
         var result = new List<int>();
         if (_descriptorHolders.TryGetValue(id, out List<int>? byFd))
@@ -80,7 +81,7 @@ internal sealed class ProcessTable
         return result;
     }
 
-    private static bool TryScanDescriptors(int pid, string prefix, Dictionary<FileId, List<int>> holders)
+    private static bool TryScanDescriptors(int pid, string prefix, Dictionary<FileIdentity, List<int>> holders)
     {
         string fdDir = $"/proc/{pid}/fd";
         IEnumerable<string> links;
@@ -158,7 +159,7 @@ internal sealed class ProcessTable
         }
     }
 
-    private static void Add(Dictionary<FileId, List<int>> holders, FileId id, int pid)
+    private static void Add(Dictionary<FileIdentity, List<int>> holders, FileIdentity id, int pid)
     {
         if (!holders.TryGetValue(id, out List<int>? list))
         {

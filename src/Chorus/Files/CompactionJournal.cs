@@ -47,13 +47,13 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
     /// </summary>
     /// <param name="filesRead">Every <c>.db</c> file the pass read, by name, with the identity of the open file.</param>
     /// <param name="excluded">Names whose contributions are already inside an archive that was read.</param>
-    public bool TryReconcile(IReadOnlyDictionary<string, FileId> filesRead, out IReadOnlySet<string> excluded)
+    public bool TryReconcile(IReadOnlyDictionary<string, FileIdentity> filesRead, out IReadOnlySet<string> excluded)
     {
         var drop = new HashSet<string>(StringComparer.Ordinal);
         excluded = drop;
         foreach (JournalGroup group in Groups)
         {
-            bool readArchive = filesRead.TryGetValue(group.Archive, out FileId archiveRead);
+            bool readArchive = filesRead.TryGetValue(group.Archive, out FileIdentity archiveRead);
             if (readArchive && archiveRead == group.NewArchive)
             {
                 if (group.Undoing)
@@ -64,7 +64,7 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
 
                 foreach (JournalFolded folded in group.Folded)
                 {
-                    if (filesRead.TryGetValue(folded.Name, out FileId id) && id == folded.Id)
+                    if (filesRead.TryGetValue(folded.Name, out FileIdentity id) && id == folded.Id)
                     {
                         drop.Add(folded.Name);
                     }
@@ -82,7 +82,7 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
             // The old archive was read, so every folded file must have been read too (none claimed or unlinked yet).
             foreach (JournalFolded folded in group.Folded)
             {
-                if (!filesRead.TryGetValue(folded.Name, out FileId id) || id != folded.Id)
+                if (!filesRead.TryGetValue(folded.Name, out FileIdentity id) || id != folded.Id)
                 {
                     return false;
                 }
@@ -130,9 +130,9 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
             {
                 writer.WriteStartObject();
                 writer.WriteString("archive", group.Archive);
-                writer.WriteString("old", group.OldArchive?.ToString());
+                writer.WriteString("old", Format(group.OldArchive));
                 writer.WriteString("temp", group.Temp);
-                writer.WriteString("new", group.NewArchive.ToString());
+                writer.WriteString("new", Format(group.NewArchive));
                 writer.WriteString("backup", group.Backup);
                 writer.WriteBoolean("undoing", group.Undoing);
                 writer.WriteStartArray("folded");
@@ -141,7 +141,7 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
                     writer.WriteStartObject();
                     writer.WriteString("name", folded.Name);
                     writer.WriteString("claim", folded.Claim);
-                    writer.WriteString("id", folded.Id.ToString());
+                    writer.WriteString("id", Format(folded.Id));
                     writer.WriteEndObject();
                 }
 
@@ -187,26 +187,27 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
         return new CompactionJournal(groups);
     }
 
-    private static FileId? ParseId(string? text)
+    private static FileIdentity? ParseId(string? text)
     {
         if (text is null)
         {
             return null;
         }
 
-        // "major:minor/inode", as FileId.ToString writes it.
-        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        // "device/inode", as Format writes it.
         int slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (colon < 0 || slash < colon)
+        if (slash < 0)
         {
             throw new FormatException($"bad file id '{text}'");
         }
 
-        ulong major = ulong.Parse(text.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture);
-        ulong minor = ulong.Parse(text.AsSpan(colon + 1, slash - colon - 1), NumberStyles.None, CultureInfo.InvariantCulture);
+        ulong device = ulong.Parse(text.AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture);
         ulong inode = ulong.Parse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture);
-        return new FileId((major << 32) | minor, inode);
+        return new FileIdentity(device, inode);
     }
+
+    private static string? Format(FileIdentity? id) =>
+        id is { } value ? string.Create(CultureInfo.InvariantCulture, $"{value.Device}/{value.Inode}") : null;
 }
 
 /// <summary>One archive replaced by a compaction.</summary>
@@ -217,10 +218,10 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
 /// <param name="Backup">A hard link to the old archive (for undo), or null when there was none.</param>
 /// <param name="Undoing">True while the compactor puts the old state back.</param>
 /// <param name="Folded">The files whose values the new archive contains.</param>
-internal sealed record JournalGroup(string Archive, FileId? OldArchive, string Temp, FileId NewArchive, string? Backup, bool Undoing, IReadOnlyList<JournalFolded> Folded);
+internal sealed record JournalGroup(string Archive, FileIdentity? OldArchive, string Temp, FileIdentity NewArchive, string? Backup, bool Undoing, IReadOnlyList<JournalFolded> Folded);
 
 /// <summary>A file folded into an archive.</summary>
 /// <param name="Name">Its <c>.db</c> name.</param>
 /// <param name="Claim">The non-<c>.db</c> name it is renamed to before it is unlinked.</param>
 /// <param name="Id">Its identity.</param>
-internal sealed record JournalFolded(string Name, string Claim, FileId Id);
+internal sealed record JournalFolded(string Name, string Claim, FileIdentity Id);

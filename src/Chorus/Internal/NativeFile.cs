@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Chorus.Files;
 
 namespace Chorus.Internal;
 
@@ -25,7 +26,7 @@ internal static partial class NativeFile
     private const int ErrorWouldBlock = 11;
 
     /// <summary>Device and inode of <paramref name="path"/> (following symlinks, as <c>/proc/pid/fd/N</c> needs), or null when it does not exist.</summary>
-    public static FileId? TryGetId(string path, bool followSymlinks = true)
+    public static FileIdentity? TryGetId(string path, bool followSymlinks = true)
     {
         Span<byte> buffer = stackalloc byte[StatxBufferSize];
         int result;
@@ -46,7 +47,9 @@ internal static partial class NativeFile
         ulong inode = BinaryPrimitives.ReadUInt64LittleEndian(buffer[32..]);
         uint major = BinaryPrimitives.ReadUInt32LittleEndian(buffer[136..]);
         uint minor = BinaryPrimitives.ReadUInt32LittleEndian(buffer[140..]);
-        return new FileId(((ulong)major << 32) | minor, inode);
+        // Encoded as glibc's makedev so identities compare equal to st_dev from fstat (FileIdentity.Of).
+        ulong device = ((ulong)(major & 0xFFFFF000) << 32) | ((ulong)(major & 0xFFF) << 8) | ((ulong)(minor & 0xFFFFFF00) << 12) | (minor & 0xFF);
+        return new FileIdentity(device, inode);
     }
 
     /// <summary>Creates a hard link; false when <paramref name="newPath"/> already exists or the source is gone.</summary>
