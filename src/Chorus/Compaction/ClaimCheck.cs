@@ -27,18 +27,11 @@ internal static class ClaimCheck
         }
 
         ProcessTable table = ProcessTable.Scan(directory);
-        int self = Environment.ProcessId;
         var held = new List<string>();
         foreach ((string path, FileIdentity id) in claimed)
         {
-            IReadOnlyList<int> holders = table.HoldersOf(id);
-            if (holders.Any(p => p != self))
-            {
-                held.Add(path);
-                continue;
-            }
-
-            if (!holders.Contains(self) && DirectorySurvey.IsPersistentlyOpenElsewhere(path))
+            // Any holder counts, our own process included (the compactor has closed what it read).
+            if (table.HoldersOf(id).Count > 0 || DirectorySurvey.IsPersistentlyOpenElsewhere(path))
             {
                 held.Add(path);
             }

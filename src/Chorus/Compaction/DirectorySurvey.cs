@@ -132,26 +132,26 @@ public sealed class DirectorySurvey
             }
         }
 
-        int self = Environment.ProcessId;
-        List<int> others = holders.Where(p => p != self).ToList();
+        // Our own process counts as a holder too: a scrape in this process may have the file open right now,
+        // and a process that writes its own files and compacts must never fold them.
         string slotLock = Path.Combine(directory, ArchiveNames.SlotLock(identity));
         if (File.Exists(slotLock))
         {
             if (FileLock.IsHeldExclusively(slotLock))
             {
-                return new IdentityStatus(identity, IdentityKind.Slot, Liveness.Alive, "slot lock held", others);
+                return new IdentityStatus(identity, IdentityKind.Slot, Liveness.Alive, "slot lock held", holders);
             }
 
-            return others.Count > 0
-                ? new IdentityStatus(identity, IdentityKind.Slot, Liveness.Alive, $"slot lock free but files held open by pid {string.Join(", ", others)}", others)
+            return holders.Count > 0
+                ? new IdentityStatus(identity, IdentityKind.Slot, Liveness.Alive, $"slot lock free but files held open by pid {string.Join(", ", holders)}", holders)
                 : new IdentityStatus(identity, IdentityKind.Slot, Liveness.Dead, "slot lock free", []);
         }
 
         bool numeric = int.TryParse(identity, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0;
         IdentityKind kind = numeric ? IdentityKind.Pid : IdentityKind.Other;
-        if (others.Count > 0)
+        if (holders.Count > 0)
         {
-            return new IdentityStatus(identity, kind, Liveness.Alive, $"files held open by pid {string.Join(", ", others)}", others);
+            return new IdentityStatus(identity, kind, Liveness.Alive, $"files held open by pid {string.Join(", ", holders)}", holders);
         }
 
         if (numeric && processes.UnreadablePids.Contains(pid))
@@ -159,12 +159,11 @@ public sealed class DirectorySurvey
             return new IdentityStatus(identity, kind, Liveness.Unknown, $"process {pid} exists but its open files cannot be read from here", []);
         }
 
-        bool selfHolds = holders.Contains(self);
         foreach ((string path, FileIdentity _) in ids)
         {
             // The kernel knows every opener, in every PID namespace: a file open elsewhere although no
-            // visible process holds it has a writer we cannot see. Our own descriptors make the probe moot.
-            if (!selfHolds && IsPersistentlyOpenElsewhere(path))
+            // visible process holds it has a writer we cannot see.
+            if (IsPersistentlyOpenElsewhere(path))
             {
                 return new IdentityStatus(identity, kind, Liveness.Unknown, $"'{Path.GetFileName(path)}' is open in a process not visible here (another PID namespace?)", []);
             }

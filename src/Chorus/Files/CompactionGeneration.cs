@@ -13,13 +13,22 @@ internal static class CompactionGeneration
     public const string FileName = "chorus-compact.generation";
 
     /// <summary>The current generation; 0 when no compaction ever ran.</summary>
-    public static long Read(string directory)
+    public static long Read(string directory) => ReadFile(Path.Combine(directory, FileName));
+
+    /// <summary>The generation stored at <paramref name="path"/>; 0 when the file does not exist.</summary>
+    public static long ReadFile(string path)
     {
+        // Checked first so the common case (never compacted) costs a stat, not an exception, per scrape.
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
         Span<byte> buffer = stackalloc byte[8];
         try
         {
-            using var stream = new FileStream(Path.Combine(directory, FileName), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return stream.Read(buffer) == 8 ? BinaryPrimitives.ReadInt64LittleEndian(buffer) : 0;
+            using Microsoft.Win32.SafeHandles.SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return RandomAccess.Read(handle, buffer, 0) == 8 ? BinaryPrimitives.ReadInt64LittleEndian(buffer) : 0;
         }
         catch (FileNotFoundException)
         {

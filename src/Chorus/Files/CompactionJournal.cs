@@ -18,12 +18,22 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
 
     /// <summary>Reads the journal of <paramref name="directory"/>; null when there is none (no compaction under way).</summary>
     /// <exception cref="InvalidDataException">The journal exists but cannot be parsed.</exception>
-    public static CompactionJournal? TryRead(string directory)
+    public static CompactionJournal? TryRead(string directory) => TryReadFile(Path.Combine(directory, FileName));
+
+    /// <summary>Reads the journal at <paramref name="path"/>; null when there is none.</summary>
+    /// <exception cref="InvalidDataException">The journal exists but cannot be parsed.</exception>
+    public static CompactionJournal? TryReadFile(string path)
     {
+        // Checked first so the common case (no compaction under way) costs a stat, not an exception.
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(Path.Combine(directory, FileName));
+            bytes = File.ReadAllBytes(path);
         }
         catch (FileNotFoundException)
         {
@@ -36,7 +46,7 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"The compaction journal in '{directory}' is unreadable: {e.Message}", e);
+            throw new InvalidDataException($"The compaction journal '{path}' is unreadable: {e.Message}", e);
         }
     }
 
