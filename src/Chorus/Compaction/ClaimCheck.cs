@@ -4,8 +4,8 @@ using Chorus.Internal;
 namespace Chorus.Compaction;
 
 /// <summary>
-/// Decides whether files renamed to their claim names are really unowned: no visible process holds them and,
-/// unless we ourselves have them open, the kernel knows no other opener (see <see cref="NativeFile.IsOpenElsewhere"/>).
+/// Decides whether files renamed to their claim names are really unowned: the kernel knows no opener (lease probe),
+/// or, where leases are unsupported, no visible process holds them (see <see cref="NativeFile.IsOpenElsewhere"/>).
 /// A process that reused a dead PID and opened the file just before the rename is caught here.
 /// </summary>
 internal static class ClaimCheck
@@ -26,12 +26,25 @@ internal static class ClaimCheck
             Thread.Sleep(settle);
         }
 
-        ProcessTable table = ProcessTable.Scan(directory);
+        ProcessTable? table = null;
         var held = new List<string>();
         foreach ((string path, FileIdentity id) in claimed)
         {
-            // Any holder counts, our own process included (the compactor has closed what it read).
-            if (table.HoldersOf(id).Count > 0 || DirectorySurvey.IsPersistentlyOpenElsewhere(path))
+            // The lease probe sees every opener in every PID namespace, our own process included, so it decides
+            // alone; /proc is the fallback for filesystems without leases.
+            bool? open = NativeFile.IsOpenElsewhere(path);
+            if (open == true)
+            {
+                open = DirectorySurvey.IsPersistentlyOpenElsewhere(path);
+            }
+
+            if (open is null)
+            {
+                table ??= ProcessTable.Scan(directory);
+                open = table.HoldersOf(id).Count > 0;
+            }
+
+            if (open == true)
             {
                 held.Add(path);
             }

@@ -26,7 +26,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
         }
 
         var journal = new CompactionJournal(prepared);
-        journal.WriteDurably(directory);
+        journal.WriteDurably(directory, options.FlushToDisk);
         step(CompactionStep.JournalWritten);
         CompactionGeneration.Bump(directory);
         step(CompactionStep.GenerationRaised);
@@ -41,7 +41,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
             if (held.Count > 0)
             {
                 journal = journal.WithUndoing(group.Archive);
-                journal.WriteDurably(directory);
+                journal.WriteDurably(directory, options.FlushToDisk);
                 CompactionGeneration.Bump(directory);
                 step(CompactionStep.UndoStarted);
                 IReadOnlyList<string> stuck = CompactionGroupOps.Undo(directory, group with { Undoing = true });
@@ -56,7 +56,12 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
             actions.AddRange(group.Folded.Select(f => new FileAction(f.Name, FileDisposition.Folded, "dead writer", group.Archive, 0)));
         }
 
-        NativeFile.SyncDirectory(directory);
+        if (options.FlushToDisk)
+        {
+            // The unlinks must be durable before the journal that could undo them disappears.
+            NativeFile.SyncDirectory(directory);
+        }
+
         foreach (JournalGroup group in prepared)
         {
             CompactionGroupOps.DropBackup(directory, group);
@@ -153,7 +158,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
         using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.Read))
         {
             stream.Write(fold.ToFileBytes());
-            stream.Flush(flushToDisk: true);
+            stream.Flush(options.FlushToDisk);
         }
 
         FileIdentity newId = NativeFile.TryGetId(tempPath) ?? throw new IOException($"The new archive '{tempPath}' vanished.");

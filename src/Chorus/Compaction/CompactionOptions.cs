@@ -18,6 +18,13 @@ public sealed class CompactionOptions
     /// </summary>
     public TimeSpan ClaimSettleTime { get; init; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// Whether new archives, the journal and directory changes are fsynced before the step that depends on them.
+    /// Default true. A killed compactor is safe either way (the page cache survives a process); this only matters
+    /// for a power cut on a disk-backed directory, and costs a few disk flushes per run. Off is fine on tmpfs.
+    /// </summary>
+    public bool FlushToDisk { get; init; } = true;
+
     /// <summary>The options used when none are given.</summary>
     public static CompactionOptions Default { get; } = new();
 

@@ -23,7 +23,11 @@ internal static class CompactionRecovery
                 step(CompactionStep.RecoveryStep);
             }
 
-            NativeFile.SyncDirectory(directory);
+            if (options.FlushToDisk)
+            {
+                NativeFile.SyncDirectory(directory);
+            }
+
             foreach (JournalGroup group in journal.Groups)
             {
                 CompactionGroupOps.DropBackup(directory, group);
@@ -66,7 +70,7 @@ internal static class CompactionRecovery
             }
 
             journal = journal.WithUndoing(group.Archive);
-            journal.WriteDurably(directory);
+            journal.WriteDurably(directory, options.FlushToDisk);
             CompactionGeneration.Bump(directory);
             group = group with { Undoing = true };
         }

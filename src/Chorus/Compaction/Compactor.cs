@@ -65,7 +65,7 @@ public static class Compactor
             var execution = new CompactionExecution(dir, options, step, actions);
             IReadOnlyList<string> archives = execution.FoldGroups(plan.Groups.Values);
             execution.DeleteFiles(plan.Deletes);
-            DirectorySurvey after = DirectorySurvey.Take(dir);
+            List<FileInfo> after = new DirectoryInfo(dir).EnumerateFiles("*.db").ToList();
             return new CompactionReport
             {
                 Directory = dir,
@@ -76,8 +76,8 @@ public static class Compactor
                 Archives = archives,
                 FilesBefore = survey.Files.Count,
                 BytesBefore = survey.Files.Sum(f => f.Length),
-                FilesAfter = after.Files.Count,
-                BytesAfter = after.Files.Sum(f => f.Length),
+                FilesAfter = after.Count,
+                BytesAfter = after.Sum(f => f.Length),
             };
         }
         finally

@@ -10,14 +10,13 @@ namespace Chorus.Compaction;
 /// </summary>
 public sealed class DirectorySurvey
 {
-    private DirectorySurvey(string directory, IReadOnlyList<DbFileStatus> files, IReadOnlyList<KeyValuePair<string, string>> unusable, IReadOnlyDictionary<string, IdentityStatus> identities, bool journalPresent, ProcessTable processes)
+    private DirectorySurvey(string directory, IReadOnlyList<DbFileStatus> files, IReadOnlyList<KeyValuePair<string, string>> unusable, IReadOnlyDictionary<string, IdentityStatus> identities, bool journalPresent)
     {
         Directory = directory;
         Files = files;
         UnusableFiles = unusable;
         Identities = identities;
         JournalPresent = journalPresent;
-        Processes = processes;
     }
 
     /// <summary>The directory surveyed (canonical path).</summary>
@@ -37,8 +36,6 @@ public sealed class DirectorySurvey
 
     /// <summary>True when some writer cannot be seen from here; compaction refuses to act then.</summary>
     public bool WritersInvisible => Identities.Values.Any(i => i.Liveness == Liveness.Unknown);
-
-    internal ProcessTable Processes { get; }
 
     /// <summary>Surveys <paramref name="directory"/>. Reads every <c>.db</c> file and scans <c>/proc</c> once.</summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
@@ -68,7 +65,7 @@ public sealed class DirectorySurvey
             }
         }
 
-        ProcessTable processes = ProcessTable.Scan(canonical);
+        var processes = new Lazy<ProcessTable>(() => ProcessTable.Scan(canonical));
         var identities = new Dictionary<string, IdentityStatus>(StringComparer.Ordinal);
         foreach (IGrouping<string, DbFileStatus> group in files.GroupBy(f => f.Name.Identity, StringComparer.Ordinal))
         {
@@ -76,7 +73,7 @@ public sealed class DirectorySurvey
         }
 
         bool journal = File.Exists(Path.Combine(canonical, CompactionJournal.FileName));
-        return new DirectorySurvey(canonical, files, unusable, identities, journal, processes);
+        return new DirectorySurvey(canonical, files, unusable, identities, journal);
     }
 
     internal static DbFileStatus? ReadStatus(string path, string fileName, DbFileName name)
@@ -113,66 +110,97 @@ public sealed class DirectorySurvey
         return data[..(DbFormat.HeaderSize + read)];
     }
 
-    private static IdentityStatus Judge(string directory, string identity, List<DbFileStatus> files, ProcessTable processes)
+    private static IdentityStatus Judge(string directory, string identity, List<DbFileStatus> files, Lazy<ProcessTable> processes)
     {
         if (ArchiveNames.IsArchive(identity))
         {
             return new IdentityStatus(identity, IdentityKind.Archive, Liveness.Dead, "archive written by the compactor", []);
         }
 
-        var holders = new List<int>();
-        var ids = new List<(string Path, FileIdentity Id)>();
+        // The lease probe asks the kernel whether anyone, in any PID namespace, has the file open or mapped;
+        // our own process counts too (a scrape here may be reading it). It is cheap, so it comes first.
+        var open = new List<(string Path, FileIdentity Id)>();
+        bool leasesWork = true;
         foreach (DbFileStatus file in files)
         {
             string path = Path.Combine(directory, file.FileName);
-            if (NativeFile.TryGetId(path) is { } id)
+            if (NativeFile.TryGetId(path) is not { } id)
             {
-                ids.Add((path, id));
-                holders.AddRange(processes.HoldersOf(id).Where(p => !holders.Contains(p)));
+                continue;
+            }
+
+            bool? busy = NativeFile.IsOpenElsewhere(path);
+            leasesWork &= busy is not null;
+            if (busy == true && IsPersistentlyOpenElsewhere(path))
+            {
+                open.Add((path, id));
             }
         }
 
-        // Our own process counts as a holder too: a scrape in this process may have the file open right now,
-        // and a process that writes its own files and compacts must never fold them.
+        bool numeric = int.TryParse(identity, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0;
         string slotLock = Path.Combine(directory, ArchiveNames.SlotLock(identity));
         if (File.Exists(slotLock))
         {
             if (FileLock.IsHeldExclusively(slotLock))
             {
-                return new IdentityStatus(identity, IdentityKind.Slot, Liveness.Alive, "slot lock held", holders);
+                return new IdentityStatus(identity, IdentityKind.Slot, Liveness.Alive, "slot lock held", []);
             }
 
-            return holders.Count > 0
-                ? new IdentityStatus(identity, IdentityKind.Slot, Liveness.Alive, $"slot lock free but files held open by pid {string.Join(", ", holders)}", holders)
-                : new IdentityStatus(identity, IdentityKind.Slot, Liveness.Dead, "slot lock free", []);
+            return open.Count == 0 && leasesWork
+                ? new IdentityStatus(identity, IdentityKind.Slot, Liveness.Dead, "slot lock free", [])
+                : Attribute(directory, identity, IdentityKind.Slot, open, files, processes, "slot lock free but ");
         }
 
-        bool numeric = int.TryParse(identity, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0;
         IdentityKind kind = numeric ? IdentityKind.Pid : IdentityKind.Other;
-        if (holders.Count > 0)
+        if (open.Count == 0 && leasesWork)
         {
-            return new IdentityStatus(identity, kind, Liveness.Alive, $"files held open by pid {string.Join(", ", holders)}", holders);
+            string reason = !numeric ? "no process has its files open"
+                : ProcessTable.Exists(pid) ? $"pid {pid} is running but does not hold its files (PID reused)"
+                : $"pid {pid} is not running and no process has its files open";
+            return new IdentityStatus(identity, kind, Liveness.Dead, reason, []);
         }
 
-        if (numeric && processes.UnreadablePids.Contains(pid))
+        if (numeric && open.Count > 0)
+        {
+            // The usual case first: the process named by the file holds it.
+            ProcessTable own = ProcessTable.ScanOne(directory, pid);
+            if (open.Any(o => own.HoldersOf(o.Id).Count > 0))
+            {
+                return new IdentityStatus(identity, kind, Liveness.Alive, $"files held open by pid {pid}", [pid]);
+            }
+        }
+
+        if (numeric && !leasesWork && processes.Value.UnreadablePids.Contains(pid))
         {
             return new IdentityStatus(identity, kind, Liveness.Unknown, $"process {pid} exists but its open files cannot be read from here", []);
         }
 
-        foreach ((string path, FileIdentity _) in ids)
+        return Attribute(directory, identity, kind, open, files, processes, string.Empty);
+    }
+
+    private static IdentityStatus Attribute(string directory, string identity, IdentityKind kind, List<(string Path, FileIdentity Id)> open, List<DbFileStatus> files, Lazy<ProcessTable> processes, string prefix)
+    {
+        // Someone has a file open (or leases are unsupported here): find who among the processes we can see.
+        var holders = new List<int>();
+        IEnumerable<FileIdentity> ids = open.Count > 0
+            ? open.Select(o => o.Id)
+            : files.Select(f => NativeFile.TryGetId(Path.Combine(directory, f.FileName))).OfType<FileIdentity>();
+        foreach (FileIdentity id in ids)
         {
-            // The kernel knows every opener, in every PID namespace: a file open elsewhere although no
-            // visible process holds it has a writer we cannot see.
-            if (IsPersistentlyOpenElsewhere(path))
-            {
-                return new IdentityStatus(identity, kind, Liveness.Unknown, $"'{Path.GetFileName(path)}' is open in a process not visible here (another PID namespace?)", []);
-            }
+            holders.AddRange(processes.Value.HoldersOf(id).Where(p => !holders.Contains(p)));
         }
 
-        string reason = !numeric ? "no process holds its files"
-            : ProcessTable.Exists(pid) ? $"pid {pid} is running but does not hold its files (PID reused)"
-            : $"pid {pid} is not running and no process holds its files";
-        return new IdentityStatus(identity, kind, Liveness.Dead, reason, []);
+        if (holders.Count > 0)
+        {
+            return new IdentityStatus(identity, kind, Liveness.Alive, $"{prefix}files held open by pid {string.Join(", ", holders)}", holders);
+        }
+
+        if (open.Count > 0)
+        {
+            return new IdentityStatus(identity, kind, Liveness.Unknown, $"{prefix}'{Path.GetFileName(open[0].Path)}' is open in a process not visible here (another PID namespace?)", []);
+        }
+
+        return new IdentityStatus(identity, kind, Liveness.Dead, $"{prefix}no visible process holds its files (this filesystem has no leases to ask the kernel)", []);
     }
 
     /// <summary>The lease probe, repeated briefly so a scrape that has the file open for a moment is not mistaken for a writer.</summary>

@@ -28,16 +28,24 @@ internal sealed class ProcessTable
     /// <summary>PIDs whose descriptors were read.</summary>
     public IReadOnlySet<int> VisiblePids { get; }
 
-    /// <summary>Scans every process for files under <paramref name="directory"/>.</summary>
+    /// <summary>Scans every process for files under <paramref name="directory"/> (tens of milliseconds: one readlink per descriptor).</summary>
     /// <param name="directory">The canonical directory (see <see cref="NativeFile.RealPath"/>).</param>
-    public static ProcessTable Scan(string directory)
+    public static ProcessTable Scan(string directory) => Scan(directory, null);
+
+    /// <summary>Scans one process only; <see cref="UnreadablePids"/> tells whether it could be read.</summary>
+    /// <param name="directory">The canonical directory.</param>
+    /// <param name="pid">The process.</param>
+    public static ProcessTable ScanOne(string directory, int pid) => Scan(directory, pid);
+
+    private static ProcessTable Scan(string directory, int? only)
     {
         string prefix = directory.EndsWith('/') ? directory : directory + "/";
         var holders = new Dictionary<FileIdentity, List<int>>();
         var mapped = new Dictionary<ulong, List<int>>();
         var unreadable = new HashSet<int>();
         var visible = new HashSet<int>();
-        foreach (string entry in SafeEnumerate("/proc"))
+        IEnumerable<string> entries = only is { } one ? [$"/proc/{one.ToString(CultureInfo.InvariantCulture)}"] : SafeEnumerate("/proc");
+        foreach (string entry in entries)
         {
             if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
             {
@@ -62,6 +70,7 @@ internal sealed class ProcessTable
     }
 
     /// <summary>True when a process with this PID exists in our PID namespace.</summary>
+    /// <param name="pid">The PID.</param>
     public static bool Exists(int pid) => Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The PIDs holding the file open or mapped (possibly including our own).</summary>

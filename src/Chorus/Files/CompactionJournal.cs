@@ -102,27 +102,28 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
         return true;
     }
 
-    /// <summary>Writes the journal durably: a temporary file, fsync, rename into place, directory fsync.</summary>
-    public void WriteDurably(string directory)
+    /// <summary>Writes the journal atomically: a temporary file, fsync, rename into place, directory fsync.</summary>
+    /// <param name="directory">The metrics directory.</param>
+    /// <param name="flushToDisk">False skips the fsyncs (a process crash is still safe; a power loss may not be).</param>
+    public void WriteDurably(string directory, bool flushToDisk)
     {
         string path = Path.Combine(directory, FileName);
         string temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.Read))
         {
             stream.Write(Serialize());
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk);
         }
 
         File.Move(temp, path, overwrite: true);
-        NativeFile.SyncDirectory(directory);
+        if (flushToDisk)
+        {
+            NativeFile.SyncDirectory(directory);
+        }
     }
 
-    /// <summary>Removes the journal durably.</summary>
-    public static void Delete(string directory)
-    {
-        File.Delete(Path.Combine(directory, FileName));
-        NativeFile.SyncDirectory(directory);
-    }
+    /// <summary>Removes the journal. A removal lost to a power cut only makes the next run's recovery redo finished work.</summary>
+    public static void Delete(string directory) => File.Delete(Path.Combine(directory, FileName));
 
     /// <summary>The journal with one group marked as being undone.</summary>
     public CompactionJournal WithUndoing(string archive) =>
