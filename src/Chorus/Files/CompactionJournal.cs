@@ -66,12 +66,9 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
             bool readArchive = filesRead.TryGetValue(group.Archive, out FileIdentity archiveRead);
             if (readArchive && archiveRead == group.NewArchive)
             {
-                if (group.Undoing)
-                {
-                    // The archive is being put back while folded files reappear: no single state to count.
-                    return false;
-                }
-
+                // Also while undoing: folded files are renamed back before the old archive returns, so a file
+                // read next to the new archive is still counted inside it (a process that reopened it meanwhile
+                // shows its newest increments once the old archive is back; totals never go down).
                 foreach (JournalFolded folded in group.Folded)
                 {
                     if (filesRead.TryGetValue(folded.Name, out FileIdentity id) && id == folded.Id)
