@@ -41,7 +41,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (count > _buffer.Length - _written)
+        if (count > Capacity - _written)
         {
             throw new InvalidOperationException("Advanced past the end of the buffer that was handed out.");
         }
@@ -52,13 +52,13 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         Ensure(sizeHint);
-        return _buffer.AsMemory(_written);
+        return _buffer.AsMemory(_written, Capacity - _written);
     }
 
     public Span<byte> GetSpan(int sizeHint = 0)
     {
         Ensure(sizeHint);
-        return _buffer.AsSpan(_written);
+        return _buffer.AsSpan(_written, Capacity - _written);
     }
 
     public void Dispose()
@@ -72,10 +72,13 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         }
     }
 
+    // The pool may hand out a larger array than asked for; the limit applies to what is written, not to the array.
+    private int Capacity => Math.Min(_buffer.Length, _maxBytes);
+
     private void Ensure(int sizeHint)
     {
         int needed = Math.Max(sizeHint, 1);
-        if (_buffer.Length - _written >= needed)
+        if (Capacity - _written >= needed)
         {
             return;
         }
