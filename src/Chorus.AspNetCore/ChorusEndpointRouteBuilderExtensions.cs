@@ -39,7 +39,7 @@ public static class ChorusEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrEmpty(pattern);
         ArgumentNullException.ThrowIfNull(source);
-        ChorusOptions options = endpoints.ServiceProvider.GetService<IOptions<ChorusOptions>>()?.Value ?? new ChorusOptions();
+        ChorusEndpointOptions options = endpoints.ServiceProvider.GetService<IOptions<ChorusEndpointOptions>>()?.Value ?? new ChorusEndpointOptions();
         ILogger logger = endpoints.ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger(LogCategory) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         var endpoint = new MetricsEndpoint(source, options, logger);
         return endpoints.MapMethods(pattern, ["GET", "HEAD"], endpoint.HandleAsync).WithDisplayName("Chorus metrics");

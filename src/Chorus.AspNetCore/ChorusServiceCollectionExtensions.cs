@@ -8,21 +8,21 @@ namespace Chorus.AspNetCore;
 public static class ChorusServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="ChorusOptions"/> and, unless the application registered its own, the <see cref="IScrapeSource"/>
-    /// the endpoint serves: the merged multiprocess directory when <see cref="ChorusOptions.Directory"/> is set.
+    /// Adds <see cref="ChorusEndpointOptions"/> and, unless the application registered its own, the <see cref="IScrapeSource"/>
+    /// the endpoint serves: the merged multiprocess directory when <see cref="ChorusEndpointOptions.Directory"/> is set.
     /// </summary>
     /// <param name="services">The application's services.</param>
-    /// <param name="configure">Changes to the defaults documented on <see cref="ChorusOptions"/>.</param>
-    public static IServiceCollection AddChorus(this IServiceCollection services, Action<ChorusOptions>? configure = null)
+    /// <param name="configure">Changes to the defaults documented on <see cref="ChorusEndpointOptions"/>.</param>
+    public static IServiceCollection AddChorus(this IServiceCollection services, Action<ChorusEndpointOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        OptionsBuilder<ChorusOptions> options = services.AddOptions<ChorusOptions>();
+        OptionsBuilder<ChorusEndpointOptions> options = services.AddOptions<ChorusEndpointOptions>();
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        services.TryAddSingleton<IScrapeSource>(provider => ScrapeSources.Create(provider.GetRequiredService<IOptions<ChorusOptions>>().Value));
+        services.TryAddSingleton<IScrapeSource>(provider => ScrapeSources.Create(provider.GetRequiredService<IOptions<ChorusEndpointOptions>>().Value));
         return services;
     }
 }

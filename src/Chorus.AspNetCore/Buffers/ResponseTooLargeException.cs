@@ -4,7 +4,7 @@ namespace Chorus.AspNetCore.Buffers;
 internal sealed class ResponseTooLargeException : Exception
 {
     public ResponseTooLargeException(int maxBytes)
-        : base($"The exposition is larger than the maximum response size of {maxBytes} bytes; raise ChorusOptions.MaxResponseBytes or reduce the number of series.")
+        : base($"The exposition is larger than the maximum response size of {maxBytes} bytes; raise ChorusEndpointOptions.MaxResponseBytes or reduce the number of series.")
     {
         MaxBytes = maxBytes;
     }

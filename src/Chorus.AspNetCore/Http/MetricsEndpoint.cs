@@ -18,14 +18,14 @@ internal sealed class MetricsEndpoint
     private const int InitialBufferBytes = 64 * 1024;
 
     private readonly IScrapeSource _source;
-    private readonly ChorusOptions _options;
+    private readonly ChorusEndpointOptions _options;
     private readonly SelfMetricsWriter? _selfMetrics;
     private readonly ILogger _logger;
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
     private int _lastResponseBytes = InitialBufferBytes;
 
-    public MetricsEndpoint(IScrapeSource source, ChorusOptions options, ILogger logger)
+    public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
     {
         options.Validate();
         _source = source;

@@ -6,7 +6,7 @@ namespace Chorus.AspNetCore.Server;
 public sealed class ChorusServerOptions
 {
     /// <summary>The scrape endpoint's settings, including the directory to serve.</summary>
-    public ChorusOptions Metrics { get; } = new();
+    public ChorusEndpointOptions Metrics { get; } = new();
 
     /// <summary>Where to listen (see <see cref="ListenAddress"/>). Default: <c>127.0.0.1:9464</c>, loopback only.</summary>
     public string Listen { get; set; } = ListenAddress.Default;

@@ -13,7 +13,7 @@ internal static class ServeCommand
         var dir = new Option<string?>("--dir")
         {
             Description = "The multiprocess directory to serve (default: $PROMETHEUS_MULTIPROC_DIR).",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ChorusOptions.MultiprocessDirectoryVariable),
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ChorusEndpointOptions.MultiprocessDirectoryVariable),
         };
         var listen = new Option<string>("--listen")
         {

@@ -21,7 +21,7 @@ internal sealed class KestrelTestApp : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<KestrelTestApp> StartAsync(IScrapeSource source, Action<ChorusOptions>? configure = null, string pattern = "/metrics")
+    public static async Task<KestrelTestApp> StartAsync(IScrapeSource source, Action<ChorusEndpointOptions>? configure = null, string pattern = "/metrics")
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -4,7 +4,7 @@ namespace Chorus.AspNetCore;
 
 /// <summary>How the Chorus <c>/metrics</c> endpoint finds its data and shapes its responses.</summary>
 /// <remarks>Read once, when the endpoint is mapped; later changes have no effect.</remarks>
-public sealed class ChorusOptions
+public sealed class ChorusEndpointOptions
 {
     /// <summary>The name of the environment variable prometheus_client uses for its multiprocess directory.</summary>
     public const string MultiprocessDirectoryVariable = "PROMETHEUS_MULTIPROC_DIR";
