@@ -21,7 +21,7 @@ latency = Histogram("serve_test_latency_seconds", "Fixed observations.", ["worke
 up = Gauge("serve_test_up", "Live test workers.", multiprocess_mode="livesum")
 up.set(1)
 
-padding = "p" * 200
+padding = "p" * 500
 for i in range(1, iterations + 1):
     jobs.labels(worker).inc()
     latency.labels(worker).observe(0.25)
