@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using Chorus.Aggregation;
 using Chorus.AspNetCore.Buffers;
 using Chorus.Exposition;
 using Microsoft.Extensions.Logging;
@@ -7,27 +8,42 @@ using Microsoft.Extensions.Logging;
 namespace Chorus.AspNetCore.SelfMetrics;
 
 /// <summary>
-/// Appends the <c>chorus_*</c> self-metrics after the application's data. A family the application already exposes
-/// under the same name is left out (the application's data wins: Chorus never drops or corrupts what it serves on
-/// someone's behalf), and that is logged once.
+/// Appends the <c>chorus_*</c> self-metrics after the application's data: the scrape's collection time and, when the
+/// source is a <see cref="MultiProcessDirectory"/>, files by state, files skipped by reason and bytes read, from its
+/// <see cref="CollectionReport"/>. A family the application already exposes under the same name is left out (the
+/// application's data wins: Chorus never drops or corrupts what it serves on someone's behalf), which is logged once.
 /// </summary>
 internal sealed class SelfMetricsWriter
 {
-    private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
+    private static readonly FileProblemKind[] s_skipReasons = [FileProblemKind.UnrecognizedName, FileProblemKind.Vanished, FileProblemKind.Unreadable];
 
-    private static ReadOnlySpan<byte> SelfTypePrefix => "# TYPE chorus_"u8;
-
+    private readonly MultiProcessDirectory? _directory;
+    private readonly ProblemLog _problemLog;
     private readonly ILogger _logger;
+    private readonly long[] _skipped = new long[s_skipReasons.Length];
+    private CollectionReport? _lastCounted;
+    private long _bytesRead;
     private int _collisionLogged;
 
     public SelfMetricsWriter(IScrapeSource source, ILogger logger)
     {
-        _ = source;
+        _directory = source as MultiProcessDirectory;
         _logger = logger;
+        _problemLog = new ProblemLog(logger);
     }
+
+    private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
+
+    private static ReadOnlySpan<byte> SelfTypePrefix => "# TYPE chorus_"u8;
 
     public void Append(PooledBufferWriter body, ExpositionFormat format, TimeSpan collectDuration)
     {
+        CollectionReport? report = _directory?.LastReport;
+        if (report is not null)
+        {
+            Account(report);
+        }
+
         bool openMetrics = format == ExpositionFormat.OpenMetrics;
         if (openMetrics && body.WrittenSpan.EndsWith(OpenMetricsEof))
         {
@@ -37,14 +53,37 @@ internal sealed class SelfMetricsWriter
         // The common case (no chorus_* family in the application's data) costs one vectorised search.
         bool mayCollide = body.WrittenSpan.IndexOf(SelfTypePrefix) >= 0;
         var writer = new ExpositionLineWriter(body, openMetrics);
-        if (!mayCollide || !HasFamily(body.WrittenSpan, "chorus_scrape_duration_seconds"u8))
+        if (Wanted(body, mayCollide, "chorus_scrape_duration_seconds"u8))
         {
             writer.Family("chorus_scrape_duration_seconds"u8, "gauge"u8, "Seconds Chorus spent collecting this scrape."u8);
             writer.Sample("chorus_scrape_duration_seconds"u8, default, default, collectDuration.TotalSeconds);
         }
-        else
+
+        if (report is not null)
         {
-            LogCollisionOnce("chorus_scrape_duration_seconds");
+            if (Wanted(body, mayCollide, "chorus_files"u8))
+            {
+                int damaged = report.Count(FileProblemKind.Damaged);
+                writer.Family("chorus_files"u8, "gauge"u8, "Files in the multiprocess directory at the last scrape, by state (read, damaged: partly read, skipped)."u8);
+                writer.Sample("chorus_files"u8, "state"u8, "read"u8, report.FilesRead - damaged);
+                writer.Sample("chorus_files"u8, "state"u8, "damaged"u8, damaged);
+                writer.Sample("chorus_files"u8, "state"u8, "skipped"u8, report.FilesListed - report.FilesRead);
+            }
+
+            if (Wanted(body, mayCollide, "chorus_files_skipped_total"u8))
+            {
+                writer.Family("chorus_files_skipped_total"u8, "counter"u8, "File skips by reason, summed over scrapes (a file skipped by every scrape counts each time)."u8);
+                for (int i = 0; i < s_skipReasons.Length; i++)
+                {
+                    writer.Sample("chorus_files_skipped_total"u8, "reason"u8, ReasonLabel(s_skipReasons[i]), Volatile.Read(ref _skipped[i]));
+                }
+            }
+
+            if (Wanted(body, mayCollide, "chorus_bytes_read_total"u8))
+            {
+                writer.Family("chorus_bytes_read_total"u8, "counter"u8, "Bytes read from .db files, summed over scrapes."u8);
+                writer.Sample("chorus_bytes_read_total"u8, default, default, Interlocked.Read(ref _bytesRead));
+            }
         }
 
         if (openMetrics)
@@ -56,6 +95,7 @@ internal sealed class SelfMetricsWriter
     /// <summary>True when <paramref name="exposition"/> has a <c># TYPE</c> line for <paramref name="family"/> (or its <c>_total</c> form).</summary>
     internal static bool HasFamily(ReadOnlySpan<byte> exposition, ReadOnlySpan<byte> family)
     {
+        ReadOnlySpan<byte> bare = family.EndsWith("_total"u8) ? family[..^"_total"u8.Length] : family;
         ReadOnlySpan<byte> rest = exposition;
         while (true)
         {
@@ -71,7 +111,8 @@ internal sealed class SelfMetricsWriter
             if (end > 0)
             {
                 name = name[..end];
-                if (lineStart && (name.SequenceEqual(family) || (name.EndsWith("_total"u8) && name[..^"_total"u8.Length].SequenceEqual(family))))
+                ReadOnlySpan<byte> nameBare = name.EndsWith("_total"u8) ? name[..^"_total"u8.Length] : name;
+                if (lineStart && nameBare.SequenceEqual(bare))
                 {
                     return true;
                 }
@@ -81,12 +122,51 @@ internal sealed class SelfMetricsWriter
         }
     }
 
-    private void LogCollisionOnce(string family)
+    private static ReadOnlySpan<byte> ReasonLabel(FileProblemKind kind) => kind switch
     {
+        FileProblemKind.UnrecognizedName => "unrecognized_name"u8,
+        FileProblemKind.Vanished => "vanished"u8,
+        FileProblemKind.Unreadable => "unreadable"u8,
+        _ => "damaged"u8,
+    };
+
+    // Concurrent scrapes may read the same LastReport; each report is counted (and logged) once.
+    private void Account(CollectionReport report)
+    {
+        CollectionReport? previous = Volatile.Read(ref _lastCounted);
+        if (ReferenceEquals(previous, report) || !ReferenceEquals(Interlocked.CompareExchange(ref _lastCounted, report, previous), previous))
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _bytesRead, report.BytesRead);
+        for (int i = 0; i < s_skipReasons.Length; i++)
+        {
+            int count = report.Count(s_skipReasons[i]);
+            if (count > 0)
+            {
+                Interlocked.Add(ref _skipped[i], count);
+            }
+        }
+
+        _problemLog.Observe(report);
+    }
+
+    private bool Wanted(PooledBufferWriter body, bool mayCollide, ReadOnlySpan<byte> family)
+    {
+        if (!mayCollide || !HasFamily(body.WrittenSpan, family))
+        {
+            return true;
+        }
+
         if (Interlocked.Exchange(ref _collisionLogged, 1) == 0)
         {
-            _logger.LogWarning("The served data already has a {Family} family; Chorus leaves its own self-metric of that name out.", family);
+            _logger.LogWarning(
+                "The served data already has a {Family} family; Chorus leaves its own self-metric of that name out (and any other that collides).",
+                System.Text.Encoding.UTF8.GetString(family));
         }
+
+        return false;
     }
 
     /// <summary>Writes metadata and sample lines for the few self-metric families, in either text format.</summary>
@@ -123,26 +203,15 @@ internal sealed class SelfMetricsWriter
 
             output.Write(" "u8);
             Span<byte> digits = output.GetSpan(32);
-            int length = FormatValue(digits, value);
-            output.Advance(length);
-            output.Write("\n"u8);
-        }
-
-        private static int FormatValue(Span<byte> destination, double value)
-        {
-            if (double.IsPositiveInfinity(value))
-            {
-                "+Inf"u8.CopyTo(destination);
-                return 4;
-            }
 
             // Shortest round-trip text; both formats accept Go ParseFloat syntax for sample values.
-            if (!value.TryFormat(destination, out int written, "R", CultureInfo.InvariantCulture))
+            if (!value.TryFormat(digits, out int written, "R", CultureInfo.InvariantCulture))
             {
                 throw new InvalidOperationException("32 bytes always hold a formatted double.");
             }
 
-            return written;
+            output.Advance(written);
+            output.Write("\n"u8);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Chorus.AspNetCore;
 using Chorus.AspNetCore.Security;
 using Chorus.AspNetCore.Server;
 
@@ -10,11 +9,7 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var dir = new Option<string?>("--dir")
-        {
-            Description = "The multiprocess directory to serve (default: $PROMETHEUS_MULTIPROC_DIR).",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ChorusEndpointOptions.MultiprocessDirectoryVariable),
-        };
+        Option<string?> dir = DirectoryOption.Create();
         var listen = new Option<string>("--listen")
         {
             Description = "Address to listen on, host:port; port 0 picks a free port. Loopback unless told otherwise.",
@@ -38,8 +33,9 @@ internal static class ServeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string? dir, string listen, string? webConfigFile, string? compactEvery, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? dirValue, string listen, string? webConfigFile, string? compactEvery, CancellationToken cancellationToken)
     {
+        string? dir = string.IsNullOrEmpty(dirValue) ? Environment.GetEnvironmentVariable(DirectoryOption.EnvironmentVariable) : dirValue;
         if (string.IsNullOrEmpty(dir))
         {
             return CliErrors.Usage("chorus serve: no directory: pass --dir DIR or set PROMETHEUS_MULTIPROC_DIR.");

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace Chorus.IntegrationTests.Serve;
 
-/// <summary>A <c>chorus serve</c> process (the built CLI under <c>cli/</c>), listening on a free loopback port.</summary>
+/// <summary>A <c>chorus serve</c> process (the built CLI copied next to the tests), listening on a free loopback port.</summary>
 internal sealed partial class ChorusServeProcess : IDisposable
 {
     private readonly Process _process;
@@ -16,7 +16,7 @@ internal sealed partial class ChorusServeProcess : IDisposable
         MetricsUrl = metricsUrl;
     }
 
-    public static string CliPath => Path.Combine(AppContext.BaseDirectory, "cli", "chorus.dll");
+    public static string CliPath => Path.Combine(AppContext.BaseDirectory, "chorus.dll");
 
     public Uri MetricsUrl { get; }
 
