@@ -28,9 +28,9 @@ def main():
     print("Machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()))
     print()
     print("| .db files | output lines (chorus / python) | whole process chorus, median (min) s | whole process python, median (min) s "
-          "| process ratio | peak RSS chorus / python MiB | cold merge chorus ms | warm merge chorus ms "
+          "| process ratio | process CPU (user+sys) chorus / python s | CPU ratio | peak RSS chorus / python MiB | cold merge chorus ms | warm merge chorus ms "
           "| python collect() s | python generate_latest() s | cold ratio vs collect() | cold ratio vs collect()+generate_latest() |")
-    print("|" + "---:|" * 12)
+    print("|" + "---:|" * 14)
     for files in sizes:
         hf = {r["command"]: r for r in load(os.path.join(out, f"hyperfine-{files}.json"))["results"]}
         rss = kv(os.path.join(out, f"rss-{files}.txt"))
@@ -48,8 +48,9 @@ def main():
         ratio = f"{collect * 1000 / cold:.1f}x" if cold else "n/a"
         ratio_all = f"{(collect + expose) * 1000 / cold:.1f}x" if cold else "n/a"
         print(f"| {int(files):,} | {lines[0]:,} / {lines[1]:,} | {c['median']:.3f} ({c['min']:.3f}) | {p['median']:.3f} ({p['min']:.3f}) "
-              f"| {p['median'] / c['median']:.1f}x | {int(rss['chorus_rss_kib']) / 1024:.1f} / {int(rss['python_rss_kib']) / 1024:.1f} "
-              f"| {cold if cold is not None else 'n/a'} | {warm if warm is not None else 'n/a'} | {collect:.3f} | {expose:.3f} | {ratio} | {ratio_all} |")
+              f"| {p['median'] / c['median']:.1f}x | {c['user'] + c['system']:.3f} / {p['user'] + p['system']:.3f} "
+              f"| {(p['user'] + p['system']) / (c['user'] + c['system']):.1f}x | {int(rss['chorus_rss_kib']) / 1024:.1f} / {int(rss['python_rss_kib']) / 1024:.1f} "
+              f"| {cold:.1f} | {warm:.1f} | {collect:.3f} | {expose:.3f} | {ratio} | {ratio_all} |")
     print()
     print("Cold-merge stage breakdown (Files primitives only, single thread, medians in ms):")
     print()
