@@ -33,6 +33,22 @@ public sealed class PythonPeerDifferentialTests
         ScrapeAssert.Equivalent(ScrapeModel.FromText(python), ScrapeModel.FromText(chorus.Stdout), $"seed {seed}");
     }
 
+    public static TheoryData<int> OpenMetricsSeeds => [9, 10, 11];
+
+    [Theory]
+    [MemberData(nameof(OpenMetricsSeeds))]
+    public async Task ScrapeOpenMetrics_MatchesPythonOpenMetricsWriter(int seed)
+    {
+        using var dir = new TempDirectory($"peer-om-{seed}");
+        await WriteDirectoryAsync(seed, dir.Path);
+
+        string python = await PythonPeer.CollectAsync(dir.Path, "openmetrics");
+        ProcessResult chorus = (await ChorusCli.ScrapeAsync(dir.Path, "openmetrics")).EnsureSuccess();
+
+        Assert.EndsWith("# EOF\n", chorus.Stdout, StringComparison.Ordinal);
+        ScrapeAssert.Equivalent(ScrapeModel.FromText(python), ScrapeModel.FromText(chorus.Stdout), $"seed {seed} (OpenMetrics)");
+    }
+
     /// <summary>
     /// Three workers write at the same time, then two more run one after another; the later ones declare
     /// earlier ones dead as gunicorn's <c>child_exit</c> hook would. Returns every pid and the dead ones.

@@ -43,10 +43,13 @@ internal static class PythonPeer
         return result.Pid;
     }
 
-    /// <summary>What Python's own exporter (<c>MultiProcessCollector</c> + <c>generate_latest</c>) serves for <paramref name="directory"/>.</summary>
-    public static async Task<string> CollectAsync(string directory)
+    /// <summary>
+    /// What Python's own exporter (<c>MultiProcessCollector</c> + <c>generate_latest</c>) serves for
+    /// <paramref name="directory"/>, in <paramref name="format"/> (<c>prometheus</c> or <c>openmetrics</c>).
+    /// </summary>
+    public static async Task<string> CollectAsync(string directory, string format = "prometheus")
     {
-        using ChildProcess child = ChildProcess.Start(Interpreter, [RepoPaths.PythonScript("collect.py"), directory]);
+        using ChildProcess child = ChildProcess.Start(Interpreter, [RepoPaths.PythonScript("collect.py"), directory, format]);
         return (await child.WaitAsync(Timeout)).EnsureSuccess().Stdout;
     }
 
