@@ -33,6 +33,20 @@ public sealed class PythonPeerDifferentialTests
         ScrapeAssert.Equivalent(ScrapeModel.FromText(python), ScrapeModel.FromText(chorus.Stdout), $"seed {seed}");
     }
 
+    /// <summary>The README's main job: <c>chorus scrape --dir samples/python-multiproc</c> prints what Python prints.</summary>
+    [Fact]
+    public async Task Scrape_OfTheCommittedSample_MatchesPythonCollector()
+    {
+        string sample = Path.Combine(RepoPaths.RepoRoot, "samples", "python-multiproc");
+        Assert.NotEmpty(Directory.GetFiles(sample, "*.db"));
+
+        string python = await PythonPeer.CollectAsync(sample);
+        ProcessResult chorus = (await ChorusCli.ScrapeAsync(sample)).EnsureSuccess();
+
+        Assert.Empty(chorus.Stderr);
+        ScrapeAssert.Equivalent(ScrapeModel.FromText(python), ScrapeModel.FromText(chorus.Stdout), "samples/python-multiproc");
+    }
+
     public static TheoryData<int> OpenMetricsSeeds => [9, 10, 11];
 
     [Theory]
