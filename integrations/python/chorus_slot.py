@@ -14,7 +14,8 @@ dies, however it dies (graceful recycle, harakiri, SIGKILL, OOM), so:
   many workers uWSGI ``--max-requests`` or gunicorn ``max_requests`` recycle;
 * a new owner of a slot continues the previous owner's counters from the stored values (totals never go
   backwards) and removes its ``live*`` gauge files first, which is what ``mark_process_dead`` does;
-* whenever a process takes a slot it also removes the ``live*`` gauge files of every other slot that has
+* a process that exits normally removes its own ``live*`` gauge files on the way out (``atexit``), and
+  whenever a process takes a slot it also removes the ``live*`` gauge files of every other slot that has
   no owner, so a worker killed mid-request stops counting as "in progress" even for Python's own
   ``MultiProcessCollector`` once any process takes a slot (Chorus's reader ignores them at once: it sees
   that the lock is free).
@@ -25,6 +26,7 @@ inherited (closing, never unlocking: the lock belongs to the open file descripti
 uses). No server hook is needed. Standard library only; Python 3.7+; Linux (``fcntl.flock``).
 """
 
+import atexit
 import fcntl
 import os
 import re
@@ -201,6 +203,14 @@ def _reap_ownerless_live_gauges(directory, own_slot):
             os.close(fd)
 
 
+def _drop_own_live_gauges_at_exit():
+    # A normal exit (graceful recycle) is the one death we see coming: do what mark_process_dead would, so
+    # Python's collector stops counting this process's live gauges now rather than when the slot is next
+    # taken. Only while the slot is still ours: a forked child that never took one inherits this hook.
+    if _lease.slot is not None and _lease.owner_pid == os.getpid() and _lease.directory is not None:
+        _remove_live_gauges(_lease.directory, {_lease.slot})
+
+
 def _before_fork():
     _lease.guard.acquire()
 
@@ -214,6 +224,7 @@ def _after_fork_in_child():
     _forget_inherited_lease()
 
 
+atexit.register(_drop_own_live_gauges_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
                         after_in_child=_after_fork_in_child)

@@ -107,7 +107,7 @@ class ChorusSlotTests(unittest.TestCase):
             print(chorus_slot.slot(), os.getpid())
             """)
         self.assertEqual(out[0], "0")
-        self.assertEqual(self.db_files(), ["counter_0.db", "gauge_all_0.db", "gauge_livesum_0.db"])
+        self.assertEqual(self.db_files(), ["counter_0.db", "gauge_all_0.db"], "live gauges go at a normal exit")
         self.assertNotIn(out[1], "".join(self.db_files()))
         self.assertFalse(self.slot_held(0), "the kernel drops the lease when the process exits")
 
@@ -129,7 +129,7 @@ class ChorusSlotTests(unittest.TestCase):
         for _ in range(5):
             self.run_py("requests.inc(2)")
         self.assertEqual(self.samples()[("app_requests_total", ())], 10.0)
-        self.assertEqual(self.db_files(), ["counter_0.db", "gauge_all_0.db", "gauge_livesum_0.db"])
+        self.assertEqual(self.db_files(), ["counter_0.db", "gauge_all_0.db"])
 
     def test_install_and_fork_take_no_slot_until_a_metric_is_created(self):
         out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
@@ -270,8 +270,8 @@ class ChorusSlotTests(unittest.TestCase):
             env=self.env, stdout=subprocess.PIPE, text=True, timeout=TIMEOUT)
         self.assertEqual((killed.returncode, killed.stdout.strip()), (-signal.SIGKILL, "2"))
         self.assertEqual(self.samples()[("app_in_progress", ())], 3.0)
-        # Free slot 1 (its owner exits with its gauge still at 1), so the next process takes slot 1 and
-        # must clear both slot 1 (its own) and slot 2 (ownerless) but not slot 0 (alive).
+        # Free slot 1, so the next process takes slot 1 and must clear slot 2 (ownerless, killed) but not
+        # slot 0 (alive).
         holder_of_1 = holders[slots.index(1)]
         holder_of_1.stdin.close()
         self.assertEqual(holder_of_1.wait(TIMEOUT), 0)
@@ -285,6 +285,23 @@ class ChorusSlotTests(unittest.TestCase):
             if p.poll() is None:
                 p.stdin.close()
                 self.assertEqual(p.wait(TIMEOUT), 0)
+
+    def test_normal_exit_removes_own_live_gauges_but_keeps_counters(self):
+        self.run_py("""
+            in_progress.inc()
+            requests.inc()
+            handled.set(3)
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)  # a child that never took a slot must not remove its parent's files
+            os.waitpid(pid, 0)
+            assert os.path.exists(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "gauge_livesum_0.db"))
+            """)
+        self.assertEqual(self.db_files(), ["counter_0.db", "gauge_all_0.db"])
+        samples = self.samples()
+        self.assertEqual(samples[("app_requests_total", ())], 1.0)
+        self.assertEqual(samples[("app_handled", (("pid", "0"),))], 3.0)
+        self.assertNotIn(("app_in_progress", ()), samples)
 
     def test_lock_is_not_inherited_across_exec(self):
         self.run_py("""
