@@ -56,6 +56,12 @@ internal sealed class FileState
     /// <summary>Distinct families in this file (for the gauge-mode pass).</summary>
     public List<FamilyState> Families { get; } = [];
 
+    /// <summary>True when the last listing saw a removal sidecar (<see cref="DbRemovedKeys"/>) next to this file.</summary>
+    public bool HasRemovals { get; set; }
+
+    /// <summary>Keys the file's writer removed; their entries are skipped by the merge. Null when none.</summary>
+    public HashSet<ParsedKey>? RemovedKeys { get; set; }
+
     /// <summary>The generation of the last listing that saw this file.</summary>
     public int Listed { get; set; }
 
