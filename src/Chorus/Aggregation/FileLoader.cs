@@ -11,7 +11,7 @@ namespace Chorus.Aggregation;
 /// Files seen again are kept open and mapped (<see cref="KeptFile"/>) within <see cref="KeptBudget"/>.
 /// Never throws for bad content or I/O trouble: it reports a <see cref="FileProblem"/> instead.
 /// </summary>
-internal sealed class FileLoader(KeyTable keys, int keptBudget) : IDisposable
+internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds) : IDisposable
 {
     private const int FirstRead = 4096;
     private const int ProbeEntries = 8;
@@ -29,13 +29,27 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget) : IDisposable
     /// <summary>Files currently kept open and mapped.</summary>
     public int KeptCount { get; private set; }
 
+    /// <summary>The collection in progress (retries inside one collection share it).</summary>
+    public int Collection { get; set; }
+
+    /// <summary>Time of the collection in progress (<see cref="Environment.TickCount64"/>).</summary>
+    public long Now { get; set; }
+
     /// <summary>Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly.</summary>
     public FileProblem? Load(FileState file)
     {
+        bool readBefore = file.LastCollection != 0 && file.LastCollection != Collection;
+        file.LastCollection = Collection;
         if (file.Kept is { } kept)
         {
             if (TryLoadKept(file, kept, out FileProblem? problem))
             {
+                if (Now - file.LastChanged > keptIdleMilliseconds)
+                {
+                    // Idle files are let go: a dead writer's file must not look held open to compaction's liveness check.
+                    Release(file);
+                }
+
                 return problem;
             }
 
@@ -62,7 +76,8 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget) : IDisposable
         try
         {
             FileProblem? problem = Load(file, handle, out long length);
-            keep = problem is null && file.Loads++ > 0 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
+            keep = problem is null && readBefore && Now - file.LastChanged <= keptIdleMilliseconds
+                && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
             if (keep && KeptFile.TryCreate(handle, length) is { } created)
             {
                 file.Kept = created;
@@ -201,6 +216,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget) : IDisposable
             file.Reset();
         }
 
+        int countBefore = file.Count;
         DbDamage damage = ParseNewEntries(file, data, used);
         if (used > data.Length)
         {
@@ -211,11 +227,22 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget) : IDisposable
         int[] offsets = file.ValueOffsets;
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
+        bool changed = file.Count != countBefore;
         for (int i = 0; i < file.Count; i++)
         {
             int offset = offsets[i];
-            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(data[offset..]);
-            stamps[i] = timestamps ? BinaryPrimitives.ReadDoubleLittleEndian(data[(offset + 8)..]) : 0.0;
+            long valueBits = BinaryPrimitives.ReadInt64LittleEndian(data[offset..]);
+            long stampBits = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
+
+            // Bit patterns, so a NaN that stays NaN is no change.
+            changed |= valueBits != BitConverter.DoubleToInt64Bits(values[i]) || stampBits != BitConverter.DoubleToInt64Bits(stamps[i]);
+            values[i] = BitConverter.Int64BitsToDouble(valueBits);
+            stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
+        }
+
+        if (changed)
+        {
+            file.LastChanged = Now;
         }
 
         return damage.IsDamaged ? Damaged(file, damage) : null;

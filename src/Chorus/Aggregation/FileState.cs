@@ -65,8 +65,11 @@ internal sealed class FileState
     /// <summary>The generation of the last listing that saw this file.</summary>
     public int Listed { get; set; }
 
-    /// <summary>How many times the file was read by path (the second read makes it worth keeping).</summary>
-    public int Loads { get; set; }
+    /// <summary>The collection that last read this file (a file read by an earlier collection is worth keeping).</summary>
+    public int LastCollection { get; set; }
+
+    /// <summary>When (<see cref="Environment.TickCount64"/>) a value last changed or an entry was added.</summary>
+    public long LastChanged { get; set; }
 
     /// <summary>The open, mapped file when kept between collections.</summary>
     public KeptFile? Kept { get; set; }

@@ -34,6 +34,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     // Reused by every collection so a warm collection does not allocate one entry per file.
     private readonly Dictionary<string, FileIdentity> _identities = new(StringComparer.Ordinal);
     private int _generation;
+    private int _collections;
     private bool _filesRemoved;
     private Dictionary<string, FileProblem> _previousProblems = new(StringComparer.Ordinal);
     private bool _disposed;
@@ -42,7 +43,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     {
         Directory = directory;
         _options = options;
-        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles)) { ReleaseAll = ReleaseAllKept };
+        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), (long)options.KeptFileIdleTimeout.TotalMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
     }
@@ -139,6 +140,8 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         List<FileState>? vanished;
         IReadOnlySet<string>? excluded;
         Dictionary<string, FileIdentity> identities = _identities;
+        _loader.Collection = ++_collections;
+        _loader.Now = Environment.TickCount64;
         for (int attempt = 1; ; attempt++)
         {
             // A compaction may move counts between files while we read: repeat until one consistent view.

@@ -75,6 +75,41 @@ public class KeptFileTests
         Assert.Empty(report.Problems);
     }
 
+    [Fact]
+    public void IdleFiles_AreLetGoSoCompactionDoesNotSeeThemHeld()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("counter_1.db");
+        new DbFileBuilder().Add("c", "c_total", 1.0).WriteTo(path);
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions { KeptFileIdleTimeout = TimeSpan.FromMilliseconds(50) });
+        DirectoryFixture.Scrape(source);
+        DirectoryFixture.Scrape(source);
+        Assert.Equal(1, source.LastReport.FilesKeptOpen);
+        Assert.Contains(path, Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget));
+
+        Thread.Sleep(200);
+        Assert.Equal(1.0, DirectoryFixture.Scrape(source).Samples["c_total{}"]);
+        Assert.Equal(0, source.LastReport.FilesKeptOpen);
+        Assert.DoesNotContain(path, Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget));
+
+        // A value changes again: the file is worth keeping again.
+        UpdateInPlace(path, new DbFileBuilder().Add("c", "c_total", 2.0).Build());
+        Assert.Equal(2.0, DirectoryFixture.Scrape(source).Samples["c_total{}"]);
+        Assert.Equal(1, source.LastReport.FilesKeptOpen);
+    }
+
+    [Fact]
+    public void OneCollection_NeverKeepsFiles()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder().Add("c", "c_total", 1.0).WriteTo(dir.File("counter_1.db"));
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+
+        DirectoryFixture.Scrape(source);
+
+        Assert.Equal(0, source.LastReport.FilesKeptOpen);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
