@@ -125,14 +125,14 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
     {
         try
         {
-            return File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return ReadOnlyOpen.Open(file.Path);
         }
-        catch (IOException) when (KeptCount > 0)
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && KeptCount > 0)
         {
             // Most likely out of descriptors (EMFILE): stop keeping files and give this one the room.
             KeptBudget = KeptCount / 2;
             ReleaseAll?.Invoke();
-            return File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return ReadOnlyOpen.Open(file.Path);
         }
     }
 
@@ -160,7 +160,13 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
 
     private FileProblem? Load(FileState file, SafeFileHandle handle, out long length)
     {
-        FileIdentity identity = FileIdentity.Of(handle, out length);
+        FileIdentity identity = FileIdentity.Of(handle, out length, out _, out bool regular);
+        if (!regular)
+        {
+            file.Reset();
+            return new FileProblem(file.FileName, FileProblemKind.Unreadable, "not a regular file (a FIFO, socket or device)", DbDamage.None, 0);
+        }
+
         if (identity != file.Identity)
         {
             // Another file under the same name (replaced): nothing parsed before applies.

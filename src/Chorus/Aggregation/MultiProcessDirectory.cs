@@ -28,6 +28,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan;
     private readonly List<FileState> _ordered = [];
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
+    private readonly List<string> _directoriesNamedDb = [];
     private readonly List<MetricFamily> _output = [];
     private readonly CompactionConsistency _consistency;
 
@@ -242,6 +243,10 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
 
     private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
     {
+        foreach (string name in _directoriesNamedDb)
+        {
+            problems.Add(new FileProblem(name, FileProblemKind.Unreadable, "a directory, not a .db file", DbDamage.None, 0));
+        }
         foreach (FileState file in _ordered)
         {
             if (file.NameError is not null)
@@ -297,6 +302,12 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 {
                     if (entry.IsDirectory)
                     {
+                        if (entry.FileName.EndsWith(".db", StringComparison.Ordinal))
+                        {
+                            // Not readable as a file, but worth saying why its data is missing.
+                            _directoriesNamedDb.Add(entry.FileName.ToString());
+                        }
+
                         return false;
                     }
 
@@ -312,6 +323,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 },
             };
             _removalSidecars.Clear();
+            _directoriesNamedDb.Clear();
             foreach (FileState state in enumerable)
             {
                 state.Listed = generation;

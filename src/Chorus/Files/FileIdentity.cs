@@ -27,11 +27,15 @@ public readonly partial record struct FileIdentity(ulong Device, ulong Inode)
     /// <param name="links">
     /// The number of names the file has (0 once it was deleted or replaced by a rename while open), or -1 when unknown.
     /// </param>
-    public static FileIdentity Of(SafeFileHandle handle, out long length, out long links)
+    public static FileIdentity Of(SafeFileHandle handle, out long length, out long links) => Of(handle, out length, out links, out _);
+
+    /// <summary>As <see cref="Of(SafeFileHandle, out long, out long)"/>, also telling whether it is a regular file (true when unknown).</summary>
+    internal static FileIdentity Of(SafeFileHandle handle, out long length, out long links, out bool regular)
     {
         ArgumentNullException.ThrowIfNull(handle);
         length = -1;
         links = -1;
+        regular = true;
         if (!s_unavailable)
         {
             try
@@ -50,6 +54,15 @@ public readonly partial record struct FileIdentity(ulong Device, ulong Inode)
                         Architecture.Arm64 => MemoryMarshal.Read<uint>(stat[20..]),
                         _ => -1,
                     };
+
+                    // st_mode: 4 bytes at 24 on x86-64, at 16 in the generic layout; S_IFMT 0xF000, S_IFREG 0x8000.
+                    uint mode = RuntimeInformation.ProcessArchitecture switch
+                    {
+                        Architecture.X64 => MemoryMarshal.Read<uint>(stat[24..]),
+                        Architecture.Arm64 => MemoryMarshal.Read<uint>(stat[16..]),
+                        _ => 0x8000,
+                    };
+                    regular = (mode & 0xF000) == 0x8000;
                     return new FileIdentity(MemoryMarshal.Read<ulong>(stat), MemoryMarshal.Read<ulong>(stat[8..]));
                 }
             }

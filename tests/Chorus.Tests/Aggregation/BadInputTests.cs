@@ -203,6 +203,39 @@ public class BadInputTests
     }
 
     [Fact]
+    public async Task FifoNamedLikeADbFile_IsSkippedWithoutBlocking()
+    {
+        using var dir = new TempDirectory();
+        DirectoryFixture.WriteGoodNeighbour(dir);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", dir.File("counter_2.db")))
+        {
+            Assert.True(mkfifo.WaitForExit(10_000));
+        }
+
+        // A blocked open would never return: bound the wait so the test fails instead of hanging.
+        var (samples, _, report) = await Task.Run(() => DirectoryFixture.Scrape(dir.Path)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(5.0, samples[Good]);
+        FileProblem problem = Assert.Single(report.Problems);
+        Assert.Equal(FileProblemKind.Unreadable, problem.Kind);
+        Assert.Contains("not a regular file", problem.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DirectoryNamedLikeADbFile_IsReported()
+    {
+        using var dir = new TempDirectory();
+        DirectoryFixture.WriteGoodNeighbour(dir);
+        Directory.CreateDirectory(dir.File("counter_2.db"));
+
+        var (samples, _, report) = DirectoryFixture.Scrape(dir.Path);
+
+        Assert.Equal(5.0, samples[Good]);
+        FileProblem problem = Assert.Single(report.Problems);
+        Assert.Equal("counter_2.db", problem.FileName);
+        Assert.Equal(FileProblemKind.Unreadable, problem.Kind);
+    }
+
+    [Fact]
     public void FileVanishingBetweenListingAndReading_IsSkipped()
     {
         using var dir = new TempDirectory();
