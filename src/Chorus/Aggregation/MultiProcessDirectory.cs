@@ -203,7 +203,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                     continue;
                 }
 
-                MergeRules.Apply(targets[i], values[i], stamps[i], generation);
+                MergeRules.Apply(targets[i], values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
             }
 
             entries += file.Count;
