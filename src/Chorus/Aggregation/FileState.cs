@@ -65,16 +65,21 @@ internal sealed class FileState
     /// <summary>The generation of the last listing that saw this file.</summary>
     public int Listed { get; set; }
 
-    public void Add(EntryTarget target, int valueOffset)
+    public void EnsureCapacity(int entries)
     {
-        if (Count == Targets.Length)
+        if (entries > Targets.Length)
         {
-            int size = Math.Max(InitialEntries, Count * 2);
+            int size = Math.Max(InitialEntries, Math.Max(entries, Targets.Length * 2));
             Targets = Grow(Targets, size);
             ValueOffsets = Grow(ValueOffsets, size);
             Values = Grow(Values, size);
             Timestamps = Grow(Timestamps, size);
         }
+    }
+
+    public void Add(EntryTarget target, int valueOffset)
+    {
+        EnsureCapacity(Count + 1);
 
         Targets[Count] = target;
         ValueOffsets[Count] = valueOffset;
