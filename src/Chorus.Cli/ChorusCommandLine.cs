@@ -14,6 +14,8 @@ internal static class ChorusCommandLine
         var root = new RootCommand("Chorus: multi-process Prometheus metrics; reads and serves prometheus_client multiprocess directories.");
         root.Subcommands.Add(ScrapeCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(CompactCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(DemoWorkerCommand.Create());
         ParseResult result = root.Parse(args);
