@@ -1,25 +1,31 @@
 using Chorus.Aggregation;
+using Chorus.AspNetCore.Server;
 
 namespace Chorus.Cli.Demo;
 
-/// <summary>
-/// Serves the demo's merged directory over HTTP on loopback. The HTTP host is the <c>chorus serve</c> one;
-/// until it is part of this build, the demo says so and runs without serving.
-/// </summary>
+/// <summary>Serves the demo's merged directory on loopback with the same host as <c>chorus serve</c>.</summary>
 internal sealed class DemoEndpoint : IAsyncDisposable
 {
-    private DemoEndpoint(string url) => Url = url;
+    private readonly ChorusServer _server;
 
-    public string Url { get; }
+    private DemoEndpoint(ChorusServer server) => _server = server;
 
-    public static Task<DemoEndpoint?> StartAsync(MultiProcessDirectory merged, string listen, CancellationToken cancellationToken)
+    public Uri Url => _server.MetricsUrl;
+
+    /// <summary>Starts serving; on failure (port taken, bad address) says why and returns null so the demo runs without serving.</summary>
+    public static async Task<DemoEndpoint?> StartAsync(MultiProcessDirectory merged, string listen, CancellationToken cancellationToken)
     {
-        _ = merged;
-        _ = listen;
-        _ = cancellationToken;
-        Console.Error.WriteLine("chorus demo: this build has no HTTP host yet; running as with --no-serve.");
-        return Task.FromResult<DemoEndpoint?>(null);
+        var options = new ChorusServerOptions { Listen = listen, Output = TextWriter.Null };
+        try
+        {
+            return new DemoEndpoint(await ChorusServer.StartAsync(options, merged, cancellationToken).ConfigureAwait(false));
+        }
+        catch (ChorusServerException e)
+        {
+            await Console.Error.WriteLineAsync($"chorus demo: not serving: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

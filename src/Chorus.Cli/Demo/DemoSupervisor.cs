@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Chorus.Aggregation;
 using Chorus.Exposition;
 
@@ -22,6 +23,18 @@ internal sealed class DemoSupervisor(DemoSettings settings)
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        // Ctrl-C and SIGTERM stop the demo cleanly whatever else (the HTTP host) listens for them.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        cancellationToken = stop.Token;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
         bool ownDirectory = settings.Directory is null;
         string directory = settings.Directory is { } given ? Path.GetFullPath(given) : Directory.CreateTempSubdirectory("chorus-demo-").FullName;
         if (!Directory.Exists(directory))
@@ -38,6 +51,7 @@ internal sealed class DemoSupervisor(DemoSettings settings)
             Console.WriteLine(endpoint is null ? "chorus demo: not serving (--no-serve); run 'chorus scrape --dir " + directory + "' to look" : $"chorus demo: metrics at {endpoint.Url}");
 
             await SuperviseAsync(directory, merged, cancellationToken).ConfigureAwait(false);
+            await DrainAsync().ConfigureAwait(false);
             double total = RequestsTotal(merged);
             Console.WriteLine($"chorus demo: done: {_started} workers started, {_servedReported} requests reported by workers, merged demo_requests_total = {total.ToString(CultureInfo.InvariantCulture)}");
             Console.WriteLine($"requests={_servedReported.ToString(CultureInfo.InvariantCulture)}");
@@ -81,8 +95,24 @@ internal sealed class DemoSupervisor(DemoSettings settings)
             }
             catch (OperationCanceledException)
             {
-                Console.WriteLine("chorus demo: stopping (Ctrl-C)");
+                Console.WriteLine("chorus demo: stopping; waiting for the workers to finish their current request");
             }
+        }
+    }
+
+    // After Ctrl-C: ask the running workers to finish (stdin closed), so each reports what it served.
+    private async Task DrainAsync()
+    {
+        foreach (Process process in _running)
+        {
+            process.StandardInput.Close();
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (_running.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            ReapExited();
+            await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

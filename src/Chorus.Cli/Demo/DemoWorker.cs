@@ -27,6 +27,15 @@ internal static class DemoWorker
             ["process_id"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
         });
 
+        // The supervisor asks a worker to stop early by closing its stdin (Ctrl-C on the demo).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _ = Task.Run(async () =>
+        {
+            _ = await Console.In.ReadToEndAsync(CancellationToken.None).ConfigureAwait(false);
+            await stop.CancelAsync().ConfigureAwait(false);
+        }, CancellationToken.None);
+        cancellationToken = stop.Token;
+
         var random = new Random(seed);
         int served = 0;
         for (; served < maxRequests && !cancellationToken.IsCancellationRequested; served++)

@@ -30,6 +30,30 @@ public sealed class DemoCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_ServesMergedMetricsOnLoopback_AndStopsCleanlyOnSigterm()
+    {
+        using var demo = new RunningChild(["demo", "--dir", _dir, "--max-requests", "30"], dll: WriterTestEnvironment.ChorusDll);
+        string url = demo.WaitFor("chorus demo: metrics at ");
+        Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        string body = string.Empty;
+        for (int attempt = 0; attempt < 100 && !body.Contains("demo_requests_total{", StringComparison.Ordinal); attempt++)
+        {
+            body = await http.GetStringAsync(new Uri(url));
+            await Task.Delay(100);
+        }
+
+        Assert.Contains("# TYPE demo_requests_total counter", body, StringComparison.Ordinal);
+        Assert.Contains("demo_request_duration_seconds_bucket{", body, StringComparison.Ordinal);
+        demo.Terminate();
+        string requests = demo.WaitFor("requests=");
+        Assert.Equal(0, demo.WaitForExit());
+        using MultiProcessDirectory merged = MultiProcessDirectory.Open(_dir);
+        Assert.Equal(double.Parse(requests, System.Globalization.CultureInfo.InvariantCulture), merged.CollectFamilies().Single(f => f.Name == "demo_requests").Samples.Sum(s => s.Value));
+    }
+
+    [Fact]
     public void Demo_TemporaryDirectoryIsRemoved_AndBadFlagsAreUsageErrors()
     {
         (int exit, string stdout, _) = WriterTestEnvironment.Run(
