@@ -55,7 +55,7 @@ def main():
               f"| {python_in['collect_cpu_median_s'] * 1000 / chorus_in['cold_families_only_cpu_median_ms']:.1f}x "
               f"| {cold:.1f} | {expose:.3f} | {expose * 1000 / cold:.1f}x | {warm:.1f} |")
     print()
-    print("Cold-merge stage breakdown (Files primitives only, single thread, medians in ms):")
+    print("Cold-pass stage breakdown (Files primitives only, single thread; medians, wall ms / CPU ms):")
     print()
     stages = ["list_ms", "open_read_close_ms", "scan_entries_ms", "hash_keys_and_read_values_ms", "parse_distinct_keys_ms", "parse_every_key_ms"]
     print("| .db files | entries | distinct keys | MB read | " + " | ".join(s[:-3] for s in stages) + " |")
@@ -63,7 +63,7 @@ def main():
     for files in sizes:
         j = load(os.path.join(out, f"inproc-chorus-{files}.json"))
         print(f"| {int(files):,} | {int(j['stage_entries']):,} | {int(j['stage_distinct_keys']):,} | {j['stage_bytes_read'] / 1e6:.1f} | "
-              + " | ".join(f"{j['stage_' + s]:.1f}" for s in stages) + " |")
+              + " | ".join(f"{j['stage_' + s]:.1f} / {j['stage_' + s[:-3] + '_cpu_ms']:.1f}" for s in stages) + " |")
 
 
 if __name__ == "__main__":

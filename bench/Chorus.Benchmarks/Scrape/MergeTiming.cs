@@ -25,7 +25,6 @@ internal static class MergeTiming
         var cold = new List<double>(repeats);
         var coldFamilies = new List<double>(repeats);
         var coldFamiliesCpu = new List<double>(repeats);
-        using var self = Process.GetCurrentProcess();
         CollectionReport? report = null;
         for (int i = 0; i < repeats; i++)
         {
@@ -38,14 +37,12 @@ internal static class MergeTiming
 
             // Process CPU time as well as wall time: the benchmark machine is shared, and CPU time is what
             // other processes' load inflates least.
-            self.Refresh();
-            TimeSpan cpuBefore = self.TotalProcessorTime;
+            double cpuBefore = ProcessCpu.Milliseconds();
             clock.Restart();
             using MultiProcessDirectory familiesOnly = MultiProcessDirectory.Open(directory);
             GC.KeepAlive(familiesOnly.CollectFamilies());
             coldFamilies.Add(clock.Elapsed.TotalMilliseconds);
-            self.Refresh();
-            coldFamiliesCpu.Add((self.TotalProcessorTime - cpuBefore).TotalMilliseconds);
+            coldFamiliesCpu.Add(ProcessCpu.Milliseconds() - cpuBefore);
         }
 
         var warm = new List<double>(repeats);
