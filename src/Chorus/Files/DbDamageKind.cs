@@ -26,4 +26,10 @@ public enum DbDamageKind
 
     /// <summary>The entries do not fit either value layout.</summary>
     UnknownLayout,
+
+    /// <summary>A key is not valid UTF-8 JSON of the expected shape (or a histogram <c>le</c> is not a number); entries from it on are not trusted.</summary>
+    InvalidKey,
+
+    /// <summary>The file could not be read (I/O error); entries read before it are kept.</summary>
+    ReadError,
 }

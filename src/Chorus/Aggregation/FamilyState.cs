@@ -1,0 +1,112 @@
+using Chorus.Exposition;
+using Chorus.Files;
+
+namespace Chorus.Aggregation;
+
+/// <summary>One merged family: its type (from the first file it was seen in), HELP (from the first key), gauge mode and label groups.</summary>
+internal sealed class FamilyState
+{
+    private readonly Dictionary<LabelSet, LabelGroup> _groups = [];
+    private readonly List<LabelGroup> _ordered = [];
+    private bool _orderDirty;
+
+    public FamilyState(string name, MetricType type, string help)
+    {
+        Name = name;
+        Type = type;
+        Output = new MetricFamily(name, type, help);
+        BucketName = name + "_bucket";
+        CountName = name + "_count";
+    }
+
+    public string Name { get; }
+
+    public MetricType Type { get; }
+
+    public string BucketName { get; }
+
+    public string CountName { get; }
+
+    /// <summary>The gauge mode of the last gauge file read that holds this family (prometheus_client: last wins).</summary>
+    public GaugeMode Mode { get; set; }
+
+    public int Generation { get; set; }
+
+    /// <summary>The family handed to the exposition writer; its samples are rebuilt by every collection.</summary>
+    public MetricFamily Output { get; }
+
+    public List<LabelGroup> OrderedGroups
+    {
+        get
+        {
+            if (_orderDirty)
+            {
+                _ordered.Sort(static (a, b) => a.Labels.CompareTo(b.Labels));
+                _orderDirty = false;
+            }
+
+            return _ordered;
+        }
+    }
+
+    public SeriesSlot GetSample(LabelSet labels, string sampleName)
+    {
+        LabelGroup group = GetGroup(labels);
+        List<SeriesSlot> samples = group.Samples;
+        int i = 0;
+        for (; i < samples.Count; i++)
+        {
+            int c = string.CompareOrdinal(samples[i].Name, sampleName);
+            if (c == 0)
+            {
+                return samples[i];
+            }
+
+            if (c > 0)
+            {
+                break;
+            }
+        }
+
+        var slot = new SeriesSlot(group, sampleName, labels, double.NaN);
+        samples.Insert(i, slot);
+        return slot;
+    }
+
+    public SeriesSlot GetBucket(LabelSet baseLabels, double bound)
+    {
+        LabelGroup group = GetGroup(baseLabels);
+        List<SeriesSlot> buckets = group.Buckets;
+        int i = 0;
+        for (; i < buckets.Count; i++)
+        {
+            int c = buckets[i].Bound.CompareTo(bound);
+            if (c == 0)
+            {
+                return buckets[i];
+            }
+
+            if (c > 0)
+            {
+                break;
+            }
+        }
+
+        var slot = new SeriesSlot(group, BucketName, baseLabels.With("le", GoFloat.ToString(bound)), bound);
+        buckets.Insert(i, slot);
+        return slot;
+    }
+
+    private LabelGroup GetGroup(LabelSet labels)
+    {
+        if (!_groups.TryGetValue(labels, out LabelGroup? group))
+        {
+            group = new LabelGroup(labels);
+            _groups.Add(labels, group);
+            _ordered.Add(group);
+            _orderDirty = true;
+        }
+
+        return group;
+    }
+}

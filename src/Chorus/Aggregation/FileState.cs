@@ -1,0 +1,110 @@
+using Chorus.Files;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// What the reader remembers about one file between collections: its identity, layout, how far its
+/// entries were parsed and where each entry's value sits. Entries are append-only and never move, so
+/// later collections parse only what lies past <see cref="ParsedUpTo"/>.
+/// </summary>
+internal sealed class FileState
+{
+    private const int InitialEntries = 16;
+
+    public FileState(string fileName, string path)
+    {
+        FileName = fileName;
+        Path = path;
+        if (DbFileName.TryParse(fileName, out DbFileName name, out string? error))
+        {
+            Name = name;
+        }
+        else
+        {
+            NameError = error;
+        }
+    }
+
+    public string FileName { get; }
+
+    public string Path { get; }
+
+    public DbFileName Name { get; }
+
+    /// <summary>Why the name is not one the collector reads; null for usable names.</summary>
+    public string? NameError { get; }
+
+    public FileIdentity Identity { get; set; }
+
+    public ValueLayout? Layout { get; set; }
+
+    /// <summary>The offset just past the last entry parsed (the header size when none).</summary>
+    public int ParsedUpTo { get; set; } = DbFormat.HeaderSize;
+
+    public int Count { get; private set; }
+
+    public EntryTarget[] Targets { get; private set; } = [];
+
+    public int[] ValueOffsets { get; private set; } = [];
+
+    /// <summary>Values read by the current collection, one per entry.</summary>
+    public double[] Values { get; private set; } = [];
+
+    /// <summary>Timestamps read by the current collection (0 in the 8-byte layout).</summary>
+    public double[] Timestamps { get; private set; } = [];
+
+    /// <summary>Distinct families in this file (for the gauge-mode pass).</summary>
+    public List<FamilyState> Families { get; } = [];
+
+    /// <summary>True when the last listing saw a removal sidecar (<see cref="DbRemovedKeys"/>) next to this file.</summary>
+    public bool HasRemovals { get; set; }
+
+    /// <summary>Keys the file's writer removed; their entries are skipped by the merge. Null when none.</summary>
+    public HashSet<ParsedKey>? RemovedKeys { get; set; }
+
+    /// <summary>The generation of the last listing that saw this file.</summary>
+    public int Listed { get; set; }
+
+    public void EnsureCapacity(int entries)
+    {
+        if (entries > Targets.Length)
+        {
+            int size = Math.Max(InitialEntries, Math.Max(entries, Targets.Length * 2));
+            Targets = Grow(Targets, size);
+            ValueOffsets = Grow(ValueOffsets, size);
+            Values = Grow(Values, size);
+            Timestamps = Grow(Timestamps, size);
+        }
+    }
+
+    public void Add(EntryTarget target, int valueOffset)
+    {
+        EnsureCapacity(Count + 1);
+
+        Targets[Count] = target;
+        ValueOffsets[Count] = valueOffset;
+        Count++;
+        FamilyState family = target.Key.Family;
+        if (Families.Count == 0 || (Families[^1] != family && !Families.Contains(family)))
+        {
+            Families.Add(family);
+        }
+    }
+
+    /// <summary>Forgets every parsed entry (file replaced, shrunk or unreadable).</summary>
+    public void Reset()
+    {
+        Count = 0;
+        Layout = null;
+        ParsedUpTo = DbFormat.HeaderSize;
+        Families.Clear();
+        Array.Clear(Targets);
+    }
+
+    private static T[] Grow<T>(T[] array, int size)
+    {
+        var grown = new T[size];
+        Array.Copy(array, grown, array.Length);
+        return grown;
+    }
+}

@@ -1,0 +1,113 @@
+using Chorus.Exposition;
+using Chorus.Files;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// Decodes each distinct key once and keeps the families. Lookups go by the key's bytes, so a file read
+/// cold costs one hash of each entry's key and a warm read none.
+/// </summary>
+internal sealed class KeyTable
+{
+    private readonly Dictionary<byte[], ParsedKey> _keys = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], ParsedKey>.AlternateLookup<ReadOnlySpan<byte>> _keysBySpan;
+    private readonly Dictionary<string, FamilyState> _families = new(StringComparer.Ordinal);
+    private readonly List<FamilyState> _ordered = [];
+    private bool _orderDirty;
+
+    public KeyTable()
+    {
+        _keysBySpan = _keys.GetAlternateLookup<ReadOnlySpan<byte>>();
+    }
+
+    /// <summary>Families sorted by name.</summary>
+    public List<FamilyState> OrderedFamilies
+    {
+        get
+        {
+            if (_orderDirty)
+            {
+                _ordered.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+                _orderDirty = false;
+            }
+
+            return _ordered;
+        }
+    }
+
+    /// <summary>Finds or decodes a key. A family is created with the type of the file it is first seen in.</summary>
+    public bool TryResolve(ReadOnlySpan<byte> key, DbFileKind fileKind, out ParsedKey? parsed, out string? error)
+    {
+        if (_keysBySpan.TryGetValue(key, out parsed))
+        {
+            error = null;
+            return true;
+        }
+
+        if (!DbKey.TryParse(key, out DbKey? decoded, out error))
+        {
+            return false;
+        }
+
+        if (!_families.TryGetValue(decoded!.Family, out FamilyState? family))
+        {
+            family = new FamilyState(decoded.Family, TypeOf(fileKind, decoded), decoded.Help);
+            _families.Add(decoded.Family, family);
+            _ordered.Add(family);
+            _orderDirty = true;
+        }
+
+        LabelSet labels = LabelSet.Create(decoded.Labels is KeyValuePair<string, string>[] array ? array : [.. decoded.Labels]);
+        bool isBucket = false;
+        double bound = double.NaN;
+        LabelSet baseLabels = labels;
+        if (family.Type == MetricType.Histogram && labels.Find("le") is { } le)
+        {
+            if (!GoFloat.TryParse(le, out bound))
+            {
+                error = $"histogram bucket bound le=\"{le}\" is not a number";
+                parsed = null;
+                return false;
+            }
+
+            isBucket = true;
+            baseLabels = labels.Without("le");
+        }
+
+        parsed = new ParsedKey(family, decoded.Sample, labels, isBucket, baseLabels, bound);
+        _keys.Add(key.ToArray(), parsed);
+        return true;
+    }
+
+    private static MetricType TypeOf(DbFileKind kind, DbKey key) => kind switch
+    {
+        DbFileKind.Counter => MetricType.Counter,
+        DbFileKind.Gauge => GaugeTypeOf(key),
+        DbFileKind.Histogram => MetricType.Histogram,
+        _ => MetricType.Summary,
+    };
+
+    // Chorus stores info and enum metrics as gauges that prometheus_client's collector can read; their keys
+    // tell them apart (docs/architecture.md, "Write path"): an info's sample is `{family}_info`, which no
+    // prometheus_client gauge writes, and an enum's state label is named after the family.
+    private static MetricType GaugeTypeOf(DbKey key)
+    {
+        if (key.Sample.Length == key.Family.Length + 5 && key.Sample.StartsWith(key.Family, StringComparison.Ordinal) && key.Sample.EndsWith("_info", StringComparison.Ordinal))
+        {
+            return MetricType.Info;
+        }
+
+        if (key.Sample == key.Family)
+        {
+            foreach (KeyValuePair<string, string> label in key.Labels)
+            {
+                if (label.Key == key.Family)
+                {
+                    return MetricType.StateSet;
+                }
+            }
+        }
+
+        return MetricType.Gauge;
+    }
+}

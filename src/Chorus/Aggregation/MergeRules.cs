@@ -1,0 +1,129 @@
+using Chorus.Exposition;
+using Chorus.Files;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// prometheus_client's accumulate rules (newest version), applied one entry at a time in file order:
+/// counters, summaries, histogram buckets and <c>_sum</c> are summed; gauges follow the family's mode.
+/// </summary>
+internal static class MergeRules
+{
+    private const string PidLabel = "pid";
+
+    public static void Apply(EntryTarget target, double value, double timestamp, int generation)
+    {
+        ParsedKey key = target.Key;
+        FamilyState family = key.Family;
+        family.Generation = generation;
+        SeriesSlot slot;
+        // Info and stateset families are stored as gauges (Chorus writers, see docs/architecture.md) and merge as such.
+        if (family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet)
+        {
+            GaugeMode mode = family.Mode;
+            if (mode.KeepsPid())
+            {
+                // all/liveall: one series per file; the file's pid overrides a user label named pid.
+                slot = target.KeepPid ??= family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName);
+                slot.Touch(generation);
+                slot.Value = value;
+                slot.HasValue = true;
+                return;
+            }
+
+            slot = target.DropPid ??= family.GetSample(key.Labels.Without(PidLabel), key.SampleName);
+            slot.Touch(generation);
+            switch (mode)
+            {
+                case GaugeMode.Min or GaugeMode.LiveMin:
+                    // Strict compare with the first value seen as seed: a NaN seed sticks, a NaN never replaces.
+                    if (!slot.HasValue || value < slot.Value)
+                    {
+                        slot.Value = value;
+                        slot.HasValue = true;
+                    }
+
+                    break;
+                case GaugeMode.Max or GaugeMode.LiveMax:
+                    if (!slot.HasValue || value > slot.Value)
+                    {
+                        slot.Value = value;
+                        slot.HasValue = true;
+                    }
+
+                    break;
+                case GaugeMode.MostRecent or GaugeMode.LiveMostRecent:
+                    // Strictly newer than the best so far, which starts at 0: a never-set gauge has no sample.
+                    if (slot.Timestamp < timestamp)
+                    {
+                        slot.Value = value;
+                        slot.Timestamp = timestamp;
+                        slot.HasValue = true;
+                    }
+
+                    break;
+                default:
+                    slot.Value += value;
+                    slot.HasValue = true;
+                    break;
+            }
+
+            return;
+        }
+
+        slot = target.Fixed ??= key.IsBucket
+            ? family.GetBucket(WithPid(key.BaseLabels, target.Pid), key.Bound)
+            : family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName);
+        slot.Touch(generation);
+        slot.Value += value;
+        slot.HasValue = true;
+    }
+
+    /// <summary>Rebuilds the samples of a family touched by this collection, in output order.</summary>
+    public static void Emit(FamilyState family, int generation, bool accumulate)
+    {
+        List<Sample> samples = family.Output.Samples;
+        samples.Clear();
+        List<LabelGroup> groups = family.OrderedGroups;
+        for (int g = 0; g < groups.Count; g++)
+        {
+            LabelGroup group = groups[g];
+            if (group.Generation != generation)
+            {
+                continue;
+            }
+
+            if (group.Buckets.Count > 0)
+            {
+                double cumulative = 0.0;
+                bool any = false;
+                foreach (SeriesSlot bucket in group.Buckets)
+                {
+                    if (bucket.Generation != generation)
+                    {
+                        continue;
+                    }
+
+                    any = true;
+                    cumulative += bucket.Value;
+                    samples.Add(new Sample(bucket.Name, bucket.Labels, accumulate ? cumulative : bucket.Value));
+                }
+
+                if (any && accumulate)
+                {
+                    samples.Add(new Sample(family.CountName, group.Labels, cumulative));
+                }
+            }
+
+            foreach (SeriesSlot slot in group.Samples)
+            {
+                if (slot.Generation == generation && slot.HasValue)
+                {
+                    samples.Add(new Sample(slot.Name, slot.Labels, slot.Value));
+                }
+            }
+        }
+    }
+
+    private static LabelSet WithPid(LabelSet labels, string? pid) => pid is null ? labels : labels.With(PidLabel, pid);
+}

@@ -1,0 +1,355 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Enumeration;
+using Chorus.Exposition;
+using Chorus.Files;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// A prometheus_client multiprocess directory (<c>PROMETHEUS_MULTIPROC_DIR</c>) merged into metric families
+/// exactly as prometheus_client's <c>MultiProcessCollector</c> does, read incrementally: keys are parsed once
+/// per file and later collections only re-read values and parse appended entries.
+/// </summary>
+/// <remarks>
+/// <para>Thread-safe: concurrent collections are serialised and each one reads the directory afresh.</para>
+/// <para>Never throws for bad files: damaged files contribute their complete entries, unreadable or
+/// unrecognised ones are skipped, and <see cref="LastReport"/> says which and why.</para>
+/// <para>Output order: families by name; inside a family label sets sorted; per label set a histogram's
+/// buckets ascending, then <c>_count</c>, then <c>_sum</c>; other samples by name.</para>
+/// </remarks>
+public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly MultiProcessDirectoryOptions _options;
+    private readonly KeyTable _keys = new();
+    private readonly FileLoader _loader;
+    private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan;
+    private readonly List<FileState> _ordered = [];
+    private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
+    private readonly List<MetricFamily> _output = [];
+    private readonly CompactionConsistency _consistency;
+    private int _generation;
+    private bool _disposed;
+
+    private MultiProcessDirectory(string directory, MultiProcessDirectoryOptions options)
+    {
+        Directory = directory;
+        _options = options;
+        _loader = new FileLoader(_keys);
+        _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
+        _consistency = new CompactionConsistency(directory);
+    }
+
+    /// <summary>The directory read.</summary>
+    public string Directory { get; }
+
+    /// <summary>What the last collection did (files read, skipped and damaged, bytes, time).</summary>
+    public CollectionReport LastReport { get; private set; } = CollectionReport.None;
+
+    /// <summary>Opens a directory for collection. Nothing is read until the first collection.</summary>
+    /// <param name="directory">The multiprocess directory.</param>
+    /// <param name="options">Options, or null for the defaults.</param>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist (or is a file).</exception>
+    public static MultiProcessDirectory Open(string directory, MultiProcessDirectoryOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException(File.Exists(directory)
+                ? $"'{directory}' is a file, not a directory."
+                : $"The directory '{directory}' does not exist.");
+        }
+
+        return new MultiProcessDirectory(Path.GetFullPath(directory), options ?? MultiProcessDirectoryOptions.Default);
+    }
+
+    /// <summary>Collects and writes the whole exposition in <paramref name="format"/>.</summary>
+    /// <param name="output">Where the UTF-8 bytes go.</param>
+    /// <param name="format">The exposition format.</param>
+    public void Collect(IBufferWriter<byte> output, ExpositionFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        lock (_gate)
+        {
+            CollectCore();
+            ExpositionWriter.Write(output, _output, format);
+        }
+    }
+
+    /// <summary>Collects and returns a copy of the merged families (for tests, tools and compaction; allocates).</summary>
+    public IReadOnlyList<MetricFamily> CollectFamilies()
+    {
+        lock (_gate)
+        {
+            CollectCore();
+            var copy = new List<MetricFamily>(_output.Count);
+            foreach (MetricFamily family in _output)
+            {
+                var clone = new MetricFamily(family.Name, family.Type, family.Help, family.Unit);
+                clone.Samples.AddRange(family.Samples);
+                copy.Add(clone);
+            }
+
+            return copy;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _loader.Dispose();
+            }
+        }
+    }
+
+    private void CollectCore()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long started = Stopwatch.GetTimestamp();
+        int generation;
+        List<FileProblem> problems;
+        string? directoryError;
+        int filesRead;
+        int entries = 0;
+        List<FileState>? vanished;
+        IReadOnlySet<string>? excluded;
+        var identities = new Dictionary<string, FileIdentity>(StringComparer.Ordinal);
+        for (int attempt = 1; ; attempt++)
+        {
+            // A compaction may move counts between files while we read: repeat until one consistent view.
+            CompactionConsistency.Snapshot before = _consistency.Begin();
+            generation = ++_generation;
+            _loader.BytesRead = 0;
+            _loader.EntriesParsed = 0;
+            problems = [];
+            directoryError = List(generation);
+            filesRead = 0;
+            vanished = null;
+            identities.Clear();
+            LoadAll(problems, ref filesRead, ref vanished, identities);
+            excluded = _consistency.Check(before, identities);
+            if (excluded is not null)
+            {
+                break;
+            }
+
+            if (attempt == CompactionConsistency.MaxAttempts)
+            {
+                // Serving a count twice or not at all is worse than failing this scrape.
+                directoryError = "a compaction is in progress or was interrupted; no consistent view was found (run 'chorus compact' to recover)";
+                excluded = identities.Keys.ToHashSet(StringComparer.Ordinal);
+                break;
+            }
+
+            CompactionConsistency.Pause(attempt);
+        }
+
+        // prometheus_client keeps the gauge mode of the last file read for each family.
+        foreach (FileState file in _ordered)
+        {
+            if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
+            {
+                foreach (FamilyState family in file.Families)
+                {
+                    family.Mode = file.Name.Mode ?? GaugeMode.All;
+                }
+            }
+        }
+
+        foreach (FileState file in _ordered)
+        {
+            if (excluded.Contains(file.FileName))
+            {
+                continue;
+            }
+
+            EntryTarget[] targets = file.Targets;
+            double[] values = file.Values;
+            double[] stamps = file.Timestamps;
+            HashSet<ParsedKey>? removed = file.RemovedKeys;
+            for (int i = 0; i < file.Count; i++)
+            {
+                if (removed is not null && removed.Contains(targets[i].Key))
+                {
+                    continue;
+                }
+
+                MergeRules.Apply(targets[i], values[i], stamps[i], generation);
+            }
+
+            entries += file.Count;
+        }
+
+        _output.Clear();
+        foreach (FamilyState family in _keys.OrderedFamilies)
+        {
+            if (family.Generation == generation)
+            {
+                MergeRules.Emit(family, generation, _options.Accumulate);
+                _output.Add(family.Output);
+            }
+        }
+
+        if (vanished is not null)
+        {
+            foreach (FileState file in vanished)
+            {
+                _files.Remove(file.FileName);
+                _ordered.Remove(file);
+            }
+        }
+
+        LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError);
+    }
+
+    private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
+    {
+        foreach (FileState file in _ordered)
+        {
+            if (file.NameError is not null)
+            {
+                problems.Add(new FileProblem(file.FileName, FileProblemKind.UnrecognizedName, file.NameError, DbDamage.None, 0));
+                continue;
+            }
+
+            FileProblem? problem = _loader.Load(file);
+            file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
+            if (problem is not null)
+            {
+                problems.Add(problem);
+                if (problem.Kind == FileProblemKind.Vanished)
+                {
+                    (vanished ??= []).Add(file);
+                }
+
+                if (problem.Kind != FileProblemKind.Damaged)
+                {
+                    continue;
+                }
+            }
+
+            identities[file.FileName] = file.Identity;
+            filesRead++;
+        }
+    }
+
+    /// <summary>Lists <c>*.db</c> files, reusing the state of known names without allocating for them.</summary>
+    private string? List(int generation)
+    {
+        bool changed = false;
+        try
+        {
+            var enumerable = new FileSystemEnumerable<FileState>(
+                Directory,
+                (ref FileSystemEntry entry) =>
+                {
+                    if (!_filesBySpan.TryGetValue(entry.FileName, out FileState? state))
+                    {
+                        string name = entry.FileName.ToString();
+                        state = new FileState(name, Path.Join(Directory, name));
+                        _files.Add(name, state);
+                        changed = true;
+                    }
+
+                    return state;
+                },
+                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0 })
+            {
+                ShouldIncludePredicate = (ref FileSystemEntry entry) =>
+                {
+                    if (entry.IsDirectory)
+                    {
+                        return false;
+                    }
+
+                    if (entry.FileName.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
+                    {
+                        // Rare (only after Remove/Clear by a Chorus writer): remember which .db it belongs to.
+                        _removalSidecars.Add(entry.FileName[..^DbRemovedKeys.Suffix.Length].ToString());
+                        return false;
+                    }
+
+                    return entry.FileName.EndsWith(".db", StringComparison.Ordinal) &&
+                        (_options.FileFilter is null || _options.FileFilter(entry.FileName.ToString()));
+                },
+            };
+            _removalSidecars.Clear();
+            foreach (FileState state in enumerable)
+            {
+                state.Listed = generation;
+            }
+
+            foreach (FileState state in _files.Values)
+            {
+                state.HasRemovals = _removalSidecars.Count > 0 && _removalSidecars.Contains(state.FileName);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The directory itself is gone or unreadable: report it and serve nothing rather than stale data.
+            foreach (FileState state in _ordered)
+            {
+                state.Listed = 0;
+            }
+
+            RemoveUnlisted(generation);
+            return $"cannot list '{Directory}': {e.Message}";
+        }
+
+        if (RemoveUnlisted(generation) || changed)
+        {
+            _ordered.Clear();
+            _ordered.AddRange(_files.Values);
+            _ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
+        }
+
+        return null;
+    }
+
+    // The sidecar is tiny and present only after removals, so it is read afresh on every collection.
+    private HashSet<ParsedKey>? RemovedKeysOf(FileState file)
+    {
+        HashSet<ParsedKey>? removed = null;
+        foreach (byte[] key in DbRemovedKeys.Read(file.Path))
+        {
+            if (_keys.TryResolve(key, file.Name.Kind, out ParsedKey? parsed, out _))
+            {
+                (removed ??= []).Add(parsed!);
+            }
+        }
+
+        return removed;
+    }
+
+    private bool RemoveUnlisted(int generation)
+    {
+        List<string>? gone = null;
+        foreach (FileState state in _files.Values)
+        {
+            if (state.Listed != generation)
+            {
+                (gone ??= []).Add(state.FileName);
+            }
+        }
+
+        if (gone is null)
+        {
+            return false;
+        }
+
+        foreach (string name in gone)
+        {
+            _files.Remove(name);
+        }
+
+        _ordered.RemoveAll(s => s.Listed != generation);
+        return true;
+    }
+}

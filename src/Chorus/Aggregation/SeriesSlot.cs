@@ -1,0 +1,42 @@
+using Chorus.Exposition;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// The merged value of one output sample (or one histogram bucket before accumulation). Lives across
+/// collections; <see cref="Generation"/> tells whether the current collection touched it.
+/// </summary>
+internal sealed class SeriesSlot(LabelGroup group, string name, LabelSet labels, double bound)
+{
+    public LabelGroup Group { get; } = group;
+
+    public string Name { get; } = name;
+
+    /// <summary>Labels as printed (a bucket's include <c>le</c>).</summary>
+    public LabelSet Labels { get; } = labels;
+
+    /// <summary>The bucket's upper bound; NaN for other samples.</summary>
+    public double Bound { get; } = bound;
+
+    public double Value { get; set; }
+
+    public double Timestamp { get; set; }
+
+    /// <summary>False until a value was merged in this collection (a never-set mostrecent gauge stays false).</summary>
+    public bool HasValue { get; set; }
+
+    public int Generation { get; private set; }
+
+    /// <summary>Starts the slot afresh the first time a collection touches it.</summary>
+    public void Touch(int generation)
+    {
+        if (Generation != generation)
+        {
+            Generation = generation;
+            Value = 0.0;
+            Timestamp = 0.0;
+            HasValue = false;
+            Group.Generation = generation;
+        }
+    }
+}

@@ -1,0 +1,255 @@
+using System.Text;
+
+namespace Chorus.Exposition;
+
+/// <summary>
+/// An immutable set of label pairs kept sorted by name (ordinal), compared by value. It caches its
+/// escaped UTF-8 rendering (<c>a="x",b="y"</c>), so a label set written on every scrape is escaped once.
+/// </summary>
+/// <remarks>Thread-safe: instances never change after construction; the cached rendering is idempotent.</remarks>
+public sealed class LabelSet : IEquatable<LabelSet>
+{
+    private readonly string[] _names;
+    private readonly string[] _values;
+    private readonly int _hash;
+    private byte[]? _rendered;
+
+    private LabelSet(string[] names, string[] values)
+    {
+        _names = names;
+        _values = values;
+        var hash = default(HashCode);
+        for (int i = 0; i < names.Length; i++)
+        {
+            hash.Add(names[i], StringComparer.Ordinal);
+            hash.Add(values[i], StringComparer.Ordinal);
+        }
+
+        _hash = hash.ToHashCode();
+    }
+
+    /// <summary>The set with no labels.</summary>
+    public static LabelSet Empty { get; } = new([], []);
+
+    /// <summary>Number of labels.</summary>
+    public int Count => _names.Length;
+
+    /// <summary>Creates a set from pairs in any order; for a repeated name the last value wins (as a Python dict does).</summary>
+    /// <param name="pairs">Label name/value pairs.</param>
+    public static LabelSet Create(ReadOnlySpan<KeyValuePair<string, string>> pairs)
+    {
+        if (pairs.IsEmpty)
+        {
+            return Empty;
+        }
+
+        var names = new List<string>(pairs.Length);
+        var values = new List<string>(pairs.Length);
+        foreach (KeyValuePair<string, string> pair in pairs)
+        {
+            ArgumentNullException.ThrowIfNull(pair.Key, nameof(pairs));
+            ArgumentNullException.ThrowIfNull(pair.Value, nameof(pairs));
+            int at = BinarySearch(names, pair.Key);
+            if (at >= 0)
+            {
+                values[at] = pair.Value;
+            }
+            else
+            {
+                names.Insert(~at, pair.Key);
+                values.Insert(~at, pair.Value);
+            }
+        }
+
+        return new LabelSet([.. names], [.. values]);
+    }
+
+    /// <summary>Creates a set from parallel name and value lists.</summary>
+    /// <param name="names">Label names.</param>
+    /// <param name="values">Label values, one per name.</param>
+    public static LabelSet Create(ReadOnlySpan<string> names, ReadOnlySpan<string> values)
+    {
+        if (names.Length != values.Length)
+        {
+            throw new ArgumentException("Label names and values differ in number.", nameof(values));
+        }
+
+        var pairs = new KeyValuePair<string, string>[names.Length];
+        for (int i = 0; i < names.Length; i++)
+        {
+            pairs[i] = new(names[i], values[i]);
+        }
+
+        return Create(pairs);
+    }
+
+    /// <summary>The name of the label at <paramref name="index"/> (sorted order).</summary>
+    /// <param name="index">Position, 0 to <see cref="Count"/> - 1.</param>
+    public string GetName(int index) => _names[index];
+
+    /// <summary>The value of the label at <paramref name="index"/> (sorted order).</summary>
+    /// <param name="index">Position, 0 to <see cref="Count"/> - 1.</param>
+    public string GetValue(int index) => _values[index];
+
+    /// <summary>The value of label <paramref name="name"/>, or null when absent.</summary>
+    /// <param name="name">Label name.</param>
+    public string? Find(string name)
+    {
+        int at = Array.BinarySearch(_names, name, StringComparer.Ordinal);
+        return at >= 0 ? _values[at] : null;
+    }
+
+    /// <summary>A copy with label <paramref name="name"/> set to <paramref name="value"/> (replacing any value it had).</summary>
+    /// <param name="name">Label name.</param>
+    /// <param name="value">Label value.</param>
+    public LabelSet With(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        int at = Array.BinarySearch(_names, name, StringComparer.Ordinal);
+        if (at >= 0)
+        {
+            string[] replaced = (string[])_values.Clone();
+            replaced[at] = value;
+            return new LabelSet(_names, replaced);
+        }
+
+        int insert = ~at;
+        string[] names = new string[_names.Length + 1];
+        string[] values = new string[_names.Length + 1];
+        Array.Copy(_names, names, insert);
+        Array.Copy(_values, values, insert);
+        names[insert] = name;
+        values[insert] = value;
+        Array.Copy(_names, insert, names, insert + 1, _names.Length - insert);
+        Array.Copy(_values, insert, values, insert + 1, _values.Length - insert);
+        return new LabelSet(names, values);
+    }
+
+    /// <summary>A copy without label <paramref name="name"/> (this instance when it is absent).</summary>
+    /// <param name="name">Label name.</param>
+    public LabelSet Without(string name)
+    {
+        int at = Array.BinarySearch(_names, name, StringComparer.Ordinal);
+        if (at < 0)
+        {
+            return this;
+        }
+
+        if (_names.Length == 1)
+        {
+            return Empty;
+        }
+
+        string[] names = new string[_names.Length - 1];
+        string[] values = new string[_names.Length - 1];
+        Array.Copy(_names, names, at);
+        Array.Copy(_values, values, at);
+        Array.Copy(_names, at + 1, names, at, names.Length - at);
+        Array.Copy(_values, at + 1, values, at, values.Length - at);
+        return new LabelSet(names, values);
+    }
+
+    /// <summary>
+    /// The labels escaped for both text formats, without braces: <c>a="x",b="y\n"</c>. Label values escape
+    /// <c>\</c>, <c>"</c> and newline (text 0.0.4 and OpenMetrics 1.0 agree).
+    /// </summary>
+    public ReadOnlySpan<byte> RenderedUtf8 => _rendered ??= Render();
+
+    /// <inheritdoc />
+    public bool Equals(LabelSet? other)
+    {
+        if (ReferenceEquals(this, other))
+        {
+            return true;
+        }
+
+        if (other is null || other._hash != _hash || other._names.Length != _names.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < _names.Length; i++)
+        {
+            if (!string.Equals(_names[i], other._names[i], StringComparison.Ordinal) ||
+                !string.Equals(_values[i], other._values[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Orders by the sorted (name, value) pairs, ordinal; a prefix sorts first.</summary>
+    /// <param name="other">The other set.</param>
+    public int CompareTo(LabelSet? other)
+    {
+        if (other is null)
+        {
+            return 1;
+        }
+
+        int n = Math.Min(_names.Length, other._names.Length);
+        for (int i = 0; i < n; i++)
+        {
+            int c = string.CompareOrdinal(_names[i], other._names[i]);
+            if (c != 0)
+            {
+                return c;
+            }
+
+            c = string.CompareOrdinal(_values[i], other._values[i]);
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+
+        return _names.Length.CompareTo(other._names.Length);
+    }
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as LabelSet);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => _hash;
+
+    /// <inheritdoc />
+    public override string ToString() => "{" + Encoding.UTF8.GetString(RenderedUtf8) + "}";
+
+    private static int BinarySearch(List<string> names, string name) => names.BinarySearch(name, StringComparer.Ordinal);
+
+    private byte[] Render()
+    {
+        if (_names.Length == 0)
+        {
+            return [];
+        }
+
+        var builder = new StringBuilder();
+        for (int i = 0; i < _names.Length; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append(',');
+            }
+
+            builder.Append(_names[i]).Append("=\"");
+            foreach (char c in _values[i])
+            {
+                switch (c)
+                {
+                    case '\\': builder.Append("\\\\"); break;
+                    case '"': builder.Append("\\\""); break;
+                    case '\n': builder.Append("\\n"); break;
+                    default: builder.Append(c); break;
+                }
+            }
+
+            builder.Append('"');
+        }
+
+        return Encoding.UTF8.GetBytes(builder.ToString());
+    }
+}
