@@ -125,6 +125,27 @@ internal sealed class PythonWebServer : IDisposable
         return pids.Count;
     }
 
+    /// <summary>
+    /// Starts one 20-second <c>/slow</c> request, waits until Python's collector shows it in progress, then
+    /// SIGKILLs every worker, so one of them dies in the middle of a request with its in-progress gauge at 1.
+    /// Only one slow request: a second could queue behind it and then run, legitimately in progress, after the kill.
+    /// </summary>
+    public async Task KillWorkersDuringSlowRequestAsync()
+    {
+        // curl, not HttpClient: a request whose connection dies must not be retried on a fresh worker.
+        using Process slow = ArticleEnvironment.Start("curl", ["-sS", "-m", "25", Url + "/slow?s=20"], null, null, redirect: true);
+        long start = Stopwatch.GetTimestamp();
+        while (PythonCollector.Collect(Directory).Sum("app_requests_in_progress", ("path", "/slow")) != 1)
+        {
+            Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(20), "the /slow request never showed as in progress");
+            await Task.Delay(100);
+        }
+
+        Assert.True(KillWorkers() >= 1, "no worker to kill");
+        Assert.True(slow.WaitForExit(TimeSpan.FromSeconds(10)), "the slow request should end with its worker");
+        Assert.NotEqual(0, slow.ExitCode);
+    }
+
     public async Task<string> GetAsync(string pathAndQuery, CancellationToken cancellationToken = default)
     {
         using HttpResponseMessage response = await s_http.GetAsync(new Uri(Url + pathAndQuery), cancellationToken);

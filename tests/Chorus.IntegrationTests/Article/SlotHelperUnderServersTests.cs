@@ -8,6 +8,7 @@ namespace Chorus.IntegrationTests.Article;
 /// 20 requests: files stay bounded by the slots alive at once, and the in-progress gauge goes back to 0 after
 /// workers were SIGKILLed in the middle of requests, on Python's own <c>/metrics</c>.
 /// </summary>
+[Collection(ArticleServers.Collection)]
 public sealed partial class SlotHelperUnderServersTests
 {
     private const int Workers = 4;
@@ -31,16 +32,7 @@ public sealed partial class SlotHelperUnderServersTests
         LoadResult before = LoadResult.Run(server.Url, 400);
         Assert.Equal((400, 0), (before.Responses, before.Errors));
 
-        // One worker is in the middle of a slow request when every worker is SIGKILLed (one slow request
-        // only: a second could queue behind it and then run, legitimately in progress, after the kill).
-        // curl, not HttpClient: a request whose connection dies must not be retried on a fresh worker.
-        using System.Diagnostics.Process slow = ArticleEnvironment.Start(
-            "curl", ["-sS", "-m", "25", server.Url + "/slow?s=20"], null, null, redirect: true);
-        await WaitForAsync(() => PythonCollector(dir.Metrics).Sum("app_requests_in_progress", ("path", "/slow")) == 1,
-            "the /slow request in progress");
-        Assert.True(server.KillWorkers() >= 1, "no worker to kill");
-        Assert.True(slow.WaitForExit(TimeSpan.FromSeconds(10)), "the slow request should end with its worker");
-        Assert.NotEqual(0, slow.ExitCode);
+        await server.KillWorkersDuringSlowRequestAsync();
         LoadResult after = LoadResult.Run(server.Url, 400);
         Assert.True(after.Errors == 0, string.Join("; ", after.ErrorSamples) + server.Log());
 
@@ -58,25 +50,9 @@ public sealed partial class SlotHelperUnderServersTests
         Assert.True(slots.Length > 0 && slots.Max() <= Workers, $"slots {string.Join(",", slots)}");
         Assert.True(files.Count <= (Workers + 1) * s_types.Length, string.Join(", ", files));
         // Live gauges exist only for slots whose lock is held right now: dead ones were cleared.
-        int[] held = HeldSlots(dir.Metrics);
+        int[] held = PythonCollector.HeldSlots(dir.Metrics);
         int[] liveGaugeSlots = files.Where(f => f.StartsWith("gauge_live", StringComparison.Ordinal)).Select(SlotOf).ToArray();
         Assert.True(liveGaugeSlots.All(held.Contains), $"live gauge files {string.Join(",", liveGaugeSlots)}, held slots {string.Join(",", held)}");
-    }
-
-    internal static ExpositionText PythonCollector(string directory)
-    {
-        (int exitCode, string stdout, string stderr) = ArticleEnvironment.Run(
-            ArticleEnvironment.Python, [Path.Combine(ArticleEnvironment.UwsgiAppDirectory, "collect.py"), directory], TimeSpan.FromSeconds(60));
-        Assert.True(exitCode == 0, stderr);
-        return new ExpositionText(stdout);
-    }
-
-    private static int[] HeldSlots(string directory)
-    {
-        (int exitCode, string stdout, string stderr) = ArticleEnvironment.Run(
-            ArticleEnvironment.Python, [Path.Combine(ArticleEnvironment.UwsgiAppDirectory, "collect.py"), directory, "--held"], TimeSpan.FromSeconds(30));
-        Assert.True(exitCode == 0, stderr);
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
     }
 
     private static int SlotOf(string file)
@@ -84,16 +60,6 @@ public sealed partial class SlotHelperUnderServersTests
         Match match = SlotFileName().Match(file);
         Assert.True(match.Success, $"'{file}' is not named after a slot");
         return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        while (!condition())
-        {
-            Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(20), $"timed out waiting for {what}");
-            await Task.Delay(100);
-        }
     }
 
     [GeneratedRegex(@"^(?:counter|histogram|gauge_livesum|gauge_all)_(\d+)\.db$")]

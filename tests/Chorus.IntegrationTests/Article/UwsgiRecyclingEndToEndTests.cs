@@ -12,6 +12,7 @@ namespace Chorus.IntegrationTests.Article;
 /// prometheus_client app (PID-named files), and <c>chorus serve --compact-every 1s</c> beside it, scraped every
 /// ~0.5 s while the load runs. The directory stays bounded, every count survives, nothing goes backwards.
 /// </summary>
+[Collection(ArticleServers.Collection)]
 public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output)
 {
     private const int Workers = 4;
@@ -35,11 +36,7 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
             await ScrapeAsync(http);
         }
 
-        List<TimeSpan> first = [];
-        for (int i = 0; i < 5; i++)
-        {
-            first.Add((await ScrapeAsync(http)).Elapsed);
-        }
+        List<TimeSpan> first = await TimeScrapesAsync(http);
 
         // The load runs on its own thread; this one scrapes every ~0.5 s until it is done.
         Task<LoadResult> load = Task.Run(() => LoadResult.Run(uwsgi.Url, Requests));
@@ -59,11 +56,7 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         // Let one more compaction pass run with no traffic, then look at the end state.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         (ExpositionText chorusEnd, _) = await ScrapeAsync(http);
-        List<TimeSpan> last = [];
-        for (int i = 0; i < 5; i++)
-        {
-            last.Add((await ScrapeAsync(http)).Elapsed);
-        }
+        List<TimeSpan> last = await TimeScrapesAsync(http);
 
         await compactor.CancelAsync();
         await compaction;
@@ -96,8 +89,36 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         }
 
         // Flat: the warm /metrics at the end costs at most twice what it cost on the near-empty directory.
-        Assert.True(Median(last) <= 2 * Median(first) + TimeSpan.FromMilliseconds(2),
-            $"chorus /metrics median {Ms(last)} at the end vs {Ms(first)} at the start");
+        // The fastest of several scrapes is compared (other work on 2 shared cores only ever adds time), with
+        // 1 ms for timer and scheduling granularity.
+        Assert.True(last.Min() <= 2 * first.Min() + TimeSpan.FromMilliseconds(1),
+            $"chorus /metrics {Ms(last)} at the end vs {Ms(first)} at the start");
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_request_leaves_in_progress_at_one_in_pid_mode_until_chorus_compacts()
+    {
+        using var dir = new ArticleTempDirectory();
+        using PythonWebServer uwsgi = PythonWebServer.StartUwsgi(dir.Metrics, dir.Logs, "pid", Workers, maxRequests: 20);
+        Assert.Equal(200, LoadResult.Run(uwsgi.Url, 200).Responses);
+        await uwsgi.KillWorkersDuringSlowRequestAsync();
+        Assert.Equal(200, LoadResult.Run(uwsgi.Url, 200).Responses);
+
+        // The article's complaint, reproduced: nothing is in flight, yet Python's /metrics says 1.
+        ExpositionText before = new((await uwsgi.PythonMetricsAsync()).Text);
+        Assert.Equal(1, before.Sum("app_requests_in_progress", ("path", "/slow")));
+
+        ProcessResult compact = await ChorusCli.RunAsync("compact", "--dir", dir.Metrics);
+        Assert.True(compact.ExitCode == 0, compact.ToString());
+
+        // After one compaction pass the dead worker's live gauge is gone for every reader, counts intact.
+        ExpositionText python = new((await uwsgi.PythonMetricsAsync()).Text);
+        ExpositionText chorus = new((await ChorusCli.ScrapeAsync(dir.Metrics)).Stdout);
+        foreach (ExpositionText seen in new[] { python, chorus })
+        {
+            Assert.Equal(0, seen.Sum("app_requests_in_progress"));
+            Assert.Equal(400, seen.Sum("app_requests_total"));
+        }
     }
 
     private static async Task<(ExpositionText Text, TimeSpan Elapsed)> ScrapeAsync(HttpClient http)
@@ -133,12 +154,23 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
     private static string Summary(IReadOnlyList<string> files) =>
         string.Join(", ", files.GroupBy(TypeOf).Select(g => $"{g.Key} {g.Count()}")) + $" ({files.Count} in all)";
 
+    private static async Task<List<TimeSpan>> TimeScrapesAsync(HttpClient http)
+    {
+        List<TimeSpan> times = [];
+        for (int i = 0; i < 7; i++)
+        {
+            times.Add((await ScrapeAsync(http)).Elapsed);
+        }
+
+        return times;
+    }
+
     private static string TypeOf(string file) => FileType().Match(file).Groups[1].Value;
 
     private static TimeSpan Median(List<TimeSpan> values) => values.Order().ElementAt(values.Count / 2);
 
     private static string Ms(List<TimeSpan> values) =>
-        string.Create(CultureInfo.InvariantCulture, $"median {Median(values).TotalMilliseconds:F2} ms of [{string.Join(", ", values.Select(v => v.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture)))}]");
+        string.Create(CultureInfo.InvariantCulture, $"fastest {values.Min().TotalMilliseconds:F2} ms, median {Median(values).TotalMilliseconds:F2} ms of [{string.Join(", ", values.Select(v => v.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture)))}]");
 
     [GeneratedRegex(@"^(counter|histogram|summary|gauge_[a-z]+)_([0-9]+|archive[0-9]*)\.db$")]
     private static partial Regex FileType();
