@@ -29,6 +29,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly List<FileState> _ordered = [];
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
     private readonly List<MetricFamily> _output = [];
+    private readonly CompactionConsistency _consistency;
     private int _generation;
     private bool _disposed;
 
@@ -38,6 +39,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         _options = options;
         _loader = new FileLoader(_keys);
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
+        _consistency = new CompactionConsistency(directory);
     }
 
     /// <summary>The directory read.</summary>
@@ -111,46 +113,48 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long started = Stopwatch.GetTimestamp();
-        int generation = ++_generation;
-        _loader.BytesRead = 0;
-        _loader.EntriesParsed = 0;
-        List<FileProblem> problems = [];
-        string? directoryError = List(generation);
-
-        int filesRead = 0;
+        int generation;
+        List<FileProblem> problems;
+        string? directoryError;
+        int filesRead;
         int entries = 0;
-        List<FileState>? vanished = null;
-        foreach (FileState file in _ordered)
+        List<FileState>? vanished;
+        IReadOnlySet<string>? excluded;
+        var identities = new Dictionary<string, FileIdentity>(StringComparer.Ordinal);
+        for (int attempt = 1; ; attempt++)
         {
-            if (file.NameError is not null)
+            // A compaction may move counts between files while we read: repeat until one consistent view.
+            CompactionConsistency.Snapshot before = _consistency.Begin();
+            generation = ++_generation;
+            _loader.BytesRead = 0;
+            _loader.EntriesParsed = 0;
+            problems = [];
+            directoryError = List(generation);
+            filesRead = 0;
+            vanished = null;
+            identities.Clear();
+            LoadAll(problems, ref filesRead, ref vanished, identities);
+            excluded = _consistency.Check(before, identities);
+            if (excluded is not null)
             {
-                problems.Add(new FileProblem(file.FileName, FileProblemKind.UnrecognizedName, file.NameError, DbDamage.None, 0));
-                continue;
+                break;
             }
 
-            FileProblem? problem = _loader.Load(file);
-            file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
-            if (problem is not null)
+            if (attempt == CompactionConsistency.MaxAttempts)
             {
-                problems.Add(problem);
-                if (problem.Kind == FileProblemKind.Vanished)
-                {
-                    (vanished ??= []).Add(file);
-                }
-
-                if (problem.Kind != FileProblemKind.Damaged)
-                {
-                    continue;
-                }
+                // Serving a count twice or not at all is worse than failing this scrape.
+                directoryError = "a compaction is in progress or was interrupted; no consistent view was found (run 'chorus compact' to recover)";
+                excluded = identities.Keys.ToHashSet(StringComparer.Ordinal);
+                break;
             }
 
-            filesRead++;
+            CompactionConsistency.Pause(attempt);
         }
 
         // prometheus_client keeps the gauge mode of the last file read for each family.
         foreach (FileState file in _ordered)
         {
-            if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0)
+            if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
             {
                 foreach (FamilyState family in file.Families)
                 {
@@ -161,6 +165,11 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
 
         foreach (FileState file in _ordered)
         {
+            if (excluded.Contains(file.FileName))
+            {
+                continue;
+            }
+
             EntryTarget[] targets = file.Targets;
             double[] values = file.Values;
             double[] stamps = file.Timestamps;
@@ -198,6 +207,37 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError);
+    }
+
+    private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
+    {
+        foreach (FileState file in _ordered)
+        {
+            if (file.NameError is not null)
+            {
+                problems.Add(new FileProblem(file.FileName, FileProblemKind.UnrecognizedName, file.NameError, DbDamage.None, 0));
+                continue;
+            }
+
+            FileProblem? problem = _loader.Load(file);
+            file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
+            if (problem is not null)
+            {
+                problems.Add(problem);
+                if (problem.Kind == FileProblemKind.Vanished)
+                {
+                    (vanished ??= []).Add(file);
+                }
+
+                if (problem.Kind != FileProblemKind.Damaged)
+                {
+                    continue;
+                }
+            }
+
+            identities[file.FileName] = file.Identity;
+            filesRead++;
+        }
     }
 
     /// <summary>Lists <c>*.db</c> files, reusing the state of known names without allocating for them.</summary>

@@ -1,0 +1,192 @@
+using Chorus.Files;
+using Chorus.Internal;
+
+namespace Chorus.Compaction;
+
+/// <summary>
+/// The visible half of a compaction, in the order docs/compaction.md gives: new archives written aside and
+/// journaled, then per archive: rename into place, claim the folded files, verify nobody opened them, unlink.
+/// </summary>
+internal sealed class CompactionExecution(string directory, CompactionOptions options, Action<CompactionStep> step, List<FileAction> actions)
+{
+    public IReadOnlyList<string> FoldGroups(IEnumerable<PlannedGroup> groups)
+    {
+        var prepared = new List<JournalGroup>();
+        foreach (PlannedGroup group in groups)
+        {
+            if (Prepare(group) is { } journalGroup)
+            {
+                prepared.Add(journalGroup);
+            }
+        }
+
+        if (prepared.Count == 0)
+        {
+            return [];
+        }
+
+        var journal = new CompactionJournal(prepared);
+        journal.WriteDurably(directory, options.FlushToDisk);
+        step(CompactionStep.JournalWritten);
+        CompactionGeneration.Bump(directory);
+        step(CompactionStep.GenerationRaised);
+
+        foreach (JournalGroup group in prepared)
+        {
+            File.Move(Path.Combine(directory, group.Temp), Path.Combine(directory, group.Archive), overwrite: true);
+            step(CompactionStep.ArchiveRenamed);
+            List<(string Path, FileIdentity Id)> claimed = CompactionGroupOps.Claim(directory, group, step);
+            IReadOnlyList<string> held = ClaimCheck.FindHeld(directory, claimed, options.ClaimSettleTime);
+            step(CompactionStep.ClaimsVerified);
+            if (held.Count > 0)
+            {
+                journal = journal.WithUndoing(group.Archive);
+                journal.WriteDurably(directory, options.FlushToDisk);
+                CompactionGeneration.Bump(directory);
+                step(CompactionStep.UndoStarted);
+                IReadOnlyList<string> stuck = CompactionGroupOps.Undo(directory, group with { Undoing = true });
+                string reason = stuck.Count == 0
+                    ? "a process opened a folded file during compaction (PID reused); nothing was changed"
+                    : $"a process opened a folded file during compaction; could not restore {string.Join(", ", stuck)}";
+                actions.AddRange(group.Folded.Select(f => new FileAction(f.Name, FileDisposition.Kept, reason, null, 0)));
+                continue;
+            }
+
+            CompactionGroupOps.Unlink(claimed, step);
+            actions.AddRange(group.Folded.Select(f => new FileAction(f.Name, FileDisposition.Folded, "dead writer", group.Archive, 0)));
+        }
+
+        if (options.FlushToDisk)
+        {
+            // The unlinks must be durable before the journal that could undo them disappears.
+            NativeFile.SyncDirectory(directory);
+        }
+
+        foreach (JournalGroup group in prepared)
+        {
+            CompactionGroupOps.DropBackup(directory, group);
+        }
+
+        step(CompactionStep.BackupsRemoved);
+        CompactionJournal.Delete(directory);
+        step(CompactionStep.JournalRemoved);
+        CompactionGeneration.Bump(directory);
+        return journal.Groups.Where(g => !g.Undoing).Select(g => g.Archive).ToList();
+    }
+
+    public void DeleteFiles(IEnumerable<(DbFileStatus File, string Reason)> deletes)
+    {
+        var claimed = new List<(string Path, FileIdentity Id, DbFileStatus File, string Reason)>();
+        foreach ((DbFileStatus file, string reason) in deletes)
+        {
+            string path = Path.Combine(directory, file.FileName);
+            if (NativeFile.TryGetId(path) is not { } id)
+            {
+                continue;
+            }
+
+            string claim = path + ArchiveNames.ClaimSuffix;
+            File.Move(path, claim, overwrite: true);
+            step(CompactionStep.DeleteClaimed);
+            claimed.Add((claim, id, file, reason));
+        }
+
+        IReadOnlyList<string> held = ClaimCheck.FindHeld(directory, claimed.Select(c => (c.Path, c.Id)).ToList(), options.ClaimSettleTime);
+        foreach ((string claim, FileIdentity _, DbFileStatus file, string reason) in claimed)
+        {
+            if (held.Contains(claim))
+            {
+                _ = NativeFile.TryRenameNoReplace(claim, Path.Combine(directory, file.FileName));
+                actions.Add(new FileAction(file.FileName, FileDisposition.Kept, "a process opened it during compaction (PID reused)", null, file.Length));
+                continue;
+            }
+
+            File.Delete(claim);
+            step(CompactionStep.DeleteUnlinked);
+            actions.Add(new FileAction(file.FileName, FileDisposition.Deleted, reason, null, file.Length));
+        }
+    }
+
+    private JournalGroup? Prepare(PlannedGroup group)
+    {
+        string archivePath = Path.Combine(directory, group.Archive);
+        var fold = new ArchiveFold(group.Kind, group.Mode, group.Layout);
+        FileIdentity? oldId = NativeFile.TryGetId(archivePath);
+        byte[] archiveData = [];
+        DbFileScan? archiveScan = null;
+        string? archiveProblem = null;
+        if (oldId is not null && !TryRead(archivePath, fold.Layout, out archiveData, out archiveScan, out archiveProblem))
+        {
+            actions.AddRange(group.Sources.Select(f => new FileAction(f.FileName, FileDisposition.Kept, $"archive {group.Archive} is unusable ({archiveProblem})", null, f.Length)));
+            return null;
+        }
+
+        if (archiveScan is not null)
+        {
+            fold.Add(archiveData, archiveScan);
+        }
+
+        var folded = new List<JournalFolded>();
+        foreach (DbFileStatus source in group.Sources)
+        {
+            string path = Path.Combine(directory, source.FileName);
+            FileIdentity? id = NativeFile.TryGetId(path);
+            if (id is null)
+            {
+                continue;
+            }
+
+            // The identity is checked after the read so the bytes folded are the bytes of the file the journal names.
+            if (!TryRead(path, fold.Layout, out byte[] data, out DbFileScan? scan, out string? problem) || NativeFile.TryGetId(path) != id)
+            {
+                actions.Add(new FileAction(source.FileName, FileDisposition.Kept, problem ?? "replaced while being read", null, source.Length));
+                continue;
+            }
+
+            fold.Add(data, scan!);
+
+            folded.Add(new JournalFolded(source.FileName, source.FileName + ArchiveNames.ClaimSuffix, id.Value));
+        }
+
+        if (folded.Count == 0)
+        {
+            return null;
+        }
+
+        string temp = group.Archive + ArchiveNames.TempSuffix;
+        string tempPath = Path.Combine(directory, temp);
+        using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.Read))
+        {
+            stream.Write(fold.ToFileBytes());
+            stream.Flush(options.FlushToDisk);
+        }
+
+        FileIdentity newId = NativeFile.TryGetId(tempPath) ?? throw new IOException($"The new archive '{tempPath}' vanished.");
+        step(CompactionStep.TempArchiveWritten);
+        string? backup = null;
+        if (oldId is not null)
+        {
+            backup = group.Archive + ArchiveNames.BackupSuffix;
+            string backupPath = Path.Combine(directory, backup);
+            File.Delete(backupPath);
+            if (!NativeFile.TryLink(archivePath, backupPath))
+            {
+                throw new IOException($"Cannot keep a backup link of '{archivePath}'.");
+            }
+
+            step(CompactionStep.BackupLinked);
+        }
+
+        return new JournalGroup(group.Archive, oldId, temp, newId, backup, false, folded);
+    }
+
+    private static bool TryRead(string path, ValueLayout expected, out byte[] data, out DbFileScan? scan, out string? problem)
+    {
+        data = DirectorySurvey.ReadUsedBytes(path, out long length);
+        scan = DbFileScan.Scan(data, length);
+        problem = scan.Damage.IsDamaged ? $"damaged: {scan.Damage}"
+            : scan.Layout is { } layout && layout != expected ? $"layout is {layout}, not {expected}"
+            : null;
+        return problem is null;
+    }
+}

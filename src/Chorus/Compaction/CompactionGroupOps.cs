@@ -1,0 +1,83 @@
+using Chorus.Files;
+using Chorus.Internal;
+
+namespace Chorus.Compaction;
+
+/// <summary>File operations on one journal group shared by a running compaction and by recovery.</summary>
+internal static class CompactionGroupOps
+{
+    /// <summary>
+    /// Puts a group back to its state before the compaction: folded files renamed back to their <c>.db</c>
+    /// names first (Python may count twice for a moment, the Chorus reader retries), then the old archive.
+    /// The journal must already mark the group as undoing. Returns the folded files whose name could not be restored.
+    /// </summary>
+    public static IReadOnlyList<string> Undo(string directory, JournalGroup group)
+    {
+        var stuck = new List<string>();
+        foreach (JournalFolded folded in group.Folded)
+        {
+            string claim = Path.Combine(directory, folded.Claim);
+            if (NativeFile.TryGetId(claim) == folded.Id && !NativeFile.TryRenameNoReplace(claim, Path.Combine(directory, folded.Name)))
+            {
+                // A new file took the name meanwhile; leave the claimed copy for an operator (reported).
+                stuck.Add(folded.Claim);
+            }
+        }
+
+        string archive = Path.Combine(directory, group.Archive);
+        string? backup = group.Backup is null ? null : Path.Combine(directory, group.Backup);
+        if (backup is not null && NativeFile.TryGetId(backup) is { } backupId && backupId == group.OldArchive)
+        {
+            File.Move(backup, archive, overwrite: true);
+        }
+        else if (group.OldArchive is null && NativeFile.TryGetId(archive) == group.NewArchive)
+        {
+            File.Delete(archive);
+        }
+
+        File.Delete(Path.Combine(directory, group.Temp));
+        return stuck;
+    }
+
+    /// <summary>Renames the folded files still under their <c>.db</c> names to their claim names; returns every claimed file present.</summary>
+    public static List<(string Path, FileIdentity Id)> Claim(string directory, JournalGroup group, Action<CompactionStep> step)
+    {
+        var claimed = new List<(string, FileIdentity)>();
+        foreach (JournalFolded folded in group.Folded)
+        {
+            string name = Path.Combine(directory, folded.Name);
+            string claim = Path.Combine(directory, folded.Claim);
+            if (NativeFile.TryGetId(name) == folded.Id)
+            {
+                File.Move(name, claim, overwrite: true);
+                step(CompactionStep.FileClaimed);
+            }
+
+            if (NativeFile.TryGetId(claim) == folded.Id)
+            {
+                claimed.Add((claim, folded.Id));
+            }
+        }
+
+        return claimed;
+    }
+
+    /// <summary>Unlinks claimed files (already verified unowned).</summary>
+    public static void Unlink(IEnumerable<(string Path, FileIdentity Id)> claimed, Action<CompactionStep> step)
+    {
+        foreach ((string path, FileIdentity _) in claimed)
+        {
+            File.Delete(path);
+            step(CompactionStep.ClaimUnlinked);
+        }
+    }
+
+    /// <summary>Removes the group's backup link once the group is settled.</summary>
+    public static void DropBackup(string directory, JournalGroup group)
+    {
+        if (group.Backup is not null)
+        {
+            File.Delete(Path.Combine(directory, group.Backup));
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace Chorus.Compaction;
+
+/// <summary>Settings of one compaction run. The defaults are safe for a directory shared with prometheus_client.</summary>
+public sealed class CompactionOptions
+{
+    /// <summary>Report what would be done without changing anything (no lock file is created either). Default false.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>
+    /// How long <c>all</c>-mode gauge files of dead processes are kept (they are one series per process, so they
+    /// cannot be folded). Null, the default, keeps them forever, as prometheus_client does.
+    /// </summary>
+    public TimeSpan? AllModeRetention { get; init; }
+
+    /// <summary>
+    /// How long to wait after renaming dead files aside before checking that nobody opened them meanwhile.
+    /// Covers a process that looked the name up just before the rename. Default 20 ms.
+    /// </summary>
+    public TimeSpan ClaimSettleTime { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Whether new archives, the journal and directory changes are fsynced before the step that depends on them.
+    /// Default true. A killed compactor is safe either way (the page cache survives a process); this only matters
+    /// for a power cut on a disk-backed directory, and costs a few disk flushes per run. Off is fine on tmpfs.
+    /// </summary>
+    public bool FlushToDisk { get; init; } = true;
+
+    /// <summary>The options used when none are given.</summary>
+    public static CompactionOptions Default { get; } = new();
+
+    /// <summary>Test hook: called at every step; a test throws or kills the process there to simulate a crash.</summary>
+    internal Action<CompactionStep>? StepHook { get; init; }
+}

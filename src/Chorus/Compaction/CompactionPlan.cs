@@ -1,0 +1,110 @@
+using Chorus.Files;
+
+namespace Chorus.Compaction;
+
+/// <summary>The decisions of one compaction, made from a survey before anything is touched.</summary>
+internal sealed class CompactionPlan
+{
+    private CompactionPlan()
+    {
+    }
+
+    /// <summary>Archives to write, by archive file name, with the dead files folded into each.</summary>
+    public Dictionary<string, PlannedGroup> Groups { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Dead files removed without folding, with the reason.</summary>
+    public List<(DbFileStatus File, string Reason)> Deletes { get; } = [];
+
+    /// <summary>Files left alone.</summary>
+    public List<FileAction> Kept { get; } = [];
+
+    /// <summary>Dead Chorus slots whose locks the compactor holds while it works on their files.</summary>
+    public HashSet<string> DeadSlots { get; } = new(StringComparer.Ordinal);
+
+    public static CompactionPlan Make(DirectorySurvey survey, CompactionOptions options, DateTime nowUtc)
+    {
+        var plan = new CompactionPlan();
+        foreach (DbFileStatus file in survey.Files)
+        {
+            IdentityStatus identity = survey.Identities[file.Name.Identity];
+            if (identity.Kind == WriterKind.Archive)
+            {
+                plan.Kept.Add(Keep(file, "archive"));
+                continue;
+            }
+
+            if (identity.Liveness != Liveness.Dead)
+            {
+                plan.Kept.Add(Keep(file, $"{identity.Liveness.ToString().ToLowerInvariant()}: {identity.Reason}"));
+                continue;
+            }
+
+            if (identity.Kind == WriterKind.Slot)
+            {
+                plan.DeadSlots.Add(identity.Identity);
+            }
+
+            plan.Place(file, options, nowUtc);
+        }
+
+        return plan;
+    }
+
+    private void Place(DbFileStatus file, CompactionOptions options, DateTime nowUtc)
+    {
+        if (file.Damage.IsDamaged)
+        {
+            Kept.Add(Keep(file, $"damaged ({file.Damage}); left for inspection"));
+            return;
+        }
+
+        GaugeMode? mode = file.Name.Mode;
+        if (file.Name.Kind == DbFileKind.Gauge && mode is { } m)
+        {
+            if (m.IsLive())
+            {
+                Deletes.Add((file, "live gauge of a dead process"));
+                return;
+            }
+
+            if (m == GaugeMode.All)
+            {
+                if (options.AllModeRetention is { } retention && nowUtc - file.LastWriteUtc > retention)
+                {
+                    Deletes.Add((file, $"'all' gauge of a dead process, unchanged for longer than the retention {retention}"));
+                }
+                else
+                {
+                    Kept.Add(Keep(file, "'all' gauge of a dead process (one series per process; kept until a retention is set)"));
+                }
+
+                return;
+            }
+        }
+
+        if (file.Layout is not { } layout)
+        {
+            Deletes.Add((file, "dead and empty (no entries)"));
+            return;
+        }
+
+        if (mode == GaugeMode.MostRecent && layout == ValueLayout.Value8)
+        {
+            Kept.Add(Keep(file, "mostrecent gauge without timestamps (8-byte layout) cannot be merged"));
+            return;
+        }
+
+        string archive = ArchiveNames.ArchiveFor(file.Name, layout);
+        if (!Groups.TryGetValue(archive, out PlannedGroup? group))
+        {
+            Groups[archive] = group = new PlannedGroup(archive, file.Name.Kind, mode, layout, []);
+        }
+
+        group.Sources.Add(file);
+    }
+
+    private static FileAction Keep(DbFileStatus file, string reason) => new(file.FileName, FileDisposition.Kept, reason, null, file.Length);
+}
+
+/// <summary>One archive and the dead files to fold into it.</summary>
+internal sealed record PlannedGroup(string Archive, DbFileKind Kind, GaugeMode? Mode, ValueLayout Layout, List<DbFileStatus> Sources);

@@ -1,0 +1,113 @@
+using Chorus.Files;
+using Chorus.Internal;
+
+namespace Chorus.Compaction;
+
+/// <summary>
+/// Completes or rolls back a compaction that died (journal still present), then sweeps working files left by
+/// runs that died before writing a journal. Runs under the directory lock, before any new work.
+/// </summary>
+internal static class CompactionRecovery
+{
+    /// <summary>Returns a description of what was recovered, or null when there was nothing to do.</summary>
+    /// <exception cref="InvalidDataException">The journal is unreadable; the directory needs an operator.</exception>
+    public static string? Run(string directory, CompactionOptions options, Action<CompactionStep> step)
+    {
+        var notes = new List<string>();
+        CompactionJournal? journal = CompactionJournal.TryRead(directory);
+        if (journal is not null)
+        {
+            foreach (JournalGroup group in journal.Groups)
+            {
+                notes.Add(RecoverGroup(directory, ref journal, group, options, step));
+                step(CompactionStep.RecoveryStep);
+            }
+
+            if (options.FlushToDisk)
+            {
+                NativeFile.SyncDirectory(directory);
+            }
+
+            foreach (JournalGroup group in journal.Groups)
+            {
+                CompactionGroupOps.DropBackup(directory, group);
+            }
+
+            CompactionJournal.Delete(directory);
+            CompactionGeneration.Bump(directory);
+        }
+
+        Sweep(directory, options, notes);
+        return notes.Count == 0 ? null : string.Join("; ", notes);
+    }
+
+    private static string RecoverGroup(string directory, ref CompactionJournal journal, JournalGroup group, CompactionOptions options, Action<CompactionStep> step)
+    {
+        FileIdentity? archive = NativeFile.TryGetId(Path.Combine(directory, group.Archive));
+        if (archive != group.NewArchive)
+        {
+            // The new archive never became visible: the old state is intact; drop the unused new archive.
+            CompactionGroupOps.Undo(directory, group);
+            return $"{group.Archive}: rolled back (new archive was not yet in place)";
+        }
+
+        if (!group.Undoing)
+        {
+            // Folded files still under their .db names may have been reopened by a process that reused the PID
+            // while no compactor ran; only if none was can the compaction be completed.
+            var named = group.Folded
+                .Where(f => NativeFile.TryGetId(Path.Combine(directory, f.Name)) == f.Id)
+                .Select(f => (Path.Combine(directory, f.Name), f.Id))
+                .ToList();
+            if (ClaimCheck.FindHeld(directory, named, TimeSpan.Zero).Count == 0)
+            {
+                List<(string Path, FileIdentity Id)> claimed = CompactionGroupOps.Claim(directory, group, step);
+                if (ClaimCheck.FindHeld(directory, claimed, options.ClaimSettleTime).Count == 0)
+                {
+                    CompactionGroupOps.Unlink(claimed, step);
+                    return $"{group.Archive}: completed ({group.Folded.Count} folded files removed)";
+                }
+            }
+
+            journal = journal.WithUndoing(group.Archive);
+            journal.WriteDurably(directory, options.FlushToDisk);
+            CompactionGeneration.Bump(directory);
+            group = group with { Undoing = true };
+        }
+
+        IReadOnlyList<string> stuck = CompactionGroupOps.Undo(directory, group);
+        return stuck.Count == 0
+            ? $"{group.Archive}: rolled back (a folded file was reopened)"
+            : $"{group.Archive}: rolled back; could not restore {string.Join(", ", stuck)} (its name was taken)";
+    }
+
+    private static void Sweep(string directory, CompactionOptions options, List<string> notes)
+    {
+        foreach (string path in Directory.EnumerateFiles(directory))
+        {
+            string name = Path.GetFileName(path);
+            if (name.EndsWith(ArchiveNames.TempSuffix, StringComparison.Ordinal)
+                || name.EndsWith(ArchiveNames.BackupSuffix, StringComparison.Ordinal)
+                || name is CompactionJournal.FileName + ".tmp" or CompactionGeneration.FileName + ".tmp")
+            {
+                File.Delete(path);
+                notes.Add($"removed leftover {name}");
+            }
+            else if (name.EndsWith(ArchiveNames.ClaimSuffix, StringComparison.Ordinal) && NativeFile.TryGetId(path) is { } id)
+            {
+                // A deletion that died between claim and unlink: finish it unless someone holds the file.
+                string original = Path.Combine(directory, name[..^ArchiveNames.ClaimSuffix.Length]);
+                if (ClaimCheck.FindHeld(directory, [(path, id)], options.ClaimSettleTime).Count > 0)
+                {
+                    _ = NativeFile.TryRenameNoReplace(path, original);
+                    notes.Add($"restored {Path.GetFileName(original)} (held open)");
+                }
+                else
+                {
+                    File.Delete(path);
+                    notes.Add($"removed leftover {name}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Chorus.Files;
+
+namespace Chorus.Internal;
+
+/// <summary>
+/// The few Linux file calls .NET does not expose: file identity (<c>statx</c>), hard links, directory
+/// fsync and the write-lease probe that tells whether any process, in any PID namespace, has a file open.
+/// </summary>
+internal static partial class NativeFile
+{
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int StatxBasicStats = 0x7FF;
+    private const int StatxBufferSize = 256;
+    private const int OpenReadOnly = 0;
+    private const int OpenDirectory = 0x10000;
+    private const int OpenCloseOnExec = 0x80000;
+    private const int FcntlSetLease = 1024;
+    private const int LeaseRead = 0;
+    private const int LeaseWrite = 1;
+    private const int LeaseUnlock = 2;
+    private const int ErrorInterrupted = 4;
+    private const int ErrorNotFound = 2;
+    private const int ErrorWouldBlock = 11;
+
+    /// <summary>Device and inode of <paramref name="path"/> (following symlinks, as <c>/proc/pid/fd/N</c> needs), or null when it does not exist.</summary>
+    public static FileIdentity? TryGetId(string path, bool followSymlinks = true)
+    {
+        Span<byte> buffer = stackalloc byte[StatxBufferSize];
+        int result;
+        unsafe
+        {
+            fixed (byte* p = buffer)
+            {
+                result = Statx(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, p);
+            }
+        }
+
+        if (result != 0)
+        {
+            return null;
+        }
+
+        // struct statx: stx_ino at 32, stx_dev_major at 136, stx_dev_minor at 140; the layout is the same on every architecture.
+        ulong inode = BinaryPrimitives.ReadUInt64LittleEndian(buffer[32..]);
+        uint major = BinaryPrimitives.ReadUInt32LittleEndian(buffer[136..]);
+        uint minor = BinaryPrimitives.ReadUInt32LittleEndian(buffer[140..]);
+        // Encoded as glibc's makedev so identities compare equal to st_dev from fstat (FileIdentity.Of).
+        ulong device = ((ulong)(major & 0xFFFFF000) << 32) | ((ulong)(major & 0xFFF) << 8) | ((ulong)(minor & 0xFFFFFF00) << 12) | (minor & 0xFF);
+        return new FileIdentity(device, inode);
+    }
+
+    /// <summary>Creates a hard link; false when <paramref name="newPath"/> already exists or the source is gone.</summary>
+    /// <exception cref="IOException">Another failure.</exception>
+    public static bool TryLink(string existingPath, string newPath)
+    {
+        if (Link(existingPath, newPath) == 0)
+        {
+            return true;
+        }
+
+        int error = Marshal.GetLastPInvokeError();
+        if (error is 17 or ErrorNotFound)
+        {
+            return false;
+        }
+
+        throw new IOException($"Cannot link '{existingPath}' to '{newPath}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
+    }
+
+    /// <summary>Renames without replacing: false when <paramref name="newPath"/> exists or the source is gone.</summary>
+    /// <exception cref="IOException">Another failure.</exception>
+    public static bool TryRenameNoReplace(string oldPath, string newPath)
+    {
+        // renameat2(RENAME_NOREPLACE) is atomic; link + unlink would briefly show the file under both names.
+        if (RenameAt2(AtFdCwd, oldPath, AtFdCwd, newPath, 1) == 0)
+        {
+            return true;
+        }
+
+        int error = Marshal.GetLastPInvokeError();
+        if (error is 17 or ErrorNotFound)
+        {
+            return false;
+        }
+
+        throw new IOException($"Cannot rename '{oldPath}' to '{newPath}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
+    }
+
+    /// <summary>Makes renames and unlinks inside <paramref name="directory"/> durable.</summary>
+    public static void SyncDirectory(string directory)
+    {
+        int fd = Open(directory, OpenReadOnly | OpenDirectory | OpenCloseOnExec, 0);
+        if (fd < 0)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            throw new IOException($"Cannot open directory '{directory}' to sync it: {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
+        }
+
+        try
+        {
+            _ = Fsync(fd);
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>
+    /// True when some process (in any PID namespace) has <paramref name="path"/> open or mapped. The kernel
+    /// grants a write lease only to the sole opener of a file, so a refused lease means another opener exists.
+    /// The lease is released at once; null when the file is gone or the filesystem refuses leases for another reason.
+    /// </summary>
+    public static bool? IsOpenElsewhere(string path)
+    {
+        int fd = Open(path, OpenReadOnly | OpenCloseOnExec, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            // A write lease on a read-only descriptor is refused with EAGAIN while any other descriptor or
+            // shared mapping of the file exists (our own other descriptors included).
+            int result;
+            do
+            {
+                result = FcntlInt(fd, FcntlSetLease, LeaseWrite);
+            }
+            while (result != 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
+
+            if (result == 0)
+            {
+                _ = FcntlInt(fd, FcntlSetLease, LeaseUnlock);
+                return false;
+            }
+
+            int error = Marshal.GetLastPInvokeError();
+            if (error == ErrorWouldBlock)
+            {
+                return true;
+            }
+
+            // Some filesystems refuse leases altogether; a read lease is refused only by writers.
+            result = FcntlInt(fd, FcntlSetLease, LeaseRead);
+            if (result == 0)
+            {
+                _ = FcntlInt(fd, FcntlSetLease, LeaseUnlock);
+                return null;
+            }
+
+            return Marshal.GetLastPInvokeError() == ErrorWouldBlock ? true : null;
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>The canonical absolute path (symlinks resolved), as <c>/proc/pid/fd</c> links show it; the input when it cannot be resolved.</summary>
+    public static string RealPath(string path)
+    {
+        IntPtr resolved = RealPathNative(path, IntPtr.Zero);
+        if (resolved == IntPtr.Zero)
+        {
+            return Path.GetFullPath(path);
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved) ?? Path.GetFullPath(path);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(resolved);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr RealPathNative(string path, IntPtr resolved);
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int Statx(int dirFd, string path, int flags, int mask, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existingPath, string newPath);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAt2(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int FcntlInt(int fd, int command, int argument);
+}

@@ -1,0 +1,186 @@
+using Chorus.Compaction;
+using Chorus.Files;
+
+namespace Chorus.Tests.Compaction;
+
+/// <summary>
+/// The crash-safety invariant: a compaction stopped at any step leaves a directory in which Chorus's reader
+/// sees every count exactly once, and the next run (recovery) finishes with the same view.
+/// </summary>
+public sealed class CompactorCrashTests
+{
+    private static readonly CompactionOptions s_fast = new() { FlushToDisk = false, ClaimSettleTime = TimeSpan.Zero };
+
+    [Fact]
+    public void Crash_AtRandomSteps_100Runs_ReaderNeverSeesLossOrDoubleCount_AndRecoveryCompletes()
+    {
+        var random = new Random(20261126);
+        var crashedAt = new HashSet<CompactionStep>();
+        int checks = 0;
+        CompactionStep[] candidates =
+        [
+            CompactionStep.Started, CompactionStep.TempArchiveWritten, CompactionStep.BackupLinked, CompactionStep.JournalWritten,
+            CompactionStep.GenerationRaised, CompactionStep.ArchiveRenamed, CompactionStep.FileClaimed, CompactionStep.ClaimsVerified,
+            CompactionStep.ClaimUnlinked, CompactionStep.BackupsRemoved, CompactionStep.JournalRemoved, CompactionStep.DeleteClaimed,
+            CompactionStep.DeleteUnlinked,
+        ];
+        for (int run = 0; run < 100; run++)
+        {
+            using var dir = new TestDirectory();
+            ValueLayout layout = random.Next(2) == 0 ? ValueLayout.Value8 : ValueLayout.ValueAndTimestamp16;
+            RandomWorkload.Write(dir.Path, random, random.Next(1, 4), layout, "a");
+            if (random.Next(2) == 0)
+            {
+                // Half the runs fold into archives that already exist (the backup/undo path).
+                Compactor.Run(dir.Path, s_fast);
+                RandomWorkload.Write(dir.Path, random, random.Next(1, 3), layout, "b");
+            }
+
+            var expected = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
+            // Round robin over the steps so each is crashed at; repeated steps at a random occurrence.
+            CompactionStep target = candidates[run % candidates.Length];
+            int occurrence = target is CompactionStep.FileClaimed or CompactionStep.ClaimUnlinked or CompactionStep.ArchiveRenamed
+                or CompactionStep.TempArchiveWritten or CompactionStep.DeleteClaimed or CompactionStep.DeleteUnlinked ? random.Next(1, 4) : 1;
+            int seen = 0;
+            var options = new CompactionOptions
+            {
+                FlushToDisk = false,
+                ClaimSettleTime = TimeSpan.Zero,
+                StepHook = step =>
+                {
+                    checks++;
+                    Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+                    if (step == target && ++seen == occurrence)
+                    {
+                        throw new SimulatedCrashException();
+                    }
+                },
+            };
+
+            bool crashed = false;
+            try
+            {
+                Compactor.Run(dir.Path, options);
+            }
+            catch (SimulatedCrashException)
+            {
+                crashed = true;
+                crashedAt.Add(target);
+            }
+
+            Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+            CompactionReport recovery = Compactor.Run(dir.Path, s_fast);
+            Assert.Null(recovery.Refusal);
+            Assert.True(!crashed || target is CompactionStep.Started or CompactionStep.JournalRemoved or CompactionStep.DeleteClaimed or CompactionStep.DeleteUnlinked or CompactionStep.BackupsRemoved
+                || recovery.Recovery is not null, $"run {run}: a crash at {target} left nothing to recover");
+            Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+            AssertClean(dir.Path);
+        }
+
+        Assert.True(checks > 500, $"only {checks} step checks ran");
+        Assert.Equal(candidates.Order(), crashedAt.Order());
+    }
+
+    [Fact]
+    public void FoldedFileOpenedDuringClaim_GroupIsUndone_AndNothingIsLost()
+    {
+        using var dir = new TestDirectory();
+        RandomWorkload.Write(dir.Path, new Random(3), 2, ValueLayout.Value8);
+        Compactor.Run(dir.Path, s_fast);
+        RandomWorkload.Write(dir.Path, new Random(4), 2, ValueLayout.Value8, "late");
+        var expected = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
+        FileStream? reopened = null;
+        try
+        {
+            var options = new CompactionOptions
+            {
+                FlushToDisk = false,
+                ClaimSettleTime = TimeSpan.Zero,
+                StepHook = step =>
+                {
+                    // A process that reused the PID opened the counter file just before the compactor renamed it aside.
+                    string claimed = Path.Combine(dir.Path, "counter_late0.db" + ArchiveNames.ClaimSuffix);
+                    if (step == CompactionStep.FileClaimed && reopened is null && File.Exists(claimed))
+                    {
+                        reopened = new FileStream(claimed, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                    }
+
+                    Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+                },
+            };
+
+            CompactionReport report = Compactor.Run(dir.Path, options);
+
+            Assert.NotNull(reopened);
+            Assert.Contains(report.Files, f => f.FileName == "counter_late0.db" && f.Disposition == FileDisposition.Kept);
+            Assert.True(File.Exists(Path.Combine(dir.Path, "counter_late0.db")));
+            Assert.True(File.Exists(Path.Combine(dir.Path, "counter_late1.db")));
+            Assert.DoesNotContain("counter_archive8.db", report.Archives);
+            Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+        }
+        finally
+        {
+            reopened?.Dispose();
+        }
+
+        AssertClean(dir.Path);
+    }
+
+    [Fact]
+    public void FoldedFileReopenedWhileCompactorWasDown_RecoveryRollsBack_KeepingTheNewWrites()
+    {
+        using var dir = new TestDirectory();
+        RandomWorkload.Write(dir.Path, new Random(5), 2, ValueLayout.Value8);
+        var options = new CompactionOptions
+        {
+            FlushToDisk = false,
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = step =>
+            {
+                if (step == CompactionStep.ArchiveRenamed)
+                {
+                    throw new SimulatedCrashException();
+                }
+            },
+        };
+        Assert.Throws<SimulatedCrashException>(() => Compactor.Run(dir.Path, options));
+
+        // The crash left counter_w0.db in place; a new process with that PID opens it and keeps counting.
+        var before = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
+        string reused = Path.Combine(dir.Path, "counter_w0.db");
+        using (var writer = new FileStream(reused, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            byte[] data = File.ReadAllBytes(reused);
+            DbFileScan scan = DbFileScan.Scan(data, data.Length);
+            DbEntry first = scan.Entries[0];
+            double value = DbFileScan.ReadValue(data, first);
+            writer.Position = first.ValueOffset;
+            writer.Write(BitConverter.GetBytes(value + 1000));
+            writer.Flush();
+
+            // Mid-way the reader counts the file inside the new archive: the new increments wait, nothing goes down.
+            Assert.Equal(before, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+            CompactionReport recovery = Compactor.Run(dir.Path, s_fast);
+
+            Assert.Contains("rolled back", recovery.Recovery, StringComparison.Ordinal);
+            Assert.True(File.Exists(reused));
+            var after = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
+            Assert.Equal(before.Keys, after.Keys);
+            Assert.Equal(before.Values.Sum() + 1000, after.Values.Sum());
+            Assert.Single(before, kv => after[kv.Key] != kv.Value);
+        }
+
+        AssertClean(dir.Path);
+    }
+
+    private static void AssertClean(string directory)
+    {
+        Assert.False(File.Exists(Path.Combine(directory, CompactionJournal.FileName)));
+        Assert.DoesNotContain(Directory.EnumerateFiles(directory), f =>
+            f.EndsWith(ArchiveNames.ClaimSuffix, StringComparison.Ordinal) || f.EndsWith(ArchiveNames.TempSuffix, StringComparison.Ordinal) || f.EndsWith(ArchiveNames.BackupSuffix, StringComparison.Ordinal));
+    }
+
+    private sealed class SimulatedCrashException : Exception
+    {
+    }
+}

@@ -1,0 +1,161 @@
+using Chorus.Compaction;
+using Chorus.Files;
+using Chorus.Internal;
+
+namespace Chorus.Tests.Compaction;
+
+public sealed class CompactorTests : IDisposable
+{
+    private readonly TestDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData(ValueLayout.Value8)]
+    [InlineData(ValueLayout.ValueAndTimestamp16)]
+    public void Run_DeadFiles_FoldsIntoArchivesAndChorusViewIsUnchanged(ValueLayout layout)
+    {
+        RandomWorkload.Write(_dir.Path, new Random(7), processes: 5, layout);
+        var before = TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved);
+
+        CompactionReport report = Compactor.Run(_dir.Path);
+
+        Assert.Null(report.Refusal);
+        Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
+        string suffix = ArchiveNames.Identity(layout);
+        Assert.Contains($"counter_{suffix}.db", report.Archives);
+        Assert.True(File.Exists(Path.Combine(_dir.Path, $"histogram_{suffix}.db")));
+        Assert.Empty(Directory.EnumerateFiles(_dir.Path, "counter_w*.db"));
+        Assert.Empty(Directory.EnumerateFiles(_dir.Path, "gauge_livesum_*.db"));
+        Assert.Equal(5, Directory.EnumerateFiles(_dir.Path, "gauge_all_w*.db").Count());
+        Assert.DoesNotContain(Directory.EnumerateFiles(_dir.Path), f => f.EndsWith(ArchiveNames.ClaimSuffix, StringComparison.Ordinal) || f.EndsWith(ArchiveNames.TempSuffix, StringComparison.Ordinal) || f.EndsWith(ArchiveNames.BackupSuffix, StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, CompactionJournal.FileName)));
+        Assert.Equal(report.FilesAfter, Directory.EnumerateFiles(_dir.Path, "*.db").Count());
+    }
+
+    [Fact]
+    public void Run_Twice_FoldsIntoTheExistingArchive()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(1), processes: 3, ValueLayout.Value8, "a");
+        Compactor.Run(_dir.Path);
+        RandomWorkload.Write(_dir.Path, new Random(2), processes: 3, ValueLayout.Value8, "b");
+        var before = TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved);
+
+        CompactionReport second = Compactor.Run(_dir.Path);
+
+        Assert.Equal(18, second.FoldedCount);
+        Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
+        Assert.Empty(Directory.EnumerateFiles(_dir.Path, "counter_b*.db"));
+    }
+
+    [Fact]
+    public void Run_MixedLayouts_KeepsOneArchivePerLayout()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(3), processes: 2, ValueLayout.Value8, "e");
+        RandomWorkload.Write(_dir.Path, new Random(4), processes: 2, ValueLayout.ValueAndTimestamp16, "s");
+        var before = TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved);
+
+        Compactor.Run(_dir.Path);
+
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "counter_archive8.db")));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "counter_archive16.db")));
+        Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
+    }
+
+    [Fact]
+    public void Run_FileHeldOpen_IsAliveAndUntouched()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(5), processes: 2, ValueLayout.Value8);
+        string held = Path.Combine(_dir.Path, "counter_w1.db");
+        byte[] heldBytes = File.ReadAllBytes(held);
+        using (var stream = new FileStream(held, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            CompactionReport report = Compactor.Run(_dir.Path);
+
+            Assert.Equal(Liveness.Alive, report.Identities.Single(i => i.Identity == "w1").Liveness);
+            Assert.Equal(Liveness.Dead, report.Identities.Single(i => i.Identity == "w0").Liveness);
+        }
+
+        Assert.Equal(heldBytes, File.ReadAllBytes(held));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "gauge_livesum_w1.db")));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "counter_w0.db")));
+    }
+
+    [Fact]
+    public void Run_SlotLockHeld_IsAliveAndFreeSlotIsFolded()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(6), processes: 2, ValueLayout.ValueAndTimestamp16, "");
+        using FileLock? live = FileLock.TryAcquireExclusive(Path.Combine(_dir.Path, ArchiveNames.SlotLock("0")));
+        File.WriteAllBytes(Path.Combine(_dir.Path, ArchiveNames.SlotLock("1")), []);
+
+        CompactionReport report = Compactor.Run(_dir.Path);
+
+        IdentityStatus slot0 = report.Identities.Single(i => i.Identity == "0");
+        Assert.Equal((WriterKind.Slot, Liveness.Alive), (slot0.Kind, slot0.Liveness));
+        IdentityStatus slot1 = report.Identities.Single(i => i.Identity == "1");
+        Assert.Equal((WriterKind.Slot, Liveness.Dead), (slot1.Kind, slot1.Liveness));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "counter_0.db")));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "counter_1.db")));
+        Assert.False(FileLock.IsHeldExclusively(Path.Combine(_dir.Path, ArchiveNames.SlotLock("1"))));
+    }
+
+    [Fact]
+    public void DryRun_ChangesNothingAndPredictsTheRealRun()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(8), processes: 4, ValueLayout.Value8);
+        Dictionary<string, string> before = _dir.Snapshot();
+
+        CompactionReport dry = Compactor.Run(_dir.Path, new CompactionOptions { DryRun = true });
+
+        Assert.Equal(before, _dir.Snapshot());
+        CompactionReport real = Compactor.Run(_dir.Path);
+        Assert.Equal(dry.FoldedCount, real.FoldedCount);
+        Assert.Equal(dry.DeletedCount, real.DeletedCount);
+        Assert.Equal(dry.FilesAfter, real.FilesAfter);
+        Assert.Equal(dry.Archives, real.Archives.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Run_WhileAnotherCompactorHoldsTheLock_Refuses()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(9), processes: 1, ValueLayout.Value8);
+        Dictionary<string, string> before;
+        using (FileLock? other = FileLock.TryAcquireExclusive(Path.Combine(_dir.Path, ArchiveNames.CompactorLock)))
+        {
+            before = _dir.Snapshot();
+            CompactionReport report = Compactor.Run(_dir.Path);
+
+            Assert.True(report.Refused);
+            Assert.Contains("another compactor", report.Refusal, StringComparison.Ordinal);
+            Assert.Equal(before, _dir.Snapshot());
+            Assert.True(Compactor.Run(_dir.Path, new CompactionOptions { DryRun = true }).Refused);
+        }
+
+        Assert.False(Compactor.Run(_dir.Path).Refused);
+    }
+
+    [Fact]
+    public void Run_AllModeRetention_DeletesOnlyExpiredAllGauges()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(10), processes: 2, ValueLayout.Value8);
+        File.SetLastWriteTimeUtc(Path.Combine(_dir.Path, "gauge_all_w0.db"), DateTime.UtcNow.AddHours(-2));
+
+        Compactor.Run(_dir.Path, new CompactionOptions { AllModeRetention = TimeSpan.FromHours(1) });
+
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "gauge_all_w0.db")));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "gauge_all_w1.db")));
+    }
+
+    [Fact]
+    public void Run_DamagedDeadFile_IsKeptAndReported()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(11), processes: 1, ValueLayout.Value8);
+        string damaged = Path.Combine(_dir.Path, "counter_w9.db");
+        File.WriteAllBytes(damaged, [0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 1, 2, 3]);
+
+        CompactionReport report = Compactor.Run(_dir.Path);
+
+        Assert.True(File.Exists(damaged));
+        Assert.Contains(report.Files, f => f.FileName == "counter_w9.db" && f.Disposition == FileDisposition.Kept && f.Reason.Contains("damaged", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,69 @@
+using System.Globalization;
+using Chorus.Aggregation;
+using Chorus.Exposition;
+using Chorus.Files;
+
+namespace Chorus.Tests.Compaction;
+
+/// <summary>A temporary metrics directory with helpers to write .db files and to read it the way Chorus does.</summary>
+internal sealed class TestDirectory : IDisposable
+{
+    public TestDirectory(string prefix = "chorus-compact-")
+    {
+        Path = Directory.CreateTempSubdirectory(prefix).FullName;
+    }
+
+    public string Path { get; }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+
+    /// <summary>Writes one .db file with the given entries (key parts → value, timestamp).</summary>
+    public static void WriteDb(string path, ValueLayout layout, IEnumerable<(string Family, string Sample, string[] Names, string[] Values, double Value, double Timestamp)> entries)
+    {
+        byte[] bytes = new byte[DbFormat.InitialCapacity * 4];
+        int position = DbFormat.HeaderSize;
+        foreach ((string family, string sample, string[] names, string[] values, double value, double timestamp) in entries)
+        {
+            byte[] key = DbKey.Encode(family, sample, names, values, family + " help");
+            position += DbFormat.WriteEntry(bytes.AsSpan(position), key, layout, value, timestamp);
+        }
+
+        DbFormat.WriteUsed(bytes, position);
+        int length = DbFormat.InitialCapacity;
+        while (length < position)
+        {
+            length *= 2;
+        }
+
+        File.WriteAllBytes(path, bytes[..length]);
+    }
+
+    /// <summary>Every .db file name and its bytes, for "nothing changed" checks.</summary>
+    public Dictionary<string, string> Snapshot() =>
+        Directory.EnumerateFiles(Path).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)).ToDictionary(f => System.IO.Path.GetFileName(f)!, f => Convert.ToBase64String(File.ReadAllBytes(f)), StringComparer.Ordinal);
+
+    /// <summary>The merged view Chorus's reader gives: "sample{labels}" → value.</summary>
+    public static SortedDictionary<string, double> ChorusView(string directory, Func<string, bool>? familyFilter = null)
+    {
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(directory);
+        IReadOnlyList<MetricFamily> families = source.CollectFamilies();
+        if (source.LastReport.DirectoryError is { } error)
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        var view = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (MetricFamily family in families.Where(f => familyFilter?.Invoke(f.Name) ?? true))
+        {
+            foreach (Sample sample in family.Samples)
+            {
+                view[sample.Name + sample.Labels.ToString()] = sample.Value;
+            }
+        }
+
+        return view;
+    }
+
+    public static string Format(IReadOnlyDictionary<string, double> view) =>
+        string.Join("\n", view.Select(kv => $"{kv.Key} {kv.Value.ToString("R", CultureInfo.InvariantCulture)}"));
+}
