@@ -50,9 +50,11 @@ internal sealed class MetricsEndpoint
         PooledBufferWriter? compressed = null;
         try
         {
-            if (collection.Failure is not null)
+            if (collection.Failure is { } failure)
             {
-                throw collection.Failure;
+                // Logged once by the scrape that ran the collection; every sharer answers 500.
+                await WriteErrorAsync(context, failure is ResponseTooLargeException ? failure.Message : "The scrape failed: " + failure.Message).ConfigureAwait(false);
+                return;
             }
 
             ReadOnlyMemory<byte> payload = collection.Body!.WrittenMemory;
@@ -80,13 +82,9 @@ internal sealed class MetricsEndpoint
         }
         catch (ResponseTooLargeException tooLarge)
         {
+            // Only the compressed copy can get here (it is bounded by the same limit).
             _logger.LogError("Scrape refused: {Reason}", tooLarge.Message);
             await WriteErrorAsync(context, tooLarge.Message).ConfigureAwait(false);
-        }
-        catch (Exception failure) when (failure is not OperationCanceledException)
-        {
-            _logger.LogError(failure, "Scrape failed");
-            await WriteErrorAsync(context, "The scrape failed: " + failure.Message).ConfigureAwait(false);
         }
         finally
         {
@@ -135,6 +133,15 @@ internal sealed class MetricsEndpoint
         }
         catch (Exception failure)
         {
+            if (failure is ResponseTooLargeException)
+            {
+                _logger.LogError("Scrape refused: {Reason}", failure.Message);
+            }
+            else
+            {
+                _logger.LogError(failure, "Scrape failed");
+            }
+
             body.Dispose();
             Finish(format, collection, failure: failure);
             return collection;
