@@ -1,8 +1,18 @@
 using BenchmarkDotNet.Running;
+using Chorus.Benchmarks.Scrape;
 
 namespace Chorus.Benchmarks;
 
 internal static class Program
 {
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    private static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "scrape-timing")
+        {
+            return ScrapeTiming.Run(args[1..]);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

@@ -13,7 +13,9 @@ internal static class ChorusCommandLine
     {
         var root = new RootCommand("Chorus: multi-process Prometheus metrics; reads and serves prometheus_client multiprocess directories.");
         root.Subcommands.Add(ScrapeCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(CompactCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         ParseResult result = root.Parse(args);
         if (result.Errors.Count > 0)
         {

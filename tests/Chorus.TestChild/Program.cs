@@ -1,10 +1,235 @@
+using System.Globalization;
+using System.Text.Json;
+using Chorus.Files;
+
 namespace Chorus.TestChild;
 
+/// <summary>
+/// A worker process the integration tests start with <c>dotnet Chorus.TestChild.dll SCENARIO DIR ...</c>.
+/// It writes metrics into DIR through the public API and reports what it did on stdout, one line per fact.
+/// Options come from the environment (<c>CHORUS_VALUE_LAYOUT</c>, <c>CHORUS_IDENTITY</c>), as in production.
+/// </summary>
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        Console.WriteLine($"usage: Chorus.TestChild <scenario> ... (got {args.Length} arguments)");
+        if (args.Length < 2)
+        {
+            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys DIR [args]");
+            return 2;
+        }
+
+        var options = ChorusOptions.FromEnvironment();
+        options.Directory = args[1];
+        try
+        {
+            using MetricRegistry registry = Metrics.NewCustomRegistry(options);
+            Console.WriteLine($"slot {registry.Identity}");
+            return args[0] switch
+            {
+                "increment" => Increment(registry, Int(args, 2), Int(args, 3)),
+                "progress" => Progress(registry, Int(args, 2)),
+                "hold" => Hold(registry, args.Length > 2 ? args[2] : "livesum", args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 1),
+                "slot" => WaitForStdin(),
+                "write-all" => WriteAll(registry),
+                "keys" => Keys(registry, Int(args, 2), Int(args, 3), args[4]),
+                "grow" => Grow(registry, Int(args, 2)),
+                _ => Usage(args[0]),
+            };
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Console.WriteLine($"error {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Int(string[] args, int index) => int.Parse(args[index], CultureInfo.InvariantCulture);
+
+    private static int Usage(string scenario)
+    {
+        Console.Error.WriteLine($"unknown scenario '{scenario}'");
         return 2;
+    }
+
+    // T threads × M increments on a plain and a labelled counter, plus a histogram observation each.
+    private static int Increment(MetricRegistry registry, int threads, int perThread)
+    {
+        Counter plain = registry.CreateCounter("child_ops", "Operations.");
+        Counter labelled = registry.CreateCounter("child_labelled_ops", "Labelled operations.", new CounterConfiguration { LabelNames = ["thread"] });
+        Histogram histogram = registry.CreateHistogram("child_latency_seconds", "Latency.");
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            string name = (t % 2).ToString(CultureInfo.InvariantCulture);
+            workers[t] = new Thread(() =>
+            {
+                Counter.Child child = labelled.WithLabels(name);
+                for (int i = 0; i < perThread; i++)
+                {
+                    plain.Inc();
+                    child.Inc();
+                    histogram.Observe(i % 3 * 0.01);
+                }
+            });
+            workers[t].Start();
+        }
+
+        foreach (Thread worker in workers)
+        {
+            worker.Join();
+        }
+
+        Console.WriteLine($"done {(long)threads * perThread}");
+        return 0;
+    }
+
+    // Increments forever; after every batch prints how many increments are complete. Killed by the test.
+    private static int Progress(MetricRegistry registry, int batch)
+    {
+        Counter counter = registry.CreateCounter("child_progress", "Progress.");
+        Gauge live = registry.CreateGauge("child_alive", "Alive.", new GaugeConfiguration { Mode = GaugeMode.LiveSum });
+        live.Set(1);
+        long done = 0;
+        for (long round = 0; round < 1_000_000_000; round++)
+        {
+            for (int i = 0; i < batch; i++)
+            {
+                counter.Inc();
+            }
+
+            done += batch;
+            Console.WriteLine($"confirmed {done}");
+        }
+
+        return 0;
+    }
+
+    // Creates many series with long keys so the file grows several times while a reader watches.
+    private static int Grow(MetricRegistry registry, int series)
+    {
+        Counter counter = registry.CreateCounter("child_grow", "Growth.", new CounterConfiguration { LabelNames = ["k"] });
+        string padding = new('p', 200);
+        for (int i = 0; i < series; i++)
+        {
+            counter.WithLabels(padding + i.ToString(CultureInfo.InvariantCulture)).Inc(i + 1);
+        }
+
+        foreach (string note in registry.StorageNotes)
+        {
+            Console.WriteLine($"note {note}");
+        }
+
+        Console.WriteLine("done");
+        return 0;
+    }
+
+    // Sets gauges in every mode the layout supports, and a counter, then waits until stdin closes.
+    private static int Hold(MetricRegistry registry, string modeName, double value)
+    {
+        if (!GaugeModes.TryParse(modeName, out GaugeMode mode))
+        {
+            return Usage(modeName);
+        }
+
+        registry.CreateGauge("child_held", "Held.", new GaugeConfiguration { Mode = mode }).Set(value);
+        registry.CreateCounter("child_held_ops", "Ops.").Inc(value);
+        Console.WriteLine("ready");
+        return WaitForStdin();
+    }
+
+    private static int WaitForStdin()
+    {
+        Console.WriteLine("waiting");
+        _ = Console.In.ReadToEnd();
+        return 0;
+    }
+
+    // Every metric type, labels with awkward values, for comparisons with prometheus_client's collector.
+    private static int WriteAll(MetricRegistry registry)
+    {
+        string id = registry.Identity ?? "x";
+        int n = int.Parse(id, CultureInfo.InvariantCulture) + 1;
+        Counter counter = registry.CreateCounter("wa_requests_total", "Requests \"served\"\nby route \\ path.", new CounterConfiguration { LabelNames = ["route", "code"] });
+        counter.WithLabels("/a", "200").Inc(n);
+        counter.WithLabels("/日本", "500").Inc(0.5 * n);
+        counter.WithLabels("quote\"back\\slash\nnl", "").Inc();
+        registry.CreateCounter("wa_bytes", "Bytes.", new CounterConfiguration { Namespace = "ns", Subsystem = "sub", Unit = "bytes" }).Inc(1024 * n);
+        foreach (GaugeMode mode in Enum.GetValues<GaugeMode>())
+        {
+            if (mode is GaugeMode.MostRecent or GaugeMode.LiveMostRecent && registry.ValueLayout == ValueLayout.Value8)
+            {
+                continue;
+            }
+
+            Gauge gauge = registry.CreateGauge("wa_gauge_" + mode.ToFileName(), "Gauge in mode " + mode.ToFileName() + ".", new GaugeConfiguration { Mode = mode, LabelNames = ["kind"] });
+            gauge.WithLabels("a").Set(n * 10);
+            gauge.WithLabels("b").Set(-n);
+        }
+
+        Histogram histogram = registry.CreateHistogram("wa_latency_seconds", "Latency.", new HistogramConfiguration { LabelNames = ["route"] });
+        histogram.WithLabels("/a").Observe(0.02 * n);
+        histogram.WithLabels("/a").Observe(3);
+        histogram.WithLabels("/b").Observe(100);
+        Histogram custom = registry.CreateHistogram("wa_custom", "Custom buckets.", new HistogramConfiguration { Buckets = [-1, 0, 1e6, 1e10] });
+        custom.Observe(-5);
+        custom.Observe(5e9);
+        Summary summary = registry.CreateSummary("wa_size_bytes", "Sizes.");
+        summary.Observe(100 * n);
+        registry.CreateInfo("wa_build", "Build facts.").Set(new Dictionary<string, string> { ["version"] = "1.2.3", ["commit"] = "abc" });
+        registry.CreateEnum("wa_state", "State.", new EnumConfiguration { States = ["starting", "running", "stopped"] }).State("running");
+        Console.WriteLine("done");
+        return 0;
+    }
+
+    // `count` series with random unicode label values and help from `seed`; writes their parts as JSON to `manifest`.
+    private static int Keys(MetricRegistry registry, int seed, int count, string manifest)
+    {
+        var random = new Random(seed);
+        var entries = new List<string[]>();
+        for (int i = 0; i < count; i++)
+        {
+            string help = RandomText(random, 12);
+            string value = RandomText(random, 16);
+            string name = "k" + i.ToString(CultureInfo.InvariantCulture);
+            registry.CreateGauge(name, help, new GaugeConfiguration { Mode = GaugeMode.Max, LabelNames = ["v", "a"] }).WithLabels(value, "x").Set(i);
+            entries.Add([name, name, value, help]);
+        }
+
+        File.WriteAllText(manifest, JsonSerializer.Serialize(entries));
+        Console.WriteLine("done");
+        return 0;
+    }
+
+    private static string RandomText(Random random, int maxLength)
+    {
+        int length = random.Next(maxLength + 1);
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < length; i++)
+        {
+            switch (random.Next(6))
+            {
+                case 0:
+                    text.Append((char)random.Next(0x20, 0x7F));
+                    break;
+                case 1:
+                    text.Append((char)random.Next(0, 0x20));
+                    break;
+                case 2:
+                    text.Append((char)random.Next(0x7F, 0x800));
+                    break;
+                case 3:
+                    text.Append((char)random.Next(0x800, 0xD800));
+                    break;
+                case 4:
+                    text.Append(char.ConvertFromUtf32(random.Next(0x10000, 0x10FFFF)));
+                    break;
+                default:
+                    text.Append("\"\\/\u2028\uFEFF"[random.Next(5)]);
+                    break;
+            }
+        }
+
+        return text.ToString();
     }
 }

@@ -13,6 +13,7 @@ namespace Chorus.Aggregation;
 internal sealed class FileLoader(KeyTable keys) : IDisposable
 {
     private const int FirstRead = 4096;
+    private const int ProbeEntries = 8;
 
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
 
@@ -69,7 +70,8 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
             file.Identity = identity;
         }
 
-        int read = ReadFrom(handle, 0, FirstRead);
+        // A known file is read in one call: up to its last used length, which covers it unless it grew.
+        int read = ReadFrom(handle, 0, Math.Max(FirstRead, file.ParsedUpTo));
         if (read < DbFormat.HeaderSize)
         {
             file.Reset();
@@ -141,13 +143,16 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
 
         if (file.Layout is null)
         {
-            file.Layout = DbLayoutDetector.Detect(data, used);
+            // Probing a few entries decides the layout; the walk below checks every entry anyway.
+            file.Layout = DbLayoutDetector.Detect(data, used, DbFormat.HeaderSize, ProbeEntries);
             if (file.Layout is null)
             {
                 return new DbDamage(DbDamageKind.UnknownLayout, DbFormat.HeaderSize, "the first entry fits neither the 8-byte nor the 16-byte layout");
             }
         }
 
+        // Entries are at least 24 bytes; typical keys make them 64 to 128: size the arrays once for the common case.
+        file.EnsureCapacity(file.Count + ((limit - file.ParsedUpTo) / 48) + 1);
         var reader = new DbEntryReader(data, file.Layout.Value, used, file.ParsedUpTo);
         DbFileKind kind = file.Name.Kind;
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;

@@ -56,19 +56,30 @@ internal sealed class FileState
     /// <summary>Distinct families in this file (for the gauge-mode pass).</summary>
     public List<FamilyState> Families { get; } = [];
 
+    /// <summary>True when the last listing saw a removal sidecar (<see cref="DbRemovedKeys"/>) next to this file.</summary>
+    public bool HasRemovals { get; set; }
+
+    /// <summary>Keys the file's writer removed; their entries are skipped by the merge. Null when none.</summary>
+    public HashSet<ParsedKey>? RemovedKeys { get; set; }
+
     /// <summary>The generation of the last listing that saw this file.</summary>
     public int Listed { get; set; }
 
-    public void Add(EntryTarget target, int valueOffset)
+    public void EnsureCapacity(int entries)
     {
-        if (Count == Targets.Length)
+        if (entries > Targets.Length)
         {
-            int size = Math.Max(InitialEntries, Count * 2);
+            int size = Math.Max(InitialEntries, Math.Max(entries, Targets.Length * 2));
             Targets = Grow(Targets, size);
             ValueOffsets = Grow(ValueOffsets, size);
             Values = Grow(Values, size);
             Timestamps = Grow(Timestamps, size);
         }
+    }
+
+    public void Add(EntryTarget target, int valueOffset)
+    {
+        EnsureCapacity(Count + 1);
 
         Targets[Count] = target;
         ValueOffsets[Count] = valueOffset;

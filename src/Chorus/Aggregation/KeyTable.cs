@@ -51,7 +51,7 @@ internal sealed class KeyTable
 
         if (!_families.TryGetValue(decoded!.Family, out FamilyState? family))
         {
-            family = new FamilyState(decoded.Family, TypeOf(fileKind), decoded.Help);
+            family = new FamilyState(decoded.Family, TypeOf(fileKind, decoded), decoded.Help);
             _families.Add(decoded.Family, family);
             _ordered.Add(family);
             _orderDirty = true;
@@ -79,11 +79,35 @@ internal sealed class KeyTable
         return true;
     }
 
-    private static MetricType TypeOf(DbFileKind kind) => kind switch
+    private static MetricType TypeOf(DbFileKind kind, DbKey key) => kind switch
     {
         DbFileKind.Counter => MetricType.Counter,
-        DbFileKind.Gauge => MetricType.Gauge,
+        DbFileKind.Gauge => GaugeTypeOf(key),
         DbFileKind.Histogram => MetricType.Histogram,
         _ => MetricType.Summary,
     };
+
+    // Chorus stores info and enum metrics as gauges that prometheus_client's collector can read; their keys
+    // tell them apart (docs/architecture.md, "Write path"): an info's sample is `{family}_info`, which no
+    // prometheus_client gauge writes, and an enum's state label is named after the family.
+    private static MetricType GaugeTypeOf(DbKey key)
+    {
+        if (key.Sample.Length == key.Family.Length + 5 && key.Sample.StartsWith(key.Family, StringComparison.Ordinal) && key.Sample.EndsWith("_info", StringComparison.Ordinal))
+        {
+            return MetricType.Info;
+        }
+
+        if (key.Sample == key.Family)
+        {
+            foreach (KeyValuePair<string, string> label in key.Labels)
+            {
+                if (label.Key == key.Family)
+                {
+                    return MetricType.StateSet;
+                }
+            }
+        }
+
+        return MetricType.Gauge;
+    }
 }

@@ -17,7 +17,8 @@ internal static class MergeRules
         FamilyState family = key.Family;
         family.Generation = generation;
         SeriesSlot slot;
-        if (family.Type == MetricType.Gauge)
+        // Info and stateset families are stored as gauges (Chorus writers, see docs/architecture.md) and merge as such.
+        if (family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet)
         {
             GaugeMode mode = family.Mode;
             if (mode.KeepsPid())

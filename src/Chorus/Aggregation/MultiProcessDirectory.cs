@@ -27,6 +27,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan;
     private readonly List<FileState> _ordered = [];
+    private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
     private readonly List<MetricFamily> _output = [];
     private readonly CompactionConsistency _consistency;
     private int _generation;
@@ -172,8 +173,14 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             EntryTarget[] targets = file.Targets;
             double[] values = file.Values;
             double[] stamps = file.Timestamps;
+            HashSet<ParsedKey>? removed = file.RemovedKeys;
             for (int i = 0; i < file.Count; i++)
             {
+                if (removed is not null && removed.Contains(targets[i].Key))
+                {
+                    continue;
+                }
+
                 MergeRules.Apply(targets[i], values[i], stamps[i], generation);
             }
 
@@ -213,6 +220,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             }
 
             FileProblem? problem = _loader.Load(file);
+            file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
             if (problem is not null)
             {
                 problems.Add(problem);
@@ -255,12 +263,32 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0 })
             {
                 ShouldIncludePredicate = (ref FileSystemEntry entry) =>
-                    !entry.IsDirectory && entry.FileName.EndsWith(".db", StringComparison.Ordinal) &&
-                    (_options.FileFilter is null || _options.FileFilter(entry.FileName.ToString())),
+                {
+                    if (entry.IsDirectory)
+                    {
+                        return false;
+                    }
+
+                    if (entry.FileName.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
+                    {
+                        // Rare (only after Remove/Clear by a Chorus writer): remember which .db it belongs to.
+                        _removalSidecars.Add(entry.FileName[..^DbRemovedKeys.Suffix.Length].ToString());
+                        return false;
+                    }
+
+                    return entry.FileName.EndsWith(".db", StringComparison.Ordinal) &&
+                        (_options.FileFilter is null || _options.FileFilter(entry.FileName.ToString()));
+                },
             };
+            _removalSidecars.Clear();
             foreach (FileState state in enumerable)
             {
                 state.Listed = generation;
+            }
+
+            foreach (FileState state in _files.Values)
+            {
+                state.HasRemovals = _removalSidecars.Count > 0 && _removalSidecars.Contains(state.FileName);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -283,6 +311,21 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         return null;
+    }
+
+    // The sidecar is tiny and present only after removals, so it is read afresh on every collection.
+    private HashSet<ParsedKey>? RemovedKeysOf(FileState file)
+    {
+        HashSet<ParsedKey>? removed = null;
+        foreach (byte[] key in DbRemovedKeys.Read(file.Path))
+        {
+            if (_keys.TryResolve(key, file.Name.Kind, out ParsedKey? parsed, out _))
+            {
+                (removed ??= []).Add(parsed!);
+            }
+        }
+
+        return removed;
     }
 
     private bool RemoveUnlisted(int generation)

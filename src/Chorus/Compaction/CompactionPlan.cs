@@ -27,7 +27,7 @@ internal sealed class CompactionPlan
         foreach (DbFileStatus file in survey.Files)
         {
             IdentityStatus identity = survey.Identities[file.Name.Identity];
-            if (identity.Kind == IdentityKind.Archive)
+            if (identity.Kind == WriterKind.Archive)
             {
                 plan.Kept.Add(Keep(file, "archive"));
                 continue;
@@ -39,7 +39,7 @@ internal sealed class CompactionPlan
                 continue;
             }
 
-            if (identity.Kind == IdentityKind.Slot)
+            if (identity.Kind == WriterKind.Slot)
             {
                 plan.DeadSlots.Add(identity.Identity);
             }

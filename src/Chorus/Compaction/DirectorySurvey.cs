@@ -114,7 +114,7 @@ public sealed class DirectorySurvey
     {
         if (ArchiveNames.IsArchive(identity))
         {
-            return new IdentityStatus(identity, IdentityKind.Archive, Liveness.Dead, "archive written by the compactor", []);
+            return new IdentityStatus(identity, WriterKind.Archive, Liveness.Dead, "archive written by the compactor", []);
         }
 
         // The lease probe asks the kernel whether anyone, in any PID namespace, has the file open or mapped;
@@ -143,15 +143,15 @@ public sealed class DirectorySurvey
         {
             if (FileLock.IsHeldExclusively(slotLock))
             {
-                return new IdentityStatus(identity, IdentityKind.Slot, Liveness.Alive, "slot lock held", []);
+                return new IdentityStatus(identity, WriterKind.Slot, Liveness.Alive, "slot lock held", []);
             }
 
             return open.Count == 0 && leasesWork
-                ? new IdentityStatus(identity, IdentityKind.Slot, Liveness.Dead, "slot lock free", [])
-                : Attribute(directory, identity, IdentityKind.Slot, open, files, processes, "slot lock free but ");
+                ? new IdentityStatus(identity, WriterKind.Slot, Liveness.Dead, "slot lock free", [])
+                : Attribute(directory, identity, WriterKind.Slot, open, files, processes, "slot lock free but ");
         }
 
-        IdentityKind kind = numeric ? IdentityKind.Pid : IdentityKind.Other;
+        WriterKind kind = numeric ? WriterKind.Pid : WriterKind.Other;
         if (open.Count == 0 && leasesWork)
         {
             string reason = !numeric ? "no process has its files open"
@@ -178,7 +178,7 @@ public sealed class DirectorySurvey
         return Attribute(directory, identity, kind, open, files, processes, string.Empty);
     }
 
-    private static IdentityStatus Attribute(string directory, string identity, IdentityKind kind, List<(string Path, FileIdentity Id)> open, List<DbFileStatus> files, Lazy<ProcessTable> processes, string prefix)
+    private static IdentityStatus Attribute(string directory, string identity, WriterKind kind, List<(string Path, FileIdentity Id)> open, List<DbFileStatus> files, Lazy<ProcessTable> processes, string prefix)
     {
         // Someone has a file open (or leases are unsupported here): find who among the processes we can see.
         var holders = new List<int>();

@@ -6,4 +6,4 @@ namespace Chorus.Compaction;
 /// <param name="Liveness">Alive, dead or unknown.</param>
 /// <param name="Reason">Why, in words (for reports).</param>
 /// <param name="Holders">PIDs seen holding its files open or mapped.</param>
-public sealed record IdentityStatus(string Identity, IdentityKind Kind, Liveness Liveness, string Reason, IReadOnlyList<int> Holders);
+public sealed record IdentityStatus(string Identity, WriterKind Kind, Liveness Liveness, string Reason, IReadOnlyList<int> Holders);

@@ -14,7 +14,11 @@ public static class DbLayoutDetector
     /// <param name="data">The file bytes from offset 0.</param>
     /// <param name="used">The header's <c>used</c>.</param>
     /// <param name="start">First entry offset.</param>
-    public static ValueLayout? Detect(ReadOnlySpan<byte> data, int used, int start = DbFormat.HeaderSize)
+    /// <param name="probeEntries">
+    /// How many entries a clean walk needs to decide (default: all, up to <paramref name="used"/>). A reader
+    /// that checks every entry afterwards can probe a few: a wrong width fails within the first entries.
+    /// </param>
+    public static ValueLayout? Detect(ReadOnlySpan<byte> data, int used, int start = DbFormat.HeaderSize, int probeEntries = int.MaxValue)
     {
         int limit = Math.Min(used, data.Length);
         if (limit - start < 4)
@@ -22,13 +26,13 @@ public static class DbLayoutDetector
             return null;
         }
 
-        (bool clean16, int count16) = Walk(data, ValueLayout.ValueAndTimestamp16, used, start);
+        (bool clean16, int count16) = Walk(data, ValueLayout.ValueAndTimestamp16, used, start, probeEntries);
         if (clean16)
         {
             return ValueLayout.ValueAndTimestamp16;
         }
 
-        (bool clean8, int count8) = Walk(data, ValueLayout.Value8, used, start);
+        (bool clean8, int count8) = Walk(data, ValueLayout.Value8, used, start, probeEntries);
         if (clean8)
         {
             return ValueLayout.Value8;
@@ -43,13 +47,17 @@ public static class DbLayoutDetector
         return count8 > count16 ? ValueLayout.Value8 : ValueLayout.ValueAndTimestamp16;
     }
 
-    private static (bool Clean, int Count) Walk(ReadOnlySpan<byte> data, ValueLayout layout, int used, int start)
+    private static (bool Clean, int Count) Walk(ReadOnlySpan<byte> data, ValueLayout layout, int used, int start, int probeEntries)
     {
         var reader = new DbEntryReader(data, layout, used, start);
         int count = 0;
         while (reader.TryReadNext(out _))
         {
             count++;
+            if (count >= probeEntries)
+            {
+                return (true, count);
+            }
         }
 
         bool reachedUsed = reader.Position == Math.Min(used, data.Length) && used <= data.Length;

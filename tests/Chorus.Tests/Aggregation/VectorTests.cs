@@ -40,6 +40,7 @@ public class VectorTests
         string actual = Scrape(source, ExpositionFormat.PrometheusText);
 
         Assert.Equal([], ExpositionComparer.Diff(expected, actual));
+        Promtool.AssertValid(actual);
         Assert.Empty(source.LastReport.Problems);
         Assert.Equal(Directory.GetFiles(dir, "*.db").Length, source.LastReport.FilesRead);
     }

@@ -91,9 +91,9 @@ public sealed class CompactorTests : IDisposable
         CompactionReport report = Compactor.Run(_dir.Path);
 
         IdentityStatus slot0 = report.Identities.Single(i => i.Identity == "0");
-        Assert.Equal((IdentityKind.Slot, Liveness.Alive), (slot0.Kind, slot0.Liveness));
+        Assert.Equal((WriterKind.Slot, Liveness.Alive), (slot0.Kind, slot0.Liveness));
         IdentityStatus slot1 = report.Identities.Single(i => i.Identity == "1");
-        Assert.Equal((IdentityKind.Slot, Liveness.Dead), (slot1.Kind, slot1.Liveness));
+        Assert.Equal((WriterKind.Slot, Liveness.Dead), (slot1.Kind, slot1.Liveness));
         Assert.True(File.Exists(Path.Combine(_dir.Path, "counter_0.db")));
         Assert.False(File.Exists(Path.Combine(_dir.Path, "counter_1.db")));
         Assert.False(FileLock.IsHeldExclusively(Path.Combine(_dir.Path, ArchiveNames.SlotLock("1"))));

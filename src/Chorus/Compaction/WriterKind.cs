@@ -1,7 +1,7 @@
 namespace Chorus.Compaction;
 
 /// <summary>How the writer behind a set of <c>.db</c> files is identified, which decides how its liveness is known.</summary>
-public enum IdentityKind
+public enum WriterKind
 {
     /// <summary>A process ID (prometheus_client's default): alive while a process holds its files open.</summary>
     Pid,

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Chorus.Files;
+using Microsoft.Win32.SafeHandles;
+
+namespace Chorus.Benchmarks.Scrape;
+
+/// <summary>
+/// Times the stages every cold scrape of a directory pays, each on its own with nothing cached between
+/// runs, using only the Files primitives: list, open + read <c>used</c> bytes, walk entries, hash raw key
+/// bytes, parse the distinct keys as JSON. It answers "where does a cold merge's time go" independently
+/// of how the merge itself is written.
+/// </summary>
+internal static class StageBreakdown
+{
+    /// <summary>Milliseconds per stage (median of <paramref name="repeats"/>), plus counts.</summary>
+    public static Dictionary<string, double> Measure(string directory, int repeats)
+    {
+        var samples = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        var counts = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (int r = 0; r < repeats; r++)
+        {
+            foreach ((string stage, double ms) in RunOnce(directory, counts))
+            {
+                (samples.TryGetValue(stage, out var list) ? list : samples[stage] = []).Add(ms);
+            }
+        }
+
+        var result = samples.ToDictionary(s => s.Key, s => Median(s.Value), StringComparer.Ordinal);
+        foreach ((string name, double count) in counts)
+        {
+            result[name] = count;
+        }
+
+        return result;
+    }
+
+    private static IEnumerable<(string Stage, double Ms)> RunOnce(string directory, Dictionary<string, double> counts)
+    {
+        var clock = Stopwatch.StartNew();
+        string[] files = Directory.GetFiles(directory, "*.db");
+        yield return ("list_ms", clock.Elapsed.TotalMilliseconds);
+
+        // Read: open, read the header, pread the used bytes, close. Every file's bytes are kept so the later
+        // stages measure CPU work only.
+        clock.Restart();
+        var buffers = new List<(byte[] Bytes, long FileLength)>(files.Length);
+        long bytesRead = 0;
+        Span<byte> header = stackalloc byte[8];
+        foreach (string file in files)
+        {
+            using SafeFileHandle handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            long length = RandomAccess.GetLength(handle);
+            if (RandomAccess.Read(handle, header, 0) < 8)
+            {
+                continue;
+            }
+
+            int used = (int)Math.Min(Math.Max(DbFormat.ReadUsed(header), 8), length);
+            byte[] bytes = GC.AllocateUninitializedArray<byte>(used);
+            int n = RandomAccess.Read(handle, bytes, 0);
+            buffers.Add((bytes, length));
+            bytesRead += n;
+        }
+
+        yield return ("open_read_close_ms", clock.Elapsed.TotalMilliseconds);
+        counts["files"] = files.Length;
+        counts["bytes_read"] = bytesRead;
+
+        clock.Restart();
+        var entries = new List<(int File, DbEntry Entry)>(files.Length * 100);
+        for (int f = 0; f < buffers.Count; f++)
+        {
+            DbFileScan scan = DbFileScan.Scan(buffers[f].Bytes, buffers[f].FileLength);
+            foreach (DbEntry entry in scan.Entries)
+            {
+                entries.Add((f, entry));
+            }
+        }
+
+        yield return ("scan_entries_ms", clock.Elapsed.TotalMilliseconds);
+        counts["entries"] = entries.Count;
+
+        // Hash raw key bytes and find the distinct keys, as a merge keyed by bytes would (no strings made).
+        clock.Restart();
+        var distinct = new Dictionary<KeyBytes, int>(4096);
+        double valueSum = 0;
+        foreach ((int f, DbEntry entry) in entries)
+        {
+            var key = new KeyBytes(buffers[f].Bytes, entry.KeyOffset, entry.KeyLength);
+            ref int seen = ref CollectionsMarshal.GetValueRefOrAddDefault(distinct, key, out _);
+            seen++;
+            valueSum += DbFileScan.ReadValue(buffers[f].Bytes, entry);
+        }
+
+        yield return ("hash_keys_and_read_values_ms", clock.Elapsed.TotalMilliseconds);
+        counts["distinct_keys"] = distinct.Count;
+        GC.KeepAlive(valueSum);
+
+        clock.Restart();
+        int parsed = 0;
+        foreach (KeyBytes key in distinct.Keys)
+        {
+            if (DbKey.TryParse(key.Span, out _, out _))
+            {
+                parsed++;
+            }
+        }
+
+        yield return ("parse_distinct_keys_ms", clock.Elapsed.TotalMilliseconds);
+
+        clock.Restart();
+        int parsedAll = 0;
+        foreach ((int f, DbEntry entry) in entries)
+        {
+            if (DbKey.TryParse(buffers[f].Bytes.AsSpan(entry.KeyOffset, entry.KeyLength), out _, out _))
+            {
+                parsedAll++;
+            }
+        }
+
+        yield return ("parse_every_key_ms", clock.Elapsed.TotalMilliseconds);
+        GC.KeepAlive(parsed + parsedAll);
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
+    /// <summary>A key as a slice of a file buffer, compared and hashed by content.</summary>
+    private readonly struct KeyBytes(byte[] buffer, int offset, int length) : IEquatable<KeyBytes>
+    {
+        public ReadOnlySpan<byte> Span => buffer.AsSpan(offset, length);
+
+        public bool Equals(KeyBytes other) => Span.SequenceEqual(other.Span);
+
+        public override bool Equals(object? obj) => obj is KeyBytes other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.AddBytes(Span);
+            return hash.ToHashCode();
+        }
+    }
+}

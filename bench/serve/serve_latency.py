@@ -1,0 +1,122 @@
+"""/metrics latency: `chorus serve` vs prometheus_client's collector behind uWSGI, on the same directories.
+
+Usage: /usr/bin/python3 bench/serve/serve_latency.py [FILES ...]   (default: 1000 5000 10000)
+
+For each size it writes a directory with bench/scrape/gen_dir.py (prometheus_client's own MmapedDict), starts
+each server on a free loopback port, and measures from this client:
+  cold  the first /metrics after the server is up (Chorus parses every key then; Python always does);
+  warm  the median of the following WARM scrapes (and their p90);
+  rss   the server's peak RSS (VmHWM) after the scrapes.
+The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release.
+"""
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CHORUS = os.path.join(REPO, "src", "Chorus.Cli", "bin", "Release", "net10.0", "chorus.dll")
+GEN_DIR = os.environ.get("GEN_DIR", os.path.join(REPO, "bench", "scrape", "gen_dir.py"))
+APP = os.path.join(REPO, "bench", "serve", "python_metrics_app.py")
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+                     "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+WARM = int(os.environ.get("WARM", "30"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(url, accept="text/plain;version=0.0.4"):
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = response.read()
+    return time.perf_counter() - started, len(body)
+
+
+def wait_until_up(url, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not come up")
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def measure(url, pid):
+    cold, size = scrape(url)
+    warm = [scrape(url)[0] for _ in range(WARM)]
+    warm.sort()
+    return {"cold": cold, "warm": statistics.median(warm), "p90": warm[int(len(warm) * 0.9) - 1],
+            "rss": peak_rss_mib(pid), "bytes": size}
+
+
+def run_chorus(directory):
+    port = free_port()
+    process = subprocess.Popen(["dotnet", CHORUS, "serve", "--dir", directory, "--listen", f"127.0.0.1:{port}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = process.stdout.readline()
+        if not re.search(r"https?://", line):
+            raise RuntimeError(f"chorus serve printed {line!r}")
+        return measure(f"http://127.0.0.1:{port}/metrics", process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def run_python(directory):
+    port = free_port()
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=directory)
+    process = subprocess.Popen(["uwsgi", "--plugin", "python3,http", "--http-socket", f"127.0.0.1:{port}",
+                                "--wsgi-file", APP, "--processes", "1", "--disable-logging", "--die-on-term",
+                                "--need-app"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(("127.0.0.1", port), process)
+        return measure(f"http://127.0.0.1:{port}/metrics", process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or [1000, 5000, 10000]
+    print("| .db files | server | cold ms | warm median ms | warm p90 ms | warm vs Python | cold/warm | peak RSS MiB | body bytes |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for files in sizes:
+        directory = tempfile.mkdtemp(prefix=f"chorus-serve-bench-{files}-")
+        try:
+            subprocess.run(["/usr/bin/python3", GEN_DIR, directory, str(files)], check=True)
+            chorus = run_chorus(directory)
+            python = run_python(directory)
+            for name, r in (("chorus serve", chorus), ("Python + uWSGI", python)):
+                speedup = python["warm"] / r["warm"]
+                print(f"| {files:,} | {name} | {r['cold'] * 1000:.1f} | {r['warm'] * 1000:.2f} | {r['p90'] * 1000:.2f} | "
+                      f"{speedup:.0f}× | {r['cold'] / r['warm']:.0f}× | {r['rss']:.0f} | {r['bytes']:,} |", flush=True)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Stable slots for prometheus_client multiprocess mode, the way Chorus gives them to .NET workers.
+
+Two lines at the top of your ``wsgi.py`` (before any metric is created)::
+
+    import chorus_slot
+    chorus_slot.install()
+
+Every process that records a metric then names its files after the lowest free *slot* ``n``
+(``counter_{n}.db``, ``gauge_livesum_{n}.db`` ...) instead of its PID. A process owns slot ``n`` while it
+holds an exclusive ``flock`` on ``{dir}/chorus-slot-{n}.lock``; the kernel drops that lock when the process
+dies, however it dies (graceful recycle, harakiri, SIGKILL, OOM), so:
+
+* the directory holds files for at most as many slots as processes that ran at the same time, however
+  many workers uWSGI ``--max-requests`` or gunicorn ``max_requests`` recycle;
+* a new owner of a slot continues the previous owner's counters from the stored values (totals never go
+  backwards) and removes its ``live*`` gauge files first, which is what ``mark_process_dead`` does;
+* a process that exits normally removes its own ``live*`` gauge files on the way out (``atexit``), and
+  whenever a process takes a slot it also removes the ``live*`` gauge files of every other slot that has
+  no owner, so a worker killed mid-request stops counting as "in progress" even for Python's own
+  ``MultiProcessCollector`` once any process takes a slot (Chorus's reader ignores them at once: it sees
+  that the lock is free).
+
+Forked children (uWSGI and gunicorn pre-fork workers, celery, multiprocessing) take their own slot lazily,
+on their first metric use: the lock descriptor is close-on-exec, and a child closes the descriptor it
+inherited (closing, never unlocking: the lock belongs to the open file description the parent still
+uses). No server hook is needed. Standard library only; Python 3.7+; Linux (``fcntl.flock``).
+"""
+
+import atexit
+import fcntl
+import os
+import re
+import threading
+
+__all__ = ["install", "slot", "LOCK_FILE_FORMAT", "MAX_SLOTS"]
+
+#: Lock file of slot ``n``, relative to the multiprocess directory. Shared with Chorus's .NET writers.
+LOCK_FILE_FORMAT = "chorus-slot-{}.lock"
+
+#: Upper bound on slot numbers, so a directory full of foreign locks fails loudly instead of looping.
+MAX_SLOTS = 65536
+
+_LOCK_FILE = re.compile(r"^chorus-slot-(\d+)\.lock$")
+_LIVE_GAUGE_FILE = re.compile(r"^gauge_live[a-z]+_(\d+)\.db$")
+
+
+class _Lease:
+    """This process's view of its slot. Inherited across fork, so every field is checked against the PID."""
+
+    def __init__(self):
+        self.directory = None
+        self.slot = None
+        self.fd = None
+        self.owner_pid = os.getpid()
+        # The last identifier handed to prometheus_client. Its value class caches it; a forked child must
+        # return something different or the value class would keep writing through the parent's mmaps.
+        self.last_returned = None
+        self.guard = threading.Lock()
+
+
+_lease = _Lease()
+
+
+def install(path=None):
+    """Make prometheus_client name its multiprocess files after a Chorus slot instead of the PID.
+
+    Call it once, before any metric is created (metrics created earlier keep PID-named files).
+    ``path`` defaults to ``$PROMETHEUS_MULTIPROC_DIR``. Returns False, changing nothing, when no
+    directory is configured (prometheus_client then runs in single-process mode anyway).
+    No slot is taken here: each process takes one on its first metric use.
+    """
+    directory = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    if not directory:
+        return False
+    if not os.path.isdir(directory):
+        raise ValueError("chorus_slot: {!r} is not a directory; create it before starting the app".format(directory))
+
+    from prometheus_client import values
+
+    # MultiProcessValue() asks for the identifier once, at construction: build it before the directory is
+    # set so that the answer is "no slot yet" and the slot is taken at the first metric use.
+    value_class = values.MultiProcessValue(process_identifier=_process_identifier)
+    with _lease.guard:
+        _lease.directory = directory
+    values.ValueClass = value_class
+    return True
+
+
+def slot():
+    """This process's slot number, taking one if it has none yet (None when install() was not called)."""
+    if _lease.directory is None:
+        return None
+    return _process_identifier()
+
+
+def _process_identifier():
+    # prometheus_client calls this under its own lock on every metric operation: keep the common path to
+    # one getpid() and two attribute reads.
+    if _lease.owner_pid != os.getpid():
+        _forget_inherited_lease()
+    if _lease.slot is None:
+        if _lease.directory is None:
+            return None
+        with _lease.guard:
+            if _lease.slot is None:
+                _take_slot()
+    _lease.last_returned = _lease.slot
+    return _lease.slot
+
+
+def _forget_inherited_lease():
+    # Runs in a forked child, from the at-fork hook or, for servers that fork from C without running
+    # Python's at-fork hooks, from the PID check. Close the inherited descriptor: flock belongs to the open
+    # file description, which the parent still holds, so closing drops only our reference; LOCK_UN would
+    # release the parent's slot.
+    _lease.guard = threading.Lock()
+    if _lease.fd is not None:
+        try:
+            os.close(_lease.fd)
+        except OSError:
+            pass
+    _lease.fd = None
+    _lease.slot = None
+    _lease.owner_pid = os.getpid()
+
+
+def _take_slot():
+    directory = _lease.directory
+    for n in range(MAX_SLOTS):
+        if n == _lease.last_returned:
+            continue
+        fd = _try_lock(os.path.join(directory, LOCK_FILE_FORMAT.format(n)), fcntl.LOCK_EX, create=True)
+        if fd is None:
+            continue
+        # Order matters: the slot is ours before the previous owner's live gauges go, so no other process
+        # can be writing them; only then does prometheus_client open (and re-read) the slot's files.
+        _remove_live_gauges(directory, {n})
+        _lease.fd = fd
+        _lease.slot = n
+        _lease.owner_pid = os.getpid()
+        _reap_ownerless_live_gauges(directory, n)
+        return
+    raise RuntimeError(
+        "chorus_slot: all {} slots in {!r} are held; is another program locking chorus-slot-*.lock?".format(
+            MAX_SLOTS, directory))
+
+
+def _try_lock(path, operation, create):
+    """Open ``path`` close-on-exec and flock it without waiting; the descriptor, or None if held/missing."""
+    while True:
+        try:
+            # Python opens descriptors non-inheritable (O_CLOEXEC) already; say so for readers of this code.
+            flags = (os.O_RDWR | os.O_CREAT) if create else os.O_RDONLY
+            fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, operation | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        # A lock on a file someone unlinked and recreated meanwhile would guard nothing: retry on the new one.
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)
+        if not create:
+            return None
+
+
+def _remove_live_gauges(directory, slots):
+    """Delete ``gauge_live*_{n}.db`` for the given slots: what ``mark_process_dead`` does for a PID."""
+    for name in os.listdir(directory):
+        match = _LIVE_GAUGE_FILE.match(name)
+        if match and int(match.group(1)) in slots:
+            try:
+                os.remove(os.path.join(directory, name))
+            except FileNotFoundError:
+                pass
+
+
+def _reap_ownerless_live_gauges(directory, own_slot):
+    # Slots whose owner died and that nobody took since still hold that owner's live gauges, which Python's
+    # collector keeps summing. A shared probe lock keeps a new owner out while we delete, and does not
+    # disturb other probes (Chorus's reader probes the same way).
+    names = os.listdir(directory)
+    slots = {int(m.group(1)) for m in map(_LOCK_FILE.match, names) if m}
+    stale = {int(m.group(1)) for m in map(_LIVE_GAUGE_FILE.match, names) if m} & slots
+    stale.discard(own_slot)
+    for n in sorted(stale):
+        fd = _try_lock(os.path.join(directory, LOCK_FILE_FORMAT.format(n)), fcntl.LOCK_SH, create=False)
+        if fd is None:
+            continue
+        try:
+            _remove_live_gauges(directory, {n})
+        finally:
+            os.close(fd)
+
+
+def _drop_own_live_gauges_at_exit():
+    # A normal exit (graceful recycle) is the one death we see coming: do what mark_process_dead would, so
+    # Python's collector stops counting this process's live gauges now rather than when the slot is next
+    # taken. Only while the slot is still ours: a forked child that never took one inherits this hook.
+    if _lease.slot is not None and _lease.owner_pid == os.getpid() and _lease.directory is not None:
+        _remove_live_gauges(_lease.directory, {_lease.slot})
+
+
+def _before_fork():
+    _lease.guard.acquire()
+
+
+def _after_fork_in_parent():
+    _lease.guard.release()
+
+
+def _after_fork_in_child():
+    # The guard was acquired by the forking thread before fork; the fresh one replaces it.
+    _forget_inherited_lease()
+
+
+atexit.register(_drop_own_live_gauges_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)

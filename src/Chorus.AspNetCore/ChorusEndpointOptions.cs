@@ -1,0 +1,50 @@
+using System.IO.Compression;
+
+namespace Chorus.AspNetCore;
+
+/// <summary>How the Chorus <c>/metrics</c> endpoint finds its data and shapes its responses.</summary>
+/// <remarks>Read once, when the endpoint is mapped; later changes have no effect.</remarks>
+public sealed class ChorusEndpointOptions
+{
+    /// <summary>The name of the environment variable prometheus_client uses for its multiprocess directory.</summary>
+    public const string MultiprocessDirectoryVariable = "PROMETHEUS_MULTIPROC_DIR";
+
+    /// <summary>
+    /// The multiprocess directory to merge and serve. Default: the value of <c>PROMETHEUS_MULTIPROC_DIR</c>, or null
+    /// (serve the in-process registry, or whatever <see cref="IScrapeSource"/> the application registered).
+    /// </summary>
+    public string? Directory { get; set; } = Environment.GetEnvironmentVariable(MultiprocessDirectoryVariable) is { Length: > 0 } dir ? dir : null;
+
+    /// <summary>
+    /// The hard limit on one exposition, in bytes, before compression. A scrape that would exceed it answers 500 and
+    /// logs why, instead of growing memory without bound. Default: 64 MiB.
+    /// </summary>
+    public int MaxResponseBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Whether responses are gzip-compressed when the scraper's <c>Accept-Encoding</c> allows it. Default: true.</summary>
+    public bool EnableGzip { get; set; } = true;
+
+    /// <summary>The gzip level. Default: <see cref="CompressionLevel.Fastest"/>, which is what scrapes want.</summary>
+    public CompressionLevel GzipLevel { get; set; } = CompressionLevel.Fastest;
+
+    /// <summary>
+    /// Whether the <c>chorus_*</c> self-metrics (scrape duration, files by state, skipped files, bytes read) follow the
+    /// application's data. Default: true. When the application already exposes a family of the same name, the
+    /// application's family is kept and Chorus leaves its own out.
+    /// </summary>
+    public bool IncludeSelfMetrics { get; set; } = true;
+
+    /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        if (MaxResponseBytes < 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxResponseBytes), MaxResponseBytes, "MaxResponseBytes must be at least 1024.");
+        }
+
+        if (!Enum.IsDefined(GzipLevel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(GzipLevel), GzipLevel, "Unknown compression level.");
+        }
+    }
+}

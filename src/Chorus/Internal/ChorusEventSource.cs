@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+
+namespace Chorus.Internal;
+
+/// <summary>
+/// Diagnostics for problems the write path survives instead of throwing (disk full, a file moved aside).
+/// Listen with <c>dotnet-trace</c>/<c>EventListener</c> on "Chorus"; each event is also written to
+/// <see cref="Trace"/> so it shows up without a listener.
+/// </summary>
+[EventSource(Name = "Chorus")]
+internal sealed class ChorusEventSource : EventSource
+{
+    public static readonly ChorusEventSource Log = new();
+
+    private ChorusEventSource()
+    {
+    }
+
+    /// <summary>A file could not grow; new series in it are kept in memory only.</summary>
+    [Event(1, Level = EventLevel.Error, Message = "Chorus could not extend '{0}': {1}. New series in this file are kept in memory and are not visible to other processes.")]
+    public void StorageDegraded(string path, string reason)
+    {
+        Trace.TraceError($"Chorus could not extend '{path}': {reason}. New series in this file are kept in memory and are not visible to other processes.");
+        WriteEvent(1, path, reason);
+    }
+
+    /// <summary>A file at our identity was damaged or foreign and was renamed instead of overwritten.</summary>
+    [Event(2, Level = EventLevel.Warning, Message = "Chorus moved '{0}' to '{1}': {2}")]
+    public void FileMovedAside(string path, string newPath, string reason)
+    {
+        Trace.TraceWarning($"Chorus moved '{path}' to '{newPath}': {reason}");
+        WriteEvent(2, path, newPath, reason);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Chorus.Internal;
+
+/// <summary>
+/// Reserves disk blocks for a region of a file before it is written through a mapping. Writing to an
+/// unreserved page of a sparse file when the disk is full raises SIGBUS, which kills the process; reserving
+/// first turns that into an ordinary error code the writer can handle.
+/// </summary>
+internal static partial class DiskSpace
+{
+    private const int ErrorNotSupported = 95;
+    private const int ErrorInvalid = 22;
+
+    /// <summary>Test hook: when set, called instead of the system call (returns an errno, 0 for success).</summary>
+    internal static Func<string, long, long, int>? FaultInjection { get; set; }
+
+    /// <summary>Reserves <paramref name="length"/> bytes at <paramref name="offset"/>; returns 0 or an errno.</summary>
+    public static int TryReserve(SafeFileHandle handle, string path, long offset, long length)
+    {
+        if (FaultInjection is { } fault)
+        {
+            int injected = fault(path, offset, length);
+            if (injected != 0)
+            {
+                return injected;
+            }
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int result = PosixFallocate((int)handle.DangerousGetHandle(), offset, length);
+
+            // Some file systems cannot reserve; they behave as before (sparse), which is what Python does.
+            return result is ErrorNotSupported or ErrorInvalid ? 0 : result;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>A readable message for an errno.</summary>
+    public static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+
+    // posix_fallocate returns the error number instead of setting errno.
+    [LibraryImport("libc", EntryPoint = "posix_fallocate")]
+    private static partial int PosixFallocate(int fd, long offset, long length);
+}

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using Chorus.Files;
+using Chorus.Internal;
+using Chorus.Storage;
+
+namespace Chorus;
+
+/// <summary>A value that goes up and down (queue length, temperature, requests in progress).</summary>
+/// <remarks>
+/// Thread-safe and lock-free. In multiprocess mode <see cref="Mode"/> decides how values of many processes
+/// merge, exactly as prometheus_client's <c>multiprocess_mode</c>. The <c>mostrecent</c> modes only allow
+/// <c>Set</c>, store a timestamp with each value and need the 16-byte layout.
+/// </remarks>
+public sealed unsafe class Gauge : Collector<Gauge.Child>
+{
+    internal Gauge(MetricRegistry registry, string name, string help, string[] labelNames, GaugeMode mode)
+        : base(registry, name, help, labelNames)
+    {
+        Mode = mode;
+        IsMostRecent = mode is GaugeMode.MostRecent or GaugeMode.LiveMostRecent;
+        InitializeUnlabelled();
+    }
+
+    /// <summary>How values of many processes merge.</summary>
+    public GaugeMode Mode { get; }
+
+    internal bool IsMostRecent { get; }
+
+    internal override MetricKind Kind => MetricKind.Gauge;
+
+    /// <summary>The current value of a gauge without labels (this process only).</summary>
+    public double Value => Unlabelled.Value;
+
+    /// <summary>Adds <paramref name="increment"/> (default 1) to a gauge without labels.</summary>
+    public void Inc(double increment = 1) => Unlabelled.Inc(increment);
+
+    /// <summary>Subtracts <paramref name="decrement"/> (default 1) from a gauge without labels.</summary>
+    public void Dec(double decrement = 1) => Unlabelled.Dec(decrement);
+
+    /// <summary>Sets a gauge without labels.</summary>
+    public void Set(double value) => Unlabelled.Set(value);
+
+    /// <summary>Sets a gauge without labels to the current Unix time in seconds.</summary>
+    public void SetToCurrentTime() => Unlabelled.SetToCurrentTime();
+
+    /// <summary>Increments a gauge without labels now and decrements it when the result is disposed.</summary>
+    public InProgressTracker TrackInProgress() => Unlabelled.TrackInProgress();
+
+    internal override void Collect(List<CollectedSample> samples)
+    {
+        foreach (Child child in Children)
+        {
+            samples.Add(new CollectedSample(Name, LabelNameArray, child.LabelValueArray, child.Value));
+        }
+    }
+
+    private protected override Child CreateChild(string[] labelValues)
+    {
+        SeriesKey key = KeyFor(DbFileKind.Gauge, Mode, Name, labelValues);
+        return new Child(this, labelValues, [key], Registry.Store.Allocate(key), Registry.Store.HasTimestamps);
+    }
+
+    /// <summary>The gauge of one label-value combination.</summary>
+    public sealed class Child : MetricChild
+    {
+        private readonly Gauge _parent;
+        private readonly double* _cell;
+        private readonly bool _writeTimestamp;
+        private readonly bool _mostRecent;
+
+        internal Child(Gauge parent, string[] labelValues, SeriesKey[] keys, double* cell, bool hasTimestamp)
+            : base(labelValues, keys)
+        {
+            _parent = parent;
+            _cell = cell;
+            _mostRecent = parent.IsMostRecent;
+            _writeTimestamp = _mostRecent && hasTimestamp;
+        }
+
+        /// <summary>The current value in this process.</summary>
+        public double Value => AtomicDouble.Read(_cell);
+
+        /// <summary>Adds <paramref name="increment"/> (default 1).</summary>
+        /// <exception cref="InvalidOperationException">The gauge is in a mostrecent mode.</exception>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Inc(double increment = 1)
+        {
+            if (_mostRecent)
+            {
+                ThrowHelper.IncDecInMostRecentMode(_parent.Name);
+            }
+
+            AtomicDouble.Add(_cell, increment);
+        }
+
+        /// <summary>Subtracts <paramref name="decrement"/> (default 1).</summary>
+        /// <exception cref="InvalidOperationException">The gauge is in a mostrecent mode.</exception>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Dec(double decrement = 1) => Inc(-decrement);
+
+        /// <summary>Sets the value. NaN and infinities are stored as given.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Set(double value)
+        {
+            AtomicDouble.Write(_cell, value);
+            if (_writeTimestamp)
+            {
+                // Value first, then its timestamp, as prometheus_client; a reader may pair them torn, which it accepts too.
+                AtomicDouble.Write(_cell + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            }
+        }
+
+        /// <summary>Sets the value to the current Unix time in seconds.</summary>
+        public void SetToCurrentTime() => Set(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+
+        /// <summary>Increments now and decrements when the result is disposed (<c>using var _ = gauge.TrackInProgress();</c>).</summary>
+        /// <exception cref="InvalidOperationException">The gauge is in a mostrecent mode.</exception>
+        public InProgressTracker TrackInProgress()
+        {
+            Inc();
+            return new InProgressTracker(this);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using Chorus.Files;
+using Chorus.Internal;
+using Chorus.Storage;
+
+namespace Chorus;
+
+/// <summary>Key-value facts about the process (<c>build_info{version="1.2"} 1</c>).</summary>
+/// <remarks>
+/// Works in multiprocess mode too (prometheus_client's does not): stored as a <c>livemax</c> gauge whose
+/// sample is <c>{name}_info</c> with value 1, so prometheus_client's collector reads it as a gauge and
+/// Chorus's reader turns it back into an info family (docs/architecture.md, "Write path").
+/// </remarks>
+public sealed unsafe class Info : Collector<Info.Child>
+{
+    internal Info(MetricRegistry registry, string name, string help, string[] labelNames)
+        : base(registry, name, help, labelNames)
+    {
+        InitializeUnlabelled();
+    }
+
+    internal override MetricKind Kind => MetricKind.Info;
+
+    internal string SampleName => Name + "_info";
+
+    /// <summary>Sets the facts of an info metric without labels, replacing earlier ones.</summary>
+    /// <exception cref="ArgumentException">A key is not a valid label name or clashes with the metric's labels.</exception>
+    public void Set(IReadOnlyDictionary<string, string> values) => Unlabelled.Set(values);
+
+    internal override void Collect(List<CollectedSample> samples)
+    {
+        foreach (Child child in Children)
+        {
+            if (child.Current is { } current)
+            {
+                samples.Add(new CollectedSample(SampleName, current.Names, current.Values, 1));
+            }
+        }
+    }
+
+    private protected override Child CreateChild(string[] labelValues) => new(this, labelValues);
+
+    /// <summary>The info of one label-value combination.</summary>
+    public sealed class Child : MetricChild
+    {
+        private readonly Info _parent;
+        private readonly Lock _lock = new();
+        private (string[] Names, string[] Values, SeriesKey Key, nint Cell)? _current;
+
+        internal Child(Info parent, string[] labelValues)
+            : base(labelValues, [])
+        {
+            _parent = parent;
+        }
+
+        internal (string[] Names, string[] Values)? Current
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _current is { } c ? (c.Names, c.Values) : null;
+                }
+            }
+        }
+
+        /// <summary>Sets the facts, replacing earlier ones.</summary>
+        /// <exception cref="ArgumentException">A key is not a valid label name or clashes with the metric's labels.</exception>
+        public void Set(IReadOnlyDictionary<string, string> values)
+        {
+            ArgumentNullException.ThrowIfNull(values);
+            string[] names = [.. _parent.LabelNameArray];
+            string[] all = [.. LabelValueArray];
+            foreach (KeyValuePair<string, string> pair in values.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                if (!MetricNames.IsValidLabelName(pair.Key) || pair.Key.StartsWith("__", StringComparison.Ordinal) || names.Contains(pair.Key))
+                {
+                    throw new ArgumentException($"Info key '{pair.Key}' of '{_parent.Name}' is not a valid label name or repeats one of the metric's labels.", nameof(values));
+                }
+
+                ArgumentNullException.ThrowIfNull(pair.Value, nameof(values));
+                names = [.. names, pair.Key];
+                all = [.. all, pair.Value];
+            }
+
+            var key = new SeriesKey(DbFileKind.Gauge, GaugeMode.LiveMax, _parent.Name, _parent.SampleName, names, all, _parent.Help);
+            lock (_lock)
+            {
+                if (_current is { } old)
+                {
+                    if (old.Key.Encode().AsSpan().SequenceEqual(key.Encode()))
+                    {
+                        return;
+                    }
+
+                    // Zero the old facts so prometheus_client's collector (which ignores removals) shows 0, not a stale 1.
+                    AtomicDouble.Write((double*)old.Cell, 0);
+                    _parent.Registry.Store.Release([old.Key]);
+                }
+
+                double* cell = _parent.Registry.Store.Allocate(key);
+                AtomicDouble.Write(cell, 1);
+                _current = (names, all, key, (nint)cell);
+            }
+        }
+    }
+}

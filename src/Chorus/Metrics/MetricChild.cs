@@ -1,0 +1,21 @@
+using Chorus.Storage;
+
+namespace Chorus;
+
+/// <summary>The series of one label-value combination of a metric; get it from <c>WithLabels</c>.</summary>
+/// <remarks>Children are thread-safe. A child removed from its metric keeps working but is no longer exported.</remarks>
+public abstract class MetricChild
+{
+    private protected MetricChild(string[] labelValues, SeriesKey[] keys)
+    {
+        LabelValueArray = labelValues;
+        Keys = keys;
+    }
+
+    /// <summary>The label values of this child, in the metric's label-name order.</summary>
+    public IReadOnlyList<string> LabelValues => LabelValueArray;
+
+    internal string[] LabelValueArray { get; }
+
+    internal SeriesKey[] Keys { get; }
+}

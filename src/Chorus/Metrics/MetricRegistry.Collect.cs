@@ -1,0 +1,68 @@
+using System.Buffers;
+using Chorus.Aggregation;
+using Chorus.Exposition;
+
+namespace Chorus;
+
+/// <content>The registry as a scrape source.</content>
+public sealed partial class MetricRegistry : IScrapeSource
+{
+    private MultiProcessDirectory? _directoryReader;
+
+    /// <summary>
+    /// Writes the exposition. In memory: this registry's metrics. In multiprocess mode: the merge of the whole
+    /// directory, every live and dead process included, as prometheus_client's <c>MultiProcessCollector</c> does.
+    /// </summary>
+    /// <param name="output">Where the UTF-8 bytes go.</param>
+    /// <param name="format">The exposition format.</param>
+    public void Collect(IBufferWriter<byte> output, ExpositionFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (_multiProcess is not null)
+        {
+            MultiProcessDirectory reader;
+            lock (_lock)
+            {
+                reader = _directoryReader ??= MultiProcessDirectory.Open(_multiProcess.Directory);
+            }
+
+            reader.Collect(output, format);
+            return;
+        }
+
+        ExpositionWriter.Write(output, CollectFamilies(), format);
+    }
+
+    /// <summary>The in-process families, sorted by name (multiprocess registries collect through the directory).</summary>
+    internal List<MetricFamily> CollectFamilies()
+    {
+        Collector[] collectors = SnapshotCollectors();
+        Array.Sort(collectors, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var families = new List<MetricFamily>(collectors.Length);
+        var samples = new List<CollectedSample>();
+        foreach (Collector collector in collectors)
+        {
+            var family = new MetricFamily(collector.Name, TypeOf(collector.Kind), collector.Help);
+            samples.Clear();
+            collector.Collect(samples);
+            foreach (CollectedSample sample in samples)
+            {
+                family.Samples.Add(new Sample(sample.Name, LabelSet.Create(sample.LabelNames, sample.LabelValues), sample.Value));
+            }
+
+            families.Add(family);
+        }
+
+        return families;
+    }
+
+    private static MetricType TypeOf(MetricKind kind) => kind switch
+    {
+        MetricKind.Counter => MetricType.Counter,
+        MetricKind.Gauge => MetricType.Gauge,
+        MetricKind.Histogram => MetricType.Histogram,
+        MetricKind.Summary => MetricType.Summary,
+        MetricKind.Info => MetricType.Info,
+        _ => MetricType.StateSet,
+    };
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Chorus.Files;
+using Chorus.Internal;
+using Chorus.Storage;
+
+namespace Chorus;
+
+/// <summary>Counts and sums observations (<c>_count</c>, <c>_sum</c>); like prometheus_client, no quantiles.</summary>
+/// <remarks>Thread-safe and lock-free, not atomic across count and sum.</remarks>
+public sealed unsafe class Summary : Collector<Summary.Child>
+{
+    internal Summary(MetricRegistry registry, string name, string help, string[] labelNames)
+        : base(registry, name, help, labelNames)
+    {
+        InitializeUnlabelled();
+    }
+
+    internal override MetricKind Kind => MetricKind.Summary;
+
+    /// <summary>Records one observation in a summary without labels.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
+    public void Observe(double value) => Unlabelled.Observe(value);
+
+    internal override void Collect(List<CollectedSample> samples)
+    {
+        foreach (Child child in Children)
+        {
+            samples.Add(new CollectedSample(Name + "_count", LabelNameArray, child.LabelValueArray, child.Count));
+            samples.Add(new CollectedSample(Name + "_sum", LabelNameArray, child.LabelValueArray, child.Sum));
+        }
+    }
+
+    private protected override Child CreateChild(string[] labelValues)
+    {
+        SeriesKey count = KeyFor(DbFileKind.Summary, GaugeMode.All, Name + "_count", labelValues);
+        SeriesKey sum = KeyFor(DbFileKind.Summary, GaugeMode.All, Name + "_sum", labelValues);
+        double* countCell = Registry.Store.Allocate(count);
+        double* sumCell = Registry.Store.Allocate(sum);
+        return new Child(this, labelValues, [count, sum], countCell, sumCell);
+    }
+
+    /// <summary>The summary of one label-value combination.</summary>
+    public sealed class Child : MetricChild
+    {
+        private readonly Summary _parent;
+        private readonly double* _count;
+        private readonly double* _sum;
+
+        internal Child(Summary parent, string[] labelValues, SeriesKey[] keys, double* count, double* sum)
+            : base(labelValues, keys)
+        {
+            _parent = parent;
+            _count = count;
+            _sum = sum;
+        }
+
+        /// <summary>Observations in this process.</summary>
+        public double Count => AtomicDouble.Read(_count);
+
+        /// <summary>Sum of observations in this process.</summary>
+        public double Sum => AtomicDouble.Read(_sum);
+
+        /// <summary>Records one observation.</summary>
+        /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Observe(double value)
+        {
+            if (!double.IsFinite(value))
+            {
+                ThrowHelper.NonFiniteObservation(_parent.Name, value);
+            }
+
+            AtomicDouble.Add(_count, 1);
+            AtomicDouble.Add(_sum, value);
+        }
+
+        /// <summary>Observes the seconds elapsed since <paramref name="startTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+        public void ObserveDuration(long startTimestamp) => Observe(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+    }
+}

@@ -1,0 +1,262 @@
+using System.IO.MemoryMappedFiles;
+using Chorus.Files;
+using Chorus.Internal;
+
+namespace Chorus.Storage;
+
+/// <summary>
+/// One <c>.db</c> file this process owns and writes, mapped shared read/write. Entries are appended under
+/// the owner's lock and published by raising <c>used</c> last; values are then changed in place through
+/// the pointers this class hands out.
+/// </summary>
+/// <remarks>
+/// Growing maps a larger view and keeps every older one: a pointer handed out stays valid for the life of
+/// the object, and all views see the same shared pages. The file is never shrunk, because another process
+/// touching a mapped page past the new end would die (reference/dotnet-measurements.md §2).
+/// Disk blocks are reserved before a region is written, so a full disk shows up as a failed append
+/// (the caller degrades that series to memory) instead of SIGBUS.
+/// </remarks>
+internal sealed unsafe class MappedDbFile : IDisposable
+{
+    // Reserve space in 64 KiB steps: one system call per step, never per entry.
+    private const long ReserveStep = 1 << 16;
+
+    private readonly FileStream _stream;
+    private readonly List<(MemoryMappedFile File, MemoryMappedViewAccessor View)> _views = [];
+    private readonly Dictionary<byte[], int> _valueOffsets = new(ByteArrayComparer.Instance);
+    private byte* _base;
+    private long _capacity;
+    private long _reservedEnd;
+    private int _used;
+    private bool _disposed;
+
+    private MappedDbFile(string path, FileStream stream, ValueLayout layout)
+    {
+        Path = path;
+        _stream = stream;
+        Layout = layout;
+    }
+
+    /// <summary>The file's path.</summary>
+    public string Path { get; }
+
+    /// <summary>The value layout entries are written in.</summary>
+    public ValueLayout Layout { get; }
+
+    /// <summary>Bytes in use, including the header.</summary>
+    public int Used => _used;
+
+    /// <summary>
+    /// Opens or creates the file at <paramref name="path"/>. An existing file must already be known to be
+    /// readable in <paramref name="layout"/> (see <see cref="ExistingFileCheck"/>); its entries are indexed
+    /// so values continue from what is stored.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be created, sized or mapped.</exception>
+    public static MappedDbFile Open(string path, ValueLayout layout)
+    {
+        if (!File.Exists(path))
+        {
+            CreateSized(path);
+        }
+
+        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        var file = new MappedDbFile(path, stream, layout);
+        try
+        {
+            file.Initialize();
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Returns the address of the value of <paramref name="key"/>, appending a zeroed entry when the key is
+    /// new. Returns null when the file cannot hold it (disk full, 2 GiB limit). The caller holds the owner's lock.
+    /// </summary>
+    /// <param name="key">The encoded key (<see cref="DbKey.Encode"/>).</param>
+    /// <param name="error">Why the entry could not be added.</param>
+    public double* GetOrAdd(byte[] key, out string? error)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        error = null;
+        if (_valueOffsets.TryGetValue(key, out int existing))
+        {
+            return (double*)(_base + existing);
+        }
+
+        int size = DbFormat.EntrySize(key.Length, Layout);
+        long end = (long)_used + size;
+        if (end > DbFormat.MaxFileSize)
+        {
+            error = "the file would pass the format's 2 GiB limit";
+            return null;
+        }
+
+        if (end > _capacity && !TryGrow(end, out error))
+        {
+            return null;
+        }
+
+        if (end > _reservedEnd && !TryReserve(end, out error))
+        {
+            return null;
+        }
+
+        DbFormat.WriteEntry(new Span<byte>(_base + _used, size), key, Layout);
+
+        // Intentionally last: a reader that sees the new `used` must find the whole entry behind it.
+        int valueOffset = _used + DbFormat.ValueOffset(key.Length);
+        _used = (int)end;
+        Volatile.Write(ref *(int*)_base, _used);
+        _valueOffsets.Add(key, valueOffset);
+        return (double*)(_base + valueOffset);
+    }
+
+    /// <summary>Releases the mappings and the file handle. Pointers handed out become invalid.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach ((MemoryMappedFile mapped, MemoryMappedViewAccessor view) in _views)
+        {
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.Dispose();
+            mapped.Dispose();
+        }
+
+        _views.Clear();
+        _stream.Dispose();
+    }
+
+    // A reader must never see the new file empty or without its header (prometheus_client's collector fails
+    // on a 0-byte file, client_python #1199): size it under a temporary name, then rename it into place.
+    private static void CreateSized(string path)
+    {
+        string temporary = $"{path}.{Environment.ProcessId}.new";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0))
+        {
+            stream.SetLength(DbFormat.InitialCapacity);
+            Span<byte> header = stackalloc byte[DbFormat.HeaderSize];
+            header.Clear();
+            DbFormat.WriteUsed(header, DbFormat.HeaderSize);
+            stream.Write(header);
+        }
+
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Someone else's file appeared meanwhile; open that one instead.
+            File.Delete(temporary);
+        }
+    }
+
+    private void Initialize()
+    {
+        long length = _stream.Length;
+        if (length < DbFormat.HeaderSize)
+        {
+            // A fresh (or empty) file: nothing to keep. Python sizes new files the same way.
+            _stream.SetLength(DbFormat.InitialCapacity);
+            length = DbFormat.InitialCapacity;
+        }
+
+        Map(length);
+        int used = Volatile.Read(ref *(int*)_base);
+        if (used < DbFormat.HeaderSize)
+        {
+            used = DbFormat.HeaderSize;
+        }
+
+        var reader = new DbEntryReader(new ReadOnlySpan<byte>(_base, (int)Math.Min(length, int.MaxValue)), Layout, used);
+        while (reader.TryReadNext(out DbEntry entry))
+        {
+            byte[] key = new ReadOnlySpan<byte>(_base + entry.KeyOffset, entry.KeyLength).ToArray();
+            _valueOffsets.TryAdd(key, entry.ValueOffset);
+        }
+
+        if (reader.Damage.IsDamaged)
+        {
+            throw new InvalidDataException($"'{Path}' is damaged at offset {reader.Damage.Offset}: {reader.Damage.Detail}");
+        }
+
+        _used = used;
+        if (!TryReserve(Math.Max(used, DbFormat.HeaderSize), out string? error))
+        {
+            throw new IOException($"Cannot reserve disk space for '{Path}': {error}");
+        }
+
+        Volatile.Write(ref *(int*)_base, _used);
+    }
+
+    private bool TryGrow(long needed, out string? error)
+    {
+        long capacity = _capacity;
+        while (capacity < needed)
+        {
+            capacity *= 2;
+        }
+
+        capacity = Math.Min(capacity, DbFormat.MaxFileSize);
+        try
+        {
+            _stream.SetLength(capacity);
+            Map(capacity);
+            error = null;
+            return true;
+        }
+        catch (IOException e)
+        {
+            error = e.Message;
+            return false;
+        }
+    }
+
+    private bool TryReserve(long needed, out string? error)
+    {
+        long end = Math.Min(_capacity, ((needed + ReserveStep - 1) / ReserveStep) * ReserveStep);
+        int errno = DiskSpace.TryReserve(_stream.SafeFileHandle, Path, _reservedEnd, end - _reservedEnd);
+        if (errno != 0)
+        {
+            error = DiskSpace.Describe(errno);
+            return false;
+        }
+
+        _reservedEnd = end;
+        error = null;
+        return true;
+    }
+
+    private void Map(long capacity)
+    {
+        var mapped = MemoryMappedFile.CreateFromFile(_stream, mapName: null, capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+        MemoryMappedViewAccessor view;
+        try
+        {
+            view = mapped.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
+        }
+        catch
+        {
+            mapped.Dispose();
+            throw;
+        }
+
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+
+        // Older views stay mapped on purpose: values handed out point into them.
+        _views.Add((mapped, view));
+        _base = pointer + view.PointerOffset;
+        _capacity = capacity;
+    }
+}

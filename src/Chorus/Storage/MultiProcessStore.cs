@@ -1,0 +1,259 @@
+using Chorus.Files;
+using Chorus.Internal;
+
+namespace Chorus.Storage;
+
+/// <summary>
+/// Values in prometheus_client-format <c>.db</c> files in a shared directory: one file per type (and gauge
+/// mode) for this process's identity. Opening a store takes the identity for the life of the store.
+/// </summary>
+internal sealed unsafe class MultiProcessStore : IValueStore
+{
+    private readonly Lock _lock = new();
+    private readonly IdentityLease _lease;
+    private readonly Dictionary<(DbFileKind, GaugeMode), OwnedFile> _files = [];
+    private readonly SlabStore _fallback = new();
+    private readonly List<string> _notes = [];
+    private bool _disposed;
+
+    private MultiProcessStore(string directory, ValueLayout layout, IdentityLease lease)
+    {
+        Directory = directory;
+        Layout = layout;
+        _lease = lease;
+    }
+
+    /// <summary>The directory the files are in.</summary>
+    public string Directory { get; }
+
+    /// <summary>The layout written.</summary>
+    public ValueLayout Layout { get; }
+
+    /// <summary>The identity in file names.</summary>
+    public string Identity => _lease.Id;
+
+    /// <summary>The lock file held for the identity, if any.</summary>
+    public string? LockPath => _lease.LockPath;
+
+    /// <inheritdoc />
+    public bool IsMultiProcess => true;
+
+    /// <inheritdoc />
+    public bool HasTimestamps => Layout == ValueLayout.ValueAndTimestamp16;
+
+    /// <summary>Things found and fixed while opening files (files moved aside, degraded series).</summary>
+    public IReadOnlyList<string> Notes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _notes];
+            }
+        }
+    }
+
+    /// <summary>Checks the directory and takes an identity in it.</summary>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
+    /// <exception cref="InvalidOperationException">No identity could be taken.</exception>
+    public static MultiProcessStore Open(ChorusOptions options)
+    {
+        string directory = options.Directory ?? throw new ArgumentException("A multiprocess store needs a directory.", nameof(options));
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException(
+                $"The multiprocess directory '{directory}' does not exist. Create it before the application starts (mkdir -p), or unset {ChorusOptions.DirectoryVariable} to keep metrics in memory.");
+        }
+
+        directory = Path.GetFullPath(directory);
+        CheckWritable(directory);
+        if (options.ValueLayout is not (ValueLayout.Value8 or ValueLayout.ValueAndTimestamp16))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ValueLayout, "ValueLayout must be Value8 or ValueAndTimestamp16.");
+        }
+
+        IdentityLease lease;
+        try
+        {
+            lease = IdentityLease.Acquire(directory, options);
+        }
+        catch (IOException e)
+        {
+            throw new UnauthorizedAccessException($"Cannot create lock files in '{directory}': {e.Message} Make the directory writable for this user.", e);
+        }
+
+        return new MultiProcessStore(directory, options.ValueLayout, lease);
+    }
+
+    /// <inheritdoc />
+    public double* Allocate(in SeriesKey key)
+    {
+        byte[] encoded = key.Encode();
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            OwnedFile? file = GetFile(key.Kind, key.Mode);
+            if (file is null)
+            {
+                return _fallback.AllocateCell();
+            }
+
+            double* cell = file.Data.GetOrAdd(encoded, out string? error);
+            if (cell is null)
+            {
+                file.ReportDegraded(error ?? "unknown error", _notes);
+                return _fallback.AllocateCell();
+            }
+
+            if (file.Removed.Remove(encoded))
+            {
+                // A series created again after removal starts from zero; zero it before it reappears.
+                AtomicDouble.Write(cell, 0);
+                if (HasTimestamps)
+                {
+                    AtomicDouble.Write(cell + 1, 0);
+                }
+
+                file.SaveRemoved();
+            }
+
+            return cell;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Release(ReadOnlySpan<SeriesKey> keys)
+    {
+        if (keys.IsEmpty)
+        {
+            return;
+        }
+
+        byte[][] encoded = new byte[keys.Length][];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            encoded[i] = keys[i].Encode();
+        }
+
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            HashSet<OwnedFile> changed = [];
+            for (int i = 0; i < keys.Length; i++)
+            {
+                if (_files.TryGetValue((keys[i].Kind, NormalizeMode(keys[i])), out OwnedFile? file) && file.Removed.Add(encoded[i]))
+                {
+                    changed.Add(file);
+                }
+            }
+
+            foreach (OwnedFile file in changed)
+            {
+                file.SaveRemoved();
+            }
+        }
+    }
+
+    /// <summary>Releases files and the identity.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (OwnedFile file in _files.Values)
+            {
+                file.Data.Dispose();
+            }
+
+            _files.Clear();
+            _lease.Dispose();
+        }
+    }
+
+    private static GaugeMode NormalizeMode(in SeriesKey key) => key.Kind == DbFileKind.Gauge ? key.Mode : GaugeMode.All;
+
+    private static void CheckWritable(string directory)
+    {
+        string probe = Path.Combine(directory, $".chorus-write-check-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UnauthorizedAccessException($"The multiprocess directory '{directory}' is not writable: {e.Message} Give this user write access or point {ChorusOptions.DirectoryVariable} elsewhere.", e);
+        }
+    }
+
+    private OwnedFile? GetFile(DbFileKind kind, GaugeMode mode)
+    {
+        mode = kind == DbFileKind.Gauge ? mode : GaugeMode.All;
+        if (_files.TryGetValue((kind, mode), out OwnedFile? file))
+        {
+            return file;
+        }
+
+        var name = new DbFileName(kind, kind == DbFileKind.Gauge ? mode : null, _lease.Id);
+        string path = Path.Combine(Directory, name.ToString());
+        try
+        {
+            if (ExistingFileCheck.MoveAsideIfForeign(path, name, Layout) is { } note)
+            {
+                _notes.Add(note);
+            }
+
+            file = new OwnedFile(MappedDbFile.Open(path, Layout));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            // The application keeps running; series of this file live in memory only.
+            ChorusEventSource.Log.StorageDegraded(path, e.Message);
+            _notes.Add($"cannot open '{path}': {e.Message}");
+            return null;
+        }
+
+        _files.Add((kind, mode), file);
+        return file;
+    }
+
+    private sealed class OwnedFile(MappedDbFile data)
+    {
+        private bool _degradedReported;
+
+        public MappedDbFile Data { get; } = data;
+
+        public HashSet<byte[]> Removed { get; } = new(DbRemovedKeys.Read(data.Path), ByteArrayComparer.Instance);
+
+        public void SaveRemoved()
+        {
+            try
+            {
+                DbRemovedKeys.Write(Data.Path, Removed);
+            }
+            catch (IOException e)
+            {
+                ChorusEventSource.Log.StorageDegraded(DbRemovedKeys.PathFor(Data.Path), e.Message);
+            }
+        }
+
+        public void ReportDegraded(string error, List<string> notes)
+        {
+            if (_degradedReported)
+            {
+                return;
+            }
+
+            _degradedReported = true;
+            notes.Add($"cannot extend '{Data.Path}': {error}");
+            ChorusEventSource.Log.StorageDegraded(Data.Path, error);
+        }
+    }
+}

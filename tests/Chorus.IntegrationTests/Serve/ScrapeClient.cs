@@ -1,0 +1,33 @@
+using System.Net;
+
+namespace Chorus.IntegrationTests.Serve;
+
+/// <summary>An <see cref="HttpClient"/> that never decompresses on its own, so tests see the bytes on the wire.</summary>
+internal static class ScrapeClient
+{
+    public const string PrometheusAccept =
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+    public static HttpClient Create(Uri baseAddress, HttpMessageHandler? handler = null) =>
+        new(handler ?? new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None }, disposeHandler: true)
+        {
+            BaseAddress = baseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+
+    public static HttpRequestMessage Request(HttpMethod method, string path, string? accept = null, string? acceptEncoding = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        if (acceptEncoding is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+        }
+
+        return request;
+    }
+}

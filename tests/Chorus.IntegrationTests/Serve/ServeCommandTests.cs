@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Chorus.IntegrationTests.Serve;
+
+/// <summary><c>chorus serve</c> as a process: routes, exit codes, signals.</summary>
+public sealed class ServeCommandTests
+{
+    private static readonly TimeSpan s_cliTimeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Serve_AnswersMetricsHealthzAnd404Elsewhere()
+    {
+        using var dir = new ServeTempDirectory();
+        using PythonWriters writers = PythonWriters.Start(dir.Path, workers: 1, iterations: 3, sleepMs: 0);
+        await writers.WaitAsync(TimeSpan.FromSeconds(30));
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
+        using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
+
+        using HttpResponseMessage metrics = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+        using HttpResponseMessage head = await client.SendAsync(ScrapeClient.Request(HttpMethod.Head, "/metrics"));
+        using HttpResponseMessage healthz = await client.GetAsync(new Uri("/healthz", UriKind.Relative));
+        using HttpResponseMessage root = await client.GetAsync(new Uri("/", UriKind.Relative));
+        using HttpResponseMessage other = await client.GetAsync(new Uri("/favicon.ico", UriKind.Relative));
+        string body = await metrics.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal(3, ExpositionSamples.Parse(body)["serve_test_jobs_total{worker=\"1\"}"]);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.OK, healthz.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, root.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Serve_StopsCleanlyOnSignal(string signal)
+    {
+        using var dir = new ServeTempDirectory();
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
+        using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
+        using HttpResponseMessage before = await client.GetAsync(new Uri("/healthz", UriKind.Relative));
+
+        int exitCode = await serve.TerminateAsync(signal);
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.True(exitCode == 0, $"exit code {exitCode}; stderr: {serve.StandardError}");
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_Exits1AndSaysSo()
+    {
+        using var dir = new ServeTempDirectory();
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        int port = ((IPEndPoint)occupant.LocalEndpoint).Port;
+
+        (int exitCode, _, string stderr) = await ChorusServeProcess.RunAsync(s_cliTimeout, "serve", "--dir", dir.Path, "--listen", $"127.0.0.1:{port}");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"cannot listen on 127.0.0.1:{port}", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_MissingDirectory_Exits1AndSaysSo()
+    {
+        using var dir = new ServeTempDirectory();
+        string missing = dir.Combine("nope");
+
+        (int exitCode, _, string stderr) = await ChorusServeProcess.RunAsync(s_cliTimeout, "serve", "--dir", missing, "--listen", "127.0.0.1:0");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"directory {missing} does not exist", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--listen", "nope")]
+    [InlineData("--listen", "127.0.0.1:99999")]
+    [InlineData("--compact-every", "5x")]
+    [InlineData("--no-such-flag", "1")]
+    public async Task Serve_UsageErrors_Exit2(string flag, string value)
+    {
+        using var dir = new ServeTempDirectory();
+
+        (int exitCode, _, string stderr) = await ChorusServeProcess.RunAsync(s_cliTimeout, "serve", "--dir", dir.Path, flag, value);
+
+        Assert.Equal(2, exitCode);
+        Assert.NotEmpty(stderr);
+    }
+
+    [Fact]
+    public async Task Serve_BadWebConfig_Exits1AndNamesTheSetting()
+    {
+        using var dir = new ServeTempDirectory();
+        string config = dir.Combine("web.yml");
+        await File.WriteAllTextAsync(config, "basic_auth_user:\n  alice: $2y$10$abc\n");
+
+        (int exitCode, _, string stderr) = await ChorusServeProcess.RunAsync(s_cliTimeout, "serve", "--dir", dir.Path, "--listen", "127.0.0.1:0", "--web.config.file", config);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("unsupported setting 'basic_auth_user'", stderr, StringComparison.Ordinal);
+    }
+}

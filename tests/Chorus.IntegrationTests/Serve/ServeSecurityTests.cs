@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Chorus.IntegrationTests.Serve;
+
+/// <summary><c>chorus serve --web.config.file</c>: basic authentication and TLS, exporter-toolkit style.</summary>
+public sealed class ServeSecurityTests
+{
+    [Fact]
+    public async Task Serve_BasicAuth_AcceptsTheRightPasswordAndRefusesTheRest()
+    {
+        using var dir = new ServeTempDirectory();
+        string hash = BCrypt.Net.BCrypt.HashPassword("s3cret", 4);
+        string config = dir.Combine("web.yml");
+        await File.WriteAllTextAsync(config, $"basic_auth_users:\n  prometheus: '{hash}'\n");
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path, "--web.config.file", config);
+        using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
+
+        HttpStatusCode anonymous = await GetStatusAsync(client, "/metrics", null);
+        HttpStatusCode wrongPassword = await GetStatusAsync(client, "/metrics", Basic("prometheus", "guess"));
+        HttpStatusCode unknownUser = await GetStatusAsync(client, "/metrics", Basic("mallory", "s3cret"));
+        HttpStatusCode right = await GetStatusAsync(client, "/metrics", Basic("prometheus", "s3cret"));
+        HttpStatusCode rightAgain = await GetStatusAsync(client, "/metrics", Basic("prometheus", "s3cret"));
+        HttpStatusCode healthzAnonymous = await GetStatusAsync(client, "/healthz", null);
+        using HttpResponseMessage challenge = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongPassword);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknownUser);
+        Assert.Equal(HttpStatusCode.OK, right);
+        Assert.Equal(HttpStatusCode.OK, rightAgain);
+        Assert.Equal(HttpStatusCode.Unauthorized, healthzAnonymous);
+        Assert.Equal("Basic", challenge.Headers.WwwAuthenticate.Single().Scheme);
+    }
+
+    [Fact]
+    public async Task Serve_Tls_ServesHttpsWithTheConfiguredCertificate()
+    {
+        using var dir = new ServeTempDirectory();
+        using X509Certificate2 certificate = CreateSelfSigned();
+        await File.WriteAllTextAsync(dir.Combine("cert.pem"), certificate.ExportCertificatePem());
+        using (RSA key = certificate.GetRSAPrivateKey()!)
+        {
+            await File.WriteAllTextAsync(dir.Combine("key.pem"), key.ExportPkcs8PrivateKeyPem());
+        }
+
+        // Relative paths resolve against the config file's directory, as in exporter-toolkit.
+        await File.WriteAllTextAsync(dir.Combine("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path, "--web.config.file", dir.Combine("web.yml"));
+        string? presentedThumbprint = null;
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                {
+                    presentedThumbprint = presented is null ? null : new X509Certificate2(presented).Thumbprint;
+                    return presentedThumbprint == certificate.Thumbprint;
+                },
+            },
+        };
+        using HttpClient client = ScrapeClient.Create(serve.BaseAddress, handler);
+
+        using HttpResponseMessage response = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+        using HttpClient plain = ScrapeClient.Create(new UriBuilder(serve.BaseAddress) { Scheme = "http" }.Uri);
+        Exception? plainFailure = await Record.ExceptionAsync(() => plain.GetAsync(new Uri("/metrics", UriKind.Relative)));
+
+        Assert.Equal("https", serve.MetricsUrl.Scheme);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(certificate.Thumbprint, presentedThumbprint);
+        Assert.NotNull(plainFailure);
+    }
+
+    private static X509Certificate2 CreateSelfSigned()
+    {
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    private static AuthenticationHeaderValue Basic(string user, string password) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
+
+    private static async Task<HttpStatusCode> GetStatusAsync(HttpClient client, string path, AuthenticationHeaderValue? authorization)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = authorization;
+        using HttpResponseMessage response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Chorus.IntegrationTests.Serve;
+
+/// <summary>
+/// <c>chorus serve</c> over a directory real prometheus_client workers keep writing, scraped by a real Prometheus
+/// server and by concurrent clients; what they see must equal what the workers wrote.
+/// </summary>
+public sealed class ServeWithPrometheusTests
+{
+    private const int Workers = 3;
+    private const int Iterations = 150;
+
+    [Fact]
+    public async Task Prometheus_ScrapingServeWhileWorkersWrite_SeesExactlyWhatTheyWrote()
+    {
+        using var dir = new ServeTempDirectory();
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
+        using PrometheusServer prometheus = await PrometheusServer.StartAsync(serve.MetricsUrl);
+        using (PythonWriters writers = PythonWriters.Start(dir.Path, Workers, Iterations, sleepMs: 10))
+        {
+            await writers.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        TimeSpan wait = TimeSpan.FromSeconds(30);
+        double? jobs = await prometheus.WaitForValueAsync("sum(serve_test_jobs_total)", Workers * Iterations, wait);
+        double? worker2 = await prometheus.WaitForValueAsync("serve_test_jobs_total{worker=\"2\"}", Iterations, wait);
+        double? count = await prometheus.WaitForValueAsync("sum(serve_test_latency_seconds_count)", Workers * Iterations, wait);
+        double? sum = await prometheus.WaitForValueAsync("sum(serve_test_latency_seconds_sum)", Workers * Iterations * 0.25, wait);
+        double? bucket = await prometheus.WaitForValueAsync("sum(serve_test_latency_seconds_bucket{le=\"0.1\"})", 0, wait);
+        double? series = await prometheus.WaitForValueAsync("count(serve_test_series_total)", Workers * Iterations, wait);
+        double? seriesSum = await prometheus.WaitForValueAsync("sum(serve_test_series_total)", Workers * (Iterations * (Iterations + 1) / 2.0), wait);
+        double? up = await prometheus.QueryScalarAsync("up{job=\"chorus\"}");
+
+        Assert.Equal(Workers * Iterations, jobs);
+        Assert.Equal(Iterations, worker2);
+        Assert.Equal(Workers * Iterations, count);
+        Assert.Equal(Workers * Iterations * 0.25, sum);
+        Assert.Equal(0, bucket);
+        Assert.Equal(Workers * Iterations, series);
+        Assert.Equal(Workers * (Iterations * (Iterations + 1) / 2.0), seriesSum);
+        Assert.Equal(1, up);
+    }
+
+    [Fact]
+    public async Task ConcurrentScrapes_WhileWritersAddSeriesAndGrowFiles_AreCompleteAndNeverGoBackwards()
+    {
+        using var dir = new ServeTempDirectory();
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
+        using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
+        using PythonWriters writers = PythonWriters.Start(dir.Path, Workers, Iterations, sleepMs: 5);
+        Task writing = writers.WaitAsync(TimeSpan.FromSeconds(60));
+
+        string[] accepts = [ScrapeClient.PrometheusAccept, "text/plain", "*/*", "application/openmetrics-text"];
+        async Task<int> ScrapeLoop(int index)
+        {
+            double lastJobs = 0;
+            int scrapes = 0;
+            Stopwatch elapsed = Stopwatch.StartNew();
+            while (!writing.IsCompleted && elapsed.Elapsed < TimeSpan.FromSeconds(60) && scrapes < 2000)
+            {
+                using HttpResponseMessage response = await client.SendAsync(ScrapeClient.Request(HttpMethod.Get, "/metrics", accepts[index % accepts.Length], index % 2 == 0 ? "gzip" : null));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                byte[] wire = await response.Content.ReadAsByteArrayAsync();
+                string body = response.Content.Headers.ContentEncoding.Contains("gzip")
+                    ? MetricsEndpointKestrelTests.Gunzip(wire)
+                    : System.Text.Encoding.UTF8.GetString(wire);
+                bool openMetrics = response.Content.Headers.ContentType!.MediaType == "application/openmetrics-text";
+                Assert.EndsWith(openMetrics ? "# EOF\n" : "\n", body, StringComparison.Ordinal);
+                double jobs = ExpositionSamples.Sum(ExpositionSamples.Parse(body), "serve_test_jobs_total");
+                Assert.True(jobs >= lastJobs, $"the sum of counters went backwards: {lastJobs} then {jobs}");
+                lastJobs = jobs;
+                scrapes++;
+            }
+
+            return scrapes;
+        }
+
+        int[] scrapes = await Task.WhenAll(Enumerable.Range(0, 4).Select(ScrapeLoop));
+        await writing;
+        string final = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Dictionary<string, double> samples = ExpositionSamples.Parse(final);
+
+        Assert.All(scrapes, count => Assert.True(count > 0));
+        Assert.Equal(Workers * Iterations, ExpositionSamples.Sum(samples, "serve_test_jobs_total"));
+        Assert.Equal(Workers * Iterations, samples.Keys.Count(k => k.StartsWith("serve_test_series_total{", StringComparison.Ordinal)));
+        Assert.True(new FileInfo(Directory.GetFiles(dir.Path, "counter_*.db")[0]).Length > 64 * 1024, "the writers' files should have grown past 64 KiB");
+    }
+
+    [Fact]
+    public async Task Promtool_AcceptsTheServedTextFormat()
+    {
+        using var dir = new ServeTempDirectory();
+        using (PythonWriters writers = PythonWriters.Start(dir.Path, workers: 2, iterations: 5, sleepMs: 0))
+        {
+            await writers.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
+        using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
+        string text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        (int exitCode, string output) = await Promtool.CheckMetricsAsync(text);
+
+        Assert.True(exitCode == 0, $"promtool check metrics: {output}\n{text}");
+        Assert.Contains("serve_test_jobs_total", text, StringComparison.Ordinal);
+        Assert.Contains("chorus_scrape_duration_seconds", text, StringComparison.Ordinal);
+    }
+}

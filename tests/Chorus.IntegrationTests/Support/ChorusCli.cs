@@ -1,0 +1,36 @@
+namespace Chorus.IntegrationTests.Support;
+
+/// <summary>Runs the built <c>chorus</c> tool (<c>dotnet chorus.dll ...</c>) the way a user's script would.</summary>
+internal static class ChorusCli
+{
+    /// <summary>How long one CLI run may take before the test fails.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The <c>dotnet</c> host running these tests (the SDK sets DOTNET_HOST_PATH), else the one on PATH.</summary>
+    private static string DotnetHost =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    /// <summary>Starts <c>chorus</c> with <paramref name="arguments"/>.</summary>
+    /// <param name="arguments">The command line after <c>chorus</c>.</param>
+    /// <param name="environment">Extra variables (a null value removes one).</param>
+    public static ChildProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
+        ChildProcess.Start(DotnetHost, [RepoPaths.ChorusDll, .. arguments], environment);
+
+    /// <summary>Runs <c>chorus</c> with <paramref name="arguments"/> to completion.</summary>
+    public static async Task<ProcessResult> RunAsync(params string[] arguments)
+    {
+        using ChildProcess child = Start(arguments);
+        return await child.WaitAsync(Timeout);
+    }
+
+    /// <summary>Runs <c>chorus</c> with an environment.</summary>
+    public static async Task<ProcessResult> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string?> environment, params string[] arguments)
+    {
+        using ChildProcess child = Start(arguments, environment);
+        return await child.WaitAsync(Timeout);
+    }
+
+    /// <summary><c>chorus scrape --dir DIR</c> in the Prometheus text format.</summary>
+    public static Task<ProcessResult> ScrapeAsync(string directory, string format = "prometheus") =>
+        RunAsync("scrape", "--dir", directory, "--format", format);
+}

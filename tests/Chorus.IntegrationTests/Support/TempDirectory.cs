@@ -1,0 +1,41 @@
+namespace Chorus.IntegrationTests.Support;
+
+/// <summary>A fresh directory per test, removed (with anything a test made unreadable) on dispose.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory(string? prefix = null)
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"chorus-{prefix ?? "test"}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path);
+    }
+
+    /// <summary>The directory's full path.</summary>
+    public string Path { get; }
+
+    /// <summary>The full path of <paramref name="name"/> inside the directory.</summary>
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries(Path, "*", SearchOption.AllDirectories))
+            {
+                // Tests chmod files to 000; give them back so the delete below cannot fail for that.
+                if (!OperatingSystem.IsWindows() && System.IO.File.Exists(entry))
+                {
+                    System.IO.File.SetUnixFileMode(entry, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+            }
+
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover temp directory must not fail the test that already ran.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

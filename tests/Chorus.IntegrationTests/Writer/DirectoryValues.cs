@@ -1,0 +1,34 @@
+using System.Text;
+using Chorus.Files;
+
+namespace Chorus.IntegrationTests.Writer;
+
+/// <summary>Reads raw per-file values of a directory, independent of the merge code under test elsewhere.</summary>
+internal static class DirectoryValues
+{
+    /// <summary>Sum over every <paramref name="pattern"/> file of the entries whose key equals <paramref name="key"/>.</summary>
+    public static double Sum(string directory, string pattern, string key)
+    {
+        double total = 0;
+        foreach (string path in Directory.GetFiles(directory, pattern))
+        {
+            foreach ((string k, double v) in Read(path))
+            {
+                if (k == key)
+                {
+                    total += v;
+                }
+            }
+        }
+
+        return total;
+    }
+
+    public static List<(string Key, double Value)> Read(string path)
+    {
+        byte[] data = File.ReadAllBytes(path);
+        DbFileScan scan = DbFileScan.Scan(data, data.Length);
+        Assert.False(scan.Damage.IsDamaged, $"{path}: {scan.Damage}");
+        return [.. scan.Entries.Select(e => (Encoding.UTF8.GetString(data, e.KeyOffset, e.KeyLength), DbFileScan.ReadValue(data, e)))];
+    }
+}

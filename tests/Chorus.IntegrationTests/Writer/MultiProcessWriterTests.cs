@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Globalization;
+using Chorus.Files;
+
+namespace Chorus.IntegrationTests.Writer;
+
+public sealed class MultiProcessWriterTests : IDisposable
+{
+    private const string ProgressKey = """["child_progress", "child_progress_total", {}, "Progress."]""";
+    private readonly string _dir = Directory.CreateTempSubdirectory("chorus-writer-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task KProcessesTimesTThreadsTimesM_MergeToExactTotals()
+    {
+        const int processes = 4, threads = 3, perThread = 20_000;
+        var running = Enumerable.Range(0, processes)
+            .Select(_ => Task.Run(() => WriterTestEnvironment.RunChild(["increment", _dir, $"{threads}", $"{perThread}"])))
+            .ToArray();
+        foreach ((int exitCode, string stdout, string stderr) in await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(120)))
+        {
+            Assert.True(exitCode == 0, stdout + stderr);
+            Assert.Contains($"done {threads * perThread}", stdout, StringComparison.Ordinal);
+        }
+
+        // Children that ran one after another reused slot 0 and continued its counters; overlapping ones got more slots.
+        Assert.InRange(Directory.GetFiles(_dir, "counter_*.db").Length, 1, processes);
+        Assert.Equal(processes * threads * perThread, DirectoryValues.Sum(_dir, "counter_*.db", """["child_ops", "child_ops_total", {}, "Operations."]"""));
+        double labelled = DirectoryValues.Sum(_dir, "counter_*.db", """["child_labelled_ops", "child_labelled_ops_total", {"thread": "0"}, "Labelled operations."]""")
+            + DirectoryValues.Sum(_dir, "counter_*.db", """["child_labelled_ops", "child_labelled_ops_total", {"thread": "1"}, "Labelled operations."]""");
+        Assert.Equal(processes * threads * perThread, labelled);
+        double buckets = Directory.GetFiles(_dir, "histogram_*.db")
+            .SelectMany(DirectoryValues.Read)
+            .Where(e => e.Key.Contains("_bucket", StringComparison.Ordinal))
+            .Sum(e => e.Value);
+        Assert.Equal(processes * threads * perThread, buckets);
+    }
+
+    [Fact]
+    public void KilledChildren_MergedCounterCoversConfirmedCounts_AndNeverDecreases()
+    {
+        var children = Enumerable.Range(0, 3).Select(_ => new RunningChild(["progress", _dir, "500"])).ToList();
+        try
+        {
+            foreach (RunningChild child in children)
+            {
+                child.WaitFor("confirmed");
+            }
+
+            double previous = 0;
+            var confirmed = new long[children.Count];
+            for (int round = 0; round < children.Count; round++)
+            {
+                for (int scrape = 0; scrape < 5; scrape++)
+                {
+                    double now = DirectoryValues.Sum(_dir, "counter_*.db", ProgressKey);
+                    Assert.True(now >= previous, $"merged counter went from {previous} to {now}");
+                    previous = now;
+                    Thread.Sleep(20);
+                }
+
+                children[round].KillHard();
+                string? last = children[round].LastLine;
+                confirmed[round] = last is not null && last.StartsWith("confirmed ", StringComparison.Ordinal)
+                    ? long.Parse(last["confirmed ".Length..], CultureInfo.InvariantCulture)
+                    : 0;
+                Assert.True(confirmed[round] > 0);
+            }
+
+            double final = DirectoryValues.Sum(_dir, "counter_*.db", ProgressKey);
+            Assert.True(final >= previous);
+            Assert.True(final >= confirmed.Sum(), $"merged {final} < confirmed {confirmed.Sum()}");
+        }
+        finally
+        {
+            children.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public void NewProcessTakingDeadSlot_DropsDeadLiveGauges_AndContinuesCounters()
+    {
+        string slot;
+        using (var dead = new RunningChild(["hold", _dir, "livesum", "5"]))
+        {
+            slot = dead.WaitFor("slot");
+            dead.WaitFor("ready");
+            Assert.Equal(5, DirectoryValues.Sum(_dir, "gauge_livesum_*.db", """["child_held", "child_held", {}, "Held."]"""));
+            dead.KillHard();
+        }
+
+        using var next = new RunningChild(["hold", _dir, "livesum", "2"]);
+        Assert.Equal(slot, next.WaitFor("slot"));
+        next.WaitFor("ready");
+        Assert.Equal(2, DirectoryValues.Sum(_dir, "gauge_livesum_*.db", """["child_held", "child_held", {}, "Held."]"""));
+        Assert.Equal(7, DirectoryValues.Sum(_dir, "counter_*.db", """["child_held_ops", "child_held_ops_total", {}, "Ops."]"""));
+        Assert.Equal(0, next.Finish());
+    }
+
+    [Fact]
+    public void LiveProcesses_GetDistinctSlots()
+    {
+        using var a = new RunningChild(["slot", _dir]);
+        using var b = new RunningChild(["slot", _dir]);
+        string slotA = a.WaitFor("slot");
+        string slotB = b.WaitFor("slot");
+        Assert.NotEqual(slotA, slotB);
+        Assert.Equal(["0", "1"], new[] { slotA, slotB }.Order());
+    }
+
+    [Fact]
+    public void TwoProcessesWithSameCustomIdentity_SecondIsRefused()
+    {
+        var env = new Dictionary<string, string?> { ["CHORUS_IDENTITY"] = "web-1" };
+        using var first = new RunningChild(["slot", _dir], env);
+        Assert.Equal("web-1", first.WaitFor("slot"));
+        (int exit, string stdout, _) = WriterTestEnvironment.RunChild(["slot", _dir], env);
+        Assert.Equal(1, exit);
+        Assert.Contains("Another live process already writes", stdout, StringComparison.Ordinal);
+        Assert.Equal(0, first.Finish());
+    }
+
+    [Fact]
+    public void ReaderNeverSeesTornEntries_WhileWriterGrowsFile()
+    {
+        const int series = 3000;
+        using var writer = new RunningChild(["grow", _dir, $"{series}"]);
+        string path = Path.Combine(_dir, "counter_0.db");
+        int scans = 0, lastCount = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(30) && writer.LastLine != "done")
+        {
+            if (File.Exists(path))
+            {
+                // As prometheus_client reads: the header, then exactly `used` bytes. A file exists only once it
+                // is sized and has its header (it is renamed into place), and it grows before `used` does.
+                byte[] data = ReadUsedBytes(path, out long length);
+                DbFileScan scan = DbFileScan.Scan(data, length, ValueLayout.ValueAndTimestamp16);
+                Assert.False(scan.Damage.IsDamaged, $"scan {scans}: {scan.Damage}");
+                Assert.True(scan.Entries.Count >= lastCount);
+                lastCount = scan.Entries.Count;
+                scans++;
+            }
+        }
+
+        writer.WaitFor("done");
+        Assert.Equal(series, DirectoryValues.Read(path).Count);
+        Assert.True(new FileInfo(path).Length >= 1 << 20, "the file should have grown several times");
+        Assert.True(scans > 0);
+    }
+
+    [Fact]
+    public void KeyBytes_EqualPythonJsonDumps_ForRandomUnicode()
+    {
+        string manifest = Path.Combine(_dir, "manifest.json");
+        var env = new Dictionary<string, string?> { ["CHORUS_VALUE_LAYOUT"] = "8" };
+        for (int seed = 1; seed <= 3; seed++)
+        {
+            foreach (string f in Directory.GetFiles(_dir))
+            {
+                File.Delete(f);
+            }
+
+            (int exit, string stdout, string stderr) = WriterTestEnvironment.RunChild(["keys", _dir, $"{seed}", "150", manifest], env);
+            Assert.True(exit == 0, stdout + stderr);
+            (int pyExit, string pyOut, string pyErr) = WriterTestEnvironment.RunPython("writer_check_keys.py", Path.Combine(_dir, "gauge_max_0.db"), manifest);
+            Assert.True(pyExit == 0, $"seed {seed}: {pyOut}{pyErr}");
+            Assert.Equal("ok 150", pyOut.Trim());
+        }
+    }
+
+    [Fact]
+    public void DiskFull_OnRealSmallFileSystem_ProcessKeepsRunning()
+    {
+        Assert.True(Environment.UserName == "root" || OperatingSystem.IsLinux(), "needs Linux");
+        string mount = Path.Combine(_dir, "small");
+        Directory.CreateDirectory(mount);
+        bool mounted = Environment.UserName == "root" && RunTool("mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", mount) == 0;
+        try
+        {
+            string target = mounted ? mount : _dir;
+            if (!mounted)
+            {
+                // Without root there is no small file system to fill; the fault-injection unit test covers the path.
+                return;
+            }
+
+            (int exit, string stdout, string stderr) = WriterTestEnvironment.RunChild(["grow", target, "3000"]);
+            Assert.True(exit == 0, stdout + stderr);
+            Assert.Contains("done", stdout, StringComparison.Ordinal);
+            Assert.Contains("note cannot extend", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (mounted)
+            {
+                RunTool("umount", mount);
+            }
+        }
+    }
+
+    private static byte[] ReadUsedBytes(string path, out long length)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        byte[] header = new byte[8];
+        stream.ReadExactly(header);
+        int used = DbFormat.ReadUsed(header);
+        byte[] data = new byte[used];
+        header.CopyTo(data, 0);
+        stream.ReadExactly(data, 8, used - 8);
+        length = stream.Length;
+        return data;
+    }
+
+    private static int RunTool(string tool, params string[] args)
+    {
+        var info = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using Process process = Process.Start(info)!;
+        process.WaitForExit(10_000);
+        return process.ExitCode;
+    }
+}

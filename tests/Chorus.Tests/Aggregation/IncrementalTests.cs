@@ -1,0 +1,124 @@
+using Chorus.Aggregation;
+using Chorus.Tests.Support;
+
+namespace Chorus.Tests.Aggregation;
+
+/// <summary>The state kept between collections: new entries parsed once, values re-read, files replaced, shrunk or gone.</summary>
+public class IncrementalTests
+{
+    [Fact]
+    public void AppendedEntries_AreParsedOnceAndValuesReRead()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("counter_1.db");
+        new DbFileBuilder().Add("c", "c_total", 1.0).WriteTo(path);
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        Assert.Equal(1.0, DirectoryFixture.Scrape(source).Samples["c_total{}"]);
+        Assert.Equal(1, source.LastReport.EntriesParsed);
+
+        UpdateInPlace(path, new DbFileBuilder().Add("c", "c_total", 5.0).Add("c", "c_total", 7.0, labels: ("n", "new")).Build());
+        var (samples, _, report) = DirectoryFixture.Scrape(source);
+
+        Assert.Equal(5.0, samples["c_total{}"]);
+        Assert.Equal(7.0, samples["c_total{n=\"new\"}"]);
+        Assert.Equal(1, report.EntriesParsed);
+
+        var (again, _, unchanged) = DirectoryFixture.Scrape(source);
+        Assert.Equal(samples, again);
+        Assert.Equal(0, unchanged.EntriesParsed);
+    }
+
+    [Fact]
+    public void ReplacedFile_IsReadAfresh()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("counter_1.db");
+        new DbFileBuilder().Add("c", "c_total", 1.0).Add("c", "c_total", 2.0, labels: ("n", "x")).WriteTo(path);
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        DirectoryFixture.Scrape(source);
+
+        // A new file (new inode) renamed over the old one, with different keys of the same total size.
+        string other = dir.File("tmp");
+        new DbFileBuilder().Add("d", "d_total", 3.0).Add("d", "d_total", 4.0, labels: ("n", "y")).WriteTo(other);
+        File.Move(other, path, overwrite: true);
+        var (samples, _, report) = DirectoryFixture.Scrape(source);
+
+        Assert.Equal(["d_total{n=\"y\"}", "d_total{}"], samples.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(2, report.EntriesParsed);
+    }
+
+    [Fact]
+    public void ShrunkFile_IsReadAfresh()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("counter_1.db");
+        new DbFileBuilder().Add("c", "c_total", 1.0).Add("c", "c_total", 2.0, labels: ("n", "x")).WriteTo(path);
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        DirectoryFixture.Scrape(source);
+
+        UpdateInPlace(path, new DbFileBuilder().Add("e", "e_total", 9.0).Build());
+        var (samples, _, _) = DirectoryFixture.Scrape(source);
+
+        Assert.Equal(9.0, Assert.Single(samples).Value);
+    }
+
+    [Fact]
+    public void VanishedFile_StopsContributing()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder().Add("g", "g", 1.0).WriteTo(dir.File("gauge_livesum_1.db"));
+        new DbFileBuilder().Add("g", "g", 2.0).WriteTo(dir.File("gauge_livesum_2.db"));
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        Assert.Equal(3.0, DirectoryFixture.Scrape(source).Samples["g{}"]);
+
+        File.Delete(dir.File("gauge_livesum_1.db"));
+
+        Assert.Equal(2.0, DirectoryFixture.Scrape(source).Samples["g{}"]);
+        File.Delete(dir.File("gauge_livesum_2.db"));
+        var (samples, families, report) = DirectoryFixture.Scrape(source);
+        Assert.Empty(samples);
+        Assert.Empty(families);
+        Assert.Equal(0, report.FilesListed);
+    }
+
+    [Fact]
+    public void GaugeModeChange_RemergesExistingEntries()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder().Add("g", "g", 1.0).WriteTo(dir.File("gauge_all_1.db"));
+        new DbFileBuilder().Add("g", "g", 2.0).WriteTo(dir.File("gauge_all_2.db"));
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        Assert.Equal(2, DirectoryFixture.Scrape(source).Samples.Count);
+
+        new DbFileBuilder().Add("g", "g", 4.0).WriteTo(dir.File("gauge_max_3.db"));
+
+        Assert.Equal(4.0, Assert.Single(DirectoryFixture.Scrape(source).Samples).Value);
+        File.Delete(dir.File("gauge_max_3.db"));
+        Assert.Equal(2, DirectoryFixture.Scrape(source).Samples.Count);
+    }
+
+    [Fact]
+    public async Task ConcurrentCollections_AllSeeCompleteOutput()
+    {
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 20; i++)
+        {
+            new DbFileBuilder().Add("c", "c_total", 1.0).WriteTo(dir.File($"counter_{i}.db"));
+        }
+
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        Task<double>[] scrapes = Enumerable.Range(0, 8)
+            .Select(_ => Task.Run(() => DirectoryFixture.Scrape(source).Samples["c_total{}"]))
+            .ToArray();
+
+        Assert.All(await Task.WhenAll(scrapes), total => Assert.Equal(20.0, total));
+    }
+
+    /// <summary>Rewrites a file's bytes through the same inode, as a live writer does.</summary>
+    private static void UpdateInPlace(string path, byte[] bytes)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        stream.Write(bytes);
+        stream.SetLength(bytes.Length);
+    }
+}
