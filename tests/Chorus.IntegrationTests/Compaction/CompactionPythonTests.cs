@@ -91,7 +91,7 @@ public sealed class CompactionPythonTests : IDisposable
         CompactionPeers.RunDeadWorker(_dir, 7);
         using Process holder = CompactionPeers.StartLiveWorker(_dir, 8, "--slot", "3");
         DirectorySurvey survey = DirectorySurvey.Take(_dir);
-        Assert.Equal((IdentityKind.Slot, Liveness.Alive), (survey.Identities["3"].Kind, survey.Identities["3"].Liveness));
+        Assert.Equal((WriterKind.Slot, Liveness.Alive), (survey.Identities["3"].Kind, survey.Identities["3"].Liveness));
         Compactor.Run(_dir);
         Assert.True(File.Exists(Path.Combine(_dir, "counter_3.db")));
 
