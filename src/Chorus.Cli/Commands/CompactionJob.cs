@@ -1,0 +1,32 @@
+using Chorus.AspNetCore.Server;
+using Chorus.Compaction;
+
+namespace Chorus.Cli.Commands;
+
+/// <summary><c>chorus serve --compact-every</c>: runs the compactor on a period beside the endpoint.</summary>
+internal static class CompactionJob
+{
+    public static ChorusBackgroundJob Create(string directory, TimeSpan interval)
+    {
+        string? lastRefusal = null;
+        return new ChorusBackgroundJob("compaction", interval, cancellationToken => Task.Run(
+            () =>
+            {
+                CompactionReport report = Compactor.Run(directory);
+                if (report.Refusal != lastRefusal)
+                {
+                    // Say so when compaction starts or stops being refused, not on every period.
+                    Console.Error.WriteLine(report.Refusal is null
+                        ? "chorus serve: compaction is running again."
+                        : $"chorus serve: compaction refused: {report.Refusal}");
+                    lastRefusal = report.Refusal;
+                }
+
+                if (report.Recovery is not null)
+                {
+                    Console.Error.WriteLine($"chorus serve: recovered an interrupted compaction: {report.Recovery}");
+                }
+            },
+            cancellationToken));
+    }
+}
