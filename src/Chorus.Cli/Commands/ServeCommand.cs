@@ -71,10 +71,9 @@ internal static class ServeCommand
             return CliErrors.Failure($"chorus serve: {e.Message}");
         }
 
-        if (compactInterval is not null)
+        if (compactInterval is { } interval)
         {
-            // The compaction engine plugs in here as options.BackgroundJobs.Add(new ChorusBackgroundJob("compaction", …)).
-            await Console.Error.WriteLineAsync($"chorus serve: --compact-every {compactEvery} accepted; this build has no compaction engine yet, so nothing is compacted.").ConfigureAwait(false);
+            options.BackgroundJobs.Add(CompactionJob.Create(options.Metrics.Directory, interval));
         }
 
         ChorusServer server;
