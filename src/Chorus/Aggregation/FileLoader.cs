@@ -35,6 +35,9 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
     /// <summary>Time of the collection in progress (<see cref="Environment.TickCount64"/>).</summary>
     public long Now { get; set; }
 
+    /// <summary>True while a compaction in this process surveys the directory: keep nothing open.</summary>
+    public bool KeepingPaused { get; set; }
+
     /// <summary>Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly.</summary>
     public FileProblem? Load(FileState file)
     {
@@ -76,7 +79,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         try
         {
             FileProblem? problem = Load(file, handle, out long length);
-            keep = problem is null && readBefore && Now - file.LastChanged <= keptIdleMilliseconds
+            keep = problem is null && readBefore && !KeepingPaused && Now - file.LastChanged <= keptIdleMilliseconds
                 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
             if (keep && KeptFile.TryCreate(handle, length) is { } created)
             {
