@@ -14,15 +14,18 @@ internal static class ServeCommand
         var listen = new Option<string>("--listen")
         {
             Description = "Address to listen on, host:port; port 0 picks a free port. Loopback unless told otherwise.",
+            HelpName = "HOST:PORT",
             DefaultValueFactory = _ => ListenAddress.Default,
         };
         var webConfig = new Option<string?>("--web.config.file")
         {
             Description = "Exporter-toolkit web config (YAML) with tls_server_config and/or basic_auth_users.",
+            HelpName = "FILE",
         };
         var compactEvery = new Option<string?>("--compact-every")
         {
             Description = "Compact dead processes' files this often, e.g. 60s or 5m.",
+            HelpName = "DURATION",
         };
 
         var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip) and /healthz.")
