@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Chorus.AspNetCore.Security;
-using Chorus.Compaction;
 using Chorus.AspNetCore.Server;
 
 namespace Chorus.Cli.Commands;
@@ -75,11 +74,9 @@ internal static class ServeCommand
             return CliErrors.Failure($"chorus serve: {e.Message}");
         }
 
-        if (compactInterval is { } every)
+        if (compactInterval is { } interval)
         {
-            string directory = options.Metrics.Directory;
-            options.BackgroundJobs.Add(new ChorusBackgroundJob("compaction", every, cancellationToken =>
-                Task.Run(() => Summarize(Compactor.Run(directory)), cancellationToken)));
+            options.BackgroundJobs.Add(CompactionJob.Create(options.Metrics.Directory, interval));
         }
 
         ChorusServer server;
@@ -107,17 +104,5 @@ internal static class ServeCommand
         }
 
         return 0;
-    }
-
-    private static string? Summarize(CompactionReport report)
-    {
-        if (report.Refused)
-        {
-            return "refused: " + report.Refusal;
-        }
-
-        return report.FoldedCount + report.DeletedCount == 0
-            ? null
-            : $"folded {report.FoldedCount} and deleted {report.DeletedCount} files of dead processes; {report.FilesBefore} files before, {report.FilesAfter} after";
     }
 }
