@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Chorus.Aggregation;
 using Chorus.AspNetCore.Security;
 using Chorus.AspNetCore.Server;
 
@@ -77,6 +78,11 @@ internal static class ServeCommand
         if (compactInterval is { } interval)
         {
             options.BackgroundJobs.Add(CompactionJob.Create(options.Metrics.Directory, interval));
+
+            // The compactor takes files this process keeps open for fast scrapes as held by a live writer: let
+            // files that stopped changing go within one compaction period, not the reader's default 2 minutes.
+            TimeSpan idle = MultiProcessDirectoryOptions.Default.KeptFileIdleTimeout;
+            options.DirectoryOptions = new MultiProcessDirectoryOptions { KeptFileIdleTimeout = interval < idle ? interval : idle };
         }
 
         ChorusServer server;
