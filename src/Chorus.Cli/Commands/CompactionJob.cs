@@ -26,7 +26,17 @@ internal static class CompactionJob
                 {
                     Console.Error.WriteLine($"chorus serve: recovered an interrupted compaction: {report.Recovery}");
                 }
+
+                return Summarize(report);
             },
             cancellationToken));
+    }
+
+    private static string? Summarize(CompactionReport report)
+    {
+        // Refusals are reported above when they start and stop; a quiet period says nothing.
+        return report.Refusal is not null || report.FoldedCount + report.DeletedCount == 0
+            ? null
+            : $"folded {report.FoldedCount} and deleted {report.DeletedCount} files of dead processes; {report.FilesBefore} files before, {report.FilesAfter} after";
     }
 }

@@ -8,16 +8,11 @@ internal static class ArticleEnvironment
     /// <summary>Debian's interpreter: the only one that sees python3-prometheus-client (pyenv's does not).</summary>
     public const string Python = "/usr/bin/python3";
 
-    private static readonly Lazy<string> s_repoRoot = new(FindRepoRoot);
-
-    public static string RepoRoot => s_repoRoot.Value;
+    public static string RepoRoot => Support.RepoPaths.RepoRoot;
 
     public static string SlotHelperDirectory => Path.Combine(RepoRoot, "integrations", "python");
 
     public static string UwsgiAppDirectory => Path.Combine(RepoRoot, "samples", "uwsgi-app");
-
-    /// <summary>The chorus CLI built next to the tests (the integration project references it).</summary>
-    public static string ChorusDll => Path.Combine(AppContext.BaseDirectory, "chorus.dll");
 
     /// <summary>Runs a program to completion within <paramref name="timeout"/>; kills it (and its children) past that.</summary>
     public static (int ExitCode, string Stdout, string Stderr) Run(
@@ -62,18 +57,5 @@ internal static class ArticleEnvironment
         }
 
         return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Chorus.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Chorus.slnx above {AppContext.BaseDirectory}.");
     }
 }

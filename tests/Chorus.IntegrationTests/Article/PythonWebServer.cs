@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Chorus.IntegrationTests.Article;
+
+/// <summary>
+/// The article's app (<c>samples/uwsgi-app/app.py</c>) under a real uWSGI or gunicorn master with worker
+/// recycling, on a free loopback port and a per-test multiprocess directory. Disposing stops the master and
+/// every worker.
+/// </summary>
+internal sealed class PythonWebServer : IDisposable
+{
+    private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(20) };
+    private readonly Process _master;
+    private readonly string _workerMarker;
+
+    private PythonWebServer(Process master, int port, string directory, string workerMarker, string logPath)
+    {
+        _master = master;
+        Port = port;
+        Directory = directory;
+        _workerMarker = workerMarker;
+        LogPath = logPath;
+    }
+
+    public int Port { get; }
+
+    public string Directory { get; }
+
+    public string LogPath { get; }
+
+    public string Url => $"http://127.0.0.1:{Port}";
+
+    /// <summary>
+    /// uWSGI as the article runs it: master + <paramref name="workers"/>, <c>--max-requests</c>, and the flags that
+    /// compress recycling into seconds (reference/python-baseline.md §B). Debian's uWSGI needs <c>--plugin python3,http</c>.
+    /// </summary>
+    public static PythonWebServer StartUwsgi(string directory, string logDirectory, string identity, int workers, int maxRequests, params string[] extra)
+    {
+        int port = FreePort();
+        string log = Path.Combine(logDirectory, "uwsgi.log");
+        string[] args =
+        [
+            "--plugin", "python3,http", "--http", $"127.0.0.1:{port}", "--master",
+            "--processes", workers.ToString(CultureInfo.InvariantCulture),
+            "--max-requests", maxRequests.ToString(CultureInfo.InvariantCulture),
+            "--min-worker-lifetime", "0", "--forkbomb-delay", "0",
+            "--wsgi-file", Path.Combine(ArticleEnvironment.UwsgiAppDirectory, "app.py"),
+            "--disable-logging", "--logto", log, "--die-on-term", "--auto-procname",
+            .. extra,
+        ];
+        return Start("uwsgi", args, port, directory, identity, "uWSGI worker", log);
+    }
+
+    /// <summary>gunicorn with sync workers and <c>--max-requests</c> (no jitter), the app imported in each worker.</summary>
+    public static PythonWebServer StartGunicorn(string directory, string logDirectory, string identity, int workers, int maxRequests)
+    {
+        int port = FreePort();
+        string log = Path.Combine(logDirectory, "gunicorn.log");
+        string[] args =
+        [
+            "--workers", workers.ToString(CultureInfo.InvariantCulture),
+            "--max-requests", maxRequests.ToString(CultureInfo.InvariantCulture),
+            "--bind", $"127.0.0.1:{port}", "--chdir", ArticleEnvironment.UwsgiAppDirectory,
+            "--error-logfile", log, "app:application",
+        ];
+        return Start("gunicorn", args, port, directory, identity, workerMarker: "", log);
+    }
+
+    /// <summary>PIDs of the master's worker processes (not uWSGI's HTTP router).</summary>
+    public IReadOnlyList<int> WorkerPids()
+    {
+        var pids = new List<int>();
+        foreach (string entry in System.IO.Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(entry, "stat"));
+                // Fields after the parenthesised command: state, then ppid.
+                string[] rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(rest[1], CultureInfo.InvariantCulture) != _master.Id)
+                {
+                    continue;
+                }
+
+                string cmdline = File.ReadAllText(Path.Combine(entry, "cmdline"));
+                if (cmdline.Contains(_workerMarker, StringComparison.Ordinal))
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+
+        return pids;
+    }
+
+    /// <summary>SIGKILLs every current worker, as an OOM killer or harakiri would: no cleanup code runs.</summary>
+    public int KillWorkers()
+    {
+        IReadOnlyList<int> pids = WorkerPids();
+        foreach (int pid in pids)
+        {
+            try
+            {
+                using Process worker = Process.GetProcessById(pid);
+                worker.Kill();
+            }
+            catch (ArgumentException)
+            {
+                // Already gone.
+            }
+        }
+
+        return pids.Count;
+    }
+
+    /// <summary>
+    /// Starts one 20-second <c>/slow</c> request, waits until Python's collector shows it in progress, then
+    /// SIGKILLs every worker, so one of them dies in the middle of a request with its in-progress gauge at 1.
+    /// Only one slow request: a second could queue behind it and then run, legitimately in progress, after the kill.
+    /// </summary>
+    public async Task KillWorkersDuringSlowRequestAsync()
+    {
+        // curl, not HttpClient: a request whose connection dies must not be retried on a fresh worker.
+        using Process slow = ArticleEnvironment.Start("curl", ["-sS", "-m", "25", Url + "/slow?s=20"], null, null, redirect: true);
+        long start = Stopwatch.GetTimestamp();
+        while (PythonCollector.Collect(Directory).Sum("app_requests_in_progress", ("path", "/slow")) != 1)
+        {
+            Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(20), "the /slow request never showed as in progress");
+            await Task.Delay(100);
+        }
+
+        Assert.True(KillWorkers() >= 1, "no worker to kill");
+        Assert.True(slow.WaitForExit(TimeSpan.FromSeconds(10)), "the slow request should end with its worker");
+        Assert.NotEqual(0, slow.ExitCode);
+    }
+
+    public async Task<string> GetAsync(string pathAndQuery, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await s_http.GetAsync(new Uri(Url + pathAndQuery), cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    /// <summary>Python's own <c>/metrics</c> (served by a worker with MultiProcessCollector) and how long it took.</summary>
+    public async Task<(string Text, TimeSpan Elapsed)> PythonMetricsAsync()
+    {
+        long start = Stopwatch.GetTimestamp();
+        string text = await GetAsync("/metrics");
+        return (text, Stopwatch.GetElapsedTime(start));
+    }
+
+    public string Log() => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
+
+    public void Dispose()
+    {
+        if (!_master.HasExited)
+        {
+            // SIGINT stops both masters and their workers; SIGKILL of the tree if they do not.
+            ArticleEnvironment.Run("kill", ["-INT", _master.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            if (!_master.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                _master.Kill(entireProcessTree: true);
+                _master.WaitForExit();
+            }
+        }
+
+        _master.Dispose();
+    }
+
+    private static PythonWebServer Start(string program, string[] args, int port, string directory, string identity, string workerMarker, string log)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["PROMETHEUS_MULTIPROC_DIR"] = directory,
+            ["APP_IDENTITY"] = identity,
+        };
+        Process master = ArticleEnvironment.Start(program, args, ArticleEnvironment.UwsgiAppDirectory, environment, redirect: false);
+        var server = new PythonWebServer(master, port, directory, workerMarker, log);
+        try
+        {
+            server.WaitUntilServing();
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    private void WaitUntilServing()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                // /metrics touches no app metric, so readiness probes never count as requests.
+                using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+                using HttpResponseMessage response = probe.GetAsync(new Uri(Url + "/metrics")).GetAwaiter().GetResult();
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            if (_master.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new InvalidOperationException($"The server on port {Port} did not start (exited: {_master.HasExited}). Log:\n{Log()}");
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
