@@ -80,6 +80,7 @@ public static class Compactor
                 Archives = archives,
                 FilesBefore = survey.Files.Count,
                 BytesBefore = survey.Files.Sum(f => f.Length),
+                PythonDoubleCountWindow = execution.LongestDoubleCountWindow,
                 FilesAfter = after.Count,
                 BytesAfter = after.Sum(f => f.Length),
             };
