@@ -28,9 +28,9 @@ def main():
     print("Machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()))
     print()
     print("| .db files | output lines (chorus / python) | whole process chorus, median (min) s | whole process python, median (min) s "
-          "| process ratio | process CPU (user+sys) chorus / python s | CPU ratio | peak RSS chorus / python MiB | chorus cold merge ms | python collect() s | cold merge ratio "
+          "| process ratio | process CPU (user+sys) chorus / python s | CPU ratio | peak RSS chorus / python MiB | chorus cold merge ms | python collect() s | cold merge ratio | cold merge CPU chorus ms / python s | cold merge CPU ratio "
           "| chorus cold merge+exposition ms | python generate_latest() s | cold merge+exposition ratio | chorus warm merge+exposition ms |")
-    print("|" + "---:|" * 14)
+    print("|" + "---:|" * 16)
     for files in sizes:
         hf = {r["command"]: r for r in load(os.path.join(out, f"hyperfine-{files}.json"))["results"]}
         rss = kv(os.path.join(out, f"rss-{files}.txt"))
@@ -51,9 +51,11 @@ def main():
               f"| {p['median'] / c['median']:.1f}x | {c['user'] + c['system']:.3f} / {p['user'] + p['system']:.3f} "
               f"| {(p['user'] + p['system']) / (c['user'] + c['system']):.1f}x | {int(rss['chorus_rss_kib']) / 1024:.1f} / {int(rss['python_rss_kib']) / 1024:.1f} "
               f"| {merge:.1f} | {collect:.3f} | {collect * 1000 / merge:.1f}x "
+              f"| {chorus_in['cold_families_only_cpu_median_ms']:.1f} / {python_in['collect_cpu_median_s']:.3f} "
+              f"| {python_in['collect_cpu_median_s'] * 1000 / chorus_in['cold_families_only_cpu_median_ms']:.1f}x "
               f"| {cold:.1f} | {expose:.3f} | {expose * 1000 / cold:.1f}x | {warm:.1f} |")
     print()
-    print("Cold-merge stage breakdown (Files primitives only, single thread, medians in ms):")
+    print("Cold-pass stage breakdown (Files primitives only, single thread; medians, wall ms / CPU ms):")
     print()
     stages = ["list_ms", "open_read_close_ms", "scan_entries_ms", "hash_keys_and_read_values_ms", "parse_distinct_keys_ms", "parse_every_key_ms"]
     print("| .db files | entries | distinct keys | MB read | " + " | ".join(s[:-3] for s in stages) + " |")
@@ -61,7 +63,7 @@ def main():
     for files in sizes:
         j = load(os.path.join(out, f"inproc-chorus-{files}.json"))
         print(f"| {int(files):,} | {int(j['stage_entries']):,} | {int(j['stage_distinct_keys']):,} | {j['stage_bytes_read'] / 1e6:.1f} | "
-              + " | ".join(f"{j['stage_' + s]:.1f}" for s in stages) + " |")
+              + " | ".join(f"{j['stage_' + s]:.1f} / {j['stage_' + s[:-3] + '_cpu_ms']:.1f}" for s in stages) + " |")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Usage: /usr/bin/python3 bench/serve/serve_latency.py [FILES ...]   (default: 100
 For each size it writes a directory with bench/scrape/gen_dir.py (prometheus_client's own MmapedDict), starts
 each server on a free loopback port, and measures from this client:
   cold  the first /metrics after the server is up (Chorus parses every key then; Python always does);
-  warm  the median of the following WARM scrapes (and their p90);
+  warm  the median of the following scrapes (WARM=30 for Chorus, PY_WARM=10 for Python) and their p90;
   rss   the server's peak RSS (VmHWM) after the scrapes.
 The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release.
 """
@@ -27,6 +27,7 @@ APP = os.path.join(REPO, "bench", "serve", "python_metrics_app.py")
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 WARM = int(os.environ.get("WARM", "30"))
+PY_WARM = int(os.environ.get("PY_WARM", "10"))  # Python's scrapes take seconds at 10,000 files
 
 
 def free_port():
@@ -64,9 +65,9 @@ def peak_rss_mib(pid):
     return float("nan")
 
 
-def measure(url, pid):
+def measure(url, pid, count):
     cold, size = scrape(url)
-    warm = [scrape(url)[0] for _ in range(WARM)]
+    warm = [scrape(url)[0] for _ in range(count)]
     warm.sort()
     return {"cold": cold, "warm": statistics.median(warm), "p90": warm[int(len(warm) * 0.9) - 1],
             "rss": peak_rss_mib(pid), "bytes": size}
@@ -80,7 +81,7 @@ def run_chorus(directory):
         line = process.stdout.readline()
         if not re.search(r"https?://", line):
             raise RuntimeError(f"chorus serve printed {line!r}")
-        return measure(f"http://127.0.0.1:{port}/metrics", process.pid)
+        return measure(f"http://127.0.0.1:{port}/metrics", process.pid, WARM)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -94,7 +95,7 @@ def run_python(directory):
                                 "--need-app"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(("127.0.0.1", port), process)
-        return measure(f"http://127.0.0.1:{port}/metrics", process.pid)
+        return measure(f"http://127.0.0.1:{port}/metrics", process.pid, PY_WARM)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -9,7 +9,8 @@ public static class ChorusServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="ChorusEndpointOptions"/> and, unless the application registered its own, the <see cref="IScrapeSource"/>
-    /// the endpoint serves: the merged multiprocess directory when <see cref="ChorusEndpointOptions.Directory"/> is set.
+    /// the endpoint serves: the merged multiprocess directory when <see cref="ChorusEndpointOptions.Directory"/> is set,
+    /// else the application's <see cref="MetricRegistry"/> service, else <see cref="Metrics.DefaultRegistry"/>.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Changes to the defaults documented on <see cref="ChorusEndpointOptions"/>.</param>
@@ -22,7 +23,8 @@ public static class ChorusServiceCollectionExtensions
             options.Configure(configure);
         }
 
-        services.TryAddSingleton<IScrapeSource>(provider => ScrapeSources.Create(provider.GetRequiredService<IOptions<ChorusEndpointOptions>>().Value));
+        services.TryAddSingleton<IScrapeSource>(provider => ScrapeSources.Create(
+            provider.GetRequiredService<IOptions<ChorusEndpointOptions>>().Value, provider.GetService<MetricRegistry>()));
         return services;
     }
 }

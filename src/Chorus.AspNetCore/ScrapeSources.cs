@@ -5,16 +5,8 @@ namespace Chorus.AspNetCore;
 /// <summary>Chooses the <see cref="IScrapeSource"/> for a set of options.</summary>
 internal static class ScrapeSources
 {
-    /// <exception cref="InvalidOperationException">Nothing to serve.</exception>
+    /// <summary>The merged directory when one is set, else <paramref name="registry"/> (or the default registry).</summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    public static IScrapeSource Create(ChorusEndpointOptions options)
-    {
-        if (options.Directory is null)
-        {
-            throw new InvalidOperationException(
-                "Chorus has nothing to serve: set ChorusEndpointOptions.Directory (or PROMETHEUS_MULTIPROC_DIR), or register an IScrapeSource before AddChorus.");
-        }
-
-        return MultiProcessDirectory.Open(options.Directory);
-    }
+    public static IScrapeSource Create(ChorusEndpointOptions options, MetricRegistry? registry = null) =>
+        options.Directory is { } directory ? MultiProcessDirectory.Open(directory) : registry ?? Metrics.DefaultRegistry;
 }

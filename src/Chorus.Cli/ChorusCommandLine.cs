@@ -16,6 +16,8 @@ internal static class ChorusCommandLine
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(CompactCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(DemoWorkerCommand.Create());
         ParseResult result = root.Parse(args);
         if (result.Errors.Count > 0)
         {

@@ -34,6 +34,7 @@ internal static class Program
                 "write-all" => WriteAll(registry),
                 "keys" => Keys(registry, Int(args, 2), Int(args, 3), args[4]),
                 "grow" => Grow(registry, Int(args, 2)),
+                "remove" => Remove(registry),
                 _ => Usage(args[0]),
             };
         }
@@ -102,6 +103,17 @@ internal static class Program
             Console.WriteLine($"confirmed {done}");
         }
 
+        return 0;
+    }
+
+    // Two labelled series, one removed again; the process then exits (its slot becomes dead).
+    private static int Remove(MetricRegistry registry)
+    {
+        Counter counter = registry.CreateCounter("child_removal", "Removal.", new CounterConfiguration { LabelNames = ["k"] });
+        counter.WithLabels("x").Inc(2);
+        counter.WithLabels("y").Inc(1);
+        counter.Remove("x");
+        Console.WriteLine("done");
         return 0;
     }
 

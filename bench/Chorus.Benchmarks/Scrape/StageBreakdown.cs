@@ -37,13 +37,16 @@ internal static class StageBreakdown
 
     private static IEnumerable<(string Stage, double Ms)> RunOnce(string directory, Dictionary<string, double> counts)
     {
-        var clock = Stopwatch.StartNew();
+        var clock = new Lap();
         string[] files = Directory.GetFiles(directory, "*.db");
-        yield return ("list_ms", clock.Elapsed.TotalMilliseconds);
+        foreach (var lap in clock.Stop("list"))
+        {
+            yield return lap;
+        }
 
         // Read: open, read the header, pread the used bytes, close. Every file's bytes are kept so the later
         // stages measure CPU work only.
-        clock.Restart();
+        clock.Start();
         var buffers = new List<(byte[] Bytes, long FileLength)>(files.Length);
         long bytesRead = 0;
         Span<byte> header = stackalloc byte[8];
@@ -63,11 +66,14 @@ internal static class StageBreakdown
             bytesRead += n;
         }
 
-        yield return ("open_read_close_ms", clock.Elapsed.TotalMilliseconds);
+        foreach (var lap in clock.Stop("open_read_close"))
+        {
+            yield return lap;
+        }
         counts["files"] = files.Length;
         counts["bytes_read"] = bytesRead;
 
-        clock.Restart();
+        clock.Start();
         var entries = new List<(int File, DbEntry Entry)>(files.Length * 100);
         for (int f = 0; f < buffers.Count; f++)
         {
@@ -78,11 +84,14 @@ internal static class StageBreakdown
             }
         }
 
-        yield return ("scan_entries_ms", clock.Elapsed.TotalMilliseconds);
+        foreach (var lap in clock.Stop("scan_entries"))
+        {
+            yield return lap;
+        }
         counts["entries"] = entries.Count;
 
         // Hash raw key bytes and find the distinct keys, as a merge keyed by bytes would (no strings made).
-        clock.Restart();
+        clock.Start();
         var distinct = new Dictionary<KeyBytes, int>(4096);
         double valueSum = 0;
         foreach ((int f, DbEntry entry) in entries)
@@ -93,11 +102,14 @@ internal static class StageBreakdown
             valueSum += DbFileScan.ReadValue(buffers[f].Bytes, entry);
         }
 
-        yield return ("hash_keys_and_read_values_ms", clock.Elapsed.TotalMilliseconds);
+        foreach (var lap in clock.Stop("hash_keys_and_read_values"))
+        {
+            yield return lap;
+        }
         counts["distinct_keys"] = distinct.Count;
         GC.KeepAlive(valueSum);
 
-        clock.Restart();
+        clock.Start();
         int parsed = 0;
         foreach (KeyBytes key in distinct.Keys)
         {
@@ -107,9 +119,12 @@ internal static class StageBreakdown
             }
         }
 
-        yield return ("parse_distinct_keys_ms", clock.Elapsed.TotalMilliseconds);
+        foreach (var lap in clock.Stop("parse_distinct_keys"))
+        {
+            yield return lap;
+        }
 
-        clock.Restart();
+        clock.Start();
         int parsedAll = 0;
         foreach ((int f, DbEntry entry) in entries)
         {
@@ -119,8 +134,33 @@ internal static class StageBreakdown
             }
         }
 
-        yield return ("parse_every_key_ms", clock.Elapsed.TotalMilliseconds);
+        foreach (var lap in clock.Stop("parse_every_key"))
+        {
+            yield return lap;
+        }
         GC.KeepAlive(parsed + parsedAll);
+    }
+
+    /// <summary>Wall and process CPU time (user + system) of one stage: CPU is what a loaded, shared machine inflates least.</summary>
+    private sealed class Lap
+    {
+        private readonly Stopwatch _wall = new();
+        private double _cpuStart;
+
+        public Lap() => Start();
+
+        public void Start()
+        {
+            _cpuStart = ProcessCpu.Milliseconds();
+            _wall.Restart();
+        }
+
+        public (string Stage, double Ms)[] Stop(string stage)
+        {
+            double wall = _wall.Elapsed.TotalMilliseconds;
+            double cpu = ProcessCpu.Milliseconds() - _cpuStart;
+            return [(stage + "_ms", wall), (stage + "_cpu_ms", cpu)];
+        }
     }
 
     private static double Median(List<double> values)

@@ -10,8 +10,9 @@ using Microsoft.Net.Http.Headers;
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
-/// Answers one scrape: negotiates the format, collects into a pooled buffer, appends the self-metrics, compresses
-/// when allowed and writes the body with its exact <c>Content-Length</c> (none for <c>HEAD</c>).
+/// Answers one scrape: negotiates the format, collects into a pooled buffer (or shares the collection already in
+/// flight), appends the self-metrics, compresses when allowed and writes the body with its exact
+/// <c>Content-Length</c> (no body for <c>HEAD</c>).
 /// </summary>
 internal sealed class MetricsEndpoint
 {
@@ -21,6 +22,10 @@ internal sealed class MetricsEndpoint
     private readonly ChorusEndpointOptions _options;
     private readonly SelfMetricsWriter? _selfMetrics;
     private readonly ILogger _logger;
+
+    // One slot per ExpositionFormat value: the collection of that format in flight, if any.
+    private readonly SharedCollection?[] _inFlight = new SharedCollection?[2];
+    private readonly Lock _gate = new();
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
     private int _lastResponseBytes = InitialBufferBytes;
@@ -41,19 +46,21 @@ internal sealed class MetricsEndpoint
         ExpositionFormat format = ScrapeNegotiation.ChooseFormat(request.Headers.Accept);
         bool gzip = _options.EnableGzip && ScrapeNegotiation.AcceptsGzip(request.Headers.AcceptEncoding);
 
-        using var body = new PooledBufferWriter(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes);
+        SharedCollection collection = await CollectSharedAsync(format).ConfigureAwait(false);
         PooledBufferWriter? compressed = null;
         try
         {
-            long started = Stopwatch.GetTimestamp();
-            _source.Collect(body, format);
-            _selfMetrics?.Append(body, format, Stopwatch.GetElapsedTime(started));
-            Volatile.Write(ref _lastResponseBytes, body.WrittenCount);
+            if (collection.Failure is { } failure)
+            {
+                // Logged once by the scrape that ran the collection; every sharer answers 500.
+                await WriteErrorAsync(context, failure is ResponseTooLargeException ? failure.Message : "The scrape failed: " + failure.Message).ConfigureAwait(false);
+                return;
+            }
 
-            ReadOnlyMemory<byte> payload = body.WrittenMemory;
+            ReadOnlyMemory<byte> payload = collection.Body!.WrittenMemory;
             if (gzip)
             {
-                compressed = new PooledBufferWriter(body.WrittenCount / 4, _options.MaxResponseBytes);
+                compressed = new PooledBufferWriter(payload.Length / 4, _options.MaxResponseBytes);
                 using (var zip = new GZipStream(new BufferWriterStream(compressed), _options.GzipLevel, leaveOpen: false))
                 {
                     zip.Write(payload.Span);
@@ -75,17 +82,90 @@ internal sealed class MetricsEndpoint
         }
         catch (ResponseTooLargeException tooLarge)
         {
+            // Only the compressed copy can get here (it is bounded by the same limit).
             _logger.LogError("Scrape refused: {Reason}", tooLarge.Message);
             await WriteErrorAsync(context, tooLarge.Message).ConfigureAwait(false);
-        }
-        catch (Exception failure) when (failure is not OperationCanceledException)
-        {
-            _logger.LogError(failure, "Scrape failed");
-            await WriteErrorAsync(context, "The scrape failed: " + failure.Message).ConfigureAwait(false);
         }
         finally
         {
             compressed?.Dispose();
+            collection.Release();
+        }
+    }
+
+    /// <summary>
+    /// Joins the collection of <paramref name="format"/> in flight, or runs one. Scrapes that arrive together (several
+    /// Prometheus replicas, retries) therefore cost one collection, and none waits for a queue of them.
+    /// </summary>
+    private async ValueTask<SharedCollection> CollectSharedAsync(ExpositionFormat format)
+    {
+        SharedCollection collection;
+        bool owner;
+        lock (_gate)
+        {
+            SharedCollection? running = _inFlight[(int)format];
+            owner = running is null;
+            if (running is not null)
+            {
+                running.AddReference();
+                collection = running;
+            }
+            else
+            {
+                collection = new SharedCollection();
+                _inFlight[(int)format] = collection;
+            }
+        }
+
+        if (!owner)
+        {
+            await collection.Completion.ConfigureAwait(false);
+            return collection;
+        }
+
+        PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes);
+        try
+        {
+            long started = Stopwatch.GetTimestamp();
+            _source.Collect(body, format);
+            _selfMetrics?.Append(body, format, Stopwatch.GetElapsedTime(started));
+            Volatile.Write(ref _lastResponseBytes, body.WrittenCount);
+        }
+        catch (Exception failure)
+        {
+            if (failure is ResponseTooLargeException)
+            {
+                _logger.LogError("Scrape refused: {Reason}", failure.Message);
+            }
+            else
+            {
+                _logger.LogError(failure, "Scrape failed");
+            }
+
+            body.Dispose();
+            Finish(format, collection, failure: failure);
+            return collection;
+        }
+
+        Finish(format, collection, body);
+        return collection;
+    }
+
+    private void Finish(ExpositionFormat format, SharedCollection collection, PooledBufferWriter? body = null, Exception? failure = null)
+    {
+        // Unregister first: a scrape arriving from now on must see data collected after it arrived.
+        lock (_gate)
+        {
+            _inFlight[(int)format] = null;
+        }
+
+        if (failure is not null)
+        {
+            collection.Fail(failure);
+        }
+        else
+        {
+            collection.Complete(body!);
         }
     }
 

@@ -13,7 +13,11 @@ internal sealed class BackgroundJobService(ChorusBackgroundJob job, ILogger logg
             try
             {
                 await Task.Delay(job.Interval, stoppingToken).ConfigureAwait(false);
-                await job.RunAsync(stoppingToken).ConfigureAwait(false);
+                string? summary = await job.RunAsync(stoppingToken).ConfigureAwait(false);
+                if (summary is not null)
+                {
+                    logger.LogInformation("{Job}: {Summary}", job.Name, summary);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

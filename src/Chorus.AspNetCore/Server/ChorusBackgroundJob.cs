@@ -6,5 +6,5 @@ namespace Chorus.AspNetCore.Server;
 /// </summary>
 /// <param name="Name">How logs name the job.</param>
 /// <param name="Interval">The time between the end of one run and the start of the next.</param>
-/// <param name="RunAsync">One run.</param>
-public sealed record ChorusBackgroundJob(string Name, TimeSpan Interval, Func<CancellationToken, Task> RunAsync);
+/// <param name="RunAsync">One run; returns a one-line summary to log, or null when there is nothing worth saying.</param>
+public sealed record ChorusBackgroundJob(string Name, TimeSpan Interval, Func<CancellationToken, Task<string?>> RunAsync);

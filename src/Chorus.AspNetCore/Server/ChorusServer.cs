@@ -21,6 +21,7 @@ namespace Chorus.AspNetCore.Server;
 public sealed class ChorusServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private IDisposable? _ownedSource;
 
     private ChorusServer(WebApplication app, IReadOnlyList<Uri> urls)
     {
@@ -38,10 +39,35 @@ public sealed class ChorusServer : IAsyncDisposable
     /// <param name="options">Where to listen and what to serve.</param>
     /// <param name="cancellationToken">Cancels start-up.</param>
     /// <exception cref="ChorusServerException">The address is taken or invalid, or the TLS files cannot be used.</exception>
-    public static Task<ChorusServer> StartAsync(ChorusServerOptions options, CancellationToken cancellationToken = default)
+    public static async Task<ChorusServer> StartAsync(ChorusServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return StartAsync(options, ScrapeSources.Create(options.Metrics), cancellationToken);
+        if (options.Metrics.Directory is null)
+        {
+            throw new ChorusServerException("no directory to serve: set ChorusServerOptions.Metrics.Directory (chorus serve --dir DIR).");
+        }
+
+        IScrapeSource source;
+        try
+        {
+            source = ScrapeSources.Create(options.Metrics);
+        }
+        catch (DirectoryNotFoundException missing)
+        {
+            throw new ChorusServerException($"{missing.Message} Create it or point --dir at the workers' PROMETHEUS_MULTIPROC_DIR.", missing);
+        }
+
+        try
+        {
+            ChorusServer server = await StartAsync(options, source, cancellationToken).ConfigureAwait(false);
+            server._ownedSource = source as IDisposable;
+            return server;
+        }
+        catch
+        {
+            (source as IDisposable)?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Starts serving <paramref name="source"/>.</summary>
@@ -87,7 +113,11 @@ public sealed class ChorusServer : IAsyncDisposable
     public Task StopAsync() => _app.StopAsync();
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _ownedSource?.Dispose();
+    }
 
     private static WebApplication Build(ChorusServerOptions options, IScrapeSource source, IPEndPoint endPoint, X509Certificate2? certificate)
     {

@@ -13,13 +13,21 @@ internal static class DirectoryOption
         HelpName = "DIR",
     };
 
-    /// <summary>Resolves the directory or explains on stderr what is wrong (exit code 1).</summary>
-    public static bool TryResolve(string? value, out string directory)
+    /// <summary>Resolves the directory or explains on stderr what is wrong (the caller picks the exit code).</summary>
+    public static bool TryResolve(string? value, out string directory) => TryResolve(value, out directory, out _);
+
+    /// <summary>
+    /// Resolves the directory or explains on stderr what is wrong and returns the exit code: 2 when no
+    /// directory was given at all (a usage error), 1 when the one given is missing or not a directory.
+    /// </summary>
+    public static bool TryResolve(string? value, out string directory, out int exitCode)
     {
         directory = value ?? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? string.Empty;
+        exitCode = 1;
         if (directory.Length == 0)
         {
             Console.Error.WriteLine($"chorus: no directory given: pass --dir DIR or set {EnvironmentVariable}.");
+            exitCode = ChorusCommandLine.UsageError;
             return false;
         }
 

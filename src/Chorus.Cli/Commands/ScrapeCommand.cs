@@ -28,9 +28,9 @@ internal static class ScrapeCommand
 
     private static int Run(string? dirValue, ExpositionFormat format)
     {
-        if (!DirectoryOption.TryResolve(dirValue, out string directory))
+        if (!DirectoryOption.TryResolve(dirValue, out string directory, out int exitCode))
         {
-            return 1;
+            return exitCode;
         }
 
         using MultiProcessDirectory source = MultiProcessDirectory.Open(directory);

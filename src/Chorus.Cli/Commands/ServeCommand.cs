@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Chorus.AspNetCore.Security;
+using Chorus.Compaction;
 using Chorus.AspNetCore.Server;
 
 namespace Chorus.Cli.Commands;
@@ -71,10 +72,11 @@ internal static class ServeCommand
             return CliErrors.Failure($"chorus serve: {e.Message}");
         }
 
-        if (compactInterval is not null)
+        if (compactInterval is { } every)
         {
-            // The compaction engine plugs in here as options.BackgroundJobs.Add(new ChorusBackgroundJob("compaction", …)).
-            await Console.Error.WriteLineAsync($"chorus serve: --compact-every {compactEvery} accepted; this build has no compaction engine yet, so nothing is compacted.").ConfigureAwait(false);
+            string directory = options.Metrics.Directory;
+            options.BackgroundJobs.Add(new ChorusBackgroundJob("compaction", every, cancellationToken =>
+                Task.Run(() => Summarize(Compactor.Run(directory)), cancellationToken)));
         }
 
         ChorusServer server;
@@ -102,5 +104,17 @@ internal static class ServeCommand
         }
 
         return 0;
+    }
+
+    private static string? Summarize(CompactionReport report)
+    {
+        if (report.Refused)
+        {
+            return "refused: " + report.Refusal;
+        }
+
+        return report.FoldedCount + report.DeletedCount == 0
+            ? null
+            : $"folded {report.FoldedCount} and deleted {report.DeletedCount} files of dead processes; {report.FilesBefore} files before, {report.FilesAfter} after";
     }
 }

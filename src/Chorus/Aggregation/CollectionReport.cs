@@ -3,8 +3,9 @@ namespace Chorus.Aggregation;
 /// <summary>What one collection did: for self-metrics, logs and the CLI.</summary>
 public sealed class CollectionReport
 {
-    internal CollectionReport(int filesListed, int filesRead, long bytesRead, int entriesParsed, int entriesMerged, int families, TimeSpan duration, IReadOnlyList<FileProblem> problems, string? directoryError)
+    internal CollectionReport(int filesListed, int filesRead, long bytesRead, int entriesParsed, int entriesMerged, int families, TimeSpan duration, IReadOnlyList<FileProblem> problems, string? directoryError, int filesKeptOpen = 0)
     {
+        FilesKeptOpen = filesKeptOpen;
         FilesListed = filesListed;
         FilesRead = filesRead;
         BytesRead = bytesRead;
@@ -25,7 +26,10 @@ public sealed class CollectionReport
     /// <summary>Files whose entries were used (damaged files included).</summary>
     public int FilesRead { get; }
 
-    /// <summary>Bytes read from files.</summary>
+    /// <summary>Files kept open and mapped after this collection (read without syscalls by the next one).</summary>
+    public int FilesKeptOpen { get; }
+
+    /// <summary>Bytes read from files with read calls (mapped files are not counted).</summary>
     public long BytesRead { get; }
 
     /// <summary>Entries whose keys were parsed by this collection (new entries; 0 when nothing changed).</summary>

@@ -19,4 +19,7 @@ internal sealed class EntryTarget(ParsedKey key, string? pid)
 
     /// <summary>The slot for gauge modes that merge processes.</summary>
     public SeriesSlot? DropPid { get; set; }
+
+    /// <summary>The last collection that merged an entry through this target (for pruning).</summary>
+    public int LastUsed { get; set; }
 }

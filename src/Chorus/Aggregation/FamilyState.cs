@@ -97,6 +97,49 @@ internal sealed class FamilyState
         return slot;
     }
 
+    /// <summary>Number of slots (samples and buckets) held, for tests of bounded memory.</summary>
+    public int SlotCount
+    {
+        get
+        {
+            int n = 0;
+            foreach (LabelGroup group in _ordered)
+            {
+                n += group.Samples.Count + group.Buckets.Count;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>Drops slots and label groups the collection <paramref name="generation"/> did not touch.</summary>
+    public void Prune(int generation)
+    {
+        for (int g = _ordered.Count - 1; g >= 0; g--)
+        {
+            LabelGroup group = _ordered[g];
+            PruneSlots(group.Samples, generation);
+            PruneSlots(group.Buckets, generation);
+            if (group.Samples.Count == 0 && group.Buckets.Count == 0)
+            {
+                _groups.Remove(group.Labels);
+                _ordered.RemoveAt(g);
+            }
+        }
+    }
+
+    private static void PruneSlots(List<SeriesSlot> slots, int generation)
+    {
+        for (int i = slots.Count - 1; i >= 0; i--)
+        {
+            if (slots[i].Generation != generation)
+            {
+                slots[i].Removed = true;
+                slots.RemoveAt(i);
+            }
+        }
+    }
+
     private LabelGroup GetGroup(LabelSet labels)
     {
         if (!_groups.TryGetValue(labels, out LabelGroup? group))

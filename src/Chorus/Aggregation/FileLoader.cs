@@ -8,26 +8,58 @@ namespace Chorus.Aggregation;
 /// <summary>
 /// Reads one file with positional reads into a pooled buffer (first page, then the rest up to <c>used</c>),
 /// parses only entries it has not parsed before and copies every entry's value into the file's state.
+/// Files seen again are kept open and mapped (<see cref="KeptFile"/>) within <see cref="KeptBudget"/>.
 /// Never throws for bad content or I/O trouble: it reports a <see cref="FileProblem"/> instead.
 /// </summary>
-internal sealed class FileLoader(KeyTable keys) : IDisposable
+internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds) : IDisposable
 {
     private const int FirstRead = 4096;
     private const int ProbeEntries = 8;
 
+    private readonly FileState?[] _lastParsed = new FileState?[4];
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
 
     public long BytesRead { get; set; }
 
     public int EntriesParsed { get; set; }
 
+    /// <summary>How many files may be kept open and mapped at once (0: never).</summary>
+    public int KeptBudget { get; private set; } = keptBudget;
+
+    /// <summary>Files currently kept open and mapped.</summary>
+    public int KeptCount { get; private set; }
+
+    /// <summary>The collection in progress (retries inside one collection share it).</summary>
+    public int Collection { get; set; }
+
+    /// <summary>Time of the collection in progress (<see cref="Environment.TickCount64"/>).</summary>
+    public long Now { get; set; }
+
     /// <summary>Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly.</summary>
     public FileProblem? Load(FileState file)
     {
+        bool readBefore = file.LastCollection != 0 && file.LastCollection != Collection;
+        file.LastCollection = Collection;
+        if (file.Kept is { } kept)
+        {
+            if (TryLoadKept(file, kept, out FileProblem? problem))
+            {
+                if (Now - file.LastChanged > keptIdleMilliseconds)
+                {
+                    // Idle files are let go: a dead writer's file must not look held open to compaction's liveness check.
+                    Release(file);
+                }
+
+                return problem;
+            }
+
+            Release(file);
+        }
+
         SafeFileHandle handle;
         try
         {
-            handle = File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            handle = Open(file);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -40,17 +72,46 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
             return new FileProblem(file.FileName, FileProblemKind.Unreadable, e is UnauthorizedAccessException ? "permission denied" : e.Message, DbDamage.None, 0);
         }
 
-        using (handle)
+        bool keep = false;
+        try
         {
-            try
+            FileProblem? problem = Load(file, handle, out long length);
+            keep = problem is null && readBefore && Now - file.LastChanged <= keptIdleMilliseconds
+                && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
+            if (keep && KeptFile.TryCreate(handle, length) is { } created)
             {
-                return Load(file, handle);
+                file.Kept = created;
+                KeptCount++;
             }
-            catch (IOException e)
+            else
             {
-                file.Reset();
-                return new FileProblem(file.FileName, FileProblemKind.Unreadable, e.Message, DbDamage.None, 0);
+                keep = false;
             }
+
+            return problem;
+        }
+        catch (IOException e)
+        {
+            file.Reset();
+            return new FileProblem(file.FileName, FileProblemKind.Unreadable, e.Message, DbDamage.None, 0);
+        }
+        finally
+        {
+            if (!keep)
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Unmaps and closes a kept file.</summary>
+    public void Release(FileState file)
+    {
+        if (file.Kept is { } kept)
+        {
+            kept.Dispose();
+            file.Kept = null;
+            KeptCount--;
         }
     }
 
@@ -60,9 +121,52 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
         _buffer = [];
     }
 
-    private FileProblem? Load(FileState file, SafeFileHandle handle)
+    private SafeFileHandle Open(FileState file)
     {
-        FileIdentity identity = FileIdentity.Of(handle, out long length);
+        try
+        {
+            return ReadOnlyOpen.Open(file.Path);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && KeptCount > 0)
+        {
+            // Most likely out of descriptors (EMFILE): stop keeping files and give this one the room.
+            KeptBudget = KeptCount / 2;
+            ReleaseAll?.Invoke();
+            return ReadOnlyOpen.Open(file.Path);
+        }
+    }
+
+    /// <summary>Set by the owner: releases every kept file (when descriptors run out).</summary>
+    public Action? ReleaseAll { get; set; }
+
+    private bool TryLoadKept(FileState file, KeptFile kept, out FileProblem? problem)
+    {
+        problem = null;
+        if (!kept.IsCurrent(file.Identity, out long length))
+        {
+            // Deleted, replaced by a rename, or shrunk: read it by path again.
+            return false;
+        }
+
+        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
+        if (used > kept.MappedLength && (used > length || !kept.TryRemap(length)))
+        {
+            return false;
+        }
+
+        problem = Process(file, kept.Bytes(Math.Max(used, DbFormat.HeaderSize)), used);
+        return problem is null;
+    }
+
+    private FileProblem? Load(FileState file, SafeFileHandle handle, out long length)
+    {
+        FileIdentity identity = FileIdentity.Of(handle, out length, out _, out bool regular);
+        if (!regular)
+        {
+            file.Reset();
+            return new FileProblem(file.FileName, FileProblemKind.Unreadable, "not a regular file (a FIFO, socket or device)", DbDamage.None, 0);
+        }
+
         if (identity != file.Identity)
         {
             // Another file under the same name (replaced): nothing parsed before applies.
@@ -79,19 +183,6 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
         }
 
         int used = DbFormat.ReadUsed(_buffer);
-        if (used == 0)
-        {
-            // prometheus_client reads a zero header as "no entries yet" (the writer sizes the file first).
-            file.Reset();
-            return null;
-        }
-
-        if (used < DbFormat.HeaderSize)
-        {
-            file.Reset();
-            return Damaged(file, new DbDamage(DbDamageKind.InvalidUsed, 0, $"used is {used}, below the 8-byte header"));
-        }
-
         if (used > read)
         {
             if (length >= 0 && used > length)
@@ -106,28 +197,58 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
         }
 
         BytesRead += read;
-        if (read < file.ParsedUpTo || used < file.ParsedUpTo)
+        return Process(file, _buffer.AsSpan(0, read), used);
+    }
+
+    /// <summary>Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value.</summary>
+    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used)
+    {
+        if (used == 0)
+        {
+            // prometheus_client reads a zero header as "no entries yet" (the writer sizes the file first).
+            file.Reset();
+            return null;
+        }
+
+        if (used < DbFormat.HeaderSize)
+        {
+            file.Reset();
+            return Damaged(file, new DbDamage(DbDamageKind.InvalidUsed, 0, $"used is {used}, below the 8-byte header"));
+        }
+
+        if (data.Length < file.ParsedUpTo || used < file.ParsedUpTo)
         {
             // Shrunk or rewritten: entries only ever get appended by a live writer.
             file.Reset();
         }
 
-        ReadOnlySpan<byte> data = _buffer.AsSpan(0, read);
+        int countBefore = file.Count;
         DbDamage damage = ParseNewEntries(file, data, used);
-        if (used > read)
+        if (used > data.Length)
         {
-            damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {read} bytes");
+            damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
         }
 
         bool timestamps = file.Layout == ValueLayout.ValueAndTimestamp16;
         int[] offsets = file.ValueOffsets;
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
+        bool changed = file.Count != countBefore;
         for (int i = 0; i < file.Count; i++)
         {
             int offset = offsets[i];
-            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(data[offset..]);
-            stamps[i] = timestamps ? BinaryPrimitives.ReadDoubleLittleEndian(data[(offset + 8)..]) : 0.0;
+            long valueBits = BinaryPrimitives.ReadInt64LittleEndian(data[offset..]);
+            long stampBits = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
+
+            // Bit patterns, so a NaN that stays NaN is no change.
+            changed |= valueBits != BitConverter.DoubleToInt64Bits(values[i]) || stampBits != BitConverter.DoubleToInt64Bits(stamps[i]);
+            values[i] = BitConverter.Int64BitsToDouble(valueBits);
+            stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
+        }
+
+        if (changed)
+        {
+            file.LastChanged = Now;
         }
 
         return damage.IsDamaged ? Damaged(file, damage) : null;
@@ -156,10 +277,30 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
         var reader = new DbEntryReader(data, file.Layout.Value, used, file.ParsedUpTo);
         DbFileKind kind = file.Name.Kind;
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
+
+        // Processes of one application write the same keys in the same order, so the entry at the same
+        // index of the last file of this kind usually has the same key: one vectorised compare instead of
+        // hashing the key for the table lookup.
+        FileState? model = _lastParsed[(int)kind];
+        if (model == file)
+        {
+            model = null;
+        }
+
         while (reader.TryReadNext(out DbEntry entry))
         {
             ReadOnlySpan<byte> key = data.Slice(entry.KeyOffset, entry.KeyLength);
-            if (!keys.TryResolve(key, kind, out ParsedKey? parsed, out string? error))
+            ParsedKey? parsed = null;
+            if (model is not null && file.Count < model.Count)
+            {
+                ParsedKey guess = model.Targets[file.Count].Key;
+                if (key.SequenceEqual(guess.KeyBytes))
+                {
+                    parsed = guess;
+                }
+            }
+
+            if (parsed is null && !keys.TryResolve(key, kind, out parsed, out string? error))
             {
                 // A key that does not decode means the bytes from here on cannot be trusted.
                 return new DbDamage(DbDamageKind.InvalidKey, entry.Offset, error ?? "invalid key");
@@ -169,6 +310,8 @@ internal sealed class FileLoader(KeyTable keys) : IDisposable
             file.ParsedUpTo = reader.Position;
             EntriesParsed++;
         }
+
+        _lastParsed[(int)kind] = file;
 
         return reader.Damage;
     }

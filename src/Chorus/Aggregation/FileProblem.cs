@@ -10,6 +10,12 @@ namespace Chorus.Aggregation;
 /// <param name="EntriesKept">For damaged files: how many complete entries before the damage were used.</param>
 public sealed record FileProblem(string FileName, FileProblemKind Kind, string Reason, DbDamage Damage, int EntriesKept)
 {
+    /// <summary>
+    /// True when the previous collection did not report this problem for this file (or reported another
+    /// one): hosts log a file once when it turns bad, not on every scrape.
+    /// </summary>
+    public bool IsNew { get; init; } = true;
+
     /// <summary>One line for logs and the CLI's stderr.</summary>
     public override string ToString() => Kind == FileProblemKind.Damaged
         ? $"{FileName}: damaged at offset {Damage.Offset}: {Reason}; kept {EntriesKept} entries"

@@ -65,6 +65,15 @@ internal sealed class FileState
     /// <summary>The generation of the last listing that saw this file.</summary>
     public int Listed { get; set; }
 
+    /// <summary>The collection that last read this file (a file read by an earlier collection is worth keeping).</summary>
+    public int LastCollection { get; set; }
+
+    /// <summary>When (<see cref="Environment.TickCount64"/>) a value last changed or an entry was added.</summary>
+    public long LastChanged { get; set; }
+
+    /// <summary>The open, mapped file when kept between collections.</summary>
+    public KeptFile? Kept { get; set; }
+
     public void EnsureCapacity(int entries)
     {
         if (entries > Targets.Length)

@@ -35,6 +35,44 @@ internal sealed class KeyTable
         }
     }
 
+    /// <summary>Slots and per-pid targets held (for tests of bounded memory).</summary>
+    public (int Slots, int PidTargets) Footprint
+    {
+        get
+        {
+            int slots = 0;
+            int targets = 0;
+            foreach (FamilyState family in _ordered)
+            {
+                slots += family.SlotCount;
+            }
+
+            foreach (ParsedKey key in _keys.Values)
+            {
+                targets += key.PidTargetCount;
+            }
+
+            return (slots, targets);
+        }
+    }
+
+    /// <summary>
+    /// Drops what only vanished files used: series slots and per-pid targets the collection
+    /// <paramref name="generation"/> did not touch. Keys and families stay (they grow with distinct series).
+    /// </summary>
+    public void Prune(int generation)
+    {
+        foreach (ParsedKey key in _keys.Values)
+        {
+            key.PruneTargets(generation);
+        }
+
+        foreach (FamilyState family in _ordered)
+        {
+            family.Prune(generation);
+        }
+    }
+
     /// <summary>Finds or decodes a key. A family is created with the type of the file it is first seen in.</summary>
     public bool TryResolve(ReadOnlySpan<byte> key, DbFileKind fileKind, out ParsedKey? parsed, out string? error)
     {
@@ -49,7 +87,24 @@ internal sealed class KeyTable
             return false;
         }
 
-        if (!_families.TryGetValue(decoded!.Family, out FamilyState? family))
+        // prometheus_client validates names when a metric is created, so a bad name means damaged bytes;
+        // printing it would make Prometheus reject the whole scrape.
+        if (!MetricNames.IsValidMetricName(decoded!.Family) || !MetricNames.IsValidMetricName(decoded.Sample))
+        {
+            error = "metric name is not valid in the exposition format";
+            return false;
+        }
+
+        foreach (KeyValuePair<string, string> label in decoded.Labels)
+        {
+            if (!MetricNames.IsValidLabelName(label.Key))
+            {
+                error = $"label name '{label.Key}' is not valid in the exposition format";
+                return false;
+            }
+        }
+
+        if (!_families.TryGetValue(decoded.Family, out FamilyState? family))
         {
             family = new FamilyState(decoded.Family, TypeOf(fileKind, decoded), decoded.Help);
             _families.Add(decoded.Family, family);
@@ -74,8 +129,9 @@ internal sealed class KeyTable
             baseLabels = labels.Without("le");
         }
 
-        parsed = new ParsedKey(family, decoded.Sample, labels, isBucket, baseLabels, bound);
-        _keys.Add(key.ToArray(), parsed);
+        byte[] keyBytes = key.ToArray();
+        parsed = new ParsedKey(keyBytes, family, decoded.Sample, labels, isBucket, baseLabels, bound);
+        _keys.Add(keyBytes, parsed);
         return true;
     }
 

@@ -16,6 +16,7 @@ internal static class MergeRules
         ParsedKey key = target.Key;
         FamilyState family = key.Family;
         family.Generation = generation;
+        target.LastUsed = generation;
         SeriesSlot slot;
         // Info and stateset families are stored as gauges (Chorus writers, see docs/architecture.md) and merge as such.
         if (family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet)
@@ -24,14 +25,14 @@ internal static class MergeRules
             if (mode.KeepsPid())
             {
                 // all/liveall: one series per file; the file's pid overrides a user label named pid.
-                slot = target.KeepPid ??= family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName);
+                slot = target.KeepPid is { Removed: false } keep ? keep : (target.KeepPid = family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName));
                 slot.Touch(generation);
                 slot.Value = value;
                 slot.HasValue = true;
                 return;
             }
 
-            slot = target.DropPid ??= family.GetSample(key.Labels.Without(PidLabel), key.SampleName);
+            slot = target.DropPid is { Removed: false } drop ? drop : (target.DropPid = family.GetSample(key.Labels.Without(PidLabel), key.SampleName));
             slot.Touch(generation);
             switch (mode)
             {
@@ -71,9 +72,9 @@ internal static class MergeRules
             return;
         }
 
-        slot = target.Fixed ??= key.IsBucket
+        slot = target.Fixed is { Removed: false } known ? known : (target.Fixed = key.IsBucket
             ? family.GetBucket(WithPid(key.BaseLabels, target.Pid), key.Bound)
-            : family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName);
+            : family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName));
         slot.Touch(generation);
         slot.Value += value;
         slot.HasValue = true;

@@ -28,16 +28,23 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan;
     private readonly List<FileState> _ordered = [];
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
+    private readonly List<string> _directoriesNamedDb = [];
     private readonly List<MetricFamily> _output = [];
     private readonly CompactionConsistency _consistency;
+
+    // Reused by every collection so a warm collection does not allocate one entry per file.
+    private readonly Dictionary<string, FileIdentity> _identities = new(StringComparer.Ordinal);
     private int _generation;
+    private int _collections;
+    private bool _filesRemoved;
+    private Dictionary<string, FileProblem> _previousProblems = new(StringComparer.Ordinal);
     private bool _disposed;
 
     private MultiProcessDirectory(string directory, MultiProcessDirectoryOptions options)
     {
         Directory = directory;
         _options = options;
-        _loader = new FileLoader(_keys);
+        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), (long)options.KeptFileIdleTimeout.TotalMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
     }
@@ -78,6 +85,18 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
+    /// <summary>Slots and per-pid targets held in memory (tests of bounded memory under churn).</summary>
+    internal (int Slots, int PidTargets) Footprint
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _keys.Footprint;
+            }
+        }
+    }
+
     /// <summary>Collects and returns a copy of the merged families (for tests, tools and compaction; allocates).</summary>
     public IReadOnlyList<MetricFamily> CollectFamilies()
     {
@@ -104,6 +123,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             if (!_disposed)
             {
                 _disposed = true;
+                ReleaseAllKept();
                 _loader.Dispose();
             }
         }
@@ -120,7 +140,9 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         int entries = 0;
         List<FileState>? vanished;
         IReadOnlySet<string>? excluded;
-        var identities = new Dictionary<string, FileIdentity>(StringComparer.Ordinal);
+        Dictionary<string, FileIdentity> identities = _identities;
+        _loader.Collection = ++_collections;
+        _loader.Now = Environment.TickCount64;
         for (int attempt = 1; ; attempt++)
         {
             // A compaction may move counts between files while we read: repeat until one consistent view.
@@ -201,16 +223,30 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             foreach (FileState file in vanished)
             {
+                _loader.Release(file);
                 _files.Remove(file.FileName);
                 _ordered.Remove(file);
             }
         }
 
-        LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError);
+        // Series of files that went away (dead workers' live gauges, pid-labelled series) would otherwise
+        // pile up with worker churn; sweeping when the file set shrank keeps memory bounded by live series.
+        if (_filesRemoved || vanished is not null || generation % 64 == 0)
+        {
+            _keys.Prune(generation);
+            _filesRemoved = false;
+        }
+
+        MarkNewProblems(problems);
+        LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
     }
 
     private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
     {
+        foreach (string name in _directoriesNamedDb)
+        {
+            problems.Add(new FileProblem(name, FileProblemKind.Unreadable, "a directory, not a .db file", DbDamage.None, 0));
+        }
         foreach (FileState file in _ordered)
         {
             if (file.NameError is not null)
@@ -266,6 +302,12 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 {
                     if (entry.IsDirectory)
                     {
+                        if (entry.FileName.EndsWith(".db", StringComparison.Ordinal))
+                        {
+                            // Not readable as a file, but worth saying why its data is missing.
+                            _directoriesNamedDb.Add(entry.FileName.ToString());
+                        }
+
                         return false;
                     }
 
@@ -281,6 +323,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 },
             };
             _removalSidecars.Clear();
+            _directoriesNamedDb.Clear();
             foreach (FileState state in enumerable)
             {
                 state.Listed = generation;
@@ -311,6 +354,38 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         return null;
+    }
+
+    private void MarkNewProblems(List<FileProblem> problems)
+    {
+        if (problems.Count == 0 && _previousProblems.Count == 0)
+        {
+            return;
+        }
+
+        var current = new Dictionary<string, FileProblem>(problems.Count, StringComparer.Ordinal);
+        for (int i = 0; i < problems.Count; i++)
+        {
+            FileProblem problem = problems[i];
+            bool seen = _previousProblems.TryGetValue(problem.FileName, out FileProblem? before)
+                && before.Kind == problem.Kind && before.Damage == problem.Damage && before.Reason == problem.Reason;
+            if (seen)
+            {
+                problems[i] = problem = problem with { IsNew = false };
+            }
+
+            current[problem.FileName] = problem;
+        }
+
+        _previousProblems = current;
+    }
+
+    private void ReleaseAllKept()
+    {
+        foreach (FileState state in _files.Values)
+        {
+            _loader.Release(state);
+        }
     }
 
     // The sidecar is tiny and present only after removals, so it is read afresh on every collection.
@@ -346,8 +421,11 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
 
         foreach (string name in gone)
         {
+            _loader.Release(_files[name]);
             _files.Remove(name);
         }
+
+        _filesRemoved = true;
 
         _ordered.RemoveAll(s => s.Listed != generation);
         return true;

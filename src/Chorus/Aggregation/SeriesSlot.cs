@@ -27,6 +27,9 @@ internal sealed class SeriesSlot(LabelGroup group, string name, LabelSet labels,
 
     public int Generation { get; private set; }
 
+    /// <summary>Set when pruned from its family; targets still caching the slot resolve a fresh one.</summary>
+    public bool Removed { get; set; }
+
     /// <summary>Starts the slot afresh the first time a collection touches it.</summary>
     public void Touch(int generation)
     {

@@ -33,7 +33,7 @@ internal sealed class ArchiveFold
     public int Count => _entries.Count;
 
     /// <summary>Adds every entry of one file (already scanned with <see cref="Layout"/>).</summary>
-    public void Add(ReadOnlySpan<byte> data, DbFileScan scan)
+    public void Add(ReadOnlySpan<byte> data, DbFileScan scan, IReadOnlyCollection<byte[]>? removedKeys = null)
     {
         if (scan.Layout is { } layout && layout != Layout)
         {
@@ -43,6 +43,12 @@ internal sealed class ArchiveFold
         foreach (DbEntry entry in scan.Entries)
         {
             ReadOnlySpan<byte> key = data.Slice(entry.KeyOffset, entry.KeyLength);
+            if (removedKeys is { Count: > 0 } && IsRemoved(removedKeys, key))
+            {
+                // Removed by its writer (Remove/Clear, listed in the .db.removed sidecar): not carried into the archive.
+                continue;
+            }
+
             double value = DbFileScan.ReadValue(data, entry);
             double timestamp = DbFileScan.ReadTimestamp(data, entry, Layout);
             string text = Convert.ToBase64String(key);
@@ -56,6 +62,19 @@ internal sealed class ArchiveFold
             (byte[] k, double v, double t) = _entries[at];
             _entries[at] = Merge(k, v, t, value, timestamp);
         }
+    }
+
+    private static bool IsRemoved(IReadOnlyCollection<byte[]> removedKeys, ReadOnlySpan<byte> key)
+    {
+        foreach (byte[] removed in removedKeys)
+        {
+            if (key.SequenceEqual(removed))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The archive file's bytes: header, entries, and zeros up to a 64 KiB multiple as prometheus_client sizes files.</summary>

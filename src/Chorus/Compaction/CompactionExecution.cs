@@ -143,7 +143,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
                 continue;
             }
 
-            fold.Add(data, scan!);
+            fold.Add(data, scan!, DbRemovedKeys.Read(path));
 
             folded.Add(new JournalFolded(source.FileName, source.FileName + ArchiveNames.ClaimSuffix, id.Value));
         }

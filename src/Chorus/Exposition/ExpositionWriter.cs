@@ -67,12 +67,7 @@ public static class ExpositionWriter
         else
         {
             // prometheus_client's generate_latest: the 0.0.4 family carries the counter's and info's sample name.
-            headerName = family.Type switch
-            {
-                MetricType.Counter => family.Name + "_total",
-                MetricType.Info => family.Name + "_info",
-                _ => family.Name,
-            };
+            headerName = family.TextHeaderName;
             typeName = family.Type switch
             {
                 MetricType.Counter => "counter"u8,

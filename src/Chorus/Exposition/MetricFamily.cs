@@ -39,4 +39,14 @@ public sealed class MetricFamily
 
     /// <summary>The samples in the order they are written.</summary>
     public List<Sample> Samples { get; } = [];
+
+    /// <summary>The name text 0.0.4 puts in <c># HELP</c>/<c># TYPE</c> (<c>x_total</c> for counters, <c>x_info</c> for info), built once.</summary>
+    internal string TextHeaderName => _textHeaderName ??= Type switch
+    {
+        MetricType.Counter => Name + "_total",
+        MetricType.Info => Name + "_info",
+        _ => Name,
+    };
+
+    private string? _textHeaderName;
 }

@@ -19,10 +19,23 @@ public readonly partial record struct FileIdentity(ulong Device, ulong Inode)
     /// <summary>Reads the identity and length of an open file. Never throws.</summary>
     /// <param name="handle">An open file handle.</param>
     /// <param name="length">The file's length in bytes, or -1 when unknown.</param>
-    public static FileIdentity Of(SafeFileHandle handle, out long length)
+    public static FileIdentity Of(SafeFileHandle handle, out long length) => Of(handle, out length, out _);
+
+    /// <summary>Reads the identity, length and link count of an open file. Never throws.</summary>
+    /// <param name="handle">An open file handle.</param>
+    /// <param name="length">The file's length in bytes, or -1 when unknown.</param>
+    /// <param name="links">
+    /// The number of names the file has (0 once it was deleted or replaced by a rename while open), or -1 when unknown.
+    /// </param>
+    public static FileIdentity Of(SafeFileHandle handle, out long length, out long links) => Of(handle, out length, out links, out _);
+
+    /// <summary>As <see cref="Of(SafeFileHandle, out long, out long)"/>, also telling whether it is a regular file (true when unknown).</summary>
+    internal static FileIdentity Of(SafeFileHandle handle, out long length, out long links, out bool regular)
     {
         ArgumentNullException.ThrowIfNull(handle);
         length = -1;
+        links = -1;
+        regular = true;
         if (!s_unavailable)
         {
             try
@@ -33,6 +46,23 @@ public readonly partial record struct FileIdentity(ulong Device, ulong Inode)
                 if (Fstat(handle, ref MemoryMarshal.GetReference(stat)) == 0)
                 {
                     length = MemoryMarshal.Read<long>(stat[48..]);
+
+                    // st_nlink: 8 bytes at 16 on x86-64; 4 bytes at 20 (after st_mode) in the generic layout.
+                    links = RuntimeInformation.ProcessArchitecture switch
+                    {
+                        Architecture.X64 => MemoryMarshal.Read<long>(stat[16..]),
+                        Architecture.Arm64 => MemoryMarshal.Read<uint>(stat[20..]),
+                        _ => -1,
+                    };
+
+                    // st_mode: 4 bytes at 24 on x86-64, at 16 in the generic layout; S_IFMT 0xF000, S_IFREG 0x8000.
+                    uint mode = RuntimeInformation.ProcessArchitecture switch
+                    {
+                        Architecture.X64 => MemoryMarshal.Read<uint>(stat[24..]),
+                        Architecture.Arm64 => MemoryMarshal.Read<uint>(stat[16..]),
+                        _ => 0x8000,
+                    };
+                    regular = (mode & 0xF000) == 0x8000;
                     return new FileIdentity(MemoryMarshal.Read<ulong>(stat), MemoryMarshal.Read<ulong>(stat[8..]));
                 }
             }

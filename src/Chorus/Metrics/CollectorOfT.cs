@@ -117,13 +117,23 @@ public abstract class Collector<TChild> : Collector
 
     internal ICollection<TChild> Children => _children.Values;
 
-    /// <summary>Creates the one child of a metric without labels, so its series shows from the start.</summary>
-    private protected void InitializeUnlabelled()
+    /// <summary>Creates the one child of a metric without labels, so its series shows from the start; null when labelled.</summary>
+    private protected TChild? InitializeUnlabelled()
     {
         if (LabelNameArray.Length == 0)
         {
             _unlabelled = WithLabels(ReadOnlySpan<string>.Empty);
         }
+
+        return _unlabelled;
+    }
+
+    /// <summary>Throws the error for a labelled metric used without <c>WithLabels</c>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private protected TChild NoLabels()
+    {
+        ThrowHelper.LabelledMetricUsedWithoutLabels(Name);
+        return null!;
     }
 
     /// <summary>Creates a child, allocating its cells in the store.</summary>

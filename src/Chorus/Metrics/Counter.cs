@@ -11,26 +11,35 @@ namespace Chorus;
 /// <remarks>Thread-safe and lock-free; in multiprocess mode each process adds to its own file and the reader sums them.</remarks>
 public sealed unsafe class Counter : Collector<Counter.Child>
 {
+    // The child of a metric without labels, held here so the hot methods below inline down to the CAS.
+    private readonly Child? _self;
+
     internal Counter(MetricRegistry registry, string name, string help, string[] labelNames)
         : base(registry, name, help, labelNames)
     {
         SampleName = name + "_total";
-        InitializeUnlabelled();
+        _self = InitializeUnlabelled();
     }
 
     internal string SampleName { get; }
 
+    private Child Self
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _self ?? NoLabels();
+    }
+
     internal override MetricKind Kind => MetricKind.Counter;
 
     /// <summary>The current value of a counter without labels (this process only).</summary>
-    public double Value => Unlabelled.Value;
+    public double Value => Self.Value;
 
     /// <summary>Adds <paramref name="increment"/> (default 1) to a counter without labels.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The increment is negative, NaN or infinite.</exception>
-    public void Inc(double increment = 1) => Unlabelled.Inc(increment);
+    public void Inc(double increment = 1) => Self.Inc(increment);
 
     /// <summary>Raises a counter without labels to <paramref name="target"/> if it is lower.</summary>
-    public void IncTo(double target) => Unlabelled.IncTo(target);
+    public void IncTo(double target) => Self.IncTo(target);
 
     internal override void Collect(List<CollectedSample> samples)
     {

@@ -13,12 +13,15 @@ namespace Chorus;
 /// </remarks>
 public sealed unsafe class Gauge : Collector<Gauge.Child>
 {
+    // The child of a metric without labels, held here so the hot methods below inline down to the CAS.
+    private readonly Child? _self;
+
     internal Gauge(MetricRegistry registry, string name, string help, string[] labelNames, GaugeMode mode)
         : base(registry, name, help, labelNames)
     {
         Mode = mode;
         IsMostRecent = mode is GaugeMode.MostRecent or GaugeMode.LiveMostRecent;
-        InitializeUnlabelled();
+        _self = InitializeUnlabelled();
     }
 
     /// <summary>How values of many processes merge.</summary>
@@ -26,25 +29,31 @@ public sealed unsafe class Gauge : Collector<Gauge.Child>
 
     internal bool IsMostRecent { get; }
 
+    private Child Self
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _self ?? NoLabels();
+    }
+
     internal override MetricKind Kind => MetricKind.Gauge;
 
     /// <summary>The current value of a gauge without labels (this process only).</summary>
-    public double Value => Unlabelled.Value;
+    public double Value => Self.Value;
 
     /// <summary>Adds <paramref name="increment"/> (default 1) to a gauge without labels.</summary>
-    public void Inc(double increment = 1) => Unlabelled.Inc(increment);
+    public void Inc(double increment = 1) => Self.Inc(increment);
 
     /// <summary>Subtracts <paramref name="decrement"/> (default 1) from a gauge without labels.</summary>
-    public void Dec(double decrement = 1) => Unlabelled.Dec(decrement);
+    public void Dec(double decrement = 1) => Self.Dec(decrement);
 
     /// <summary>Sets a gauge without labels.</summary>
-    public void Set(double value) => Unlabelled.Set(value);
+    public void Set(double value) => Self.Set(value);
 
     /// <summary>Sets a gauge without labels to the current Unix time in seconds.</summary>
-    public void SetToCurrentTime() => Unlabelled.SetToCurrentTime();
+    public void SetToCurrentTime() => Self.SetToCurrentTime();
 
     /// <summary>Increments a gauge without labels now and decrements it when the result is disposed.</summary>
-    public InProgressTracker TrackInProgress() => Unlabelled.TrackInProgress();
+    public InProgressTracker TrackInProgress() => Self.TrackInProgress();
 
     internal override void Collect(List<CollectedSample> samples)
     {

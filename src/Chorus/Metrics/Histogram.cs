@@ -14,6 +14,9 @@ namespace Chorus;
 /// </remarks>
 public sealed unsafe class Histogram : Collector<Histogram.Child>
 {
+    // The child of a metric without labels, held here so the hot methods below inline down to the CAS.
+    private readonly Child? _self;
+
     /// <summary>prometheus_client's default buckets: 5 ms to 10 s, then +Inf.</summary>
     public static readonly IReadOnlyList<double> DefaultBuckets =
         [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, double.PositiveInfinity];
@@ -26,11 +29,17 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
     {
         _bounds = ValidateBuckets(name, buckets ?? DefaultBuckets);
         _boundLabels = Array.ConvertAll(_bounds, PythonFloat.ToGoString);
-        InitializeUnlabelled();
+        _self = InitializeUnlabelled();
     }
 
     /// <summary>The bucket upper bounds, ending with +Inf.</summary>
     public IReadOnlyList<double> Buckets => _bounds;
+
+    private Child Self
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _self ?? NoLabels();
+    }
 
     internal override MetricKind Kind => MetricKind.Histogram;
 
@@ -67,10 +76,10 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
 
     /// <summary>Records one observation in a histogram without labels.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
-    public void Observe(double value) => Unlabelled.Observe(value);
+    public void Observe(double value) => Self.Observe(value);
 
     /// <summary>Starts a timer that observes the elapsed seconds when disposed.</summary>
-    public HistogramTimer NewTimer() => Unlabelled.NewTimer();
+    public HistogramTimer NewTimer() => Self.NewTimer();
 
     internal override void Collect(List<CollectedSample> samples)
     {

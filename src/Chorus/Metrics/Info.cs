@@ -77,6 +77,12 @@ public sealed unsafe class Info : Collector<Info.Child>
                     throw new ArgumentException($"Info key '{pair.Key}' of '{_parent.Name}' is not a valid label name or repeats one of the metric's labels.", nameof(values));
                 }
 
+                if (pair.Key == "pid" && _parent.Registry.IsMultiProcess)
+                {
+                    // Stored as a gauge, whose merge strips a pid label (as prometheus_client's does).
+                    throw new ArgumentException($"Info key 'pid' of '{_parent.Name}' is reserved in multiprocess mode; use another name such as process_id.", nameof(values));
+                }
+
                 ArgumentNullException.ThrowIfNull(pair.Value, nameof(values));
                 names = [.. names, pair.Key];
                 all = [.. all, pair.Value];

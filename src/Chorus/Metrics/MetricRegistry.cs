@@ -137,7 +137,11 @@ public sealed partial class MetricRegistry : IDisposable
         return GetOrAdd(family, labels, () => new EnumMetric(this, family, help, labels, configuration.States));
     }
 
-    /// <summary>Releases the store: files are unmapped and the identity is freed. Metrics must not be used afterwards.</summary>
+    /// <summary>
+    /// Frees the identity (another process may take the slot) and closes the files. Metrics of a disposed
+    /// registry must not be used: their values are no longer exported (the memory stays mapped, so a stray
+    /// call cannot crash the process).
+    /// </summary>
     public void Dispose()
     {
         lock (_lock)

@@ -10,17 +10,26 @@ namespace Chorus;
 /// <remarks>Thread-safe and lock-free, not atomic across count and sum.</remarks>
 public sealed unsafe class Summary : Collector<Summary.Child>
 {
+    // The child of a metric without labels, held here so the hot methods below inline down to the CAS.
+    private readonly Child? _self;
+
     internal Summary(MetricRegistry registry, string name, string help, string[] labelNames)
         : base(registry, name, help, labelNames)
     {
-        InitializeUnlabelled();
+        _self = InitializeUnlabelled();
+    }
+
+    private Child Self
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _self ?? NoLabels();
     }
 
     internal override MetricKind Kind => MetricKind.Summary;
 
     /// <summary>Records one observation in a summary without labels.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
-    public void Observe(double value) => Unlabelled.Observe(value);
+    public void Observe(double value) => Self.Observe(value);
 
     internal override void Collect(List<CollectedSample> samples)
     {

@@ -116,6 +116,17 @@ internal sealed unsafe class MappedDbFile : IDisposable
         return (double*)(_base + valueOffset);
     }
 
+    /// <summary>
+    /// Closes the file handle but keeps the mappings, so pointers handed out stay valid: a child used after
+    /// its registry was disposed writes into memory that still exists instead of crashing the process.
+    /// The mappings are released when the process ends.
+    /// </summary>
+    public void Detach()
+    {
+        _disposed = true;
+        _stream.Dispose();
+    }
+
     /// <summary>Releases the mappings and the file handle. Pointers handed out become invalid.</summary>
     public void Dispose()
     {

@@ -155,7 +155,7 @@ internal sealed unsafe class MultiProcessStore : IValueStore
         }
     }
 
-    /// <summary>Releases files and the identity.</summary>
+    /// <summary>Releases the identity and the file handles; mappings stay so stale children cannot crash the process.</summary>
     public void Dispose()
     {
         lock (_lock)
@@ -168,7 +168,7 @@ internal sealed unsafe class MultiProcessStore : IValueStore
             _disposed = true;
             foreach (OwnedFile file in _files.Values)
             {
-                file.Data.Dispose();
+                file.Data.Detach();
             }
 
             _files.Clear();

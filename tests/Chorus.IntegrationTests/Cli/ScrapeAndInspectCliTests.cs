@@ -91,11 +91,11 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
     }
 
     [Fact]
-    public void Scrape_NoDirectoryAndNoEnvironment_ExitsOne()
+    public void Scrape_NoDirectoryAndNoEnvironment_IsAUsageError()
     {
         var (exitCode, _, stderr) = ChorusProcess.Run("scrape");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains("PROMETHEUS_MULTIPROC_DIR", stderr, StringComparison.Ordinal);
     }
 

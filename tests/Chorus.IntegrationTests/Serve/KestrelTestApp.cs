@@ -21,19 +21,27 @@ internal sealed class KestrelTestApp : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<KestrelTestApp> StartAsync(IScrapeSource source, Action<ChorusEndpointOptions>? configure = null, string pattern = "/metrics")
+    public static Task<KestrelTestApp> StartAsync(IScrapeSource source, Action<ChorusEndpointOptions>? configure = null, string pattern = "/metrics") =>
+        StartAsync(
+            builder =>
+            {
+                builder.Services.AddSingleton(source);
+                builder.Services.AddChorus(options =>
+                {
+                    options.Directory = null;
+                    configure?.Invoke(options);
+                });
+            },
+            app => app.MapChorusMetrics(pattern));
+
+    public static async Task<KestrelTestApp> StartAsync(Action<WebApplicationBuilder> configureServices, Action<WebApplication> configureApp)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddSingleton(source);
-        builder.Services.AddChorus(options =>
-        {
-            options.Directory = null;
-            configure?.Invoke(options);
-        });
+        configureServices(builder);
         WebApplication app = builder.Build();
-        app.MapChorusMetrics(pattern);
+        configureApp(app);
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new KestrelTestApp(app, new Uri(address));

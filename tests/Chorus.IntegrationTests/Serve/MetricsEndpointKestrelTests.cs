@@ -168,6 +168,38 @@ public sealed class MetricsEndpointKestrelTests
         Assert.Equal(FixedScrapeSource.Text, await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
     }
 
+    [Fact]
+    public async Task Get_ConcurrentScrapesShareOneCollection()
+    {
+        using var source = new GatedScrapeSource();
+        await using KestrelTestApp app = await KestrelTestApp.StartAsync(source, options => options.IncludeSelfMetrics = false);
+        using HttpClient client = ScrapeClient.Create(app.BaseAddress);
+
+        Task<HttpResponseMessage> first = client.GetAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.True(await source.WaitForCollectionAsync(TimeSpan.FromSeconds(10)));
+        Task<HttpResponseMessage>[] joiners = Enumerable.Range(0, 4)
+            .Select(i => client.SendAsync(ScrapeClient.Request(HttpMethod.Get, "/metrics", "text/plain", i % 2 == 0 ? "gzip" : null)))
+            .ToArray();
+
+        // The joiners reach the endpoint while the first collection is held open; give them a generous moment.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        source.Open();
+        HttpResponseMessage[] responses = await Task.WhenAll([first, .. joiners]);
+        string[] bodies = await Task.WhenAll(responses.Select(async r => r.Content.Headers.ContentEncoding.Contains("gzip")
+            ? Gunzip(await r.Content.ReadAsByteArrayAsync())
+            : await r.Content.ReadAsStringAsync()));
+        using HttpResponseMessage later = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.All(bodies, body => Assert.Equal("# TYPE collection gauge\ncollection 1\n", body));
+        Assert.Equal("# TYPE collection gauge\ncollection 2\n", await later.Content.ReadAsStringAsync());
+        Assert.Equal(2, source.Collections);
+        foreach (HttpResponseMessage response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
     internal static string Gunzip(byte[] compressed)
     {
         using var input = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);

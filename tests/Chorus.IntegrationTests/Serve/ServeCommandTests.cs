@@ -33,6 +33,42 @@ public sealed class ServeCommandTests
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
     }
 
+    [Fact]
+    public async Task Serve_NegotiatesFormatAndGzipLikeTheEndpoint()
+    {
+        using var dir = new ServeTempDirectory();
+        using (PythonWriters writers = PythonWriters.Start(dir.Path, workers: 1, iterations: 2, sleepMs: 0))
+        {
+            await writers.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
+        using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
+        (string? Accept, string? Encoding, string MediaType)[] cases =
+        [
+            (ScrapeClient.PrometheusAccept, "gzip", "application/openmetrics-text"),
+            (ScrapeClient.PrometheusAccept, null, "application/openmetrics-text"),
+            ("application/openmetrics-text", null, "application/openmetrics-text"),
+            ("text/plain", "gzip", "text/plain"),
+            ("*/*", null, "text/plain"),
+            ("garbage;;;", null, "text/plain"),
+            (null, null, "text/plain"),
+        ];
+
+        foreach ((string? accept, string? encoding, string mediaType) in cases)
+        {
+            using HttpResponseMessage response = await client.SendAsync(ScrapeClient.Request(HttpMethod.Get, "/metrics", accept, encoding));
+            byte[] wire = await response.Content.ReadAsByteArrayAsync();
+            string body = encoding is null ? System.Text.Encoding.UTF8.GetString(wire) : MetricsEndpointKestrelTests.Gunzip(wire);
+
+            Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(encoding is null ? [] : ["gzip"], response.Content.Headers.ContentEncoding);
+            Assert.Equal(mediaType == "text/plain" ? "0.0.4" : "1.0.0", response.Content.Headers.ContentType!.Parameters.Single(p => p.Name == "version").Value);
+            Assert.Equal(mediaType != "text/plain", body.EndsWith("# EOF\n", StringComparison.Ordinal));
+            Assert.Equal(2, ExpositionSamples.Sum(ExpositionSamples.Parse(body.Replace("# EOF\n", "", StringComparison.Ordinal)), "serve_test_jobs_total"));
+        }
+    }
+
     [Theory]
     [InlineData("TERM")]
     [InlineData("INT")]

@@ -99,6 +99,19 @@ public sealed class MultiProcessWriterTests : IDisposable
     }
 
     [Fact]
+    public void RemovedSeries_StaysRemovedAfterCompactionFoldsTheDeadSlot()
+    {
+        (int exit, string stdout, string stderr) = WriterTestEnvironment.RunChild(["remove", _dir]);
+        Assert.True(exit == 0, stdout + stderr);
+
+        Chorus.Compaction.CompactionReport report = Chorus.Compaction.Compactor.Run(_dir);
+        Assert.False(File.Exists(Path.Combine(_dir, "counter_0.db")), string.Join("; ", report.Files.Select(f => $"{f.FileName} {f.Disposition} {f.Reason}")));
+        using Chorus.Aggregation.MultiProcessDirectory reader = Chorus.Aggregation.MultiProcessDirectory.Open(_dir);
+        Chorus.Exposition.MetricFamily family = reader.CollectFamilies().Single(f => f.Name == "child_removal");
+        Assert.Equal(["child_removal_total{k=\"y\"} = 1"], family.Samples.Select(s => $"{s.Name}{s.Labels} = {s.Value}"));
+    }
+
+    [Fact]
     public void LiveProcesses_GetDistinctSlots()
     {
         using var a = new RunningChild(["slot", _dir]);

@@ -10,9 +10,9 @@ internal sealed class RunningChild : IDisposable
     private readonly BlockingCollection<string> _lines = [];
     private readonly Task _reader;
 
-    public RunningChild(IEnumerable<string> args, IDictionary<string, string?>? environment = null)
+    public RunningChild(IEnumerable<string> args, IDictionary<string, string?>? environment = null, string? dll = null)
     {
-        _process = Process.Start(WriterTestEnvironment.Dotnet(WriterTestEnvironment.TestChildDll, args, environment))!;
+        _process = Process.Start(WriterTestEnvironment.Dotnet(dll ?? WriterTestEnvironment.TestChildDll, args, environment))!;
         _reader = Task.Run(() =>
         {
             while (_process.StandardOutput.ReadLine() is { } line)
@@ -61,6 +61,21 @@ internal sealed class RunningChild : IDisposable
 
         Assert.True(_process.WaitForExit(10_000), "killed child did not exit");
         _reader.Wait(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Sends SIGTERM (a clean stop request).</summary>
+    public void Terminate()
+    {
+        using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit(5000);
+    }
+
+    /// <summary>Waits (bounded) for the process to exit on its own.</summary>
+    public int WaitForExit(int timeoutSeconds = 30)
+    {
+        Assert.True(_process.WaitForExit(timeoutSeconds * 1000), "process did not exit");
+        _reader.Wait(TimeSpan.FromSeconds(10));
+        return _process.ExitCode;
     }
 
     /// <summary>Closes stdin (children waiting on it exit) and waits.</summary>

@@ -119,6 +119,24 @@ public class BadInputTests
         Assert.Equal(1, problem.EntriesKept);
     }
 
+    [Theory]
+    [InlineData("bad name", "c_total", "n")]
+    [InlineData("c", "1c_total", "n")]
+    [InlineData("c", "c_total", "bad\"label")]
+    [InlineData("c", "c_total", "a=b")]
+    public void InvalidMetricOrLabelName_IsAnInvalidKey(string family, string sample, string label)
+    {
+        using var dir = new TempDirectory();
+        DirectoryFixture.WriteGoodNeighbour(dir);
+        new DbFileBuilder().Add("ok", "ok_total", 1.0).Add(family, sample, 2.0, labels: (label, "v")).WriteTo(dir.File("counter_2.db"));
+
+        var (samples, _, report) = DirectoryFixture.Scrape(dir.Path);
+
+        Assert.Equal(5.0, samples[Good]);
+        Assert.Equal(1.0, samples["ok_total{}"]);
+        Assert.Equal(DbDamageKind.InvalidKey, Assert.Single(report.Problems).Damage.Kind);
+    }
+
     [Fact]
     public void HistogramBucketWithNonNumericLe_IsAnInvalidKey()
     {
@@ -182,6 +200,39 @@ public class BadInputTests
         FileProblem problem = Assert.Single(report.Problems);
         Assert.Equal(FileProblemKind.Unreadable, problem.Kind);
         Assert.StartsWith("skipped counter_2.db: ", problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FifoNamedLikeADbFile_IsSkippedWithoutBlocking()
+    {
+        using var dir = new TempDirectory();
+        DirectoryFixture.WriteGoodNeighbour(dir);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", dir.File("counter_2.db")))
+        {
+            Assert.True(mkfifo.WaitForExit(10_000));
+        }
+
+        // A blocked open would never return: bound the wait so the test fails instead of hanging.
+        var (samples, _, report) = await Task.Run(() => DirectoryFixture.Scrape(dir.Path)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(5.0, samples[Good]);
+        FileProblem problem = Assert.Single(report.Problems);
+        Assert.Equal(FileProblemKind.Unreadable, problem.Kind);
+        Assert.Contains("not a regular file", problem.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DirectoryNamedLikeADbFile_IsReported()
+    {
+        using var dir = new TempDirectory();
+        DirectoryFixture.WriteGoodNeighbour(dir);
+        Directory.CreateDirectory(dir.File("counter_2.db"));
+
+        var (samples, _, report) = DirectoryFixture.Scrape(dir.Path);
+
+        Assert.Equal(5.0, samples[Good]);
+        FileProblem problem = Assert.Single(report.Problems);
+        Assert.Equal("counter_2.db", problem.FileName);
+        Assert.Equal(FileProblemKind.Unreadable, problem.Kind);
     }
 
     [Fact]
@@ -256,6 +307,24 @@ public class BadInputTests
         FileProblem problem = Assert.Single(report.Problems);
         Assert.Equal(FileProblemKind.UnrecognizedName, problem.Kind);
         Assert.Contains(reason, problem.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AProblem_IsNewOnlyOnTheFirstCollectionThatSeesIt()
+    {
+        using var dir = new TempDirectory();
+        DirectoryFixture.WriteGoodNeighbour(dir);
+        File.WriteAllBytes(dir.File("counter_2.db"), []);
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+
+        Assert.True(Assert.Single(DirectoryFixture.Scrape(source).Report.Problems).IsNew);
+        Assert.False(Assert.Single(DirectoryFixture.Scrape(source).Report.Problems).IsNew);
+        File.WriteAllBytes(dir.File("counter_2.db"), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        Assert.True(Assert.Single(DirectoryFixture.Scrape(source).Report.Problems).IsNew);
+        File.Delete(dir.File("counter_2.db"));
+        Assert.Empty(DirectoryFixture.Scrape(source).Report.Problems);
+        File.WriteAllBytes(dir.File("counter_2.db"), []);
+        Assert.True(Assert.Single(DirectoryFixture.Scrape(source).Report.Problems).IsNew);
     }
 
     [Fact]

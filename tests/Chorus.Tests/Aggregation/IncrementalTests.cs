@@ -114,6 +114,36 @@ public class IncrementalTests
         Assert.All(await Task.WhenAll(scrapes), total => Assert.Equal(20.0, total));
     }
 
+    [Fact]
+    public void WorkerChurn_KeepsMemoryBoundedByLiveSeries()
+    {
+        using var dir = new TempDirectory();
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        (int Slots, int PidTargets) first = default;
+        for (int worker = 0; worker < 50; worker++)
+        {
+            // One live worker at a time: its all-mode gauge (pid-labelled) and live gauge files.
+            new DbFileBuilder().Add("g", "g", worker, labels: ("k", "a")).WriteTo(dir.File($"gauge_all_{worker}.db"));
+            new DbFileBuilder().Add("s", "s", 1.0).WriteTo(dir.File($"gauge_livesum_{worker}.db"));
+            var (samples, _, _) = DirectoryFixture.Scrape(source);
+            Assert.Equal(worker, samples[$"g{{k=\"a\",pid=\"{worker}\"}}"]);
+            Assert.Equal(1.0, samples["s{}"]);
+            if (worker == 0)
+            {
+                first = source.Footprint;
+            }
+
+            File.Delete(dir.File($"gauge_all_{worker}.db"));
+            File.Delete(dir.File($"gauge_livesum_{worker}.db"));
+        }
+
+        new DbFileBuilder().Add("g", "g", 7.0, labels: ("k", "a")).WriteTo(dir.File("gauge_all_last.db"));
+        new DbFileBuilder().Add("s", "s", 1.0).WriteTo(dir.File("gauge_livesum_last.db"));
+        Assert.Equal(2, DirectoryFixture.Scrape(source).Samples.Count);
+
+        Assert.Equal(first, source.Footprint);
+    }
+
     /// <summary>Rewrites a file's bytes through the same inode, as a live writer does.</summary>
     private static void UpdateInPlace(string path, byte[] bytes)
     {

@@ -26,7 +26,7 @@ public class ReaderPropertyTests
         return samples["good_total{}"] == 5.0 && report.FilesListed == 3;
     }
 
-    [Property(MaxTest = 200)]
+    [Property(MaxTest = 250)]
     public bool MutatedValidFile_KeepsEveryEntryBeforeTheDamage(byte position, byte value, bool eightByteLayout)
     {
         using var dir = new TempDirectory();

@@ -114,6 +114,21 @@ public sealed class MetricApiTests
     }
 
     [Fact]
+    public void WithLabels_LiteralArguments_BindToSpanOverload_AndAllocateNothing()
+    {
+        Counter counter = _registry.CreateCounter("lit", "L.", new CounterConfiguration { LabelNames = ["a", "b"] });
+        counter.WithLabels("x", "y").Inc();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            counter.WithLabels("x", "y").Inc();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1001, counter.WithLabels("x", "y").Value);
+    }
+
+    [Fact]
     public void Gauge_IncDecSetTrack()
     {
         Gauge gauge = _registry.CreateGauge("g", "G.");

@@ -41,6 +41,17 @@ public sealed class RemovalAndTypesThroughReaderTests : IDisposable
     }
 
     [Fact]
+    public void DisposedRegistry_StrayUseDoesNotCrash()
+    {
+        MetricRegistry registry = Open();
+        Counter counter = registry.CreateCounter("c", "C.");
+        registry.Dispose();
+        counter.Inc();
+        Assert.Equal(1, counter.Value);
+        Assert.Throws<ObjectDisposedException>(() => registry.CreateCounter("d", "D.").Inc());
+    }
+
+    [Fact]
     public void HistogramRemoval_RemovesAllItsBuckets()
     {
         using MetricRegistry a = Open();

@@ -1,0 +1,105 @@
+using System.IO.MemoryMappedFiles;
+using Chorus.Files;
+using Microsoft.Win32.SafeHandles;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// A file kept open and mapped read-only between collections, so a warm collection reads it with one
+/// <c>fstat</c> and plain memory reads instead of open, read and close. Created only for files seen by a
+/// previous collection (a one-shot scrape never maps), within a budget of descriptors and mappings.
+/// </summary>
+/// <remarks>
+/// Reading a mapping past the end of its file raises SIGBUS. Writers only ever grow these files, and
+/// every collection checks the size with <c>fstat</c> before touching the mapping and drops it when the
+/// file shrank, so only a truncation in the microseconds between that check and the read could hurt.
+/// </remarks>
+internal sealed unsafe class KeptFile : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+    private MemoryMappedFile? _map;
+    private MemoryMappedViewAccessor? _view;
+    private byte* _pointer;
+
+    private KeptFile(SafeFileHandle handle)
+    {
+        _handle = handle;
+    }
+
+    /// <summary>Bytes mapped (the file's size when mapped).</summary>
+    public long MappedLength { get; private set; }
+
+    /// <summary>Maps <paramref name="length"/> bytes of an open file; takes ownership of the handle on success.</summary>
+    public static KeptFile? TryCreate(SafeFileHandle handle, long length)
+    {
+        var kept = new KeptFile(handle);
+        if (kept.TryMap(length))
+        {
+            return kept;
+        }
+
+        kept.Unmap();
+        return null;
+    }
+
+    /// <summary>Checks the file is still the one mapped (same identity, still linked, not shrunk).</summary>
+    public bool IsCurrent(FileIdentity identity, out long length)
+    {
+        FileIdentity now = FileIdentity.Of(_handle, out length, out long links);
+        return now == identity && links != 0 && length >= MappedLength;
+    }
+
+    /// <summary>Maps the file again at its new, larger size.</summary>
+    public bool TryRemap(long length)
+    {
+        Unmap();
+        return TryMap(length);
+    }
+
+    /// <summary>The mapped bytes from offset 0, at most <paramref name="count"/>.</summary>
+    public ReadOnlySpan<byte> Bytes(long count) => new(_pointer, (int)Math.Min(count, MappedLength));
+
+    public void Dispose()
+    {
+        Unmap();
+        _handle.Dispose();
+    }
+
+    private bool TryMap(long length)
+    {
+        if (length < DbFormat.HeaderSize || length > DbFormat.MaxFileSize)
+        {
+            return false;
+        }
+
+        try
+        {
+            _map = MemoryMappedFile.CreateFromFile(_handle, null, length, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+            _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            byte* pointer = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _pointer = pointer + _view.PointerOffset;
+            MappedLength = length;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private void Unmap()
+    {
+        if (_pointer is not null)
+        {
+            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            _pointer = null;
+        }
+
+        _view?.Dispose();
+        _map?.Dispose();
+        _view = null;
+        _map = null;
+        MappedLength = 0;
+    }
+}
