@@ -22,7 +22,7 @@ import urllib.request
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CHORUS = os.path.join(REPO, "src", "Chorus.Cli", "bin", "Release", "net10.0", "chorus.dll")
-GEN_DIR = os.environ.get("GEN_DIR", os.path.join(REPO, "bench", "scrape", "gen_dir.py"))
+GEN_DIR = os.environ.get("GEN_DIR") or os.path.join(REPO, "bench", "scrape", "gen_dir.py")
 APP = os.path.join(REPO, "bench", "serve", "python_metrics_app.py")
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
