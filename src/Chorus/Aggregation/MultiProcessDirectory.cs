@@ -47,6 +47,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), (long)options.KeptFileIdleTimeout.TotalMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
+        OpenDirectories.Add(this);
     }
 
     /// <summary>The directory read.</summary>
@@ -125,6 +126,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 _disposed = true;
                 ReleaseAllKept();
                 _loader.Dispose();
+                OpenDirectories.Remove(this);
             }
         }
     }
@@ -378,6 +380,18 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         _previousProblems = current;
+    }
+
+    /// <summary>Closes every kept file now (a compactor in this process is about to judge who holds them).</summary>
+    internal void ReleaseKeptFiles()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                ReleaseAllKept();
+            }
+        }
     }
 
     private void ReleaseAllKept()

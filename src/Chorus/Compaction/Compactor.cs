@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Chorus.Aggregation;
 using Chorus.Files;
 using Chorus.Internal;
 
@@ -36,6 +37,10 @@ public static class Compactor
 
         string dir = NativeFile.RealPath(directory);
         Action<CompactionStep> step = MakeHook(options);
+
+        // A reader in this process (chorus serve) keeps changing files open; dead writers' files do not change,
+        // so once released they stay closed and liveness sees only the writers' own holds.
+        OpenDirectories.ReleaseKeptFiles(dir);
         string lockPath = Path.Combine(dir, ArchiveNames.CompactorLock);
         if (options.DryRun)
         {
