@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Chorus.Aggregation;
 using Chorus.AspNetCore.Security;
 using Chorus.AspNetCore.Server;
 
@@ -13,15 +14,18 @@ internal static class ServeCommand
         var listen = new Option<string>("--listen")
         {
             Description = "Address to listen on, host:port; port 0 picks a free port. Loopback unless told otherwise.",
+            HelpName = "HOST:PORT",
             DefaultValueFactory = _ => ListenAddress.Default,
         };
         var webConfig = new Option<string?>("--web.config.file")
         {
             Description = "Exporter-toolkit web config (YAML) with tls_server_config and/or basic_auth_users.",
+            HelpName = "FILE",
         };
         var compactEvery = new Option<string?>("--compact-every")
         {
             Description = "Compact dead processes' files this often, e.g. 60s or 5m.",
+            HelpName = "DURATION",
         };
 
         var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip) and /healthz.")
@@ -74,6 +78,11 @@ internal static class ServeCommand
         if (compactInterval is { } interval)
         {
             options.BackgroundJobs.Add(CompactionJob.Create(options.Metrics.Directory, interval));
+
+            // The compactor takes files this process keeps open for fast scrapes as held by a live writer: let
+            // files that stopped changing go within one compaction period, not the reader's default 2 minutes.
+            TimeSpan idle = MultiProcessDirectoryOptions.Default.KeptFileIdleTimeout;
+            options.DirectoryOptions = new MultiProcessDirectoryOptions { KeptFileIdleTimeout = interval < idle ? interval : idle };
         }
 
         ChorusServer server;

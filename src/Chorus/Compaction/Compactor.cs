@@ -36,11 +36,11 @@ public static class Compactor
         }
 
         string dir = NativeFile.RealPath(directory);
+
+        // Readers in this process (chorus serve) keep files open between scrapes; holding counts as alive.
+        using IDisposable readersLetGo = KeptFilePause.Begin(dir);
         Action<CompactionStep> step = MakeHook(options);
 
-        // A reader in this process (chorus serve) keeps changing files open; dead writers' files do not change,
-        // so once released they stay closed and liveness sees only the writers' own holds.
-        OpenDirectories.ReleaseKeptFiles(dir);
         string lockPath = Path.Combine(dir, ArchiveNames.CompactorLock);
         if (options.DryRun)
         {
