@@ -7,6 +7,6 @@ internal static class ScrapeSources
 {
     /// <summary>The merged directory when one is set, else <paramref name="registry"/> (or the default registry).</summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    public static IScrapeSource Create(ChorusEndpointOptions options, MetricRegistry? registry = null) =>
-        options.Directory is { } directory ? MultiProcessDirectory.Open(directory) : registry ?? Metrics.DefaultRegistry;
+    public static IScrapeSource Create(ChorusEndpointOptions options, MetricRegistry? registry = null, MultiProcessDirectoryOptions? directoryOptions = null) =>
+        options.Directory is { } directory ? MultiProcessDirectory.Open(directory, directoryOptions) : registry ?? Metrics.DefaultRegistry;
 }

@@ -50,7 +50,7 @@ public sealed class ChorusServer : IAsyncDisposable
         IScrapeSource source;
         try
         {
-            source = ScrapeSources.Create(options.Metrics);
+            source = ScrapeSources.Create(options.Metrics, directoryOptions: options.DirectoryOptions);
         }
         catch (DirectoryNotFoundException missing)
         {

@@ -1,3 +1,4 @@
+using Chorus.Aggregation;
 using Chorus.AspNetCore.Security;
 
 namespace Chorus.AspNetCore.Server;
@@ -7,6 +8,13 @@ public sealed class ChorusServerOptions
 {
     /// <summary>The scrape endpoint's settings, including the directory to serve.</summary>
     public ChorusEndpointOptions Metrics { get; } = new();
+
+    /// <summary>
+    /// How the directory is read (null: <see cref="MultiProcessDirectoryOptions.Default"/>). With compaction running,
+    /// set <see cref="MultiProcessDirectoryOptions.KeptFileIdleTimeout"/> no longer than its interval: the compactor
+    /// counts this process's kept (open, mapped) files as held by a live writer.
+    /// </summary>
+    public MultiProcessDirectoryOptions? DirectoryOptions { get; set; }
 
     /// <summary>Where to listen (see <see cref="ListenAddress"/>). Default: <c>127.0.0.1:9464</c>, loopback only.</summary>
     public string Listen { get; set; } = ListenAddress.Default;

@@ -1,6 +1,6 @@
 using System.CommandLine;
+using Chorus.Aggregation;
 using Chorus.AspNetCore.Security;
-using Chorus.Compaction;
 using Chorus.AspNetCore.Server;
 
 namespace Chorus.Cli.Commands;
@@ -14,15 +14,18 @@ internal static class ServeCommand
         var listen = new Option<string>("--listen")
         {
             Description = "Address to listen on, host:port; port 0 picks a free port. Loopback unless told otherwise.",
+            HelpName = "HOST:PORT",
             DefaultValueFactory = _ => ListenAddress.Default,
         };
         var webConfig = new Option<string?>("--web.config.file")
         {
             Description = "Exporter-toolkit web config (YAML) with tls_server_config and/or basic_auth_users.",
+            HelpName = "FILE",
         };
         var compactEvery = new Option<string?>("--compact-every")
         {
             Description = "Compact dead processes' files this often, e.g. 60s or 5m.",
+            HelpName = "DURATION",
         };
 
         var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip) and /healthz.")
@@ -72,11 +75,14 @@ internal static class ServeCommand
             return CliErrors.Failure($"chorus serve: {e.Message}");
         }
 
-        if (compactInterval is { } every)
+        if (compactInterval is { } interval)
         {
-            string directory = options.Metrics.Directory;
-            options.BackgroundJobs.Add(new ChorusBackgroundJob("compaction", every, cancellationToken =>
-                Task.Run(() => Summarize(Compactor.Run(directory)), cancellationToken)));
+            options.BackgroundJobs.Add(CompactionJob.Create(options.Metrics.Directory, interval));
+
+            // The compactor takes files this process keeps open for fast scrapes as held by a live writer: let
+            // files that stopped changing go within one compaction period, not the reader's default 2 minutes.
+            TimeSpan idle = MultiProcessDirectoryOptions.Default.KeptFileIdleTimeout;
+            options.DirectoryOptions = new MultiProcessDirectoryOptions { KeptFileIdleTimeout = interval < idle ? interval : idle };
         }
 
         ChorusServer server;
@@ -104,17 +110,5 @@ internal static class ServeCommand
         }
 
         return 0;
-    }
-
-    private static string? Summarize(CompactionReport report)
-    {
-        if (report.Refused)
-        {
-            return "refused: " + report.Refusal;
-        }
-
-        return report.FoldedCount + report.DeletedCount == 0
-            ? null
-            : $"folded {report.FoldedCount} and deleted {report.DeletedCount} files of dead processes; {report.FilesBefore} files before, {report.FilesAfter} after";
     }
 }

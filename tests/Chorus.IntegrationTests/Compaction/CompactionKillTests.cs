@@ -1,0 +1,57 @@
+using Chorus.Compaction;
+
+namespace Chorus.IntegrationTests.Compaction;
+
+/// <summary>
+/// The chorus CLI is SIGKILLed at every step of a compaction of a prometheus_client directory: at that instant
+/// Chorus's reader shows every count exactly once, and after the next run (recovery) Python's collector agrees.
+/// </summary>
+public sealed class CompactionKillTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("chorus-compact-kill-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void SigkillAtEveryStep_ReaderSeesNoLossOrDoubleCount_PythonAgreesAfterRecovery()
+    {
+        // A template with an archive already in place (so the backup path runs) and new dead workers to fold.
+        string template = Path.Combine(_root, "template");
+        Directory.CreateDirectory(template);
+        CompactionPeers.RunDeadWorker(template, 11);
+        CompactionPeers.RunDeadWorker(template, 12);
+        Assert.Equal(0, CompactionPeers.Chorus(null, "compact", "--dir", template).Code);
+        CompactionPeers.RunDeadWorker(template, 13);
+        CompactionPeers.RunDeadWorker(template, 14);
+        var expected = CompactionPeers.Preserved(CompactionPeers.ChorusView(template));
+
+        string[] steps =
+        [
+            "Started", "TempArchiveWritten", "BackupLinked", "JournalWritten", "GenerationRaised", "ArchiveRenamed:2", "FileClaimed:3",
+            "ClaimsVerified", "ClaimUnlinked:2", "BackupsRemoved", "JournalRemoved", "DeleteClaimed", "DeleteUnlinked",
+        ];
+        var recovered = new List<string>();
+        foreach (string step in steps)
+        {
+            string dir = Path.Combine(_root, step.Replace(':', '-'));
+            CompactionPeers.CopyDirectory(template, dir);
+            var crash = new Dictionary<string, string> { [Compactor.CrashVariable] = step };
+
+            (int code, string stdout, string stderr) = CompactionPeers.Chorus(crash, "compact", "--dir", dir);
+
+            Assert.True(code == 137, $"{step}: expected SIGKILL (137), got {code}: {stdout}{stderr}");
+            CompactionPeers.AssertSameView(expected, CompactionPeers.Preserved(CompactionPeers.ChorusView(dir)), step);
+            (int again, string againOut, string againErr) = CompactionPeers.Chorus(null, "compact", "--dir", dir);
+            Assert.True(again == 0, $"{step}: recovery failed: {againOut}{againErr}");
+            CompactionPeers.AssertSameView(expected, CompactionPeers.Preserved(CompactionPeers.ChorusView(dir)), step);
+            Assert.Empty(Directory.EnumerateFiles(dir, "*.chorus-*"));
+            recovered.Add(dir);
+        }
+
+        Dictionary<string, SortedDictionary<string, double>> python = CompactionPeers.PythonViews([.. recovered]);
+        foreach (string dir in recovered)
+        {
+            CompactionPeers.AssertSameView(CompactionPeers.ChorusView(dir), python[dir], dir);
+        }
+    }
+}
