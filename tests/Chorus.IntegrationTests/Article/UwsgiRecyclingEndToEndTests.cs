@@ -9,9 +9,9 @@ namespace Chorus.IntegrationTests.Article;
 
 /// <summary>
 /// The founding article end to end: uWSGI master + 4 workers recycled every 20 requests, the unchanged
-/// prometheus_client app (PID-named files), Chorus's compactor every second beside it, and Chorus reading the
-/// directory every ~0.5 s while the load runs. The directory stays bounded, every count survives, nothing
-/// goes backwards, and <c>chorus serve</c>'s <c>/metrics</c> costs the same at the end as at the start.
+/// prometheus_client app (PID-named files), and <c>chorus serve --compact-every 1s</c> beside it, scraped every
+/// ~0.5 s while the load runs. The directory stays bounded, every count survives, nothing goes backwards, and
+/// <c>/metrics</c> costs the same at the end as at the start.
 /// </summary>
 [Collection(ArticleServers.Collection)]
 public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output)
@@ -21,20 +21,14 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
     private static readonly TimeSpan s_scrapeEvery = TimeSpan.FromMilliseconds(500);
 
     [Fact]
-    public async Task Recycled_uwsgi_workers_stay_bounded_exact_and_monotonic_under_chorus_compaction()
+    public async Task Recycled_uwsgi_workers_stay_bounded_exact_and_monotonic_under_chorus_serve_with_compaction()
     {
         using var dir = new ArticleTempDirectory();
         using PythonWebServer uwsgi = PythonWebServer.StartUwsgi(dir.Metrics, dir.Logs, "pid", Workers, maxRequests: 20);
 
-        // Wanted: one `chorus serve --compact-every 1s` scraped throughout. Today serve's reader keeps the
-        // files it scrapes open (until they have been idle for KeptFileIdleTimeout, 2 min), and the compactor
-        // counts those handles as a live writer, so with scrapes every 0.5 s nothing is ever folded. So: serve
-        // times /metrics on the near-empty directory and again on the compacted one at the end; during the
-        // load, `chorus scrape` (which holds nothing between runs) reads every ~0.5 s while `chorus compact`
-        // runs every second.
-        List<TimeSpan> first = await TimeServeAsync(dir.Metrics);
-        using var compactor = new CancellationTokenSource();
-        Task compaction = CompactEverySecondAsync(dir.Metrics, compactor.Token);
+        using ChorusServeProcess chorus = await ChorusServeProcess.StartAsync(dir.Metrics, "--compact-every", "1s");
+        using HttpClient http = ScrapeClient.Create(chorus.BaseAddress);
+        List<TimeSpan> first = await TimeScrapesAsync(http);
 
         // The load runs on its own thread; this one scrapes every ~0.5 s until it is done.
         Task<LoadResult> load = Task.Run(() => LoadResult.Run(uwsgi.Url, Requests));
@@ -43,7 +37,7 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         while (!load.IsCompleted)
         {
             Assert.True(scrapes.Elapsed < TimeSpan.FromSeconds(150), "the load did not finish in time");
-            seen.Add((await ScrapeOnceAsync(dir.Metrics)).Sum("app_requests_total"));
+            seen.Add((await ScrapeAsync(http)).Sum("app_requests_total"));
             await Task.WhenAny(load, Task.Delay(s_scrapeEvery));
         }
 
@@ -52,19 +46,18 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         Assert.Equal(Requests, result.Responses);
 
         // With workers recycling several times a second, a pass may find one half-way through exiting and
-        // refuse; once the traffic stops, the next passes fold what is left. Wait for that (bounded), then look.
+        // refuse; once the traffic stops, the next passes fold what is left. Keep scraping while waiting for
+        // that (bounded), then look.
         var settle = Stopwatch.StartNew();
         while (!IsBounded(dir.DbFiles()) && settle.Elapsed < TimeSpan.FromSeconds(30))
         {
-            seen.Add((await ScrapeOnceAsync(dir.Metrics)).Sum("app_requests_total"));
-            await Task.Delay(500);
+            seen.Add((await ScrapeAsync(http)).Sum("app_requests_total"));
+            await Task.Delay(s_scrapeEvery);
         }
 
         output.WriteLine($"compaction caught up {settle.Elapsed.TotalSeconds:F1} s after the load stopped");
-        await compactor.CancelAsync();
-        await compaction;
-        ExpositionText chorusEnd = await ScrapeOnceAsync(dir.Metrics);
-        List<TimeSpan> last = await TimeServeAsync(dir.Metrics);
+        ExpositionText chorusEnd = await ScrapeAsync(http);
+        List<TimeSpan> last = await TimeScrapesAsync(http);
         (string pythonText, TimeSpan pythonElapsed) = await uwsgi.PythonMetricsAsync();
         ExpositionText python = new(pythonText);
         IReadOnlyList<string> files = dir.DbFiles();
@@ -122,18 +115,12 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         }
     }
 
-    private static async Task<ExpositionText> ScrapeOnceAsync(string directory)
-    {
-        ProcessResult scrape = await ChorusCli.ScrapeAsync(directory);
-        Assert.True(scrape.ExitCode == 0, scrape.ToString());
-        return new ExpositionText(scrape.Stdout);
-    }
+    private static async Task<ExpositionText> ScrapeAsync(HttpClient http) =>
+        new(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
 
-    /// <summary>Starts <c>chorus serve</c> on the directory, warms it up, times 7 scrapes of <c>/metrics</c>, stops it.</summary>
-    private static async Task<List<TimeSpan>> TimeServeAsync(string directory)
+    /// <summary>Times 7 scrapes of <c>/metrics</c> after 3 to warm up (JIT, first read of new files).</summary>
+    private static async Task<List<TimeSpan>> TimeScrapesAsync(HttpClient http)
     {
-        using ChorusServeProcess chorus = await ChorusServeProcess.StartAsync(directory);
-        using HttpClient http = ScrapeClient.Create(chorus.BaseAddress);
         List<TimeSpan> times = [];
         for (int i = 0; i < 10; i++)
         {
@@ -146,25 +133,6 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         }
 
         return times;
-    }
-
-    private static async Task CompactEverySecondAsync(string directory, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            ProcessResult result = await ChorusCli.RunAsync("compact", "--dir", directory);
-            // A pass may refuse (touching nothing) when it catches a worker half-way through exiting; the next
-            // pass folds it. Anything else is a failure.
-            Assert.True(result.ExitCode == 0 || result.Stderr.Contains("Refused:", StringComparison.Ordinal), result.ToString());
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), stop);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
     }
 
     private static string Summary(IReadOnlyList<string> files) =>
