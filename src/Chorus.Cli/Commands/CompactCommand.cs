@@ -10,9 +10,9 @@ internal static class CompactCommand
     {
         Option<string?> dir = DirectoryOption.Create();
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be done; change nothing." };
-        var retention = new Option<TimeSpan?>("--all-retention")
+        var retention = new Option<string?>("--all-retention")
         {
-            Description = "Delete 'all'-mode gauge files of dead processes unchanged for this long (e.g. 1.00:00:00). Default: keep them.",
+            Description = "Delete 'all'-mode gauge files of dead processes unchanged for this long (e.g. 24h, 7d). Default: keep them.",
         };
         var command = new Command("compact", "Fold the files of dead processes into archive files (crash-safe; prometheus_client reads them too).")
         {
@@ -25,10 +25,17 @@ internal static class CompactCommand
                 return 1;
             }
 
+            string? retentionText = result.GetValue(retention);
+            TimeSpan? allRetention = null;
+            if (retentionText is not null && !DurationArgument.TryParse(retentionText, out allRetention))
+            {
+                return CliErrors.Usage($"chorus compact: --all-retention: '{retentionText}' is not a duration; use e.g. 24h or 7d.");
+            }
+
             CompactionReport report;
             try
             {
-                report = Compactor.Run(directory, new CompactionOptions { DryRun = result.GetValue(dryRun), AllModeRetention = result.GetValue(retention) });
+                report = Compactor.Run(directory, new CompactionOptions { DryRun = result.GetValue(dryRun), AllModeRetention = allRetention });
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
