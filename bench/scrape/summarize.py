@@ -30,7 +30,7 @@ def main():
     print("| .db files | output lines (chorus / python) | whole process chorus, median (min) s | whole process python, median (min) s "
           "| process ratio | process CPU (user+sys) chorus / python s | CPU ratio | peak RSS chorus / python MiB | chorus cold merge ms | python collect() s | cold merge ratio | cold merge CPU chorus ms / python s | cold merge CPU ratio "
           "| chorus cold merge+exposition ms | python generate_latest() s | cold merge+exposition ratio | chorus warm merge+exposition ms |")
-    print("|" + "---:|" * 16)
+    print("|" + "---:|" * 17)
     for files in sizes:
         hf = {r["command"]: r for r in load(os.path.join(out, f"hyperfine-{files}.json"))["results"]}
         rss = kv(os.path.join(out, f"rss-{files}.txt"))

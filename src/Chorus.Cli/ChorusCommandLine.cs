@@ -15,6 +15,7 @@ internal static class ChorusCommandLine
         root.Subcommands.Add(ScrapeCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(CompactCommand.Create());
+        root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(DemoWorkerCommand.Create());

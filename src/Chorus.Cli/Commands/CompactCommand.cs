@@ -71,5 +71,9 @@ internal static class CompactCommand
 
         Console.WriteLine($"Files: {report.FilesBefore} -> {report.FilesAfter}; bytes: {report.BytesBefore} -> {report.BytesAfter}; "
             + $"folded {report.FoldedCount}, deleted {report.DeletedCount}, archives {(report.Archives.Count == 0 ? "none" : string.Join(", ", report.Archives))}");
+        if (!report.DryRun && report.Archives.Count > 0)
+        {
+            Console.WriteLine($"Longest window in which prometheus_client could double-count: {report.PythonDoubleCountWindow.TotalMilliseconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} ms");
+        }
     }
 }

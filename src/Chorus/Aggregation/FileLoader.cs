@@ -35,6 +35,9 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
     /// <summary>Time of the collection in progress (<see cref="Environment.TickCount64"/>).</summary>
     public long Now { get; set; }
 
+    /// <summary>True while a compaction in this process surveys the directory: keep nothing open.</summary>
+    public bool KeepingPaused { get; set; }
+
     /// <summary>Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly.</summary>
     public FileProblem? Load(FileState file)
     {
@@ -76,7 +79,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         try
         {
             FileProblem? problem = Load(file, handle, out long length);
-            keep = problem is null && readBefore && Now - file.LastChanged <= keptIdleMilliseconds
+            keep = problem is null && readBefore && !KeepingPaused && Now - file.LastChanged <= keptIdleMilliseconds
                 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
             if (keep && KeptFile.TryCreate(handle, length) is { } created)
             {
@@ -229,7 +232,8 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
         }
 
-        bool timestamps = file.Layout == ValueLayout.ValueAndTimestamp16;
+        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
+        bool keepStamps = file.KeepsTimestamps;
         int[] offsets = file.ValueOffsets;
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
@@ -241,9 +245,13 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             long stampBits = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
 
             // Bit patterns, so a NaN that stays NaN is no change.
-            changed |= valueBits != BitConverter.DoubleToInt64Bits(values[i]) || stampBits != BitConverter.DoubleToInt64Bits(stamps[i]);
+            changed |= valueBits != BitConverter.DoubleToInt64Bits(values[i]);
             values[i] = BitConverter.Int64BitsToDouble(valueBits);
-            stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
+            if (keepStamps)
+            {
+                changed |= stampBits != BitConverter.DoubleToInt64Bits(stamps[i]);
+                stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
+            }
         }
 
         if (changed)
@@ -272,8 +280,9 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             }
         }
 
-        // Entries are at least 24 bytes; typical keys make them 64 to 128: size the arrays once for the common case.
-        file.EnsureCapacity(file.Count + ((limit - file.ParsedUpTo) / 48) + 1);
+        // Size the entry arrays once and exactly: they live as long as the file, and oversized ones are
+        // most of what a cold collection allocates (and copies through the GC generations).
+        file.EnsureCapacity(file.Count + CountEntries(data, file.Layout.Value, file.ParsedUpTo, limit));
         var reader = new DbEntryReader(data, file.Layout.Value, used, file.ParsedUpTo);
         DbFileKind kind = file.Name.Kind;
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
@@ -314,6 +323,25 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         _lastParsed[(int)kind] = file;
 
         return reader.Damage;
+    }
+
+    /// <summary>Counts entries by their lengths alone (an upper bound when the file is damaged).</summary>
+    private static int CountEntries(ReadOnlySpan<byte> data, ValueLayout layout, int position, int limit)
+    {
+        int count = 0;
+        while (position <= limit - 4)
+        {
+            int keyLength = BinaryPrimitives.ReadInt32LittleEndian(data[position..]);
+            if (keyLength <= 0 || keyLength > limit - position)
+            {
+                break;
+            }
+
+            position += DbFormat.EntrySize(keyLength, layout);
+            count++;
+        }
+
+        return count;
     }
 
     private int ReadFrom(SafeFileHandle handle, int offset, int count)

@@ -18,6 +18,7 @@ internal sealed class FileState
         if (DbFileName.TryParse(fileName, out DbFileName name, out string? error))
         {
             Name = name;
+            KeepsTimestamps = name.Kind == DbFileKind.Gauge;
         }
         else
         {
@@ -50,8 +51,11 @@ internal sealed class FileState
     /// <summary>Values read by the current collection, one per entry.</summary>
     public double[] Values { get; private set; } = [];
 
-    /// <summary>Timestamps read by the current collection (0 in the 8-byte layout).</summary>
+    /// <summary>Timestamps read by the current collection (0 in the 8-byte layout); empty unless <see cref="KeepsTimestamps"/>.</summary>
     public double[] Timestamps { get; private set; } = [];
+
+    /// <summary>Only gauges merge by timestamp (mostrecent), so only gauge files keep them.</summary>
+    public bool KeepsTimestamps { get; }
 
     /// <summary>Distinct families in this file (for the gauge-mode pass).</summary>
     public List<FamilyState> Families { get; } = [];
@@ -82,7 +86,10 @@ internal sealed class FileState
             Targets = Grow(Targets, size);
             ValueOffsets = Grow(ValueOffsets, size);
             Values = Grow(Values, size);
-            Timestamps = Grow(Timestamps, size);
+            if (KeepsTimestamps)
+            {
+                Timestamps = Grow(Timestamps, size);
+            }
         }
     }
 

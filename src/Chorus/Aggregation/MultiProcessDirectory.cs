@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO.Enumeration;
 using Chorus.Exposition;
 using Chorus.Files;
+using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -47,10 +48,15 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), (long)options.KeptFileIdleTimeout.TotalMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
+        RealDirectory = NativeFile.RealPath(directory);
+        KeptFilePause.Register(this);
     }
 
     /// <summary>The directory read.</summary>
     public string Directory { get; }
+
+    /// <summary>The directory with symbolic links resolved (how a compaction in this process names it).</summary>
+    internal string RealDirectory { get; }
 
     /// <summary>What the last collection did (files read, skipped and damaged, bytes, time).</summary>
     public CollectionReport LastReport { get; private set; } = CollectionReport.None;
@@ -115,6 +121,19 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
+    /// <summary>
+    /// Closes and unmaps every file kept open between collections (later collections keep files again
+    /// while they change). Call it before a compaction in the same process surveys liveness, which counts
+    /// every process holding a writer's file, this one included.
+    /// </summary>
+    public void ReleaseKeptFiles()
+    {
+        lock (_gate)
+        {
+            ReleaseAllKept();
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -123,6 +142,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             if (!_disposed)
             {
                 _disposed = true;
+                KeptFilePause.Unregister(this);
                 ReleaseAllKept();
                 _loader.Dispose();
             }
@@ -143,6 +163,11 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         Dictionary<string, FileIdentity> identities = _identities;
         _loader.Collection = ++_collections;
         _loader.Now = Environment.TickCount64;
+        _loader.KeepingPaused = KeptFilePause.IsPaused(RealDirectory);
+        if (_loader.KeepingPaused)
+        {
+            ReleaseAllKept();
+        }
         for (int attempt = 1; ; attempt++)
         {
             // A compaction may move counts between files while we read: repeat until one consistent view.
@@ -203,7 +228,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                     continue;
                 }
 
-                MergeRules.Apply(targets[i], values[i], stamps[i], generation);
+                MergeRules.Apply(targets[i], values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
             }
 
             entries += file.Count;

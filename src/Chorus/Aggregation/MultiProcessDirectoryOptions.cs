@@ -24,12 +24,13 @@ public sealed class MultiProcessDirectoryOptions
     public int MaxKeptFiles { get; init; } = 16384;
 
     /// <summary>
-    /// How long a kept file may go without any change before it is closed and unmapped again (default 2
-    /// minutes). Compaction decides whether a writer is alive by who holds its files open, so a reader must
+    /// How long a kept file may go without any change before it is closed and unmapped again (default 30
+    /// seconds). Compaction decides whether a writer is alive by who holds its files open, so a reader must
     /// not hold a dead writer's file for long: files that stopped changing are let go, and are read with
-    /// open/read/close until they change again.
+    /// open/read/close until they change again. (A compaction in the same process also makes readers of
+    /// its directory let go of everything while it runs.)
     /// </summary>
-    public TimeSpan KeptFileIdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    public TimeSpan KeptFileIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Which <c>*.db</c> file names to read (null: all). Called with the file name only.</summary>
     public Func<string, bool>? FileFilter { get; init; }

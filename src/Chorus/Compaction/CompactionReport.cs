@@ -36,6 +36,13 @@ public sealed class CompactionReport
     /// <summary>Total size of the <c>.db</c> files after, in bytes (estimated in a dry run).</summary>
     public long BytesAfter { get; init; }
 
+    /// <summary>
+    /// The longest time, measured, between renaming a new archive into place and renaming the last of its folded
+    /// files aside: prometheus_client's collector could count those files twice only inside this window.
+    /// The Chorus reader never does (it reads the journal).
+    /// </summary>
+    public TimeSpan PythonDoubleCountWindow { get; init; }
+
     /// <summary>True when the compactor refused to act.</summary>
     public bool Refused => Refusal is not null;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Chorus.Aggregation;
 using Chorus.Files;
 using Chorus.Internal;
 
@@ -35,7 +36,11 @@ public static class Compactor
         }
 
         string dir = NativeFile.RealPath(directory);
+
+        // Readers in this process (chorus serve) keep files open between scrapes; holding counts as alive.
+        using IDisposable readersLetGo = KeptFilePause.Begin(dir);
         Action<CompactionStep> step = MakeHook(options);
+
         string lockPath = Path.Combine(dir, ArchiveNames.CompactorLock);
         if (options.DryRun)
         {
@@ -76,6 +81,7 @@ public static class Compactor
                 Archives = archives,
                 FilesBefore = survey.Files.Count,
                 BytesBefore = survey.Files.Sum(f => f.Length),
+                PythonDoubleCountWindow = execution.LongestDoubleCountWindow,
                 FilesAfter = after.Count,
                 BytesAfter = after.Sum(f => f.Length),
             };

@@ -70,6 +70,24 @@ internal static partial class NativeFile
         throw new IOException($"Cannot link '{existingPath}' to '{newPath}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
     }
 
+    /// <summary>Renames, replacing any file at <paramref name="newPath"/>; false when the source is gone.</summary>
+    /// <exception cref="IOException">Another failure.</exception>
+    public static bool TryRename(string oldPath, string newPath)
+    {
+        if (RenameAt2(AtFdCwd, oldPath, AtFdCwd, newPath, 0) == 0)
+        {
+            return true;
+        }
+
+        int error = Marshal.GetLastPInvokeError();
+        if (error == ErrorNotFound)
+        {
+            return false;
+        }
+
+        throw new IOException($"Cannot rename '{oldPath}' to '{newPath}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
+    }
+
     /// <summary>Renames without replacing: false when <paramref name="newPath"/> exists or the source is gone.</summary>
     /// <exception cref="IOException">Another failure.</exception>
     public static bool TryRenameNoReplace(string oldPath, string newPath)

@@ -24,6 +24,13 @@ internal static class DirectoryValues
         return total;
     }
 
+    /// <summary>The merged value of <paramref name="sample"/> (all label sets summed) as the Chorus reader serves it.</summary>
+    public static double Merged(string directory, string sample)
+    {
+        using Chorus.Aggregation.MultiProcessDirectory reader = Chorus.Aggregation.MultiProcessDirectory.Open(directory);
+        return reader.CollectFamilies().SelectMany(f => f.Samples).Where(s => s.Name == sample).Sum(s => s.Value);
+    }
+
     public static List<(string Key, double Value)> Read(string path)
     {
         byte[] data = File.ReadAllBytes(path);

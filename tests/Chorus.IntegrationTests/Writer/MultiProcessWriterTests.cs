@@ -30,6 +30,9 @@ public sealed class MultiProcessWriterTests : IDisposable
         double labelled = DirectoryValues.Sum(_dir, "counter_*.db", """["child_labelled_ops", "child_labelled_ops_total", {"thread": "0"}, "Labelled operations."]""")
             + DirectoryValues.Sum(_dir, "counter_*.db", """["child_labelled_ops", "child_labelled_ops_total", {"thread": "1"}, "Labelled operations."]""");
         Assert.Equal(processes * threads * perThread, labelled);
+        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir, "child_ops_total"));
+        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir, "child_labelled_ops_total"));
+        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir, "child_latency_seconds_count"));
         double buckets = Directory.GetFiles(_dir, "histogram_*.db")
             .SelectMany(DirectoryValues.Read)
             .Where(e => e.Key.Contains("_bucket", StringComparison.Ordinal))
@@ -54,7 +57,7 @@ public sealed class MultiProcessWriterTests : IDisposable
             {
                 for (int scrape = 0; scrape < 5; scrape++)
                 {
-                    double now = DirectoryValues.Sum(_dir, "counter_*.db", ProgressKey);
+                    double now = DirectoryValues.Merged(_dir, "child_progress_total");
                     Assert.True(now >= previous, $"merged counter went from {previous} to {now}");
                     previous = now;
                     Thread.Sleep(20);
@@ -68,7 +71,8 @@ public sealed class MultiProcessWriterTests : IDisposable
                 Assert.True(confirmed[round] > 0);
             }
 
-            double final = DirectoryValues.Sum(_dir, "counter_*.db", ProgressKey);
+            double final = DirectoryValues.Merged(_dir, "child_progress_total");
+            Assert.Equal(DirectoryValues.Sum(_dir, "counter_*.db", ProgressKey), final);
             Assert.True(final >= previous);
             Assert.True(final >= confirmed.Sum(), $"merged {final} < confirmed {confirmed.Sum()}");
         }
