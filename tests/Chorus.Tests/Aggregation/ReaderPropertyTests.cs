@@ -36,7 +36,9 @@ public class ReaderPropertyTests
         int end = DbFormat.HeaderSize;
         for (int i = 0; i < 4; i++)
         {
-            string label = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Values two bytes apart ("00", "11", ...): one mutated byte cannot turn a later key into an
+            // earlier one (which would be summed with it, correctly, as Python does).
+            string label = new string((char)('0' + i), 2);
             builder.Add("c", "c_total", i + 1, labels: ("n", label));
             end += DbFormat.EntrySize(DbKey.Encode("c", "c_total", ["n"], [label], "help").Length, layout);
             ends.Add(end);
@@ -51,7 +53,7 @@ public class ReaderPropertyTests
 
         // Entries wholly before the damaged byte are intact; nothing beyond the four written appears.
         int intact = ends.Count(e => e <= at);
-        return samples.Count <= 4 && Enumerable.Range(0, intact).All(i => samples.GetValueOrDefault($"c_total{{n=\"{i}\"}}") == i + 1);
+        return samples.Count <= 4 && Enumerable.Range(0, intact).All(i => samples.GetValueOrDefault($"c_total{{n=\"{i}{i}\"}}") == i + 1);
     }
 
     [Property(MaxTest = 60)]
