@@ -6,13 +6,13 @@ namespace Chorus.Cli.Commands;
 /// <summary><c>chorus serve --compact-every</c>: runs the compactor on a period beside the endpoint.</summary>
 internal static class CompactionJob
 {
-    public static ChorusBackgroundJob Create(string directory, TimeSpan interval)
+    public static ChorusBackgroundJob Create(string directory, TimeSpan interval, TimeSpan? allModeRetention)
     {
         string? lastRefusal = null;
         return new ChorusBackgroundJob("compaction", interval, cancellationToken => Task.Run(
             () =>
             {
-                CompactionReport report = Compactor.Run(directory);
+                CompactionReport report = Compactor.Run(directory, new CompactionOptions { AllModeRetention = allModeRetention });
                 if (report.Refusal != lastRefusal)
                 {
                     // Say so when compaction starts or stops being refused, not on every period.

@@ -1,11 +1,10 @@
 using System.CommandLine;
-using Chorus.Aggregation;
 using Chorus.AspNetCore.Security;
 using Chorus.AspNetCore.Server;
 
 namespace Chorus.Cli.Commands;
 
-/// <summary><c>chorus serve --dir DIR [--listen 127.0.0.1:9464] [--web.config.file F] [--compact-every DURATION]</c>.</summary>
+/// <summary><c>chorus serve --dir DIR [--listen 127.0.0.1:9464] [--web.config.file F] [--compact-every DURATION [--all-retention DURATION]]</c>.</summary>
 internal static class ServeCommand
 {
     public static Command Create()
@@ -28,16 +27,22 @@ internal static class ServeCommand
             HelpName = "DURATION",
         };
 
+        var allRetention = new Option<string?>("--all-retention")
+        {
+            Description = "With --compact-every: delete dead processes' 'all'-mode gauge files once they are this old, e.g. 24h (default: keep them).",
+            HelpName = "DURATION",
+        };
+
         var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip) and /healthz.")
         {
-            dir, listen, webConfig, compactEvery,
+            dir, listen, webConfig, compactEvery, allRetention,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(dir), parse.GetValue(listen)!, parse.GetValue(webConfig), parse.GetValue(compactEvery), cancellationToken));
+            parse.GetValue(dir), parse.GetValue(listen)!, parse.GetValue(webConfig), parse.GetValue(compactEvery), parse.GetValue(allRetention), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? dirValue, string listen, string? webConfigFile, string? compactEvery, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? dirValue, string listen, string? webConfigFile, string? compactEvery, string? allRetentionText, CancellationToken cancellationToken)
     {
         string? dir = string.IsNullOrEmpty(dirValue) ? Environment.GetEnvironmentVariable(DirectoryOption.EnvironmentVariable) : dirValue;
         if (string.IsNullOrEmpty(dir))
@@ -54,6 +59,14 @@ internal static class ServeCommand
         if (compactEvery is not null && !DurationArgument.TryParse(compactEvery, out compactInterval))
         {
             return CliErrors.Usage($"chorus serve: --compact-every: '{compactEvery}' is not a duration; use e.g. 60s, 5m or 1h30m.");
+        }
+
+        TimeSpan? allRetention = null;
+        if (allRetentionText is not null && (compactInterval is null || !DurationArgument.TryParse(allRetentionText, out allRetention)))
+        {
+            return CliErrors.Usage(compactInterval is null
+                ? "chorus serve: --all-retention needs --compact-every."
+                : $"chorus serve: --all-retention: '{allRetentionText}' is not a duration; use e.g. 24h or 7d.");
         }
 
         if (!Directory.Exists(dir))
@@ -77,12 +90,9 @@ internal static class ServeCommand
 
         if (compactInterval is { } interval)
         {
-            options.BackgroundJobs.Add(CompactionJob.Create(options.Metrics.Directory, interval));
-
-            // The compactor takes files this process keeps open for fast scrapes as held by a live writer: let
-            // files that stopped changing go within one compaction period, not the reader's default 2 minutes.
-            TimeSpan idle = MultiProcessDirectoryOptions.Default.KeptFileIdleTimeout;
-            options.DirectoryOptions = new MultiProcessDirectoryOptions { KeptFileIdleTimeout = interval < idle ? interval : idle };
+            // The compactor makes this process's reader let go of its kept files while it runs (KeptFilePause),
+            // so the exporter never looks like a live writer of a dead worker's file.
+            options.BackgroundJobs.Add(CompactionJob.Create(options.Metrics.Directory, interval, allRetention));
         }
 
         ChorusServer server;

@@ -115,6 +115,7 @@ public sealed class ServeCommandTests
     [InlineData("--listen", "nope")]
     [InlineData("--listen", "127.0.0.1:99999")]
     [InlineData("--compact-every", "5x")]
+    [InlineData("--all-retention", "24h")]
     [InlineData("--no-such-flag", "1")]
     public async Task Serve_UsageErrors_Exit2(string flag, string value)
     {
