@@ -9,7 +9,7 @@ namespace Chorus.IntegrationTests.Article;
 
 /// <summary>
 /// The founding article end to end: uWSGI master + 4 workers recycled every 20 requests, the unchanged
-/// prometheus_client app (PID-named files), and <c>chorus serve --compact-every 1s</c> beside it, scraped every
+/// prometheus_client app (PID-named files), and <c>chorus serve --compact-every 1s --all-retention 1s</c> beside it, scraped every
 /// ~0.5 s while the load runs. The directory stays bounded, every count survives, nothing goes backwards, and
 /// <c>/metrics</c> costs the same at the end as at the start.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         using var dir = new ArticleTempDirectory();
         using PythonWebServer uwsgi = PythonWebServer.StartUwsgi(dir.Metrics, dir.Logs, "pid", Workers, maxRequests: 20);
 
-        using ChorusServeProcess chorus = await ChorusServeProcess.StartAsync(dir.Metrics, "--compact-every", "1s");
+        using ChorusServeProcess chorus = await ChorusServeProcess.StartAsync(dir.Metrics, "--compact-every", "1s", "--all-retention", "1s");
         using HttpClient http = ScrapeClient.Create(chorus.BaseAddress);
         List<TimeSpan> first = await TimeScrapesAsync(http);
 
@@ -139,7 +139,7 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         string.Join(", ", files.GroupBy(TypeOf).Select(g => $"{g.Key} {g.Count()}")) + $" ({files.Count} in all)";
 
     private static bool IsBounded(IReadOnlyList<string> files) =>
-        new[] { "counter", "histogram", "gauge_livesum" }.All(type => files.Count(f => TypeOf(f) == type) <= Workers + 1 + 1);
+        new[] { "counter", "histogram", "gauge_livesum", "gauge_all" }.All(type => files.Count(f => TypeOf(f) == type) <= Workers + 1 + 1);
 
     private static string TypeOf(string file) => FileType().Match(file).Groups[1].Value;
 
