@@ -31,7 +31,7 @@ public class ServeScrapeBenchmarks
     public void Setup()
     {
         _directory = Directory.CreateTempSubdirectory($"chorus-serve-bench-{Files}-").FullName;
-        string generator = Environment.GetEnvironmentVariable("GEN_DIR") ?? Path.Combine(RepoRoot(), "bench", "scrape", "gen_dir.py");
+        string generator = Environment.GetEnvironmentVariable("GEN_DIR") is { Length: > 0 } custom ? custom : Path.Combine(RepoRoot(), "bench", "scrape", "gen_dir.py");
         using (Process gen = Process.Start("/usr/bin/python3", [generator, _directory, Files.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             gen.WaitForExit();

@@ -54,7 +54,7 @@ def main():
     fig.text(0.99, 0.005, results.get("machine", "") + "; " + results.get("command", ""),
              ha="right", va="bottom", fontsize=6, color="#555555")
     fig.tight_layout(rect=(0, 0.015, 1, 1))
-    fig.savefig(png_path, dpi=90)
+    fig.savefig(png_path, dpi=80, pil_kwargs={"optimize": True})
     print("wrote", png_path)
 
 

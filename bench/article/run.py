@@ -17,6 +17,7 @@ request). Everything runs on loopback; stdlib only (the plot needs matplotlib).
 """
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -60,16 +61,25 @@ def wait_http(url, seconds=30):
 
 
 def timed_metrics(url):
-    """Median wall time of SAMPLES_PER_POINT sequential GET /metrics, and the last body's size."""
-    times, size = [], 0
-    for _ in range(SAMPLES_PER_POINT):
+    """Median wall time of SAMPLES_PER_POINT sequential successful GET /metrics, the last body's size, and
+    how many attempts failed (Python's collector raises when a counter file vanishes between its glob and
+    its read, e.g. under compaction; the scrape then fails as a whole)."""
+    times, size, failures = [], 0, 0
+    while len(times) < SAMPLES_PER_POINT:
         start = time.perf_counter()
-        status, body = loadgen.get(url, "/metrics", 60)
-        times.append(time.perf_counter() - start)
+        try:
+            status, body = loadgen.get(url, "/metrics", 60)
+        except (OSError, http.client.HTTPException):
+            status, body = None, b""
+        elapsed = time.perf_counter() - start
         if status != 200:
-            raise SystemExit("{} /metrics answered {}".format(url, status))
+            failures += 1
+            if failures > 20:
+                raise SystemExit("{} /metrics keeps failing".format(url))
+            continue
+        times.append(elapsed)
         size = len(body)
-    return statistics.median(times), size
+    return statistics.median(times), size, failures
 
 
 def counter_total(body):
@@ -180,9 +190,11 @@ def run_scenario(name, identity, requests, every, work, chorus_series=None, comp
             files, by_type = db_files(directory)
             row = {"requests": sent, "files": files, "files_by_type": by_type}
             for series, url in endpoints.items():
-                latency, size = timed_metrics(url)
+                latency, size, failures = timed_metrics(url)
                 row[series] = round(latency, 5)
                 row[series + "_bytes"] = size
+                if failures:
+                    row[series + "_failed_scrapes"] = failures
             rows.append(row)
             print(name, json.dumps(row), flush=True)
             if sent >= requests:

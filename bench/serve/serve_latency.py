@@ -6,7 +6,8 @@ For each size it writes a directory with bench/scrape/gen_dir.py (prometheus_cli
 each server on a free loopback port, and measures from this client:
   cold  the first /metrics after the server is up (Chorus parses every key then; Python always does);
   warm  the median of the following scrapes (WARM=30 for Chorus, PY_WARM=10 for Python) and their p90;
-  rss   the server's peak RSS (VmHWM) after the scrapes.
+  rss   the server's peak RSS (VmHWM) after the scrapes, and its RSS split into anonymous memory and
+        file-backed pages (mapped .db files: shared page cache, not memory the process owns).
 The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release.
 """
 import os
@@ -22,7 +23,7 @@ import urllib.request
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CHORUS = os.path.join(REPO, "src", "Chorus.Cli", "bin", "Release", "net10.0", "chorus.dll")
-GEN_DIR = os.environ.get("GEN_DIR", os.path.join(REPO, "bench", "scrape", "gen_dir.py"))
+GEN_DIR = os.environ.get("GEN_DIR") or os.path.join(REPO, "bench", "scrape", "gen_dir.py")
 APP = os.path.join(REPO, "bench", "serve", "python_metrics_app.py")
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -57,10 +58,10 @@ def wait_until_up(url, process, timeout=60):
     raise RuntimeError("server did not come up")
 
 
-def peak_rss_mib(pid):
+def status_mib(pid, field):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
     return float("nan")
 
@@ -70,7 +71,8 @@ def measure(url, pid, count):
     warm = [scrape(url)[0] for _ in range(count)]
     warm.sort()
     return {"cold": cold, "warm": statistics.median(warm), "p90": warm[int(len(warm) * 0.9) - 1],
-            "rss": peak_rss_mib(pid), "bytes": size}
+            "rss": status_mib(pid, "VmHWM"), "anon": status_mib(pid, "RssAnon"), "file": status_mib(pid, "RssFile"),
+            "bytes": size}
 
 
 def run_chorus(directory):
@@ -103,8 +105,9 @@ def run_python(directory):
 
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 5000, 10000]
-    print("| .db files | server | cold ms | warm median ms | warm p90 ms | warm vs Python | cold/warm | peak RSS MiB | body bytes |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| .db files | server | cold ms | warm median ms | warm p90 ms | warm vs Python | cold/warm | peak RSS MiB | "
+          "RSS anon / file MiB at the end | body bytes |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for files in sizes:
         directory = tempfile.mkdtemp(prefix=f"chorus-serve-bench-{files}-")
         try:
@@ -114,7 +117,8 @@ def main():
             for name, r in (("chorus serve", chorus), ("Python + uWSGI", python)):
                 speedup = python["warm"] / r["warm"]
                 print(f"| {files:,} | {name} | {r['cold'] * 1000:.1f} | {r['warm'] * 1000:.2f} | {r['p90'] * 1000:.2f} | "
-                      f"{speedup:.0f}× | {r['cold'] / r['warm']:.0f}× | {r['rss']:.0f} | {r['bytes']:,} |", flush=True)
+                      f"{speedup:.0f}× | {r['cold'] / r['warm']:.0f}× | {r['rss']:.0f} | {r['anon']:.0f} / {r['file']:.0f} | "
+                      f"{r['bytes']:,} |", flush=True)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 

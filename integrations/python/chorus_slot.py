@@ -31,6 +31,7 @@ import fcntl
 import os
 import re
 import threading
+import time
 
 __all__ = ["install", "slot", "LOCK_FILE_FORMAT", "MAX_SLOTS"]
 
@@ -39,6 +40,9 @@ LOCK_FILE_FORMAT = "chorus-slot-{}.lock"
 
 #: Upper bound on slot numbers, so a directory full of foreign locks fails loudly instead of looping.
 MAX_SLOTS = 65536
+
+# How many times (1 ms apart) a slot that is only being probed is tried again before moving on.
+_PROBE_RETRIES = 50
 
 _LOCK_FILE = re.compile(r"^chorus-slot-(\d+)\.lock$")
 _LIVE_GAUGE_FILE = re.compile(r"^gauge_live[a-z]+_(\d+)\.db$")
@@ -129,7 +133,7 @@ def _take_slot():
     for n in range(MAX_SLOTS):
         if n == _lease.last_returned:
             continue
-        fd = _try_lock(os.path.join(directory, LOCK_FILE_FORMAT.format(n)), fcntl.LOCK_EX, create=True)
+        fd = _lock_unless_owned(os.path.join(directory, LOCK_FILE_FORMAT.format(n)))
         if fd is None:
             continue
         # Order matters: the slot is ours before the previous owner's live gauges go, so no other process
@@ -143,6 +147,25 @@ def _take_slot():
     raise RuntimeError(
         "chorus_slot: all {} slots in {!r} are held; is another program locking chorus-slot-*.lock?".format(
             MAX_SLOTS, directory))
+
+
+def _lock_unless_owned(path):
+    """Takes the slot's exclusive lock, or None when an owner holds it.
+
+    Liveness probes (other processes reaping live gauges, Chorus's reader and compactor) hold the lock
+    *shared* for a moment. Skipping a slot that is only being probed would push processes onto ever higher
+    slot numbers, so wait out the probe: it is free of owners when a shared lock can be had.
+    """
+    for _ in range(_PROBE_RETRIES):
+        fd = _try_lock(path, fcntl.LOCK_EX, create=True)
+        if fd is not None:
+            return fd
+        probe = _try_lock(path, fcntl.LOCK_SH, create=False)
+        if probe is None:
+            return None  # an owner (or a compactor folding the slot) holds it exclusively
+        os.close(probe)
+        time.sleep(0.001)
+    return None
 
 
 def _try_lock(path, operation, create):

@@ -303,6 +303,29 @@ class ChorusSlotTests(unittest.TestCase):
         self.assertEqual(samples[("app_handled", (("pid", "0"),))], 3.0)
         self.assertNotIn(("app_in_progress", ()), samples)
 
+    def test_a_slot_only_being_probed_is_waited_for_not_skipped(self):
+        # Liveness probes hold the lock shared for a moment; skipping such a slot would push processes onto
+        # ever higher numbers. Here a probe holds slot 0 for 20 ms exactly when the process takes its slot.
+        out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+            import fcntl, os, time, chorus_slot
+            chorus_slot.install()
+            from prometheus_client import Counter
+            path = os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "chorus-slot-0.lock")
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT)
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                os.write(w, b"x")
+                time.sleep(0.02)
+                os._exit(0)
+            os.read(r, 1)
+            Counter("c", "Created while the probe holds slot 0.").inc()
+            print(chorus_slot.slot())
+            os.waitpid(pid, 0)
+            """)], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT, text=True)
+        self.assertEqual(out.stdout.split(), ["0"], out.stderr)
+
     def test_lock_is_not_inherited_across_exec(self):
         self.run_py("""
             import fcntl

@@ -268,7 +268,7 @@ public sealed class ScrapeBadInputTests
     {
         using var dir = GoodDirectory();
         byte[] vanishing = new DbFileBuilder().Add("vanishing", "vanishing", 1, "Comes and goes.").Build();
-        using ChildProcess writer = ChildProcess.Start(PythonPeer.Interpreter, [RepoPaths.PythonScript("churn.py"), dir.Path, "60"]);
+        using ChildProcess writer = ChildProcess.Start(PythonPeer.Interpreter, [RepoPaths.PythonScript("churn.py"), dir.Path, "40"]);
         string growing = dir.File($"counter_{writer.Pid}.db");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (!File.Exists(growing) && clock.Elapsed < TimeSpan.FromSeconds(30))
@@ -279,7 +279,7 @@ public sealed class ScrapeBadInputTests
         Assert.True(File.Exists(growing), "the Python writer never created its file");
         int firstSeries = -1;
         int lastSeries = 0;
-        for (int scrape = 0; scrape < 10 && clock.Elapsed < TimeSpan.FromSeconds(45); scrape++)
+        for (int scrape = 0; scrape < 8 && clock.Elapsed < TimeSpan.FromSeconds(30); scrape++)
         {
             using ChildProcess chorus = ChorusCli.Start(["scrape", "--dir", dir.Path]);
             Task<ProcessResult> done = chorus.WaitAsync(ChorusCli.Timeout);

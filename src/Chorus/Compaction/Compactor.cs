@@ -40,6 +40,7 @@ public static class Compactor
         // Readers in this process (chorus serve) keep files open between scrapes; holding counts as alive.
         using IDisposable readersLetGo = KeptFilePause.Begin(dir);
         Action<CompactionStep> step = MakeHook(options);
+
         string lockPath = Path.Combine(dir, ArchiveNames.CompactorLock);
         if (options.DryRun)
         {

@@ -19,6 +19,7 @@ public sealed class PythonSlotHelperTests
         "test_sigkilled_worker_in_progress_gauge_is_zero_after_a_new_process_takes_its_slot",
         "test_taking_a_slot_reaps_live_gauges_of_other_ownerless_slots_only",
         "test_normal_exit_removes_own_live_gauges_but_keeps_counters",
+        "test_a_slot_only_being_probed_is_waited_for_not_skipped",
         "test_lock_is_not_inherited_across_exec",
         "test_install_without_a_directory_changes_nothing",
         "test_multiprocessing_pool_workers_each_take_a_slot",

@@ -17,17 +17,24 @@ internal sealed class TempDirectory : IDisposable
 
     public void Dispose()
     {
-        try
+        foreach (string entry in Directory.EnumerateFileSystemEntries(Path, "*", SearchOption.AllDirectories))
         {
-            foreach (string entry in Directory.EnumerateFileSystemEntries(Path, "*", SearchOption.AllDirectories))
+            // Tests chmod files to 000; give them back so the delete below cannot fail for that. Symlinks
+            // (dangling ones included) are left alone: chmod would follow them.
+            try
             {
-                // Tests chmod files to 000; give them back so the delete below cannot fail for that.
-                if (!OperatingSystem.IsWindows() && System.IO.File.Exists(entry))
+                if (!OperatingSystem.IsWindows() && System.IO.File.Exists(entry) && new FileInfo(entry).LinkTarget is null)
                 {
                     System.IO.File.SetUnixFileMode(entry, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 }
             }
+            catch (IOException)
+            {
+            }
+        }
 
+        try
+        {
             Directory.Delete(Path, recursive: true);
         }
         catch (IOException)

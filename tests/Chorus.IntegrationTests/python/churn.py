@@ -3,9 +3,9 @@
 Usage: /usr/bin/python3 churn.py DIR SECONDS
 
 For at most SECONDS (the caller may kill it sooner), adds new
-label sets to a counter (so `counter_<pid>.db` keeps growing and is doubled past 64 KiB while readers
-list and read it) and moves a livesum gauge. Prints "ready" once its files exist, then one line per
-thousand series.
+label sets to a counter at about 1,000 a second up to 8,000 (so `counter_<pid>.db` keeps growing and is
+doubled past 64 KiB several times while readers list and read it), then keeps changing values; a livesum
+gauge moves all along. Prints "ready" once its files exist.
 """
 import os
 import sys
@@ -25,11 +25,15 @@ busy = Gauge("churn_busy", "Moves while readers scrape.", multiprocess_mode="liv
 churn.labels("0").inc()
 print("ready", flush=True)
 
+MAX_SERIES = 8000
 n = 1
-while time.monotonic() < deadline and n < 200_000:
-    churn.labels(str(n)).inc()
-    busy.set(n % 7)
-    n += 1
-    if n % 1000 == 0:
-        print(n, flush=True)
+while time.monotonic() < deadline:
+    if n < MAX_SERIES:
+        churn.labels(str(n)).inc()
+        n += 1
+        if n % 50 == 0:
+            time.sleep(0.05)
+    else:
+        churn.labels(str(n % MAX_SERIES)).inc()
         time.sleep(0.01)
+    busy.set(n % 7)
