@@ -26,7 +26,13 @@ collect="$repo/tests/Chorus.IntegrationTests/python/collect.py"
 echo "building (Release)..." >&2
 dotnet build src/Chorus.Cli -c Release -v q -nologo 2>&1 | grep -E "error|Warn|Elapsed" >&2 || true
 dotnet build bench/Chorus.Benchmarks -c Release -v q -nologo 2>&1 | grep -E " error |Elapsed" >&2 || true
-chorus="$repo/src/Chorus.Cli/bin/Release/net10.0/chorus.dll"
+# The whole-process figures are for chorus as it ships: published ReadyToRun (precompiled, so a one-shot run
+# barely JITs). The plain `dotnet build` output (JIT only) is measured beside it as chorus-jit.
+published="$WORK/chorus-r2r"
+dotnet publish src/Chorus.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o "$published" -v q -nologo 2>&1 | grep -E " error " >&2 || true
+chorus="$published/chorus.dll"
+chorus_jit="$repo/src/Chorus.Cli/bin/Release/net10.0/chorus.dll"
 bench="$repo/bench/Chorus.Benchmarks/bin/Release/net10.0/Chorus.Benchmarks.dll"
 dotnet_host=$(command -v dotnet)
 
@@ -62,6 +68,7 @@ for files in "${sizes[@]}"; do
 
   hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/hyperfine-$files.json" \
     -n chorus "$dotnet_host $chorus scrape --dir $dir" \
+    -n chorus-jit "$dotnet_host $chorus_jit scrape --dir $dir" \
     -n python "$PY $collect $dir" > "$OUT/hyperfine-$files.txt"
 
   echo "chorus_rss_kib=$(median_rss_kib "$dotnet_host" "$chorus" scrape --dir "$dir")" > "$OUT/rss-$files.txt"

@@ -29,8 +29,8 @@ def main():
     print()
     print("| .db files | output lines (chorus / python) | whole process chorus, median (min) s | whole process python, median (min) s "
           "| process ratio | process CPU (user+sys) chorus / python s | CPU ratio | peak RSS chorus / python MiB | chorus cold merge ms | python collect() s | cold merge ratio | cold merge CPU chorus ms / python s | cold merge CPU ratio "
-          "| chorus cold merge+exposition ms | python generate_latest() s | cold merge+exposition ratio | chorus warm merge+exposition ms |")
-    print("|" + "---:|" * 17)
+          "| chorus cold merge+exposition ms | python generate_latest() s | cold merge+exposition ratio | chorus warm merge+exposition ms | whole process chorus-jit (plain build), median s / CPU s |")
+    print("|" + "---:|" * 18)
     for files in sizes:
         hf = {r["command"]: r for r in load(os.path.join(out, f"hyperfine-{files}.json"))["results"]}
         rss = kv(os.path.join(out, f"rss-{files}.txt"))
@@ -40,7 +40,8 @@ def main():
         for who in ("chorus", "python"):
             with open(os.path.join(out, f"{who}-{files}.txt"), "rb") as f:
                 lines.append(f.read().count(b"\n"))
-        c, p = hf["chorus"], hf["python"]
+        c, p, j = hf["chorus"], hf["python"], hf.get("chorus-jit")
+        jit = f"{j['median']:.3f} / {j['user'] + j['system']:.3f}" if j else "-"
         merge = chorus_in["cold_families_only_median_ms"]
         cold = chorus_in["cold_median_ms"]
         warm = chorus_in["warm_median_ms"]
@@ -53,7 +54,7 @@ def main():
               f"| {merge:.1f} | {collect:.3f} | {collect * 1000 / merge:.1f}x "
               f"| {chorus_in['cold_families_only_cpu_median_ms']:.1f} / {python_in['collect_cpu_median_s']:.3f} "
               f"| {python_in['collect_cpu_median_s'] * 1000 / chorus_in['cold_families_only_cpu_median_ms']:.1f}x "
-              f"| {cold:.1f} | {expose:.3f} | {expose * 1000 / cold:.1f}x | {warm:.1f} |")
+              f"| {cold:.1f} | {expose:.3f} | {expose * 1000 / cold:.1f}x | {warm:.1f} | {jit} |")
     print()
     print("Cold-pass stage breakdown (Files primitives only, single thread; medians, wall ms / CPU ms):")
     print()

@@ -13,7 +13,11 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds) : IDisposable
 {
-    private const int FirstRead = 4096;
+    // Without a better guess: covers header and all entries of a typical file (prometheus_client's files
+    // grow in 1 MiB steps but usually use a few KiB), so a cold file costs one read instead of two.
+    private const int FirstRead = 16384;
+    private const int MinimumRead = 4096;
+    private const int HintSlack = 1024;
     private const int ProbeEntries = 8;
 
     private readonly FileState?[] _lastParsed = new FileState?[4];
@@ -57,6 +61,18 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             }
 
             Release(file);
+        }
+
+        if (ReadAhead?.Take(file) is { } slot)
+        {
+            try
+            {
+                return LoadRead(file, slot);
+            }
+            finally
+            {
+                ReadAhead.Return();
+            }
         }
 
         SafeFileHandle handle;
@@ -106,6 +122,13 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             }
         }
     }
+
+    /// <summary>Files read ahead on another thread during a cold pass (null: read each file here).</summary>
+    public ColdReadAhead? ReadAhead { get; set; }
+
+    /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
+    public static int FirstReadSize(int usedBefore) =>
+        Math.Max(MinimumRead, usedBefore > DbFormat.HeaderSize ? usedBefore + HintSlack : FirstRead);
 
     /// <summary>Unmaps and closes a kept file.</summary>
     public void Release(FileState file)
@@ -178,7 +201,12 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         }
 
         // A known file is read in one call: up to its last used length, which covers it unless it grew.
-        int read = ReadFrom(handle, 0, Math.Max(FirstRead, file.ParsedUpTo));
+        // A new file is read as far as the last file of its kind used: processes of one application write the
+        // same keys, so that one read usually covers header and body (histogram files use ~40 KiB).
+        // The kernel copies all that is asked for (files are sized in 1 MiB steps), so ask for little more than that.
+        int read = ReadFrom(handle, 0, file.ParsedUpTo > DbFormat.HeaderSize
+            ? Math.Max(MinimumRead, file.ParsedUpTo)
+            : FirstReadSize(_lastParsed[(int)file.Name.Kind]?.ParsedUpTo ?? 0));
         if (read < DbFormat.HeaderSize)
         {
             file.Reset();
@@ -201,6 +229,46 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
 
         BytesRead += read;
         return Process(file, _buffer.AsSpan(0, read), used);
+    }
+
+    /// <summary>As <see cref="Load(FileState, SafeFileHandle, out long)"/>, from a read done ahead.</summary>
+    private FileProblem? LoadRead(FileState file, ColdReadAhead.Slot slot)
+    {
+        switch (slot.Error)
+        {
+            case null:
+                break;
+            case FileNotFoundException or DirectoryNotFoundException:
+                file.Reset();
+                return new FileProblem(file.FileName, FileProblemKind.Vanished, "the file disappeared between listing and reading", DbDamage.None, 0);
+            case UnauthorizedAccessException or IOException:
+                file.Reset();
+                return new FileProblem(file.FileName, FileProblemKind.Unreadable, slot.Error is UnauthorizedAccessException ? "permission denied" : slot.Error.Message, DbDamage.None, 0);
+            default:
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(slot.Error);
+                break;
+        }
+
+        if (!slot.Regular)
+        {
+            file.Reset();
+            return new FileProblem(file.FileName, FileProblemKind.Unreadable, "not a regular file (a FIFO, socket or device)", DbDamage.None, 0);
+        }
+
+        if (slot.Identity != file.Identity)
+        {
+            file.Reset();
+            file.Identity = slot.Identity;
+        }
+
+        if (slot.Read < DbFormat.HeaderSize)
+        {
+            file.Reset();
+            return Damaged(file, new DbDamage(DbDamageKind.ShorterThanHeader, 0, $"file is {slot.Read} bytes, shorter than the 8-byte header"));
+        }
+
+        BytesRead += slot.Read;
+        return Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer));
     }
 
     /// <summary>Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value.</summary>
@@ -362,7 +430,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         int total = 0;
         while (total < count)
         {
-            int n = RandomAccess.Read(handle, _buffer.AsSpan(offset + total, count - total), offset + total);
+            int n = PositionalRead.Read(handle, _buffer.AsSpan(offset + total, count - total), offset + total);
             if (n == 0)
             {
                 break;

@@ -36,6 +36,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     // Reused by every collection so a warm collection does not allocate one entry per file.
     private readonly Dictionary<string, FileIdentity> _identities = new(StringComparer.Ordinal);
     private int _generation;
+    private const int ReadAheadMinimumFiles = 64;
     private int _collections;
     private bool _filesRemoved;
     private Dictionary<string, FileProblem> _previousProblems = new(StringComparer.Ordinal);
@@ -272,6 +273,32 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             problems.Add(new FileProblem(name, FileProblemKind.Unreadable, "a directory, not a .db file", DbDamage.None, 0));
         }
+        using ColdReadAhead? readAhead = StartReadAhead();
+        _loader.ReadAhead = readAhead;
+        try
+        {
+            LoadEach(problems, ref filesRead, ref vanished, identities);
+        }
+        finally
+        {
+            _loader.ReadAhead = null;
+        }
+    }
+
+    /// <summary>On the first pass over a big directory, files are read on a second core while this one parses.</summary>
+    private ColdReadAhead? StartReadAhead()
+    {
+        if (_collections != 1 || _generation != 1 || Environment.ProcessorCount < 2)
+        {
+            return null;
+        }
+
+        List<FileState> cold = _ordered.Where(file => file.NameError is null && file.Kept is null).ToList();
+        return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(cold) : null;
+    }
+
+    private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
+    {
         foreach (FileState file in _ordered)
         {
             if (file.NameError is not null)

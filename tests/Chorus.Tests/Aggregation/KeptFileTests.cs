@@ -81,13 +81,14 @@ public class KeptFileTests
         using var dir = new TempDirectory();
         string path = dir.File("counter_1.db");
         new DbFileBuilder().Add("c", "c_total", 1.0).WriteTo(path);
-        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions { KeptFileIdleTimeout = TimeSpan.FromMilliseconds(50) });
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions { KeptFileIdleTimeout = TimeSpan.FromSeconds(2) });
         DirectoryFixture.Scrape(source);
         DirectoryFixture.Scrape(source);
         Assert.Equal(1, source.LastReport.FilesKeptOpen);
         Assert.Contains(path, Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget));
 
-        Thread.Sleep(200);
+        // Generous margins both ways: two back-to-back scrapes are far closer than 2 s even on a loaded machine.
+        Thread.Sleep(2500);
         Assert.Equal(1.0, DirectoryFixture.Scrape(source).Samples["c_total{}"]);
         Assert.Equal(0, source.LastReport.FilesKeptOpen);
         Assert.DoesNotContain(path, Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget));
