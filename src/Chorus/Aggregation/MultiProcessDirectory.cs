@@ -348,7 +348,9 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
 
                     return state;
                 },
-                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0 })
+                // Python's glob('*.db') never matches names starting with '.', and neither does the compactor's
+                // listing: skipping hidden names keeps all three readers on the same set of files.
+                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.Hidden })
             {
                 ShouldIncludePredicate = (ref FileSystemEntry entry) =>
                 {

@@ -28,6 +28,21 @@ public class BadInputTests
     }
 
     [Fact]
+    public void HiddenDbFile_IsIgnoredLikePythonsGlob()
+    {
+        using var dir = new TempDirectory();
+        DirectoryFixture.WriteGoodNeighbour(dir);
+        var (bytes, _) = DirectoryFixture.TwoEntryFile();
+        File.WriteAllBytes(dir.File(".counter_2.db"), bytes);
+
+        var (samples, _, report) = DirectoryFixture.Scrape(dir.Path);
+
+        Assert.Equal(5.0, samples[Good]);
+        Assert.DoesNotContain("c_total{n=\"a\"}", samples.Keys);
+        Assert.Empty(report.Problems);
+    }
+
+    [Fact]
     public void EntryCutMidway_KeepsTheCompleteEntriesBefore()
     {
         using var dir = new TempDirectory();
