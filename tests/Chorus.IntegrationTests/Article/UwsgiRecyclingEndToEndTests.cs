@@ -78,14 +78,14 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         Assert.Equal(Requests, python.Sum("app_request_duration_seconds_count"));
         Assert.Equal(0, chorusEnd.Sum("app_requests_in_progress"));
 
-        // Bounded: per type, files of live processes (master + workers) plus one archive. 'all'-mode gauges of
-        // dead processes are kept by design (one series per process, until a retention is set) and not counted.
+        // Bounded: per type, files of live processes (master + workers) plus one archive; 'all'-mode gauges of
+        // dead processes go once older than the retention given to serve.
         Assert.True(IsBounded(files), Summary(files));
 
         // Flat: the warm /metrics at the end costs at most twice what it cost on the near-empty directory.
-        // The fastest of several scrapes is compared (other work on 2 shared cores only ever adds time), with
-        // 1 ms for timer and scheduling granularity.
-        Assert.True(last.Min() <= 2 * first.Min() + TimeSpan.FromMilliseconds(1),
+        // The fastest of several collections is compared (other work on 2 shared cores only ever adds time),
+        // with 0.5 ms for timer granularity.
+        Assert.True(last.Min() <= 2 * first.Min() + TimeSpan.FromMilliseconds(0.5),
             $"chorus /metrics {Ms(last)} at the end vs {Ms(first)} at the start");
     }
 
@@ -118,17 +118,20 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
     private static async Task<ExpositionText> ScrapeAsync(HttpClient http) =>
         new(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
 
-    /// <summary>Times 7 scrapes of <c>/metrics</c> after 3 to warm up (JIT, first read of new files).</summary>
+    /// <summary>
+    /// Scrapes ten times and returns, for the last seven, the collection time the server reports in its own
+    /// <c>chorus_scrape_duration_seconds</c>: what /metrics costs Chorus, without the wake-up delays that other
+    /// tests running on the same 2 cores add to a client's wall clock (a steady ~4 ms was seen in full runs).
+    /// </summary>
     private static async Task<List<TimeSpan>> TimeScrapesAsync(HttpClient http)
     {
         List<TimeSpan> times = [];
         for (int i = 0; i < 10; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            _ = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            ExpositionText body = await ScrapeAsync(http);
             if (i >= 3)
             {
-                times.Add(Stopwatch.GetElapsedTime(start));
+                times.Add(TimeSpan.FromSeconds(body.Sum("chorus_scrape_duration_seconds")));
             }
         }
 
