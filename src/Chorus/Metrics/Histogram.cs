@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Internal;
 using Chorus.Storage;
@@ -28,7 +29,7 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
         : base(registry, name, help, labelNames)
     {
         _bounds = ValidateBuckets(name, buckets ?? DefaultBuckets);
-        _boundLabels = Array.ConvertAll(_bounds, PythonFloat.ToGoString);
+        _boundLabels = Array.ConvertAll(_bounds, GoFloat.ToString);
         _self = InitializeUnlabelled();
     }
 

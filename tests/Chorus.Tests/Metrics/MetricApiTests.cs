@@ -1,3 +1,4 @@
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Tests.Support;
 
@@ -265,6 +266,6 @@ public sealed class MetricApiTests
     [InlineData(double.PositiveInfinity, "+Inf")]
     public void LeLabel_MatchesPythonFloatToGoString(double value, string expected)
     {
-        Assert.Equal(expected, PythonFloat.ToGoString(value));
+        Assert.Equal(expected, GoFloat.ToString(value));
     }
 }
