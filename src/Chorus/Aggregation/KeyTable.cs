@@ -1,5 +1,6 @@
 using Chorus.Exposition;
 using Chorus.Files;
+using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -9,7 +10,7 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed class KeyTable
 {
-    private readonly Dictionary<byte[], ParsedKey> _keys = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], ParsedKey> _keys = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], ParsedKey>.AlternateLookup<ReadOnlySpan<byte>> _keysBySpan;
     private readonly Dictionary<string, FamilyState> _families = new(StringComparer.Ordinal);
     private readonly List<FamilyState> _ordered = [];
