@@ -37,6 +37,9 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly Dictionary<string, FileIdentity> _identities = new(StringComparer.Ordinal);
     private int _generation;
     private const int ReadAheadMinimumFiles = 64;
+    private const int ParallelRefreshMinimumFiles = 256;
+    private readonly Action<int> _refreshChunk;
+    private int _refreshChunks;
     private int _collections;
     private bool _filesRemoved;
     private Dictionary<string, FileProblem> _previousProblems = new(StringComparer.Ordinal);
@@ -48,6 +51,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         _options = options;
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), (long)options.KeptFileIdleTimeout.TotalMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
+        _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
         RealDirectory = NativeFile.RealPath(directory);
         KeptFilePause.Register(this);
@@ -275,6 +279,8 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
         using ColdReadAhead? readAhead = StartReadAhead();
         _loader.ReadAhead = readAhead;
+        _loader.Pass = _generation;
+        RefreshKeptInParallel();
         try
         {
             LoadEach(problems, ref filesRead, ref vanished, identities);
@@ -282,6 +288,35 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         finally
         {
             _loader.ReadAhead = null;
+        }
+    }
+
+    /// <summary>
+    /// On a warm pass over a big directory, kept files whose entries are all parsed are refreshed (fstat and
+    /// value copy, most of a warm collection) on every core; <see cref="LoadEach"/> then does the rest in file
+    /// order, so the merge and its output stay as with one thread. Files this cannot refresh are left for it.
+    /// </summary>
+    private void RefreshKeptInParallel()
+    {
+        if (_loader.KeptCount < ParallelRefreshMinimumFiles || Environment.ProcessorCount < 2)
+        {
+            return;
+        }
+
+        // Fixed contiguous chunks, a few per core so a slow chunk does not leave a core idle at the end.
+        _refreshChunks = Math.Min(Environment.ProcessorCount, 8) * 4;
+        Parallel.For(0, _refreshChunks, _refreshChunk);
+    }
+
+    private void RefreshChunk(int chunk)
+    {
+        int count = _ordered.Count;
+        int start = (int)((long)count * chunk / _refreshChunks);
+        int end = (int)((long)count * (chunk + 1) / _refreshChunks);
+        int pass = _generation;
+        for (int i = start; i < end; i++)
+        {
+            _loader.TryRefreshKept(_ordered[i], pass);
         }
     }
 
