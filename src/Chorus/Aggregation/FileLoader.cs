@@ -73,11 +73,73 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         return true;
     }
 
+    /// <summary>
+    /// As <see cref="TryRefreshKept"/>, for a file read before that is not kept and would not be kept now (idle,
+    /// or keeping is off): open, read up to <c>used</c> into <paramref name="buffer"/>, <c>fstat</c>, copy, close.
+    /// Thread-safe for distinct files and buffers. <paramref name="bytesRead"/> is what was read.
+    /// </summary>
+    public bool TryRefreshIdle(FileState file, int pass, byte[] buffer, out int bytesRead)
+    {
+        bytesRead = 0;
+        int size = file.ParsedUpTo;
+        bool wouldKeep = !KeepingPaused && KeptBudget > 0 && Now - file.LastChanged <= keptIdleMilliseconds;
+        if (file.Kept is not null || wouldKeep || file.NameError is not null || file.Layout is null || file.LastCollection == 0
+            || size <= DbFormat.HeaderSize || size > buffer.Length || file.Identity == FileIdentity.Unknown)
+        {
+            return false;
+        }
+
+        try
+        {
+            using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
+            if (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular)
+            {
+                return false;
+            }
+
+            while (bytesRead < size)
+            {
+                int n = PositionalRead.Read(handle, buffer.AsSpan(bytesRead, size - bytesRead), bytesRead);
+                if (n == 0)
+                {
+                    return false;
+                }
+
+                bytesRead += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left to Load, which reports it.
+            return false;
+        }
+
+        if (DbFormat.ReadUsed(buffer) != size)
+        {
+            return false;
+        }
+
+        if (CopyValues(file, buffer.AsSpan(0, size)))
+        {
+            file.LastChanged = Now;
+        }
+
+        file.Refreshed = pass;
+        return true;
+    }
+
     /// <summary>Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly.</summary>
     public FileProblem? Load(FileState file)
     {
         bool readBefore = file.LastCollection != 0 && file.LastCollection != Collection;
         file.LastCollection = Collection;
+        if (file.Refreshed == Pass && file.Kept is null && file.LastChanged != Now)
+        {
+            // Read by TryRefreshIdle in this pass and still idle. (One whose values just changed is read again
+            // below, so it is kept as the path read would keep it.)
+            return null;
+        }
+
         if (file.Refreshed == Pass && file.Kept is not null)
         {
             // Done by TryRefreshKept in this pass; only the bookkeeping that touches shared state is left.
