@@ -36,17 +36,121 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
     /// <summary>The collection in progress (retries inside one collection share it).</summary>
     public int Collection { get; set; }
 
+    /// <summary>The pass (listing generation) in progress: files refreshed ahead in it carry this number.</summary>
+    public int Pass { get; set; }
+
     /// <summary>Time of the collection in progress (<see cref="Environment.TickCount64"/>).</summary>
     public long Now { get; set; }
 
     /// <summary>True while a compaction in this process surveys the directory: keep nothing open.</summary>
     public bool KeepingPaused { get; set; }
 
+    /// <summary>
+    /// Refreshes a kept file whose entries are all parsed already: <c>fstat</c>, then the values copied from
+    /// the mapping. Touches only <paramref name="file"/>'s own state, so files may be refreshed on several
+    /// threads at once. Returns false (nothing changed in the file's state) when the file needs the full
+    /// <see cref="Load(FileState)"/>: not kept, replaced, shrunk, grown past its mapping, new entries or damage.
+    /// </summary>
+    public bool TryRefreshKept(FileState file, int pass)
+    {
+        if (file.Kept is not { } kept || file.NameError is not null || file.Layout is null || !kept.IsCurrent(file.Identity, out _))
+        {
+            return false;
+        }
+
+        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
+        if (used < DbFormat.HeaderSize || used != file.ParsedUpTo || used > kept.MappedLength)
+        {
+            return false;
+        }
+
+        if (CopyValues(file, kept.Bytes(used)))
+        {
+            file.LastChanged = Now;
+        }
+
+        file.Refreshed = pass;
+        return true;
+    }
+
+    /// <summary>
+    /// As <see cref="TryRefreshKept"/>, for a file read before that is not kept and would not be kept now (idle,
+    /// or keeping is off): open, read up to <c>used</c> into <paramref name="buffer"/>, <c>fstat</c>, copy, close.
+    /// Thread-safe for distinct files and buffers. <paramref name="bytesRead"/> is what was read.
+    /// </summary>
+    public bool TryRefreshIdle(FileState file, int pass, byte[] buffer, out int bytesRead)
+    {
+        bytesRead = 0;
+        int size = file.ParsedUpTo;
+        bool wouldKeep = !KeepingPaused && KeptBudget > 0 && Now - file.LastChanged <= keptIdleMilliseconds;
+        if (file.Kept is not null || wouldKeep || file.NameError is not null || file.Layout is null || file.LastCollection == 0
+            || size <= DbFormat.HeaderSize || size > buffer.Length || file.Identity == FileIdentity.Unknown)
+        {
+            return false;
+        }
+
+        try
+        {
+            using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
+            if (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular)
+            {
+                return false;
+            }
+
+            while (bytesRead < size)
+            {
+                int n = PositionalRead.Read(handle, buffer.AsSpan(bytesRead, size - bytesRead), bytesRead);
+                if (n == 0)
+                {
+                    return false;
+                }
+
+                bytesRead += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left to Load, which reports it.
+            return false;
+        }
+
+        if (DbFormat.ReadUsed(buffer) != size)
+        {
+            return false;
+        }
+
+        if (CopyValues(file, buffer.AsSpan(0, size)))
+        {
+            file.LastChanged = Now;
+        }
+
+        file.Refreshed = pass;
+        return true;
+    }
+
     /// <summary>Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly.</summary>
     public FileProblem? Load(FileState file)
     {
         bool readBefore = file.LastCollection != 0 && file.LastCollection != Collection;
         file.LastCollection = Collection;
+        if (file.Refreshed == Pass && file.Kept is null && file.LastChanged != Now)
+        {
+            // Read by TryRefreshIdle in this pass and still idle. (One whose values just changed is read again
+            // below, so it is kept as the path read would keep it.)
+            return null;
+        }
+
+        if (file.Refreshed == Pass && file.Kept is not null)
+        {
+            // Done by TryRefreshKept in this pass; only the bookkeeping that touches shared state is left.
+            if (Now - file.LastChanged > keptIdleMilliseconds)
+            {
+                Release(file);
+            }
+
+            return null;
+        }
+
         if (file.Kept is { } kept)
         {
             if (TryLoadKept(file, kept, out FileProblem? problem))
@@ -300,12 +404,25 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
         }
 
+        bool changed = file.Count != countBefore;
+        changed |= CopyValues(file, data);
+        if (changed)
+        {
+            file.LastChanged = Now;
+        }
+
+        return damage.IsDamaged ? Damaged(file, damage) : null;
+    }
+
+    /// <summary>Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.</summary>
+    private static bool CopyValues(FileState file, ReadOnlySpan<byte> data)
+    {
         bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
         bool keepStamps = file.KeepsTimestamps;
         int[] offsets = file.ValueOffsets;
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
-        bool changed = file.Count != countBefore;
+        bool changed = false;
         for (int i = 0; i < file.Count; i++)
         {
             int offset = offsets[i];
@@ -322,12 +439,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             }
         }
 
-        if (changed)
-        {
-            file.LastChanged = Now;
-        }
-
-        return damage.IsDamaged ? Damaged(file, damage) : null;
+        return changed;
     }
 
     private DbDamage ParseNewEntries(FileState file, ReadOnlySpan<byte> data, int used)

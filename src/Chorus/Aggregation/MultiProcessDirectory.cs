@@ -37,6 +37,13 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly Dictionary<string, FileIdentity> _identities = new(StringComparer.Ordinal);
     private int _generation;
     private const int ReadAheadMinimumFiles = 64;
+    private const int ParallelRefreshMinimumFiles = 256;
+    private readonly Action<int> _refreshChunk;
+    private int _refreshChunks;
+    private long _refreshBytesRead;
+
+    // Covers typical files (histogram files use ~40 KiB); bigger ones are read by the sequential pass.
+    private const int RefreshBufferBytes = 1 << 16;
     private int _collections;
     private bool _filesRemoved;
     private Dictionary<string, FileProblem> _previousProblems = new(StringComparer.Ordinal);
@@ -48,6 +55,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         _options = options;
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), (long)options.KeptFileIdleTimeout.TotalMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
+        _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
         RealDirectory = NativeFile.RealPath(directory);
         KeptFilePause.Register(this);
@@ -275,6 +283,8 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
         using ColdReadAhead? readAhead = StartReadAhead();
         _loader.ReadAhead = readAhead;
+        _loader.Pass = _generation;
+        RefreshKeptInParallel();
         try
         {
             LoadEach(problems, ref filesRead, ref vanished, identities);
@@ -283,6 +293,52 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             _loader.ReadAhead = null;
         }
+    }
+
+    /// <summary>
+    /// On a warm pass over a big directory, files whose entries are all parsed are refreshed (fstat and value
+    /// copy from the mapping for kept files, open/read/close for idle ones: most of a warm collection) on every core; <see cref="LoadEach"/> then does the rest in file
+    /// order, so the merge and its output stay as with one thread. Files this cannot refresh are left for it.
+    /// </summary>
+    private void RefreshKeptInParallel()
+    {
+        if (_collections < 2 || _ordered.Count < ParallelRefreshMinimumFiles || Environment.ProcessorCount < 2)
+        {
+            return;
+        }
+
+        // Fixed contiguous chunks, a few per core so a slow chunk does not leave a core idle at the end.
+        _refreshChunks = Math.Min(Environment.ProcessorCount, 8) * 4;
+        _refreshBytesRead = 0;
+        Parallel.For(0, _refreshChunks, _refreshChunk);
+        _loader.BytesRead += _refreshBytesRead;
+    }
+
+    private void RefreshChunk(int chunk)
+    {
+        int count = _ordered.Count;
+        int start = (int)((long)count * chunk / _refreshChunks);
+        int end = (int)((long)count * (chunk + 1) / _refreshChunks);
+        int pass = _generation;
+        long bytesRead = 0;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(RefreshBufferBytes);
+        try
+        {
+            for (int i = start; i < end; i++)
+            {
+                FileState file = _ordered[i];
+                if (!_loader.TryRefreshKept(file, pass) && _loader.TryRefreshIdle(file, pass, buffer, out int read))
+                {
+                    bytesRead += read;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        Interlocked.Add(ref _refreshBytesRead, bytesRead);
     }
 
     /// <summary>On the first pass over a big directory, files are read on a second core while this one parses.</summary>
