@@ -404,9 +404,9 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
 
                     return state;
                 },
-                // Python's glob('*.db') never matches names starting with '.', and neither does the compactor's
-                // listing: skipping hidden names keeps all three readers on the same set of files.
-                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.Hidden })
+                // The default attributes to leave out include Hidden (a leading '.'): Python's glob('*.db') never
+                // matches those names and neither does the compactor's listing, so all three read the same files.
+                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false })
             {
                 ShouldIncludePredicate = (ref FileSystemEntry entry) =>
                 {
