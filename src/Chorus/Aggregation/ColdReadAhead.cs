@@ -181,32 +181,10 @@ internal sealed class ColdReadAhead : IDisposable
 
         private int ReadFrom(SafeFileHandle handle, int offset, int count)
         {
-            if (count <= 0)
-            {
-                return 0;
-            }
-
-            if (Buffer.Length < offset + count)
-            {
-                byte[] bigger = ArrayPool<byte>.Shared.Rent(offset + count);
-                Buffer.AsSpan(0, offset).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(Buffer);
-                Buffer = bigger;
-            }
-
-            int total = 0;
-            while (total < count)
-            {
-                int n = PositionalRead.Read(handle, Buffer.AsSpan(offset + total, count - total), offset + total);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                total += n;
-            }
-
-            return total;
+            byte[] buffer = Buffer;
+            int read = PositionalRead.ReadInto(handle, ref buffer, offset, count);
+            Buffer = buffer;
+            return read;
         }
     }
 }

@@ -308,7 +308,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         // A new file is read as far as the last file of its kind used: processes of one application write the
         // same keys, so that one read usually covers header and body (histogram files use ~40 KiB).
         // The kernel copies all that is asked for (files are sized in 1 MiB steps), so ask for little more than that.
-        int read = ReadFrom(handle, 0, file.ParsedUpTo > DbFormat.HeaderSize
+        int read = PositionalRead.ReadInto(handle, ref _buffer, 0, file.ParsedUpTo > DbFormat.HeaderSize
             ? Math.Max(MinimumRead, file.ParsedUpTo)
             : FirstReadSize(_lastParsed[(int)file.Name.Kind]?.ParsedUpTo ?? 0));
         if (read < DbFormat.HeaderSize)
@@ -328,7 +328,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
 
             // Read at most what the file holds, so a lying header cannot make the buffer huge.
             int limit = length >= 0 ? (int)Math.Min(used, length) : used;
-            read += ReadFrom(handle, read, limit - read);
+            read += PositionalRead.ReadInto(handle, ref _buffer, read, limit - read);
         }
 
         BytesRead += read;
@@ -522,36 +522,6 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         }
 
         return count;
-    }
-
-    private int ReadFrom(SafeFileHandle handle, int offset, int count)
-    {
-        if (count <= 0)
-        {
-            return 0;
-        }
-
-        if (_buffer.Length < offset + count)
-        {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(offset + count);
-            _buffer.AsSpan(0, offset).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = bigger;
-        }
-
-        int total = 0;
-        while (total < count)
-        {
-            int n = PositionalRead.Read(handle, _buffer.AsSpan(offset + total, count - total), offset + total);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total;
     }
 
     private static FileProblem Damaged(FileState file, DbDamage damage) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -50,6 +51,41 @@ internal static partial class PositionalRead
                 handle.DangerousRelease();
             }
         }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="count"/> bytes at file offset <paramref name="offset"/> into the same offset of a pooled
+    /// buffer, growing it (and keeping its first <paramref name="offset"/> bytes) when too small. Returns the bytes
+    /// read, fewer only at end of file.
+    /// </summary>
+    public static int ReadInto(SafeFileHandle handle, ref byte[] buffer, int offset, int count)
+    {
+        if (count <= 0)
+        {
+            return 0;
+        }
+
+        if (buffer.Length < offset + count)
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent(offset + count);
+            buffer.AsSpan(0, offset).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = bigger;
+        }
+
+        int total = 0;
+        while (total < count)
+        {
+            int n = Read(handle, buffer.AsSpan(offset + total, count - total), offset + total);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
     }
 
     [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
