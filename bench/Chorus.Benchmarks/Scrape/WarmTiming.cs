@@ -1,0 +1,86 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Chorus.Aggregation;
+using Chorus.Exposition;
+
+namespace Chorus.Benchmarks.Scrape;
+
+/// <summary>
+/// <c>Chorus.Benchmarks warm-timing --dir DIR [--repeat N] [--idle]</c>: warm collections only (one reader reused,
+/// as <c>chorus serve</c> does), printed as one JSON line. <c>--idle</c> lets go of files as soon as they stop
+/// changing, which is what a directory of dead workers' files looks like 30 s after they died: every file is
+/// then read by path on each scrape. Long runs of this mode are what a profiler should look at.
+/// </summary>
+internal static class WarmTiming
+{
+    public static int Run(string[] args)
+    {
+        string? directory = null;
+        int repeats = 30;
+        bool idle = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--dir" when i + 1 < args.Length:
+                    directory = args[++i];
+                    break;
+                case "--repeat" when i + 1 < args.Length:
+                    repeats = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--idle":
+                    idle = true;
+                    break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}");
+                    return 2;
+            }
+        }
+
+        if (directory is null || !Directory.Exists(directory))
+        {
+            Console.Error.WriteLine("usage: Chorus.Benchmarks warm-timing --dir DIR [--repeat N] [--idle]");
+            return 2;
+        }
+
+        var options = new MultiProcessDirectoryOptions { KeptFileIdleTimeout = idle ? TimeSpan.Zero : TimeSpan.FromSeconds(30) };
+        var output = new ArrayBufferWriter<byte>(1 << 20);
+        var times = new List<double>(repeats);
+        double cpuBefore;
+        long allocated;
+        using (MultiProcessDirectory source = MultiProcessDirectory.Open(directory, options))
+        {
+            source.Collect(output, ExpositionFormat.PrometheusText);
+            source.Collect(output, ExpositionFormat.PrometheusText);
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            cpuBefore = ProcessCpu.Milliseconds();
+            for (int i = 0; i < repeats; i++)
+            {
+                output.ResetWrittenCount();
+                long started = Stopwatch.GetTimestamp();
+                source.Collect(output, ExpositionFormat.PrometheusText);
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / repeats;
+        }
+
+        double cpu = (ProcessCpu.Milliseconds() - cpuBefore) / repeats;
+        times.Sort();
+        var result = new SortedDictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["warm_median_ms"] = times[times.Count / 2],
+            ["warm_min_ms"] = times[0],
+            ["warm_p90_ms"] = times[(int)(times.Count * 0.9)],
+            ["warm_cpu_mean_ms"] = cpu,
+            ["warm_allocated_bytes_all_threads"] = allocated,
+            ["output_bytes"] = output.WrittenCount,
+            ["idle"] = idle ? 1 : 0,
+            ["repeats"] = repeats,
+        };
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+}
