@@ -42,6 +42,12 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
     /// <summary>Time of the collection in progress (<see cref="Environment.TickCount64"/>).</summary>
     public long Now { get; set; }
 
+    /// <summary>
+    /// True when the directory's names are known not to have changed since the last collection (its listing was
+    /// skipped): no file was replaced or deleted, so a file's identity needs no new check.
+    /// </summary>
+    public bool NamesUnchanged { get; set; }
+
     /// <summary>True while a compaction in this process surveys the directory: keep nothing open.</summary>
     public bool KeepingPaused { get; set; }
 
@@ -53,7 +59,8 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
     /// </summary>
     public bool TryRefreshKept(FileState file, int pass)
     {
-        if (file.Kept is not { } kept || file.NameError is not null || file.Layout is null || !kept.IsCurrent(file.Identity, out _))
+        if (file.Kept is not { } kept || file.NameError is not null || file.Layout is null
+            || !(NamesUnchanged ? kept.IsLongEnough() : kept.IsCurrent(file.Identity, out _)))
         {
             return false;
         }
@@ -64,7 +71,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             return false;
         }
 
-        if (CopyValues(file, kept.Bytes(used)))
+        if (CopyValues(file, kept.Bytes(used), pass))
         {
             file.LastChanged = Now;
         }
@@ -92,7 +99,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         try
         {
             using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
-            if (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular)
+            if (!NamesUnchanged && (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular))
             {
                 return false;
             }
@@ -119,7 +126,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             return false;
         }
 
-        if (CopyValues(file, buffer.AsSpan(0, size)))
+        if (CopyValues(file, buffer.AsSpan(0, size), pass))
         {
             file.LastChanged = Now;
         }
@@ -128,7 +135,10 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         return true;
     }
 
-    /// <summary>Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly.</summary>
+    /// <summary>
+    /// Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly. Unless the file was
+    /// refreshed ahead in this pass, every family it held before or holds after is marked changed.
+    /// </summary>
     public FileProblem? Load(FileState file)
     {
         bool readBefore = file.LastCollection != 0 && file.LastCollection != Collection;
@@ -151,6 +161,15 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             return null;
         }
 
+        file.MarkFamiliesChanged(Pass);
+        FileProblem? problem = Read(file, readBefore);
+        file.MarkFamiliesChanged(Pass);
+        return problem;
+    }
+
+    /// <summary>Reads <paramref name="file"/> through its mapping or by path, keeping it when worth it.</summary>
+    private FileProblem? Read(FileState file, bool readBefore)
+    {
         if (file.Kept is { } kept)
         {
             if (TryLoadKept(file, kept, out FileProblem? problem))
@@ -405,7 +424,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         }
 
         bool changed = file.Count != countBefore;
-        changed |= CopyValues(file, data);
+        changed |= CopyValues(file, data, Pass);
         if (changed)
         {
             file.LastChanged = Now;
@@ -414,14 +433,18 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         return damage.IsDamaged ? Damaged(file, damage) : null;
     }
 
-    /// <summary>Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.</summary>
-    private static bool CopyValues(FileState file, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.
+    /// The family of each changed entry is marked changed in <paramref name="pass"/>.
+    /// </summary>
+    private static bool CopyValues(FileState file, ReadOnlySpan<byte> data, int pass)
     {
         bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
         bool keepStamps = file.KeepsTimestamps;
         int[] offsets = file.ValueOffsets;
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
+        EntryTarget[] targets = file.Targets;
         bool changed = false;
         for (int i = 0; i < file.Count; i++)
         {
@@ -430,12 +453,18 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             long stampBits = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
 
             // Bit patterns, so a NaN that stays NaN is no change.
-            changed |= valueBits != BitConverter.DoubleToInt64Bits(values[i]);
+            bool entryChanged = valueBits != BitConverter.DoubleToInt64Bits(values[i]);
             values[i] = BitConverter.Int64BitsToDouble(valueBits);
             if (keepStamps)
             {
-                changed |= stampBits != BitConverter.DoubleToInt64Bits(stamps[i]);
+                entryChanged |= stampBits != BitConverter.DoubleToInt64Bits(stamps[i]);
                 stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
+            }
+
+            if (entryChanged)
+            {
+                changed = true;
+                targets[i].Key.Family.ChangedIn = pass;
             }
         }
 

@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using Chorus.Files;
 using Microsoft.Win32.SafeHandles;
 
@@ -14,7 +15,7 @@ namespace Chorus.Aggregation;
 /// every collection checks the size with <c>fstat</c> before touching the mapping and drops it when the
 /// file shrank, so only a truncation in the microseconds between that check and the read could hurt.
 /// </remarks>
-internal sealed unsafe class KeptFile : IDisposable
+internal sealed unsafe partial class KeptFile : IDisposable
 {
     private readonly SafeFileHandle _handle;
     private MemoryMappedFile? _map;
@@ -56,6 +57,33 @@ internal sealed unsafe class KeptFile : IDisposable
         return TryMap(length);
     }
 
+    /// <summary>
+    /// Checks only that the file did not shrink below the mapping, by seeking to its end: for when the directory's
+    /// names have not changed since the identity was last checked (a replaced or deleted file changes them), so
+    /// only a truncation in place is left to catch. Cheaper than <c>fstat</c>, which runs security hooks.
+    /// </summary>
+    public bool IsLongEnough()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return RandomAccess.GetLength(_handle) >= MappedLength;
+        }
+
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            return Lseek((int)_handle.DangerousGetHandle(), 0, SeekEnd) >= MappedLength;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>The mapped bytes from offset 0, at most <paramref name="count"/>.</summary>
     public ReadOnlySpan<byte> Bytes(long count) => new(_pointer, (int)Math.Min(count, MappedLength));
 
@@ -64,6 +92,11 @@ internal sealed unsafe class KeptFile : IDisposable
         Unmap();
         _handle.Dispose();
     }
+
+    private const int SeekEnd = 2;
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static partial long Lseek(int fd, long offset, int whence);
 
     private bool TryMap(long length)
     {

@@ -32,6 +32,12 @@ public sealed class MultiProcessDirectoryOptions
     /// </summary>
     public TimeSpan KeptFileIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the directory must have gone unchanged before a listing lets later collections skip listing it
+    /// while its change time stays the same (tests shorten it).
+    /// </summary>
+    internal TimeSpan ListingSettleTime { get; init; } = DirectoryStamp.DefaultSettleTime;
+
     /// <summary>Which <c>*.db</c> file names to read (null: all). Called with the file name only.</summary>
     public Func<string, bool>? FileFilter { get; init; }
 }
