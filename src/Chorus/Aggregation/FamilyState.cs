@@ -42,6 +42,12 @@ internal sealed class FamilyState
     /// <summary>True when the last merge of this family produced output (its <see cref="Output"/> is current).</summary>
     public bool Emitted { get; set; }
 
+    /// <summary>The collection that last merged this family (its <see cref="Output"/> is from then).</summary>
+    public int MergedIn { get; set; }
+
+    /// <summary><see cref="Output"/> as exposition bytes, formatted again only after a merge.</summary>
+    public RenderedFamily Rendered { get; } = new();
+
     /// <summary>The family handed to the exposition writer; its samples are rebuilt by every collection.</summary>
     public MetricFamily Output { get; }
 

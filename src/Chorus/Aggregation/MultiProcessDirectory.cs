@@ -31,6 +31,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
     private readonly List<string> _directoriesNamedDb = [];
     private readonly List<MetricFamily> _output = [];
+    private readonly List<FamilyState> _emitted = [];
     private readonly CompactionConsistency _consistency;
 
     // Reused by every collection so a warm collection does not allocate one entry per file.
@@ -106,7 +107,12 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         lock (_gate)
         {
             CollectCore();
-            ExpositionWriter.Write(output, _output, format);
+            foreach (FamilyState family in _emitted)
+            {
+                family.Rendered.WriteTo(output, family.Output, family.MergedIn, format);
+            }
+
+            ExpositionWriter.WriteEnd(output, format);
         }
     }
 
@@ -284,12 +290,14 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         _output.Clear();
+        _emitted.Clear();
         int merged = 0;
         foreach (FamilyState family in _keys.OrderedFamilies)
         {
             if (family.ChangedIn == generation)
             {
                 merged++;
+                family.MergedIn = generation;
                 family.Emitted = family.Generation == generation;
                 if (family.Emitted)
                 {
@@ -300,6 +308,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             if (family.Emitted)
             {
                 _output.Add(family.Output);
+                _emitted.Add(family);
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Chorus.Aggregation;
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Tests.Support;
 using FsCheck.Xunit;
@@ -75,8 +76,10 @@ public class FamilyReuseTests
         using MultiProcessDirectory unkept = Open(dir.Path, maxKeptFiles: 0);
         for (int step = 0; step < 12; step++)
         {
-            string expected = FreshText(dir.Path);
-            if (DirectoryFixture.Text(kept) != expected || DirectoryFixture.Text(unkept) != expected)
+            // Both formats from one reader: each keeps its own formatted bytes per family.
+            (string expected, string expectedOpenMetrics) = FreshTexts(dir.Path);
+            if (DirectoryFixture.Text(kept) != expected || DirectoryFixture.Text(unkept) != expected
+                || DirectoryFixture.Text(kept, ExpositionFormat.OpenMetrics) != expectedOpenMetrics)
             {
                 return false;
             }
@@ -94,10 +97,11 @@ public class FamilyReuseTests
     private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384) =>
         MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = maxKeptFiles, ListingSettleTime = Settle });
 
-    private static string FreshText(string path)
+    private static (string Text, string OpenMetrics) FreshTexts(string path)
     {
         using MultiProcessDirectory fresh = MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = 0 });
-        return DirectoryFixture.Text(fresh);
+        using MultiProcessDirectory freshOpenMetrics = MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = 0 });
+        return (DirectoryFixture.Text(fresh), DirectoryFixture.Text(freshOpenMetrics, ExpositionFormat.OpenMetrics));
     }
 
     /// <summary>Applies one random change; true when it created, deleted or renamed a name in the directory.</summary>
