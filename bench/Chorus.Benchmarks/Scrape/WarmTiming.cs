@@ -62,7 +62,7 @@ internal static class WarmTiming
         {
             source.Collect(output, ExpositionFormat.PrometheusText);
             source.Collect(output, ExpositionFormat.PrometheusText);
-            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            long allocatedInCollections = 0;
             cpuBefore = ProcessCpu.Milliseconds();
             List<(string Path, int Offset)> liveValues = LiveValues(directory, live);
             long cpuWriting = 0;
@@ -76,14 +76,16 @@ internal static class WarmTiming
 
                 cpuWriting += (long)(ProcessCpu.Milliseconds() - writingStarted);
                 output.ResetWrittenCount();
+                long allocatedBeforeCollect = GC.GetTotalAllocatedBytes(precise: true);
                 long started = Stopwatch.GetTimestamp();
                 source.Collect(output, ExpositionFormat.PrometheusText);
                 times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                allocatedInCollections += GC.GetTotalAllocatedBytes(precise: true) - allocatedBeforeCollect;
             }
 
             cpuBefore += cpuWriting;
 
-            allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / repeats;
+            allocated = allocatedInCollections / repeats;
         }
 
         double cpu = (ProcessCpu.Milliseconds() - cpuBefore) / repeats;

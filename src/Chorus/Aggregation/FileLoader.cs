@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Chorus.Files;
 using Microsoft.Win32.SafeHandles;
 
@@ -437,39 +439,65 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
     /// Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.
     /// The family of each changed entry is marked changed in <paramref name="pass"/>.
     /// </summary>
-    private static bool CopyValues(FileState file, ReadOnlySpan<byte> data, int pass)
+    /// <remarks>
+    /// The hottest loop of a warm scrape (every value of every file): one scattered 8-byte read per entry, so it
+    /// is bound by memory latency. It stores only what changed and asks for values a few entries ahead.
+    /// </remarks>
+    private static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data, int pass)
     {
+        int count = file.Count;
+        if (count == 0)
+        {
+            return false;
+        }
+
         bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
-        bool keepStamps = file.KeepsTimestamps;
         int[] offsets = file.ValueOffsets;
+
+        // Entries are appended in file order, so the last value lies furthest in: one check covers every read.
+        if ((uint)offsets[count - 1] > (uint)(data.Length - (timestamps ? 16 : 8)))
+        {
+            throw new InvalidOperationException("A parsed entry lies beyond the data it was parsed from.");
+        }
+
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
-        EntryTarget[] targets = file.Targets;
+        bool keepStamps = file.KeepsTimestamps;
         bool changed = false;
-        for (int i = 0; i < file.Count; i++)
+        const int Ahead = 8;
+        fixed (byte* start = data)
         {
-            int offset = offsets[i];
-            long valueBits = BinaryPrimitives.ReadInt64LittleEndian(data[offset..]);
-            long stampBits = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
-
-            // Bit patterns, so a NaN that stays NaN is no change.
-            bool entryChanged = valueBits != BitConverter.DoubleToInt64Bits(values[i]);
-            values[i] = BitConverter.Int64BitsToDouble(valueBits);
-            if (keepStamps)
+            for (int i = 0; i < count; i++)
             {
-                entryChanged |= stampBits != BitConverter.DoubleToInt64Bits(stamps[i]);
-                stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
-            }
+                if (Sse.IsSupported && i + Ahead < count)
+                {
+                    Sse.Prefetch0(start + offsets[i + Ahead]);
+                }
 
-            if (entryChanged)
-            {
-                changed = true;
-                targets[i].Key.Family.ChangedIn = pass;
+                byte* at = start + offsets[i];
+                long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
+                long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
+
+                // Bit patterns, so a NaN that stays NaN is no change.
+                if (valueBits != BitConverter.DoubleToInt64Bits(values[i])
+                    || (keepStamps && stampBits != BitConverter.DoubleToInt64Bits(stamps[i])))
+                {
+                    values[i] = BitConverter.Int64BitsToDouble(valueBits);
+                    if (keepStamps)
+                    {
+                        stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
+                    }
+
+                    changed = true;
+                    file.Targets[i].Key.Family.ChangedIn = pass;
+                }
             }
         }
 
         return changed;
     }
+
+    private static long LittleEndian(long bits) => BitConverter.IsLittleEndian ? bits : BinaryPrimitives.ReverseEndianness(bits);
 
     private DbDamage ParseNewEntries(FileState file, ReadOnlySpan<byte> data, int used)
     {
