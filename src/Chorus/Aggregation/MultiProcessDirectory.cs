@@ -213,7 +213,9 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             filesRead = 0;
             vanished = null;
             identities.Clear();
-            LoadAll(problems, ref filesRead, ref vanished, identities);
+
+            // Which file each name was is needed only to reconcile with a journal, or to leave everything out.
+            LoadAll(problems, ref filesRead, ref vanished, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null);
             excluded = _consistency.Check(before, identities);
             if (excluded is not null)
             {
@@ -337,7 +339,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
     }
 
-    private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
+    private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
     {
         foreach (string name in _directoriesNamedDb)
         {
@@ -425,7 +427,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(cold) : null;
     }
 
-    private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
+    private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
     {
         foreach (FileState file in _ordered)
         {
@@ -457,7 +459,11 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 }
             }
 
-            identities[file.FileName] = file.Identity;
+            if (identities is not null)
+            {
+                identities[file.FileName] = file.Identity;
+            }
+
             filesRead++;
         }
     }
