@@ -10,12 +10,13 @@ using Chorus.Files;
 namespace Chorus.Benchmarks.Scrape;
 
 /// <summary>
-/// <c>Chorus.Benchmarks warm-timing --dir DIR [--repeat N] [--idle] [--live N]</c>: warm collections only (one reader
+/// <c>Chorus.Benchmarks warm-timing --dir DIR [--repeat N] [--idle] [--live N] [--churn]</c>: warm collections only (one reader
 /// reused, as <c>chorus serve</c> does), printed as one JSON line. <c>--idle</c> lets go of files as soon as they stop
 /// changing, which is what a directory of dead workers' files looks like 30 s after they died: every file is
 /// then read by path on each scrape. <c>--live N</c> changes one value in each of N counter files before every
 /// collection (untimed), as N live workers would: their families are then merged again over every file.
-/// The directory is modified in place by <c>--live</c>. Long runs of this mode are what a profiler should look at.
+/// <c>--churn</c> creates and deletes a file before every collection, as recycled workers do, so the directory is
+/// listed (and kept files' identities checked) every time. The directory is modified in place by both. Long runs of this mode are what a profiler should look at.
 /// </summary>
 internal static class WarmTiming
 {
@@ -25,6 +26,7 @@ internal static class WarmTiming
         int repeats = 30;
         bool idle = false;
         int live = 0;
+        bool churn = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -37,6 +39,9 @@ internal static class WarmTiming
                     break;
                 case "--idle":
                     idle = true;
+                    break;
+                case "--churn":
+                    churn = true;
                     break;
                 case "--live" when i + 1 < args.Length:
                     live = int.Parse(args[++i], CultureInfo.InvariantCulture);
@@ -74,6 +79,14 @@ internal static class WarmTiming
                     Increment(path, offset);
                 }
 
+                if (churn)
+                {
+                    // A name created and removed, as recycled workers do: the directory must be listed again.
+                    string marker = Path.Combine(directory, "churn.tmp");
+                    File.WriteAllBytes(marker, []);
+                    File.Delete(marker);
+                }
+
                 cpuWriting += (long)(ProcessCpu.Milliseconds() - writingStarted);
                 output.ResetWrittenCount();
                 long allocatedBeforeCollect = GC.GetTotalAllocatedBytes(precise: true);
@@ -100,6 +113,7 @@ internal static class WarmTiming
             ["output_bytes"] = output.WrittenCount,
             ["idle"] = idle ? 1 : 0,
             ["live_files"] = live,
+            ["churn"] = churn ? 1 : 0,
             ["repeats"] = repeats,
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
