@@ -222,7 +222,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             FileProblem? problem = Load(file, handle, out long length);
             keep = problem is null && readBefore && !KeepingPaused && Now - file.LastChanged <= keptIdleMilliseconds
                 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
-            if (keep && KeptFile.TryCreate(handle, length) is { } created)
+            if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length) is { } created)
             {
                 file.Kept = created;
                 KeptCount++;
@@ -300,7 +300,7 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         }
 
         int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
-        if (used > kept.MappedLength && (used > length || !kept.TryRemap(length)))
+        if (used > kept.MappedLength && (used > length || !kept.TryRemap(used, length)))
         {
             return false;
         }
