@@ -3,6 +3,8 @@ using System.Net;
 using System.Text;
 using Chorus.AspNetCore.Http;
 
+using Chorus.IntegrationTests.Support;
+
 namespace Chorus.IntegrationTests.Serve;
 
 /// <summary><c>MapChorusMetrics</c> in a real Kestrel application on loopback: negotiation, gzip, HEAD, limits, self-metrics.</summary>
@@ -165,7 +167,7 @@ public sealed class MetricsEndpointKestrelTests
         await using KestrelTestApp app = await KestrelTestApp.StartAsync(new FixedScrapeSource(), options => options.IncludeSelfMetrics = false);
         using HttpClient client = ScrapeClient.Create(app.BaseAddress);
 
-        Assert.Equal(FixedScrapeSource.Text, await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        Assert.Equal(FixedScrapeSource.Text, await ScrapeClient.GetMetricsTextAsync(client));
     }
 
     [Fact]

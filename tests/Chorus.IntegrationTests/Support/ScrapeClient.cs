@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Chorus.IntegrationTests.Serve;
+namespace Chorus.IntegrationTests.Support;
 
 /// <summary>An <see cref="HttpClient"/> that never decompresses on its own, so tests see the bytes on the wire.</summary>
 internal static class ScrapeClient
@@ -14,6 +14,9 @@ internal static class ScrapeClient
             BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(30),
         };
+
+    /// <summary>GETs <c>/metrics</c> relative to the client's base address and returns the body.</summary>
+    public static Task<string> GetMetricsTextAsync(HttpClient client) => client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 
     public static HttpRequestMessage Request(HttpMethod method, string path, string? accept = null, string? acceptEncoding = null)
     {
