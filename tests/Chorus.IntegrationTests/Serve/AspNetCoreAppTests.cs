@@ -3,7 +3,6 @@ using Chorus.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;

@@ -1,8 +1,6 @@
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using Chorus.AspNetCore.Http;
-
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
@@ -79,7 +77,7 @@ public sealed class MetricsEndpointKestrelTests
         if (expectGzip)
         {
             Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
-            Assert.StartsWith(FixedScrapeSource.Text, Gunzip(wire), StringComparison.Ordinal);
+            Assert.StartsWith(FixedScrapeSource.Text, ScrapeClient.Gunzip(wire), StringComparison.Ordinal);
         }
         else
         {
@@ -187,9 +185,7 @@ public sealed class MetricsEndpointKestrelTests
         await Task.Delay(TimeSpan.FromSeconds(1));
         source.Open();
         HttpResponseMessage[] responses = await Task.WhenAll([first, .. joiners]);
-        string[] bodies = await Task.WhenAll(responses.Select(async r => r.Content.Headers.ContentEncoding.Contains("gzip")
-            ? Gunzip(await r.Content.ReadAsByteArrayAsync())
-            : await r.Content.ReadAsStringAsync()));
+        string[] bodies = await Task.WhenAll(responses.Select(ScrapeClient.ReadBodyAsync));
         using HttpResponseMessage later = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
@@ -200,13 +196,6 @@ public sealed class MetricsEndpointKestrelTests
         {
             response.Dispose();
         }
-    }
-
-    internal static string Gunzip(byte[] compressed)
-    {
-        using var input = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);
-        using var reader = new StreamReader(input, Encoding.UTF8);
-        return reader.ReadToEnd();
     }
 
     private static string Normalize(string? contentType) =>

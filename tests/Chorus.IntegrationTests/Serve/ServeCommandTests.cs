@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
@@ -55,7 +54,7 @@ public sealed class ServeCommandTests
         {
             using HttpResponseMessage response = await client.SendAsync(ScrapeClient.Request(HttpMethod.Get, "/metrics", accept, encoding));
             byte[] wire = await response.Content.ReadAsByteArrayAsync();
-            string body = encoding is null ? System.Text.Encoding.UTF8.GetString(wire) : MetricsEndpointKestrelTests.Gunzip(wire);
+            string body = encoding is null ? System.Text.Encoding.UTF8.GetString(wire) : ScrapeClient.Gunzip(wire);
 
             Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
             Assert.Equal(encoding is null ? [] : ["gzip"], response.Content.Headers.ContentEncoding);

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;

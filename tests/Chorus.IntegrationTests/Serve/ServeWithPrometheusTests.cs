@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
@@ -61,10 +60,7 @@ public sealed class ServeWithPrometheusTests
             {
                 using HttpResponseMessage response = await client.SendAsync(ScrapeClient.Request(HttpMethod.Get, "/metrics", accepts[index % accepts.Length], index % 2 == 0 ? "gzip" : null));
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                byte[] wire = await response.Content.ReadAsByteArrayAsync();
-                string body = response.Content.Headers.ContentEncoding.Contains("gzip")
-                    ? MetricsEndpointKestrelTests.Gunzip(wire)
-                    : System.Text.Encoding.UTF8.GetString(wire);
+                string body = await ScrapeClient.ReadBodyAsync(response);
                 bool openMetrics = response.Content.Headers.ContentType!.MediaType == "application/openmetrics-text";
                 Assert.EndsWith(openMetrics ? "# EOF\n" : "\n", body, StringComparison.Ordinal);
                 double jobs = ExpositionSamples.Sum(ExpositionSamples.Parse(body), "serve_test_jobs_total");
