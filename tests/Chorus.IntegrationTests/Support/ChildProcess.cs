@@ -261,10 +261,9 @@ internal sealed class ChildProcess : IDisposable
 
     private string? ConsumeLineWhere(Func<string, bool> match)
     {
-        IReadOnlyList<string> lines = _stdout.Lines();
-        while (_linesConsumed < lines.Count)
+        while (_stdout.LineAt(_linesConsumed) is { } line)
         {
-            string line = lines[_linesConsumed++];
+            _linesConsumed++;
             if (match(line))
             {
                 return line;

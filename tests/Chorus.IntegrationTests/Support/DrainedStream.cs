@@ -9,6 +9,8 @@ namespace Chorus.IntegrationTests.Support;
 internal sealed class DrainedStream
 {
     private readonly StringBuilder _text = new();
+    private readonly List<string> _lines = [];
+    private readonly StringBuilder _partial = new();
     private readonly object _gate = new();
     private TaskCompletionSource _changed = NewSignal();
     private bool _ended;
@@ -54,28 +56,31 @@ internal sealed class DrainedStream
         }
     }
 
-    /// <summary>The lines read so far, without line ends; the unterminated rest counts once the stream has ended.</summary>
-    public IReadOnlyList<string> Lines()
+    /// <summary>
+    /// Line <paramref name="index"/> (from 0, without its line end) once it has arrived, else null; the
+    /// unterminated rest counts as a line once the stream has ended.
+    /// </summary>
+    public string? LineAt(int index)
     {
-        string text;
-        bool ended;
         lock (_gate)
         {
-            text = _text.ToString();
-            ended = _ended;
+            return index < _lines.Count ? _lines[index]
+                : index == _lines.Count && _ended && _partial.Length > 0 ? _partial.ToString()
+                : null;
         }
-
-        List<string> lines = [.. text.Split('\n').Select(l => l.TrimEnd('\r'))];
-        if (!ended || lines[^1].Length == 0)
-        {
-            lines.RemoveAt(lines.Count - 1);
-        }
-
-        return lines;
     }
 
-    /// <summary>The last line as <see cref="Lines"/> has it, or null before the first.</summary>
-    public string? LastLine => Lines() is { Count: > 0 } lines ? lines[^1] : null;
+    /// <summary>The last line as <see cref="LineAt"/> has it, or null before the first.</summary>
+    public string? LastLine
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _ended && _partial.Length > 0 ? _partial.ToString() : _lines.Count > 0 ? _lines[^1] : null;
+            }
+        }
+    }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -90,6 +95,7 @@ internal sealed class DrainedStream
                 lock (_gate)
                 {
                     _text.Append(buffer, 0, read);
+                    SplitLines(buffer.AsSpan(0, read));
                     Signal();
                 }
             }
@@ -107,6 +113,19 @@ internal sealed class DrainedStream
             _ended = true;
             Signal();
         }
+    }
+
+    private void SplitLines(ReadOnlySpan<char> chunk)
+    {
+        for (int newline = chunk.IndexOf('\n'); newline >= 0; newline = chunk.IndexOf('\n'))
+        {
+            _partial.Append(chunk[..newline]);
+            _lines.Add(_partial.ToString().TrimEnd('\r'));
+            _partial.Clear();
+            chunk = chunk[(newline + 1)..];
+        }
+
+        _partial.Append(chunk);
     }
 
     private void Signal()
