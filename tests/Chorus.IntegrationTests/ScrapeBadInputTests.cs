@@ -268,7 +268,7 @@ public sealed class ScrapeBadInputTests
     {
         using var dir = GoodDirectory();
         byte[] vanishing = new DbFileBuilder().Add("vanishing", "vanishing", 1, "Comes and goes.").Build();
-        using ChildProcess writer = ChildProcess.Start(PythonPeer.Interpreter, [RepoPaths.PythonScript("churn.py"), dir.Path, "40"]);
+        using ChildProcess writer = PythonPeer.Start([RepoPaths.PythonScript("churn.py"), dir.Path, "40"]);
         string growing = dir.File($"counter_{writer.Pid}.db");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (!File.Exists(growing) && clock.Elapsed < TimeSpan.FromSeconds(30))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Article;
 
@@ -9,9 +10,8 @@ internal sealed record LoadResult(int Sent, int Responses, int Errors, IReadOnly
     /// <summary>Sends exactly <paramref name="requests"/> GETs (4 threads, a new connection each) and waits for all of them.</summary>
     public static LoadResult Run(string url, int requests, int threads = 4)
     {
-        (int exitCode, string stdout, string stderr) = ArticleEnvironment.Run(
-            ArticleEnvironment.Python,
-            [Path.Combine(ArticleEnvironment.UwsgiAppDirectory, "loadgen.py"), "--url", url,
+        (int exitCode, string stdout, string stderr) = PythonPeer.Run(
+            [Path.Combine(RepoPaths.UwsgiAppDirectory, "loadgen.py"), "--url", url,
              "--requests", requests.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)],
             TimeSpan.FromSeconds(120));
         if (exitCode != 0)

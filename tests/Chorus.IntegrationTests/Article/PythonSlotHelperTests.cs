@@ -1,3 +1,5 @@
+using Chorus.IntegrationTests.Support;
+
 namespace Chorus.IntegrationTests.Article;
 
 /// <summary>
@@ -31,9 +33,9 @@ public sealed class PythonSlotHelperTests
     [MemberData(nameof(Scenarios))]
     public void Scenario_passes_with_the_real_prometheus_client(string scenario)
     {
-        (int exitCode, string stdout, string stderr) = ArticleEnvironment.Run(
-            ArticleEnvironment.Python, ["-m", "unittest", "-v", $"{TestClass}.{scenario}"],
-            TimeSpan.FromSeconds(90), ArticleEnvironment.SlotHelperDirectory);
+        (int exitCode, string stdout, string stderr) = PythonPeer.Run(
+            ["-m", "unittest", "-v", $"{TestClass}.{scenario}"],
+            TimeSpan.FromSeconds(90), RepoPaths.SlotHelperDirectory);
 
         Assert.True(exitCode == 0, $"{scenario} failed:\n{stdout}{stderr}");
         Assert.Contains("Ran 1 test", stderr, StringComparison.Ordinal);
@@ -42,10 +44,9 @@ public sealed class PythonSlotHelperTests
     [Fact]
     public void Every_python_scenario_is_listed_here()
     {
-        (int exitCode, string stdout, string stderr) = ArticleEnvironment.Run(
-            ArticleEnvironment.Python,
+        (int exitCode, string stdout, string stderr) = PythonPeer.Run(
             ["-c", "import unittest, test_chorus_slot as t; print('\\n'.join(unittest.TestLoader().getTestCaseNames(t.ChorusSlotTests)))"],
-            TimeSpan.FromSeconds(30), ArticleEnvironment.SlotHelperDirectory);
+            TimeSpan.FromSeconds(30), RepoPaths.SlotHelperDirectory);
 
         Assert.True(exitCode == 0, stderr);
         string[] inPython = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Article;
 
@@ -13,10 +12,10 @@ namespace Chorus.IntegrationTests.Article;
 internal sealed class PythonWebServer : IDisposable
 {
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(20) };
-    private readonly Process _master;
+    private readonly ChildProcess _master;
     private readonly string _workerMarker;
 
-    private PythonWebServer(Process master, int port, string directory, string workerMarker, string logPath)
+    private PythonWebServer(ChildProcess master, int port, string directory, string workerMarker, string logPath)
     {
         _master = master;
         Port = port;
@@ -37,9 +36,9 @@ internal sealed class PythonWebServer : IDisposable
     /// uWSGI as the article runs it: master + <paramref name="workers"/>, <c>--max-requests</c>, and the flags that
     /// compress recycling into seconds (reference/python-baseline.md §B). Debian's uWSGI needs <c>--plugin python3,http</c>.
     /// </summary>
-    public static PythonWebServer StartUwsgi(string directory, string logDirectory, string identity, int workers, int maxRequests, params string[] extra)
+    public static Task<PythonWebServer> StartUwsgiAsync(string directory, string logDirectory, string identity, int workers, int maxRequests, params string[] extra)
     {
-        int port = FreePort();
+        int port = FreeLoopbackPort.Next();
         string log = Path.Combine(logDirectory, "uwsgi.log");
         string[] args =
         [
@@ -47,26 +46,26 @@ internal sealed class PythonWebServer : IDisposable
             "--processes", workers.ToString(CultureInfo.InvariantCulture),
             "--max-requests", maxRequests.ToString(CultureInfo.InvariantCulture),
             "--min-worker-lifetime", "0", "--forkbomb-delay", "0",
-            "--wsgi-file", Path.Combine(ArticleEnvironment.UwsgiAppDirectory, "app.py"),
+            "--wsgi-file", Path.Combine(RepoPaths.UwsgiAppDirectory, "app.py"),
             "--disable-logging", "--logto", log, "--die-on-term", "--auto-procname",
             .. extra,
         ];
-        return Start("uwsgi", args, port, directory, identity, "uWSGI worker", log);
+        return StartAsync("uwsgi", args, port, directory, identity, "uWSGI worker", log);
     }
 
     /// <summary>gunicorn with sync workers and <c>--max-requests</c> (no jitter), the app imported in each worker.</summary>
-    public static PythonWebServer StartGunicorn(string directory, string logDirectory, string identity, int workers, int maxRequests)
+    public static Task<PythonWebServer> StartGunicornAsync(string directory, string logDirectory, string identity, int workers, int maxRequests)
     {
-        int port = FreePort();
+        int port = FreeLoopbackPort.Next();
         string log = Path.Combine(logDirectory, "gunicorn.log");
         string[] args =
         [
             "--workers", workers.ToString(CultureInfo.InvariantCulture),
             "--max-requests", maxRequests.ToString(CultureInfo.InvariantCulture),
-            "--bind", $"127.0.0.1:{port}", "--chdir", ArticleEnvironment.UwsgiAppDirectory,
+            "--bind", $"127.0.0.1:{port}", "--chdir", RepoPaths.UwsgiAppDirectory,
             "--error-logfile", log, "app:application",
         ];
-        return Start("gunicorn", args, port, directory, identity, workerMarker: "", log);
+        return StartAsync("gunicorn", args, port, directory, identity, workerMarker: "", log);
     }
 
     /// <summary>PIDs of the master's worker processes (not uWSGI's HTTP router).</summary>
@@ -85,7 +84,7 @@ internal sealed class PythonWebServer : IDisposable
                 string stat = File.ReadAllText(Path.Combine(entry, "stat"));
                 // Fields after the parenthesised command: state, then ppid.
                 string[] rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (int.Parse(rest[1], CultureInfo.InvariantCulture) != _master.Id)
+                if (int.Parse(rest[1], CultureInfo.InvariantCulture) != _master.Pid)
                 {
                     continue;
                 }
@@ -133,7 +132,7 @@ internal sealed class PythonWebServer : IDisposable
     public async Task KillWorkersDuringSlowRequestAsync()
     {
         // curl, not HttpClient: a request whose connection dies must not be retried on a fresh worker.
-        using Process slow = ArticleEnvironment.Start("curl", ["-sS", "-m", "25", Url + "/slow?s=20"], null, null, redirect: true);
+        using ChildProcess slow = ChildProcess.Start("curl", ["-sS", "-m", "25", Url + "/slow?s=20"]);
         long start = Stopwatch.GetTimestamp();
         while (PythonCollector.Collect(Directory).Sum("app_requests_in_progress", ("path", "/slow")) != 1)
         {
@@ -142,7 +141,7 @@ internal sealed class PythonWebServer : IDisposable
         }
 
         Assert.True(KillWorkers() >= 1, "no worker to kill");
-        Assert.True(slow.WaitForExit(TimeSpan.FromSeconds(10)), "the slow request should end with its worker");
+        Assert.True(slow.ExitsWithin(TimeSpan.FromSeconds(10)), "the slow request should end with its worker");
         Assert.NotEqual(0, slow.ExitCode);
     }
 
@@ -166,30 +165,27 @@ internal sealed class PythonWebServer : IDisposable
     {
         if (!_master.HasExited)
         {
-            // SIGINT stops both masters and their workers; SIGKILL of the tree if they do not.
-            ArticleEnvironment.Run("kill", ["-INT", _master.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
-            if (!_master.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                _master.Kill(entireProcessTree: true);
-                _master.WaitForExit();
-            }
+            // SIGINT stops both masters and their workers; SIGKILL of the tree (on dispose) if they do not.
+            _master.Signal("INT");
+            _master.ExitsWithin(TimeSpan.FromSeconds(10));
         }
 
         _master.Dispose();
     }
 
-    private static PythonWebServer Start(string program, string[] args, int port, string directory, string identity, string workerMarker, string log)
+    private static async Task<PythonWebServer> StartAsync(string program, string[] args, int port, string directory, string identity, string workerMarker, string log)
     {
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string?>
         {
             ["PROMETHEUS_MULTIPROC_DIR"] = directory,
             ["APP_IDENTITY"] = identity,
         };
-        Process master = ArticleEnvironment.Start(program, args, ArticleEnvironment.UwsgiAppDirectory, environment, redirect: false);
+        ChildProcess master = ChildProcess.Start(program, args, environment, RepoPaths.UwsgiAppDirectory);
         var server = new PythonWebServer(master, port, directory, workerMarker, log);
         try
         {
-            server.WaitUntilServing();
+            // /metrics touches no app metric, so readiness probes never count as requests.
+            await HttpReadiness.WaitUntilServingAsync(new Uri(server.Url + "/metrics"), master, TimeSpan.FromSeconds(30), () => $"Log:\n{server.Log()}");
             return server;
         }
         catch
@@ -197,43 +193,5 @@ internal sealed class PythonWebServer : IDisposable
             server.Dispose();
             throw;
         }
-    }
-
-    private void WaitUntilServing()
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                // /metrics touches no app metric, so readiness probes never count as requests.
-                using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-                using HttpResponseMessage response = probe.GetAsync(new Uri(Url + "/metrics")).GetAwaiter().GetResult();
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            if (_master.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                throw new InvalidOperationException($"The server on port {Port} did not start (exited: {_master.HasExited}). Log:\n{Log()}");
-            }
-
-            Thread.Sleep(100);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

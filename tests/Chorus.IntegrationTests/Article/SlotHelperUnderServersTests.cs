@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Article;
 
@@ -18,16 +19,17 @@ public sealed partial class SlotHelperUnderServersTests
 
     [Fact]
     public Task Uwsgi_with_chorus_slot_bounds_files_and_clears_the_in_progress_gauge_of_killed_workers() =>
-        RunScenarioAsync(dir => PythonWebServer.StartUwsgi(dir.Metrics, dir.Logs, "chorus_slot", Workers, maxRequests: 20));
+        RunScenarioAsync((metrics, logs) => PythonWebServer.StartUwsgiAsync(metrics, logs, "chorus_slot", Workers, maxRequests: 20));
 
     [Fact]
     public Task Gunicorn_with_chorus_slot_bounds_files_and_clears_the_in_progress_gauge_of_killed_workers() =>
-        RunScenarioAsync(dir => PythonWebServer.StartGunicorn(dir.Metrics, dir.Logs, "chorus_slot", Workers, maxRequests: 20));
+        RunScenarioAsync((metrics, logs) => PythonWebServer.StartGunicornAsync(metrics, logs, "chorus_slot", Workers, maxRequests: 20));
 
-    private static async Task RunScenarioAsync(Func<ArticleTempDirectory, PythonWebServer> start)
+    private static async Task RunScenarioAsync(Func<string, string, Task<PythonWebServer>> start)
     {
-        using var dir = new ArticleTempDirectory();
-        using PythonWebServer server = start(dir);
+        using var dir = new TempDirectory("article");
+        string metrics = dir.Subdirectory("metrics");
+        using PythonWebServer server = await start(metrics, dir.Subdirectory("logs"));
 
         LoadResult before = LoadResult.Run(server.Url, 400);
         Assert.Equal((400, 0), (before.Responses, before.Errors));
@@ -45,12 +47,12 @@ public sealed partial class SlotHelperUnderServersTests
         Assert.Equal(800, python.Sum("app_request_duration_seconds_count"));
 
         // Bounded files: at most master + workers slots ever existed, 4 types each, and no PID-named file.
-        IReadOnlyList<string> files = dir.DbFiles();
+        IReadOnlyList<string> files = TempDirectory.DbFileNames(metrics);
         int[] slots = files.Select(SlotOf).Distinct().Order().ToArray();
         Assert.True(slots.Length > 0 && slots.Max() <= Workers, $"slots {string.Join(",", slots)}");
         Assert.True(files.Count <= (Workers + 1) * s_types.Length, string.Join(", ", files));
         // Live gauges exist only for slots whose lock is held right now: dead ones were cleared.
-        int[] held = PythonCollector.HeldSlots(dir.Metrics);
+        int[] held = PythonCollector.HeldSlots(metrics);
         int[] liveGaugeSlots = files.Where(f => f.StartsWith("gauge_live", StringComparison.Ordinal)).Select(SlotOf).ToArray();
         Assert.True(liveGaugeSlots.All(held.Contains), $"live gauge files {string.Join(",", liveGaugeSlots)}, held slots {string.Join(",", held)}");
     }

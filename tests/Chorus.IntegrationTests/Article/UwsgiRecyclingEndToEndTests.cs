@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Chorus.IntegrationTests.Serve;
 using Chorus.IntegrationTests.Support;
 using Xunit.Abstractions;
 
@@ -23,10 +22,11 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
     [Fact]
     public async Task Recycled_uwsgi_workers_stay_bounded_exact_and_monotonic_under_chorus_serve_with_compaction()
     {
-        using var dir = new ArticleTempDirectory();
-        using PythonWebServer uwsgi = PythonWebServer.StartUwsgi(dir.Metrics, dir.Logs, "pid", Workers, maxRequests: 20);
+        using var dir = new TempDirectory("article");
+        string metrics = dir.Subdirectory("metrics");
+        using PythonWebServer uwsgi = await PythonWebServer.StartUwsgiAsync(metrics, dir.Subdirectory("logs"), "pid", Workers, maxRequests: 20);
 
-        using ChorusServeProcess chorus = await ChorusServeProcess.StartAsync(dir.Metrics, "--compact-every", "1s", "--all-retention", "1s");
+        using ChorusServeProcess chorus = await ChorusServeProcess.StartAsync(metrics, "--compact-every", "1s", "--all-retention", "1s");
         using HttpClient http = ScrapeClient.Create(chorus.BaseAddress);
         List<TimeSpan> first = await TimeScrapesAsync(http);
 
@@ -49,7 +49,7 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         // refuse; once the traffic stops, the next passes fold what is left. Keep scraping while waiting for
         // that (bounded), then look.
         var settle = Stopwatch.StartNew();
-        while (!IsBounded(dir.DbFiles()) && settle.Elapsed < TimeSpan.FromSeconds(30))
+        while (!IsBounded(TempDirectory.DbFileNames(metrics)) && settle.Elapsed < TimeSpan.FromSeconds(30))
         {
             seen.Add((await ScrapeAsync(http)).Sum("app_requests_total"));
             await Task.Delay(s_scrapeEvery);
@@ -60,7 +60,7 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         List<TimeSpan> last = await TimeScrapesAsync(http);
         (string pythonText, TimeSpan pythonElapsed) = await uwsgi.PythonMetricsAsync();
         ExpositionText python = new(pythonText);
-        IReadOnlyList<string> files = dir.DbFiles();
+        IReadOnlyList<string> files = TempDirectory.DbFileNames(metrics);
         output.WriteLine($"{result.Responses} requests in {result.Seconds} s; {seen.Count} scrapes: {string.Join(' ', seen)}");
         output.WriteLine($"chorus /metrics: first {Ms(first)}, last {Ms(last)}; Python /metrics at the end {pythonElapsed.TotalMilliseconds:F1} ms");
         output.WriteLine($"files at the end: {Summary(files)}");
@@ -92,8 +92,9 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
     [Fact]
     public async Task A_worker_killed_mid_request_leaves_in_progress_at_one_in_pid_mode_until_chorus_compacts()
     {
-        using var dir = new ArticleTempDirectory();
-        using PythonWebServer uwsgi = PythonWebServer.StartUwsgi(dir.Metrics, dir.Logs, "pid", Workers, maxRequests: 20);
+        using var dir = new TempDirectory("article");
+        string metrics = dir.Subdirectory("metrics");
+        using PythonWebServer uwsgi = await PythonWebServer.StartUwsgiAsync(metrics, dir.Subdirectory("logs"), "pid", Workers, maxRequests: 20);
         Assert.Equal(200, LoadResult.Run(uwsgi.Url, 200).Responses);
         await uwsgi.KillWorkersDuringSlowRequestAsync();
         Assert.Equal(200, LoadResult.Run(uwsgi.Url, 200).Responses);
@@ -102,12 +103,12 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
         ExpositionText before = new((await uwsgi.PythonMetricsAsync()).Text);
         Assert.Equal(1, before.Sum("app_requests_in_progress", ("path", "/slow")));
 
-        ProcessResult compact = await ChorusCli.RunAsync("compact", "--dir", dir.Metrics);
+        ProcessResult compact = await ChorusCli.RunAsync("compact", "--dir", metrics);
         Assert.True(compact.ExitCode == 0, compact.ToString());
 
         // After one compaction pass the dead worker's live gauge is gone for every reader, counts intact.
         ExpositionText python = new((await uwsgi.PythonMetricsAsync()).Text);
-        ExpositionText chorus = new((await ChorusCli.ScrapeAsync(dir.Metrics)).Stdout);
+        ExpositionText chorus = new((await ChorusCli.ScrapeAsync(metrics)).Stdout);
         foreach (ExpositionText seen in new[] { python, chorus })
         {
             Assert.Equal(0, seen.Sum("app_requests_in_progress"));
@@ -116,7 +117,7 @@ public sealed partial class UwsgiRecyclingEndToEndTests(ITestOutputHelper output
     }
 
     private static async Task<ExpositionText> ScrapeAsync(HttpClient http) =>
-        new(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        new(await ScrapeClient.GetMetricsTextAsync(http));
 
     /// <summary>
     /// Scrapes ten times and returns, for the last seven, the collection time the server reports in its own

@@ -1,40 +1,28 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Cli;
 
 /// <summary><c>chorus scrape</c> and <c>chorus inspect</c> as a user runs them: exit codes, stdout, one stderr line per bad file.</summary>
 public sealed class ScrapeAndInspectCliTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "chorus-cli-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new("cli");
+    private readonly string _dir;
 
     public ScrapeAndInspectCliTests()
     {
-        Directory.CreateDirectory(_dir);
-        foreach (string file in Directory.GetFiles(SampleDirectory, "*.db"))
+        _dir = _temp.Path;
+        foreach (string file in Directory.GetFiles(RepoPaths.PythonMultiprocSample, "*.db"))
         {
-            File.Copy(file, Path.Combine(_dir, Path.GetFileName(file)));
-        }
-    }
-
-    private static string SampleDirectory
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Chorus.slnx")))
-            {
-                dir = dir.Parent;
-            }
-
-            return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("no Chorus.slnx above the tests"), "samples", "python-multiproc");
+            File.Copy(file, _temp.File(Path.GetFileName(file)));
         }
     }
 
     [Fact]
     public void Scrape_PrintsTheMergedSampleDirectory()
     {
-        var (exitCode, stdout, stderr) = ChorusProcess.Run("scrape", "--dir", _dir);
+        var (exitCode, stdout, stderr) = ChorusCli.Run("scrape", "--dir", _dir);
 
         Assert.Equal(0, exitCode);
         Assert.Equal(string.Empty, stderr);
@@ -44,7 +32,7 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
     [Fact]
     public void Scrape_UsesTheEnvironmentVariableAndOpenMetrics()
     {
-        var (exitCode, stdout, _) = ChorusProcess.Run(new Dictionary<string, string?> { ["PROMETHEUS_MULTIPROC_DIR"] = _dir }, "scrape", "--format", "openmetrics");
+        var (exitCode, stdout, _) = ChorusCli.RunWithEnvironment(new Dictionary<string, string?> { ["PROMETHEUS_MULTIPROC_DIR"] = _dir }, "scrape", "--format", "openmetrics");
 
         Assert.Equal(0, exitCode);
         Assert.Contains("# TYPE app_requests counter", stdout, StringComparison.Ordinal);
@@ -61,7 +49,7 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(8), -5);
         File.WriteAllBytes(Path.Combine(_dir, "summary_bad.db"), bad);
 
-        var (exitCode, stdout, stderr) = ChorusProcess.Run("scrape", "--dir", _dir);
+        var (exitCode, stdout, stderr) = ChorusCli.Run("scrape", "--dir", _dir);
 
         Assert.Equal(0, exitCode);
         Assert.Contains("# TYPE app_requests_total counter", stdout, StringComparison.Ordinal);
@@ -83,7 +71,7 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
             File.WriteAllText(path, "x");
         }
 
-        var (exitCode, stdout, stderr) = ChorusProcess.Run("scrape", "--dir", path);
+        var (exitCode, stdout, stderr) = ChorusCli.Run("scrape", "--dir", path);
 
         Assert.Equal(1, exitCode);
         Assert.Equal(string.Empty, stdout);
@@ -93,7 +81,7 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
     [Fact]
     public void Scrape_NoDirectoryAndNoEnvironment_IsAUsageError()
     {
-        var (exitCode, _, stderr) = ChorusProcess.Run("scrape");
+        var (exitCode, _, stderr) = ChorusCli.Run("scrape");
 
         Assert.Equal(2, exitCode);
         Assert.Contains("PROMETHEUS_MULTIPROC_DIR", stderr, StringComparison.Ordinal);
@@ -105,7 +93,7 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
     [InlineData("no-such-command")]
     public void UsageErrors_ExitTwo(params string[] args)
     {
-        var (exitCode, _, stderr) = ChorusProcess.Run(args);
+        var (exitCode, _, stderr) = ChorusCli.Run(args);
 
         Assert.Equal(2, exitCode);
         Assert.Contains("--help", stderr, StringComparison.Ordinal);
@@ -114,7 +102,7 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
     [Fact]
     public void Inspect_Json_DescribesEveryFile()
     {
-        var (exitCode, stdout, _) = ChorusProcess.Run("inspect", _dir, "--json");
+        var (exitCode, stdout, _) = ChorusCli.Run("inspect", _dir, "--json");
 
         Assert.Equal(0, exitCode);
         using JsonDocument json = JsonDocument.Parse(stdout);
@@ -135,7 +123,7 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(8), 1000);
         File.WriteAllBytes(path, bad);
 
-        var (exitCode, stdout, _) = ChorusProcess.Run("inspect", path);
+        var (exitCode, stdout, _) = ChorusCli.Run("inspect", path);
 
         Assert.Equal(0, exitCode);
         Assert.Contains("counter_bad.db: counter, identity bad", stdout, StringComparison.Ordinal);
@@ -145,17 +133,8 @@ public sealed class ScrapeAndInspectCliTests : IDisposable
     [Fact]
     public void Inspect_MissingPath_ExitsOne()
     {
-        Assert.Equal(1, ChorusProcess.Run("inspect", Path.Combine(_dir, "nope.db")).ExitCode);
+        Assert.Equal(1, ChorusCli.Run("inspect", Path.Combine(_dir, "nope.db")).ExitCode);
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _temp.Dispose();
 }

@@ -1,4 +1,5 @@
 using Chorus.Compaction;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Compaction;
 
@@ -8,19 +9,19 @@ namespace Chorus.IntegrationTests.Compaction;
 /// </summary>
 public sealed class CompactionKillTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("chorus-compact-kill-").FullName;
+    private readonly TempDirectory _root = new("compact-kill");
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _root.Dispose();
 
     [Fact]
     public void SigkillAtEveryStep_ReaderSeesNoLossOrDoubleCount_PythonAgreesAfterRecovery()
     {
         // A template with an archive already in place (so the backup path runs) and new dead workers to fold.
-        string template = Path.Combine(_root, "template");
+        string template = Path.Combine(_root.Path, "template");
         Directory.CreateDirectory(template);
         CompactionPeers.RunDeadWorker(template, 11);
         CompactionPeers.RunDeadWorker(template, 12);
-        Assert.Equal(0, CompactionPeers.Chorus(null, "compact", "--dir", template).Code);
+        Assert.Equal(0, ChorusCli.Run("compact", "--dir", template).ExitCode);
         CompactionPeers.RunDeadWorker(template, 13);
         CompactionPeers.RunDeadWorker(template, 14);
         var expected = CompactionPeers.Preserved(CompactionPeers.ChorusView(template));
@@ -33,15 +34,15 @@ public sealed class CompactionKillTests : IDisposable
         var recovered = new List<string>();
         foreach (string step in steps)
         {
-            string dir = Path.Combine(_root, step.Replace(':', '-'));
+            string dir = Path.Combine(_root.Path, step.Replace(':', '-'));
             CompactionPeers.CopyDirectory(template, dir);
-            var crash = new Dictionary<string, string> { [Compactor.CrashVariable] = step };
+            var crash = new Dictionary<string, string?> { [Compactor.CrashVariable] = step };
 
-            (int code, string stdout, string stderr) = CompactionPeers.Chorus(crash, "compact", "--dir", dir);
+            (int code, string stdout, string stderr) = ChorusCli.RunWithEnvironment(crash, "compact", "--dir", dir);
 
             Assert.True(code == 137, $"{step}: expected SIGKILL (137), got {code}: {stdout}{stderr}");
             CompactionPeers.AssertSameView(expected, CompactionPeers.Preserved(CompactionPeers.ChorusView(dir)), step);
-            (int again, string againOut, string againErr) = CompactionPeers.Chorus(null, "compact", "--dir", dir);
+            (int again, string againOut, string againErr) = ChorusCli.Run("compact", "--dir", dir);
             Assert.True(again == 0, $"{step}: recovery failed: {againOut}{againErr}");
             CompactionPeers.AssertSameView(expected, CompactionPeers.Preserved(CompactionPeers.ChorusView(dir)), step);
             Assert.Empty(Directory.EnumerateFiles(dir, "*.chorus-*"));

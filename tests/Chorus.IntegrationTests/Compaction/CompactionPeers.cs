@@ -1,78 +1,41 @@
-using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Chorus.Aggregation;
 using Chorus.Exposition;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Compaction;
 
-/// <summary>Real peers for the compaction tests: Debian's prometheus_client 0.16 workers and collector, and the chorus CLI.</summary>
+/// <summary>Real peers for the compaction tests: Debian's prometheus_client 0.16 workers and collector, and the directory views they are compared by.</summary>
 internal static class CompactionPeers
 {
-    public const string Python = "/usr/bin/python3";
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
-
-    public static string RepoRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Chorus.slnx")))
-            {
-                dir = dir.Parent;
-            }
-
-            return dir?.FullName ?? throw new InvalidOperationException($"No Chorus.slnx above {AppContext.BaseDirectory}.");
-        }
-    }
-
-    public static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "python", name);
-
-    /// <summary>The CLI as built next to the tests (the test project references it, so it is always built).</summary>
-    public static string CliDll
-    {
-        get
-        {
-            string configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-            string path = Path.Combine(RepoRoot, "src", "Chorus.Cli", "bin", configuration, "net10.0", "chorus.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException("Build the solution first: chorus.dll is missing.", path);
-        }
-    }
-
     /// <summary>Runs a Python worker that records traffic and exits.</summary>
     public static void RunDeadWorker(string directory, int seed, params string[] extra)
     {
-        (int code, _, string stderr) = Run(Python, [Script("compaction_worker.py"), directory, seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "0", .. extra]);
-        Assert.True(code == 0, stderr);
+        ProcessResult result = PythonPeer.Run([RepoPaths.PythonScript("compaction_worker.py"), directory, seed.ToString(CultureInfo.InvariantCulture), "0", .. extra], PythonPeer.Timeout);
+        Assert.True(result.ExitCode == 0, result.Stderr);
     }
 
     /// <summary>Starts a Python worker that keeps its files open until killed; returns once it has written them.</summary>
-    public static Process StartLiveWorker(string directory, int seed, params string[] extra)
+    public static ChildProcess StartLiveWorker(string directory, int seed, params string[] extra)
     {
-        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in (string[])[Script("compaction_worker.py"), directory, seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "120", .. extra])
+        ChildProcess worker = PythonPeer.Start([RepoPaths.PythonScript("compaction_worker.py"), directory, seed.ToString(CultureInfo.InvariantCulture), "120", .. extra]);
+        try
         {
-            info.ArgumentList.Add(argument);
+            worker.WaitForLineStartingWith("ready", PythonPeer.Timeout);
+            return worker;
         }
-
-        Process process = Process.Start(info)!;
-        Task<string?> line = process.StandardOutput.ReadLineAsync();
-        if (!line.Wait(s_timeout) || line.Result != "ready")
+        catch
         {
-            process.Kill();
-            Assert.Fail("the live Python worker did not start: " + process.StandardError.ReadToEnd());
+            worker.Dispose();
+            throw;
         }
-
-        return process;
     }
-
-    /// <summary>Runs the chorus CLI; returns exit code and output.</summary>
-    public static (int Code, string Stdout, string Stderr) Chorus(IReadOnlyDictionary<string, string>? environment, params string[] arguments) =>
-        Run("dotnet", [CliDll, .. arguments], environment);
 
     /// <summary>prometheus_client's merged view of each directory, in one interpreter start.</summary>
     public static Dictionary<string, SortedDictionary<string, double>> PythonViews(params string[] directories)
     {
-        (int code, string stdout, string stderr) = Run(Python, [Script("compaction_collect.py"), .. directories]);
+        (int code, string stdout, string stderr) = PythonPeer.Run([RepoPaths.PythonScript("compaction_collect.py"), .. directories], PythonPeer.Timeout);
         Assert.True(code == 0, stderr);
         var views = new Dictionary<string, SortedDictionary<string, double>>(StringComparer.Ordinal);
         using JsonDocument document = JsonDocument.Parse(stdout);
@@ -136,30 +99,5 @@ internal static class CompactionPeers
         {
             File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
         }
-    }
-
-    private static (int Code, string Stdout, string Stderr) Run(string file, string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[key] = value;
-        }
-
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(s_timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish in {s_timeout}.");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

@@ -1,29 +1,29 @@
-using System.Diagnostics;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Compaction;
 
 /// <summary><c>chorus doctor</c> on a real prometheus_client directory, piped (plain text).</summary>
 public sealed class DoctorCommandTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("chorus-doctor-").FullName;
+    private readonly TempDirectory _dir = new("doctor");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void Doctor_ReportsWritersDamageStaleGaugesCostAndAdvice_PlainWhenPiped()
     {
-        CompactionPeers.RunDeadWorker(_dir, 31);
-        CompactionPeers.RunDeadWorker(_dir, 32);
-        File.WriteAllBytes(Path.Combine(_dir, "counter_999999.db"), [1, 2, 3]);
-        using Process live = CompactionPeers.StartLiveWorker(_dir, 33);
+        CompactionPeers.RunDeadWorker(_dir.Path, 31);
+        CompactionPeers.RunDeadWorker(_dir.Path, 32);
+        File.WriteAllBytes(Path.Combine(_dir.Path, "counter_999999.db"), [1, 2, 3]);
+        using ChildProcess live = CompactionPeers.StartLiveWorker(_dir.Path, 33);
         try
         {
-            (int code, string stdout, string stderr) = CompactionPeers.Chorus(null, "doctor", "--dir", _dir);
+            (int code, string stdout, string stderr) = ChorusCli.Run("doctor", "--dir", _dir.Path);
 
             Assert.True(code == 0, stderr);
             Assert.DoesNotContain("\u001b[", stdout, StringComparison.Ordinal);
             Assert.Contains("1 alive, 3 dead", stdout, StringComparison.Ordinal);
-            Assert.Contains($"files held open by pid {live.Id}", stdout, StringComparison.Ordinal);
+            Assert.Contains($"files held open by pid {live.Pid}", stdout, StringComparison.Ordinal);
             Assert.Contains("counter_999999.db", stdout, StringComparison.Ordinal);
             Assert.Contains("ShorterThanHeader", stdout, StringComparison.Ordinal);
             Assert.Contains("Stale live gauges", stdout, StringComparison.Ordinal);
@@ -35,14 +35,13 @@ public sealed class DoctorCommandTests : IDisposable
         finally
         {
             live.Kill();
-            live.WaitForExit();
         }
     }
 
     [Fact]
     public void Doctor_MissingDirectory_Exits1()
     {
-        (int code, _, string stderr) = CompactionPeers.Chorus(null, "doctor", "--dir", Path.Combine(_dir, "nope"));
+        (int code, _, string stderr) = ChorusCli.Run("doctor", "--dir", Path.Combine(_dir.Path, "nope"));
 
         Assert.Equal(1, code);
         Assert.Contains("does not exist", stderr, StringComparison.Ordinal);

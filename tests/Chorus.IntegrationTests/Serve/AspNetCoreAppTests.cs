@@ -3,6 +3,7 @@ using Chorus.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 
@@ -12,18 +13,15 @@ public sealed class AspNetCoreAppTests
     [Fact]
     public async Task MapChorusMetrics_ServesTheMergedDirectoryPythonWorkersWrote()
     {
-        using var dir = new ServeTempDirectory();
-        using (PythonWriters writers = PythonWriters.Start(dir.Path, workers: 2, iterations: 7, sleepMs: 0))
-        {
-            await writers.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        using var dir = new TempDirectory("serve");
+        await PythonWriters.RunToCompletionAsync(dir.Path, workers: 2, iterations: 7);
 
         await using KestrelTestApp app = await KestrelTestApp.StartAsync(
             builder => builder.Services.AddChorus(options => options.Directory = dir.Path),
             web => web.MapChorusMetrics());
         using HttpClient client = ScrapeClient.Create(app.BaseAddress);
 
-        string text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        string text = await ScrapeClient.GetMetricsTextAsync(client);
         Dictionary<string, double> samples = ExpositionSamples.Parse(text);
 
         Assert.Equal(7, samples["serve_test_jobs_total{worker=\"1\"}"]);
@@ -67,10 +65,10 @@ public sealed class AspNetCoreAppTests
         using HttpResponseMessage boom = await client.GetAsync(new Uri("/boom", UriKind.Relative));
         Task<HttpResponseMessage> slow = client.GetAsync(new Uri("/slow", UriKind.Relative));
         await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Dictionary<string, double> during = ExpositionSamples.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        Dictionary<string, double> during = ExpositionSamples.Parse(await ScrapeClient.GetMetricsTextAsync(client));
         release.SetResult();
         (await slow).Dispose();
-        Dictionary<string, double> after = ExpositionSamples.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        Dictionary<string, double> after = ExpositionSamples.Parse(await ScrapeClient.GetMetricsTextAsync(client));
 
         Assert.Equal(HttpStatusCode.InternalServerError, boom.StatusCode);
         Assert.Equal(1, during["http_requests_in_progress{method=\"GET\",route=\"/slow\"}"]);

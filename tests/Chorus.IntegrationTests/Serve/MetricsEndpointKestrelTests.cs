@@ -1,7 +1,7 @@
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using Chorus.AspNetCore.Http;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 
@@ -77,7 +77,7 @@ public sealed class MetricsEndpointKestrelTests
         if (expectGzip)
         {
             Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
-            Assert.StartsWith(FixedScrapeSource.Text, Gunzip(wire), StringComparison.Ordinal);
+            Assert.StartsWith(FixedScrapeSource.Text, ScrapeClient.Gunzip(wire), StringComparison.Ordinal);
         }
         else
         {
@@ -165,7 +165,7 @@ public sealed class MetricsEndpointKestrelTests
         await using KestrelTestApp app = await KestrelTestApp.StartAsync(new FixedScrapeSource(), options => options.IncludeSelfMetrics = false);
         using HttpClient client = ScrapeClient.Create(app.BaseAddress);
 
-        Assert.Equal(FixedScrapeSource.Text, await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        Assert.Equal(FixedScrapeSource.Text, await ScrapeClient.GetMetricsTextAsync(client));
     }
 
     [Fact]
@@ -185,9 +185,7 @@ public sealed class MetricsEndpointKestrelTests
         await Task.Delay(TimeSpan.FromSeconds(1));
         source.Open();
         HttpResponseMessage[] responses = await Task.WhenAll([first, .. joiners]);
-        string[] bodies = await Task.WhenAll(responses.Select(async r => r.Content.Headers.ContentEncoding.Contains("gzip")
-            ? Gunzip(await r.Content.ReadAsByteArrayAsync())
-            : await r.Content.ReadAsStringAsync()));
+        string[] bodies = await Task.WhenAll(responses.Select(ScrapeClient.ReadBodyAsync));
         using HttpResponseMessage later = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
@@ -198,13 +196,6 @@ public sealed class MetricsEndpointKestrelTests
         {
             response.Dispose();
         }
-    }
-
-    internal static string Gunzip(byte[] compressed)
-    {
-        using var input = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);
-        using var reader = new StreamReader(input, Encoding.UTF8);
-        return reader.ReadToEnd();
     }
 
     private static string Normalize(string? contentType) =>

@@ -1,17 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 
 /// <summary>A real Prometheus server (Debian's <c>prometheus</c>) scraping one target every second, with its own storage.</summary>
 internal sealed class PrometheusServer : IDisposable
 {
-    private readonly Process _process;
-    private readonly ServeTempDirectory _home;
+    private readonly ChildProcess _process;
+    private readonly TempDirectory _home;
     private readonly HttpClient _client;
 
-    private PrometheusServer(Process process, ServeTempDirectory home, Uri baseAddress)
+    private PrometheusServer(ChildProcess process, TempDirectory home, Uri baseAddress)
     {
         _process = process;
         _home = home;
@@ -20,8 +21,8 @@ internal sealed class PrometheusServer : IDisposable
 
     public static async Task<PrometheusServer> StartAsync(Uri target, string metricsPath = "/metrics")
     {
-        var home = new ServeTempDirectory("chorus-prometheus-");
-        string config = home.Combine("prometheus.yml");
+        var home = new TempDirectory("prometheus");
+        string config = home.File("prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
             global:
               scrape_interval: 1s
@@ -32,51 +33,23 @@ internal sealed class PrometheusServer : IDisposable
                 static_configs:
                   - targets: ['{target.Authority}']
             """);
-        int port = FreePort.Next();
-        var start = new ProcessStartInfo("prometheus")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[]
-        {
+        int port = FreeLoopbackPort.Next();
+        ChildProcess process = ChildProcess.Start("prometheus",
+        [
             "--config.file=" + config,
-            "--storage.tsdb.path=" + home.Combine("data"),
+            "--storage.tsdb.path=" + home.File("data"),
             "--web.listen-address=127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture),
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        Process process = Process.Start(start) ?? throw new InvalidOperationException("prometheus did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        ]);
         var server = new PrometheusServer(process, home, new Uri($"http://127.0.0.1:{port}/"));
-        Stopwatch waited = Stopwatch.StartNew();
-        while (true)
+        try
         {
-            try
-            {
-                using HttpResponseMessage ready = await server._client.GetAsync(new Uri("-/ready", UriKind.Relative));
-                if (ready.IsSuccessStatusCode)
-                {
-                    return server;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            if (process.HasExited || waited.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                server.Dispose();
-                throw new InvalidOperationException("prometheus did not become ready within 30 s");
-            }
-
-            await Task.Delay(100);
+            await HttpReadiness.WaitUntilServingAsync(new Uri(server._client.BaseAddress!, "-/ready"), process, TimeSpan.FromSeconds(30));
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
         }
     }
 
@@ -118,12 +91,6 @@ internal sealed class PrometheusServer : IDisposable
     public void Dispose()
     {
         _client.Dispose();
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit(5000);
-        }
-
         _process.Dispose();
         _home.Dispose();
     }

@@ -1,58 +1,44 @@
 using System.Diagnostics;
+using System.Globalization;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 
-/// <summary>Real prometheus_client workers (Debian's <c>/usr/bin/python3</c>) writing a multiprocess directory.</summary>
+/// <summary>Real prometheus_client workers (<c>python/serve_writer.py</c>) writing a multiprocess directory.</summary>
 internal sealed class PythonWriters : IDisposable
 {
-    private readonly List<Process> _processes = [];
+    private readonly List<ChildProcess> _processes = [];
 
     public static PythonWriters Start(string directory, int workers, int iterations, int sleepMs)
     {
         var writers = new PythonWriters();
-        string script = Path.Combine(AppContext.BaseDirectory, "python", "serve_writer.py");
+        string script = RepoPaths.PythonScript("serve_writer.py");
         for (int worker = 1; worker <= workers; worker++)
         {
-            var start = new ProcessStartInfo("/usr/bin/python3")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string arg in new[] { script, directory, worker.ToString(System.Globalization.CultureInfo.InvariantCulture), iterations.ToString(System.Globalization.CultureInfo.InvariantCulture), sleepMs.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            writers._processes.Add(Process.Start(start) ?? throw new InvalidOperationException("python3 did not start"));
+            writers._processes.Add(PythonPeer.Start(
+                [script, directory, worker.ToString(CultureInfo.InvariantCulture), iterations.ToString(CultureInfo.InvariantCulture), sleepMs.ToString(CultureInfo.InvariantCulture)]));
         }
 
         return writers;
     }
 
-    /// <summary>Waits for every worker; each must print "done" and exit 0.</summary>
+    /// <summary>Runs the workers to completion (30 s in all unless told otherwise), each of them writing <paramref name="iterations"/> times.</summary>
+    public static async Task RunToCompletionAsync(string directory, int workers, int iterations, int sleepMs = 0, TimeSpan? timeout = null)
+    {
+        using PythonWriters writers = Start(directory, workers, iterations, sleepMs);
+        await writers.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Waits, <paramref name="timeout"/> in all, for every worker; each must print "done" and exit 0.</summary>
     public async Task WaitAsync(TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        foreach (Process process in _processes)
+        var waited = Stopwatch.StartNew();
+        foreach (ChildProcess process in _processes)
         {
-            string stdout = await process.StandardOutput.ReadToEndAsync(cts.Token);
-            string stderr = await process.StandardError.ReadToEndAsync(cts.Token);
-            await process.WaitForExitAsync(cts.Token);
-            Assert.True(process.ExitCode == 0 && stdout.Contains("done", StringComparison.Ordinal), $"python writer failed ({process.ExitCode}): {stderr}");
+            ProcessResult result = await process.WaitAsync(timeout - waited.Elapsed);
+            Assert.True(result.ExitCode == 0 && result.Stdout.Contains("done", StringComparison.Ordinal), $"python writer failed ({result.ExitCode}): {result.Stderr}");
         }
     }
 
-    public void Dispose()
-    {
-        foreach (Process process in _processes)
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-
-            process.Dispose();
-        }
-    }
+    public void Dispose() => _processes.ForEach(p => p.Dispose());
 }

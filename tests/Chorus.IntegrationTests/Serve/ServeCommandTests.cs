@@ -1,19 +1,17 @@
 using System.Net;
 using System.Net.Sockets;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 
 /// <summary><c>chorus serve</c> as a process: routes, exit codes, signals.</summary>
 public sealed class ServeCommandTests
 {
-    private static readonly TimeSpan s_cliTimeout = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task Serve_AnswersMetricsHealthzAnd404Elsewhere()
     {
-        using var dir = new ServeTempDirectory();
-        using PythonWriters writers = PythonWriters.Start(dir.Path, workers: 1, iterations: 3, sleepMs: 0);
-        await writers.WaitAsync(TimeSpan.FromSeconds(30));
+        using var dir = new TempDirectory("serve");
+        await PythonWriters.RunToCompletionAsync(dir.Path, workers: 1, iterations: 3);
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
 
@@ -36,11 +34,8 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Serve_NegotiatesFormatAndGzipLikeTheEndpoint()
     {
-        using var dir = new ServeTempDirectory();
-        using (PythonWriters writers = PythonWriters.Start(dir.Path, workers: 1, iterations: 2, sleepMs: 0))
-        {
-            await writers.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        using var dir = new TempDirectory("serve");
+        await PythonWriters.RunToCompletionAsync(dir.Path, workers: 1, iterations: 2);
 
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
@@ -59,7 +54,7 @@ public sealed class ServeCommandTests
         {
             using HttpResponseMessage response = await client.SendAsync(ScrapeClient.Request(HttpMethod.Get, "/metrics", accept, encoding));
             byte[] wire = await response.Content.ReadAsByteArrayAsync();
-            string body = encoding is null ? System.Text.Encoding.UTF8.GetString(wire) : MetricsEndpointKestrelTests.Gunzip(wire);
+            string body = encoding is null ? System.Text.Encoding.UTF8.GetString(wire) : ScrapeClient.Gunzip(wire);
 
             Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
             Assert.Equal(encoding is null ? [] : ["gzip"], response.Content.Headers.ContentEncoding);
@@ -74,7 +69,7 @@ public sealed class ServeCommandTests
     [InlineData("INT")]
     public async Task Serve_StopsCleanlyOnSignal(string signal)
     {
-        using var dir = new ServeTempDirectory();
+        using var dir = new TempDirectory("serve");
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
         using HttpResponseMessage before = await client.GetAsync(new Uri("/healthz", UriKind.Relative));
@@ -88,12 +83,12 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Serve_PortInUse_Exits1AndSaysSo()
     {
-        using var dir = new ServeTempDirectory();
+        using var dir = new TempDirectory("serve");
         using var occupant = new TcpListener(IPAddress.Loopback, 0);
         occupant.Start();
         int port = ((IPEndPoint)occupant.LocalEndpoint).Port;
 
-        (int exitCode, _, string stderr) = await ChorusServeProcess.RunAsync(s_cliTimeout, "serve", "--dir", dir.Path, "--listen", $"127.0.0.1:{port}");
+        (int exitCode, _, string stderr) = await ChorusCli.RunAsync("serve", "--dir", dir.Path, "--listen", $"127.0.0.1:{port}");
 
         Assert.Equal(1, exitCode);
         Assert.Contains($"cannot listen on 127.0.0.1:{port}", stderr, StringComparison.Ordinal);
@@ -102,10 +97,10 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Serve_MissingDirectory_Exits1AndSaysSo()
     {
-        using var dir = new ServeTempDirectory();
-        string missing = dir.Combine("nope");
+        using var dir = new TempDirectory("serve");
+        string missing = dir.File("nope");
 
-        (int exitCode, _, string stderr) = await ChorusServeProcess.RunAsync(s_cliTimeout, "serve", "--dir", missing, "--listen", "127.0.0.1:0");
+        (int exitCode, _, string stderr) = await ChorusCli.RunAsync("serve", "--dir", missing, "--listen", "127.0.0.1:0");
 
         Assert.Equal(1, exitCode);
         Assert.Contains($"directory {missing} does not exist", stderr, StringComparison.Ordinal);
@@ -119,9 +114,9 @@ public sealed class ServeCommandTests
     [InlineData("--no-such-flag", "1")]
     public async Task Serve_UsageErrors_Exit2(string flag, string value)
     {
-        using var dir = new ServeTempDirectory();
+        using var dir = new TempDirectory("serve");
 
-        (int exitCode, _, string stderr) = await ChorusServeProcess.RunAsync(s_cliTimeout, "serve", "--dir", dir.Path, flag, value);
+        (int exitCode, _, string stderr) = await ChorusCli.RunAsync("serve", "--dir", dir.Path, flag, value);
 
         Assert.Equal(2, exitCode);
         Assert.NotEmpty(stderr);
@@ -130,11 +125,11 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Serve_BadWebConfig_Exits1AndNamesTheSetting()
     {
-        using var dir = new ServeTempDirectory();
-        string config = dir.Combine("web.yml");
+        using var dir = new TempDirectory("serve");
+        string config = dir.File("web.yml");
         await File.WriteAllTextAsync(config, "basic_auth_user:\n  alice: $2y$10$abc\n");
 
-        (int exitCode, _, string stderr) = await ChorusServeProcess.RunAsync(s_cliTimeout, "serve", "--dir", dir.Path, "--listen", "127.0.0.1:0", "--web.config.file", config);
+        (int exitCode, _, string stderr) = await ChorusCli.RunAsync("serve", "--dir", dir.Path, "--listen", "127.0.0.1:0", "--web.config.file", config);
 
         Assert.Equal(1, exitCode);
         Assert.Contains("unsupported setting 'basic_auth_user'", stderr, StringComparison.Ordinal);

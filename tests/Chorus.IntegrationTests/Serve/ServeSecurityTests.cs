@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 
@@ -12,9 +13,9 @@ public sealed class ServeSecurityTests
     [Fact]
     public async Task Serve_BasicAuth_AcceptsTheRightPasswordAndRefusesTheRest()
     {
-        using var dir = new ServeTempDirectory();
+        using var dir = new TempDirectory("serve");
         string hash = BCrypt.Net.BCrypt.HashPassword("s3cret", 4);
-        string config = dir.Combine("web.yml");
+        string config = dir.File("web.yml");
         await File.WriteAllTextAsync(config, $"basic_auth_users:\n  prometheus: '{hash}'\n");
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path, "--web.config.file", config);
         using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
@@ -39,17 +40,17 @@ public sealed class ServeSecurityTests
     [Fact]
     public async Task Serve_Tls_ServesHttpsWithTheConfiguredCertificate()
     {
-        using var dir = new ServeTempDirectory();
+        using var dir = new TempDirectory("serve");
         using X509Certificate2 certificate = CreateSelfSigned();
-        await File.WriteAllTextAsync(dir.Combine("cert.pem"), certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(dir.File("cert.pem"), certificate.ExportCertificatePem());
         using (RSA key = certificate.GetRSAPrivateKey()!)
         {
-            await File.WriteAllTextAsync(dir.Combine("key.pem"), key.ExportPkcs8PrivateKeyPem());
+            await File.WriteAllTextAsync(dir.File("key.pem"), key.ExportPkcs8PrivateKeyPem());
         }
 
         // Relative paths resolve against the config file's directory, as in exporter-toolkit.
-        await File.WriteAllTextAsync(dir.Combine("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");
-        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path, "--web.config.file", dir.Combine("web.yml"));
+        await File.WriteAllTextAsync(dir.File("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path, "--web.config.file", dir.File("web.yml"));
         string? presentedThumbprint = null;
         var handler = new SocketsHttpHandler
         {

@@ -1,3 +1,5 @@
+using Chorus.IntegrationTests.Support;
+
 namespace Chorus.IntegrationTests.Serve;
 
 /// <summary><c>chorus serve</c>'s <c>chorus_*</c> self-metrics and its one-log-line-per-problem-file rule.</summary>
@@ -6,21 +8,18 @@ public sealed class ServeSelfMetricsTests
     [Fact]
     public async Task Serve_ReportsFilesAndSkips_AndLogsEachSkippedFileOnce()
     {
-        using var dir = new ServeTempDirectory();
-        using (PythonWriters writers = PythonWriters.Start(dir.Path, workers: 2, iterations: 3, sleepMs: 0))
-        {
-            await writers.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        using var dir = new TempDirectory("serve");
+        await PythonWriters.RunToCompletionAsync(dir.Path, workers: 2, iterations: 3);
 
         int goodFiles = Directory.GetFiles(dir.Path, "*.db").Length;
-        await File.WriteAllBytesAsync(dir.Combine("notametric_1.db"), new byte[16]);
+        await File.WriteAllBytesAsync(dir.File("notametric_1.db"), new byte[16]);
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
 
         Dictionary<string, double> samples = [];
         for (int i = 0; i < 3; i++)
         {
-            samples = ExpositionSamples.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+            samples = ExpositionSamples.Parse(await ScrapeClient.GetMetricsTextAsync(client));
         }
 
         // Let the log lines of the last scrape reach stderr.

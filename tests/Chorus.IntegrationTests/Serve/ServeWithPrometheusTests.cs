@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 
@@ -15,13 +16,10 @@ public sealed class ServeWithPrometheusTests
     [Fact]
     public async Task Prometheus_ScrapingServeWhileWorkersWrite_SeesExactlyWhatTheyWrote()
     {
-        using var dir = new ServeTempDirectory();
+        using var dir = new TempDirectory("serve");
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using PrometheusServer prometheus = await PrometheusServer.StartAsync(serve.MetricsUrl);
-        using (PythonWriters writers = PythonWriters.Start(dir.Path, Workers, Iterations, sleepMs: 10))
-        {
-            await writers.WaitAsync(TimeSpan.FromSeconds(60));
-        }
+        await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
 
         TimeSpan wait = TimeSpan.FromSeconds(30);
         double? jobs = await prometheus.WaitForValueAsync("sum(serve_test_jobs_total)", Workers * Iterations, wait);
@@ -46,7 +44,7 @@ public sealed class ServeWithPrometheusTests
     [Fact]
     public async Task ConcurrentScrapes_WhileWritersAddSeriesAndGrowFiles_AreCompleteAndNeverGoBackwards()
     {
-        using var dir = new ServeTempDirectory();
+        using var dir = new TempDirectory("serve");
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
         using PythonWriters writers = PythonWriters.Start(dir.Path, Workers, Iterations, sleepMs: 5);
@@ -62,10 +60,7 @@ public sealed class ServeWithPrometheusTests
             {
                 using HttpResponseMessage response = await client.SendAsync(ScrapeClient.Request(HttpMethod.Get, "/metrics", accepts[index % accepts.Length], index % 2 == 0 ? "gzip" : null));
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                byte[] wire = await response.Content.ReadAsByteArrayAsync();
-                string body = response.Content.Headers.ContentEncoding.Contains("gzip")
-                    ? MetricsEndpointKestrelTests.Gunzip(wire)
-                    : System.Text.Encoding.UTF8.GetString(wire);
+                string body = await ScrapeClient.ReadBodyAsync(response);
                 bool openMetrics = response.Content.Headers.ContentType!.MediaType == "application/openmetrics-text";
                 Assert.EndsWith(openMetrics ? "# EOF\n" : "\n", body, StringComparison.Ordinal);
                 double jobs = ExpositionSamples.Sum(ExpositionSamples.Parse(body), "serve_test_jobs_total");
@@ -79,7 +74,7 @@ public sealed class ServeWithPrometheusTests
 
         int[] scrapes = await Task.WhenAll(Enumerable.Range(0, 4).Select(ScrapeLoop));
         await writing;
-        string final = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        string final = await ScrapeClient.GetMetricsTextAsync(client);
         Dictionary<string, double> samples = ExpositionSamples.Parse(final);
 
         Assert.All(scrapes, count => Assert.True(count > 0));
@@ -91,17 +86,15 @@ public sealed class ServeWithPrometheusTests
     [Fact]
     public async Task Promtool_AcceptsTheServedTextFormat()
     {
-        using var dir = new ServeTempDirectory();
-        using (PythonWriters writers = PythonWriters.Start(dir.Path, workers: 2, iterations: 5, sleepMs: 0))
-        {
-            await writers.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        using var dir = new TempDirectory("serve");
+        await PythonWriters.RunToCompletionAsync(dir.Path, workers: 2, iterations: 5);
 
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
-        string text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        string text = await ScrapeClient.GetMetricsTextAsync(client);
 
-        (int exitCode, string output) = await Promtool.CheckMetricsAsync(text);
+        (int exitCode, string stdout, string stderr) = await Promtool.CheckMetricsAsync(text);
+        string output = stdout + stderr;
 
         Assert.True(exitCode == 0, $"promtool check metrics: {output}\n{text}");
         Assert.Contains("serve_test_jobs_total", text, StringComparison.Ordinal);

@@ -6,15 +6,11 @@ internal static class ChorusCli
     /// <summary>How long one CLI run may take before the test fails.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>The <c>dotnet</c> host running these tests (the SDK sets DOTNET_HOST_PATH), else the one on PATH.</summary>
-    private static string DotnetHost =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
     /// <summary>Starts <c>chorus</c> with <paramref name="arguments"/>.</summary>
     /// <param name="arguments">The command line after <c>chorus</c>.</param>
     /// <param name="environment">Extra variables (a null value removes one).</param>
     public static ChildProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
-        ChildProcess.Start(DotnetHost, [RepoPaths.ChorusDll, .. arguments], environment);
+        DotnetHost.Start(RepoPaths.ChorusDll, arguments, environment);
 
     /// <summary>Runs <c>chorus</c> with <paramref name="arguments"/> to completion.</summary>
     public static async Task<ProcessResult> RunAsync(params string[] arguments)
@@ -28,6 +24,23 @@ internal static class ChorusCli
     {
         using ChildProcess child = Start(arguments, environment);
         return await child.WaitAsync(Timeout);
+    }
+
+    /// <summary>The blocking form of <see cref="RunAsync"/>, for synchronous tests.</summary>
+    public static ProcessResult Run(params string[] arguments) => RunWithEnvironment(null, arguments);
+
+    /// <summary>The blocking form of <see cref="RunAsync"/> for a command allowed more or less than <see cref="Timeout"/>.</summary>
+    public static ProcessResult Run(TimeSpan timeout, params string[] arguments)
+    {
+        using ChildProcess child = Start(arguments);
+        return child.Wait(timeout);
+    }
+
+    /// <summary>The blocking form of <see cref="RunWithEnvironmentAsync"/>, for synchronous tests.</summary>
+    public static ProcessResult RunWithEnvironment(IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
+    {
+        using ChildProcess child = Start(arguments, environment);
+        return child.Wait(Timeout);
     }
 
     /// <summary><c>chorus scrape --dir DIR</c> in the Prometheus text format.</summary>

@@ -12,6 +12,9 @@ internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr,
     public string Describe() =>
         $"`{CommandLine}` exited {ExitCode}.\n--- stderr ---\n{Truncate(Stderr)}\n--- stdout ---\n{Truncate(Stdout)}";
 
+    /// <summary>The three parts most assertions look at.</summary>
+    public void Deconstruct(out int exitCode, out string stdout, out string stderr) => (exitCode, stdout, stderr) = (ExitCode, Stdout, Stderr);
+
     /// <summary>Fails the test unless the process exited 0.</summary>
     public ProcessResult EnsureSuccess()
     {

@@ -17,6 +17,21 @@ internal static class PythonPeer
     /// <summary>How long one Python process may take before the test fails.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>Starts the interpreter with <paramref name="arguments"/> (a script path first, or <c>-m</c>/<c>-c</c>).</summary>
+    public static ChildProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null) =>
+        ChildProcess.Start(Interpreter, arguments, environment, workingDirectory);
+
+    /// <summary>Runs the interpreter to completion within <paramref name="timeout"/> (blocking, for synchronous tests).</summary>
+    public static ProcessResult Run(IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null)
+    {
+        using ChildProcess child = Start(arguments, workingDirectory: workingDirectory);
+        return child.Wait(timeout);
+    }
+
+    /// <summary>Runs a harness script of <c>python/</c> to completion (blocking, for synchronous tests).</summary>
+    public static ProcessResult RunScript(string script, params string[] arguments) =>
+        Run([RepoPaths.PythonScript(script), .. arguments], Timeout);
+
     /// <summary>Starts one worker of the seeded workload writing into <paramref name="directory"/>.</summary>
     /// <param name="seed">The workload seed shared by every process of one directory.</param>
     /// <param name="role">Which part of the workload this process plays.</param>
@@ -32,7 +47,7 @@ internal static class PythonPeer
             directory,
         };
         args.AddRange((deadPids ?? []).Select(p => p.ToString(CultureInfo.InvariantCulture)));
-        return ChildProcess.Start(Interpreter, args);
+        return Start(args);
     }
 
     /// <summary>Runs one worker to completion and returns its pid.</summary>
@@ -49,14 +64,14 @@ internal static class PythonPeer
     /// </summary>
     public static async Task<string> CollectAsync(string directory, string format = "prometheus")
     {
-        using ChildProcess child = ChildProcess.Start(Interpreter, [RepoPaths.PythonScript("collect.py"), directory, format]);
+        using ChildProcess child = Start([RepoPaths.PythonScript("collect.py"), directory, format]);
         return (await child.WaitAsync(Timeout)).EnsureSuccess().Stdout;
     }
 
     /// <summary>Runs a harness script and returns its result.</summary>
     public static async Task<ProcessResult> RunScriptAsync(string script, params string[] arguments)
     {
-        using ChildProcess child = ChildProcess.Start(Interpreter, [RepoPaths.PythonScript(script), .. arguments]);
+        using ChildProcess child = Start([RepoPaths.PythonScript(script), .. arguments]);
         return await child.WaitAsync(Timeout);
     }
 }

@@ -1,6 +1,6 @@
 namespace Chorus.IntegrationTests.Support;
 
-/// <summary>Where the test run finds the repository, the built <c>chorus</c> tool and the Python peer scripts.</summary>
+/// <summary>Where the test run finds the repository, the built <c>chorus</c> tool and test child, and the Python scripts.</summary>
 internal static class RepoPaths
 {
     private static readonly Lazy<string> s_repoRoot = new(FindRepoRoot);
@@ -8,25 +8,20 @@ internal static class RepoPaths
     /// <summary>The repository root: the first directory above the test assembly holding <c>Chorus.slnx</c>.</summary>
     public static string RepoRoot => s_repoRoot.Value;
 
-    /// <summary>
-    /// The built CLI (<c>chorus.dll</c>) in its own output directory, of the same configuration and target
-    /// framework as this test assembly (<c>src/Chorus.Cli/bin/&lt;cfg&gt;/&lt;tfm&gt;/</c>).
-    /// </summary>
-    public static string ChorusDll
-    {
-        get
-        {
-            var tfmDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            string configuration = tfmDir.Parent?.Name ?? "Release";
-            string path = Path.Combine(RepoRoot, "src", "Chorus.Cli", "bin", configuration, tfmDir.Name, "chorus.dll");
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"chorus.dll is not built at {path}; build tests/Chorus.IntegrationTests (it builds the CLI) first.", path);
-            }
+    /// <summary>The built CLI (<c>src/Chorus.Cli/bin/&lt;cfg&gt;/&lt;tfm&gt;/chorus.dll</c>).</summary>
+    public static string ChorusDll => BuiltAssembly(Path.Combine("src", "Chorus.Cli"), "chorus.dll");
 
-            return path;
-        }
-    }
+    /// <summary>The pre-built worker child (<c>tests/Chorus.TestChild/bin/&lt;cfg&gt;/&lt;tfm&gt;/Chorus.TestChild.dll</c>).</summary>
+    public static string TestChildDll => BuiltAssembly(Path.Combine("tests", "Chorus.TestChild"), "Chorus.TestChild.dll");
+
+    /// <summary>The committed directory written by real prometheus_client workers (<c>samples/python-multiproc</c>).</summary>
+    public static string PythonMultiprocSample => Path.Combine(RepoRoot, "samples", "python-multiproc");
+
+    /// <summary>The article's uWSGI/gunicorn app and its scripts (<c>samples/uwsgi-app</c>).</summary>
+    public static string UwsgiAppDirectory => Path.Combine(RepoRoot, "samples", "uwsgi-app");
+
+    /// <summary>The Python slot helper and its tests (<c>integrations/python</c>).</summary>
+    public static string SlotHelperDirectory => Path.Combine(RepoRoot, "integrations", "python");
 
     /// <summary>A script of the Python peer harness (<c>python/</c>, copied to the output directory).</summary>
     public static string PythonScript(string name)
@@ -35,6 +30,23 @@ internal static class RepoPaths
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"Python harness script {name} is missing from the test output.", path);
+        }
+
+        return path;
+    }
+
+    /// <summary>
+    /// An assembly in a project's own output directory, of the same configuration and target framework as this
+    /// test assembly (whose <c>bin/&lt;cfg&gt;/&lt;tfm&gt;/</c> mirrors it).
+    /// </summary>
+    private static string BuiltAssembly(string project, string fileName)
+    {
+        var tfmDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string configuration = tfmDir.Parent?.Name ?? "Release";
+        string path = Path.Combine(RepoRoot, project, "bin", configuration, tfmDir.Name, fileName);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{fileName} is not built at {path}; build tests/Chorus.IntegrationTests (it builds {project}) first.", path);
         }
 
         return path;

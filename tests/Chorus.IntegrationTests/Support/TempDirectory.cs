@@ -15,22 +15,30 @@ internal sealed class TempDirectory : IDisposable
     /// <summary>The full path of <paramref name="name"/> inside the directory.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>Creates <paramref name="name"/> inside the directory and returns its full path.</summary>
+    public string Subdirectory(string name) => Directory.CreateDirectory(File(name)).FullName;
+
+    /// <summary>The names of the <c>.db</c> files in <paramref name="directory"/>, sorted ordinally.</summary>
+    public static IReadOnlyList<string> DbFileNames(string directory) =>
+        Directory.EnumerateFiles(directory, "*.db").Select(System.IO.Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+
     public void Dispose()
     {
-        foreach (string entry in Directory.EnumerateFileSystemEntries(Path, "*", SearchOption.AllDirectories))
+        try
         {
-            // Tests chmod files to 000; give them back so the delete below cannot fail for that. Symlinks
-            // (dangling ones included) are left alone: chmod would follow them.
-            try
+            foreach (string entry in Directory.EnumerateFileSystemEntries(Path, "*", SearchOption.AllDirectories))
             {
+                // Tests chmod files to 000; give them back so the delete below cannot fail for that. Symlinks
+                // (dangling ones included) are left alone: chmod would follow them.
                 if (!OperatingSystem.IsWindows() && System.IO.File.Exists(entry) && new FileInfo(entry).LinkTarget is null)
                 {
                     System.IO.File.SetUnixFileMode(entry, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 }
             }
-            catch (IOException)
-            {
-            }
+        }
+        catch (IOException)
+        {
+            // A straggling child may still add or remove files; the delete below is best effort anyway.
         }
 
         try

@@ -1,23 +1,23 @@
-using System.Diagnostics;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Writer;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class DirectoryProblemTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("chorus-dirs-").FullName;
+    private readonly TempDirectory _dir = new("dirs");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void NotWritableDirectory_FailsAtRegistryCreationWithClearMessage()
     {
-        string target = Path.Combine(_dir, "readonly");
+        string target = Path.Combine(_dir.Path, "readonly");
         Directory.CreateDirectory(target);
         bool root = Environment.UserName == "root";
 
         // Root ignores permission bits, so as root the directory is a read-only file system instead.
-        bool mounted = root && Tool("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", target) == 0;
+        bool mounted = root && ChildProcess.Run("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", target], TimeSpan.FromSeconds(10)).ExitCode == 0;
         Assert.True(mounted || !root, "could not mount a read-only tmpfs as root");
         if (!root)
         {
@@ -34,7 +34,7 @@ public sealed class DirectoryProblemTests : IDisposable
         {
             if (mounted)
             {
-                Tool("umount", target);
+                ChildProcess.Run("umount", [target], TimeSpan.FromSeconds(10));
             }
             else
             {
@@ -46,21 +46,8 @@ public sealed class DirectoryProblemTests : IDisposable
     [Fact]
     public void ChildWithMissingDirectory_ReportsIt()
     {
-        (int exit, string stdout, _) = WriterTestEnvironment.RunChild(["slot", Path.Combine(_dir, "missing")]);
+        (int exit, string stdout, _) = TestChild.Run(["slot", Path.Combine(_dir.Path, "missing")]);
         Assert.Equal(1, exit);
         Assert.Contains("does not exist", stdout, StringComparison.Ordinal);
-    }
-
-    private static int Tool(string tool, params string[] args)
-    {
-        var info = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(info)!;
-        process.WaitForExit(10_000);
-        return process.ExitCode;
     }
 }

@@ -1,22 +1,23 @@
 using System.Diagnostics;
 using System.Globalization;
 using Chorus.Files;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Writer;
 
 public sealed class MultiProcessWriterTests : IDisposable
 {
     private const string ProgressKey = """["child_progress", "child_progress_total", {}, "Progress."]""";
-    private readonly string _dir = Directory.CreateTempSubdirectory("chorus-writer-").FullName;
+    private readonly TempDirectory _dir = new("writer");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task KProcessesTimesTThreadsTimesM_MergeToExactTotals()
     {
         const int processes = 4, threads = 3, perThread = 20_000;
         var running = Enumerable.Range(0, processes)
-            .Select(_ => Task.Run(() => WriterTestEnvironment.RunChild(["increment", _dir, $"{threads}", $"{perThread}"])))
+            .Select(_ => Task.Run(() => TestChild.Run(["increment", _dir.Path, $"{threads}", $"{perThread}"])))
             .ToArray();
         foreach ((int exitCode, string stdout, string stderr) in await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(120)))
         {
@@ -25,15 +26,15 @@ public sealed class MultiProcessWriterTests : IDisposable
         }
 
         // Children that ran one after another reused slot 0 and continued its counters; overlapping ones got more slots.
-        Assert.InRange(Directory.GetFiles(_dir, "counter_*.db").Length, 1, processes);
-        Assert.Equal(processes * threads * perThread, DirectoryValues.Sum(_dir, "counter_*.db", """["child_ops", "child_ops_total", {}, "Operations."]"""));
-        double labelled = DirectoryValues.Sum(_dir, "counter_*.db", """["child_labelled_ops", "child_labelled_ops_total", {"thread": "0"}, "Labelled operations."]""")
-            + DirectoryValues.Sum(_dir, "counter_*.db", """["child_labelled_ops", "child_labelled_ops_total", {"thread": "1"}, "Labelled operations."]""");
+        Assert.InRange(Directory.GetFiles(_dir.Path, "counter_*.db").Length, 1, processes);
+        Assert.Equal(processes * threads * perThread, DirectoryValues.Sum(_dir.Path, "counter_*.db", """["child_ops", "child_ops_total", {}, "Operations."]"""));
+        double labelled = DirectoryValues.Sum(_dir.Path, "counter_*.db", """["child_labelled_ops", "child_labelled_ops_total", {"thread": "0"}, "Labelled operations."]""")
+            + DirectoryValues.Sum(_dir.Path, "counter_*.db", """["child_labelled_ops", "child_labelled_ops_total", {"thread": "1"}, "Labelled operations."]""");
         Assert.Equal(processes * threads * perThread, labelled);
-        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir, "child_ops_total"));
-        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir, "child_labelled_ops_total"));
-        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir, "child_latency_seconds_count"));
-        double buckets = Directory.GetFiles(_dir, "histogram_*.db")
+        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir.Path, "child_ops_total"));
+        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir.Path, "child_labelled_ops_total"));
+        Assert.Equal(processes * threads * perThread, DirectoryValues.Merged(_dir.Path, "child_latency_seconds_count"));
+        double buckets = Directory.GetFiles(_dir.Path, "histogram_*.db")
             .SelectMany(DirectoryValues.Read)
             .Where(e => e.Key.Contains("_bucket", StringComparison.Ordinal))
             .Sum(e => e.Value);
@@ -43,12 +44,12 @@ public sealed class MultiProcessWriterTests : IDisposable
     [Fact]
     public void KilledChildren_MergedCounterCoversConfirmedCounts_AndNeverDecreases()
     {
-        var children = Enumerable.Range(0, 3).Select(_ => new RunningChild(["progress", _dir, "500"])).ToList();
+        var children = Enumerable.Range(0, 3).Select(_ => TestChild.Start(["progress", _dir.Path, "500"])).ToList();
         try
         {
-            foreach (RunningChild child in children)
+            foreach (ChildProcess child in children)
             {
-                child.WaitFor("confirmed");
+                child.WaitForLineStartingWith("confirmed");
             }
 
             double previous = 0;
@@ -57,13 +58,13 @@ public sealed class MultiProcessWriterTests : IDisposable
             {
                 for (int scrape = 0; scrape < 5; scrape++)
                 {
-                    double now = DirectoryValues.Merged(_dir, "child_progress_total");
+                    double now = DirectoryValues.Merged(_dir.Path, "child_progress_total");
                     Assert.True(now >= previous, $"merged counter went from {previous} to {now}");
                     previous = now;
                     Thread.Sleep(20);
                 }
 
-                children[round].KillHard();
+                children[round].Kill();
                 string? last = children[round].LastLine;
                 confirmed[round] = last is not null && last.StartsWith("confirmed ", StringComparison.Ordinal)
                     ? long.Parse(last["confirmed ".Length..], CultureInfo.InvariantCulture)
@@ -71,8 +72,8 @@ public sealed class MultiProcessWriterTests : IDisposable
                 Assert.True(confirmed[round] > 0);
             }
 
-            double final = DirectoryValues.Merged(_dir, "child_progress_total");
-            Assert.Equal(DirectoryValues.Sum(_dir, "counter_*.db", ProgressKey), final);
+            double final = DirectoryValues.Merged(_dir.Path, "child_progress_total");
+            Assert.Equal(DirectoryValues.Sum(_dir.Path, "counter_*.db", ProgressKey), final);
             Assert.True(final >= previous);
             Assert.True(final >= confirmed.Sum(), $"merged {final} < confirmed {confirmed.Sum()}");
         }
@@ -86,31 +87,31 @@ public sealed class MultiProcessWriterTests : IDisposable
     public void NewProcessTakingDeadSlot_DropsDeadLiveGauges_AndContinuesCounters()
     {
         string slot;
-        using (var dead = new RunningChild(["hold", _dir, "livesum", "5"]))
+        using (var dead = TestChild.Start(["hold", _dir.Path, "livesum", "5"]))
         {
-            slot = dead.WaitFor("slot");
-            dead.WaitFor("ready");
-            Assert.Equal(5, DirectoryValues.Sum(_dir, "gauge_livesum_*.db", """["child_held", "child_held", {}, "Held."]"""));
-            dead.KillHard();
+            slot = dead.WaitForLineStartingWith("slot");
+            dead.WaitForLineStartingWith("ready");
+            Assert.Equal(5, DirectoryValues.Sum(_dir.Path, "gauge_livesum_*.db", """["child_held", "child_held", {}, "Held."]"""));
+            dead.Kill();
         }
 
-        using var next = new RunningChild(["hold", _dir, "livesum", "2"]);
-        Assert.Equal(slot, next.WaitFor("slot"));
-        next.WaitFor("ready");
-        Assert.Equal(2, DirectoryValues.Sum(_dir, "gauge_livesum_*.db", """["child_held", "child_held", {}, "Held."]"""));
-        Assert.Equal(7, DirectoryValues.Sum(_dir, "counter_*.db", """["child_held_ops", "child_held_ops_total", {}, "Ops."]"""));
-        Assert.Equal(0, next.Finish());
+        using var next = TestChild.Start(["hold", _dir.Path, "livesum", "2"]);
+        Assert.Equal(slot, next.WaitForLineStartingWith("slot"));
+        next.WaitForLineStartingWith("ready");
+        Assert.Equal(2, DirectoryValues.Sum(_dir.Path, "gauge_livesum_*.db", """["child_held", "child_held", {}, "Held."]"""));
+        Assert.Equal(7, DirectoryValues.Sum(_dir.Path, "counter_*.db", """["child_held_ops", "child_held_ops_total", {}, "Ops."]"""));
+        Assert.Equal(0, next.WaitAfterClosingInput(TimeSpan.FromSeconds(20)).ExitCode);
     }
 
     [Fact]
     public void RemovedSeries_StaysRemovedAfterCompactionFoldsTheDeadSlot()
     {
-        (int exit, string stdout, string stderr) = WriterTestEnvironment.RunChild(["remove", _dir]);
+        (int exit, string stdout, string stderr) = TestChild.Run(["remove", _dir.Path]);
         Assert.True(exit == 0, stdout + stderr);
 
-        Chorus.Compaction.CompactionReport report = Chorus.Compaction.Compactor.Run(_dir);
-        Assert.False(File.Exists(Path.Combine(_dir, "counter_0.db")), string.Join("; ", report.Files.Select(f => $"{f.FileName} {f.Disposition} {f.Reason}")));
-        using Chorus.Aggregation.MultiProcessDirectory reader = Chorus.Aggregation.MultiProcessDirectory.Open(_dir);
+        Chorus.Compaction.CompactionReport report = Chorus.Compaction.Compactor.Run(_dir.Path);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "counter_0.db")), string.Join("; ", report.Files.Select(f => $"{f.FileName} {f.Disposition} {f.Reason}")));
+        using Chorus.Aggregation.MultiProcessDirectory reader = Chorus.Aggregation.MultiProcessDirectory.Open(_dir.Path);
         Chorus.Exposition.MetricFamily family = reader.CollectFamilies().Single(f => f.Name == "child_removal");
         Assert.Equal(["child_removal_total{k=\"y\"} = 1"], family.Samples.Select(s => $"{s.Name}{s.Labels} = {s.Value}"));
     }
@@ -118,10 +119,10 @@ public sealed class MultiProcessWriterTests : IDisposable
     [Fact]
     public void LiveProcesses_GetDistinctSlots()
     {
-        using var a = new RunningChild(["slot", _dir]);
-        using var b = new RunningChild(["slot", _dir]);
-        string slotA = a.WaitFor("slot");
-        string slotB = b.WaitFor("slot");
+        using var a = TestChild.Start(["slot", _dir.Path]);
+        using var b = TestChild.Start(["slot", _dir.Path]);
+        string slotA = a.WaitForLineStartingWith("slot");
+        string slotB = b.WaitForLineStartingWith("slot");
         Assert.NotEqual(slotA, slotB);
         Assert.Equal(["0", "1"], new[] { slotA, slotB }.Order());
     }
@@ -130,20 +131,20 @@ public sealed class MultiProcessWriterTests : IDisposable
     public void TwoProcessesWithSameCustomIdentity_SecondIsRefused()
     {
         var env = new Dictionary<string, string?> { ["CHORUS_IDENTITY"] = "web-1" };
-        using var first = new RunningChild(["slot", _dir], env);
-        Assert.Equal("web-1", first.WaitFor("slot"));
-        (int exit, string stdout, _) = WriterTestEnvironment.RunChild(["slot", _dir], env);
+        using var first = TestChild.Start(["slot", _dir.Path], env);
+        Assert.Equal("web-1", first.WaitForLineStartingWith("slot"));
+        (int exit, string stdout, _) = TestChild.Run(["slot", _dir.Path], env);
         Assert.Equal(1, exit);
         Assert.Contains("Another live process already writes", stdout, StringComparison.Ordinal);
-        Assert.Equal(0, first.Finish());
+        Assert.Equal(0, first.WaitAfterClosingInput(TimeSpan.FromSeconds(20)).ExitCode);
     }
 
     [Fact]
     public void ReaderNeverSeesTornEntries_WhileWriterGrowsFile()
     {
         const int series = 3000;
-        using var writer = new RunningChild(["grow", _dir, $"{series}"]);
-        string path = Path.Combine(_dir, "counter_0.db");
+        using var writer = TestChild.Start(["grow", _dir.Path, $"{series}"]);
+        string path = Path.Combine(_dir.Path, "counter_0.db");
         int scans = 0, lastCount = 0;
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromSeconds(30) && writer.LastLine != "done")
@@ -161,7 +162,7 @@ public sealed class MultiProcessWriterTests : IDisposable
             }
         }
 
-        writer.WaitFor("done");
+        writer.WaitForLineStartingWith("done");
         Assert.Equal(series, DirectoryValues.Read(path).Count);
         Assert.True(new FileInfo(path).Length >= 1 << 20, "the file should have grown several times");
         Assert.True(scans > 0);
@@ -170,18 +171,18 @@ public sealed class MultiProcessWriterTests : IDisposable
     [Fact]
     public void KeyBytes_EqualPythonJsonDumps_ForRandomUnicode()
     {
-        string manifest = Path.Combine(_dir, "manifest.json");
+        string manifest = Path.Combine(_dir.Path, "manifest.json");
         var env = new Dictionary<string, string?> { ["CHORUS_VALUE_LAYOUT"] = "8" };
         for (int seed = 1; seed <= 3; seed++)
         {
-            foreach (string f in Directory.GetFiles(_dir))
+            foreach (string f in Directory.GetFiles(_dir.Path))
             {
                 File.Delete(f);
             }
 
-            (int exit, string stdout, string stderr) = WriterTestEnvironment.RunChild(["keys", _dir, $"{seed}", "150", manifest], env);
+            (int exit, string stdout, string stderr) = TestChild.Run(["keys", _dir.Path, $"{seed}", "150", manifest], env);
             Assert.True(exit == 0, stdout + stderr);
-            (int pyExit, string pyOut, string pyErr) = WriterTestEnvironment.RunPython("writer_check_keys.py", Path.Combine(_dir, "gauge_max_0.db"), manifest);
+            (int pyExit, string pyOut, string pyErr) = PythonPeer.RunScript("writer_check_keys.py", Path.Combine(_dir.Path, "gauge_max_0.db"), manifest);
             Assert.True(pyExit == 0, $"seed {seed}: {pyOut}{pyErr}");
             Assert.Equal("ok 150", pyOut.Trim());
         }
@@ -191,19 +192,19 @@ public sealed class MultiProcessWriterTests : IDisposable
     public void DiskFull_OnRealSmallFileSystem_ProcessKeepsRunning()
     {
         Assert.True(Environment.UserName == "root" || OperatingSystem.IsLinux(), "needs Linux");
-        string mount = Path.Combine(_dir, "small");
+        string mount = Path.Combine(_dir.Path, "small");
         Directory.CreateDirectory(mount);
-        bool mounted = Environment.UserName == "root" && RunTool("mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", mount) == 0;
+        bool mounted = Environment.UserName == "root" && ChildProcess.Run("mount", ["-t", "tmpfs", "-o", "size=96k", "tmpfs", mount], TimeSpan.FromSeconds(10)).ExitCode == 0;
         try
         {
-            string target = mounted ? mount : _dir;
+            string target = mounted ? mount : _dir.Path;
             if (!mounted)
             {
                 // Without root there is no small file system to fill; the fault-injection unit test covers the path.
                 return;
             }
 
-            (int exit, string stdout, string stderr) = WriterTestEnvironment.RunChild(["grow", target, "3000"]);
+            (int exit, string stdout, string stderr) = TestChild.Run(["grow", target, "3000"]);
             Assert.True(exit == 0, stdout + stderr);
             Assert.Contains("done", stdout, StringComparison.Ordinal);
             Assert.Contains("note cannot extend", stdout, StringComparison.Ordinal);
@@ -212,7 +213,7 @@ public sealed class MultiProcessWriterTests : IDisposable
         {
             if (mounted)
             {
-                RunTool("umount", mount);
+                ChildProcess.Run("umount", [mount], TimeSpan.FromSeconds(10));
             }
         }
     }
@@ -228,18 +229,5 @@ public sealed class MultiProcessWriterTests : IDisposable
         stream.ReadExactly(data, 8, used - 8);
         length = stream.Length;
         return data;
-    }
-
-    private static int RunTool(string tool, params string[] args)
-    {
-        var info = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(info)!;
-        process.WaitForExit(10_000);
-        return process.ExitCode;
     }
 }

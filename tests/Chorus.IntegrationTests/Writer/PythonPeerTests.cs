@@ -1,14 +1,15 @@
 using System.Text.RegularExpressions;
 using Chorus.Tests.Support;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Writer;
 
 /// <summary>prometheus_client 0.16 (Debian, <c>/usr/bin/python3</c>) reading directories Chorus wrote.</summary>
 public sealed partial class PythonPeerTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("chorus-pypeer-").FullName;
+    private readonly TempDirectory _dir = new("pypeer");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void PythonCollector_OnEightByteChorusDirectory_EqualsChorusScrape()
@@ -16,20 +17,19 @@ public sealed partial class PythonPeerTests : IDisposable
         var env = new Dictionary<string, string?> { ["CHORUS_VALUE_LAYOUT"] = "8" };
 
         // A writer in slot 1 while slot 0 is held, then one in slot 0 after its holder ended: two files per type.
-        using (var holder = new RunningChild(["slot", _dir], env))
+        using (var holder = TestChild.Start(["slot", _dir.Path], env))
         {
-            Assert.Equal("0", holder.WaitFor("slot"));
+            Assert.Equal("0", holder.WaitForLineStartingWith("slot"));
             WriteAll(env);
-            Assert.Equal(0, holder.Finish());
+            Assert.Equal(0, holder.WaitAfterClosingInput(TimeSpan.FromSeconds(20)).ExitCode);
         }
 
         WriteAll(env);
-        Assert.Equal(2, Directory.GetFiles(_dir, "counter_*.db").Length);
+        Assert.Equal(2, Directory.GetFiles(_dir.Path, "counter_*.db").Length);
 
-        (int pyExit, string python, string pyErr) = WriterTestEnvironment.RunPython("writer_collect.py", _dir);
+        (int pyExit, string python, string pyErr) = PythonPeer.RunScript("writer_collect.py", _dir.Path);
         Assert.True(pyExit == 0, pyErr);
-        (int exitCode, string chorus, string err) = WriterTestEnvironment.Run(
-            WriterTestEnvironment.Dotnet(WriterTestEnvironment.ChorusDll, ["scrape", "--dir", _dir]), TimeSpan.FromSeconds(60));
+        (int exitCode, string chorus, string err) = ChorusCli.Run(TimeSpan.FromSeconds(60), "scrape", "--dir", _dir.Path);
         Assert.True(exitCode == 0, err);
 
         // Python shows an info metric under its family name with the _info sample; Chorus names the
@@ -44,7 +44,7 @@ public sealed partial class PythonPeerTests : IDisposable
 
     private void WriteAll(Dictionary<string, string?> env)
     {
-        (int exit, string stdout, string stderr) = WriterTestEnvironment.RunChild(["write-all", _dir], env);
+        (int exit, string stdout, string stderr) = TestChild.Run(["write-all", _dir.Path], env);
         Assert.True(exit == 0, stdout + stderr);
     }
 

@@ -2,20 +2,18 @@ using System.Globalization;
 using Chorus.Aggregation;
 using Chorus.Exposition;
 using Chorus.Files;
+using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Compaction;
 
 /// <summary>A temporary metrics directory with helpers to write .db files and to read it the way Chorus does.</summary>
 internal sealed class TestDirectory : IDisposable
 {
-    public TestDirectory(string prefix = "chorus-compact-")
-    {
-        Path = Directory.CreateTempSubdirectory(prefix).FullName;
-    }
+    private readonly TempDirectory _temp = new();
 
-    public string Path { get; }
+    public string Path => _temp.Path;
 
-    public void Dispose() => Directory.Delete(Path, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     /// <summary>Writes one .db file with the given entries (key parts → value, timestamp).</summary>
     public static void WriteDb(string path, ValueLayout layout, IEnumerable<(string Family, string Sample, string[] Names, string[] Values, double Value, double Timestamp)> entries)

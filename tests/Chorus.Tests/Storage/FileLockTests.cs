@@ -1,17 +1,18 @@
 using Chorus.Internal;
+using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Storage;
 
 public sealed class FileLockTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("chorus-lock-").FullName;
+    private readonly TempDirectory _dir = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void TryAcquireExclusive_SecondHolder_IsRefusedUntilFirstReleases()
     {
-        string path = Path.Combine(_dir, "a.lock");
+        string path = Path.Combine(_dir.Path, "a.lock");
         using FileLock? first = FileLock.TryAcquireExclusive(path);
         Assert.NotNull(first);
         Assert.True(File.Exists(path));
@@ -26,7 +27,7 @@ public sealed class FileLockTests : IDisposable
     [Fact]
     public void SharedHolders_DoNotBlockEachOther_ButBlockExclusive()
     {
-        string path = Path.Combine(_dir, "b.lock");
+        string path = Path.Combine(_dir.Path, "b.lock");
         File.WriteAllBytes(path, []);
         using FileLock? a = FileLock.TryAcquireShared(path);
         using FileLock? b = FileLock.TryAcquireShared(path);
@@ -39,7 +40,7 @@ public sealed class FileLockTests : IDisposable
     [Fact]
     public void MissingFile_IsNotHeld_AndSharedAcquireReturnsNull()
     {
-        string path = Path.Combine(_dir, "missing.lock");
+        string path = Path.Combine(_dir.Path, "missing.lock");
         Assert.False(FileLock.IsHeldExclusively(path));
         Assert.Null(FileLock.TryAcquireShared(path));
         Assert.False(File.Exists(path));
@@ -48,6 +49,6 @@ public sealed class FileLockTests : IDisposable
     [Fact]
     public void TryAcquireExclusive_InMissingDirectory_ThrowsIOException()
     {
-        Assert.Throws<IOException>(() => FileLock.TryAcquireExclusive(Path.Combine(_dir, "nope", "c.lock")));
+        Assert.Throws<IOException>(() => FileLock.TryAcquireExclusive(Path.Combine(_dir.Path, "nope", "c.lock")));
     }
 }

@@ -1,18 +1,19 @@
 using Chorus.Internal;
 using Chorus.Storage;
+using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Storage;
 
 public sealed class IdentityLeaseTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("chorus-lease-").FullName;
+    private readonly TempDirectory _dir = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void SlotHeldOnlyByAProbe_IsWaitedForAndTaken()
     {
-        string slot0 = IdentityLease.SlotLockPath(_dir, 0);
+        string slot0 = IdentityLease.SlotLockPath(_dir.Path, 0);
         File.WriteAllBytes(slot0, []);
 
         // A liveness probe (shared lock) on the free slot 0, released a moment later as probes are. A thread of
@@ -25,7 +26,7 @@ public sealed class IdentityLeaseTests : IDisposable
         });
         release.Start();
 
-        using IdentityLease lease = IdentityLease.Acquire(_dir, new ChorusOptions { Directory = _dir });
+        using IdentityLease lease = IdentityLease.Acquire(_dir.Path, new ChorusOptions { Directory = _dir.Path });
         release.Join();
 
         Assert.Equal("0", lease.Id);
@@ -34,9 +35,9 @@ public sealed class IdentityLeaseTests : IDisposable
     [Fact]
     public void SlotHeldByAnOwner_IsSkipped()
     {
-        using FileLock owner = FileLock.TryAcquireExclusive(IdentityLease.SlotLockPath(_dir, 0))!;
+        using FileLock owner = FileLock.TryAcquireExclusive(IdentityLease.SlotLockPath(_dir.Path, 0))!;
 
-        using IdentityLease lease = IdentityLease.Acquire(_dir, new ChorusOptions { Directory = _dir });
+        using IdentityLease lease = IdentityLease.Acquire(_dir.Path, new ChorusOptions { Directory = _dir.Path });
 
         Assert.Equal("1", lease.Id);
     }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Chorus.IntegrationTests.Serve;
+namespace Chorus.IntegrationTests.Support;
 
 /// <summary>Reads the sample lines of a text exposition into "name{labels}" → value (enough for assertions).</summary>
 internal static class ExpositionSamples

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Chorus.IntegrationTests.Serve;
+namespace Chorus.IntegrationTests.Support;
 
 /// <summary>Asks the kernel for a free loopback port (for peers that cannot report the port they bound).</summary>
-internal static class FreePort
+internal static class FreeLoopbackPort
 {
     public static int Next()
     {
