@@ -13,6 +13,13 @@ public sealed class CompactionOptions
     public TimeSpan? AllModeRetention { get; init; }
 
     /// <summary>
+    /// A process running under the PID that names a dead writer's files, without holding them, counts as alive while
+    /// it is younger than this (default 60 s): it may be a new worker that reused the PID and is about to open them.
+    /// Older ones are unrelated processes, and the files are folded.
+    /// </summary>
+    public TimeSpan ReusedPidGrace { get; init; } = DirectorySurvey.DefaultReusedPidGrace;
+
+    /// <summary>
     /// How long to wait after renaming dead files aside before checking that nobody opened them meanwhile.
     /// Covers a process (one that reused a dead writer's PID) that looked the name up just before the rename and
     /// was descheduled before its open completed. Default 250 ms: 20 ms lost one worker's counts once in a

@@ -55,7 +55,7 @@ public static class Compactor
 
         string? recovery = CompactionRecovery.Run(dir, options, step);
         step(CompactionStep.Started);
-        DirectorySurvey survey = DirectorySurvey.Take(dir);
+        DirectorySurvey survey = DirectorySurvey.Take(dir, options.ReusedPidGrace);
         if (survey.WritersInvisible)
         {
             return Refuse(dir, false, InvisibleMessage(survey), survey, recovery);
@@ -126,7 +126,7 @@ public static class Compactor
 
     private static CompactionReport DryRun(string dir, CompactionOptions options)
     {
-        DirectorySurvey survey = DirectorySurvey.Take(dir);
+        DirectorySurvey survey = DirectorySurvey.Take(dir, options.ReusedPidGrace);
         string? recovery = survey.JournalPresent ? "an interrupted compaction's journal is present; a real run recovers it first" : null;
         if (survey.WritersInvisible)
         {

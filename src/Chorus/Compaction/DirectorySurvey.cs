@@ -37,9 +37,17 @@ public sealed class DirectorySurvey
     /// <summary>True when some writer cannot be seen from here; compaction refuses to act then.</summary>
     public bool WritersInvisible => Identities.Values.Any(i => i.Liveness == Liveness.Unknown);
 
+    /// <summary>How long a process that has a dead writer's PID is taken for a writer about to open its files.</summary>
+    public static readonly TimeSpan DefaultReusedPidGrace = TimeSpan.FromSeconds(60);
+
     /// <summary>Surveys <paramref name="directory"/>. Reads every <c>.db</c> file and scans <c>/proc</c> once.</summary>
+    /// <param name="directory">The multiprocess directory.</param>
+    /// <param name="reusedPidGrace">
+    /// A process running under a PID that names files it does not hold counts as alive while it is younger than this
+    /// (null: <see cref="DefaultReusedPidGrace"/>): it may be a new worker of the same application about to open them.
+    /// </param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    public static DirectorySurvey Take(string directory)
+    public static DirectorySurvey Take(string directory, TimeSpan? reusedPidGrace = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         if (!System.IO.Directory.Exists(directory))
@@ -69,7 +77,7 @@ public sealed class DirectorySurvey
         var identities = new Dictionary<string, IdentityStatus>(StringComparer.Ordinal);
         foreach (IGrouping<string, DbFileStatus> group in files.GroupBy(f => f.Name.Identity, StringComparer.Ordinal))
         {
-            identities[group.Key] = Judge(canonical, group.Key, group.ToList(), processes);
+            identities[group.Key] = Judge(canonical, group.Key, group.ToList(), processes, reusedPidGrace ?? DefaultReusedPidGrace);
         }
 
         bool journal = File.Exists(Path.Combine(canonical, CompactionJournal.FileName));
@@ -110,7 +118,7 @@ public sealed class DirectorySurvey
         return data[..(DbFormat.HeaderSize + read)];
     }
 
-    private static IdentityStatus Judge(string directory, string identity, List<DbFileStatus> files, Lazy<ProcessTable> processes)
+    private static IdentityStatus Judge(string directory, string identity, List<DbFileStatus> files, Lazy<ProcessTable> processes, TimeSpan reusedPidGrace)
     {
         if (ArchiveNames.IsArchive(identity))
         {
@@ -152,6 +160,14 @@ public sealed class DirectorySurvey
         }
 
         WriterKind kind = numeric ? WriterKind.Pid : WriterKind.Other;
+        if (open.Count == 0 && numeric && ProcessTable.Age(pid) is { } age && age < reusedPidGrace)
+        {
+            // A new worker that got a dead writer's PID opens that writer's files (same names) at its first
+            // request. Folding them meanwhile races its open: an open that looked the name up before the claim
+            // rename and completed after the claim check would write into an unlinked file.
+            return new IdentityStatus(identity, kind, Liveness.Alive, $"pid {pid} started {age.TotalSeconds:F0} s ago and may be about to open its files (a reused PID); left for a later run", [pid]);
+        }
+
         if (open.Count == 0 && leasesWork)
         {
             string reason = !numeric ? "no process has its files open"

@@ -74,6 +74,34 @@ internal sealed class ProcessTable
     /// <param name="pid">The PID.</param>
     public static bool Exists(int pid) => Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>How long ago the process with this PID started, or null when it does not exist or cannot be read.</summary>
+    /// <param name="pid">The PID.</param>
+    public static TimeSpan? Age(int pid)
+    {
+        try
+        {
+            // Field 22 of /proc/pid/stat is the start time in clock ticks after boot; it follows the command name,
+            // which is parenthesised and may itself contain spaces and parentheses.
+            string stat = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            string uptime = File.ReadAllText("/proc/uptime");
+            if (fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out long startTicks)
+                && double.TryParse(uptime[..uptime.IndexOf(' ', StringComparison.Ordinal)], NumberStyles.Float, CultureInfo.InvariantCulture, out double upSeconds))
+            {
+                return TimeSpan.FromSeconds(Math.Max(0, upSeconds - ((double)startTicks / ClockTicksPerSecond)));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+        {
+            // Gone meanwhile, or hidden.
+        }
+
+        return null;
+    }
+
+    // sysconf(_SC_CLK_TCK): 100 on every Linux architecture .NET runs on (USER_HZ).
+    private const double ClockTicksPerSecond = 100;
+
     /// <summary>The PIDs holding the file open for writing or mapped writable (possibly including our own).</summary>
     public IReadOnlyList<int> HoldersOf(FileIdentity id)
     {

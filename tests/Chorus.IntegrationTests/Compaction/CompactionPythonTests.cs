@@ -46,7 +46,7 @@ public sealed class CompactionPythonTests : IDisposable
     }
 
     [Fact]
-    public void PidReuse_UnrelatedLiveProcessNamedByTheFile_CountsDead_ProcessHoldingItCountsAlive()
+    public void PidReuse_YoungProcessIsLeftAlone_OlderUnrelatedProcessCountsDead_ProcessHoldingItCountsAlive()
     {
         CompactionPeers.RunDeadWorker(_dir.Path, 5);
         using ChildProcess unrelated = ChildProcess.Start("sleep", ["120"]);
@@ -60,9 +60,19 @@ public sealed class CompactionPythonTests : IDisposable
                 File.Move(file, file.Replace($"_{deadPid}.db", $"_{unrelated.Pid}.db", StringComparison.Ordinal));
             }
 
-            DirectorySurvey survey = DirectorySurvey.Take(_dir.Path);
+            string reusedId = unrelated.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string reusedCounter = Path.Combine(_dir.Path, $"counter_{unrelated.Pid}.db");
 
-            IdentityStatus reused = survey.Identities[unrelated.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            // Just started: it may be a new worker about to open the files it was named after, so they are left.
+            IdentityStatus young = DirectorySurvey.Take(_dir.Path).Identities[reusedId];
+            Assert.Equal(Liveness.Alive, young.Liveness);
+            Assert.Contains("reused PID", young.Reason, StringComparison.Ordinal);
+            Assert.False(Compactor.Run(_dir.Path).Refused);
+            Assert.True(File.Exists(reusedCounter));
+
+            // Past the grace (zero here) it is an unrelated process, and the files are a dead writer's.
+            DirectorySurvey survey = DirectorySurvey.Take(_dir.Path, reusedPidGrace: TimeSpan.Zero);
+            IdentityStatus reused = survey.Identities[reusedId];
             Assert.Equal(Liveness.Dead, reused.Liveness);
             Assert.Contains("PID reused", reused.Reason, StringComparison.Ordinal);
             IdentityStatus holder = survey.Identities[live.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)];
@@ -70,8 +80,8 @@ public sealed class CompactionPythonTests : IDisposable
             Assert.Contains(live.Pid, holder.Holders);
 
             var before = CompactionPeers.ChorusView(_dir.Path);
-            Assert.False(Compactor.Run(_dir.Path).Refused);
-            Assert.False(File.Exists(Path.Combine(_dir.Path, $"counter_{unrelated.Pid}.db")));
+            Assert.False(Compactor.Run(_dir.Path, new CompactionOptions { ReusedPidGrace = TimeSpan.Zero }).Refused);
+            Assert.False(File.Exists(reusedCounter));
             Assert.True(File.Exists(Path.Combine(_dir.Path, $"counter_{live.Pid}.db")));
             CompactionPeers.AssertSameView(CompactionPeers.Preserved(before), CompactionPeers.Preserved(CompactionPeers.ChorusView(_dir.Path)), "Chorus before vs after");
         }

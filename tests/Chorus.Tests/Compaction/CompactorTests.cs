@@ -103,6 +103,18 @@ public sealed class CompactorTests : IDisposable
     }
 
     [Fact]
+    public void ProcessTable_Age_AgreesWithTheRuntimesStartTime()
+    {
+        TimeSpan expected = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+
+        TimeSpan? age = ProcessTable.Age(Environment.ProcessId);
+
+        Assert.NotNull(age);
+        Assert.InRange(age.Value.TotalSeconds, expected.TotalSeconds - 1.5, expected.TotalSeconds + 1.5);
+        Assert.Null(ProcessTable.Age(int.MaxValue));
+    }
+
+    [Fact]
     public void ProcessTable_CountsWritersNotReaders()
     {
         string path = Path.Combine(_dir.Path, "counter_1.db");
