@@ -372,11 +372,14 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         }
 
         BytesRead += slot.Read;
-        return Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer));
+        return Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer), slot.Entries);
     }
 
-    /// <summary>Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value.</summary>
-    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used)
+    /// <summary>
+    /// Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value. A file never
+    /// parsed before takes its entries from <paramref name="walked"/> when given (walked over the same bytes).
+    /// </summary>
+    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used, WalkedEntries? walked = null)
     {
         if (used == 0)
         {
@@ -398,7 +401,9 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         }
 
         int countBefore = file.Count;
-        DbDamage damage = ParseNewEntries(file, data, used);
+        DbDamage damage = walked is not null && file.Count == 0 && file.Layout is null && file.ParsedUpTo == DbFormat.HeaderSize
+            ? ParseWalkedEntries(file, data, walked)
+            : ParseNewEntries(file, data, used);
         if (used > data.Length)
         {
             damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
@@ -467,29 +472,11 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         DbFileKind kind = file.Name.Kind;
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
 
-        // Processes of one application write the same keys in the same order, so the entry at the same
-        // index of the last file of this kind usually has the same key: one vectorised compare instead of
-        // hashing the key for the table lookup.
         FileState? model = _lastParsed[(int)kind];
-        if (model == file)
-        {
-            model = null;
-        }
 
         while (reader.TryReadNext(out DbEntry entry))
         {
-            ReadOnlySpan<byte> key = data.Slice(entry.KeyOffset, entry.KeyLength);
-            ParsedKey? parsed = null;
-            if (model is not null && file.Count < model.Count)
-            {
-                ParsedKey guess = model.Targets[file.Count].Key;
-                if (key.SequenceEqual(guess.KeyBytes))
-                {
-                    parsed = guess;
-                }
-            }
-
-            if (parsed is null && !keys.TryResolve(key, kind, out parsed, out string? error))
+            if (!TryResolve(file, model, data.Slice(entry.KeyOffset, entry.KeyLength), out ParsedKey? parsed, out string? error))
             {
                 // A key that does not decode means the bytes from here on cannot be trusted.
                 return new DbDamage(DbDamageKind.InvalidKey, entry.Offset, error ?? "invalid key");
@@ -503,6 +490,67 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         _lastParsed[(int)kind] = file;
 
         return reader.Damage;
+    }
+
+    /// <summary>As <see cref="ParseNewEntries"/> for a file never parsed before, from entries another thread walked.</summary>
+    private DbDamage ParseWalkedEntries(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked)
+    {
+        if (!walked.Walked)
+        {
+            return DbDamage.None;
+        }
+
+        file.Layout = walked.Layout;
+        if (file.Layout is null)
+        {
+            return new DbDamage(DbDamageKind.UnknownLayout, DbFormat.HeaderSize, "the first entry fits neither the 8-byte nor the 16-byte layout");
+        }
+
+        file.EnsureCapacity(walked.Count);
+        DbFileKind kind = file.Name.Kind;
+        string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
+        FileState? model = _lastParsed[(int)kind];
+        ReadOnlySpan<int> offsets = walked.Offsets;
+        ReadOnlySpan<int> keyLengths = walked.KeyLengths;
+        ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            if (!TryResolve(file, model, data.Slice(offsets[i] + 4, keyLengths[i]), out ParsedKey? parsed, out string? error))
+            {
+                // Entries are contiguous: this entry starts where the last parsed one ended.
+                file.ParsedUpTo = offsets[i];
+                EntriesParsed += i;
+                return new DbDamage(DbDamageKind.InvalidKey, offsets[i], error ?? "invalid key");
+            }
+
+            file.Add(parsed!.TargetFor(pid), valueOffsets[i]);
+        }
+
+        file.ParsedUpTo = walked.End;
+        EntriesParsed += offsets.Length;
+        _lastParsed[(int)kind] = file;
+        return walked.Damage;
+    }
+
+    /// <summary>
+    /// Resolves the key of the next entry of <paramref name="file"/>. Processes of one application write the same keys
+    /// in the same order, so the entry at the same index of <paramref name="model"/> (the last file of this kind)
+    /// usually has the same key: one vectorised compare instead of hashing the key for the table lookup.
+    /// </summary>
+    private bool TryResolve(FileState file, FileState? model, ReadOnlySpan<byte> key, out ParsedKey? parsed, out string? error)
+    {
+        if (model is not null && model != file && file.Count < model.Count)
+        {
+            ParsedKey guess = model.Targets[file.Count].Key;
+            if (key.SequenceEqual(guess.KeyBytes))
+            {
+                parsed = guess;
+                error = null;
+                return true;
+            }
+        }
+
+        return keys.TryResolve(key, file.Name.Kind, out parsed, out error);
     }
 
     /// <summary>Counts entries by their lengths alone (an upper bound when the file is damaged).</summary>
