@@ -506,11 +506,20 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             return new DbDamage(DbDamageKind.UnknownLayout, DbFormat.HeaderSize, "the first entry fits neither the 8-byte nor the 16-byte layout");
         }
 
-        file.EnsureCapacity(walked.Count);
         DbFileKind kind = file.Name.Kind;
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
         FileState? model = _lastParsed[(int)kind];
         ReadOnlySpan<int> offsets = walked.Offsets;
+        if (pid is null && SameEntriesAs(model, file, data, walked))
+        {
+            file.ShareEntriesOf(model!);
+            file.ParsedUpTo = walked.End;
+            EntriesParsed += offsets.Length;
+            _lastParsed[(int)kind] = file;
+            return walked.Damage;
+        }
+
+        file.EnsureCapacity(walked.Count);
         ReadOnlySpan<int> keyLengths = walked.KeyLengths;
         ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
         for (int i = 0; i < offsets.Length; i++)
@@ -530,6 +539,29 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         EntriesParsed += offsets.Length;
         _lastParsed[(int)kind] = file;
         return walked.Damage;
+    }
+
+    /// <summary>True when <paramref name="walked"/> holds exactly <paramref name="model"/>'s entries: same layout, keys and offsets.</summary>
+    private static bool SameEntriesAs(FileState? model, FileState file, ReadOnlySpan<byte> data, WalkedEntries walked)
+    {
+        if (model is null || model == file || model.Layout != walked.Layout || model.Count != walked.Count || walked.Count == 0
+            || !walked.ValueOffsets.SequenceEqual(model.ValueOffsets.AsSpan(0, model.Count)))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<int> offsets = walked.Offsets;
+        ReadOnlySpan<int> keyLengths = walked.KeyLengths;
+        EntryTarget[] targets = model.Targets;
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            if (!data.Slice(offsets[i] + 4, keyLengths[i]).SequenceEqual(targets[i].Key.KeyBytes))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
