@@ -16,13 +16,9 @@ internal sealed class ColdReadAhead : IDisposable
 {
     private const int Window = 64;
 
-    // Once the window is full the reading thread waits until this many slots are free again, so it wakes once
-    // per several files rather than once per file.
+    // Once the window is full the reading thread blocks until this many slots are free again, so it wakes once
+    // per several files rather than once per file, and spins for none of them.
     private const int Refill = Window / 4;
-
-    // The reading thread yields while the window is full; sleeping (1 ms or more) only when the other thread is
-    // far slower, since a sleeping reader leaves the other thread to prepare files itself.
-    private const int YieldsBeforeSleeping = 100;
     private const int InitialBuffer = 1 << 16;
 
     // Linux allows 255 bytes per name; longer ones (other systems) are opened by path.
@@ -33,7 +29,11 @@ internal sealed class ColdReadAhead : IDisposable
     private readonly Thread _thread;
     private readonly int _directoryFd;
     private readonly int[] _usedByKind = new int[4];
+    private readonly ManualResetEventSlim _room = new(false, spinCount: 1);
     private volatile bool _stopping;
+
+    // 1 while the reading thread waits for room (set and read with full fences: see Return and WaitForRoom).
+    private int _readerWaiting;
 
     // Files [0, _claimed) are being or have been prepared (by either thread); the consumer is done with [0, _returned).
     private int _claimed;
@@ -91,12 +91,21 @@ internal sealed class ColdReadAhead : IDisposable
     public int Taken { get; private set; }
 
     /// <summary>Gives the last taken slot back to be reused.</summary>
-    public void Return() => Volatile.Write(ref _returned, _next);
+    public void Return()
+    {
+        Interlocked.Exchange(ref _returned, _next);
+        if (Volatile.Read(ref _readerWaiting) == 1 && _next + Window - Volatile.Read(ref _claimed) >= Refill)
+        {
+            _room.Set();
+        }
+    }
 
     public void Dispose()
     {
         _stopping = true;
+        _room.Set();
         _thread.Join();
+        _room.Dispose();
         ReadOnlyOpen.Close(_directoryFd);
         foreach (Slot slot in _slots)
         {
@@ -107,7 +116,6 @@ internal sealed class ColdReadAhead : IDisposable
 
     private void ReadAll()
     {
-        SpinWait spin = default;
         while (!_stopping)
         {
             int index = Volatile.Read(ref _claimed);
@@ -116,19 +124,33 @@ internal sealed class ColdReadAhead : IDisposable
                 return;
             }
 
-            int free = Volatile.Read(ref _returned) + Window - index;
-            if (free <= 0 || (free < Refill && spin.Count > 0))
+            if (Volatile.Read(ref _returned) + Window - index <= 0)
             {
-                spin.SpinOnce(YieldsBeforeSleeping);
+                WaitForRoom();
                 continue;
             }
 
-            spin.Reset();
             if (Interlocked.CompareExchange(ref _claimed, index + 1, index) == index)
             {
                 Prepare(index);
             }
         }
+    }
+
+    /// <summary>Blocks until <see cref="Refill"/> slots are free (or the pass is over).</summary>
+    private void WaitForRoom()
+    {
+        _room.Reset();
+        Interlocked.Exchange(ref _readerWaiting, 1);
+
+        // Checked after announcing the wait: either this sees the room Return made, or Return sees the announcement.
+        while (!_stopping && Volatile.Read(ref _returned) + Window - Volatile.Read(ref _claimed) < Refill && Volatile.Read(ref _claimed) < _files.Count)
+        {
+            _room.Wait();
+            _room.Reset();
+        }
+
+        Interlocked.Exchange(ref _readerWaiting, 0);
     }
 
     private void Prepare(int index)

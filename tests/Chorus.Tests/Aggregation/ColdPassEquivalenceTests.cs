@@ -59,6 +59,27 @@ public sealed class ColdPassEquivalenceTests
         Assert.Equal(expectedNextProblems, nextProblems);
     }
 
+    [Fact]
+    public async Task ManyFirstPasses_OverThousandsOfFiles_NeverHangAndAlwaysAgree()
+    {
+        // Files far outnumber the read-ahead window, so the reading thread fills it, blocks and is woken many times
+        // per pass, while the caller sometimes prepares files itself; every pass must end and agree.
+        using var dir = new TempDirectory();
+        byte[] counter = new DbFileBuilder(ValueLayout.Value8, capacity: 512).Add("c", "c_total", 1.0).Build();
+        for (int i = 0; i < 1500; i++)
+        {
+            File.WriteAllBytes(dir.File($"counter_{i:D5}.db"), counter);
+        }
+
+        for (int pass = 0; pass < 5; pass++)
+        {
+            using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+            string text = await Task.Run(() => DirectoryFixture.Text(source)).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Contains("c_total 1500", text, StringComparison.Ordinal);
+            Assert.Equal(1500, source.FilesReadAhead);
+        }
+    }
+
     private static (string Text, IReadOnlyList<FileProblem> Problems) Collect(MultiProcessDirectory source) =>
         (DirectoryFixture.Text(source), source.LastReport.Problems.ToList());
 
