@@ -20,6 +20,7 @@ internal sealed class ColdReadAhead : IDisposable
     // per several files rather than once per file, and spins for none of them.
     private const int Refill = Window / 4;
     private const int InitialBuffer = 1 << 16;
+    private const int SpinsBeforeSleeping = 64;
 
     // Linux allows 255 bytes per name; longer ones (other systems) are opened by path.
     private const int MaxNameBytes = 1024;
@@ -80,7 +81,9 @@ internal sealed class ColdReadAhead : IDisposable
             }
             else
             {
-                spin.SpinOnce(sleep1Threshold: -1);
+                // The other thread finishes a file in microseconds; waiting longer means it lost its core, and this
+                // thread then sleeps rather than spin against it.
+                spin.SpinOnce(SpinsBeforeSleeping);
             }
         }
 
