@@ -9,7 +9,7 @@ flags of reference/python-baseline.md section B), each on a fresh directory, mea
   (a) python          PID-named files (library default); Python's own /metrics
   (b) worker_id       the article's recipe (MultiProcessValue(process_identifier=uwsgi.worker_id)); Python's /metrics
   (c) chorus          the run of (a): `chorus serve --dir DIR` beside it, its /metrics
-  (d) chorus+compact  a third run, PID-named files, `chorus serve --compact-every 1s`; its /metrics, and Python's
+  (d) chorus+compact  a third run, PID-named files, `chorus serve --compact-every 1s --all-retention 30s`; its /metrics, and Python's
                       own /metrics on the compacted directory as a bonus series
 Every --every requests the load pauses, waits 1 s, then each endpoint is fetched 5 times in a row and the median
 is recorded, with the number of .db files. The load is the bounded generator (4 threads, one connection per
@@ -110,12 +110,14 @@ class Uwsgi:
 
 
 class ChorusServe:
-    def __init__(self, directory, logs, compact_every=None):
+    def __init__(self, directory, logs, compact_every=None, all_retention=None):
         self.port = free_port()
         self.url = "http://127.0.0.1:{}".format(self.port)
         args = ["dotnet", CHORUS_DLL, "serve", "--dir", directory, "--listen", "127.0.0.1:{}".format(self.port)]
         if compact_every:
             args += ["--compact-every", compact_every]
+        if all_retention:
+            args += ["--all-retention", all_retention]
         self.log_path = os.path.join(logs, "chorus-serve.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
@@ -173,12 +175,12 @@ def db_files(directory):
     return sum(by_type.values()), by_type
 
 
-def run_scenario(name, identity, requests, every, work, chorus_series=None, compact_every=None):
+def run_scenario(name, identity, requests, every, work, chorus_series=None, compact_every=None, all_retention=None):
     directory = os.path.join(work, name, "metrics")
     logs = os.path.join(work, name)
     os.makedirs(directory)
     uwsgi = Uwsgi(directory, logs, identity)
-    chorus = ChorusServe(directory, logs, compact_every) if chorus_series else None
+    chorus = ChorusServe(directory, logs, compact_every, all_retention) if chorus_series else None
     endpoints = {"python": uwsgi.url}
     if chorus:
         endpoints[chorus_series] = chorus.url
@@ -222,6 +224,9 @@ def main():
     parser.add_argument("--requests", type=int, default=10000)
     parser.add_argument("--every", type=int, default=1000)
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "article", "results.json"))
+    parser.add_argument("--all-retention", default="30s",
+                        help="(d): dead processes' 'all'-mode gauges are deleted this long after their writer died "
+                             "(chorus serve --all-retention); empty keeps them, as the compactor does by default")
     args = parser.parse_args()
     if not os.path.exists(CHORUS_DLL):
         raise SystemExit("build the CLI first: dotnet build src/Chorus.Cli -c Release")
@@ -236,13 +241,15 @@ def main():
             "worker_id": run_scenario("worker_id", "worker_id", args.requests, args.every, work),
             # (d) PID mode with compaction every second; Python's /metrics on the compacted dir comes along.
             "compact": run_scenario("compact", "pid", args.requests, args.every, work,
-                                    chorus_series="chorus_compact", compact_every="1s"),
+                                    chorus_series="chorus_compact", compact_every="1s",
+                                    all_retention=args.all_retention or None),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     result = {
-        "command": "/usr/bin/python3 bench/article/run.py --requests {} --every {}".format(args.requests, args.every),
+        "command": "/usr/bin/python3 bench/article/run.py --requests {} --every {} --all-retention '{}'".format(
+            args.requests, args.every, args.all_retention),
         "machine": "{} cores, {} {}".format(os.cpu_count(), platform.system(), platform.release()),
         "python": platform.python_version(),
         "seconds": round(time.time() - started, 1),

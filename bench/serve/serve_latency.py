@@ -8,6 +8,12 @@ each server on a free loopback port, and measures from this client:
   warm  the median of the following scrapes (WARM=30 for Chorus, PY_WARM=10 for Python) and their p90;
   rss   the server's peak RSS (VmHWM) after the scrapes, and its RSS split into anonymous memory and
         file-backed pages (mapped .db files: shared page cache, not memory the process owns).
+WARMUP (default 10; PY_WARMUP 1) scrapes are made after the cold one and not counted, then 1 s is waited: an
+exporter runs for days, and the first seconds of a .NET process run code the JIT has not optimised yet (tiered
+compilation), which is not what Prometheus sees after the first minute.
+SETTLE (seconds, default 5) is waited after writing the directory and before starting the servers: a directory
+whose names changed in the last 3 s is listed on every scrape (and its kept files checked with fstat), so
+SETTLE=0 measures Chorus's warm path while names keep changing, the default the steady state.
 The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release.
 """
 import os
@@ -29,6 +35,9 @@ PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/ope
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 WARM = int(os.environ.get("WARM", "30"))
 PY_WARM = int(os.environ.get("PY_WARM", "10"))  # Python's scrapes take seconds at 10,000 files
+SETTLE = float(os.environ.get("SETTLE", "5"))
+WARMUP = int(os.environ.get("WARMUP", "10"))
+PY_WARMUP = int(os.environ.get("PY_WARMUP", "1"))
 
 
 def free_port():
@@ -66,8 +75,11 @@ def status_mib(pid, field):
     return float("nan")
 
 
-def measure(url, pid, count):
+def measure(url, pid, count, warmup):
     cold, size = scrape(url)
+    for _ in range(warmup):
+        scrape(url)
+    time.sleep(1)
     warm = [scrape(url)[0] for _ in range(count)]
     warm.sort()
     return {"cold": cold, "warm": statistics.median(warm), "p90": warm[int(len(warm) * 0.9) - 1],
@@ -83,7 +95,7 @@ def run_chorus(directory):
         line = process.stdout.readline()
         if not re.search(r"https?://", line):
             raise RuntimeError(f"chorus serve printed {line!r}")
-        return measure(f"http://127.0.0.1:{port}/metrics", process.pid, WARM)
+        return measure(f"http://127.0.0.1:{port}/metrics", process.pid, WARM, WARMUP)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -97,7 +109,7 @@ def run_python(directory):
                                 "--need-app"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(("127.0.0.1", port), process)
-        return measure(f"http://127.0.0.1:{port}/metrics", process.pid, PY_WARM)
+        return measure(f"http://127.0.0.1:{port}/metrics", process.pid, PY_WARM, PY_WARMUP)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -112,6 +124,7 @@ def main():
         directory = tempfile.mkdtemp(prefix=f"chorus-serve-bench-{files}-")
         try:
             subprocess.run(["/usr/bin/python3", GEN_DIR, directory, str(files)], check=True)
+            time.sleep(SETTLE)
             chorus = run_chorus(directory)
             python = run_python(directory)
             for name, r in (("chorus serve", chorus), ("Python + uWSGI", python)):

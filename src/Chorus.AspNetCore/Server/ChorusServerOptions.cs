@@ -10,9 +10,8 @@ public sealed class ChorusServerOptions
     public ChorusEndpointOptions Metrics { get; } = new();
 
     /// <summary>
-    /// How the directory is read (null: <see cref="MultiProcessDirectoryOptions.Default"/>). With compaction running,
-    /// set <see cref="MultiProcessDirectoryOptions.KeptFileIdleTimeout"/> no longer than its interval: the compactor
-    /// counts this process's kept (open, mapped) files as held by a live writer.
+    /// How the directory is read (null: <see cref="MultiProcessDirectoryOptions.Default"/>). Files the reader keeps
+    /// open and mapped do not hold compaction back: the compactor counts only holders that may write.
     /// </summary>
     public MultiProcessDirectoryOptions? DirectoryOptions { get; set; }
 

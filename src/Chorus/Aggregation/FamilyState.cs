@@ -32,6 +32,22 @@ internal sealed class FamilyState
 
     public int Generation { get; set; }
 
+    /// <summary>
+    /// The last collection in which any entry of this family changed (a value, an entry added or gone, a file
+    /// replaced, its mode). A collection merges only such families again and reuses the others' samples.
+    /// Written by refresh threads too: they only ever store the current collection's number.
+    /// </summary>
+    public int ChangedIn { get; set; }
+
+    /// <summary>True when the last merge of this family produced output (its <see cref="Output"/> is current).</summary>
+    public bool Emitted { get; set; }
+
+    /// <summary>The collection that last merged this family (its <see cref="Output"/> is from then).</summary>
+    public int MergedIn { get; set; }
+
+    /// <summary><see cref="Output"/> as exposition bytes, formatted again only after a merge.</summary>
+    public RenderedFamily Rendered { get; } = new();
+
     /// <summary>The family handed to the exposition writer; its samples are rebuilt by every collection.</summary>
     public MetricFamily Output { get; }
 

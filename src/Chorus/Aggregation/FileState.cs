@@ -142,6 +142,29 @@ internal sealed class FileState
         }
     }
 
+    /// <summary>Marks every family this file holds entries of as changed in <paramref name="generation"/>.</summary>
+    public void MarkFamiliesChanged(int generation)
+    {
+        foreach (FamilyState family in Families)
+        {
+            family.ChangedIn = generation;
+        }
+    }
+
+    /// <summary>True when a family this file holds entries of changed in <paramref name="generation"/>.</summary>
+    public bool HoldsChangedFamily(int generation)
+    {
+        foreach (FamilyState family in Families)
+        {
+            if (family.ChangedIn == generation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Forgets every parsed entry (file replaced, shrunk or unreadable).</summary>
     public void Reset()
     {

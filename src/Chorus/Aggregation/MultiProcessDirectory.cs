@@ -31,6 +31,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
     private readonly List<string> _directoriesNamedDb = [];
     private readonly List<MetricFamily> _output = [];
+    private readonly List<FamilyState> _emitted = [];
     private readonly CompactionConsistency _consistency;
 
     // Reused by every collection so a warm collection does not allocate one entry per file.
@@ -46,6 +47,16 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     private const int RefreshBufferBytes = 1 << 16;
     private int _collections;
     private bool _filesRemoved;
+    private bool _excludedLastTime;
+
+    // The directory as last listed: while its stamp stays the same (and the listing was made long enough after its
+    // last change), its names are the same and the listing is skipped.
+    private DirectoryStamp _listedStamp;
+    private bool _listingTrusted;
+    private long _listedAt;
+
+    // A listing is redone at least this often whatever the stamp says (a clock stepped back could hide a change).
+    private const long ListingReuseLimitMilliseconds = 60_000;
     private Dictionary<string, FileProblem> _previousProblems = new(StringComparer.Ordinal);
     private bool _disposed;
 
@@ -53,7 +64,8 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     {
         Directory = directory;
         _options = options;
-        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), (long)options.KeptFileIdleTimeout.TotalMilliseconds) { ReleaseAll = ReleaseAllKept };
+        long idleMilliseconds = options.KeptFileIdleTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)options.KeptFileIdleTimeout.TotalMilliseconds;
+        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
@@ -96,9 +108,20 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         lock (_gate)
         {
             CollectCore();
-            ExpositionWriter.Write(output, _output, format);
+            foreach (FamilyState family in _emitted)
+            {
+                family.Rendered.WriteTo(output, family.Output, family.MergedIn, format);
+            }
+
+            ExpositionWriter.WriteEnd(output, format);
         }
     }
+
+    /// <summary>How many families the last collection merged again (the others' samples were reused), for tests.</summary>
+    internal int LastFamiliesMerged { get; private set; }
+
+    /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
+    internal bool LastListingSkipped => _loader.NamesUnchanged;
 
     /// <summary>Slots and per-pid targets held in memory (tests of bounded memory under churn).</summary>
     internal (int Slots, int PidTargets) Footprint
@@ -177,7 +200,8 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             ReleaseAllKept();
         }
-        for (int attempt = 1; ; attempt++)
+        int attempt = 1;
+        for (; ; attempt++)
         {
             // A compaction may move counts between files while we read: repeat until one consistent view.
             CompactionConsistency.Snapshot before = _consistency.Begin();
@@ -189,7 +213,9 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             filesRead = 0;
             vanished = null;
             identities.Clear();
-            LoadAll(problems, ref filesRead, ref vanished, identities);
+
+            // Which file each name was is needed only to reconcile with a journal, or to leave everything out.
+            LoadAll(problems, ref filesRead, ref vanished, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null);
             excluded = _consistency.Check(before, identities);
             if (excluded is not null)
             {
@@ -207,14 +233,32 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             CompactionConsistency.Pause(attempt);
         }
 
+        // Families whose entries are all as the last collection merged them keep their samples. Anything that can
+        // change the merge without a value or file changing (a retry, files excluded now or last time, the directory
+        // gone) merges everything again.
+        bool mergeAll = attempt > 1 || excluded.Count > 0 || _excludedLastTime || directoryError is not null;
+        _excludedLastTime = excluded.Count > 0;
+        if (mergeAll)
+        {
+            foreach (FamilyState family in _keys.OrderedFamilies)
+            {
+                family.ChangedIn = generation;
+            }
+        }
+
         // prometheus_client keeps the gauge mode of the last file read for each family.
         foreach (FileState file in _ordered)
         {
             if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
             {
+                GaugeMode mode = file.Name.Mode ?? GaugeMode.All;
                 foreach (FamilyState family in file.Families)
                 {
-                    family.Mode = file.Name.Mode ?? GaugeMode.All;
+                    if (family.Mode != mode)
+                    {
+                        family.Mode = mode;
+                        family.ChangedIn = generation;
+                    }
                 }
             }
         }
@@ -226,35 +270,55 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 continue;
             }
 
+            entries += file.Count;
+            if (!file.HoldsChangedFamily(generation))
+            {
+                continue;
+            }
+
             EntryTarget[] targets = file.Targets;
             double[] values = file.Values;
             double[] stamps = file.Timestamps;
             HashSet<ParsedKey>? removed = file.RemovedKeys;
             for (int i = 0; i < file.Count; i++)
             {
-                if (removed is not null && removed.Contains(targets[i].Key))
+                EntryTarget target = targets[i];
+                if (target.Key.Family.ChangedIn != generation || (removed is not null && removed.Contains(target.Key)))
                 {
                     continue;
                 }
 
-                MergeRules.Apply(targets[i], values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
+                MergeRules.Apply(target, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
             }
-
-            entries += file.Count;
         }
 
         _output.Clear();
+        _emitted.Clear();
+        int merged = 0;
         foreach (FamilyState family in _keys.OrderedFamilies)
         {
-            if (family.Generation == generation)
+            if (family.ChangedIn == generation)
             {
-                MergeRules.Emit(family, generation, _options.Accumulate);
+                merged++;
+                family.MergedIn = generation;
+                family.Emitted = family.Generation == generation;
+                if (family.Emitted)
+                {
+                    MergeRules.Emit(family, generation, _options.Accumulate);
+                }
+            }
+
+            if (family.Emitted)
+            {
                 _output.Add(family.Output);
+                _emitted.Add(family);
             }
         }
 
+        LastFamiliesMerged = merged;
         if (vanished is not null)
         {
+            _listingTrusted = false;
             foreach (FileState file in vanished)
             {
                 _loader.Release(file);
@@ -275,7 +339,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
     }
 
-    private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
+    private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
     {
         foreach (string name in _directoriesNamedDb)
         {
@@ -284,7 +348,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         using ColdReadAhead? readAhead = StartReadAhead();
         _loader.ReadAhead = readAhead;
         _loader.Pass = _generation;
-        RefreshKeptInParallel();
+        RefreshAhead();
         try
         {
             LoadEach(problems, ref filesRead, ref vanished, identities);
@@ -297,21 +361,31 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     }
 
     /// <summary>
-    /// On a warm pass over a big directory, files whose entries are all parsed are refreshed (fstat and value
-    /// copy from the mapping for kept files, open/read/close for idle ones: most of a warm collection) on every core; <see cref="LoadEach"/> then does the rest in file
-    /// order, so the merge and its output stay as with one thread. Files this cannot refresh are left for it.
+    /// On a warm pass, files whose entries are all parsed are refreshed first (fstat and value copy from the mapping
+    /// for kept files, open/read/close for idle ones: most of a warm collection), on every core for a big directory;
+    /// <see cref="LoadEach"/> then does the rest in file order, so the merge and its output stay as with one thread.
+    /// Files this cannot refresh are left for it.
     /// </summary>
-    private void RefreshKeptInParallel()
+    private void RefreshAhead()
     {
-        if (_collections < 2 || _ordered.Count < ParallelRefreshMinimumFiles || Environment.ProcessorCount < 2)
+        if (_collections < 2)
         {
             return;
         }
 
-        // Fixed contiguous chunks, a few per core so a slow chunk does not leave a core idle at the end.
-        _refreshChunks = Math.Min(Environment.ProcessorCount, 8) * 4;
         _refreshBytesRead = 0;
-        Parallel.For(0, _refreshChunks, _refreshChunk);
+        if (_ordered.Count >= ParallelRefreshMinimumFiles && Environment.ProcessorCount >= 2)
+        {
+            // Fixed contiguous chunks, a few per core so a slow chunk does not leave a core idle at the end.
+            _refreshChunks = Math.Min(Environment.ProcessorCount, 8) * 4;
+            Parallel.For(0, _refreshChunks, _refreshChunk);
+        }
+        else
+        {
+            _refreshChunks = 1;
+            RefreshChunk(0);
+        }
+
         _loader.BytesRead += _refreshBytesRead;
     }
 
@@ -357,7 +431,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(Directory, cold) : null;
     }
 
-    private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity> identities)
+    private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
     {
         foreach (FileState file in _ordered)
         {
@@ -368,7 +442,13 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
             }
 
             FileProblem? problem = _loader.Load(file);
-            file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
+            if (file.HasRemovals || file.RemovedKeys is not null)
+            {
+                // The sidecar is read afresh each time, so what it removes may have changed.
+                file.MarkFamiliesChanged(_generation);
+                file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
+            }
+
             if (problem is not null)
             {
                 problems.Add(problem);
@@ -383,7 +463,11 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
                 }
             }
 
-            identities[file.FileName] = file.Identity;
+            if (identities is not null)
+            {
+                identities[file.FileName] = file.Identity;
+            }
+
             filesRead++;
         }
     }
@@ -391,6 +475,23 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>Lists <c>*.db</c> files, reusing the state of known names without allocating for them.</summary>
     private string? List(int generation)
     {
+        long now = Environment.TickCount64;
+        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+        bool stamped = DirectoryStamp.TryRead(Directory, out DirectoryStamp stamp);
+        _loader.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
+        if (_loader.NamesUnchanged)
+        {
+            foreach (FileState state in _ordered)
+            {
+                state.Listed = generation;
+            }
+
+            return null;
+        }
+
+        _listedStamp = stamp;
+        _listedAt = now;
+        _listingTrusted = stamped && stamp.SettledBefore(startedAt, _options.ListingSettleTime);
         bool changed = false;
         try
         {
@@ -450,6 +551,8 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            _listingTrusted = false;
+
             // The directory itself is gone or unreadable: report it and serve nothing rather than stale data.
             foreach (FileState state in _ordered)
             {
@@ -535,7 +638,9 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
 
         foreach (string name in gone)
         {
-            _loader.Release(_files[name]);
+            FileState state = _files[name];
+            state.MarkFamiliesChanged(generation);
+            _loader.Release(state);
             _files.Remove(name);
         }
 

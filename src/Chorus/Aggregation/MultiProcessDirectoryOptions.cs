@@ -18,19 +18,26 @@ public sealed class MultiProcessDirectoryOptions
     /// without opening them again (default 16384). The effective budget is also capped at half the process's
     /// open-file limit and half the kernel's map-count limit; files beyond it are read with <c>pread</c> each
     /// time. 0 keeps nothing open (every collection opens, reads and closes each file). A one-shot
-    /// collection never maps: a file is kept from its second collection on, while its values keep changing
-    /// (see <see cref="KeptFileIdleTimeout"/>).
+    /// collection never maps: a file is kept from its second collection on (see <see cref="KeptFileIdleTimeout"/>).
     /// </summary>
     public int MaxKeptFiles { get; init; } = 16384;
 
     /// <summary>
-    /// How long a kept file may go without any change before it is closed and unmapped again (default 30
-    /// seconds). Compaction decides whether a writer is alive by who holds its files open, so a reader must
-    /// not hold a dead writer's file for long: files that stopped changing are let go, and are read with
-    /// open/read/close until they change again. (A compaction in the same process also makes readers of
-    /// its directory let go of everything while it runs.)
+    /// How long a kept file may go without any change before it is closed and unmapped again (default
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: kept while it exists and the budget allows). A file let go is read
+    /// with open/read/close on every collection until it changes again, which costs several times more than
+    /// reading its mapping. Keeping files does not stop compaction: it counts only processes that hold a file for
+    /// writing as live writers. (A compaction in the same process still makes readers of its directory let go of
+    /// everything while it runs.) A finite timeout frees the budget of <see cref="MaxKeptFiles"/> for files that
+    /// change, when a directory holds more files than that.
     /// </summary>
-    public TimeSpan KeptFileIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan KeptFileIdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// How long the directory must have gone unchanged before a listing lets later collections skip listing it
+    /// while its change time stays the same (tests shorten it).
+    /// </summary>
+    internal TimeSpan ListingSettleTime { get; init; } = DirectoryStamp.DefaultSettleTime;
 
     /// <summary>Which <c>*.db</c> file names to read (null: all). Called with the file name only.</summary>
     public Func<string, bool>? FileFilter { get; init; }

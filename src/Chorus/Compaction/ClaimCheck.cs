@@ -4,8 +4,8 @@ using Chorus.Internal;
 namespace Chorus.Compaction;
 
 /// <summary>
-/// Decides whether files renamed to their claim names are really unowned: the kernel knows no opener (lease probe),
-/// or, where leases are unsupported, no visible process holds them (see <see cref="NativeFile.IsOpenElsewhere"/>).
+/// Decides whether files renamed to their claim names are really unowned: the kernel knows no writer (lease probe),
+/// or, where leases are unsupported, no visible process holds them (see <see cref="NativeFile.IsOpenForWritingElsewhere"/>).
 /// A process that reused a dead PID and opened the file just before the rename is caught here.
 /// </summary>
 internal static class ClaimCheck
@@ -30,12 +30,12 @@ internal static class ClaimCheck
         var held = new List<string>();
         foreach ((string path, FileIdentity id) in claimed)
         {
-            // The lease probe sees every opener in every PID namespace, our own process included, so it decides
+            // The lease probe sees every writer in every PID namespace, our own process included, so it decides
             // alone; /proc is the fallback for filesystems without leases.
-            bool? open = NativeFile.IsOpenElsewhere(path);
+            bool? open = NativeFile.IsOpenForWritingElsewhere(path);
             if (open == true)
             {
-                open = DirectorySurvey.IsPersistentlyOpenElsewhere(path);
+                open = DirectorySurvey.IsPersistentlyOpenForWriting(path);
             }
 
             if (open is null)

@@ -117,8 +117,8 @@ public sealed class DirectorySurvey
             return new IdentityStatus(identity, WriterKind.Archive, Liveness.Dead, "archive written by the compactor", []);
         }
 
-        // The lease probe asks the kernel whether anyone, in any PID namespace, has the file open or mapped;
-        // our own process counts too (a scrape here may be reading it). It is cheap, so it comes first.
+        // The lease probe asks the kernel whether anyone, in any PID namespace, has the file open for writing or
+        // mapped writable (our own process too); readers such as a scrape do not count. It is cheap, so it comes first.
         var open = new List<(string Path, FileIdentity Id)>();
         bool leasesWork = true;
         foreach (DbFileStatus file in files)
@@ -129,9 +129,9 @@ public sealed class DirectorySurvey
                 continue;
             }
 
-            bool? busy = NativeFile.IsOpenElsewhere(path);
+            bool? busy = NativeFile.IsOpenForWritingElsewhere(path);
             leasesWork &= busy is not null;
-            if (busy == true && IsPersistentlyOpenElsewhere(path))
+            if (busy == true && IsPersistentlyOpenForWriting(path))
             {
                 open.Add((path, id));
             }
@@ -203,12 +203,12 @@ public sealed class DirectorySurvey
         return new IdentityStatus(identity, kind, Liveness.Dead, $"{prefix}no visible process holds its files (this filesystem has no leases to ask the kernel)", []);
     }
 
-    /// <summary>The lease probe, repeated briefly so a scrape that has the file open for a moment is not mistaken for a writer.</summary>
-    internal static bool IsPersistentlyOpenElsewhere(string path)
+    /// <summary>The lease probe, repeated briefly so a process that holds the file for writing only for a moment is not mistaken for a live writer.</summary>
+    internal static bool IsPersistentlyOpenForWriting(string path)
     {
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            if (NativeFile.IsOpenElsewhere(path) != true)
+            if (NativeFile.IsOpenForWritingElsewhere(path) != true)
             {
                 return false;
             }

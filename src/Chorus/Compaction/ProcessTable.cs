@@ -5,9 +5,10 @@ using Chorus.Internal;
 namespace Chorus.Compaction;
 
 /// <summary>
-/// One pass over <c>/proc</c>: which files of a directory each visible process holds open (descriptors) or
-/// mapped (<c>/proc/pid/maps</c>). Holding, not the PID in a file name, is what makes a writer alive: a reused
-/// PID owned by an unrelated process holds nothing there.
+/// One pass over <c>/proc</c>: which files of a directory each visible process holds open for writing
+/// (descriptors whose <c>fdinfo</c> flags allow writes) or mapped writable and shared (<c>/proc/pid/maps</c>).
+/// Holding for writing, not the PID in a file name, is what makes a writer alive: a reused PID owned by an
+/// unrelated process holds nothing there, and readers (an exporter keeping files mapped) write nothing.
 /// </summary>
 internal sealed class ProcessTable
 {
@@ -73,7 +74,7 @@ internal sealed class ProcessTable
     /// <param name="pid">The PID.</param>
     public static bool Exists(int pid) => Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>The PIDs holding the file open or mapped (possibly including our own).</summary>
+    /// <summary>The PIDs holding the file open for writing or mapped writable (possibly including our own).</summary>
     public IReadOnlyList<int> HoldersOf(FileIdentity id)
     {
         var result = new List<int>();
@@ -121,10 +122,33 @@ internal sealed class ProcessTable
                 continue;
             }
 
-            if (NativeFile.TryGetId(link) is { } id)
+            if (IsOpenForWriting(pid, Path.GetFileName(link)) && NativeFile.TryGetId(link) is { } id)
             {
                 Add(holders, id, pid);
             }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether descriptor <paramref name="fd"/> of <paramref name="pid"/> may write (true when its flags cannot be read).</summary>
+    private static bool IsOpenForWriting(int pid, string fd)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/fdinfo/{fd}"))
+            {
+                // "flags:\t0100002" (octal); the access mode is its low two bits: 0 read-only, 1 write-only, 2 read-write.
+                if (line.StartsWith("flags:", StringComparison.Ordinal))
+                {
+                    string octal = line["flags:".Length..].Trim();
+                    return octal.Length == 0 || ((octal[^1] - '0') & 3) != 0;
+                }
+            }
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            // Closed meanwhile or hidden: count it, as before this check existed.
         }
 
         return true;
@@ -151,9 +175,10 @@ internal sealed class ProcessTable
                 continue;
             }
 
-            // address perms offset dev inode path
+            // address perms offset dev inode path; only a shared writable mapping ("rw-s") can change the file.
             string[] fields = line[..pathStart].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length >= 5 && ulong.TryParse(fields[4], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+            if (fields.Length >= 5 && fields[1].Length == 4 && fields[1][1] == 'w' && fields[1][3] == 's'
+                && ulong.TryParse(fields[4], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
             {
                 if (!mapped.TryGetValue(inode, out List<int>? list))
                 {

@@ -33,6 +33,15 @@ public static class ExpositionWriter
             WriteFamily(output, families[i], format);
         }
 
+        WriteEnd(output, format);
+    }
+
+    /// <summary>Writes what ends an exposition (OpenMetrics: <c># EOF</c>; nothing for text 0.0.4), after families written one at a time.</summary>
+    /// <param name="output">Where the UTF-8 bytes go.</param>
+    /// <param name="format">The exposition format.</param>
+    public static void WriteEnd(IBufferWriter<byte> output, ExpositionFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(output);
         if (format == ExpositionFormat.OpenMetrics)
         {
             WriteRaw(output, "# EOF\n"u8);

@@ -19,7 +19,6 @@ internal static partial class NativeFile
     private const int OpenCloseOnExec = 0x80000;
     private const int FcntlSetLease = 1024;
     private const int LeaseRead = 0;
-    private const int LeaseWrite = 1;
     private const int LeaseUnlock = 2;
     private const int ErrorInterrupted = 4;
     private const int ErrorNotFound = 2;
@@ -128,11 +127,13 @@ internal static partial class NativeFile
     }
 
     /// <summary>
-    /// True when some process (in any PID namespace) has <paramref name="path"/> open or mapped. The kernel
-    /// grants a write lease only to the sole opener of a file, so a refused lease means another opener exists.
-    /// The lease is released at once; null when the file is gone or the filesystem refuses leases for another reason.
+    /// True when some process (in any PID namespace) has <paramref name="path"/> open for writing or mapped writable:
+    /// the kernel grants a read lease only while nobody holds the file for writing, so a refused lease means a
+    /// writer exists. Readers (an exporter keeping files mapped, prometheus_client's collector) do not count.
+    /// The lease is released at once; null when the file is gone or leases cannot be taken here (another owner
+    /// without CAP_LEASE, or a filesystem without leases).
     /// </summary>
-    public static bool? IsOpenElsewhere(string path)
+    public static bool? IsOpenForWritingElsewhere(string path)
     {
         int fd = Open(path, OpenReadOnly | OpenCloseOnExec, 0);
         if (fd < 0)
@@ -142,12 +143,10 @@ internal static partial class NativeFile
 
         try
         {
-            // A write lease on a read-only descriptor is refused with EAGAIN while any other descriptor or
-            // shared mapping of the file exists (our own other descriptors included).
             int result;
             do
             {
-                result = FcntlInt(fd, FcntlSetLease, LeaseWrite);
+                result = FcntlInt(fd, FcntlSetLease, LeaseRead);
             }
             while (result != 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
 
@@ -155,20 +154,6 @@ internal static partial class NativeFile
             {
                 _ = FcntlInt(fd, FcntlSetLease, LeaseUnlock);
                 return false;
-            }
-
-            int error = Marshal.GetLastPInvokeError();
-            if (error == ErrorWouldBlock)
-            {
-                return true;
-            }
-
-            // Some filesystems refuse leases altogether; a read lease is refused only by writers.
-            result = FcntlInt(fd, FcntlSetLease, LeaseRead);
-            if (result == 0)
-            {
-                _ = FcntlInt(fd, FcntlSetLease, LeaseUnlock);
-                return null;
             }
 
             return Marshal.GetLastPInvokeError() == ErrorWouldBlock ? true : null;

@@ -71,8 +71,8 @@ internal sealed class IdentityLease : IDisposable
 
                 for (int slot = 0; slot < maxSlots; slot++)
                 {
-                    // A slot locked by a live process or by a compactor folding it is simply skipped.
-                    if (FileLock.TryAcquireExclusive(SlotLockPath(directory, slot)) is { } held)
+                    // A slot locked by a live process or by a compactor folding it is skipped.
+                    if (TryTakeSlot(SlotLockPath(directory, slot)) is { } held)
                     {
                         string id = slot.ToString(CultureInfo.InvariantCulture);
                         ResetLiveGauges(directory, id);
@@ -120,5 +120,37 @@ internal sealed class IdentityLease : IDisposable
             File.Delete(path);
             File.Delete(DbRemovedKeys.PathFor(path));
         }
+    }
+
+    // How many times (1 ms apart) a slot that is only being probed is tried again before moving on.
+    private const int ProbeRetries = 50;
+
+    /// <summary>
+    /// Takes a slot's exclusive lock, or null when an owner holds it. Liveness probes (readers, the compactor,
+    /// chorus_slot.py reaping live gauges) hold the lock shared for a moment; skipping a slot that is only being
+    /// probed would push processes onto ever higher slot numbers, so the probe is waited out: the slot has no
+    /// owner while a shared lock can be had.
+    /// </summary>
+    private static FileLock? TryTakeSlot(string path)
+    {
+        for (int attempt = 0; attempt < ProbeRetries; attempt++)
+        {
+            if (FileLock.TryAcquireExclusive(path) is { } held)
+            {
+                return held;
+            }
+
+            using (FileLock? probe = FileLock.TryAcquireShared(path))
+            {
+                if (probe is null)
+                {
+                    return null;
+                }
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return null;
     }
 }

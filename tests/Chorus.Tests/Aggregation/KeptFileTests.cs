@@ -76,7 +76,7 @@ public class KeptFileTests
     }
 
     [Fact]
-    public void IdleFiles_AreLetGoSoCompactionDoesNotSeeThemHeld()
+    public void IdleFiles_AreLetGoAfterAConfiguredIdleTimeout()
     {
         using var dir = new TempDirectory();
         string path = dir.File("counter_1.db");

@@ -1,3 +1,4 @@
+using System.IO.MemoryMappedFiles;
 using Chorus.Compaction;
 using Chorus.Files;
 using Chorus.Internal;
@@ -79,6 +80,55 @@ public sealed class CompactorTests : IDisposable
         Assert.Equal(heldBytes, File.ReadAllBytes(held));
         Assert.True(File.Exists(Path.Combine(_dir.Path, "gauge_livesum_w1.db")));
         Assert.False(File.Exists(Path.Combine(_dir.Path, "counter_w0.db")));
+    }
+
+    [Fact]
+    public void Run_FilesHeldOnlyByReaders_AreDeadAndFolded()
+    {
+        // An exporter keeps files open and mapped read-only between scrapes; that must not pass for a live writer.
+        RandomWorkload.Write(_dir.Path, new Random(6), processes: 2, ValueLayout.Value8);
+        var before = TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved);
+        string read = Path.Combine(_dir.Path, "counter_w1.db");
+        CompactionReport report;
+        using (var stream = new FileStream(read, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        using (var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true))
+        using (MemoryMappedViewAccessor view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read))
+        {
+            report = Compactor.Run(_dir.Path);
+        }
+
+        Assert.Equal(Liveness.Dead, report.Identities.Single(i => i.Identity == "w1").Liveness);
+        Assert.False(File.Exists(read));
+        Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
+    }
+
+    [Fact]
+    public void ProcessTable_CountsWritersNotReaders()
+    {
+        string path = Path.Combine(_dir.Path, "counter_1.db");
+        File.WriteAllBytes(path, new byte[4096]);
+        FileIdentity id = NativeFile.TryGetId(path)!.Value;
+        int self = Environment.ProcessId;
+        using (var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        using (var readMap = MemoryMappedFile.CreateFromFile(reader, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true))
+        using (MemoryMappedViewAccessor readView = readMap.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read))
+        {
+            Assert.DoesNotContain(self, ProcessTable.Scan(_dir.Path).HoldersOf(id));
+            Assert.False(NativeFile.IsOpenForWritingElsewhere(path));
+        }
+
+        using (var writer = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            Assert.Contains(self, ProcessTable.Scan(_dir.Path).HoldersOf(id));
+            Assert.True(NativeFile.IsOpenForWritingElsewhere(path));
+        }
+
+        // A shared writable mapping keeps writing after its descriptor is closed: it still counts.
+        using (var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.ReadWrite))
+        using (MemoryMappedViewAccessor view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.ReadWrite))
+        {
+            Assert.Contains(self, ProcessTable.Scan(_dir.Path).HoldersOf(id));
+        }
     }
 
     [Fact]
