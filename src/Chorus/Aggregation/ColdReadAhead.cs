@@ -112,8 +112,11 @@ internal sealed class ColdReadAhead : IDisposable
         ReadOnlyOpen.Close(_directoryFd);
         foreach (Slot slot in _slots)
         {
-            ArrayPool<byte>.Shared.Return(slot.Buffer);
-            slot.Buffer = [];
+            if (slot.Buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(slot.Buffer);
+                slot.Buffer = [];
+            }
         }
     }
 
@@ -178,7 +181,8 @@ internal sealed class ColdReadAhead : IDisposable
         /// <summary>One more than the index of the file this slot holds (0: none yet).</summary>
         public int PreparedIndex;
 
-        public byte[] Buffer { get; set; } = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        /// <summary>Rented on first use, by the thread that prepares the slot's first file (empty until then).</summary>
+        public byte[] Buffer { get; set; } = [];
 
         public int Read { get; private set; }
 
@@ -203,6 +207,11 @@ internal sealed class ColdReadAhead : IDisposable
             Length = -1;
             Identity = FileIdentity.Unknown;
             Entries.Clear();
+            if (Buffer.Length == 0)
+            {
+                Buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+            }
+
             try
             {
                 Span<byte> name = stackalloc byte[MaxNameBytes];
