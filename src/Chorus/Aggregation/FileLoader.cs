@@ -576,7 +576,8 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
             return walked.Damage;
         }
 
-        file.EnsureCapacity(walked.Count);
+        // Exactly: most files never grow, and small gauge files are half of a typical directory.
+        file.EnsureCapacity(walked.Count, exact: true);
         ReadOnlySpan<int> keyLengths = walked.KeyLengths;
         ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
         for (int i = 0; i < offsets.Length; i++)

@@ -105,7 +105,11 @@ internal sealed class FileState
         Families.AddRange(model.Families);
     }
 
-    public void EnsureCapacity(int entries)
+    /// <summary>Room for <paramref name="entries"/> in all, growing by doubling (at least <c>InitialEntries</c>).</summary>
+    public void EnsureCapacity(int entries) => EnsureCapacity(entries, exact: false);
+
+    /// <summary>As <see cref="EnsureCapacity(int)"/>; <paramref name="exact"/> sizes arrays not yet allocated to <paramref name="entries"/>.</summary>
+    public void EnsureCapacity(int entries, bool exact)
     {
         if (SharesEntries)
         {
@@ -117,7 +121,7 @@ internal sealed class FileState
 
         if (entries > Targets.Length)
         {
-            int size = Math.Max(InitialEntries, Math.Max(entries, Targets.Length * 2));
+            int size = exact && Targets.Length == 0 ? entries : Math.Max(InitialEntries, Math.Max(entries, Targets.Length * 2));
             Targets = Grow(Targets, size);
             ValueOffsets = Grow(ValueOffsets, size);
             Values = Grow(Values, size);
