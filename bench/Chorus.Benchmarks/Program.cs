@@ -12,6 +12,11 @@ internal static class Program
             return ScrapeTiming.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "cold-timing")
+        {
+            return ColdTiming.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "warm-timing")
         {
             return WarmTiming.Run(args[1..]);

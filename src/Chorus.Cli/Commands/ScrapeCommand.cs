@@ -26,6 +26,11 @@ internal static class ScrapeCommand
         return command;
     }
 
+    // What one scrape allocates stays reachable until the process exits (per-file state of every file), so a
+    // collection during it only copies live objects (~35 ms of CPU at 10,000 files, 46 MB allocated). Beyond this
+    // budget the runtime collects as usual; the memory is committed as it is used, so peak RSS does not change.
+    private const long NoCollectionBudget = 256L << 20;
+
     private static int Run(string? dirValue, ExpositionFormat format)
     {
         if (!DirectoryOption.TryResolve(dirValue, out string directory, out int exitCode))
@@ -33,6 +38,7 @@ internal static class ScrapeCommand
             return exitCode;
         }
 
+        SuspendCollections();
         using MultiProcessDirectory source = MultiProcessDirectory.Open(directory);
         var output = new ArrayBufferWriter<byte>(1 << 16);
         source.Collect(output, format);
@@ -51,5 +57,17 @@ internal static class ScrapeCommand
         using Stream stdout = Console.OpenStandardOutput();
         stdout.Write(output.WrittenSpan);
         return 0;
+    }
+
+    private static void SuspendCollections()
+    {
+        try
+        {
+            GC.TryStartNoGCRegion(NoCollectionBudget);
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException)
+        {
+            // More than this runtime's GC allows at once: collect as usual.
+        }
     }
 }

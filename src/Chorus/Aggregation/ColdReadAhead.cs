@@ -1,34 +1,47 @@
 using System.Buffers;
+using System.Text;
 using Chorus.Files;
 using Microsoft.Win32.SafeHandles;
 
 namespace Chorus.Aggregation;
 
 /// <summary>
-/// Reads files a reader has never seen on a second thread, a bounded window ahead of the thread that parses
-/// them: on a cold pass over thousands of files the kernel work (open, fstat, pread, close and copying
-/// from the page cache) is about half the time, and it overlaps with parsing on the other core. Files are
-/// handed over strictly in the given order, so the merge stays deterministic.
+/// Prepares files a reader has never seen on both cores: a second thread opens, reads and closes them and walks
+/// their entries (a <see cref="Slot"/> per file), up to a bounded window ahead of the thread that resolves keys
+/// and merges them in file order. When that thread catches up with the second one, it prepares the next file
+/// itself instead of waiting, so whichever side is slower gets help. Preparing a file depends on that file alone,
+/// and the caller consumes them strictly in the given order, so results do not depend on thread timing.
 /// </summary>
 internal sealed class ColdReadAhead : IDisposable
 {
     private const int Window = 64;
 
-    // Handed over in batches: one semaphore hand-off per file cost more CPU (spinning) than it saved.
-    private const int Batch = 8;
-    private const int Batches = Window / Batch;
+    // Once the window is full the reading thread blocks until this many slots are free again, so it wakes once
+    // per several files rather than once per file, and spins for none of them.
+    private const int Refill = Window / 4;
     private const int InitialBuffer = 1 << 16;
+    private const int SpinsBeforeSleeping = 64;
+
+    // Linux allows 255 bytes per name; longer ones (other systems) are opened by path.
+    private const int MaxNameBytes = 1024;
 
     private readonly IReadOnlyList<FileState> _files;
     private readonly Slot[] _slots = new Slot[Window];
-    private readonly SemaphoreSlim _filled = new(0, Batches);
-    private readonly SemaphoreSlim _free = new(Batches, Batches);
     private readonly Thread _thread;
+    private readonly int _directoryFd;
     private readonly int[] _usedByKind = new int[4];
+    private readonly ManualResetEventSlim _room = new(false, spinCount: 1);
     private volatile bool _stopping;
+
+    // 1 while the reading thread waits for room (set and read with full fences: see Return and WaitForRoom).
+    private int _readerWaiting;
+
+    // Files [0, _claimed) are being or have been prepared (by either thread); the consumer is done with [0, _returned).
+    private int _claimed;
+    private int _returned;
     private int _next;
 
-    public ColdReadAhead(IReadOnlyList<FileState> files)
+    public ColdReadAhead(string directory, IReadOnlyList<FileState> files)
     {
         _files = files;
         for (int i = 0; i < Window; i++)
@@ -36,13 +49,15 @@ internal sealed class ColdReadAhead : IDisposable
             _slots[i] = new Slot();
         }
 
+        _directoryFd = ReadOnlyOpen.OpenDirectory(directory);
         _thread = new Thread(ReadAll) { IsBackground = true, Name = "chorus cold read-ahead" };
         _thread.Start();
     }
 
     /// <summary>
-    /// Takes the next file's read when it is <paramref name="file"/>. The slot stays valid until
-    /// <see cref="Return"/>; returns null (and the caller reads the file itself) when the order differs.
+    /// Takes the next file's prepared read when it is <paramref name="file"/>, preparing it on this thread when the
+    /// other has not started it. The slot stays valid until <see cref="Return"/>; returns null (and the caller reads
+    /// the file itself) when the order differs.
     /// </summary>
     public Slot? Take(FileState file)
     {
@@ -51,75 +66,123 @@ internal sealed class ColdReadAhead : IDisposable
             return null;
         }
 
-        if (_next % Batch == 0)
+        int index = _next++;
+        Taken++;
+        Slot slot = _slots[index % Window];
+        SpinWait spin = default;
+        while (Volatile.Read(ref slot.PreparedIndex) != index + 1)
         {
-            _filled.Wait();
+            // Not ready: prepare the first file nobody has started, this one or (while the other thread is on this
+            // one) a later one, so this thread helps rather than waits when the other is the slower.
+            int unclaimed = Volatile.Read(ref _claimed);
+            if (unclaimed < Math.Min(index + Window, _files.Count) && Interlocked.CompareExchange(ref _claimed, unclaimed + 1, unclaimed) == unclaimed)
+            {
+                Prepare(unclaimed);
+            }
+            else
+            {
+                // The other thread finishes a file in microseconds; waiting longer means it lost its core, and this
+                // thread then sleeps rather than spin against it.
+                spin.SpinOnce(SpinsBeforeSleeping);
+            }
         }
 
-        return _slots[_next++ % Window];
+        return slot;
     }
 
-    /// <summary>Gives the last taken slot back to the reading thread.</summary>
+    /// <summary>Files handed over so far.</summary>
+    public int Taken { get; private set; }
+
+    /// <summary>Gives the last taken slot back to be reused.</summary>
     public void Return()
     {
-        if (_next % Batch == 0 || _next == _files.Count)
+        Interlocked.Exchange(ref _returned, _next);
+        if (Volatile.Read(ref _readerWaiting) == 1 && _next + Window - Volatile.Read(ref _claimed) >= Refill)
         {
-            _free.Release();
+            _room.Set();
         }
     }
 
     public void Dispose()
     {
         _stopping = true;
-
-        // Wake the reader if it waits for room; it checks the flag before each file.
-        if (_free.CurrentCount < Batches)
-        {
-            _free.Release();
-        }
+        _room.Set();
         _thread.Join();
+        _room.Dispose();
+        ReadOnlyOpen.Close(_directoryFd);
         foreach (Slot slot in _slots)
         {
-            ArrayPool<byte>.Shared.Return(slot.Buffer);
-            slot.Buffer = [];
+            if (slot.Buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(slot.Buffer);
+                slot.Buffer = [];
+            }
         }
-
-        _filled.Dispose();
-        _free.Dispose();
     }
 
     private void ReadAll()
     {
-        for (int i = 0; i < _files.Count; i++)
+        while (!_stopping)
         {
-            if (i % Batch == 0)
+            int index = Volatile.Read(ref _claimed);
+            if (index >= _files.Count)
             {
-                _free.Wait();
-                if (_stopping)
-                {
-                    return;
-                }
+                return;
             }
 
-            Slot slot = _slots[i % Window];
-            FileState file = _files[i];
-            slot.Fill(file, _usedByKind[(int)file.Name.Kind]);
-            if (slot.Read >= DbFormat.HeaderSize)
+            if (Volatile.Read(ref _returned) + Window - index <= 0)
             {
-                _usedByKind[(int)file.Name.Kind] = Math.Max(0, DbFormat.ReadUsed(slot.Buffer));
+                WaitForRoom();
+                continue;
             }
 
-            if ((i + 1) % Batch == 0 || i + 1 == _files.Count)
+            if (Interlocked.CompareExchange(ref _claimed, index + 1, index) == index)
             {
-                _filled.Release();
+                Prepare(index);
             }
         }
     }
 
-    /// <summary>One file's bytes from offset 0 (up to <c>used</c>), or why they could not be read.</summary>
+    /// <summary>Blocks until <see cref="Refill"/> slots are free (or the pass is over).</summary>
+    private void WaitForRoom()
+    {
+        _room.Reset();
+        Interlocked.Exchange(ref _readerWaiting, 1);
+
+        // Checked after announcing the wait: either this sees the room Return made, or Return sees the announcement.
+        while (!_stopping && Volatile.Read(ref _returned) + Window - Volatile.Read(ref _claimed) < Refill && Volatile.Read(ref _claimed) < _files.Count)
+        {
+            _room.Wait();
+            _room.Reset();
+        }
+
+        Interlocked.Exchange(ref _readerWaiting, 0);
+    }
+
+    private void Prepare(int index)
+    {
+        Slot slot = _slots[index % Window];
+        FileState file = _files[index];
+        int kind = (int)file.Name.Kind;
+
+        // Only a read-size guess: both threads update it, and a stale value costs at most a second read.
+        slot.Fill(file, _directoryFd, Volatile.Read(ref _usedByKind[kind]));
+        if (slot.Read >= DbFormat.HeaderSize)
+        {
+            Volatile.Write(ref _usedByKind[kind], Math.Max(0, DbFormat.ReadUsed(slot.Buffer)));
+        }
+
+        Volatile.Write(ref slot.PreparedIndex, index + 1);
+    }
+
+    /// <summary>One file's bytes from offset 0 (up to <c>used</c>) and its entries, or why they could not be read.</summary>
     internal sealed class Slot
     {
-        public byte[] Buffer { get; set; } = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        /// <summary>One more than the index of the file this slot holds (0: none yet).</summary>
+        public int PreparedIndex;
+
+        /// <summary>Rented on first use, by the thread that prepares the slot's first file (empty until then).</summary>
+        public byte[] Buffer { get; set; } = [];
 
         public int Read { get; private set; }
 
@@ -130,59 +193,106 @@ internal sealed class ColdReadAhead : IDisposable
         /// <summary>The file's length by fstat (-1 when unknown).</summary>
         public long Length { get; private set; }
 
-        /// <summary>Open or read failure, as <see cref="ReadOnlyOpen.Open"/> and <see cref="PositionalRead.Read"/> throw them.</summary>
+        /// <summary>Open or read failure, as <see cref="ReadOnlyOpen.Open"/> and <see cref="PositionalRead.Read(SafeFileHandle, Span{byte}, long)"/> throw them.</summary>
         public Exception? Error { get; private set; }
 
-        public void Fill(FileState file, int usedBefore)
+        /// <summary>The entries found in the bytes read (see <see cref="WalkedEntries"/>).</summary>
+        public WalkedEntries Entries { get; } = new();
+
+        public void Fill(FileState file, int directoryFd, int usedBefore)
         {
             Read = 0;
             Error = null;
             Regular = true;
             Length = -1;
             Identity = FileIdentity.Unknown;
+            Entries.Clear();
+            if (Buffer.Length == 0)
+            {
+                Buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+            }
+
             try
             {
-                using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
-                Identity = FileIdentity.Of(handle, out long length, out _, out bool regular);
-                Length = length;
-                Regular = regular;
-                if (!regular)
+                Span<byte> name = stackalloc byte[MaxNameBytes];
+                if (directoryFd >= 0 && Encoding.UTF8.GetMaxByteCount(file.FileName.Length) < MaxNameBytes)
                 {
-                    return;
-                }
-
-                Read = ReadFrom(handle, 0, FileLoader.FirstReadSize(usedBefore));
-                if (Read < DbFormat.HeaderSize)
-                {
-                    return;
-                }
-
-                int used = DbFormat.ReadUsed(Buffer);
-                if (used > Read)
-                {
-                    if (length >= 0 && used > length)
+                    name[Encoding.UTF8.GetBytes(file.FileName, name)] = 0;
+                    int fd = ReadOnlyOpen.OpenAt(directoryFd, name, file.Path);
+                    try
                     {
-                        // The file may have grown since it was measured: measure again.
-                        FileIdentity.Of(handle, out length);
-                        Length = length;
+                        FillFrom(null, fd, usedBefore);
                     }
-
-                    // Read at most what the file holds, so a lying header cannot make the buffer huge.
-                    int limit = length >= 0 ? (int)Math.Min(used, length) : used;
-                    Read += ReadFrom(handle, Read, limit - Read);
+                    finally
+                    {
+                        ReadOnlyOpen.Close(fd);
+                    }
+                }
+                else
+                {
+                    using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
+                    FillFrom(handle, -1, usedBefore);
                 }
             }
             catch (Exception e)
             {
                 // Handed to the parsing thread, which reports it as its own read would have (or rethrows).
                 Error = e;
+                return;
+            }
+
+            if (Read >= DbFormat.HeaderSize)
+            {
+                Entries.Walk(Buffer.AsSpan(0, Read), DbFormat.ReadUsed(Buffer));
             }
         }
 
-        private int ReadFrom(SafeFileHandle handle, int offset, int count)
+        private void FillFrom(SafeFileHandle? handle, int fd, int usedBefore)
+        {
+            Identity = handle is null ? FileIdentity.Of(fd, out long length, out _, out bool regular) : FileIdentity.Of(handle, out length, out _, out regular);
+            Length = length;
+            Regular = regular;
+            if (!regular)
+            {
+                return;
+            }
+
+            Read = ReadFrom(handle, fd, 0, FileLoader.FirstReadSize(usedBefore));
+            if (Read < DbFormat.HeaderSize)
+            {
+                return;
+            }
+
+            int used = DbFormat.ReadUsed(Buffer);
+            if (used > Read)
+            {
+                if (length >= 0 && used > length)
+                {
+                    // The file may have grown since it was measured: measure again.
+                    if (handle is null)
+                    {
+                        FileIdentity.Of(fd, out length, out _, out _);
+                    }
+                    else
+                    {
+                        FileIdentity.Of(handle, out length);
+                    }
+
+                    Length = length;
+                }
+
+                // Read at most what the file holds, so a lying header cannot make the buffer huge.
+                int limit = length >= 0 ? (int)Math.Min(used, length) : used;
+                Read += ReadFrom(handle, fd, Read, limit - Read);
+            }
+        }
+
+        private int ReadFrom(SafeFileHandle? handle, int fd, int offset, int count)
         {
             byte[] buffer = Buffer;
-            int read = PositionalRead.ReadInto(handle, ref buffer, offset, count);
+            int read = handle is null
+                ? PositionalRead.ReadInto(fd, ref buffer, offset, count)
+                : PositionalRead.ReadInto(handle, ref buffer, offset, count);
             Buffer = buffer;
             return read;
         }

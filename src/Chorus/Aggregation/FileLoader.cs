@@ -13,7 +13,7 @@ namespace Chorus.Aggregation;
 /// Files seen again are kept open and mapped (<see cref="KeptFile"/>) within <see cref="KeptBudget"/>.
 /// Never throws for bad content or I/O trouble: it reports a <see cref="FileProblem"/> instead.
 /// </summary>
-internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds) : IDisposable
+internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds) : IDisposable
 {
     // Without a better guess: covers header and all entries of a typical file (prometheus_client's files
     // grow in 1 MiB steps but usually use a few KiB), so a cold file costs one read instead of two.
@@ -356,48 +356,11 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         return Process(file, _buffer.AsSpan(0, read), used);
     }
 
-    /// <summary>As <see cref="Load(FileState, SafeFileHandle, out long)"/>, from a read done ahead.</summary>
-    private FileProblem? LoadRead(FileState file, ColdReadAhead.Slot slot)
-    {
-        switch (slot.Error)
-        {
-            case null:
-                break;
-            case FileNotFoundException or DirectoryNotFoundException:
-                file.Reset();
-                return new FileProblem(file.FileName, FileProblemKind.Vanished, "the file disappeared between listing and reading", DbDamage.None, 0);
-            case UnauthorizedAccessException or IOException:
-                file.Reset();
-                return new FileProblem(file.FileName, FileProblemKind.Unreadable, slot.Error is UnauthorizedAccessException ? "permission denied" : slot.Error.Message, DbDamage.None, 0);
-            default:
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(slot.Error);
-                break;
-        }
-
-        if (!slot.Regular)
-        {
-            file.Reset();
-            return new FileProblem(file.FileName, FileProblemKind.Unreadable, "not a regular file (a FIFO, socket or device)", DbDamage.None, 0);
-        }
-
-        if (slot.Identity != file.Identity)
-        {
-            file.Reset();
-            file.Identity = slot.Identity;
-        }
-
-        if (slot.Read < DbFormat.HeaderSize)
-        {
-            file.Reset();
-            return Damaged(file, new DbDamage(DbDamageKind.ShorterThanHeader, 0, $"file is {slot.Read} bytes, shorter than the 8-byte header"));
-        }
-
-        BytesRead += slot.Read;
-        return Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer));
-    }
-
-    /// <summary>Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value.</summary>
-    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used)
+    /// <summary>
+    /// Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value. A file never
+    /// parsed before takes its entries from <paramref name="walked"/> when given (walked over the same bytes).
+    /// </summary>
+    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used, WalkedEntries? walked = null)
     {
         if (used == 0)
         {
@@ -419,7 +382,9 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         }
 
         int countBefore = file.Count;
-        DbDamage damage = ParseNewEntries(file, data, used);
+        DbDamage damage = walked is not null && file.Count == 0 && file.Layout is null && file.ParsedUpTo == DbFormat.HeaderSize
+            ? ParseWalkedEntries(file, data, walked)
+            : ParseNewEntries(file, data, used);
         if (used > data.Length)
         {
             damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
@@ -524,29 +489,11 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         DbFileKind kind = file.Name.Kind;
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
 
-        // Processes of one application write the same keys in the same order, so the entry at the same
-        // index of the last file of this kind usually has the same key: one vectorised compare instead of
-        // hashing the key for the table lookup.
         FileState? model = _lastParsed[(int)kind];
-        if (model == file)
-        {
-            model = null;
-        }
 
         while (reader.TryReadNext(out DbEntry entry))
         {
-            ReadOnlySpan<byte> key = data.Slice(entry.KeyOffset, entry.KeyLength);
-            ParsedKey? parsed = null;
-            if (model is not null && file.Count < model.Count)
-            {
-                ParsedKey guess = model.Targets[file.Count].Key;
-                if (key.SequenceEqual(guess.KeyBytes))
-                {
-                    parsed = guess;
-                }
-            }
-
-            if (parsed is null && !keys.TryResolve(key, kind, out parsed, out string? error))
+            if (!TryResolve(file, model, data.Slice(entry.KeyOffset, entry.KeyLength), out ParsedKey? parsed, out string? error))
             {
                 // A key that does not decode means the bytes from here on cannot be trusted.
                 return new DbDamage(DbDamageKind.InvalidKey, entry.Offset, error ?? "invalid key");
@@ -560,6 +507,27 @@ internal sealed class FileLoader(KeyTable keys, int keptBudget, long keptIdleMil
         _lastParsed[(int)kind] = file;
 
         return reader.Damage;
+    }
+
+    /// <summary>
+    /// Resolves the key of the next entry of <paramref name="file"/>. Processes of one application write the same keys
+    /// in the same order, so the entry at the same index of <paramref name="model"/> (the last file of this kind)
+    /// usually has the same key: one vectorised compare instead of hashing the key for the table lookup.
+    /// </summary>
+    private bool TryResolve(FileState file, FileState? model, ReadOnlySpan<byte> key, out ParsedKey? parsed, out string? error)
+    {
+        if (model is not null && model != file && file.Count < model.Count)
+        {
+            ParsedKey guess = model.Targets[file.Count].Key;
+            if (key.SequenceEqual(guess.KeyBytes))
+            {
+                parsed = guess;
+                error = null;
+                return true;
+            }
+        }
+
+        return keys.TryResolve(key, file.Name.Kind, out parsed, out error);
     }
 
     /// <summary>Counts entries by their lengths alone (an upper bound when the file is damaged).</summary>

@@ -81,11 +81,47 @@ internal sealed class FileState
     /// <summary>The open, mapped file when kept between collections.</summary>
     public KeptFile? Kept { get; set; }
 
-    public void EnsureCapacity(int entries)
+    /// <summary>
+    /// True while <see cref="Targets"/> and <see cref="ValueOffsets"/> may be another file's arrays too (see
+    /// <see cref="ShareEntriesOf"/>); both files copy them before changing them.
+    /// </summary>
+    public bool SharesEntries { get; private set; }
+
+    /// <summary>
+    /// Takes <paramref name="model"/>'s entries (targets and value offsets, the same arrays) for a file whose entries
+    /// have the same keys at the same offsets: processes of one application write the same keys in the same order,
+    /// and sharing keeps a cold pass from allocating (and the GC from copying) the same arrays per file.
+    /// Only for files whose targets do not depend on the file (not gauge files, whose targets carry the pid).
+    /// </summary>
+    public void ShareEntriesOf(FileState model)
     {
+        Targets = model.Targets;
+        ValueOffsets = model.ValueOffsets;
+        Values = new double[Targets.Length];
+        Count = model.Count;
+        SharesEntries = true;
+        model.SharesEntries = true;
+        Families.Clear();
+        Families.AddRange(model.Families);
+    }
+
+    /// <summary>Room for <paramref name="entries"/> in all, growing by doubling (at least <c>InitialEntries</c>).</summary>
+    public void EnsureCapacity(int entries) => EnsureCapacity(entries, exact: false);
+
+    /// <summary>As <see cref="EnsureCapacity(int)"/>; <paramref name="exact"/> sizes arrays not yet allocated to <paramref name="entries"/>.</summary>
+    public void EnsureCapacity(int entries, bool exact)
+    {
+        if (SharesEntries)
+        {
+            // About to append: make the arrays this file's own.
+            Targets = (EntryTarget[])Targets.Clone();
+            ValueOffsets = (int[])ValueOffsets.Clone();
+            SharesEntries = false;
+        }
+
         if (entries > Targets.Length)
         {
-            int size = Math.Max(InitialEntries, Math.Max(entries, Targets.Length * 2));
+            int size = exact && Targets.Length == 0 ? entries : Math.Max(InitialEntries, Math.Max(entries, Targets.Length * 2));
             Targets = Grow(Targets, size);
             ValueOffsets = Grow(ValueOffsets, size);
             Values = Grow(Values, size);
@@ -140,7 +176,19 @@ internal sealed class FileState
         Layout = null;
         ParsedUpTo = DbFormat.HeaderSize;
         Families.Clear();
-        Array.Clear(Targets);
+        if (SharesEntries)
+        {
+            // Another file still uses these arrays.
+            Targets = [];
+            ValueOffsets = [];
+            Values = [];
+            Timestamps = [];
+            SharesEntries = false;
+        }
+        else
+        {
+            Array.Clear(Targets);
+        }
     }
 
     private static T[] Grow<T>(T[] array, int size)

@@ -356,6 +356,7 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         finally
         {
             _loader.ReadAhead = null;
+            FilesReadAhead = readAhead?.Taken ?? 0;
         }
     }
 
@@ -415,16 +416,19 @@ public sealed class MultiProcessDirectory : IScrapeSource, IDisposable
         Interlocked.Add(ref _refreshBytesRead, bytesRead);
     }
 
+    /// <summary>Files the last collection took from a <see cref="ColdReadAhead"/> (for tests).</summary>
+    internal int FilesReadAhead { get; private set; }
+
     /// <summary>On the first pass over a big directory, files are read on a second core while this one parses.</summary>
     private ColdReadAhead? StartReadAhead()
     {
-        if (_collections != 1 || _generation != 1 || Environment.ProcessorCount < 2)
+        if (_collections != 1 || _generation != 1 || Environment.ProcessorCount < 2 || !_options.ColdReadAhead)
         {
             return null;
         }
 
         List<FileState> cold = _ordered.Where(file => file.NameError is null && file.Kept is null).ToList();
-        return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(cold) : null;
+        return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(Directory, cold) : null;
     }
 
     private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)

@@ -41,4 +41,7 @@ public sealed class MultiProcessDirectoryOptions
 
     /// <summary>Which <c>*.db</c> file names to read (null: all). Called with the file name only.</summary>
     public Func<string, bool>? FileFilter { get; init; }
+
+    /// <summary>Reads a first collection's files ahead on a second thread (tests turn it off to compare).</summary>
+    internal bool ColdReadAhead { get; init; } = true;
 }

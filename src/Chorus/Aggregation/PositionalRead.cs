@@ -25,24 +25,7 @@ internal static partial class PositionalRead
         try
         {
             handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
-            fixed (byte* pointer = buffer)
-            {
-                while (true)
-                {
-                    nint n = PreadNative(fd, pointer, buffer.Length, offset);
-                    if (n >= 0)
-                    {
-                        return (int)n;
-                    }
-
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno != EIntr)
-                    {
-                        throw new IOException(Marshal.GetPInvokeErrorMessage(errno), errno);
-                    }
-                }
-            }
+            return Read((int)handle.DangerousGetHandle(), buffer, offset);
         }
         finally
         {
@@ -53,12 +36,41 @@ internal static partial class PositionalRead
         }
     }
 
+    /// <summary>As <see cref="Read(SafeFileHandle, Span{byte}, long)"/>, on a raw Linux descriptor.</summary>
+    public static unsafe int Read(int fd, Span<byte> buffer, long offset)
+    {
+        fixed (byte* pointer = buffer)
+        {
+            while (true)
+            {
+                nint n = PreadNative(fd, pointer, buffer.Length, offset);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != EIntr)
+                {
+                    throw new IOException(Marshal.GetPInvokeErrorMessage(errno), errno);
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// Reads <paramref name="count"/> bytes at file offset <paramref name="offset"/> into the same offset of a pooled
     /// buffer, growing it (and keeping its first <paramref name="offset"/> bytes) when too small. Returns the bytes
     /// read, fewer only at end of file.
     /// </summary>
-    public static int ReadInto(SafeFileHandle handle, ref byte[] buffer, int offset, int count)
+    public static int ReadInto(SafeFileHandle handle, ref byte[] buffer, int offset, int count) =>
+        ReadInto(handle, -1, ref buffer, offset, count);
+
+    /// <summary>As <see cref="ReadInto(SafeFileHandle, ref byte[], int, int)"/>, on a raw Linux descriptor.</summary>
+    public static int ReadInto(int fd, ref byte[] buffer, int offset, int count) =>
+        ReadInto(null, fd, ref buffer, offset, count);
+
+    private static int ReadInto(SafeFileHandle? handle, int fd, ref byte[] buffer, int offset, int count)
     {
         if (count <= 0)
         {
@@ -76,7 +88,8 @@ internal static partial class PositionalRead
         int total = 0;
         while (total < count)
         {
-            int n = Read(handle, buffer.AsSpan(offset + total, count - total), offset + total);
+            Span<byte> into = buffer.AsSpan(offset + total, count - total);
+            int n = handle is null ? Read(fd, into, offset + total) : Read(handle, into, offset + total);
             if (n == 0)
             {
                 break;

@@ -13,6 +13,7 @@ internal static partial class ReadOnlyOpen
     // Linux values, the same on x86-64 and arm64.
     private const int OReadOnly = 0;
     private const int ONonBlock = 0x800;
+    private const int ODirectory = 0x10000;
     private const int OCloseOnExec = 0x80000;
     private const int ENoEnt = 2;
     private const int EAccess = 13;
@@ -32,9 +33,46 @@ internal static partial class ReadOnlyOpen
             return new SafeFileHandle(fd, ownsHandle: true);
         }
 
-        int errno = Marshal.GetLastPInvokeError();
+        throw Failure(Marshal.GetLastPInvokeError(), path);
+    }
+
+    /// <summary>
+    /// Opens a directory to open files relative to it (<see cref="OpenAt"/>): the kernel then walks one name per
+    /// file instead of the whole path, and no path string is marshalled per file. -1 when not on Linux or on failure.
+    /// </summary>
+    public static int OpenDirectory(string path)
+    {
+        return OperatingSystem.IsLinux() ? OpenNative(path, OReadOnly | ODirectory | OCloseOnExec) : -1;
+    }
+
+    /// <summary>
+    /// Opens the file named by the NUL-terminated UTF-8 <paramref name="nameZ"/> in the directory
+    /// <paramref name="directoryFd"/>, as <see cref="Open"/> does; returns the raw descriptor, which the caller
+    /// closes with <see cref="Close"/>. Throws as <see cref="Open"/> does, naming <paramref name="path"/>.
+    /// </summary>
+    public static unsafe int OpenAt(int directoryFd, ReadOnlySpan<byte> nameZ, string path)
+    {
+        fixed (byte* name = nameZ)
+        {
+            int fd = OpenAtNative(directoryFd, name, OReadOnly | ONonBlock | OCloseOnExec);
+            return fd >= 0 ? fd : throw Failure(Marshal.GetLastPInvokeError(), path);
+        }
+    }
+
+    /// <summary>Closes a raw descriptor from <see cref="OpenAt"/> or <see cref="OpenDirectory"/> (nothing for -1).</summary>
+    public static void Close(int fd)
+    {
+        if (fd >= 0)
+        {
+            // Linux frees the descriptor even when close reports an error, so there is nothing to retry.
+            _ = CloseNative(fd);
+        }
+    }
+
+    private static Exception Failure(int errno, string path)
+    {
         string message = Marshal.GetPInvokeErrorMessage(errno);
-        throw errno switch
+        return errno switch
         {
             ENoEnt => new FileNotFoundException(message, path),
             ENotDir => new DirectoryNotFoundException(message),
@@ -45,4 +83,10 @@ internal static partial class ReadOnlyOpen
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int OpenNative(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
+    private static unsafe partial int OpenAtNative(int directoryFd, byte* name, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int CloseNative(int fd);
 }

@@ -1,0 +1,124 @@
+using Chorus.Files;
+using Microsoft.Win32.SafeHandles;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// The cold half of <see cref="FileLoader"/>: files a reader has never seen, prepared ahead by <see cref="ColdReadAhead"/>
+/// (read and entries walked on either thread), then resolved here in file order.
+/// </summary>
+internal sealed partial class FileLoader
+{
+    /// <summary>As <see cref="Load(FileState, SafeFileHandle, out long)"/>, from a read done ahead.</summary>
+    private FileProblem? LoadRead(FileState file, ColdReadAhead.Slot slot)
+    {
+        switch (slot.Error)
+        {
+            case null:
+                break;
+            case FileNotFoundException or DirectoryNotFoundException:
+                file.Reset();
+                return new FileProblem(file.FileName, FileProblemKind.Vanished, "the file disappeared between listing and reading", DbDamage.None, 0);
+            case UnauthorizedAccessException or IOException:
+                file.Reset();
+                return new FileProblem(file.FileName, FileProblemKind.Unreadable, slot.Error is UnauthorizedAccessException ? "permission denied" : slot.Error.Message, DbDamage.None, 0);
+            default:
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(slot.Error);
+                break;
+        }
+
+        if (!slot.Regular)
+        {
+            file.Reset();
+            return new FileProblem(file.FileName, FileProblemKind.Unreadable, "not a regular file (a FIFO, socket or device)", DbDamage.None, 0);
+        }
+
+        if (slot.Identity != file.Identity)
+        {
+            file.Reset();
+            file.Identity = slot.Identity;
+        }
+
+        if (slot.Read < DbFormat.HeaderSize)
+        {
+            file.Reset();
+            return Damaged(file, new DbDamage(DbDamageKind.ShorterThanHeader, 0, $"file is {slot.Read} bytes, shorter than the 8-byte header"));
+        }
+
+        BytesRead += slot.Read;
+        return Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer), slot.Entries);
+    }
+
+    /// <summary>As <see cref="ParseNewEntries"/> for a file never parsed before, from entries another thread walked.</summary>
+    private DbDamage ParseWalkedEntries(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked)
+    {
+        if (!walked.Walked)
+        {
+            return DbDamage.None;
+        }
+
+        file.Layout = walked.Layout;
+        if (file.Layout is null)
+        {
+            return new DbDamage(DbDamageKind.UnknownLayout, DbFormat.HeaderSize, "the first entry fits neither the 8-byte nor the 16-byte layout");
+        }
+
+        DbFileKind kind = file.Name.Kind;
+        string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
+        FileState? model = _lastParsed[(int)kind];
+        ReadOnlySpan<int> offsets = walked.Offsets;
+        if (pid is null && SameEntriesAs(model, file, data, walked))
+        {
+            file.ShareEntriesOf(model!);
+            file.ParsedUpTo = walked.End;
+            EntriesParsed += offsets.Length;
+            _lastParsed[(int)kind] = file;
+            return walked.Damage;
+        }
+
+        // Exactly: most files never grow, and small gauge files are half of a typical directory.
+        file.EnsureCapacity(walked.Count, exact: true);
+        ReadOnlySpan<int> keyLengths = walked.KeyLengths;
+        ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            if (!TryResolve(file, model, data.Slice(offsets[i] + 4, keyLengths[i]), out ParsedKey? parsed, out string? error))
+            {
+                // Entries are contiguous: this entry starts where the last parsed one ended.
+                file.ParsedUpTo = offsets[i];
+                EntriesParsed += i;
+                return new DbDamage(DbDamageKind.InvalidKey, offsets[i], error ?? "invalid key");
+            }
+
+            file.Add(parsed!.TargetFor(pid), valueOffsets[i]);
+        }
+
+        file.ParsedUpTo = walked.End;
+        EntriesParsed += offsets.Length;
+        _lastParsed[(int)kind] = file;
+        return walked.Damage;
+    }
+
+    /// <summary>True when <paramref name="walked"/> holds exactly <paramref name="model"/>'s entries: same layout, keys and offsets.</summary>
+    private static bool SameEntriesAs(FileState? model, FileState file, ReadOnlySpan<byte> data, WalkedEntries walked)
+    {
+        if (model is null || model == file || model.Layout != walked.Layout || model.Count != walked.Count || walked.Count == 0
+            || !walked.ValueOffsets.SequenceEqual(model.ValueOffsets.AsSpan(0, model.Count)))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<int> offsets = walked.Offsets;
+        ReadOnlySpan<int> keyLengths = walked.KeyLengths;
+        EntryTarget[] targets = model.Targets;
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            if (!data.Slice(offsets[i] + 4, keyLengths[i]).SequenceEqual(targets[i].Key.KeyBytes))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
