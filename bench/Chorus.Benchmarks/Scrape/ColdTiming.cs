@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Chorus.Aggregation;
@@ -20,29 +19,13 @@ internal static partial class ColdTiming
 
     public static int Run(string[] args)
     {
-        string? directory = null;
-        int repeats = 15;
-        for (int i = 0; i + 1 < args.Length; i += 2)
+        if (TimingArguments.Parse(args, "cold-timing", 15) is not { } arguments)
         {
-            switch (args[i])
-            {
-                case "--dir":
-                    directory = args[i + 1];
-                    break;
-                case "--repeat":
-                    repeats = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown option {args[i]}");
-                    return 2;
-            }
-        }
-
-        if (directory is null || !Directory.Exists(directory))
-        {
-            Console.Error.WriteLine("usage: Chorus.Benchmarks cold-timing --dir DIR [--repeat N]");
             return 2;
         }
+
+        string directory = arguments.Directory;
+        int repeats = arguments.Repeats;
 
         var output = new ArrayBufferWriter<byte>(1 << 20);
         using (MultiProcessDirectory warmup = MultiProcessDirectory.Open(directory))

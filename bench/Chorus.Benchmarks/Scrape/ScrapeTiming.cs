@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace Chorus.Benchmarks.Scrape;
@@ -13,29 +12,13 @@ internal static class ScrapeTiming
 {
     public static int Run(string[] args)
     {
-        string? directory = null;
-        int repeats = 10;
-        for (int i = 0; i < args.Length - 1; i += 2)
+        if (TimingArguments.Parse(args, "scrape-timing", 10) is not { } arguments)
         {
-            switch (args[i])
-            {
-                case "--dir":
-                    directory = args[i + 1];
-                    break;
-                case "--repeat":
-                    repeats = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown option {args[i]}");
-                    return 2;
-            }
-        }
-
-        if (directory is null || !Directory.Exists(directory))
-        {
-            Console.Error.WriteLine("usage: Chorus.Benchmarks scrape-timing --dir DIR [--repeat N]");
             return 2;
         }
+
+        string directory = arguments.Directory;
+        int repeats = arguments.Repeats;
 
         var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach ((string name, double value) in MergeTiming.Measure(directory, repeats))

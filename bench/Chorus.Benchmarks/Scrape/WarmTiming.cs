@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Chorus.Aggregation;
 using Chorus.Exposition;
@@ -22,41 +21,16 @@ internal static class WarmTiming
 {
     public static int Run(string[] args)
     {
-        string? directory = null;
-        int repeats = 30;
-        bool idle = false;
-        int live = 0;
-        bool churn = false;
-        for (int i = 0; i < args.Length; i++)
+        if (TimingArguments.Parse(args, "warm-timing", 30, switches: ["--idle", "--churn"], numbers: ["--live"]) is not { } arguments)
         {
-            switch (args[i])
-            {
-                case "--dir" when i + 1 < args.Length:
-                    directory = args[++i];
-                    break;
-                case "--repeat" when i + 1 < args.Length:
-                    repeats = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--idle":
-                    idle = true;
-                    break;
-                case "--churn":
-                    churn = true;
-                    break;
-                case "--live" when i + 1 < args.Length:
-                    live = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown option {args[i]}");
-                    return 2;
-            }
-        }
-
-        if (directory is null || !Directory.Exists(directory))
-        {
-            Console.Error.WriteLine("usage: Chorus.Benchmarks warm-timing --dir DIR [--repeat N] [--idle]");
             return 2;
         }
+
+        string directory = arguments.Directory;
+        int repeats = arguments.Repeats;
+        bool idle = arguments.Has("--idle");
+        bool churn = arguments.Has("--churn");
+        int live = arguments.Number("--live");
 
         var options = new MultiProcessDirectoryOptions { KeptFileIdleTimeout = idle ? TimeSpan.Zero : TimeSpan.FromSeconds(30) };
         var output = new ArrayBufferWriter<byte>(1 << 20);
