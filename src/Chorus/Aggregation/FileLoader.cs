@@ -50,6 +50,14 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     /// </summary>
     public bool NamesUnchanged { get; set; }
 
+    /// <summary>
+    /// Whether <paramref name="file"/>'s name still refers to the file read before: the listing was skipped, or it saw
+    /// the same inode under the name. (A compaction that replaces files raises the generation first, so a pass that
+    /// races it is repeated whatever this says.)
+    /// </summary>
+    private bool StillNamed(FileState file) =>
+        NamesUnchanged || (file.ListedInode != 0 && file.ListedInode == file.Identity.Inode);
+
     /// <summary>True while a compaction in this process surveys the directory: keep nothing open.</summary>
     public bool KeepingPaused { get; set; }
 
@@ -62,7 +70,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     public bool TryRefreshKept(FileState file, int pass)
     {
         if (file.Kept is not { } kept || file.NameError is not null || file.Layout is null
-            || !(NamesUnchanged ? kept.IsLongEnough() : kept.IsCurrent(file.Identity, out _)))
+            || !(StillNamed(file) ? kept.IsLongEnough() : kept.IsCurrent(file.Identity, out _)))
         {
             return false;
         }
@@ -101,7 +109,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         try
         {
             using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
-            if (!NamesUnchanged && (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular))
+            if (!StillNamed(file) && (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular))
             {
                 return false;
             }

@@ -69,6 +69,9 @@ internal sealed class FileState
     /// <summary>The generation of the last listing that saw this file.</summary>
     public int Listed { get; set; }
 
+    /// <summary>The inode the last listing saw under this name (0 when the listing did not say).</summary>
+    public ulong ListedInode { get; set; }
+
     /// <summary>The collection that last read this file (a file read by an earlier collection is worth keeping).</summary>
     public int LastCollection { get; set; }
 

@@ -1,4 +1,5 @@
 using System.IO.Enumeration;
+using System.Text;
 using Chorus.Files;
 
 namespace Chorus.Aggregation;
@@ -26,56 +27,21 @@ public sealed partial class MultiProcessDirectory
         _listedStamp = stamp;
         _listedAt = now;
         _listingTrusted = stamped && stamp.SettledBefore(startedAt, _options.ListingSettleTime);
-        bool changed = false;
+        _listingChanged = false;
         try
         {
-            var enumerable = new FileSystemEnumerable<FileState>(
-                Directory,
-                (ref FileSystemEntry entry) =>
-                {
-                    if (!_filesBySpan.TryGetValue(entry.FileName, out FileState? state))
-                    {
-                        string name = entry.FileName.ToString();
-                        state = new FileState(name, Path.Join(Directory, name));
-                        _files.Add(name, state);
-                        changed = true;
-                    }
-
-                    return state;
-                },
-                // The default attributes to leave out include Hidden (a leading '.'): Python's glob('*.db') never
-                // matches those names and neither does the compactor's listing, so all three read the same files.
-                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false })
-            {
-                ShouldIncludePredicate = (ref FileSystemEntry entry) =>
-                {
-                    if (entry.IsDirectory)
-                    {
-                        if (entry.FileName.EndsWith(".db", StringComparison.Ordinal))
-                        {
-                            // Not readable as a file, but worth saying why its data is missing.
-                            _directoriesNamedDb.Add(entry.FileName.ToString());
-                        }
-
-                        return false;
-                    }
-
-                    if (entry.FileName.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
-                    {
-                        // Rare (only after Remove/Clear by a Chorus writer): remember which .db it belongs to.
-                        _removalSidecars.Add(entry.FileName[..^DbRemovedKeys.Suffix.Length].ToString());
-                        return false;
-                    }
-
-                    return entry.FileName.EndsWith(".db", StringComparison.Ordinal) &&
-                        (_options.FileFilter is null || _options.FileFilter(entry.FileName.ToString()));
-                },
-            };
             _removalSidecars.Clear();
             _directoriesNamedDb.Clear();
-            foreach (FileState state in enumerable)
+            using (DirectoryEntries? entries = _options.FrameworkListing ? null : DirectoryEntries.TryOpen(Directory))
             {
-                state.Listed = generation;
+                if (entries is not null)
+                {
+                    ListEntries(entries, generation);
+                }
+                else
+                {
+                    ListWithFramework(generation);
+                }
             }
 
             foreach (FileState state in _files.Values)
@@ -97,7 +63,7 @@ public sealed partial class MultiProcessDirectory
             return $"cannot list '{Directory}': {e.Message}";
         }
 
-        if (RemoveUnlisted(generation) || changed)
+        if (RemoveUnlisted(generation) || _listingChanged)
         {
             _ordered.Clear();
             _ordered.AddRange(_files.Values);
@@ -105,6 +71,80 @@ public sealed partial class MultiProcessDirectory
         }
 
         return null;
+    }
+
+    private void ListEntries(DirectoryEntries entries, int generation)
+    {
+        Span<char> name = stackalloc char[1024];
+        while (entries.MoveNext(out ReadOnlySpan<byte> bytes, out ulong inode, out byte type))
+        {
+            // Names with a leading '.' (".", "..", hidden files) are left out, as the framework's enumeration does.
+            if (bytes.IsEmpty || bytes[0] == (byte)'.')
+            {
+                continue;
+            }
+
+            int length = Encoding.UTF8.GetChars(bytes, name);
+            ReadOnlySpan<char> fileName = name[..length];
+            bool directory = type == DirectoryEntries.TypeDirectory
+                || ((type is DirectoryEntries.TypeUnknown or DirectoryEntries.TypeSymlink) && System.IO.Directory.Exists(Path.Join(Directory, fileName)));
+            Consider(fileName, directory, inode, generation);
+        }
+    }
+
+    private void ListWithFramework(int generation)
+    {
+        var enumerable = new FileSystemEnumerable<bool>(
+            Directory,
+            (ref FileSystemEntry entry) =>
+            {
+                Consider(entry.FileName, entry.IsDirectory, 0, generation);
+                return true;
+            },
+            // The default attributes to leave out include Hidden (a leading '.'): Python's glob('*.db') never
+            // matches those names and neither does the compactor's listing, so all three read the same files.
+            new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false });
+        foreach (bool _ in enumerable)
+        {
+        }
+    }
+
+    /// <summary>Takes one directory entry into the listing (<paramref name="inode"/> 0 when unknown).</summary>
+    private void Consider(ReadOnlySpan<char> name, bool directory, ulong inode, int generation)
+    {
+        if (directory)
+        {
+            if (name.EndsWith(".db", StringComparison.Ordinal))
+            {
+                // Not readable as a file, but worth saying why its data is missing.
+                _directoriesNamedDb.Add(name.ToString());
+            }
+
+            return;
+        }
+
+        if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
+        {
+            // Rare (only after Remove/Clear by a Chorus writer): remember which .db it belongs to.
+            _removalSidecars.Add(name[..^DbRemovedKeys.Suffix.Length].ToString());
+            return;
+        }
+
+        if (!name.EndsWith(".db", StringComparison.Ordinal) || (_options.FileFilter is not null && !_options.FileFilter(name.ToString())))
+        {
+            return;
+        }
+
+        if (!_filesBySpan.TryGetValue(name, out FileState? state))
+        {
+            string fileName = name.ToString();
+            state = new FileState(fileName, Path.Join(Directory, fileName));
+            _files.Add(fileName, state);
+            _listingChanged = true;
+        }
+
+        state.Listed = generation;
+        state.ListedInode = inode;
     }
 
     private bool RemoveUnlisted(int generation)

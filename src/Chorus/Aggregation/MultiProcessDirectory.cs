@@ -52,6 +52,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     // last change), its names are the same and the listing is skipped.
     private DirectoryStamp _listedStamp;
     private bool _listingTrusted;
+    private bool _listingChanged;
     private long _listedAt;
 
     // A listing is redone at least this often whatever the stamp says (a clock stepped back could hide a change).

@@ -39,6 +39,9 @@ public sealed class MultiProcessDirectoryOptions
     /// </summary>
     internal TimeSpan ListingSettleTime { get; init; } = DirectoryStamp.DefaultSettleTime;
 
+    /// <summary>List with the framework's enumeration, as where <c>getdents64</c> is missing (tests of that path).</summary>
+    internal bool FrameworkListing { get; init; }
+
     /// <summary>Which <c>*.db</c> file names to read (null: all). Called with the file name only.</summary>
     public Func<string, bool>? FileFilter { get; init; }
 

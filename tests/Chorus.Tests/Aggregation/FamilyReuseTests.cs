@@ -73,7 +73,7 @@ public class FamilyReuseTests
 
         Thread.Sleep(Settle * 2);
         using MultiProcessDirectory kept = Open(dir.Path);
-        using MultiProcessDirectory unkept = Open(dir.Path, maxKeptFiles: 0);
+        using MultiProcessDirectory unkept = Open(dir.Path, maxKeptFiles: 0, frameworkListing: true);
         for (int step = 0; step < 12; step++)
         {
             // Both formats from one reader: each keeps its own formatted bytes per family.
@@ -94,8 +94,9 @@ public class FamilyReuseTests
         return true;
     }
 
-    private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384) =>
-        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = maxKeptFiles, ListingSettleTime = Settle });
+    // The unkept reader also lists the way platforms without getdents64 do.
+    private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384, bool frameworkListing = false) =>
+        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = maxKeptFiles, ListingSettleTime = Settle, FrameworkListing = frameworkListing });
 
     private static (string Text, string OpenMetrics) FreshTexts(string path)
     {
