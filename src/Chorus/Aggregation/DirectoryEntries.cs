@@ -11,12 +11,6 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed partial class DirectoryEntries : IDisposable
 {
-    private const int OpenReadOnly = 0;
-    private const int OpenDirectory = 0x10000;
-    private const int OpenCloseOnExec = 0x80000;
-    private const int ENoEnt = 2;
-    private const int EAccess = 13;
-    private const int ENotDir = 20;
     private const int EIntr = 4;
 
     /// <summary>d_type of a directory.</summary>
@@ -51,20 +45,7 @@ internal sealed partial class DirectoryEntries : IDisposable
             return null;
         }
 
-        int fd = OpenNative(path, OpenReadOnly | OpenDirectory | OpenCloseOnExec);
-        if (fd < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            string message = Marshal.GetPInvokeErrorMessage(errno);
-            throw errno switch
-            {
-                ENoEnt or ENotDir => new DirectoryNotFoundException(message),
-                EAccess => new UnauthorizedAccessException(message),
-                _ => new IOException(message, errno),
-            };
-        }
-
-        var entries = new DirectoryEntries(fd);
+        var entries = new DirectoryEntries(ReadOnlyOpen.OpenDirectoryOrThrow(path));
         try
         {
             // Probe once, so a C library without getdents64 falls back before any entry is handed out.
@@ -123,7 +104,7 @@ internal sealed partial class DirectoryEntries : IDisposable
     {
         if (_buffer.Length > 0)
         {
-            _ = CloseNative(_fd);
+            ReadOnlyOpen.Close(_fd);
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
@@ -150,12 +131,6 @@ internal sealed partial class DirectoryEntries : IDisposable
         _length = (int)read;
         _offset = 0;
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenNative(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int CloseNative(int fd);
 
     [LibraryImport("libc", EntryPoint = "getdents64", SetLastError = true)]
     private static unsafe partial nint GetDents64(int fd, byte* buffer, nint count);

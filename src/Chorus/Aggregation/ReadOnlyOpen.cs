@@ -46,6 +46,22 @@ internal static partial class ReadOnlyOpen
     }
 
     /// <summary>
+    /// Opens a directory to read its entries (Linux only); throws as the framework's enumeration does for a missing
+    /// (<see cref="DirectoryNotFoundException"/>) or unreadable directory.
+    /// </summary>
+    public static int OpenDirectoryOrThrow(string path)
+    {
+        int fd = OpenNative(path, OReadOnly | ODirectory | OCloseOnExec);
+        if (fd >= 0)
+        {
+            return fd;
+        }
+
+        int errno = Marshal.GetLastPInvokeError();
+        throw errno == ENoEnt ? new DirectoryNotFoundException(Marshal.GetPInvokeErrorMessage(errno)) : Failure(errno, path);
+    }
+
+    /// <summary>
     /// Opens the file named by the NUL-terminated UTF-8 <paramref name="nameZ"/> in the directory
     /// <paramref name="directoryFd"/>, as <see cref="Open"/> does; returns the raw descriptor, which the caller
     /// closes with <see cref="Close"/>. Throws as <see cref="Open"/> does, naming <paramref name="path"/>.
