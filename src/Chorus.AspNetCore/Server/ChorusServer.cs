@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Chorus.AspNetCore.Http;
 using Chorus.AspNetCore.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -174,7 +175,7 @@ public sealed class ChorusServer : IAsyncDisposable
         app.MapChorusMetrics("/metrics", source);
         app.MapMethods("/healthz", ["GET", "HEAD"], static context =>
         {
-            context.Response.ContentType = "text/plain; charset=utf-8";
+            context.Response.ContentType = ExpositionContentTypes.PlainText;
             return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync("ok\n");
         });
         return app;
