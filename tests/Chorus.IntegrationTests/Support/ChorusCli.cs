@@ -12,6 +12,9 @@ internal static class ChorusCli
     public static ChildProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
         DotnetHost.Start(RepoPaths.ChorusDll, arguments, environment);
 
+    /// <summary>The command line (program first) that runs <c>chorus</c> with <paramref name="arguments"/>, for launchers.</summary>
+    public static string[] CommandLine(IEnumerable<string> arguments) => DotnetHost.CommandLine(RepoPaths.ChorusDll, arguments);
+
     /// <summary>Runs <c>chorus</c> with <paramref name="arguments"/> to completion.</summary>
     public static async Task<ProcessResult> RunAsync(params string[] arguments)
     {
