@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Chorus.IntegrationTests.Support;
+using static Chorus.IntegrationTests.Serve.BasicAuthRequests;
 
 namespace Chorus.IntegrationTests.Serve;
 
@@ -281,16 +282,8 @@ public sealed class ServeAbuseTests
         return (response.StatusCode, await ScrapeClient.ReadBodyAsync(response));
     }
 
-    private static AuthenticationHeaderValue Basic(string user, string password) =>
-        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
-
-    private static async Task<HttpStatusCode> GetAsync(HttpClient client, AuthenticationHeaderValue? authorization)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
-        request.Headers.Authorization = authorization;
-        using HttpResponseMessage response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
+    private static Task<HttpStatusCode> GetAsync(HttpClient client, AuthenticationHeaderValue? authorization) =>
+        GetStatusAsync(client, "/metrics", authorization);
 
     private static async Task<Socket> ConnectAsync(int port, int receiveBuffer = 0)
     {

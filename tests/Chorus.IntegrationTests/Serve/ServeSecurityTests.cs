@@ -1,9 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Chorus.IntegrationTests.Support;
+using static Chorus.IntegrationTests.Serve.BasicAuthRequests;
 
 namespace Chorus.IntegrationTests.Serve;
 
@@ -125,14 +124,4 @@ public sealed class ServeSecurityTests
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
-    private static AuthenticationHeaderValue Basic(string user, string password) =>
-        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
-
-    private static async Task<HttpStatusCode> GetStatusAsync(HttpClient client, string path, AuthenticationHeaderValue? authorization)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = authorization;
-        using HttpResponseMessage response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
 }
