@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every Chorus test. Installs the real peers the tests use when they are missing
-# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool),
-# builds the solution once, then runs both test projects. Prints "N passed, N failed" last.
+# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool), builds what ships
+# (scripts/pack.sh: the NativeAOT chorus and the packages) and the solution once, then runs both test projects,
+# and the integration tests a second time against the native chorus (CHORUS_CLI=native).
+# Prints "N passed, N failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,10 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+bash scripts/pack.sh 2>&1 | tail -n 4
 dotnet build Chorus.slnx -c Release 2>&1 | tail -n 3
 log=$(mktemp)
 status=0
 dotnet test Chorus.slnx -c Release --no-build 2>&1 | tee "$log" || status=$?
+echo "Integration tests again, against the native chorus:"
+CHORUS_CLI=native dotnet test tests/Chorus.IntegrationTests -c Release --no-build 2>&1 | tee -a "$log" || status=$?
 
 # Sum the per-assembly summaries into the one closing line CI reads.
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

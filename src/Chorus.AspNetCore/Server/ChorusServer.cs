@@ -1,4 +1,5 @@
 using System.Net;
+using Chorus.AspNetCore.Http;
 using Chorus.AspNetCore.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -213,7 +214,7 @@ public sealed class ChorusServer : IAsyncDisposable
         app.MapChorusMetrics(options.MetricsPath, source);
         app.MapMethods("/healthz", ["GET", "HEAD"], static context =>
         {
-            context.Response.ContentType = "text/plain; charset=utf-8";
+            context.Response.ContentType = ExpositionContentTypes.PlainText;
             return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync("ok\n");
         });
         var landingPage = new LandingPage(options.Metrics.Directory ?? "(not a directory)", options.MetricsPath, options.DirectoryStatus);
@@ -228,7 +229,7 @@ public sealed class ChorusServer : IAsyncDisposable
         if (active.Error is not null)
         {
             response.StatusCode = StatusCodes.Status500InternalServerError;
-            response.ContentType = "text/plain; charset=utf-8";
+            response.ContentType = ExpositionContentTypes.PlainText;
             await response.WriteAsync("The web config file cannot be used; see the exporter's log.\n", context.RequestAborted).ConfigureAwait(false);
             return;
         }

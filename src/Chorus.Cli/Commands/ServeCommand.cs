@@ -80,7 +80,7 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(string? dirValue, ChorusServerOptions options, string? compactEvery, string? allRetentionText, CancellationToken cancellationToken)
     {
-        string? dir = string.IsNullOrEmpty(dirValue) ? Environment.GetEnvironmentVariable(DirectoryOption.EnvironmentVariable) : dirValue;
+        string? dir = string.IsNullOrEmpty(dirValue) ? Environment.GetEnvironmentVariable(ChorusOptions.DirectoryVariable) : dirValue;
         if (string.IsNullOrEmpty(dir))
         {
             return CliErrors.Usage("chorus serve: no directory: pass --dir DIR or set PROMETHEUS_MULTIPROC_DIR.");
