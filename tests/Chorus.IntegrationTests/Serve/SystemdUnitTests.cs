@@ -6,7 +6,8 @@ namespace Chorus.IntegrationTests.Serve;
 
 /// <summary>
 /// <c>deploy/systemd/</c>: the units pass <c>systemd-analyze verify</c> (Debian's systemd 252; no systemd runs as PID 1
-/// here), and the service's own command line, run with the socket passed the way systemd passes it, serves.
+/// here), and the service's own command line, run with the socket passed the way systemd passes it, serves (the native
+/// binary also under the kernel's no-new-privileges and memory-deny-write-execute, as the unit sets them).
 /// </summary>
 public sealed partial class SystemdUnitTests
 {
@@ -38,9 +39,12 @@ public sealed partial class SystemdUnitTests
         Assert.Contains("PROMETHEUS_MULTIPROC_DIR=/run/app-metrics", unit, StringComparison.Ordinal);
         string[] arguments = execStart[1..].Where(a => a != "$CHORUS_ARGS").ToArray(); // CHORUS_ARGS is empty by default
 
+        // The unit's NoNewPrivileges and MemoryDenyWriteExecute are for the native binary (a JIT needs W+X memory).
+        Assert.Contains("MemoryDenyWriteExecute=yes", unit, StringComparison.Ordinal);
+        string[] harden = ChorusCli.IsNative ? ["--harden"] : [];
         ChildProcess launcher = ChildProcess.Start(
             PythonPeer.Interpreter,
-            [RepoPaths.PythonScript("systemd_socket_launcher.py"), .. ChorusCli.CommandLine(arguments)],
+            [RepoPaths.PythonScript("systemd_socket_launcher.py"), .. harden, .. ChorusCli.CommandLine(arguments)],
             new Dictionary<string, string?> { ["PROMETHEUS_MULTIPROC_DIR"] = metricsDirectory });
         string portLine = await launcher.WaitForLineAsync(l => l.StartsWith("port ", StringComparison.Ordinal), "naming the passed socket's port", TimeSpan.FromSeconds(30));
         int port = int.Parse(portLine["port ".Length..], CultureInfo.InvariantCulture);
