@@ -67,8 +67,10 @@ public sealed class WebConfig
         {
             stream.Load(new StringReader(yaml));
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is YamlException or ArgumentException)
         {
+            // YamlDotNet reports some malformed documents (a bare ':' key inside a mapping, found by fuzzing) with an
+            // ArgumentException rather than a YamlException: both are the file's fault, not the program's.
             throw new WebConfigException($"{sourceName} is not valid YAML: {e.Message}", e);
         }
 
