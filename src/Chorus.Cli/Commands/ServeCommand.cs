@@ -21,7 +21,7 @@ internal static class ServeCommand
         };
         var webConfig = new Option<string?>("--web.config.file")
         {
-            Description = "Exporter-toolkit web config (YAML) with tls_server_config and/or basic_auth_users.",
+            Description = "Exporter-toolkit web config (YAML) with tls_server_config and/or basic_auth_users; read again when it changes.",
             HelpName = "FILE",
         };
         var systemdSocket = new Option<bool>("--web.systemd-socket")
