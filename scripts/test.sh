@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Chorus test. Installs the real peers the tests use when they are missing
-# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool), builds what ships
+# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool, systemd for
+# systemd-analyze), builds what ships
 # (scripts/pack.sh: the NativeAOT chorus and the packages) and the solution once, then runs both test projects,
 # and the integration tests a second time against the native chorus (CHORUS_CLI=native), then a 60-second
 # AFL++ smoke run of every fuzzing target (bench/fuzz).
@@ -14,6 +15,7 @@ command -v uwsgi >/dev/null || missing+=(uwsgi)
 [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || missing+=(uwsgi-plugin-python3)
 command -v gunicorn >/dev/null || missing+=(gunicorn)
 { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || missing+=(prometheus)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing test peers: ${missing[*]}"
   sudo=""
