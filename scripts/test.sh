@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Chorus test. Installs the real peers the tests use when they are missing
-# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool),
-# builds the solution once, then runs both test projects. Prints "N passed, N failed" last.
+# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool), fetches
+# prometheus_client 0.21.1 into tests/peers/ (download only, no install), builds the solution once, then runs both test projects. Prints "N passed, N failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+tests/peers/fetch-prometheus-client-0.21.sh
 
 dotnet build Chorus.slnx -c Release 2>&1 | tail -n 3
 log=$(mktemp)

@@ -1,6 +1,6 @@
 namespace Chorus.Tests.Support;
 
-/// <summary>Finds the repository root (the folder holding <c>Chorus.slnx</c>) and the shared folder next to it.</summary>
+/// <summary>Finds the repository root (the folder holding <c>Chorus.slnx</c>) and the committed test vectors.</summary>
 public static class RepoPaths
 {
     public static string Root
@@ -17,18 +17,18 @@ public static class RepoPaths
         }
     }
 
-    /// <summary>The shared vectors: <c>../shared/vectors</c> beside the repository root (or beside the main checkout for worktrees).</summary>
+    /// <summary>The vectors written by real prometheus_client 0.16 and 0.21 (<c>tests/vectors</c>, made by its <c>generate.sh</c>).</summary>
     public static string Vectors
     {
         get
         {
-            string candidate = Path.GetFullPath(Path.Combine(Root, "..", "shared", "vectors"));
-            if (!Directory.Exists(candidate))
+            string path = Path.Combine(Root, "tests", "vectors");
+            if (!Directory.Exists(Path.Combine(path, "v8")) || !Directory.Exists(Path.Combine(path, "v16")))
             {
-                throw new DirectoryNotFoundException($"The shared test vectors are missing: expected {candidate} (a 'shared' folder next to the repository).");
+                throw new DirectoryNotFoundException($"The test vectors are missing from {path}: run tests/vectors/generate.sh.");
             }
 
-            return candidate;
+            return path;
         }
     }
 }
