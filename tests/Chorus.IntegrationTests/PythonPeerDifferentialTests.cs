@@ -37,7 +37,7 @@ public sealed class PythonPeerDifferentialTests
     [Fact]
     public async Task Scrape_OfTheCommittedSample_MatchesPythonCollector()
     {
-        string sample = Path.Combine(RepoPaths.RepoRoot, "samples", "python-multiproc");
+        string sample = Path.Combine(RepoPaths.Root, "samples", "python-multiproc");
         Assert.NotEmpty(Directory.GetFiles(sample, "*.db"));
 
         string python = await PythonPeer.CollectAsync(sample);

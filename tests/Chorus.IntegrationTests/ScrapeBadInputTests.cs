@@ -93,7 +93,7 @@ public sealed class ScrapeBadInputTests
         int at = Array.IndexOf(key, (byte)'x');
         key[at] = 0xC3; // a lead byte followed by 'x' is not UTF-8
         key[at + 1] = 0x28;
-        new DbFileBuilder().Add("ok_in_bad_file", "ok_in_bad_file_total", 1).AddRawKey(key, 5).WriteTo(dir.File(BadFile));
+        new DbFileBuilder(ValueLayout.Value8).Add("ok_in_bad_file", "ok_in_bad_file_total", 1).AddRaw(key, 5).WriteTo(dir.File(BadFile));
 
         await AssertScrapeSurvivesAsync(dir, BadFile);
     }
@@ -107,7 +107,7 @@ public sealed class ScrapeBadInputTests
     public async Task InvalidJsonKey_IsReported_AndTheRestIsServed(string json)
     {
         using var dir = GoodDirectory();
-        new DbFileBuilder().AddRawKey(Encoding.UTF8.GetBytes(json), 5).WriteTo(dir.File(BadFile));
+        new DbFileBuilder(ValueLayout.Value8).AddRaw(Encoding.UTF8.GetBytes(json), 5).WriteTo(dir.File(BadFile));
 
         ScrapeModel model = await AssertScrapeSurvivesAsync(dir, BadFile);
         Assert.DoesNotContain(model.Samples.Keys, id => id.StartsWith("bad_total", StringComparison.Ordinal));
@@ -267,7 +267,7 @@ public sealed class ScrapeBadInputTests
     public async Task FilesThatGrowAndDisappearWhileScraping_NeverFailTheScrape()
     {
         using var dir = GoodDirectory();
-        byte[] vanishing = new DbFileBuilder().Add("vanishing", "vanishing", 1, "Comes and goes.").Build();
+        byte[] vanishing = new DbFileBuilder(ValueLayout.Value8).Add("vanishing", "vanishing", 1, "Comes and goes.").Build();
         using ChildProcess writer = PythonPeer.Start([RepoPaths.PythonScript("churn.py"), dir.Path, "40"]);
         string growing = dir.File($"counter_{writer.Pid}.db");
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -330,14 +330,14 @@ public sealed class ScrapeBadInputTests
     private static TempDirectory GoodDirectory()
     {
         var dir = new TempDirectory("bad-input");
-        new DbFileBuilder()
+        new DbFileBuilder(ValueLayout.Value8)
             .Add("good", "good_total", 5, "Good counter.", ("path", "/a"))
             .Add("good", "good_total", 7, "Good counter.", ("path", "/b"))
             .WriteTo(dir.File("counter_100.db"));
-        new DbFileBuilder()
+        new DbFileBuilder(ValueLayout.Value8)
             .Add("good", "good_total", 1, "Good counter.", ("path", "/a"))
             .WriteTo(dir.File("counter_200.db"));
-        new DbFileBuilder()
+        new DbFileBuilder(ValueLayout.Value8)
             .Add("temp_celsius", "temp_celsius", 21.5, "Good gauge.")
             .WriteTo(dir.File("gauge_all_100.db"));
         return dir;

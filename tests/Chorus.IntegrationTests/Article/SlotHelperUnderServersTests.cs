@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Article;
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Chorus.Tests.Support;
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Writer;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Chorus.Aggregation;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Aggregation;
 

@@ -1,6 +1,5 @@
 using Chorus.Exposition;
 using Chorus.Files;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Instruments;
 

@@ -1,7 +1,7 @@
-namespace Chorus.IntegrationTests.Support;
+namespace Chorus.TestSupport;
 
 /// <summary>A fresh directory per test, removed (with anything a test made unreadable) on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory(string? prefix = null)
     {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Chorus.Tests.Support;
+namespace Chorus.TestSupport;
 
 /// <summary>One sample line of a parsed exposition.</summary>
 public sealed record ParsedSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Chorus.Tests.Support;
+namespace Chorus.TestSupport;
 
 /// <summary>
 /// Compares two expositions semantically: the same families (TYPE, HELP) and the same samples
