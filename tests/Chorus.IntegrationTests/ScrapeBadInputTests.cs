@@ -279,6 +279,8 @@ public sealed class ScrapeBadInputTests
         Assert.True(File.Exists(growing), "the Python writer never created its file");
         int firstSeries = -1;
         int lastSeries = 0;
+        int scrapes = 0;
+        int filesChurned = 0;
         for (int scrape = 0; scrape < 8 && clock.Elapsed < TimeSpan.FromSeconds(30); scrape++)
         {
             using ChildProcess chorus = ChorusCli.Start(["scrape", "--dir", dir.Path]);
@@ -289,6 +291,7 @@ public sealed class ScrapeBadInputTests
                 string path = dir.File($"gauge_livesum_{70000 + (n % 4)}.db");
                 await File.WriteAllBytesAsync(path, vanishing);
                 File.Delete(path);
+                filesChurned++;
             }
 
             ProcessResult result = await done;
@@ -299,9 +302,13 @@ public sealed class ScrapeBadInputTests
             Assert.True(series >= lastSeries, $"scrape {scrape} saw {series} series of a counter that only gains series, after {lastSeries}");
             lastSeries = series;
             firstSeries = firstSeries < 0 ? series : firstSeries;
+            scrapes++;
         }
 
         writer.Kill();
+        // Without these, a slow start could leave no time for scrapes and the test would pass having checked nothing.
+        Assert.True(scrapes >= 3, $"only {scrapes} scrapes ran within 30 s");
+        Assert.True(filesChurned > 0, "no file came and went while a scrape ran");
         Assert.True(lastSeries > firstSeries, $"the file did not grow while being scraped ({firstSeries} -> {lastSeries} series)");
         Assert.True(new FileInfo(growing).Length > DbFormat.InitialCapacity, "the writer never grew its file past 64 KiB");
     }
