@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Chorus.IntegrationTests.Support;
@@ -41,12 +40,8 @@ public sealed class ServeSecurityTests
     public async Task Serve_Tls_ServesHttpsWithTheConfiguredCertificate()
     {
         using var dir = new TempDirectory("serve");
-        using X509Certificate2 certificate = CreateSelfSigned();
-        await File.WriteAllTextAsync(dir.File("cert.pem"), certificate.ExportCertificatePem());
-        using (RSA key = certificate.GetRSAPrivateKey()!)
-        {
-            await File.WriteAllTextAsync(dir.File("key.pem"), key.ExportPkcs8PrivateKeyPem());
-        }
+        using X509Certificate2 certificate = SelfSignedCertificate.CreateForLoopback();
+        await SelfSignedCertificate.WritePemFilesAsync(certificate, dir.Path);
 
         // Relative paths resolve against the config file's directory, as in exporter-toolkit.
         await File.WriteAllTextAsync(dir.File("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");
@@ -73,16 +68,6 @@ public sealed class ServeSecurityTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(certificate.Thumbprint, presentedThumbprint);
         Assert.NotNull(plainFailure);
-    }
-
-    private static X509Certificate2 CreateSelfSigned()
-    {
-        using RSA key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
     private static AuthenticationHeaderValue Basic(string user, string password) =>
