@@ -61,15 +61,7 @@ public sealed class ServeWithPrometheusTests
         using PrometheusServer prometheus = await PrometheusServer.StartAsync(app.BaseAddress);
         await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
 
-        double? jobs = await prometheus.WaitForValueAsync("sum(serve_test_jobs_total)", Workers * Iterations, TimeSpan.FromSeconds(30));
-        double? count = await prometheus.WaitForValueAsync("sum(serve_test_latency_seconds_count)", Workers * Iterations, TimeSpan.FromSeconds(30));
-        double? up = await prometheus.QueryScalarAsync("up{job=\"chorus\"}");
-        double? resets = await CounterResetsAfterSeveralScrapesAsync(prometheus);
-
-        Assert.Equal(Workers * Iterations, jobs);
-        Assert.Equal(Workers * Iterations, count);
-        Assert.Equal(1, up);
-        Assert.Equal(0, resets);
+        await AssertPrometheusSawEveryJobWithoutResetsAsync(prometheus);
     }
 
     [Fact]
@@ -86,13 +78,7 @@ public sealed class ServeWithPrometheusTests
         using PrometheusServer prometheus = await PrometheusServer.StartAsync(serve.MetricsUrl, caFile: web.File("cert.pem"), basicAuth: ("prometheus", "s3cret"));
         await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
 
-        double? jobs = await prometheus.WaitForValueAsync("sum(serve_test_jobs_total)", Workers * Iterations, TimeSpan.FromSeconds(30));
-        double? up = await prometheus.QueryScalarAsync("up{job=\"chorus\"}");
-        double? resets = await CounterResetsAfterSeveralScrapesAsync(prometheus);
-
-        Assert.Equal(Workers * Iterations, jobs);
-        Assert.Equal(1, up);
-        Assert.Equal(0, resets);
+        await AssertPrometheusSawEveryJobWithoutResetsAsync(prometheus);
     }
 
     [Fact]
@@ -155,6 +141,20 @@ public sealed class ServeWithPrometheusTests
         Assert.True(exitCode == 0, $"promtool check metrics: {output}\n{text}");
         Assert.Contains("serve_test_jobs_total", text, StringComparison.Ordinal);
         Assert.Contains("chorus_scrape_duration_seconds", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Prometheus stored every job and observation the workers made, the target is up, and no counter ever went down.</summary>
+    private static async Task AssertPrometheusSawEveryJobWithoutResetsAsync(PrometheusServer prometheus)
+    {
+        double? jobs = await prometheus.WaitForValueAsync("sum(serve_test_jobs_total)", Workers * Iterations, TimeSpan.FromSeconds(30));
+        double? count = await prometheus.WaitForValueAsync("sum(serve_test_latency_seconds_count)", Workers * Iterations, TimeSpan.FromSeconds(30));
+        double? up = await prometheus.QueryScalarAsync("up{job=\"chorus\"}");
+        double? resets = await CounterResetsAfterSeveralScrapesAsync(prometheus);
+
+        Assert.Equal(Workers * Iterations, jobs);
+        Assert.Equal(Workers * Iterations, count);
+        Assert.Equal(1, up);
+        Assert.Equal(0, resets);
     }
 
     /// <summary>
