@@ -21,6 +21,9 @@ internal sealed class ExpositionText(string text)
             : throw new InvalidDataException($"No sample {name} with labels {string.Join(",", labels)} in the exposition.");
     }
 
+    /// <summary>The values of every sample named <paramref name="name"/> with all of <paramref name="labels"/> (empty when there is none).</summary>
+    public IReadOnlyList<double> Values(string name, params (string Key, string Value)[] labels) => [.. Matching(name, labels).Select(s => s.Value)];
+
     private IEnumerable<ParsedSample> Matching(string name, (string Key, string Value)[] labels) =>
         _samples.Where(s => s.Name == name && labels.All(l => s.Labels.TryGetValue(l.Key, out string? v) && v == l.Value));
 }
