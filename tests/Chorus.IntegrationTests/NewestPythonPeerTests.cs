@@ -1,3 +1,4 @@
+using Chorus.IntegrationTests.Compaction;
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests;
@@ -50,5 +51,27 @@ public sealed class NewestPythonPeerTests
         ProcessResult chorus = (await ChorusCli.ScrapeAsync(dir.Path, "openmetrics")).EnsureSuccess();
 
         ScrapeAssert.Equivalent(ScrapeModel.FromText(python), ScrapeModel.FromText(chorus.Stdout), "seed 24 (0.21, OpenMetrics)");
+    }
+
+    [Fact]
+    public void Compaction_OfFilesTheNewestWorkersWrote_TheNewestCollectorAgrees()
+    {
+        using var dir = new TempDirectory("peer21-compact");
+        for (int seed = 1; seed <= 4; seed++)
+        {
+            CompactionPeers.RunDeadWorker(PythonPeer.Newest, dir.Path, seed);
+        }
+
+        Assert.All(Directory.GetFiles(dir.Path, "*.db"), f => Assert.Equal(16, ReferenceDbFile.ReadEitherLayout(File.ReadAllBytes(f)).ValueWidth));
+        var before = CompactionPeers.ChorusView(dir.Path);
+        CompactionPeers.AssertSameView(before, CompactionPeers.PythonViews(PythonPeer.Newest, dir.Path)[dir.Path], "Chorus vs 0.21 before");
+
+        (int code, string stdout, string stderr) = ChorusCli.Run("compact", "--dir", dir.Path);
+
+        Assert.True(code == 0, stdout + stderr);
+        Assert.NotEmpty(Directory.GetFiles(dir.Path, "counter_archive*.db"));
+        var after = CompactionPeers.ChorusView(dir.Path);
+        CompactionPeers.AssertSameView(CompactionPeers.Preserved(before), CompactionPeers.Preserved(after), "Chorus before vs after");
+        CompactionPeers.AssertSameView(after, CompactionPeers.PythonViews(PythonPeer.Newest, dir.Path)[dir.Path], "Chorus vs 0.21 after");
     }
 }
