@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Chorus test. Installs the real peers the tests use when they are missing
 # (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool, systemd for
-# systemd-analyze), builds what ships
-# (scripts/pack.sh: the NativeAOT chorus and the packages) and the solution once, then runs both test projects,
-# and the integration tests a second time against the native chorus (CHORUS_CLI=native), then a 60-second
-# AFL++ smoke run of every fuzzing target (bench/fuzz).
+# systemd-analyze), fetches prometheus_client 0.21.1 into tests/peers/ (download only, no install), builds what
+# ships (scripts/pack.sh: the NativeAOT chorus and the packages) and the solution once, then runs both test
+# projects, and the integration tests a second time against the native chorus (CHORUS_CLI=native), then a
+# 60-second AFL++ smoke run of every fuzzing target (bench/fuzz).
 # Prints "N passed, N failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+tests/peers/fetch-prometheus-client-0.21.sh
 bash scripts/pack.sh 2>&1 | tail -n 4
 dotnet build Chorus.slnx -c Release 2>&1 | tail -n 3
 log=$(mktemp)

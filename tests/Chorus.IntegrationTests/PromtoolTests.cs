@@ -16,7 +16,7 @@ public sealed class PromtoolTests
         ProcessResult scrape = (await ChorusCli.ScrapeAsync(dir.Path)).EnsureSuccess();
         Assert.Contains("# TYPE", scrape.Stdout, StringComparison.Ordinal);
 
-        ProcessResult check = await Promtool.CheckMetricsAsync(scrape.Stdout);
+        PromtoolCheck check = await Promtool.CheckMetricsAsync(scrape.Stdout);
 
         Assert.True(check.ExitCode is 0 or Promtool.LintFindingsExitCode, "promtool rejected chorus output: " + check.Describe());
         string[] findings = (check.Stdout + check.Stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -26,7 +26,7 @@ public sealed class PromtoolTests
     [Fact]
     public async Task Promtool_RejectsBrokenText_SoTheCheckAboveCanFail()
     {
-        ProcessResult check = await Promtool.CheckMetricsAsync("metric{label=\"unterminated} 1\n");
+        PromtoolCheck check = await Promtool.CheckMetricsAsync("metric{label=\"unterminated} 1\n");
 
         Assert.False(check.ExitCode is 0 or Promtool.LintFindingsExitCode, check.Describe());
     }

@@ -37,7 +37,7 @@ public sealed class PythonPeerDifferentialTests
     [Fact]
     public async Task Scrape_OfTheCommittedSample_MatchesPythonCollector()
     {
-        string sample = Path.Combine(RepoPaths.RepoRoot, "samples", "python-multiproc");
+        string sample = Path.Combine(RepoPaths.Root, "samples", "python-multiproc");
         Assert.NotEmpty(Directory.GetFiles(sample, "*.db"));
 
         string python = await PythonPeer.CollectAsync(sample);
@@ -67,9 +67,9 @@ public sealed class PythonPeerDifferentialTests
     /// Three workers write at the same time, then two more run one after another; the later ones declare
     /// earlier ones dead as gunicorn's <c>child_exit</c> hook would. Returns every pid and the dead ones.
     /// </summary>
-    internal static async Task<(int[] Pids, int[] Dead)> WriteDirectoryAsync(int seed, string directory)
+    internal static async Task<(int[] Pids, int[] Dead)> WriteDirectoryAsync(int seed, string directory, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var concurrent = Enumerable.Range(0, 3).Select(role => PythonPeer.StartWorkload(seed, role, directory)).ToList();
+        var concurrent = Enumerable.Range(0, 3).Select(role => PythonPeer.StartWorkload(seed, role, directory, environment: environment)).ToList();
         try
         {
             var first = new List<int>();
@@ -79,9 +79,9 @@ public sealed class PythonPeerDifferentialTests
             }
 
             int firstDead = first[seed % 3];
-            int fourth = await PythonPeer.RunWorkloadAsync(seed, 3, directory, [firstDead]);
+            int fourth = await PythonPeer.RunWorkloadAsync(seed, 3, directory, [firstDead], environment);
             int[] secondDead = seed % 2 == 0 ? [fourth] : [];
-            int fifth = await PythonPeer.RunWorkloadAsync(seed, 4, directory, secondDead);
+            int fifth = await PythonPeer.RunWorkloadAsync(seed, 4, directory, secondDead, environment);
             return ([.. first, fourth, fifth], [firstDead, .. secondDead]);
         }
         finally

@@ -93,7 +93,7 @@ public sealed class ScrapeBadInputTests
         int at = Array.IndexOf(key, (byte)'x');
         key[at] = 0xC3; // a lead byte followed by 'x' is not UTF-8
         key[at + 1] = 0x28;
-        new DbFileBuilder().Add("ok_in_bad_file", "ok_in_bad_file_total", 1).AddRawKey(key, 5).WriteTo(dir.File(BadFile));
+        new DbFileBuilder(ValueLayout.Value8).Add("ok_in_bad_file", "ok_in_bad_file_total", 1).AddRaw(key, 5).WriteTo(dir.File(BadFile));
 
         await AssertScrapeSurvivesAsync(dir, BadFile);
     }
@@ -107,7 +107,7 @@ public sealed class ScrapeBadInputTests
     public async Task InvalidJsonKey_IsReported_AndTheRestIsServed(string json)
     {
         using var dir = GoodDirectory();
-        new DbFileBuilder().AddRawKey(Encoding.UTF8.GetBytes(json), 5).WriteTo(dir.File(BadFile));
+        new DbFileBuilder(ValueLayout.Value8).AddRaw(Encoding.UTF8.GetBytes(json), 5).WriteTo(dir.File(BadFile));
 
         ScrapeModel model = await AssertScrapeSurvivesAsync(dir, BadFile);
         Assert.DoesNotContain(model.Samples.Keys, id => id.StartsWith("bad_total", StringComparison.Ordinal));
@@ -267,7 +267,7 @@ public sealed class ScrapeBadInputTests
     public async Task FilesThatGrowAndDisappearWhileScraping_NeverFailTheScrape()
     {
         using var dir = GoodDirectory();
-        byte[] vanishing = new DbFileBuilder().Add("vanishing", "vanishing", 1, "Comes and goes.").Build();
+        byte[] vanishing = new DbFileBuilder(ValueLayout.Value8).Add("vanishing", "vanishing", 1, "Comes and goes.").Build();
         using ChildProcess writer = PythonPeer.Start([RepoPaths.PythonScript("churn.py"), dir.Path, "40"]);
         string growing = dir.File($"counter_{writer.Pid}.db");
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -279,7 +279,11 @@ public sealed class ScrapeBadInputTests
         Assert.True(File.Exists(growing), "the Python writer never created its file");
         int firstSeries = -1;
         int lastSeries = 0;
-        for (int scrape = 0; scrape < 8 && clock.Elapsed < TimeSpan.FromSeconds(30); scrape++)
+        int scrapes = 0;
+        int filesChurned = 0;
+        // A fast reader (the native chorus) finishes eight scrapes before the writer has doubled its file, so
+        // scraping goes on until it has seen the file grow twice.
+        for (int scrape = 0; (scrape < 8 || new FileInfo(growing).Length <= 2 * DbFormat.InitialCapacity) && clock.Elapsed < TimeSpan.FromSeconds(30); scrape++)
         {
             using ChildProcess chorus = ChorusCli.Start(["scrape", "--dir", dir.Path]);
             Task<ProcessResult> done = chorus.WaitAsync(ChorusCli.Timeout);
@@ -289,6 +293,7 @@ public sealed class ScrapeBadInputTests
                 string path = dir.File($"gauge_livesum_{70000 + (n % 4)}.db");
                 await File.WriteAllBytesAsync(path, vanishing);
                 File.Delete(path);
+                filesChurned++;
             }
 
             ProcessResult result = await done;
@@ -299,9 +304,13 @@ public sealed class ScrapeBadInputTests
             Assert.True(series >= lastSeries, $"scrape {scrape} saw {series} series of a counter that only gains series, after {lastSeries}");
             lastSeries = series;
             firstSeries = firstSeries < 0 ? series : firstSeries;
+            scrapes++;
         }
 
         writer.Kill();
+        // Without these, a slow start could leave no time for scrapes and the test would pass having checked nothing.
+        Assert.True(scrapes >= 3, $"only {scrapes} scrapes ran within 30 s");
+        Assert.True(filesChurned > 0, "no file came and went while a scrape ran");
         Assert.True(lastSeries > firstSeries, $"the file did not grow while being scraped ({firstSeries} -> {lastSeries} series)");
         Assert.True(new FileInfo(growing).Length > DbFormat.InitialCapacity, "the writer never grew its file past 64 KiB");
     }
@@ -330,14 +339,14 @@ public sealed class ScrapeBadInputTests
     private static TempDirectory GoodDirectory()
     {
         var dir = new TempDirectory("bad-input");
-        new DbFileBuilder()
+        new DbFileBuilder(ValueLayout.Value8)
             .Add("good", "good_total", 5, "Good counter.", ("path", "/a"))
             .Add("good", "good_total", 7, "Good counter.", ("path", "/b"))
             .WriteTo(dir.File("counter_100.db"));
-        new DbFileBuilder()
+        new DbFileBuilder(ValueLayout.Value8)
             .Add("good", "good_total", 1, "Good counter.", ("path", "/a"))
             .WriteTo(dir.File("counter_200.db"));
-        new DbFileBuilder()
+        new DbFileBuilder(ValueLayout.Value8)
             .Add("temp_celsius", "temp_celsius", 21.5, "Good gauge.")
             .WriteTo(dir.File("gauge_all_100.db"));
         return dir;

@@ -416,6 +416,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         Interlocked.Add(ref _refreshBytesRead, bytesRead);
     }
 
+    /// <summary>How many chunks the last warm refresh split the files into: 1 on one thread, more on every core (for tests).</summary>
+    internal int RefreshChunks => _refreshChunks;
+
     /// <summary>Files the last collection took from a <see cref="ColdReadAhead"/> (for tests).</summary>
     internal int FilesReadAhead { get; private set; }
 

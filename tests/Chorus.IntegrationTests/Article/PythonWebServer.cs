@@ -133,8 +133,14 @@ internal sealed class PythonWebServer : IDisposable
     {
         // curl, not HttpClient: a request whose connection dies must not be retried on a fresh worker.
         using ChildProcess slow = ChildProcess.Start("curl", ["-sS", "-m", "25", Url + "/slow?s=20"]);
+        bool SlowRequestInProgress()
+        {
+            ExpositionText seen = PythonCollector.Collect(Directory);
+            return seen.Contains("app_requests_in_progress", ("path", "/slow")) && seen.Sum("app_requests_in_progress", ("path", "/slow")) == 1;
+        }
+
         long start = Stopwatch.GetTimestamp();
-        while (PythonCollector.Collect(Directory).Sum("app_requests_in_progress", ("path", "/slow")) != 1)
+        while (!SlowRequestInProgress())
         {
             Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(20), "the /slow request never showed as in progress");
             await Task.Delay(100);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Article;
 
@@ -38,10 +37,11 @@ public sealed partial class SlotHelperUnderServersTests
         LoadResult after = LoadResult.Run(server.Url, 400);
         Assert.True(after.Errors == 0, string.Join("; ", after.ErrorSamples) + server.Log());
 
-        // Python's own /metrics (a worker running MultiProcessCollector) sees no request in progress...
+        // Python's own /metrics (a worker running MultiProcessCollector) sees no request in progress. It serves no
+        // app_requests_in_progress sample at all here (gunicorn and uWSGI alike), so this checks "none is non-zero",
+        // which is what it can show; the earlier "sum is 0" passed on the missing family without saying so.
         ExpositionText python = new((await server.PythonMetricsAsync()).Text);
-        Assert.Equal(0, python.Sum("app_requests_in_progress", ("path", "/slow")));
-        Assert.Equal(0, python.Sum("app_requests_in_progress"));
+        Assert.All(python.Values("app_requests_in_progress"), value => Assert.Equal(0, value));
         // ...and no request lost: the killed ones never finished, so they were never counted.
         Assert.Equal(800, python.Sum("app_requests_total"));
         Assert.Equal(800, python.Sum("app_request_duration_seconds_count"));

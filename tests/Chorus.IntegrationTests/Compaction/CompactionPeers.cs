@@ -10,9 +10,12 @@ namespace Chorus.IntegrationTests.Compaction;
 internal static class CompactionPeers
 {
     /// <summary>Runs a Python worker that records traffic and exits.</summary>
-    public static void RunDeadWorker(string directory, int seed, params string[] extra)
+    public static void RunDeadWorker(string directory, int seed, params string[] extra) => RunDeadWorker(null, directory, seed, extra);
+
+    /// <summary>Runs a worker of the prometheus_client that <paramref name="environment"/> selects (<see cref="PythonPeer.Newest"/> for 0.21).</summary>
+    public static void RunDeadWorker(IReadOnlyDictionary<string, string?>? environment, string directory, int seed, params string[] extra)
     {
-        ProcessResult result = PythonPeer.Run([RepoPaths.PythonScript("compaction_worker.py"), directory, seed.ToString(CultureInfo.InvariantCulture), "0", .. extra], PythonPeer.Timeout);
+        ProcessResult result = PythonPeer.Run([RepoPaths.PythonScript("compaction_worker.py"), directory, seed.ToString(CultureInfo.InvariantCulture), "0", .. extra], PythonPeer.Timeout, environment: environment);
         Assert.True(result.ExitCode == 0, result.Stderr);
     }
 
@@ -33,9 +36,13 @@ internal static class CompactionPeers
     }
 
     /// <summary>prometheus_client's merged view of each directory, in one interpreter start.</summary>
-    public static Dictionary<string, SortedDictionary<string, double>> PythonViews(params string[] directories)
+    public static Dictionary<string, SortedDictionary<string, double>> PythonViews(params string[] directories) =>
+        PythonViews(null, directories);
+
+    /// <summary>The merged views of the prometheus_client that <paramref name="environment"/> selects (<see cref="PythonPeer.Newest"/> for 0.21).</summary>
+    public static Dictionary<string, SortedDictionary<string, double>> PythonViews(IReadOnlyDictionary<string, string?>? environment, params string[] directories)
     {
-        (int code, string stdout, string stderr) = PythonPeer.Run([RepoPaths.PythonScript("compaction_collect.py"), .. directories], PythonPeer.Timeout);
+        (int code, string stdout, string stderr) = PythonPeer.Run([RepoPaths.PythonScript("compaction_collect.py"), .. directories], PythonPeer.Timeout, environment: environment);
         Assert.True(code == 0, stderr);
         var views = new Dictionary<string, SortedDictionary<string, double>>(StringComparer.Ordinal);
         using JsonDocument document = JsonDocument.Parse(stdout);
@@ -53,7 +60,7 @@ internal static class CompactionPeers
         return views;
     }
 
-    /// <summary>Chorus's merged view, keyed like <see cref="PythonViews"/>.</summary>
+    /// <summary>Chorus's merged view, keyed like <see cref="PythonViews(string[])"/>.</summary>
     public static SortedDictionary<string, double> ChorusView(string directory)
     {
         using MultiProcessDirectory source = MultiProcessDirectory.Open(directory);

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Distribution;
 

@@ -36,7 +36,7 @@ public sealed partial class NativeBinaryTests
         Match match = VersionLine().Match(printed);
         Assert.True(match.Success, $"'{printed}' is not VERSION+COMMIT");
         Assert.Equal(Artifacts.Version, match.Groups["version"].Value);
-        ProcessResult head = ChildProcess.Run("git", ["-C", RepoPaths.RepoRoot, "rev-parse", "HEAD"], TimeSpan.FromSeconds(10)).EnsureSuccess();
+        ProcessResult head = ChildProcess.Run("git", ["-C", RepoPaths.Root, "rev-parse", "HEAD"], TimeSpan.FromSeconds(10)).EnsureSuccess();
         Assert.True(head.Stdout.Trim() == match.Groups["commit"].Value, $"chorus was built at {match.Groups["commit"].Value}, HEAD is {head.Stdout.Trim()}: run `bash scripts/pack.sh` again.");
     }
 

@@ -57,7 +57,7 @@ public sealed class PackageConsumerTests
 
     private static string CopySample(TempDirectory work)
     {
-        string source = Path.Combine(RepoPaths.RepoRoot, "samples", "package-consumer");
+        string source = Path.Combine(RepoPaths.Root, "samples", "package-consumer");
         string app = work.Subdirectory("app");
         foreach (string file in Directory.GetFiles(source))
         {

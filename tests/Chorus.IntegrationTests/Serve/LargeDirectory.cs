@@ -1,6 +1,5 @@
 using System.Globalization;
 using Chorus.Files;
-using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 

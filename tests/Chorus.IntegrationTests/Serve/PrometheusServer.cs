@@ -19,17 +19,43 @@ internal sealed class PrometheusServer : IDisposable
         _client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    public static async Task<PrometheusServer> StartAsync(Uri target, string metricsPath = "/metrics")
+    /// <summary>Starts Prometheus scraping <paramref name="target"/> (its scheme, host and port) every second.</summary>
+    /// <param name="target">Where the target listens; an https target is verified against <paramref name="caFile"/>.</param>
+    /// <param name="metricsPath">The path Prometheus scrapes.</param>
+    /// <param name="caFile">The PEM certificate that signs the target's (for https).</param>
+    /// <param name="basicAuth">The user and password Prometheus sends, if any.</param>
+    public static async Task<PrometheusServer> StartAsync(Uri target, string metricsPath = "/metrics", string? caFile = null, (string User, string Password)? basicAuth = null)
     {
         var home = new TempDirectory("prometheus");
         string config = home.File("prometheus.yml");
+        string security = "";
+        if (caFile is not null)
+        {
+            security += $"""
+
+                    tls_config:
+                      ca_file: '{caFile}'
+                """;
+        }
+
+        if (basicAuth is { } credentials)
+        {
+            security += $"""
+
+                    basic_auth:
+                      username: '{credentials.User}'
+                      password: '{credentials.Password}'
+                """;
+        }
+
         await File.WriteAllTextAsync(config, $"""
             global:
               scrape_interval: 1s
               scrape_timeout: 1s
             scrape_configs:
               - job_name: chorus
-                metrics_path: {metricsPath}
+                scheme: {target.Scheme}
+                metrics_path: {metricsPath}{security}
                 static_configs:
                   - targets: ['{target.Authority}']
             """);

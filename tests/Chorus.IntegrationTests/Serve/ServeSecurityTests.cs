@@ -40,12 +40,8 @@ public sealed class ServeSecurityTests
     public async Task Serve_Tls_ServesHttpsWithTheConfiguredCertificate()
     {
         using var dir = new TempDirectory("serve");
-        using X509Certificate2 certificate = CreateSelfSigned();
-        await File.WriteAllTextAsync(dir.File("cert.pem"), certificate.ExportCertificatePem());
-        using (RSA key = certificate.GetRSAPrivateKey()!)
-        {
-            await File.WriteAllTextAsync(dir.File("key.pem"), key.ExportPkcs8PrivateKeyPem());
-        }
+        using X509Certificate2 certificate = SelfSignedCertificate.CreateForLoopback();
+        await SelfSignedCertificate.WritePemFilesAsync(certificate, dir.Path);
 
         // Relative paths resolve against the config file's directory, as in exporter-toolkit.
         await File.WriteAllTextAsync(dir.File("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");

@@ -11,7 +11,7 @@ namespace Chorus.IntegrationTests.Serve;
 /// </summary>
 public sealed partial class SystemdUnitTests
 {
-    private static string UnitDirectory => Path.Combine(RepoPaths.RepoRoot, "deploy", "systemd");
+    private static string UnitDirectory => Path.Combine(RepoPaths.Root, "deploy", "systemd");
 
     [Fact]
     public void Units_PassSystemdAnalyzeVerify_WithAndWithoutTheCompactionDropIn()

@@ -1,4 +1,3 @@
-using Chorus.Tests.Support;
 
 namespace Chorus.IntegrationTests.Support;
 

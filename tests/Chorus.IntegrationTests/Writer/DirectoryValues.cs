@@ -1,6 +1,3 @@
-using System.Text;
-using Chorus.Files;
-
 namespace Chorus.IntegrationTests.Writer;
 
 /// <summary>Reads raw per-file values of a directory, independent of the merge code under test elsewhere.</summary>
@@ -31,11 +28,7 @@ internal static class DirectoryValues
         return reader.CollectFamilies().SelectMany(f => f.Samples).Where(s => s.Name == sample).Sum(s => s.Value);
     }
 
-    public static List<(string Key, double Value)> Read(string path)
-    {
-        byte[] data = File.ReadAllBytes(path);
-        DbFileScan scan = DbFileScan.Scan(data, data.Length);
-        Assert.False(scan.Damage.IsDamaged, $"{path}: {scan.Damage}");
-        return [.. scan.Entries.Select(e => (Encoding.UTF8.GetString(data, e.KeyOffset, e.KeyLength), DbFileScan.ReadValue(data, e)))];
-    }
+    /// <summary>Every entry of <paramref name="path"/>, read by the test library's reference reader (not the product's scan).</summary>
+    public static List<(string Key, double Value)> Read(string path) =>
+        [.. ReferenceDbFile.ReadEitherLayout(File.ReadAllBytes(path)).Entries.Select(e => (e.Key, e.Value))];
 }

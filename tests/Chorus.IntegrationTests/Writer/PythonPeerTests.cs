@@ -1,10 +1,9 @@
 using System.Text.RegularExpressions;
-using Chorus.Tests.Support;
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Writer;
 
-/// <summary>prometheus_client 0.16 (Debian, <c>/usr/bin/python3</c>) reading directories Chorus wrote.</summary>
+/// <summary>prometheus_client 0.16 (Debian, <c>/usr/bin/python3</c>) and 0.21.1 (trixie, fetched) reading directories Chorus wrote.</summary>
 public sealed partial class PythonPeerTests : IDisposable
 {
     private readonly TempDirectory _dir = new("pypeer");
@@ -14,9 +13,28 @@ public sealed partial class PythonPeerTests : IDisposable
     [Fact]
     public void PythonCollector_OnEightByteChorusDirectory_EqualsChorusScrape()
     {
-        var env = new Dictionary<string, string?> { ["CHORUS_VALUE_LAYOUT"] = "8" };
+        WriteSlotDirectory(new Dictionary<string, string?> { ["CHORUS_VALUE_LAYOUT"] = "8" });
 
-        // A writer in slot 1 while slot 0 is held, then one in slot 0 after its holder ended: two files per type.
+        string chorus = AssertPythonCollectorEqualsChorusScrape(pythonEnvironment: null);
+        Assert.Contains("wa_requests_total{code=\"200\",route=\"/a\"} 3.0", chorus, StringComparison.Ordinal);
+        Assert.Contains("wa_build_info{commit=\"abc\",version=\"1.2.3\"} 1.0", chorus, StringComparison.Ordinal);
+        Assert.Contains("wa_state{wa_state=\"running\"} 1.0", chorus, StringComparison.Ordinal);
+    }
+
+    /// <summary>Chorus's default layout (16 bytes, value and timestamp), read by prometheus_client 0.21.1's own collector.</summary>
+    [Fact]
+    public void NewestPythonCollector_OnDefaultLayoutChorusDirectory_EqualsChorusScrape()
+    {
+        WriteSlotDirectory(new Dictionary<string, string?>());
+        Assert.All(Directory.GetFiles(_dir.Path, "*.db"), f => Assert.Equal(16, ReferenceDbFile.ReadEitherLayout(File.ReadAllBytes(f)).ValueWidth));
+
+        string chorus = AssertPythonCollectorEqualsChorusScrape(PythonPeer.Newest);
+        Assert.Contains("wa_requests_total{code=\"200\",route=\"/a\"} 3.0", chorus, StringComparison.Ordinal);
+    }
+
+    /// <summary>A writer in slot 1 while slot 0 is held, then one in slot 0 after its holder ended: two files per type.</summary>
+    private void WriteSlotDirectory(Dictionary<string, string?> env)
+    {
         using (var holder = TestChild.Start(["slot", _dir.Path], env))
         {
             Assert.Equal("0", holder.WaitForLineStartingWith("slot"));
@@ -26,8 +44,12 @@ public sealed partial class PythonPeerTests : IDisposable
 
         WriteAll(env);
         Assert.Equal(2, Directory.GetFiles(_dir.Path, "counter_*.db").Length);
+    }
 
-        (int pyExit, string python, string pyErr) = PythonPeer.RunScript("writer_collect.py", _dir.Path);
+    /// <summary>Asserts prometheus_client's collector (0.16, or the one <paramref name="pythonEnvironment"/> selects) serves Chorus's samples; returns Chorus's text.</summary>
+    private string AssertPythonCollectorEqualsChorusScrape(IReadOnlyDictionary<string, string?>? pythonEnvironment)
+    {
+        (int pyExit, string python, string pyErr) = PythonPeer.Run([RepoPaths.PythonScript("writer_collect.py"), _dir.Path], PythonPeer.Timeout, environment: pythonEnvironment);
         Assert.True(pyExit == 0, pyErr);
         (int exitCode, string chorus, string err) = ChorusCli.Run(TimeSpan.FromSeconds(60), "scrape", "--dir", _dir.Path);
         Assert.True(exitCode == 0, err);
@@ -37,9 +59,7 @@ public sealed partial class PythonPeerTests : IDisposable
         string normalizedPython = InfoHeader().Replace(python, "# $1 wa_build_info ");
         List<string> diffs = ExpositionComparer.Diff(normalizedPython, chorus);
         Assert.True(diffs.Count == 0, string.Join("\n", diffs) + "\n--- python\n" + python + "\n--- chorus\n" + chorus);
-        Assert.Contains("wa_requests_total{code=\"200\",route=\"/a\"} 3.0", chorus, StringComparison.Ordinal);
-        Assert.Contains("wa_build_info{commit=\"abc\",version=\"1.2.3\"} 1.0", chorus, StringComparison.Ordinal);
-        Assert.Contains("wa_state{wa_state=\"running\"} 1.0", chorus, StringComparison.Ordinal);
+        return chorus;
     }
 
     private void WriteAll(Dictionary<string, string?> env)

@@ -33,6 +33,9 @@ from prometheus_client import Counter, Gauge, Histogram, Summary  # noqa: E402
 from prometheus_client.multiprocess import mark_process_dead  # noqa: E402
 
 GAUGE_MODES = ["all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum"]
+# Libraries with the 16-byte layout (>= 0.18) also keep the most recent value (by its timestamp).
+MOST_RECENT_MODES = ["mostrecent", "livemostrecent"]
+HAS_MOST_RECENT = "mostrecent" in getattr(Gauge, "_MULTIPROC_MODES", ())
 
 LABEL_VALUES = [
     "GET", "POST", "200", "404", "", "null", "é", "日本", "🎉", "Ünïcödé-ß",
@@ -79,7 +82,7 @@ def build_catalogue(rng):
     # Enough series in one file to make the library grow it past its first 64 KiB.
     cat.append(("counter", "wide_series", "One file grows past 64 KiB.", ["series"], {"wide": rng.randint(700, 1100)}))
 
-    for mode in GAUGE_MODES:
+    for mode in GAUGE_MODES + (MOST_RECENT_MODES if HAS_MOST_RECENT else []):
         for j in range(rng.randint(1, 2)):
             labels = rng.sample(label_pool, rng.randint(0, 2))
             cat.append(("gauge", f"{mode}_level_{j}", rng.choice(HELP_TEXTS), labels, {"multiprocess_mode": mode}))
@@ -94,6 +97,9 @@ def build_catalogue(rng):
 
     cat.append(("summary", "payload_bytes", rng.choice(HELP_TEXTS), rng.sample(label_pool, rng.randint(0, 2)), {}))
     cat.append(("summary", "task_seconds", rng.choice(HELP_TEXTS), [], {}))
+    if HAS_MOST_RECENT:
+        # Created and never set: its entry has timestamp 0, so the family has no sample.
+        cat.append(("gauge", "mostrecent_never_set", "Never set.", [], {"multiprocess_mode": "mostrecent", "never_set": True}))
     return cat
 
 
@@ -121,8 +127,11 @@ def run_counter(rng, name, help_text, labels, kwargs):
 
 
 def run_gauge(rng, name, help_text, labels, kwargs):
+    never_set = kwargs.pop("never_set", False)
     mode = kwargs["multiprocess_mode"]
     metric = Gauge(name, help_text, labels, **kwargs)
+    if never_set:
+        return
     for values in label_sets(rng, labels, rng.randint(1, 3)):
         g = child(metric, labels, values)
         action = rng.random()
@@ -175,7 +184,7 @@ def main():
     rng = random.Random(SEED * 100003 + ROLE)
     for kind, name, help_text, labels, kwargs in catalogue:
         # Not every process uses every metric, as in a real app; the wide counter decides by role itself.
-        if "wide" not in kwargs and rng.random() < 0.25:
+        if "wide" not in kwargs and "never_set" not in kwargs and rng.random() < 0.25:
             continue
         RUNNERS[kind](rng, name, help_text, labels, dict(kwargs))
     for pid in DEAD_PIDS:

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using Chorus.Aggregation;
 using Chorus.Files;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Aggregation;
 

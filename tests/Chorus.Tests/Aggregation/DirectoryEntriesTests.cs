@@ -1,7 +1,6 @@
 using System.Text;
 using Chorus.Aggregation;
 using Chorus.Internal;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Aggregation;
 

@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Text;
 using Chorus.Aggregation;
 using Chorus.Exposition;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Aggregation;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using Chorus.Aggregation;
 using Chorus.Exposition;
 using Chorus.Files;
-using Chorus.Tests.Support;
 using FsCheck.Xunit;
 
 namespace Chorus.Tests.Aggregation;

@@ -1,6 +1,5 @@
 using Chorus.Aggregation;
 using Chorus.Files;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Aggregation;
 

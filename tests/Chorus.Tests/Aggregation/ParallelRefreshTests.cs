@@ -1,6 +1,5 @@
 using System.Globalization;
 using Chorus.Aggregation;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Aggregation;
 
@@ -31,6 +30,7 @@ public class ParallelRefreshTests
         }
 
         Assert.Equal(Math.Min(Files, maxKeptFiles), source.LastReport.FilesKeptOpen);
+        AssertRefreshedOnEveryCore(source);
 
         // Values written in place (the parallel path), one file grown by new entries, one replaced by a
         // rename, one deleted, one shrunk: each must be seen as a path read would see it.
@@ -52,7 +52,30 @@ public class ParallelRefreshTests
         }
 
         Assert.Empty(source.LastReport.Problems);
+        AssertRefreshedOnEveryCore(source);
     }
+
+    [Fact]
+    public void AFewFiles_AreRefreshedOnOneThread()
+    {
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 10; i++)
+        {
+            Build(i, value: i).WriteTo(dir.File(NameOf(i)));
+        }
+
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        for (int i = 0; i < 3; i++)
+        {
+            AssertSameAsFresh(dir.Path, source);
+        }
+
+        Assert.Equal(1, source.RefreshChunks);
+    }
+
+    /// <summary>The comparison above proves nothing about threads unless the warm pass really split the files.</summary>
+    private static void AssertRefreshedOnEveryCore(MultiProcessDirectory source) =>
+        Assert.Equal(Environment.ProcessorCount >= 2 ? Math.Min(Environment.ProcessorCount, 8) * 4 : 1, source.RefreshChunks);
 
     private static string NameOf(int i) => (i % 3) switch
     {

@@ -1,5 +1,4 @@
 using Chorus.Files;
-using Chorus.Tests.Support;
 using FsCheck.Xunit;
 
 namespace Chorus.Tests.Aggregation;

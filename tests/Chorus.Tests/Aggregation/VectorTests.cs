@@ -2,11 +2,10 @@ using System.Buffers;
 using System.Text;
 using Chorus.Aggregation;
 using Chorus.Exposition;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Aggregation;
 
-/// <summary>Every shared vector (directories written by real prometheus_client) merges to Python's own output.</summary>
+/// <summary>Every committed vector (directories written by real prometheus_client 0.16 and 0.21) merges to that library's own output.</summary>
 public class VectorTests
 {
     public static TheoryData<string> Vectors()

@@ -1,8 +1,6 @@
 using System.Globalization;
 using Chorus.Aggregation;
 using Chorus.Exposition;
-using Chorus.Files;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Compaction;
 
@@ -15,25 +13,16 @@ internal sealed class TestDirectory : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    /// <summary>Writes one .db file with the given entries (key parts → value, timestamp).</summary>
+    /// <summary>Writes one .db file with the given entries (key parts → value, timestamp), with the test library's reference writer.</summary>
     public static void WriteDb(string path, ValueLayout layout, IEnumerable<(string Family, string Sample, string[] Names, string[] Values, double Value, double Timestamp)> entries)
     {
-        byte[] bytes = new byte[DbFormat.InitialCapacity * 4];
-        int position = DbFormat.HeaderSize;
+        var builder = new DbFileBuilder(layout);
         foreach ((string family, string sample, string[] names, string[] values, double value, double timestamp) in entries)
         {
-            byte[] key = DbKey.Encode(family, sample, names, values, family + " help");
-            position += DbFormat.WriteEntry(bytes.AsSpan(position), key, layout, value, timestamp);
+            builder.Add(family, sample, value, timestamp, family + " help", [.. names.Zip(values)]);
         }
 
-        DbFormat.WriteUsed(bytes, position);
-        int length = DbFormat.InitialCapacity;
-        while (length < position)
-        {
-            length *= 2;
-        }
-
-        File.WriteAllBytes(path, bytes[..length]);
+        builder.WriteTo(path);
     }
 
     /// <summary>Every .db file name and its bytes, for "nothing changed" checks.</summary>

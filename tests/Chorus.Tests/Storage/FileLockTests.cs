@@ -1,5 +1,4 @@
 using Chorus.Internal;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Storage;
 

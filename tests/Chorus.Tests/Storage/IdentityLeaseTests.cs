@@ -1,6 +1,5 @@
 using Chorus.Internal;
 using Chorus.Storage;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Storage;
 

@@ -1,5 +1,4 @@
 using Chorus.Files;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Storage;
 
@@ -32,10 +31,10 @@ public sealed class MultiProcessStoreTests : IDisposable
         registry.CreateGauge("g", "G.", new GaugeConfiguration { Mode = GaugeMode.LiveSum }).Set(7);
 
         byte[] data = File.ReadAllBytes(_dir.File("gauge_livesum_0.db"));
-        DbFileScan scan = DbFileScan.Scan(data, data.Length);
-        Assert.Equal(ValueLayout.Value8, scan.Layout);
-        Assert.Equal(7, DbFileScan.ReadValue(data, scan.Entries[0]));
-        Assert.Equal(DbFormat.InitialCapacity, data.Length);
+        (List<ReferenceDbEntry> entries, int valueWidth) = ReferenceDbFile.ReadEitherLayout(data);
+        Assert.Equal(8, valueWidth);
+        Assert.Equal(7, entries[0].Value);
+        Assert.Equal(ReferenceDbFile.InitialSize, data.Length);
     }
 
     [Fact]

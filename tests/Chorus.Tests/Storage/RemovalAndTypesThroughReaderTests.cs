@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using Chorus.Aggregation;
 using Chorus.Exposition;
-using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Storage;
 
