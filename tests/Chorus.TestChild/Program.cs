@@ -35,6 +35,7 @@ internal static class Program
                 "keys" => Keys(registry, Int(args, 2), Int(args, 3), args[4]),
                 "grow" => Grow(registry, Int(args, 2)),
                 "remove" => Remove(registry),
+                "info-remove" => InfoRemove(registry),
                 _ => Usage(args[0]),
             };
         }
@@ -115,6 +116,20 @@ internal static class Program
         counter.Remove("x");
         Console.WriteLine("done");
         return 0;
+    }
+
+    // Labelled info facts, one series removed and another metric cleared; then waits until stdin closes (stays live).
+    private static int InfoRemove(MetricRegistry registry)
+    {
+        Info build = registry.CreateInfo("ir_build", "Build facts.", new InfoConfiguration { LabelNames = ["component"] });
+        build.WithLabels("a").Set(new Dictionary<string, string> { ["version"] = "1" });
+        build.WithLabels("b").Set(new Dictionary<string, string> { ["version"] = "2" });
+        Info cleared = registry.CreateInfo("ir_cleared", "Cleared facts.", new InfoConfiguration { LabelNames = ["k"] });
+        cleared.WithLabels("x").Set(new Dictionary<string, string> { ["v"] = "1" });
+        cleared.WithLabels("y").Set(new Dictionary<string, string> { ["v"] = "2" });
+        Console.WriteLine($"removed {build.Remove("a")}");
+        cleared.Clear();
+        return WaitForStdin();
     }
 
     // Creates many series with long keys so the file grows several times while a reader watches.
