@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Chorus.Aggregation;
 using Chorus.Files;
 using Chorus.Internal;
@@ -17,9 +16,6 @@ namespace Chorus.Compaction;
 /// </remarks>
 public static class Compactor
 {
-    /// <summary>Environment variable naming a step at which the compactor kills itself (tests only): <c>Step[:occurrence]</c>.</summary>
-    internal const string CrashVariable = "CHORUS_COMPACT_CRASH_AT";
-
     /// <summary>Compacts <paramref name="directory"/> once.</summary>
     /// <param name="directory">The metrics directory.</param>
     /// <param name="options">Settings; <see cref="CompactionOptions.Default"/> when null.</param>
@@ -39,7 +35,7 @@ public static class Compactor
 
         // Readers in this process (chorus serve) keep files open between scrapes; holding counts as alive.
         using IDisposable readersLetGo = KeptFilePause.Begin(dir);
-        Action<CompactionStep> step = MakeHook(options);
+        Action<CompactionStep> step = options.StepHook ?? (_ => { });
 
         string lockPath = Path.Combine(dir, ArchiveNames.CompactorLock);
         if (options.DryRun)
@@ -178,32 +174,4 @@ public static class Compactor
         BytesBefore = survey?.Files.Sum(f => f.Length) ?? 0,
         BytesAfter = survey?.Files.Sum(f => f.Length) ?? 0,
     };
-
-    private static Action<CompactionStep> MakeHook(CompactionOptions options)
-    {
-        Action<CompactionStep> hook = options.StepHook ?? (_ => { });
-        string? crashAt = Environment.GetEnvironmentVariable(CrashVariable);
-        if (string.IsNullOrEmpty(crashAt))
-        {
-            return hook;
-        }
-
-        string[] parts = crashAt.Split(':');
-        if (!Enum.TryParse(parts[0], out CompactionStep crashStep))
-        {
-            return hook;
-        }
-
-        int occurrence = parts.Length > 1 && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : 1;
-        int seen = 0;
-        return s =>
-        {
-            hook(s);
-            if (s == crashStep && ++seen == occurrence)
-            {
-                // SIGKILL: no finally blocks, no flushing; exactly what a crash or an OOM kill leaves behind.
-                Process.GetCurrentProcess().Kill();
-            }
-        };
-    }
 }
