@@ -20,16 +20,12 @@ internal static class CompactCommand
         };
         command.SetAction(result =>
         {
-            if (!DirectoryOption.TryResolve(result.GetValue(dir), out string directory))
-            {
-                return 1;
-            }
-
+            string directory = DirectoryOption.Resolve(result.GetValue(dir));
             string? retentionText = result.GetValue(retention);
             TimeSpan? allRetention = null;
             if (retentionText is not null && !DurationArgument.TryParse(retentionText, out allRetention))
             {
-                return CliErrors.Usage($"chorus compact: --all-retention: '{retentionText}' is not a duration; use e.g. 24h or 7d.");
+                throw CliErrors.Usage($"--all-retention: '{retentionText}' is not a duration; use e.g. 24h or 7d.");
             }
 
             CompactionReport report;
@@ -39,19 +35,11 @@ internal static class CompactCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
-                Console.Error.WriteLine($"Compaction failed: {e.Message}");
-                Console.Error.WriteLine("Nothing is lost: the journal lets the next 'chorus compact' finish or undo the interrupted work.");
-                return 1;
+                throw CliErrors.Failure($"compaction failed: {e.Message} Nothing is lost: the journal lets the next 'chorus compact' finish or undo the interrupted work.");
             }
 
             Print(report);
-            if (report.Refused)
-            {
-                Console.Error.WriteLine($"Refused: {report.Refusal}");
-                return 1;
-            }
-
-            return 0;
+            return report.Refused ? throw CliErrors.Failure($"refused: {report.Refusal}") : CliErrors.Success;
         });
         return command;
     }

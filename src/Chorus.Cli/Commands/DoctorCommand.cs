@@ -21,11 +21,7 @@ internal static class DoctorCommand
 
     private static int Run(string? dirValue)
     {
-        if (!DirectoryOption.TryResolve(dirValue, out string directory))
-        {
-            return CliErrors.RuntimeFailure;
-        }
-
+        string directory = DirectoryOption.Resolve(dirValue);
         DirectoryDiagnosis diagnosis;
         try
         {
@@ -33,7 +29,7 @@ internal static class DoctorCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return CliErrors.Failure($"chorus doctor: cannot examine {directory}: {e.Message}");
+            throw CliErrors.Failure($"cannot examine {directory}: {e.Message}");
         }
 
         // Colours on a terminal; plain text when piped or redirected (TERM alone would make Spectre colour a pipe).
@@ -55,7 +51,7 @@ internal static class DoctorCommand
             console.MarkupLine($"  {n++}. {Markup.Escape(advice)}");
         }
 
-        return 0;
+        return CliErrors.Success;
     }
 
     private static Table Summary(DirectoryDiagnosis d)

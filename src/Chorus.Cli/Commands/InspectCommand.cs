@@ -37,8 +37,7 @@ internal static class InspectCommand
         }
         else
         {
-            Console.Error.WriteLine($"chorus: '{path}' does not exist: pass a .db file or a directory of them.");
-            return 1;
+            throw CliErrors.Failure($"'{path}' does not exist: pass a .db file or a directory of them.");
         }
 
         List<DbFileInspection> inspections = files.Select(DbFileInspection.Inspect).ToList();
@@ -57,7 +56,7 @@ internal static class InspectCommand
             }
         }
 
-        return 0;
+        return CliErrors.Success;
     }
 
     private static void WriteText(DbFileInspection file)

@@ -44,35 +44,32 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(string? dirValue, string listen, string? webConfigFile, string? compactEvery, string? allRetentionText, CancellationToken cancellationToken)
     {
-        string? dir = string.IsNullOrEmpty(dirValue) ? Environment.GetEnvironmentVariable(DirectoryOption.EnvironmentVariable) : dirValue;
-        if (string.IsNullOrEmpty(dir))
+        if (string.IsNullOrEmpty(dirValue) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(DirectoryOption.EnvironmentVariable)))
         {
-            return CliErrors.Usage("chorus serve: no directory: pass --dir DIR or set PROMETHEUS_MULTIPROC_DIR.");
+            // Usage errors first: a missing directory is only worth reporting once the arguments make sense.
+            throw CliErrors.Usage($"no directory given: pass --dir DIR or set {DirectoryOption.EnvironmentVariable}.");
         }
 
         if (!ListenAddress.TryParse(listen, out _, out string? listenError))
         {
-            return CliErrors.Usage($"chorus serve: --listen: {listenError}.");
+            throw CliErrors.Usage($"--listen: {listenError}.");
         }
 
         TimeSpan? compactInterval = null;
         if (compactEvery is not null && !DurationArgument.TryParse(compactEvery, out compactInterval))
         {
-            return CliErrors.Usage($"chorus serve: --compact-every: '{compactEvery}' is not a duration; use e.g. 60s, 5m or 1h30m.");
+            throw CliErrors.Usage($"--compact-every: '{compactEvery}' is not a duration; use e.g. 60s, 5m or 1h30m.");
         }
 
         TimeSpan? allRetention = null;
         if (allRetentionText is not null && (compactInterval is null || !DurationArgument.TryParse(allRetentionText, out allRetention)))
         {
-            return CliErrors.Usage(compactInterval is null
-                ? "chorus serve: --all-retention needs --compact-every."
-                : $"chorus serve: --all-retention: '{allRetentionText}' is not a duration; use e.g. 24h or 7d.");
+            throw CliErrors.Usage(compactInterval is null
+                ? "--all-retention needs --compact-every."
+                : $"--all-retention: '{allRetentionText}' is not a duration; use e.g. 24h or 7d.");
         }
 
-        if (!Directory.Exists(dir))
-        {
-            return CliErrors.Failure($"chorus serve: directory {dir} does not exist; create it or point --dir at the workers' PROMETHEUS_MULTIPROC_DIR.");
-        }
+        string dir = DirectoryOption.Resolve(dirValue);
 
         var options = new ChorusServerOptions { Listen = listen };
         options.Metrics.Directory = Path.GetFullPath(dir);
@@ -85,7 +82,7 @@ internal static class ServeCommand
         }
         catch (WebConfigException e)
         {
-            return CliErrors.Failure($"chorus serve: {e.Message}");
+            throw CliErrors.Failure(e.Message);
         }
 
         if (compactInterval is { } interval)
@@ -102,7 +99,7 @@ internal static class ServeCommand
         }
         catch (ChorusServerException e)
         {
-            return CliErrors.Failure($"chorus serve: {e.Message}");
+            throw CliErrors.Failure(e.Message);
         }
 
         await using (server.ConfigureAwait(false))
@@ -119,6 +116,6 @@ internal static class ServeCommand
             }
         }
 
-        return 0;
+        return CliErrors.Success;
     }
 }

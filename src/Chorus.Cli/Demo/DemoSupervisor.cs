@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Chorus.Cli.Commands;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Chorus.Aggregation;
@@ -39,8 +40,7 @@ internal sealed class DemoSupervisor(DemoSettings settings)
         string directory = settings.Directory is { } given ? Path.GetFullPath(given) : Directory.CreateTempSubdirectory("chorus-demo-").FullName;
         if (!Directory.Exists(directory))
         {
-            await Console.Error.WriteLineAsync($"chorus demo: directory '{directory}' does not exist; create it or leave out --dir for a temporary one.").ConfigureAwait(false);
-            return 1;
+            throw CliErrors.Failure($"directory '{directory}' does not exist; create it or leave out --dir for a temporary one.");
         }
 
         try
@@ -55,7 +55,7 @@ internal sealed class DemoSupervisor(DemoSettings settings)
             double total = RequestsTotal(merged);
             Console.WriteLine($"chorus demo: done: {_started} workers started, {_servedReported} requests reported by workers, merged demo_requests_total = {total.ToString(CultureInfo.InvariantCulture)}");
             Console.WriteLine($"requests={_servedReported.ToString(CultureInfo.InvariantCulture)}");
-            return total == _servedReported ? 0 : 1;
+            return total == _servedReported ? CliErrors.Success : CliErrors.RuntimeFailure;
         }
         finally
         {
