@@ -28,8 +28,13 @@ internal static class InspectCommand
         string[] files;
         if (Directory.Exists(path))
         {
-            files = Directory.GetFiles(path, "*.db");
+            // Directories and other non-files named *.db too: each gets its line saying what it is.
+            files = Directory.GetFileSystemEntries(path, "*.db");
             Array.Sort(files, StringComparer.Ordinal);
+            if (files.Length == 0)
+            {
+                Console.Error.WriteLine($"chorus inspect: '{path}' is a directory without *.db files.");
+            }
         }
         else if (File.Exists(path))
         {

@@ -193,8 +193,8 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
 
     private static bool TryRead(string path, ValueLayout expected, out byte[] data, out DbFileScan? scan, out string? problem)
     {
-        data = DirectorySurvey.ReadUsedBytes(path, out long length);
-        scan = DbFileScan.Scan(data, length);
+        data = DirectorySurvey.ReadUsedBytes(path, out FileStatus status);
+        scan = DbFileScan.Scan(data, status.Length);
         problem = scan.Damage.IsDamaged ? $"damaged: {scan.Damage}"
             : scan.Layout is { } layout && layout != expected ? $"layout is {layout}, not {expected}"
             : null;

@@ -24,6 +24,12 @@ internal sealed class CompactionPlan
     public static CompactionPlan Make(DirectorySurvey survey, CompactionOptions options, DateTime nowUtc)
     {
         var plan = new CompactionPlan();
+        foreach ((string name, string reason) in survey.UnusableFiles)
+        {
+            // Not a readable .db file (a FIFO, a directory, a symbolic link, an unknown name): never touched, but said so.
+            plan.Kept.Add(new FileAction(name, FileDisposition.Kept, reason, null, 0));
+        }
+
         foreach (DbFileStatus file in survey.Files)
         {
             IdentityStatus identity = survey.Identities[file.Name.Identity];

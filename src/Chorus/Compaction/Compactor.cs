@@ -66,7 +66,8 @@ public static class Compactor
             var execution = new CompactionExecution(dir, options, step, actions);
             IReadOnlyList<string> archives = execution.FoldGroups(plan.Groups.Values);
             execution.DeleteFiles(plan.Deletes);
-            List<FileInfo> after = new DirectoryInfo(dir).EnumerateFiles("*.db").ToList();
+            var unusable = survey.UnusableFiles.Select(u => u.Key).ToHashSet(StringComparer.Ordinal);
+            List<FileInfo> after = new DirectoryInfo(dir).EnumerateFiles("*.db").Where(f => !unusable.Contains(f.Name)).ToList();
             return new CompactionReport
             {
                 Directory = dir,

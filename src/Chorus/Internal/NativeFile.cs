@@ -15,7 +15,9 @@ internal static partial class NativeFile
     private const int StatxBasicStats = 0x7FF;
     private const int StatxBufferSize = 256;
     private const int OpenReadOnly = 0;
+    private const int OpenNonBlocking = 0x800;
     private const int OpenDirectory = 0x10000;
+    private const int OpenNoFollow = 0x20000;
     private const int OpenCloseOnExec = 0x80000;
     private const int FcntlSetLease = 1024;
     private const int LeaseRead = 0;
@@ -135,7 +137,8 @@ internal static partial class NativeFile
     /// </summary>
     public static bool? IsOpenForWritingElsewhere(string path)
     {
-        int fd = Open(path, OpenReadOnly | OpenCloseOnExec, 0);
+        // Never blocks on a FIFO, never probes the target of a symbolic link.
+        int fd = Open(path, OpenReadOnly | OpenNonBlocking | OpenNoFollow | OpenCloseOnExec, 0);
         if (fd < 0)
         {
             return null;

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Chorus.Aggregation;
+namespace Chorus.Internal;
 
 /// <summary>
 /// <c>pread</c> on the raw descriptor. <see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/> first asks

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Chorus.Aggregation;
+namespace Chorus.Internal;
 
 /// <summary>
 /// Opens a file for reading without ever blocking: a FIFO (or device) named like a <c>.db</c> file would
@@ -14,20 +14,28 @@ internal static partial class ReadOnlyOpen
     private const int OReadOnly = 0;
     private const int ONonBlock = 0x800;
     private const int ODirectory = 0x10000;
+    private const int ONoFollow = 0x20000;
     private const int OCloseOnExec = 0x80000;
     private const int ENoEnt = 2;
     private const int EAccess = 13;
     private const int ENotDir = 20;
+    private const int ENoDeviceOrAddress = 6;
+    private const int ELoop = 40;
 
     /// <summary>Opens <paramref name="path"/>; throws as <see cref="File.OpenHandle"/> does (FileNotFound, UnauthorizedAccess, IO).</summary>
-    public static SafeFileHandle Open(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="followSymlinks">
+    /// False where the caller will rename, unlink or fold the file: a symbolic link named like a <c>.db</c> file then
+    /// fails to open (<c>O_NOFOLLOW</c>) instead of leading the compactor to a file outside the directory.
+    /// </param>
+    public static SafeFileHandle Open(string path, bool followSymlinks = true)
     {
         if (!OperatingSystem.IsLinux())
         {
             return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
 
-        int fd = OpenNative(path, OReadOnly | ONonBlock | OCloseOnExec);
+        int fd = OpenNative(path, OReadOnly | ONonBlock | OCloseOnExec | (followSymlinks ? 0 : ONoFollow));
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);
@@ -93,6 +101,8 @@ internal static partial class ReadOnlyOpen
             ENoEnt => new FileNotFoundException(message, path),
             ENotDir => new DirectoryNotFoundException(message),
             EAccess => new UnauthorizedAccessException(message),
+            ELoop => new IOException($"a symbolic link that is not followed here, or a loop of them ({message})", errno),
+            ENoDeviceOrAddress => new IOException($"a socket or a device without a driver ({message})", errno),
             _ => new IOException(message, errno),
         };
     }
