@@ -166,7 +166,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
 
         string temp = group.Archive + ArchiveNames.TempSuffix;
         string tempPath = Path.Combine(directory, temp);
-        using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.Read))
+        using (FileStream stream = RegularFile.CreateNew(tempPath, FileAccess.Write, FileShare.Read))
         {
             stream.Write(fold.ToFileBytes());
             stream.Flush(options.FlushToDisk);

@@ -48,7 +48,7 @@ internal static class CompactionGeneration
 
         // Replaced by rename so a reader never sees a half-written number; durability is not needed because the
         // generation only orders live readers against a live compactor.
-        File.WriteAllBytes(temp, bytes);
+        RegularFile.WriteNew(temp, bytes);
         File.Move(temp, path, overwrite: true);
         return next;
     }

@@ -114,7 +114,7 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
     {
         string path = Path.Combine(directory, FileName);
         string temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.Read))
+        using (FileStream stream = RegularFile.CreateNew(temp, FileAccess.Write, FileShare.Read))
         {
             stream.Write(Serialize());
             stream.Flush(flushToDisk);

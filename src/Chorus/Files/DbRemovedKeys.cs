@@ -93,7 +93,7 @@ public static class DbRemovedKeys
         }
 
         string temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllBytes(temporary, buffer.ToArray());
+        RegularFile.WriteNew(temporary, buffer.ToArray());
         File.Move(temporary, path, overwrite: true);
     }
 }

@@ -61,7 +61,7 @@ internal readonly partial record struct FileStatus(ulong Device, ulong Inode, lo
             // 256 bytes covers struct stat in both the x86-64 and the generic (arm64) layout.
             Span<byte> stat = stackalloc byte[256];
             ref byte buffer = ref MemoryMarshal.GetReference(stat);
-            if ((path is null ? Fstat(fd, ref buffer) : Stat(path, ref buffer)) != 0)
+            if ((path is null ? Libc.Fstat(fd, ref buffer) : Libc.Stat(path, ref buffer)) != 0)
             {
                 return false;
             }
@@ -98,10 +98,4 @@ internal readonly partial record struct FileStatus(ulong Device, ulong Inode, lo
             MemoryMarshal.Read<long>(stat[104..]),
             MemoryMarshal.Read<long>(stat[112..]));
     }
-
-    [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
-    private static partial int Fstat(int fd, ref byte stat);
-
-    [LibraryImport("libc", EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Stat(string path, ref byte stat);
 }

@@ -35,7 +35,7 @@ internal static partial class ReadOnlyOpen
             return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
 
-        int fd = OpenNative(path, OReadOnly | ONonBlock | OCloseOnExec | (followSymlinks ? 0 : ONoFollow));
+        int fd = Libc.Open(path, OReadOnly | ONonBlock | OCloseOnExec | (followSymlinks ? 0 : ONoFollow), 0);
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);
@@ -50,7 +50,7 @@ internal static partial class ReadOnlyOpen
     /// </summary>
     public static int OpenDirectory(string path)
     {
-        return OperatingSystem.IsLinux() ? OpenNative(path, OReadOnly | ODirectory | OCloseOnExec) : -1;
+        return OperatingSystem.IsLinux() ? Libc.Open(path, OReadOnly | ODirectory | OCloseOnExec, 0) : -1;
     }
 
     /// <summary>
@@ -59,7 +59,7 @@ internal static partial class ReadOnlyOpen
     /// </summary>
     public static int OpenDirectoryOrThrow(string path)
     {
-        int fd = OpenNative(path, OReadOnly | ODirectory | OCloseOnExec);
+        int fd = Libc.Open(path, OReadOnly | ODirectory | OCloseOnExec, 0);
         if (fd >= 0)
         {
             return fd;
@@ -78,7 +78,7 @@ internal static partial class ReadOnlyOpen
     {
         fixed (byte* name = nameZ)
         {
-            int fd = OpenAtNative(directoryFd, name, OReadOnly | ONonBlock | OCloseOnExec);
+            int fd = Libc.OpenAt(directoryFd, name, OReadOnly | ONonBlock | OCloseOnExec);
             return fd >= 0 ? fd : throw Failure(Marshal.GetLastPInvokeError(), path);
         }
     }
@@ -89,7 +89,7 @@ internal static partial class ReadOnlyOpen
         if (fd >= 0)
         {
             // Linux frees the descriptor even when close reports an error, so there is nothing to retry.
-            _ = CloseNative(fd);
+            _ = Libc.Close(fd);
         }
     }
 
@@ -106,13 +106,4 @@ internal static partial class ReadOnlyOpen
             _ => new IOException(message, errno),
         };
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenNative(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
-    private static unsafe partial int OpenAtNative(int directoryFd, byte* name, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int CloseNative(int fd);
 }

@@ -110,6 +110,26 @@ internal static class RegularFile
         return read == data.Length ? data : data[..read];
     }
 
+    /// <summary>
+    /// Creates a new temporary file to write and then rename into place: whatever is at <paramref name="path"/> (a
+    /// leftover, or a symbolic link planted there) is unlinked, never followed, and the create is exclusive
+    /// (<c>O_CREAT|O_EXCL</c>), so a link that appears in between makes it fail instead of writing elsewhere.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be created (full disk, read-only directory, a race).</exception>
+    /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
+    public static FileStream CreateNew(string path, FileAccess access, FileShare share)
+    {
+        File.Delete(path);
+        return new FileStream(path, FileMode.CreateNew, access, share, bufferSize: 0);
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> to a new file at <paramref name="path"/> as <see cref="CreateNew"/> creates it.</summary>
+    public static void WriteNew(string path, ReadOnlySpan<byte> bytes)
+    {
+        using FileStream stream = CreateNew(path, FileAccess.Write, FileShare.Read);
+        stream.Write(bytes);
+    }
+
     private static int ReadFully(SafeFileHandle handle, string path, Span<byte> buffer, long offset)
     {
         int total = 0;
