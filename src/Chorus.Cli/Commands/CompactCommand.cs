@@ -12,7 +12,8 @@ internal static class CompactCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be done; change nothing." };
         var retention = new Option<string?>("--all-retention")
         {
-            Description = "Delete 'all'-mode gauge files of dead processes unchanged for this long (e.g. 24h, 7d). Default: keep them.",
+            Description = "Delete 'all'-mode gauge files of dead processes once unchanged for this long (e.g. 1h, 7d), or 'never' (prometheus_client's behaviour). Default: 10m.",
+            HelpName = "DURATION|never",
         };
         var command = new Command("compact", "Fold the files of dead processes into archive files (crash-safe; prometheus_client reads them too).")
         {
@@ -22,10 +23,9 @@ internal static class CompactCommand
         {
             string directory = DirectoryOption.Resolve(result.GetValue(dir));
             string? retentionText = result.GetValue(retention);
-            TimeSpan? allRetention = null;
-            if (retentionText is not null && !DurationArgument.TryParse(retentionText, out allRetention))
+            if (!DurationArgument.TryParseRetention(retentionText, out TimeSpan? allRetention))
             {
-                throw CliErrors.Usage($"--all-retention: '{retentionText}' is not a duration; use e.g. 24h or 7d.");
+                throw CliErrors.Usage($"--all-retention: '{retentionText}' is not a duration; use e.g. 10m, 24h or never.");
             }
 
             CompactionReport report;

@@ -29,8 +29,8 @@ internal static class ServeCommand
 
         var allRetention = new Option<string?>("--all-retention")
         {
-            Description = "With --compact-every: delete dead processes' 'all'-mode gauge files once they are this old, e.g. 24h (default: keep them).",
-            HelpName = "DURATION",
+            Description = "With --compact-every: delete dead processes' 'all'-mode gauge files once unchanged for this long, e.g. 1h, or 'never' (default: 10m).",
+            HelpName = "DURATION|never",
         };
 
         var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip) and /healthz.")
@@ -61,12 +61,11 @@ internal static class ServeCommand
             throw CliErrors.Usage($"--compact-every: '{compactEvery}' is not a duration; use e.g. 60s, 5m or 1h30m.");
         }
 
-        TimeSpan? allRetention = null;
-        if (allRetentionText is not null && (compactInterval is null || !DurationArgument.TryParse(allRetentionText, out allRetention)))
+        if ((allRetentionText is not null && compactInterval is null) || !DurationArgument.TryParseRetention(allRetentionText, out TimeSpan? allRetention))
         {
             throw CliErrors.Usage(compactInterval is null
                 ? "--all-retention needs --compact-every."
-                : $"--all-retention: '{allRetentionText}' is not a duration; use e.g. 24h or 7d.");
+                : $"--all-retention: '{allRetentionText}' is not a duration; use e.g. 10m, 24h or never.");
         }
 
         string dir = DirectoryOption.Resolve(dirValue);

@@ -81,7 +81,9 @@ internal sealed class CompactionPlan
                 }
                 else
                 {
-                    Kept.Add(Keep(file, "'all' gauge of a dead process (one series per process; kept until a retention is set)"));
+                    Kept.Add(Keep(file, options.AllModeRetention is { } keptFor
+                        ? $"'all' gauge of a dead process (one series per process; removed once unchanged for {keptFor})"
+                        : "'all' gauge of a dead process (one series per process; kept: retention never)"));
                 }
 
                 return;

@@ -151,7 +151,7 @@ public sealed class DirectoryDiagnosis
         int deadAll = Plan.Files.Count(f => f.Reason.StartsWith("'all' gauge of a dead process", StringComparison.Ordinal));
         if (deadAll > 0)
         {
-            advice.Add($"{deadAll} 'all'-mode gauge file(s) of dead processes (one series each): 'chorus compact --all-retention 24h' removes them after a day.");
+            advice.Add($"{deadAll} 'all'-mode gauge file(s) of dead processes (one series each): compaction ('chorus compact', 'chorus serve --compact-every') removes each once it is unchanged for {CompactionOptions.DefaultAllModeRetention.TotalMinutes:0} minutes (--all-retention sets another time; 'never' keeps them, as prometheus_client does).");
         }
 
         if (advice.Count == 0)

@@ -209,6 +209,20 @@ public sealed class CompactorTests : IDisposable
     }
 
     [Fact]
+    public void Run_DefaultRetention_DeletesAllGaugesUnchangedForTenMinutes_NullKeepsThem()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(10), processes: 2, ValueLayout.Value8);
+        File.SetLastWriteTimeUtc(Path.Combine(_dir.Path, "gauge_all_w0.db"), DateTime.UtcNow.AddMinutes(-11));
+
+        Compactor.Run(_dir.Path, new CompactionOptions { AllModeRetention = null });
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "gauge_all_w0.db")));
+
+        Compactor.Run(_dir.Path);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "gauge_all_w0.db")));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "gauge_all_w1.db")));
+    }
+
+    [Fact]
     public void Run_DamagedDeadFile_IsKeptAndReported()
     {
         RandomWorkload.Write(_dir.Path, new Random(11), processes: 1, ValueLayout.Value8);
