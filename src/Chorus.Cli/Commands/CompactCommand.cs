@@ -33,7 +33,11 @@ internal static class CompactCommand
             {
                 report = Compactor.Run(directory, new CompactionOptions { DryRun = result.GetValue(dryRun), AllModeRetention = allRetention });
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            catch (InvalidDataException e)
+            {
+                throw CliErrors.Failure($"compaction stopped: {e.Message} The journal is written atomically, so something outside Chorus damaged it; restore or remove it (docs/operations.md, 'Faults'). No .db file was changed.");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw CliErrors.Failure($"compaction failed: {e.Message} Nothing is lost: the journal lets the next 'chorus compact' finish or undo the interrupted work.");
             }

@@ -65,7 +65,8 @@ internal static class DoctorCommand
         table.AddRow("Layouts", d.MixedLayouts ? $"[red]{layouts} (mixed!)[/]" : layouts.Length == 0 ? "no entries yet" : layouts);
         table.AddRow("Damaged files", Colour(d.DamagedFiles.Count, "red"));
         table.AddRow("Stale live gauges", Colour(d.StaleLiveGauges.Count, "yellow") + (d.StaleLiveGauges.Count > 0 ? " (live-mode files of dead writers)" : string.Empty));
-        table.AddRow("Compaction journal", survey.JournalPresent ? "[yellow]present (interrupted compaction)[/]" : "none");
+        table.AddRow("Compaction journal", survey.JournalError is not null ? "[red]unreadable (compaction refuses to run)[/]"
+            : survey.JournalPresent ? "[yellow]present (interrupted compaction)[/]" : "none");
         (TimeSpan low, TimeSpan high) = d.PythonScrapeEstimate;
         (TimeSpan lowAfter, TimeSpan highAfter) = d.PythonScrapeEstimateAfterCompaction;
         table.AddRow("Python scrape (estimated)", $"{Ms(low)}-{Ms(high)} now; {Ms(lowAfter)}-{Ms(highAfter)} after compaction ({d.Plan.FilesAfter} files)");

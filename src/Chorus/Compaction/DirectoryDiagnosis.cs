@@ -116,7 +116,11 @@ public sealed class DirectoryDiagnosis
             advice.Add("Some writers cannot be seen from here (another PID namespace?): run chorus in the writers' container or pod, or give each one its own directory. Compaction refuses until then.");
         }
 
-        if (Survey.JournalPresent)
+        if (Survey.JournalError is { } journalError)
+        {
+            advice.Add($"The compaction journal is unreadable ({journalError}). It is written atomically, so something outside Chorus damaged it; compaction refuses to run until an operator restores or removes it (docs/operations.md, 'Faults'). Readers keep serving meanwhile.");
+        }
+        else if (Survey.JournalPresent)
         {
             advice.Add("An interrupted compaction left its journal: run 'chorus compact' to finish or undo it.");
         }

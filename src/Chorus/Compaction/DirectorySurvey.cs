@@ -10,13 +10,14 @@ namespace Chorus.Compaction;
 /// </summary>
 public sealed class DirectorySurvey
 {
-    private DirectorySurvey(string directory, IReadOnlyList<DbFileStatus> files, IReadOnlyList<KeyValuePair<string, string>> unusable, IReadOnlyDictionary<string, IdentityStatus> identities, bool journalPresent)
+    private DirectorySurvey(string directory, IReadOnlyList<DbFileStatus> files, IReadOnlyList<KeyValuePair<string, string>> unusable, IReadOnlyDictionary<string, IdentityStatus> identities, bool journalPresent, string? journalError)
     {
         Directory = directory;
         Files = files;
         UnusableFiles = unusable;
         Identities = identities;
         JournalPresent = journalPresent;
+        JournalError = journalError;
     }
 
     /// <summary>The directory surveyed (canonical path).</summary>
@@ -33,6 +34,12 @@ public sealed class DirectorySurvey
 
     /// <summary>True when an interrupted compaction's journal is present (the next compaction recovers it).</summary>
     public bool JournalPresent { get; }
+
+    /// <summary>
+    /// Why the journal present cannot be read (damaged outside Chorus: it is written atomically), or null. Compaction
+    /// refuses to run while it is unreadable; readers keep serving.
+    /// </summary>
+    public string? JournalError { get; }
 
     /// <summary>True when some writer cannot be seen from here; compaction refuses to act then.</summary>
     public bool WritersInvisible => Identities.Values.Any(i => i.Liveness == Liveness.Unknown);
@@ -86,7 +93,20 @@ public sealed class DirectorySurvey
         }
 
         bool journal = File.Exists(Path.Combine(canonical, CompactionJournal.FileName));
-        return new DirectorySurvey(canonical, files, unusable, identities, journal);
+        string? journalError = null;
+        if (journal)
+        {
+            try
+            {
+                _ = CompactionJournal.TryRead(canonical);
+            }
+            catch (InvalidDataException e)
+            {
+                journalError = e.Message;
+            }
+        }
+
+        return new DirectorySurvey(canonical, files, unusable, identities, journal, journalError);
     }
 
     /// <summary>
