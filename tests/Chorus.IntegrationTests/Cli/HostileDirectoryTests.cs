@@ -89,6 +89,20 @@ public sealed class HostileDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void ChmodZeroFile_AsAnUnprivilegedUser_IsNamedAndLeftAlone()
+    {
+        string path = Path.Combine(_dir, "counter_4217.db");
+        File.Copy(Path.Combine(RepoPaths.PythonMultiprocSample, "counter_4217.db"), path);
+        ChildProcess.Run("chmod", ["000", path], TimeSpan.FromSeconds(10)).EnsureSuccess();
+        ChildProcess.Run("chmod", ["0755", _root.Path, _dir], TimeSpan.FromSeconds(10)).EnsureSuccess();
+
+        Assert.Contains("chorus: skipped counter_4217.db: permission denied", RunAsNobody("scrape", "--dir", _dir).Stderr, StringComparison.Ordinal);
+        Assert.Contains("  unreadable: ", RunAsNobody("inspect", path).Stdout, StringComparison.Ordinal);
+        Assert.Contains("counter_4217.db  (left alone: Permission denied)", RunAsNobody("compact", "--dir", _dir, "--dry-run").Stdout, StringComparison.Ordinal);
+        Assert.Contains("counter_4217.db", RunAsNobody("doctor", "--dir", _dir).Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FileThatGrowsAndShrinksWhileRead_EveryCommandFinishes()
     {
         byte[] full = File.ReadAllBytes(Path.Combine(RepoPaths.PythonMultiprocSample, "counter_4217.db"));
@@ -143,6 +157,17 @@ public sealed class HostileDirectoryTests : IDisposable
     private static ProcessResult Run(params string[] arguments)
     {
         ProcessResult result = ChorusCli.Run(arguments);
+        Assert.True(result.ExitCode == 0, result.Describe());
+        return result;
+    }
+
+    private static ProcessResult RunAsNobody(params string[] arguments)
+    {
+        // setpriv (util-linux) drops root for the CLI only: uid/gid 65534 (nobody), no supplementary groups.
+        string[] command = ["--reuid=65534", "--regid=65534", "--clear-groups", DotnetHost.Executable, RepoPaths.ChorusDll, .. arguments];
+        var environment = new Dictionary<string, string?> { ["HOME"] = Path.GetTempPath(), ["DOTNET_CLI_HOME"] = Path.GetTempPath() };
+        using ChildProcess child = ChildProcess.Start("setpriv", command, environment);
+        ProcessResult result = child.Wait(ChorusCli.Timeout);
         Assert.True(result.ExitCode == 0, result.Describe());
         return result;
     }
