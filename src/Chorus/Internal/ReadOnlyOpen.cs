@@ -41,7 +41,7 @@ internal static partial class ReadOnlyOpen
             return new SafeFileHandle(fd, ownsHandle: true);
         }
 
-        throw Failure(Marshal.GetLastPInvokeError(), path);
+        throw Failure(Marshal.GetLastPInvokeError(), path, followSymlinks);
     }
 
     /// <summary>
@@ -93,7 +93,7 @@ internal static partial class ReadOnlyOpen
         }
     }
 
-    private static Exception Failure(int errno, string path)
+    private static Exception Failure(int errno, string path, bool followSymlinks = true)
     {
         string message = Marshal.GetPInvokeErrorMessage(errno);
         return errno switch
@@ -101,7 +101,7 @@ internal static partial class ReadOnlyOpen
             ENoEnt => new FileNotFoundException(message, path),
             ENotDir => new DirectoryNotFoundException(message),
             EAccess => new UnauthorizedAccessException(message),
-            ELoop => new IOException($"a symbolic link that is not followed here, or a loop of them ({message})", errno),
+            ELoop => new IOException(followSymlinks ? $"a loop of symbolic links ({message})" : $"a symbolic link, not followed here ({message})", errno),
             ENoDeviceOrAddress => new IOException($"a socket or a device without a driver ({message})", errno),
             _ => new IOException(message, errno),
         };
