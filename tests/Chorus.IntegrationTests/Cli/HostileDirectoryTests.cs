@@ -59,6 +59,25 @@ public sealed class HostileDirectoryTests : IDisposable
     }
 
     [Fact]
+    public async Task ServeWithCompactEvery_FifoInTheDirectory_KeepsServingAndCompacting()
+    {
+        Create("fifo", Path.Combine(_dir, Entry));
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(_dir, "--compact-every", "200ms");
+        using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (File.Exists(Path.Combine(_dir, "counter_4215.db")) && DateTime.UtcNow < deadline)
+        {
+            Assert.Contains("app_requests_total", await ScrapeClient.GetMetricsTextAsync(client), StringComparison.Ordinal);
+            await Task.Delay(100);
+        }
+
+        Assert.False(File.Exists(Path.Combine(_dir, "counter_4215.db")), "the dead files were not folded within 30 s: " + serve.StandardError);
+        Assert.True(File.Exists(Path.Combine(_dir, "counter_archive8.db")));
+        Assert.Contains("app_requests_total", await ScrapeClient.GetMetricsTextAsync(client), StringComparison.Ordinal);
+        Assert.True(Path.Exists(Path.Combine(_dir, Entry)));
+    }
+
+    [Fact]
     public void SymlinkToAFileElsewhere_IsReadByScrapeAndInspect_ButNeverFoldedOrRenamed()
     {
         string outside = Path.Combine(_root.Path, "elsewhere.db");
