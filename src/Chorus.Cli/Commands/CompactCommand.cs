@@ -62,6 +62,7 @@ internal static class CompactCommand
             {
                 FileDisposition.Folded => report.DryRun ? "would fold" : "folded",
                 FileDisposition.Deleted => report.DryRun ? "would delete" : "deleted",
+                FileDisposition.MovedAside => report.DryRun ? "would move aside" : "moved aside",
                 _ => "kept",
             };
             string target = file.Archive is null ? string.Empty : $" -> {file.Archive}";
@@ -69,7 +70,7 @@ internal static class CompactCommand
         }
 
         Console.WriteLine($"Files: {report.FilesBefore} -> {report.FilesAfter}; bytes: {report.BytesBefore} -> {report.BytesAfter}; "
-            + $"folded {report.FoldedCount}, deleted {report.DeletedCount}, archives {(report.Archives.Count == 0 ? "none" : string.Join(", ", report.Archives))}");
+            + $"folded {report.FoldedCount}, deleted {report.DeletedCount}, moved aside {report.MovedAsideCount}, archives {(report.Archives.Count == 0 ? "none" : string.Join(", ", report.Archives))}");
         if (!report.DryRun && report.Archives.Count > 0)
         {
             Console.WriteLine($"Longest window in which prometheus_client could double-count: {report.PythonDoubleCountWindow.TotalMilliseconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} ms");

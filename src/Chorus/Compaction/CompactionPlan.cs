@@ -15,6 +15,12 @@ internal sealed class CompactionPlan
     /// <summary>Dead files removed without folding, with the reason.</summary>
     public List<(DbFileStatus File, string Reason)> Deletes { get; } = [];
 
+    /// <summary>Dead writers' damaged files without a complete entry, renamed to <c>{name}.damaged</c>.</summary>
+    public List<(DbFileStatus File, string Reason)> MovesAside { get; } = [];
+
+    /// <summary>The suffix a damaged file moved aside gets (not <c>*.db</c>, so no reader merges it).</summary>
+    public const string DamagedSuffix = ".damaged";
+
     /// <summary>Files left alone.</summary>
     public List<FileAction> Kept { get; } = [];
 
@@ -60,7 +66,16 @@ internal sealed class CompactionPlan
     {
         if (file.Damage.IsDamaged)
         {
-            Kept.Add(Keep(file, $"damaged ({file.Damage}); left for inspection"));
+            if (file.Entries == 0)
+            {
+                // Nothing to salvage, and prometheus_client's collector fails every scrape while it has a *.db name.
+                MovesAside.Add((file, $"damaged with no complete entry ({file.Damage}); renamed to {file.FileName}{DamagedSuffix} for inspection"));
+            }
+            else
+            {
+                Kept.Add(Keep(file, $"damaged ({file.Damage}); left for inspection"));
+            }
+
             return;
         }
 

@@ -66,6 +66,7 @@ public static class Compactor
             var execution = new CompactionExecution(dir, options, step, actions);
             IReadOnlyList<string> archives = execution.FoldGroups(plan.Groups.Values);
             execution.DeleteFiles(plan.Deletes);
+            execution.DeleteFiles(plan.MovesAside, moveAside: true);
             var unusable = survey.UnusableFiles.Select(u => u.Key).ToHashSet(StringComparer.Ordinal);
             List<FileInfo> after = new DirectoryInfo(dir).EnumerateFiles("*.db").Where(f => !unusable.Contains(f.Name)).ToList();
             return new CompactionReport
@@ -113,9 +114,10 @@ public static class Compactor
                 }
             }
 
-            foreach ((DbFileStatus file, string _) in plan.Deletes.Where(d => d.File.Name.Identity == slot).ToList())
+            foreach ((DbFileStatus file, string _) in plan.Deletes.Concat(plan.MovesAside).Where(d => d.File.Name.Identity == slot).ToList())
             {
                 plan.Deletes.RemoveAll(d => d.File == file);
+                plan.MovesAside.RemoveAll(d => d.File == file);
                 plan.Kept.Add(new FileAction(file.FileName, FileDisposition.Kept, "slot was taken by a new process during compaction", null, file.Length));
             }
         }
@@ -138,6 +140,7 @@ public static class Compactor
         }
 
         actions.AddRange(plan.Deletes.Select(d => new FileAction(d.File.FileName, FileDisposition.Deleted, d.Reason, null, d.File.Length)));
+        actions.AddRange(plan.MovesAside.Select(d => new FileAction(d.File.FileName, FileDisposition.MovedAside, d.Reason, null, d.File.Length)));
         int newArchives = plan.Groups.Keys.Count(a => !survey.Files.Any(f => f.FileName == a));
         int removed = actions.Count(a => a.Disposition != FileDisposition.Kept);
         return new CompactionReport

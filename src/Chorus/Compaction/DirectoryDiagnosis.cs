@@ -132,10 +132,10 @@ public sealed class DirectoryDiagnosis
 
         if (DamagedFiles.Count > 0)
         {
-            advice.Add($"{DamagedFiles.Count} damaged file(s): prometheus_client's collector fails the whole scrape on them. Inspect with 'chorus inspect FILE'; remove them once their writer is gone.");
+            advice.Add($"{DamagedFiles.Count} damaged file(s): prometheus_client's collector fails the whole scrape on them. Compaction renames a dead writer's damaged file without a complete entry to NAME{CompactionPlan.DamagedSuffix} ({Plan.MovedAsideCount} now); inspect the others with 'chorus inspect FILE' and remove them once their writer is gone. A live writer's file is never touched.");
         }
 
-        int removable = Plan.FoldedCount + Plan.DeletedCount;
+        int removable = Plan.FoldedCount + Plan.DeletedCount + Plan.MovedAsideCount;
         if (removable > 0 && Plan.Refusal is null)
         {
             advice.Add($"Run 'chorus compact --dir {Survey.Directory}' (or 'chorus serve --compact-every 60s'): it removes {removable} file(s) of dead writers, {Survey.Files.Count} -> {Plan.FilesAfter} files.");
