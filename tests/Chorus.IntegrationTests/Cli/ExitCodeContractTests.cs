@@ -25,6 +25,8 @@ public sealed class ExitCodeContractTests : IDisposable
     [InlineData(2, "serve", "--dir", "DIR", "--all-retention", "1h")]
     [InlineData(2, "serve", "--dir", "DIR", "--listen", "nope")]
     [InlineData(2, "serve", "--dir", "MISSING", "--listen", "nope")]
+    [InlineData(2, "serve", "--dir", "DIR", "--web.telemetry-path", "nope")]
+    [InlineData(2, "serve", "--dir", "DIR", "--web.max-requests", "-1")]
     [InlineData(2, "demo", "--workers", "0")]
     [InlineData(2, "demo-worker")]
     [InlineData(1, "scrape", "--dir", "MISSING")]
