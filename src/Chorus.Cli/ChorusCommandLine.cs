@@ -6,9 +6,6 @@ namespace Chorus.Cli;
 /// <summary>Builds the <c>chorus</c> command tree. Each command lives in its own file and only calls the core's public API.</summary>
 internal static class ChorusCommandLine
 {
-    /// <summary>Exit code for usage errors (unknown options, bad values).</summary>
-    public const int UsageError = 2;
-
     public static int Run(string[] args)
     {
         var root = new RootCommand("Chorus: multi-process Prometheus metrics; reads and serves prometheus_client multiprocess directories.");
@@ -28,9 +25,18 @@ internal static class ChorusCommandLine
             }
 
             Console.Error.WriteLine("Run 'chorus --help' (or 'chorus <command> --help') for usage.");
-            return UsageError;
+            return CliErrors.UsageError;
         }
 
-        return result.Invoke();
+        // Every command's errors leave through CliErrors (one line, the contract's exit code), not through
+        // System.CommandLine's handler, which prints a stack trace and always exits 1.
+        try
+        {
+            return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            return CliErrors.Report(result.CommandResult.Command.Name, e);
+        }
     }
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Chorus.Compaction;
 using Chorus.Files;
 
 namespace Chorus.TestChild;
@@ -15,8 +17,13 @@ internal static class Program
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys DIR [args]");
+            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys|grow|remove|info-remove DIR [args] | compact-crash DIR STEP[:N]");
             return 2;
+        }
+
+        if (args[0] == "compact-crash")
+        {
+            return args.Length == 3 ? CompactCrash(args[1], args[2]) : Usage(args[0]);
         }
 
         var options = ChorusOptions.FromEnvironment();
@@ -35,6 +42,7 @@ internal static class Program
                 "keys" => Keys(registry, Int(args, 2), Int(args, 3), args[4]),
                 "grow" => Grow(registry, Int(args, 2)),
                 "remove" => Remove(registry),
+                "info-remove" => InfoRemove(registry),
                 _ => Usage(args[0]),
             };
         }
@@ -43,6 +51,34 @@ internal static class Program
             Console.WriteLine($"error {e.GetType().Name}: {e.Message}");
             return 1;
         }
+    }
+
+    // Compacts DIR as `chorus compact` does and SIGKILLs itself at the N-th (default first) time it reaches STEP:
+    // the crash injection the product does not carry, through the compactor's internal step hook.
+    private static int CompactCrash(string directory, string stepAndOccurrence)
+    {
+        string[] parts = stepAndOccurrence.Split(':');
+        if (!Enum.TryParse(parts[0], out CompactionStep crashStep))
+        {
+            return Usage(parts[0]);
+        }
+
+        int occurrence = parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : 1;
+        int seen = 0;
+        var options = new CompactionOptions
+        {
+            StepHook = step =>
+            {
+                if (step == crashStep && ++seen == occurrence)
+                {
+                    // SIGKILL: no finally blocks, no flushing; exactly what a crash or an OOM kill leaves behind.
+                    Process.GetCurrentProcess().Kill();
+                }
+            },
+        };
+        CompactionReport report = Compactor.Run(directory, options);
+        Console.WriteLine($"finished without reaching {stepAndOccurrence}: {report.Refusal}");
+        return 1;
     }
 
     private static int Int(string[] args, int index) => int.Parse(args[index], CultureInfo.InvariantCulture);
@@ -115,6 +151,20 @@ internal static class Program
         counter.Remove("x");
         Console.WriteLine("done");
         return 0;
+    }
+
+    // Labelled info facts, one series removed and another metric cleared; then waits until stdin closes (stays live).
+    private static int InfoRemove(MetricRegistry registry)
+    {
+        Info build = registry.CreateInfo("ir_build", "Build facts.", new InfoConfiguration { LabelNames = ["component"] });
+        build.WithLabels("a").Set(new Dictionary<string, string> { ["version"] = "1" });
+        build.WithLabels("b").Set(new Dictionary<string, string> { ["version"] = "2" });
+        Info cleared = registry.CreateInfo("ir_cleared", "Cleared facts.", new InfoConfiguration { LabelNames = ["k"] });
+        cleared.WithLabels("x").Set(new Dictionary<string, string> { ["v"] = "1" });
+        cleared.WithLabels("y").Set(new Dictionary<string, string> { ["v"] = "2" });
+        Console.WriteLine($"removed {build.Remove("a")}");
+        cleared.Clear();
+        return WaitForStdin();
     }
 
     // Creates many series with long keys so the file grows several times while a reader watches.

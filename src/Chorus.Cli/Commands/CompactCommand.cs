@@ -12,7 +12,8 @@ internal static class CompactCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be done; change nothing." };
         var retention = new Option<string?>("--all-retention")
         {
-            Description = "Delete 'all'-mode gauge files of dead processes unchanged for this long (e.g. 24h, 7d). Default: keep them.",
+            Description = "Delete 'all'-mode gauge files of dead processes once unchanged for this long (e.g. 1h, 7d), or 'never' (prometheus_client's behaviour). Default: 10m.",
+            HelpName = "DURATION|never",
         };
         var command = new Command("compact", "Fold the files of dead processes into archive files (crash-safe; prometheus_client reads them too).")
         {
@@ -20,16 +21,11 @@ internal static class CompactCommand
         };
         command.SetAction(result =>
         {
-            if (!DirectoryOption.TryResolve(result.GetValue(dir), out string directory))
-            {
-                return 1;
-            }
-
+            string directory = DirectoryOption.Resolve(result.GetValue(dir));
             string? retentionText = result.GetValue(retention);
-            TimeSpan? allRetention = null;
-            if (retentionText is not null && !DurationArgument.TryParse(retentionText, out allRetention))
+            if (!DurationArgument.TryParseRetention(retentionText, out TimeSpan? allRetention))
             {
-                return CliErrors.Usage($"chorus compact: --all-retention: '{retentionText}' is not a duration; use e.g. 24h or 7d.");
+                throw CliErrors.Usage($"--all-retention: '{retentionText}' is not a duration; use e.g. 10m, 24h or never.");
             }
 
             CompactionReport report;
@@ -37,21 +33,17 @@ internal static class CompactCommand
             {
                 report = Compactor.Run(directory, new CompactionOptions { DryRun = result.GetValue(dryRun), AllModeRetention = allRetention });
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            catch (InvalidDataException e)
             {
-                Console.Error.WriteLine($"Compaction failed: {e.Message}");
-                Console.Error.WriteLine("Nothing is lost: the journal lets the next 'chorus compact' finish or undo the interrupted work.");
-                return 1;
+                throw CliErrors.Failure($"compaction stopped: {e.Message} The journal is written atomically, so something outside Chorus damaged it; restore or remove it (docs/operations.md, 'Faults'). No .db file was changed.");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw CliErrors.Failure($"compaction failed: {e.Message} Nothing is lost: the journal lets the next 'chorus compact' finish or undo the interrupted work.");
             }
 
             Print(report);
-            if (report.Refused)
-            {
-                Console.Error.WriteLine($"Refused: {report.Refusal}");
-                return 1;
-            }
-
-            return 0;
+            return report.Refused ? throw CliErrors.Failure($"refused: {report.Refusal}") : CliErrors.Success;
         });
         return command;
     }
@@ -70,6 +62,7 @@ internal static class CompactCommand
             {
                 FileDisposition.Folded => report.DryRun ? "would fold" : "folded",
                 FileDisposition.Deleted => report.DryRun ? "would delete" : "deleted",
+                FileDisposition.MovedAside => report.DryRun ? "would move aside" : "moved aside",
                 _ => "kept",
             };
             string target = file.Archive is null ? string.Empty : $" -> {file.Archive}";
@@ -77,7 +70,7 @@ internal static class CompactCommand
         }
 
         Console.WriteLine($"Files: {report.FilesBefore} -> {report.FilesAfter}; bytes: {report.BytesBefore} -> {report.BytesAfter}; "
-            + $"folded {report.FoldedCount}, deleted {report.DeletedCount}, archives {(report.Archives.Count == 0 ? "none" : string.Join(", ", report.Archives))}");
+            + $"folded {report.FoldedCount}, deleted {report.DeletedCount}, moved aside {report.MovedAsideCount}, archives {(report.Archives.Count == 0 ? "none" : string.Join(", ", report.Archives))}");
         if (!report.DryRun && report.Archives.Count > 0)
         {
             Console.WriteLine($"Longest window in which prometheus_client could double-count: {report.PythonDoubleCountWindow.TotalMilliseconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} ms");

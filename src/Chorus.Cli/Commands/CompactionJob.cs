@@ -35,8 +35,8 @@ internal static class CompactionJob
     private static string? Summarize(CompactionReport report)
     {
         // Refusals are reported above when they start and stop; a quiet period says nothing.
-        return report.Refusal is not null || report.FoldedCount + report.DeletedCount == 0
+        return report.Refusal is not null || report.FoldedCount + report.DeletedCount + report.MovedAsideCount == 0
             ? null
-            : $"folded {report.FoldedCount} and deleted {report.DeletedCount} files of dead processes; {report.FilesBefore} files before, {report.FilesAfter} after";
+            : $"folded {report.FoldedCount}, deleted {report.DeletedCount} and moved aside {report.MovedAsideCount} (damaged) files of dead processes; {report.FilesBefore} files before, {report.FilesAfter} after";
     }
 }

@@ -31,7 +31,7 @@ internal static class DemoCommand
                 !result.GetValue(noServe),
                 result.GetValue(listen)!);
             return Validate(settings) is { } error
-                ? Task.FromResult(Usage(error))
+                ? throw CliErrors.Usage(error)
                 : new DemoSupervisor(settings).RunAsync(cancellationToken);
         });
         return command;
@@ -44,10 +44,4 @@ internal static class DemoCommand
         { Requests: < 0 } => "--requests must not be negative.",
         _ => null,
     };
-
-    private static int Usage(string error)
-    {
-        Console.Error.WriteLine($"chorus demo: {error}");
-        return ChorusCommandLine.UsageError;
-    }
 }

@@ -13,36 +13,26 @@ internal static class DirectoryOption
         HelpName = "DIR",
     };
 
-    /// <summary>Resolves the directory or explains on stderr what is wrong (the caller picks the exit code).</summary>
-    public static bool TryResolve(string? value, out string directory) => TryResolve(value, out directory, out _);
-
-    /// <summary>
-    /// Resolves the directory or explains on stderr what is wrong and returns the exit code: 2 when no
-    /// directory was given at all (a usage error), 1 when the one given is missing or not a directory.
-    /// </summary>
-    public static bool TryResolve(string? value, out string directory, out int exitCode)
+    /// <summary>The directory to work on: <paramref name="value"/>, else the environment variable.</summary>
+    /// <exception cref="CliException">None given (usage error, 2), or the one given is missing or not a directory (1).</exception>
+    public static string Resolve(string? value)
     {
-        directory = value ?? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? string.Empty;
-        exitCode = 1;
+        string directory = string.IsNullOrEmpty(value) ? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? string.Empty : value;
         if (directory.Length == 0)
         {
-            Console.Error.WriteLine($"chorus: no directory given: pass --dir DIR or set {EnvironmentVariable}.");
-            exitCode = ChorusCommandLine.UsageError;
-            return false;
+            throw CliErrors.Usage($"no directory given: pass --dir DIR or set {EnvironmentVariable}.");
         }
 
         if (File.Exists(directory))
         {
-            Console.Error.WriteLine($"chorus: '{directory}' is a file, not a directory: pass the multiprocess directory that holds the *.db files.");
-            return false;
+            throw CliErrors.Failure($"'{directory}' is a file, not a directory: pass the multiprocess directory that holds the *.db files.");
         }
 
         if (!Directory.Exists(directory))
         {
-            Console.Error.WriteLine($"chorus: directory '{directory}' does not exist: check --dir or {EnvironmentVariable}.");
-            return false;
+            throw CliErrors.Failure($"directory '{directory}' does not exist: check --dir or {EnvironmentVariable}, or create it.");
         }
 
-        return true;
+        return directory;
     }
 }

@@ -20,11 +20,7 @@ internal static class DoctorCommand
 
     private static int Run(string? dirValue)
     {
-        if (!DirectoryOption.TryResolve(dirValue, out string directory))
-        {
-            return CliErrors.RuntimeFailure;
-        }
-
+        string directory = DirectoryOption.Resolve(dirValue);
         DirectoryDiagnosis diagnosis;
         try
         {
@@ -32,7 +28,7 @@ internal static class DoctorCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return CliErrors.Failure($"chorus doctor: cannot examine {directory}: {e.Message}");
+            throw CliErrors.Failure($"cannot examine {directory}: {e.Message}");
         }
 
         // Colours on a terminal; plain text when piped or redirected (TERM alone would make Spectre colour a pipe).
@@ -54,7 +50,7 @@ internal static class DoctorCommand
             console.MarkupLine($"  {n++}. {Markup.Escape(advice)}");
         }
 
-        return 0;
+        return CliErrors.Success;
     }
 
     private static Table Summary(DirectoryDiagnosis d)
@@ -68,7 +64,8 @@ internal static class DoctorCommand
         table.AddRow("Layouts", d.MixedLayouts ? $"[red]{layouts} (mixed!)[/]" : layouts.Length == 0 ? "no entries yet" : layouts);
         table.AddRow("Damaged files", Colour(d.DamagedFiles.Count, "red"));
         table.AddRow("Stale live gauges", Colour(d.StaleLiveGauges.Count, "yellow") + (d.StaleLiveGauges.Count > 0 ? " (live-mode files of dead writers)" : string.Empty));
-        table.AddRow("Compaction journal", survey.JournalPresent ? "[yellow]present (interrupted compaction)[/]" : "none");
+        table.AddRow("Compaction journal", survey.JournalError is not null ? "[red]unreadable (compaction refuses to run)[/]"
+            : survey.JournalPresent ? "[yellow]present (interrupted compaction)[/]" : "none");
         (TimeSpan low, TimeSpan high) = d.PythonScrapeEstimate;
         (TimeSpan lowAfter, TimeSpan highAfter) = d.PythonScrapeEstimateAfterCompaction;
         table.AddRow("Python scrape (estimated)", $"{Ms(low)}-{Ms(high)} now; {Ms(lowAfter)}-{Ms(highAfter)} after compaction ({d.Plan.FilesAfter} files)");

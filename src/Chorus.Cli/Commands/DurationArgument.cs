@@ -34,6 +34,27 @@ internal static partial class DurationArgument
         return total > TimeSpan.Zero;
     }
 
+    /// <summary>
+    /// Parses <c>--all-retention</c>: absent gives the compactor's default (10 minutes), <c>never</c> gives null
+    /// (keep for ever, as prometheus_client does), anything else a duration.
+    /// </summary>
+    public static bool TryParseRetention(string? text, out TimeSpan? retention)
+    {
+        retention = Compaction.CompactionOptions.DefaultAllModeRetention;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (text == "never")
+        {
+            retention = null;
+            return true;
+        }
+
+        return TryParse(text, out retention);
+    }
+
     [GeneratedRegex(@"^([0-9]{1,9}(ms|s|m|h|d|w))+$")]
     private static partial Regex DurationPattern();
 

@@ -28,8 +28,13 @@ internal static class InspectCommand
         string[] files;
         if (Directory.Exists(path))
         {
-            files = Directory.GetFiles(path, "*.db");
+            // Directories and other non-files named *.db too: each gets its line saying what it is.
+            files = Directory.GetFileSystemEntries(path, "*.db");
             Array.Sort(files, StringComparer.Ordinal);
+            if (files.Length == 0)
+            {
+                Console.Error.WriteLine($"chorus inspect: '{path}' is a directory without *.db files.");
+            }
         }
         else if (File.Exists(path))
         {
@@ -37,8 +42,7 @@ internal static class InspectCommand
         }
         else
         {
-            Console.Error.WriteLine($"chorus: '{path}' does not exist: pass a .db file or a directory of them.");
-            return 1;
+            throw CliErrors.Failure($"'{path}' does not exist: pass a .db file or a directory of them.");
         }
 
         List<DbFileInspection> inspections = files.Select(DbFileInspection.Inspect).ToList();
@@ -57,7 +61,7 @@ internal static class InspectCommand
             }
         }
 
-        return 0;
+        return CliErrors.Success;
     }
 
     private static void WriteText(DbFileInspection file)

@@ -33,11 +33,7 @@ internal static class ScrapeCommand
 
     private static int Run(string? dirValue, ExpositionFormat format)
     {
-        if (!DirectoryOption.TryResolve(dirValue, out string directory, out int exitCode))
-        {
-            return exitCode;
-        }
-
+        string directory = DirectoryOption.Resolve(dirValue);
         SuspendCollections();
         using MultiProcessDirectory source = MultiProcessDirectory.Open(directory);
         var output = new ArrayBufferWriter<byte>(1 << 16);
@@ -50,13 +46,12 @@ internal static class ScrapeCommand
 
         if (report.DirectoryError is not null)
         {
-            Console.Error.WriteLine($"chorus: {report.DirectoryError}");
-            return 1;
+            throw CliErrors.Failure(report.DirectoryError);
         }
 
         using Stream stdout = Console.OpenStandardOutput();
         stdout.Write(output.WrittenSpan);
-        return 0;
+        return CliErrors.Success;
     }
 
     private static void SuspendCollections()

@@ -54,8 +54,8 @@ internal static class ServeCommand
 
         var allRetention = new Option<string?>("--all-retention")
         {
-            Description = "With --compact-every: delete dead processes' 'all'-mode gauge files once they are this old, e.g. 24h (default: keep them).",
-            HelpName = "DURATION",
+            Description = "With --compact-every: delete dead processes' 'all'-mode gauge files once unchanged for this long, e.g. 1h, or 'never' (default: 10m).",
+            HelpName = "DURATION|never",
         };
 
         var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip), /healthz and a landing page at /.")
@@ -80,45 +80,41 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(string? dirValue, ChorusServerOptions options, string? compactEvery, string? allRetentionText, CancellationToken cancellationToken)
     {
-        string? dir = string.IsNullOrEmpty(dirValue) ? Environment.GetEnvironmentVariable(ChorusOptions.DirectoryVariable) : dirValue;
-        if (string.IsNullOrEmpty(dir))
+        if (string.IsNullOrEmpty(dirValue) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(ChorusOptions.DirectoryVariable)))
         {
-            return CliErrors.Usage("chorus serve: no directory: pass --dir DIR or set PROMETHEUS_MULTIPROC_DIR.");
+            // Usage errors first: a missing directory is only worth reporting once the arguments make sense.
+            throw CliErrors.Usage($"no directory given: pass --dir DIR or set {ChorusOptions.DirectoryVariable}.");
         }
 
         if (!options.SystemdSocket && !ListenAddress.TryParse(options.Listen, out _, out string? listenError))
         {
-            return CliErrors.Usage($"chorus serve: --listen: {listenError}.");
+            throw CliErrors.Usage($"--listen: {listenError}.");
         }
 
         if (!options.MetricsPath.StartsWith('/') || options.MetricsPath is "/" or "/healthz")
         {
-            return CliErrors.Usage($"chorus serve: --web.telemetry-path: '{options.MetricsPath}' must start with '/' and be neither '/' (the landing page) nor '/healthz'.");
+            throw CliErrors.Usage($"--web.telemetry-path: '{options.MetricsPath}' must start with '/' and be neither '/' (the landing page) nor '/healthz'.");
         }
 
         if (options.MaxRequests < 0 || options.MaxConnections < 0)
         {
-            return CliErrors.Usage("chorus serve: --web.max-requests and --web.max-connections take a count (0: no limit).");
+            throw CliErrors.Usage("--web.max-requests and --web.max-connections take a count (0: no limit).");
         }
 
         TimeSpan? compactInterval = null;
         if (compactEvery is not null && !DurationArgument.TryParse(compactEvery, out compactInterval))
         {
-            return CliErrors.Usage($"chorus serve: --compact-every: '{compactEvery}' is not a duration; use e.g. 60s, 5m or 1h30m.");
+            throw CliErrors.Usage($"--compact-every: '{compactEvery}' is not a duration; use e.g. 60s, 5m or 1h30m.");
         }
 
-        TimeSpan? allRetention = null;
-        if (allRetentionText is not null && (compactInterval is null || !DurationArgument.TryParse(allRetentionText, out allRetention)))
+        if ((allRetentionText is not null && compactInterval is null) || !DurationArgument.TryParseRetention(allRetentionText, out TimeSpan? allRetention))
         {
-            return CliErrors.Usage(compactInterval is null
-                ? "chorus serve: --all-retention needs --compact-every."
-                : $"chorus serve: --all-retention: '{allRetentionText}' is not a duration; use e.g. 24h or 7d.");
+            throw CliErrors.Usage(compactInterval is null
+                ? "--all-retention needs --compact-every."
+                : $"--all-retention: '{allRetentionText}' is not a duration; use e.g. 10m, 24h or never.");
         }
 
-        if (!Directory.Exists(dir))
-        {
-            return CliErrors.Failure($"chorus serve: directory {dir} does not exist; create it or point --dir at the workers' PROMETHEUS_MULTIPROC_DIR.");
-        }
+        string dir = DirectoryOption.Resolve(dirValue);
 
         options.Metrics.Directory = Path.GetFullPath(dir);
         options.DirectoryStatus = () => ServeDirectoryStatus.Survey(options.Metrics.Directory);
@@ -137,7 +133,7 @@ internal static class ServeCommand
         }
         catch (ChorusServerException e)
         {
-            return CliErrors.Failure($"chorus serve: {e.Message}");
+            throw CliErrors.Failure(e.Message);
         }
 
         await using (server.ConfigureAwait(false))
@@ -154,6 +150,6 @@ internal static class ServeCommand
             }
         }
 
-        return 0;
+        return CliErrors.Success;
     }
 }

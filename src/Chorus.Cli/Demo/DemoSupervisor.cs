@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Chorus.Aggregation;
+using Chorus.Cli.Commands;
 using Chorus.Exposition;
 
 namespace Chorus.Cli.Demo;
@@ -38,8 +39,7 @@ internal sealed class DemoSupervisor(DemoSettings settings)
         string directory = settings.Directory is { } given ? Path.GetFullPath(given) : Directory.CreateTempSubdirectory("chorus-demo-").FullName;
         if (!Directory.Exists(directory))
         {
-            await Console.Error.WriteLineAsync($"chorus demo: directory '{directory}' does not exist; create it or leave out --dir for a temporary one.").ConfigureAwait(false);
-            return 1;
+            throw CliErrors.Failure($"directory '{directory}' does not exist; create it or leave out --dir for a temporary one.");
         }
 
         try
@@ -54,7 +54,7 @@ internal sealed class DemoSupervisor(DemoSettings settings)
             double total = RequestsTotal(merged);
             Console.WriteLine($"chorus demo: done: {_started} workers started, {_servedReported} requests reported by workers, merged demo_requests_total = {total.ToString(CultureInfo.InvariantCulture)}");
             Console.WriteLine($"requests={_servedReported.ToString(CultureInfo.InvariantCulture)}");
-            return total == _servedReported ? 0 : 1;
+            return total == _servedReported ? CliErrors.Success : CliErrors.RuntimeFailure;
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Chorus.Cli.Commands;
 
 namespace Chorus.Cli.Demo;
 
@@ -12,8 +13,7 @@ internal static class DemoWorker
     {
         if (Environment.GetEnvironmentVariable(ChorusOptions.DirectoryVariable) is null)
         {
-            await Console.Error.WriteLineAsync($"chorus demo-worker: {ChorusOptions.DirectoryVariable} is not set; this command is started by 'chorus demo'.").ConfigureAwait(false);
-            return 2;
+            throw CliErrors.Usage($"{ChorusOptions.DirectoryVariable} is not set; this command is started by 'chorus demo'.");
         }
 
         // The default registry is multiprocess because PROMETHEUS_MULTIPROC_DIR is set: the usual setup.
@@ -55,6 +55,6 @@ internal static class DemoWorker
         }
 
         Console.WriteLine($"served {served} slot {Metrics.DefaultRegistry.Identity}");
-        return 0;
+        return CliErrors.Success;
     }
 }

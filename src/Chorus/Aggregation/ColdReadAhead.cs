@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Chorus.Files;
+using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace Chorus.Aggregation;

@@ -44,11 +44,14 @@ internal sealed class CompactionConsistency(string directory)
     /// <param name="filesRead">Each file the pass read, with the identity of the file it actually opened.</param>
     public IReadOnlySet<string>? Check(Snapshot before, IReadOnlyDictionary<string, FileIdentity> filesRead)
     {
-        if (before.JournalError is not null || CompactionGeneration.ReadFile(_generationPath) != before.Generation)
+        if (CompactionGeneration.ReadFile(_generationPath) != before.Generation)
         {
             return null;
         }
 
+        // A journal is replaced atomically, so an unreadable one was damaged outside Chorus, and the compactor refuses
+        // to run while it is there: no counts move. The pass is what prometheus_client's collector shows; the caller
+        // reports the journal as a problem.
         if (before.Journal is null)
         {
             return s_empty;

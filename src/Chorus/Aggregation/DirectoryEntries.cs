@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -117,7 +118,7 @@ internal sealed partial class DirectoryEntries : IDisposable
         {
             do
             {
-                read = GetDents64(_fd, buffer, _buffer.Length);
+                read = Libc.GetDents64(_fd, buffer, _buffer.Length);
             }
             while (read < 0 && Marshal.GetLastPInvokeError() == EIntr);
         }
@@ -131,7 +132,4 @@ internal sealed partial class DirectoryEntries : IDisposable
         _length = (int)read;
         _offset = 0;
     }
-
-    [LibraryImport("libc", EntryPoint = "getdents64", SetLastError = true)]
-    private static unsafe partial nint GetDents64(int fd, byte* buffer, nint count);
 }

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -8,7 +8,7 @@ namespace Chorus.Aggregation;
 /// (through <c>write</c> or a mapping) do not, and need no new listing. The ctime cannot be set back by tools that
 /// restore an mtime (touch, tar, rsync).
 /// </summary>
-internal readonly partial record struct DirectoryStamp(ulong Device, ulong Inode, long ModifiedSeconds, long ModifiedNanoseconds, long ChangedSeconds, long ChangedNanoseconds)
+internal readonly record struct DirectoryStamp(ulong Device, ulong Inode, long ModifiedSeconds, long ModifiedNanoseconds, long ChangedSeconds, long ChangedNanoseconds)
 {
     /// <summary>
     /// How long after a change a listing is trusted to have seen it. A filesystem stores times at some granularity
@@ -18,42 +18,24 @@ internal readonly partial record struct DirectoryStamp(ulong Device, ulong Inode
     /// </summary>
     public static readonly TimeSpan DefaultSettleTime = TimeSpan.FromSeconds(3);
 
-    private static bool s_unavailable = !OperatingSystem.IsLinux();
-
     /// <summary>Reads <paramref name="path"/>'s stamp; false when it cannot be read (then the directory is listed).</summary>
     public static bool TryRead(string path, out DirectoryStamp stamp)
     {
         stamp = default;
-        if (s_unavailable)
+        if (!FileStatus.TryRead(path, out FileStatus status))
         {
             return false;
         }
 
-        try
-        {
-            // st_dev and st_ino lead struct stat; st_mtim and st_ctim (seconds, nanoseconds each) sit at offsets 88 and
-            // 104 in both the x86-64 and the generic (arm64) layout. 256 bytes covers the whole struct on either.
-            Span<byte> stat = stackalloc byte[256];
-            if (Stat(path, ref MemoryMarshal.GetReference(stat)) != 0)
-            {
-                return false;
-            }
-
-            stamp = new DirectoryStamp(
-                MemoryMarshal.Read<ulong>(stat),
-                MemoryMarshal.Read<ulong>(stat[8..]),
-                MemoryMarshal.Read<long>(stat[88..]),
-                MemoryMarshal.Read<long>(stat[96..]),
-                MemoryMarshal.Read<long>(stat[104..]),
-                MemoryMarshal.Read<long>(stat[112..]));
-            return true;
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
-        {
-            // glibc before 2.33 exports only __xstat: list every time.
-            s_unavailable = true;
-            return false;
-        }
+        long modifiedTicks = (status.Modified - DateTime.UnixEpoch).Ticks;
+        stamp = new DirectoryStamp(
+            status.Device,
+            status.Inode,
+            modifiedTicks / TimeSpan.TicksPerSecond,
+            modifiedTicks % TimeSpan.TicksPerSecond * 100,
+            status.ChangedSeconds,
+            status.ChangedNanoseconds);
+        return true;
     }
 
     /// <summary>True when the last change is older than <paramref name="listedAt"/> by more than <paramref name="settleTime"/>.</summary>
@@ -62,7 +44,4 @@ internal readonly partial record struct DirectoryStamp(ulong Device, ulong Inode
         long changedTicks = DateTimeOffset.UnixEpoch.Ticks + (ChangedSeconds * TimeSpan.TicksPerSecond) + (ChangedNanoseconds / 100);
         return changedTicks + settleTime.Ticks < listedAt.UtcTicks;
     }
-
-    [LibraryImport("libc", EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Stat(string path, ref byte stat);
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using Chorus.Files;
+using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace Chorus.Aggregation;

@@ -1,6 +1,6 @@
 using System.IO.MemoryMappedFiles;
-using System.Runtime.InteropServices;
 using Chorus.Files;
+using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace Chorus.Aggregation;
@@ -89,7 +89,7 @@ internal sealed unsafe partial class KeptFile : IDisposable
         try
         {
             _handle.DangerousAddRef(ref added);
-            return Lseek((int)_handle.DangerousGetHandle(), 0, SeekEnd) >= MappedLength;
+            return Libc.Lseek((int)_handle.DangerousGetHandle(), 0, SeekEnd) >= MappedLength;
         }
         finally
         {
@@ -110,9 +110,6 @@ internal sealed unsafe partial class KeptFile : IDisposable
     }
 
     private const int SeekEnd = 2;
-
-    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
-    private static partial long Lseek(int fd, long offset, int whence);
 
     private bool TryMap(long length)
     {

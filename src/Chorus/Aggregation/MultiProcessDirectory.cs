@@ -219,6 +219,11 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             excluded = _consistency.Check(before, identities);
             if (excluded is not null)
             {
+                if (before.JournalError is { } journalError)
+                {
+                    problems.Add(new FileProblem(CompactionJournal.FileName, FileProblemKind.Unreadable, journalError + "; compaction refuses to run until it is restored or removed", DbDamage.None, 0));
+                }
+
                 break;
             }
 

@@ -85,7 +85,9 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
         return journal.Groups.Where(g => !g.Undoing).Select(g => g.Archive).ToList();
     }
 
-    public void DeleteFiles(IEnumerable<(DbFileStatus File, string Reason)> deletes)
+    /// <param name="deletes">The files and why.</param>
+    /// <param name="moveAside">Rename each to <c>{name}.damaged</c> (or <c>{name}.damaged-{unixms}</c>) instead of unlinking it.</param>
+    public void DeleteFiles(IEnumerable<(DbFileStatus File, string Reason)> deletes, bool moveAside = false)
     {
         var claimed = new List<(string Path, FileIdentity Id, DbFileStatus File, string Reason)>();
         foreach ((DbFileStatus file, string reason) in deletes)
@@ -109,6 +111,19 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
             {
                 _ = NativeFile.TryRenameNoReplace(claim, Path.Combine(directory, file.FileName));
                 actions.Add(new FileAction(file.FileName, FileDisposition.Kept, "a process opened it during compaction (PID reused)", null, file.Length));
+                continue;
+            }
+
+            if (moveAside)
+            {
+                string aside = Path.Combine(directory, file.FileName + CompactionPlan.DamagedSuffix);
+                if (!NativeFile.TryRenameNoReplace(claim, aside))
+                {
+                    _ = NativeFile.TryRenameNoReplace(claim, $"{aside}-{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
+                }
+
+                step(CompactionStep.DeleteUnlinked);
+                actions.Add(new FileAction(file.FileName, FileDisposition.MovedAside, reason, null, file.Length));
                 continue;
             }
 
@@ -166,7 +181,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
 
         string temp = group.Archive + ArchiveNames.TempSuffix;
         string tempPath = Path.Combine(directory, temp);
-        using (var stream = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.Read))
+        using (FileStream stream = RegularFile.CreateNew(tempPath, FileAccess.Write, FileShare.Read))
         {
             stream.Write(fold.ToFileBytes());
             stream.Flush(options.FlushToDisk);
@@ -193,8 +208,8 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
 
     private static bool TryRead(string path, ValueLayout expected, out byte[] data, out DbFileScan? scan, out string? problem)
     {
-        data = DirectorySurvey.ReadUsedBytes(path, out long length);
-        scan = DbFileScan.Scan(data, length);
+        data = DirectorySurvey.ReadUsedBytes(path, out FileStatus status);
+        scan = DbFileScan.Scan(data, status.Length);
         problem = scan.Damage.IsDamaged ? $"damaged: {scan.Damage}"
             : scan.Layout is { } layout && layout != expected ? $"layout is {layout}, not {expected}"
             : null;

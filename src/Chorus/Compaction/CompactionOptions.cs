@@ -6,11 +6,16 @@ public sealed class CompactionOptions
     /// <summary>Report what would be done without changing anything (no lock file is created either). Default false.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>The default <see cref="AllModeRetention"/>: 10 minutes.</summary>
+    public static readonly TimeSpan DefaultAllModeRetention = TimeSpan.FromMinutes(10);
+
     /// <summary>
-    /// How long <c>all</c>-mode gauge files of dead processes are kept (they are one series per process, so they
-    /// cannot be folded). Null, the default, keeps them forever, as prometheus_client does.
+    /// How long <c>all</c>-mode gauge files of dead processes are kept after their last modification (they are one
+    /// series per process, so they cannot be folded, and a dead writer no longer changes them). Default
+    /// <see cref="DefaultAllModeRetention"/>, so a directory stays bounded out of the box; null keeps them forever,
+    /// as prometheus_client does.
     /// </summary>
-    public TimeSpan? AllModeRetention { get; init; }
+    public TimeSpan? AllModeRetention { get; init; } = DefaultAllModeRetention;
 
     /// <summary>
     /// A process running under the PID that names a dead writer's files, without holding them, counts as alive while

@@ -15,6 +15,12 @@ internal sealed class CompactionPlan
     /// <summary>Dead files removed without folding, with the reason.</summary>
     public List<(DbFileStatus File, string Reason)> Deletes { get; } = [];
 
+    /// <summary>Dead writers' damaged files without a complete entry, renamed to <c>{name}.damaged</c>.</summary>
+    public List<(DbFileStatus File, string Reason)> MovesAside { get; } = [];
+
+    /// <summary>The suffix a damaged file moved aside gets (not <c>*.db</c>, so no reader merges it).</summary>
+    public const string DamagedSuffix = ".damaged";
+
     /// <summary>Files left alone.</summary>
     public List<FileAction> Kept { get; } = [];
 
@@ -24,6 +30,12 @@ internal sealed class CompactionPlan
     public static CompactionPlan Make(DirectorySurvey survey, CompactionOptions options, DateTime nowUtc)
     {
         var plan = new CompactionPlan();
+        foreach ((string name, string reason) in survey.UnusableFiles)
+        {
+            // Not a readable .db file (a FIFO, a directory, a symbolic link, an unknown name): never touched, but said so.
+            plan.Kept.Add(new FileAction(name, FileDisposition.Kept, reason, null, 0));
+        }
+
         foreach (DbFileStatus file in survey.Files)
         {
             IdentityStatus identity = survey.Identities[file.Name.Identity];
@@ -54,7 +66,16 @@ internal sealed class CompactionPlan
     {
         if (file.Damage.IsDamaged)
         {
-            Kept.Add(Keep(file, $"damaged ({file.Damage}); left for inspection"));
+            if (file.Entries == 0)
+            {
+                // Nothing to salvage, and prometheus_client's collector fails every scrape while it has a *.db name.
+                MovesAside.Add((file, $"damaged with no complete entry ({file.Damage}); renamed to {file.FileName}{DamagedSuffix} for inspection"));
+            }
+            else
+            {
+                Kept.Add(Keep(file, $"damaged ({file.Damage}); left for inspection"));
+            }
+
             return;
         }
 
@@ -75,7 +96,9 @@ internal sealed class CompactionPlan
                 }
                 else
                 {
-                    Kept.Add(Keep(file, "'all' gauge of a dead process (one series per process; kept until a retention is set)"));
+                    Kept.Add(Keep(file, options.AllModeRetention is { } keptFor
+                        ? $"'all' gauge of a dead process (one series per process; removed once unchanged for {keptFor})"
+                        : "'all' gauge of a dead process (one series per process; kept: retention never)"));
                 }
 
                 return;

@@ -51,4 +51,7 @@ public sealed class CompactionReport
 
     /// <summary>Files deleted.</summary>
     public int DeletedCount => Files.Count(f => f.Disposition == FileDisposition.Deleted);
+
+    /// <summary>Dead writers' damaged files renamed out of the <c>*.db</c> names (<see cref="FileDisposition.MovedAside"/>).</summary>
+    public int MovedAsideCount => Files.Count(f => f.Disposition == FileDisposition.MovedAside);
 }

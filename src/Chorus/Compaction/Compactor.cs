@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Chorus.Aggregation;
 using Chorus.Files;
 using Chorus.Internal;
@@ -17,9 +16,6 @@ namespace Chorus.Compaction;
 /// </remarks>
 public static class Compactor
 {
-    /// <summary>Environment variable naming a step at which the compactor kills itself (tests only): <c>Step[:occurrence]</c>.</summary>
-    internal const string CrashVariable = "CHORUS_COMPACT_CRASH_AT";
-
     /// <summary>Compacts <paramref name="directory"/> once.</summary>
     /// <param name="directory">The metrics directory.</param>
     /// <param name="options">Settings; <see cref="CompactionOptions.Default"/> when null.</param>
@@ -39,7 +35,7 @@ public static class Compactor
 
         // Readers in this process (chorus serve) keep files open between scrapes; holding counts as alive.
         using IDisposable readersLetGo = KeptFilePause.Begin(dir);
-        Action<CompactionStep> step = MakeHook(options);
+        Action<CompactionStep> step = options.StepHook ?? (_ => { });
 
         string lockPath = Path.Combine(dir, ArchiveNames.CompactorLock);
         if (options.DryRun)
@@ -70,7 +66,9 @@ public static class Compactor
             var execution = new CompactionExecution(dir, options, step, actions);
             IReadOnlyList<string> archives = execution.FoldGroups(plan.Groups.Values);
             execution.DeleteFiles(plan.Deletes);
-            List<FileInfo> after = new DirectoryInfo(dir).EnumerateFiles("*.db").ToList();
+            execution.DeleteFiles(plan.MovesAside, moveAside: true);
+            var unusable = survey.UnusableFiles.Select(u => u.Key).ToHashSet(StringComparer.Ordinal);
+            List<FileInfo> after = new DirectoryInfo(dir).EnumerateFiles("*.db").Where(f => !unusable.Contains(f.Name)).ToList();
             return new CompactionReport
             {
                 Directory = dir,
@@ -116,9 +114,10 @@ public static class Compactor
                 }
             }
 
-            foreach ((DbFileStatus file, string _) in plan.Deletes.Where(d => d.File.Name.Identity == slot).ToList())
+            foreach ((DbFileStatus file, string _) in plan.Deletes.Concat(plan.MovesAside).Where(d => d.File.Name.Identity == slot).ToList())
             {
                 plan.Deletes.RemoveAll(d => d.File == file);
+                plan.MovesAside.RemoveAll(d => d.File == file);
                 plan.Kept.Add(new FileAction(file.FileName, FileDisposition.Kept, "slot was taken by a new process during compaction", null, file.Length));
             }
         }
@@ -141,6 +140,7 @@ public static class Compactor
         }
 
         actions.AddRange(plan.Deletes.Select(d => new FileAction(d.File.FileName, FileDisposition.Deleted, d.Reason, null, d.File.Length)));
+        actions.AddRange(plan.MovesAside.Select(d => new FileAction(d.File.FileName, FileDisposition.MovedAside, d.Reason, null, d.File.Length)));
         int newArchives = plan.Groups.Keys.Count(a => !survey.Files.Any(f => f.FileName == a));
         int removed = actions.Count(a => a.Disposition != FileDisposition.Kept);
         return new CompactionReport
@@ -178,32 +178,4 @@ public static class Compactor
         BytesBefore = survey?.Files.Sum(f => f.Length) ?? 0,
         BytesAfter = survey?.Files.Sum(f => f.Length) ?? 0,
     };
-
-    private static Action<CompactionStep> MakeHook(CompactionOptions options)
-    {
-        Action<CompactionStep> hook = options.StepHook ?? (_ => { });
-        string? crashAt = Environment.GetEnvironmentVariable(CrashVariable);
-        if (string.IsNullOrEmpty(crashAt))
-        {
-            return hook;
-        }
-
-        string[] parts = crashAt.Split(':');
-        if (!Enum.TryParse(parts[0], out CompactionStep crashStep))
-        {
-            return hook;
-        }
-
-        int occurrence = parts.Length > 1 && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : 1;
-        int seen = 0;
-        return s =>
-        {
-            hook(s);
-            if (s == crashStep && ++seen == occurrence)
-            {
-                // SIGKILL: no finally blocks, no flushing; exactly what a crash or an OOM kill leaves behind.
-                Process.GetCurrentProcess().Kill();
-            }
-        };
-    }
 }

@@ -116,7 +116,11 @@ public sealed class DirectoryDiagnosis
             advice.Add("Some writers cannot be seen from here (another PID namespace?): run chorus in the writers' container or pod, or give each one its own directory. Compaction refuses until then.");
         }
 
-        if (Survey.JournalPresent)
+        if (Survey.JournalError is { } journalError)
+        {
+            advice.Add($"The compaction journal is unreadable ({journalError}). It is written atomically, so something outside Chorus damaged it; compaction refuses to run until an operator restores or removes it (docs/operations.md, 'Faults'). Readers keep serving meanwhile.");
+        }
+        else if (Survey.JournalPresent)
         {
             advice.Add("An interrupted compaction left its journal: run 'chorus compact' to finish or undo it.");
         }
@@ -128,10 +132,10 @@ public sealed class DirectoryDiagnosis
 
         if (DamagedFiles.Count > 0)
         {
-            advice.Add($"{DamagedFiles.Count} damaged file(s): prometheus_client's collector fails the whole scrape on them. Inspect with 'chorus inspect FILE'; remove them once their writer is gone.");
+            advice.Add($"{DamagedFiles.Count} damaged file(s): prometheus_client's collector fails the whole scrape on them. Compaction renames a dead writer's damaged file without a complete entry to NAME{CompactionPlan.DamagedSuffix} ({Plan.MovedAsideCount} now); inspect the others with 'chorus inspect FILE' and remove them once their writer is gone. A live writer's file is never touched.");
         }
 
-        int removable = Plan.FoldedCount + Plan.DeletedCount;
+        int removable = Plan.FoldedCount + Plan.DeletedCount + Plan.MovedAsideCount;
         if (removable > 0 && Plan.Refusal is null)
         {
             advice.Add($"Run 'chorus compact --dir {Survey.Directory}' (or 'chorus serve --compact-every 60s'): it removes {removable} file(s) of dead writers, {Survey.Files.Count} -> {Plan.FilesAfter} files.");
@@ -151,7 +155,7 @@ public sealed class DirectoryDiagnosis
         int deadAll = Plan.Files.Count(f => f.Reason.StartsWith("'all' gauge of a dead process", StringComparison.Ordinal));
         if (deadAll > 0)
         {
-            advice.Add($"{deadAll} 'all'-mode gauge file(s) of dead processes (one series each): 'chorus compact --all-retention 24h' removes them after a day.");
+            advice.Add($"{deadAll} 'all'-mode gauge file(s) of dead processes (one series each): compaction ('chorus compact', 'chorus serve --compact-every') removes each once it is unchanged for {CompactionOptions.DefaultAllModeRetention.TotalMinutes:0} minutes (--all-retention sets another time; 'never' keeps them, as prometheus_client does).");
         }
 
         if (advice.Count == 0)

@@ -10,13 +10,14 @@ namespace Chorus.Compaction;
 /// </summary>
 public sealed class DirectorySurvey
 {
-    private DirectorySurvey(string directory, IReadOnlyList<DbFileStatus> files, IReadOnlyList<KeyValuePair<string, string>> unusable, IReadOnlyDictionary<string, IdentityStatus> identities, bool journalPresent)
+    private DirectorySurvey(string directory, IReadOnlyList<DbFileStatus> files, IReadOnlyList<KeyValuePair<string, string>> unusable, IReadOnlyDictionary<string, IdentityStatus> identities, bool journalPresent, string? journalError)
     {
         Directory = directory;
         Files = files;
         UnusableFiles = unusable;
         Identities = identities;
         JournalPresent = journalPresent;
+        JournalError = journalError;
     }
 
     /// <summary>The directory surveyed (canonical path).</summary>
@@ -33,6 +34,12 @@ public sealed class DirectorySurvey
 
     /// <summary>True when an interrupted compaction's journal is present (the next compaction recovers it).</summary>
     public bool JournalPresent { get; }
+
+    /// <summary>
+    /// Why the journal present cannot be read (damaged outside Chorus: it is written atomically), or null. Compaction
+    /// refuses to run while it is unreadable; readers keep serving.
+    /// </summary>
+    public string? JournalError { get; }
 
     /// <summary>True when some writer cannot be seen from here; compaction refuses to act then.</summary>
     public bool WritersInvisible => Identities.Values.Any(i => i.Liveness == Liveness.Unknown);
@@ -58,7 +65,8 @@ public sealed class DirectorySurvey
         string canonical = NativeFile.RealPath(directory);
         var files = new List<DbFileStatus>();
         var unusable = new List<KeyValuePair<string, string>>();
-        foreach (string path in System.IO.Directory.EnumerateFiles(canonical, "*.db").Order(StringComparer.Ordinal))
+        // Every entry named *.db, directories included, so that each one the compactor leaves alone is reported.
+        foreach (string path in System.IO.Directory.EnumerateFileSystemEntries(canonical, "*.db").Order(StringComparer.Ordinal))
         {
             string fileName = Path.GetFileName(path);
             if (!DbFileName.TryParse(fileName, out DbFileName name, out string? error))
@@ -67,9 +75,13 @@ public sealed class DirectorySurvey
                 continue;
             }
 
-            if (ReadStatus(path, fileName, name) is { } status)
+            if (ReadStatus(path, fileName, name, out string? problem) is { } status)
             {
                 files.Add(status);
+            }
+            else if (problem is not null)
+            {
+                unusable.Add(new(fileName, problem));
             }
         }
 
@@ -81,42 +93,48 @@ public sealed class DirectorySurvey
         }
 
         bool journal = File.Exists(Path.Combine(canonical, CompactionJournal.FileName));
-        return new DirectorySurvey(canonical, files, unusable, identities, journal);
+        string? journalError = null;
+        if (journal)
+        {
+            try
+            {
+                _ = CompactionJournal.TryRead(canonical);
+            }
+            catch (InvalidDataException e)
+            {
+                journalError = e.Message;
+            }
+        }
+
+        return new DirectorySurvey(canonical, files, unusable, identities, journal, journalError);
     }
 
-    internal static DbFileStatus? ReadStatus(string path, string fileName, DbFileName name)
+    /// <summary>
+    /// Reads a file's status; null when it vanished (<paramref name="problem"/> null) or cannot be used: not a regular
+    /// file, a symbolic link (never followed by the compactor), unreadable (<paramref name="problem"/> says which).
+    /// </summary>
+    internal static DbFileStatus? ReadStatus(string path, string fileName, DbFileName name, out string? problem)
     {
+        problem = null;
         try
         {
-            byte[] data = ReadUsedBytes(path, out long length);
-            DbFileScan scan = DbFileScan.Scan(data, length);
-            return new DbFileStatus(fileName, name, length, scan.Used, scan.Layout, scan.Entries.Count, scan.Damage, File.GetLastWriteTimeUtc(path));
+            byte[] data = ReadUsedBytes(path, out FileStatus status);
+            DbFileScan scan = DbFileScan.Scan(data, status.Length);
+            return new DbFileStatus(fileName, name, status.Length, scan.Used, scan.Layout, scan.Entries.Count, scan.Damage, status.Modified);
         }
         catch (FileNotFoundException)
         {
             return null;
         }
-    }
-
-    /// <summary>Reads a file up to its header's <c>used</c> (never the sparse tail).</summary>
-    internal static byte[] ReadUsedBytes(string path, out long length)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-        length = stream.Length;
-        byte[] header = new byte[DbFormat.HeaderSize];
-        int got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        if (got < DbFormat.HeaderSize)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return header[..got];
+            problem = "left alone: " + (e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message);
+            return null;
         }
-
-        long used = DbFormat.ReadUsed(header);
-        long want = Math.Clamp(used, DbFormat.HeaderSize, length);
-        byte[] data = new byte[want];
-        header.CopyTo(data, 0);
-        int read = stream.ReadAtLeast(data.AsSpan(DbFormat.HeaderSize), (int)want - DbFormat.HeaderSize, throwOnEndOfStream: false);
-        return data[..(DbFormat.HeaderSize + read)];
     }
+
+    /// <summary>Reads a file up to its header's <c>used</c> (never the sparse tail) through the one safe open, not following symbolic links.</summary>
+    internal static byte[] ReadUsedBytes(string path, out FileStatus status) => RegularFile.ReadUsed(path, followSymlinks: false, out status);
 
     private static IdentityStatus Judge(string directory, string identity, List<DbFileStatus> files, Lazy<ProcessTable> processes, TimeSpan reusedPidGrace)
     {

@@ -11,4 +11,10 @@ public enum FileDisposition
 
     /// <summary>Removed without folding (a dead process's live gauge, an expired <c>all</c> gauge, an empty file).</summary>
     Deleted,
+
+    /// <summary>
+    /// A dead writer's damaged file without a complete entry, renamed out of the <c>*.db</c> names to
+    /// <c>{name}.damaged</c> (kept for inspection; prometheus_client's collector fails a whole scrape on it).
+    /// </summary>
+    MovedAside,
 }

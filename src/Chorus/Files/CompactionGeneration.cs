@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Chorus.Internal;
 
 namespace Chorus.Files;
 
@@ -27,8 +28,8 @@ internal static class CompactionGeneration
         Span<byte> buffer = stackalloc byte[8];
         try
         {
-            using Microsoft.Win32.SafeHandles.SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return RandomAccess.Read(handle, buffer, 0) == 8 ? BinaryPrimitives.ReadInt64LittleEndian(buffer) : 0;
+            byte[] bytes = RegularFile.ReadSmall(path, 8);
+            return bytes.Length == 8 ? BinaryPrimitives.ReadInt64LittleEndian(bytes) : 0;
         }
         catch (FileNotFoundException)
         {
@@ -47,7 +48,7 @@ internal static class CompactionGeneration
 
         // Replaced by rename so a reader never sees a half-written number; durability is not needed because the
         // generation only orders live readers against a live compactor.
-        File.WriteAllBytes(temp, bytes);
+        RegularFile.WriteNew(temp, bytes);
         File.Move(temp, path, overwrite: true);
         return next;
     }

@@ -20,6 +20,9 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
     /// <exception cref="InvalidDataException">The journal exists but cannot be parsed.</exception>
     public static CompactionJournal? TryRead(string directory) => TryReadFile(Path.Combine(directory, FileName));
 
+    // Far beyond any real journal (about 100 bytes per file folded); a larger one is not ours.
+    private const int MaxBytes = 64 << 20;
+
     /// <summary>Reads the journal at <paramref name="path"/>; null when there is none.</summary>
     /// <exception cref="InvalidDataException">The journal exists but cannot be parsed.</exception>
     public static CompactionJournal? TryReadFile(string path)
@@ -33,11 +36,16 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = RegularFile.ReadSmall(path, MaxBytes);
         }
         catch (FileNotFoundException)
         {
             return null;
+        }
+        catch (IOException e)
+        {
+            // Not a regular file, or absurdly large: as unusable as a journal that does not parse.
+            throw new InvalidDataException($"The compaction journal '{path}' is unreadable: {e.Message}", e);
         }
 
         try
@@ -106,7 +114,7 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
     {
         string path = Path.Combine(directory, FileName);
         string temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.Read))
+        using (FileStream stream = RegularFile.CreateNew(temp, FileAccess.Write, FileShare.Read))
         {
             stream.Write(Serialize());
             stream.Flush(flushToDisk);

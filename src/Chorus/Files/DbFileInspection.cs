@@ -1,4 +1,5 @@
 using System.Text;
+using Chorus.Internal;
 
 namespace Chorus.Files;
 
@@ -66,9 +67,11 @@ public sealed class DbFileInspection
         ArgumentException.ThrowIfNullOrEmpty(path);
         var inspection = new DbFileInspection(path);
         byte[] data;
+        FileStatus status;
         try
         {
-            data = File.ReadAllBytes(path);
+            // Bounded by the header's used: a huge file is never read whole.
+            data = RegularFile.ReadUsed(path, followSymlinks: true, out status);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -76,8 +79,8 @@ public sealed class DbFileInspection
             return inspection;
         }
 
-        inspection.FileLength = data.Length;
-        DbFileScan scan = DbFileScan.Scan(data, data.Length);
+        inspection.FileLength = status.Length;
+        DbFileScan scan = DbFileScan.Scan(data, status.Length);
         inspection.Used = scan.Used;
         inspection.Layout = scan.Layout;
         inspection.Damage = scan.Damage;

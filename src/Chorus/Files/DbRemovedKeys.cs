@@ -1,4 +1,5 @@
 using System.Text;
+using Chorus.Internal;
 
 namespace Chorus.Files;
 
@@ -22,6 +23,9 @@ internal static class DbRemovedKeys
     /// <summary>The sidecar's suffix, appended to the <c>.db</c> file's name.</summary>
     public const string Suffix = ".removed";
 
+    // Far beyond any real sidecar (one stored key per removed series); a larger one is not ours.
+    private const int MaxBytes = 64 << 20;
+
     /// <summary>The sidecar path for a <c>.db</c> file.</summary>
     public static string PathFor(string dbPath) => dbPath + Suffix;
 
@@ -32,10 +36,11 @@ internal static class DbRemovedKeys
         byte[] data;
         try
         {
-            data = File.ReadAllBytes(path);
+            data = RegularFile.ReadSmall(path, MaxBytes);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Missing, not a regular file or unreadable: nothing is hidden (the series shows, never a wrong removal).
             return [];
         }
 
@@ -88,7 +93,7 @@ internal static class DbRemovedKeys
         }
 
         string temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllBytes(temporary, buffer.ToArray());
+        RegularFile.WriteNew(temporary, buffer.ToArray());
         File.Move(temporary, path, overwrite: true);
     }
 }

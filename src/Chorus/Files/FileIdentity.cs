@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace Chorus.Files;
@@ -9,9 +9,9 @@ namespace Chorus.Files;
 /// </summary>
 /// <param name="Device">The device number (<c>st_dev</c>).</param>
 /// <param name="Inode">The inode number (<c>st_ino</c>).</param>
-internal readonly partial record struct FileIdentity(ulong Device, ulong Inode)
+internal readonly record struct FileIdentity(ulong Device, ulong Inode)
 {
-    private static bool s_unavailable = !OperatingSystem.IsLinux();
+    private static readonly bool s_unavailable = !OperatingSystem.IsLinux();
 
     /// <summary>Identity not known; compares equal only to itself.</summary>
     public static FileIdentity Unknown => default;
@@ -82,44 +82,14 @@ internal readonly partial record struct FileIdentity(ulong Device, ulong Inode)
             return Unknown;
         }
 
-        try
+        if (!FileStatus.TryRead(fd, out FileStatus status))
         {
-            // struct stat starts with st_dev and st_ino (8 bytes each) and has st_size at offset 48 on both
-            // x86-64 and the generic layout arm64 uses; 256 bytes covers the whole struct on either.
-            Span<byte> stat = stackalloc byte[256];
-            if (Fstat(fd, ref MemoryMarshal.GetReference(stat)) != 0)
-            {
-                return Unknown;
-            }
-
-            length = MemoryMarshal.Read<long>(stat[48..]);
-
-            // st_nlink: 8 bytes at 16 on x86-64; 4 bytes at 20 (after st_mode) in the generic layout.
-            links = RuntimeInformation.ProcessArchitecture switch
-            {
-                Architecture.X64 => MemoryMarshal.Read<long>(stat[16..]),
-                Architecture.Arm64 => MemoryMarshal.Read<uint>(stat[20..]),
-                _ => -1,
-            };
-
-            // st_mode: 4 bytes at 24 on x86-64, at 16 in the generic layout; S_IFMT 0xF000, S_IFREG 0x8000.
-            uint mode = RuntimeInformation.ProcessArchitecture switch
-            {
-                Architecture.X64 => MemoryMarshal.Read<uint>(stat[24..]),
-                Architecture.Arm64 => MemoryMarshal.Read<uint>(stat[16..]),
-                _ => 0x8000,
-            };
-            regular = (mode & 0xF000) == 0x8000;
-            return new FileIdentity(MemoryMarshal.Read<ulong>(stat), MemoryMarshal.Read<ulong>(stat[8..]));
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
-        {
-            // glibc before 2.33 exports only __fxstat; fall back to length-only checks.
-            s_unavailable = true;
             return Unknown;
         }
-    }
 
-    [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
-    private static partial int Fstat(int fd, ref byte stat);
+        length = status.Length;
+        links = status.Links;
+        regular = status.IsRegular;
+        return new FileIdentity(status.Device, status.Inode);
+    }
 }

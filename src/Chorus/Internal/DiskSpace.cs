@@ -37,7 +37,7 @@ internal static partial class DiskSpace
         try
         {
             handle.DangerousAddRef(ref added);
-            int result = PosixFallocate((int)handle.DangerousGetHandle(), offset, length);
+            int result = Libc.PosixFallocate((int)handle.DangerousGetHandle(), offset, length);
 
             // Some file systems cannot reserve; they behave as before (sparse), which is what Python does.
             return result is ErrorNotSupported or ErrorInvalid ? 0 : result;
@@ -53,8 +53,4 @@ internal static partial class DiskSpace
 
     /// <summary>A readable message for an errno.</summary>
     public static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
-
-    // posix_fallocate returns the error number instead of setting errno.
-    [LibraryImport("libc", EntryPoint = "posix_fallocate")]
-    private static partial int PosixFallocate(int fd, long offset, long length);
 }

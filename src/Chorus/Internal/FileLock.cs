@@ -74,7 +74,7 @@ internal sealed partial class FileLock : IDisposable
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            _ = Close(fd);
+            _ = Libc.Close(fd);
         }
     }
 
@@ -90,7 +90,7 @@ internal sealed partial class FileLock : IDisposable
         int fd;
         do
         {
-            fd = Open(path, flags, ModeRwRR);
+            fd = Libc.Open(path, flags, ModeRwRR);
         }
         while (fd < 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
 
@@ -109,7 +109,7 @@ internal sealed partial class FileLock : IDisposable
         int result;
         do
         {
-            result = Flock(fd, operation);
+            result = Libc.Flock(fd, operation);
         }
         while (result != 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
 
@@ -119,7 +119,7 @@ internal sealed partial class FileLock : IDisposable
         }
 
         int lockError = Marshal.GetLastPInvokeError();
-        _ = Close(fd);
+        _ = Libc.Close(fd);
         if (lockError == ErrorWouldBlock)
         {
             heldByOther = true;
@@ -136,13 +136,4 @@ internal sealed partial class FileLock : IDisposable
             throw new PlatformNotSupportedException("Chorus's lock files use Linux flock(2) and open(2) flags; this platform is not supported yet.");
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static partial int Flock(int fd, int operation);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

@@ -15,7 +15,9 @@ internal static partial class NativeFile
     private const int StatxBasicStats = 0x7FF;
     private const int StatxBufferSize = 256;
     private const int OpenReadOnly = 0;
+    private const int OpenNonBlocking = 0x800;
     private const int OpenDirectory = 0x10000;
+    private const int OpenNoFollow = 0x20000;
     private const int OpenCloseOnExec = 0x80000;
     private const int FcntlSetLease = 1024;
     private const int LeaseRead = 0;
@@ -33,7 +35,7 @@ internal static partial class NativeFile
         {
             fixed (byte* p = buffer)
             {
-                result = Statx(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, p);
+                result = Libc.Statx(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, p);
             }
         }
 
@@ -55,7 +57,7 @@ internal static partial class NativeFile
     /// <exception cref="IOException">Another failure.</exception>
     public static bool TryLink(string existingPath, string newPath)
     {
-        if (Link(existingPath, newPath) == 0)
+        if (Libc.Link(existingPath, newPath) == 0)
         {
             return true;
         }
@@ -73,7 +75,7 @@ internal static partial class NativeFile
     /// <exception cref="IOException">Another failure.</exception>
     public static bool TryRename(string oldPath, string newPath)
     {
-        if (RenameAt2(AtFdCwd, oldPath, AtFdCwd, newPath, 0) == 0)
+        if (Libc.RenameAt2(AtFdCwd, oldPath, AtFdCwd, newPath, 0) == 0)
         {
             return true;
         }
@@ -92,7 +94,7 @@ internal static partial class NativeFile
     public static bool TryRenameNoReplace(string oldPath, string newPath)
     {
         // renameat2(RENAME_NOREPLACE) is atomic; link + unlink would briefly show the file under both names.
-        if (RenameAt2(AtFdCwd, oldPath, AtFdCwd, newPath, 1) == 0)
+        if (Libc.RenameAt2(AtFdCwd, oldPath, AtFdCwd, newPath, 1) == 0)
         {
             return true;
         }
@@ -109,7 +111,7 @@ internal static partial class NativeFile
     /// <summary>Makes renames and unlinks inside <paramref name="directory"/> durable.</summary>
     public static void SyncDirectory(string directory)
     {
-        int fd = Open(directory, OpenReadOnly | OpenDirectory | OpenCloseOnExec, 0);
+        int fd = Libc.Open(directory, OpenReadOnly | OpenDirectory | OpenCloseOnExec, 0);
         if (fd < 0)
         {
             int error = Marshal.GetLastPInvokeError();
@@ -118,11 +120,11 @@ internal static partial class NativeFile
 
         try
         {
-            _ = Fsync(fd);
+            _ = Libc.Fsync(fd);
         }
         finally
         {
-            _ = Close(fd);
+            _ = Libc.Close(fd);
         }
     }
 
@@ -135,7 +137,8 @@ internal static partial class NativeFile
     /// </summary>
     public static bool? IsOpenForWritingElsewhere(string path)
     {
-        int fd = Open(path, OpenReadOnly | OpenCloseOnExec, 0);
+        // Never blocks on a FIFO, never probes the target of a symbolic link.
+        int fd = Libc.Open(path, OpenReadOnly | OpenNonBlocking | OpenNoFollow | OpenCloseOnExec, 0);
         if (fd < 0)
         {
             return null;
@@ -146,13 +149,13 @@ internal static partial class NativeFile
             int result;
             do
             {
-                result = FcntlInt(fd, FcntlSetLease, LeaseRead);
+                result = Libc.Fcntl(fd, FcntlSetLease, LeaseRead);
             }
             while (result != 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
 
             if (result == 0)
             {
-                _ = FcntlInt(fd, FcntlSetLease, LeaseUnlock);
+                _ = Libc.Fcntl(fd, FcntlSetLease, LeaseUnlock);
                 return false;
             }
 
@@ -160,14 +163,14 @@ internal static partial class NativeFile
         }
         finally
         {
-            _ = Close(fd);
+            _ = Libc.Close(fd);
         }
     }
 
     /// <summary>The canonical absolute path (symlinks resolved), as <c>/proc/pid/fd</c> links show it; the input when it cannot be resolved.</summary>
     public static string RealPath(string path)
     {
-        IntPtr resolved = RealPathNative(path, IntPtr.Zero);
+        IntPtr resolved = Libc.RealPath(path, IntPtr.Zero);
         if (resolved == IntPtr.Zero)
         {
             return Path.GetFullPath(path);
@@ -182,28 +185,4 @@ internal static partial class NativeFile
             Marshal.FreeHGlobal(resolved);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial IntPtr RealPathNative(string path, IntPtr resolved);
-
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int Statx(int dirFd, string path, int flags, int mask, byte* buffer);
-
-    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Link(string existingPath, string newPath);
-
-    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int RenameAt2(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int FcntlInt(int fd, int command, int argument);
 }

@@ -73,7 +73,7 @@ public abstract class Collector<TChild> : Collector
                 return false;
             }
 
-            Registry.Store.Release(removed.Keys);
+            Registry.Store.Release(removed.Detach());
         }
 
         return true;
@@ -92,7 +92,7 @@ public abstract class Collector<TChild> : Collector
             var keys = new List<SeriesKey>();
             foreach (KeyValuePair<string[], TChild> pair in _children)
             {
-                keys.AddRange(pair.Value.Keys);
+                keys.AddRange(pair.Value.Detach());
             }
 
             _children.Clear();

@@ -46,6 +46,7 @@ public sealed unsafe class Info : Collector<Info.Child>
         private readonly Info _parent;
         private readonly Lock _lock = new();
         private (string[] Names, string[] Values, SeriesKey Key, nint Cell)? _current;
+        private bool _detached;
 
         internal Child(Info parent, string[] labelValues)
             : base(labelValues, [])
@@ -92,6 +93,13 @@ public sealed unsafe class Info : Collector<Info.Child>
             var key = new SeriesKey(DbFileKind.Gauge, GaugeMode.LiveMax, _parent.Name, _parent.SampleName, names, all, _parent.Help);
             lock (_lock)
             {
+                if (_detached)
+                {
+                    // A removed child keeps working but is no longer exported: its facts stay in this object only.
+                    _current = (names, all, key, 0);
+                    return;
+                }
+
                 if (_current is { } old)
                 {
                     if (old.Key.Encode().AsSpan().SequenceEqual(key.Encode()))
@@ -107,6 +115,22 @@ public sealed unsafe class Info : Collector<Info.Child>
                 double* cell = _parent.Registry.Store.Allocate(key);
                 AtomicDouble.Write(cell, 1);
                 _current = (names, all, key, (nint)cell);
+            }
+        }
+
+        internal override SeriesKey[] Detach()
+        {
+            lock (_lock)
+            {
+                _detached = true;
+                if (_current is not { } current)
+                {
+                    return [];
+                }
+
+                // As in Set: prometheus_client's collector ignores removals, so it should at least see 0, not a stale 1.
+                AtomicDouble.Write((double*)current.Cell, 0);
+                return [current.Key];
             }
         }
     }

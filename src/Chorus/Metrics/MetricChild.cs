@@ -18,4 +18,10 @@ public abstract class MetricChild
     internal string[] LabelValueArray { get; }
 
     internal SeriesKey[] Keys { get; }
+
+    /// <summary>
+    /// Detaches the child from its metric (called under the metric's lock) and returns the keys whose series the
+    /// store releases. A child whose keys change over its life (<see cref="Info"/>) returns its current ones.
+    /// </summary>
+    internal virtual SeriesKey[] Detach() => Keys;
 }

@@ -152,7 +152,7 @@ internal sealed unsafe class MappedDbFile : IDisposable
     private static void CreateSized(string path)
     {
         string temporary = $"{path}.{Environment.ProcessId}.new";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0))
+        using (FileStream stream = RegularFile.CreateNew(temporary, FileAccess.ReadWrite, FileShare.ReadWrite))
         {
             stream.SetLength(DbFormat.InitialCapacity);
             Span<byte> header = stackalloc byte[DbFormat.HeaderSize];

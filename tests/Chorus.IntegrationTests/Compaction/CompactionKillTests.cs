@@ -1,12 +1,15 @@
-using Chorus.Compaction;
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Compaction;
 
 /// <summary>
-/// The chorus CLI is SIGKILLed at every step of a compaction of a prometheus_client directory: at that instant
-/// Chorus's reader shows every count exactly once, and after the next run (recovery) Python's collector agrees.
+/// A compaction of a prometheus_client directory is SIGKILLed at every step: at that instant Chorus's reader shows
+/// every count exactly once, and after the next <c>chorus compact</c> (recovery) Python's collector agrees.
 /// </summary>
+/// <remarks>
+/// The product carries no crash switch: the test worker (<c>Chorus.TestChild compact-crash</c>) runs the same
+/// <c>Compactor.Run</c> as <c>chorus compact</c> and kills itself through the compactor's internal step hook.
+/// </remarks>
 public sealed class CompactionKillTests : IDisposable
 {
     private readonly TempDirectory _root = new("compact-kill");
@@ -36,9 +39,7 @@ public sealed class CompactionKillTests : IDisposable
         {
             string dir = Path.Combine(_root.Path, step.Replace(':', '-'));
             CompactionPeers.CopyDirectory(template, dir);
-            var crash = new Dictionary<string, string?> { [Compactor.CrashVariable] = step };
-
-            (int code, string stdout, string stderr) = ChorusCli.RunWithEnvironment(crash, "compact", "--dir", dir);
+            (int code, string stdout, string stderr) = TestChild.Run(["compact-crash", dir, step]);
 
             Assert.True(code == 137, $"{step}: expected SIGKILL (137), got {code}: {stdout}{stderr}");
             CompactionPeers.AssertSameView(expected, CompactionPeers.Preserved(CompactionPeers.ChorusView(dir)), step);
@@ -54,5 +55,17 @@ public sealed class CompactionKillTests : IDisposable
         {
             CompactionPeers.AssertSameView(CompactionPeers.ChorusView(dir), python[dir], dir);
         }
+    }
+
+    [Fact]
+    public void EnvironmentCannotCrashTheProduct()
+    {
+        // Earlier versions shipped a CHORUS_COMPACT_CRASH_AT switch that made any compacting process kill itself.
+        string dir = Path.Combine(_root.Path, "env");
+        Directory.CreateDirectory(dir);
+        CompactionPeers.RunDeadWorker(dir, 21);
+        var environment = new Dictionary<string, string?> { ["CHORUS_COMPACT_CRASH_AT"] = "Started" };
+        (int code, string stdout, string stderr) = ChorusCli.RunWithEnvironment(environment, "compact", "--dir", dir);
+        Assert.True(code == 0, $"{code}: {stdout}{stderr}");
     }
 }

@@ -104,7 +104,7 @@ public sealed class ServeCommandTests
         (int exitCode, _, string stderr) = await ChorusCli.RunAsync("serve", "--dir", missing, "--listen", "127.0.0.1:0");
 
         Assert.Equal(1, exitCode);
-        Assert.Contains($"directory {missing} does not exist", stderr, StringComparison.Ordinal);
+        Assert.Contains($"directory '{missing}' does not exist", stderr, StringComparison.Ordinal);
     }
 
     [Theory]

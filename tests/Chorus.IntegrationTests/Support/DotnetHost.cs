@@ -4,7 +4,7 @@ namespace Chorus.IntegrationTests.Support;
 internal static class DotnetHost
 {
     /// <summary>The <c>dotnet</c> host running these tests (the SDK sets DOTNET_HOST_PATH), else the one on PATH.</summary>
-    private static string Executable =>
+    public static string Executable =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
     /// <summary>Starts <paramref name="assembly"/> with <paramref name="arguments"/>.</summary>

@@ -62,6 +62,34 @@ public sealed partial class PythonPeerTests : IDisposable
         return chorus;
     }
 
+    [Fact]
+    public void InfoRemoveAndClear_InMultiProcessMode_LeaveTheMergedOutput()
+    {
+        // prometheus_client 0.16 reads the 8-byte layout only.
+        using var writer = TestChild.Start(["info-remove", _dir.Path], new Dictionary<string, string?> { ["CHORUS_VALUE_LAYOUT"] = "8" });
+        Assert.Equal("True", writer.WaitForLineStartingWith("removed"));
+        writer.WaitForLineStartingWith("waiting");
+
+        (int exitCode, string chorus, string err) = ChorusCli.Run(TimeSpan.FromSeconds(60), "scrape", "--dir", _dir.Path);
+        Assert.True(exitCode == 0, err);
+        string[] chorusSamples = [.. chorus.Split('\n').Where(l => l.StartsWith("ir_", StringComparison.Ordinal))];
+        Assert.Equal(["ir_build_info{component=\"b\",version=\"2\"} 1.0"], chorusSamples);
+
+        // prometheus_client's collector ignores the removal sidecar; the removed facts read 0, never a stale 1.
+        (int pyExit, string python, string pyErr) = PythonPeer.RunScript("writer_collect.py", _dir.Path);
+        Assert.True(pyExit == 0, pyErr);
+        string[] pythonSamples = [.. python.Split('\n').Where(l => l.StartsWith("ir_", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+        Assert.Equal(
+            [
+                "ir_build_info{component=\"a\",version=\"1\"} 0.0",
+                "ir_build_info{component=\"b\",version=\"2\"} 1.0",
+                "ir_cleared_info{k=\"x\",v=\"1\"} 0.0",
+                "ir_cleared_info{k=\"y\",v=\"2\"} 0.0",
+            ],
+            pythonSamples);
+        Assert.Equal(0, writer.WaitAfterClosingInput(TimeSpan.FromSeconds(20)).ExitCode);
+    }
+
     private void WriteAll(Dictionary<string, string?> env)
     {
         (int exit, string stdout, string stderr) = TestChild.Run(["write-all", _dir.Path], env);

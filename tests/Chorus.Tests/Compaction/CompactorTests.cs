@@ -209,11 +209,42 @@ public sealed class CompactorTests : IDisposable
     }
 
     [Fact]
-    public void Run_DamagedDeadFile_IsKeptAndReported()
+    public void Run_DefaultRetention_DeletesAllGaugesUnchangedForTenMinutes_NullKeepsThem()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(10), processes: 2, ValueLayout.Value8);
+        File.SetLastWriteTimeUtc(Path.Combine(_dir.Path, "gauge_all_w0.db"), DateTime.UtcNow.AddMinutes(-11));
+
+        Compactor.Run(_dir.Path, new CompactionOptions { AllModeRetention = null });
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "gauge_all_w0.db")));
+
+        Compactor.Run(_dir.Path);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "gauge_all_w0.db")));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "gauge_all_w1.db")));
+    }
+
+    [Fact]
+    public void Run_DamagedDeadFileWithoutCompleteEntries_IsMovedAsideAndReported()
     {
         RandomWorkload.Write(_dir.Path, new Random(11), processes: 1, ValueLayout.Value8);
         string damaged = Path.Combine(_dir.Path, "counter_w9.db");
         File.WriteAllBytes(damaged, [0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 1, 2, 3]);
+
+        CompactionReport report = Compactor.Run(_dir.Path);
+
+        Assert.False(File.Exists(damaged));
+        Assert.Equal([0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 1, 2, 3], File.ReadAllBytes(damaged + ".damaged"));
+        Assert.Contains(report.Files, f => f.FileName == "counter_w9.db" && f.Disposition == FileDisposition.MovedAside && f.Reason.Contains("damaged", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Run_DamagedDeadFileWithCompleteEntries_IsKeptAndReported()
+    {
+        RandomWorkload.Write(_dir.Path, new Random(11), processes: 1, ValueLayout.Value8);
+        string source = Directory.GetFiles(_dir.Path, "counter_*.db").First();
+        byte[] bytes = File.ReadAllBytes(source);
+        int used = BitConverter.ToInt32(bytes, 0);
+        string damaged = Path.Combine(_dir.Path, "counter_w9.db");
+        File.WriteAllBytes(damaged, [.. BitConverter.GetBytes(used + 12), .. bytes.AsSpan(4, used - 4), 200, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
 
         CompactionReport report = Compactor.Run(_dir.Path);
 

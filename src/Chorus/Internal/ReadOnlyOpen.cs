@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Chorus.Aggregation;
+namespace Chorus.Internal;
 
 /// <summary>
 /// Opens a file for reading without ever blocking: a FIFO (or device) named like a <c>.db</c> file would
@@ -14,26 +14,34 @@ internal static partial class ReadOnlyOpen
     private const int OReadOnly = 0;
     private const int ONonBlock = 0x800;
     private const int ODirectory = 0x10000;
+    private const int ONoFollow = 0x20000;
     private const int OCloseOnExec = 0x80000;
     private const int ENoEnt = 2;
     private const int EAccess = 13;
     private const int ENotDir = 20;
+    private const int ENoDeviceOrAddress = 6;
+    private const int ELoop = 40;
 
     /// <summary>Opens <paramref name="path"/>; throws as <see cref="File.OpenHandle"/> does (FileNotFound, UnauthorizedAccess, IO).</summary>
-    public static SafeFileHandle Open(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="followSymlinks">
+    /// False where the caller will rename, unlink or fold the file: a symbolic link named like a <c>.db</c> file then
+    /// fails to open (<c>O_NOFOLLOW</c>) instead of leading the compactor to a file outside the directory.
+    /// </param>
+    public static SafeFileHandle Open(string path, bool followSymlinks = true)
     {
         if (!OperatingSystem.IsLinux())
         {
             return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
 
-        int fd = OpenNative(path, OReadOnly | ONonBlock | OCloseOnExec);
+        int fd = Libc.Open(path, OReadOnly | ONonBlock | OCloseOnExec | (followSymlinks ? 0 : ONoFollow), 0);
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);
         }
 
-        throw Failure(Marshal.GetLastPInvokeError(), path);
+        throw Failure(Marshal.GetLastPInvokeError(), path, followSymlinks);
     }
 
     /// <summary>
@@ -42,7 +50,7 @@ internal static partial class ReadOnlyOpen
     /// </summary>
     public static int OpenDirectory(string path)
     {
-        return OperatingSystem.IsLinux() ? OpenNative(path, OReadOnly | ODirectory | OCloseOnExec) : -1;
+        return OperatingSystem.IsLinux() ? Libc.Open(path, OReadOnly | ODirectory | OCloseOnExec, 0) : -1;
     }
 
     /// <summary>
@@ -51,7 +59,7 @@ internal static partial class ReadOnlyOpen
     /// </summary>
     public static int OpenDirectoryOrThrow(string path)
     {
-        int fd = OpenNative(path, OReadOnly | ODirectory | OCloseOnExec);
+        int fd = Libc.Open(path, OReadOnly | ODirectory | OCloseOnExec, 0);
         if (fd >= 0)
         {
             return fd;
@@ -70,7 +78,7 @@ internal static partial class ReadOnlyOpen
     {
         fixed (byte* name = nameZ)
         {
-            int fd = OpenAtNative(directoryFd, name, OReadOnly | ONonBlock | OCloseOnExec);
+            int fd = Libc.OpenAt(directoryFd, name, OReadOnly | ONonBlock | OCloseOnExec);
             return fd >= 0 ? fd : throw Failure(Marshal.GetLastPInvokeError(), path);
         }
     }
@@ -81,11 +89,11 @@ internal static partial class ReadOnlyOpen
         if (fd >= 0)
         {
             // Linux frees the descriptor even when close reports an error, so there is nothing to retry.
-            _ = CloseNative(fd);
+            _ = Libc.Close(fd);
         }
     }
 
-    private static Exception Failure(int errno, string path)
+    private static Exception Failure(int errno, string path, bool followSymlinks = true)
     {
         string message = Marshal.GetPInvokeErrorMessage(errno);
         return errno switch
@@ -93,16 +101,9 @@ internal static partial class ReadOnlyOpen
             ENoEnt => new FileNotFoundException(message, path),
             ENotDir => new DirectoryNotFoundException(message),
             EAccess => new UnauthorizedAccessException(message),
+            ELoop => new IOException(followSymlinks ? $"a loop of symbolic links ({message})" : $"a symbolic link, not followed here ({message})", errno),
+            ENoDeviceOrAddress => new IOException($"a socket or a device without a driver ({message})", errno),
             _ => new IOException(message, errno),
         };
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenNative(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
-    private static unsafe partial int OpenAtNative(int directoryFd, byte* name, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int CloseNative(int fd);
 }

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Chorus.Aggregation;
+namespace Chorus.Internal;
 
 /// <summary>
 /// <c>pread</c> on the raw descriptor. <see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/> first asks
@@ -43,7 +43,7 @@ internal static partial class PositionalRead
         {
             while (true)
             {
-                nint n = PreadNative(fd, pointer, buffer.Length, offset);
+                nint n = Libc.Pread(fd, pointer, buffer.Length, offset);
                 if (n >= 0)
                 {
                     return (int)n;
@@ -100,7 +100,4 @@ internal static partial class PositionalRead
 
         return total;
     }
-
-    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
-    private static unsafe partial nint PreadNative(int fd, byte* buffer, nint count, long offset);
 }
