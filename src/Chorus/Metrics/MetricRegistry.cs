@@ -29,6 +29,11 @@ public sealed partial class MetricRegistry : IDisposable
             _multiProcess = MultiProcessStore.Open(options);
             Store = _multiProcess;
         }
+
+        if (options is not null && !options.Meters.IsEmpty)
+        {
+            ListenToMeters(options.Meters);
+        }
     }
 
     /// <summary>True when values live in a shared multiprocess directory.</summary>
@@ -144,6 +149,7 @@ public sealed partial class MetricRegistry : IDisposable
     /// </summary>
     public void Dispose()
     {
+        DisposeBridges();
         lock (_lock)
         {
             _directoryReader?.Dispose();

@@ -1,0 +1,100 @@
+using Chorus.Files;
+using Chorus.Meters;
+
+namespace Chorus;
+
+/// <content>The System.Diagnostics.Metrics bridge: meters recorded into this registry.</content>
+public sealed partial class MetricRegistry
+{
+    private readonly List<MeterBridge> _bridges = [];
+
+    /// <summary>
+    /// Records the instruments of the meters <paramref name="options"/> names into this registry, in memory or
+    /// in the multiprocess directory, until the result (or the registry) is disposed. Instruments created later
+    /// are picked up when they are published.
+    /// </summary>
+    /// <param name="options">Meter names or patterns and per-instrument views; later changes to it have no effect.</param>
+    /// <returns>Stops the listening when disposed; values already recorded stay.</returns>
+    /// <exception cref="ArgumentException">The options name no meter.</exception>
+    public IDisposable ListenToMeters(MeterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.IsEmpty)
+        {
+            throw new ArgumentException("Name at least one meter (MeterOptions.AddMeter): nothing is recorded by default.", nameof(options));
+        }
+
+        MeterBridge bridge = MeterBridge.Start(this, options);
+        lock (_lock)
+        {
+            _bridges.Add(bridge);
+        }
+
+        return new BridgeHandle(this, bridge);
+    }
+
+    /// <summary>The family a bridged instrument records into, shared by instruments of the same name and shape.</summary>
+    /// <exception cref="ArgumentException">The name is taken by another metric, or the mode needs timestamps the layout lacks.</exception>
+    internal MeterFamily GetOrAddMeterFamily(string name, string help, MetricKind kind, GaugeMode mode, double[]? bounds, string[]? tagKeys)
+    {
+        if (!MetricNames.IsValidMetricName(name))
+        {
+            throw new ArgumentException($"'{name}' is not a valid metric name.", nameof(name));
+        }
+
+        if (mode is GaugeMode.MostRecent or GaugeMode.LiveMostRecent && IsMultiProcess && !Store.HasTimestamps)
+        {
+            throw new ArgumentException($"Mode {mode.ToFileName()} needs the 16-byte layout's timestamps; this registry writes the 8-byte layout.", nameof(mode));
+        }
+
+        return GetOrAdd(name, [], () => new MeterFamily(this, name, help, kind, mode, bounds, tagKeys), family => family.SameShape(kind, mode, bounds));
+    }
+
+    /// <summary>Reads the observable instruments of every bridge, so a collection shows their current values.</summary>
+    private void RecordObservables()
+    {
+        MeterBridge[] bridges;
+        lock (_lock)
+        {
+            if (_bridges.Count == 0)
+            {
+                return;
+            }
+
+            bridges = [.. _bridges];
+        }
+
+        foreach (MeterBridge bridge in bridges)
+        {
+            bridge.RecordObservables();
+        }
+    }
+
+    private void DisposeBridges()
+    {
+        MeterBridge[] bridges;
+        lock (_lock)
+        {
+            bridges = [.. _bridges];
+            _bridges.Clear();
+        }
+
+        foreach (MeterBridge bridge in bridges)
+        {
+            bridge.Dispose();
+        }
+    }
+
+    private sealed class BridgeHandle(MetricRegistry registry, MeterBridge bridge) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (registry._lock)
+            {
+                registry._bridges.Remove(bridge);
+            }
+
+            bridge.Dispose();
+        }
+    }
+}
