@@ -9,13 +9,13 @@ namespace Chorus.TestChild;
 /// It writes metrics into DIR through the public API and reports what it did on stdout, one line per fact.
 /// Options come from the environment (<c>CHORUS_VALUE_LAYOUT</c>, <c>CHORUS_IDENTITY</c>), as in production.
 /// </summary>
-internal static class Program
+internal static partial class Program
 {
     private static int Main(string[] args)
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys DIR [args]");
+            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys|meters DIR [args]");
             return 2;
         }
 
@@ -35,6 +35,7 @@ internal static class Program
                 "keys" => Keys(registry, Int(args, 2), Int(args, 3), args[4]),
                 "grow" => Grow(registry, Int(args, 2)),
                 "remove" => Remove(registry),
+                "meters" => RecordMeters(registry, Int(args, 2)),
                 _ => Usage(args[0]),
             };
         }
