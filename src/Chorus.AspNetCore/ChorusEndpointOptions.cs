@@ -53,6 +53,13 @@ public sealed class ChorusEndpointOptions
         return this;
     }
 
+    /// <summary>
+    /// Whether the application's registry exports the process metrics (<c>process_cpu_seconds_total</c>,
+    /// <c>process_resident_memory_bytes</c>, <c>process_open_fds</c>, <c>process_start_time_seconds</c>, ...), one series
+    /// per live process in multiprocess mode. Default: true.
+    /// </summary>
+    public bool ProcessMetrics { get; set; } = true;
+
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
     public void Validate()
     {

@@ -29,7 +29,7 @@ public static class ChorusServiceCollectionExtensions
 
         services.TryAddSingleton<IScrapeSource>(provider => ScrapeSources.Create(
             provider.GetRequiredService<IOptions<ChorusEndpointOptions>>().Value, provider.GetService<MetricRegistry>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeterBridgeService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ChorusHostedService>());
         return services;
     }
 }

@@ -47,6 +47,13 @@ public sealed class ChorusOptions
     /// </summary>
     public MeterOptions Meters { get; } = new();
 
+    /// <summary>
+    /// Whether a registry created with these options exports the process metrics (see
+    /// <see cref="MetricRegistry.AddProcessMetrics"/>). Default: false, so a registry made by hand holds exactly
+    /// the metrics created in it; <c>AddChorus</c> in ASP.NET Core turns them on unless told otherwise.
+    /// </summary>
+    public bool ProcessMetrics { get; set; }
+
     /// <summary>Records the meters with these names (or <c>*</c> patterns such as <c>"System.Net.*"</c>) into the registry.</summary>
     /// <param name="names">Meter names or patterns.</param>
     /// <returns>These options.</returns>

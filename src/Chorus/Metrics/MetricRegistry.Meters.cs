@@ -1,5 +1,6 @@
 using Chorus.Files;
 using Chorus.Meters;
+using Chorus.ProcessStats;
 
 namespace Chorus;
 
@@ -7,6 +8,41 @@ namespace Chorus;
 public sealed partial class MetricRegistry
 {
     private readonly List<MeterBridge> _bridges = [];
+    private ProcessMetrics? _processMetrics;
+
+    /// <summary>
+    /// Adds the process metrics (<c>process_cpu_seconds_total</c>, <c>process_resident_memory_bytes</c>,
+    /// <c>process_virtual_memory_bytes</c>, <c>process_open_fds</c>, <c>process_max_fds</c>,
+    /// <c>process_start_time_seconds</c>). Calling it again does nothing.
+    /// </summary>
+    /// <remarks>
+    /// In multiprocess mode each process writes its own values as <c>liveall</c> gauges (one series per live
+    /// process, label <c>pid</c>), refreshed every 5 seconds and at each collection of this registry; there
+    /// <c>process_cpu_seconds_total</c> is typed gauge. In memory they are read at each collection.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The registry already has a different metric of one of these names.</exception>
+    public void AddProcessMetrics()
+    {
+        lock (_lock)
+        {
+            if (_processMetrics is not null)
+            {
+                return;
+            }
+        }
+
+        var created = new ProcessMetrics(this);
+        lock (_lock)
+        {
+            if (_processMetrics is null)
+            {
+                _processMetrics = created;
+                return;
+            }
+        }
+
+        created.Dispose();
+    }
 
     /// <summary>
     /// Records the instruments of the meters <paramref name="options"/> names into this registry, in memory or
@@ -50,20 +86,18 @@ public sealed partial class MetricRegistry
         return GetOrAdd(name, [], () => new MeterFamily(this, name, help, kind, mode, bounds, tagKeys), family => family.SameShape(kind, mode, bounds));
     }
 
-    /// <summary>Reads the observable instruments of every bridge, so a collection shows their current values.</summary>
+    /// <summary>Reads the observable instruments of every bridge and the process metrics, so a collection shows current values.</summary>
     private void RecordObservables()
     {
         MeterBridge[] bridges;
+        ProcessMetrics? process;
         lock (_lock)
         {
-            if (_bridges.Count == 0)
-            {
-                return;
-            }
-
-            bridges = [.. _bridges];
+            process = _processMetrics;
+            bridges = _bridges.Count == 0 ? [] : [.. _bridges];
         }
 
+        process?.Update();
         foreach (MeterBridge bridge in bridges)
         {
             bridge.RecordObservables();
@@ -77,6 +111,7 @@ public sealed partial class MetricRegistry
         {
             bridges = [.. _bridges];
             _bridges.Clear();
+            _processMetrics?.Dispose();
         }
 
         foreach (MeterBridge bridge in bridges)

@@ -34,6 +34,11 @@ public sealed partial class MetricRegistry : IDisposable
         {
             ListenToMeters(options.Meters);
         }
+
+        if (options?.ProcessMetrics == true)
+        {
+            AddProcessMetrics();
+        }
     }
 
     /// <summary>True when values live in a shared multiprocess directory.</summary>

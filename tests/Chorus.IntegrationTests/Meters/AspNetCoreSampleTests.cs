@@ -49,6 +49,8 @@ public sealed class AspNetCoreSampleTests : IDisposable
         Assert.Equal("gauge", families.Single(f => f.Name == "kestrel_active_connections").Type);
         Assert.Contains(viaCli.Keys, k => k.StartsWith("kestrel_active_connections{", StringComparison.Ordinal));
         Assert.Contains(viaCli.Keys, k => k.StartsWith("http_server_active_requests{", StringComparison.Ordinal));
+        Assert.Equal(2, viaCli.Keys.Count(k => k.StartsWith("process_resident_memory_bytes{", StringComparison.Ordinal)));
+        Assert.Equal(2, viaCli.Keys.Count(k => k.StartsWith("process_start_time_seconds{", StringComparison.Ordinal)));
 
         first.Stop();
         second.Stop();
@@ -56,6 +58,7 @@ public sealed class AspNetCoreSampleTests : IDisposable
         Dictionary<string, double> stopped = await CliScrapeAsync();
         Assert.DoesNotContain(stopped.Keys, k => k.StartsWith("kestrel_active_connections{", StringComparison.Ordinal));
         Assert.DoesNotContain(stopped.Keys, k => k.StartsWith("http_server_active_requests{", StringComparison.Ordinal));
+        Assert.DoesNotContain(stopped.Keys, k => k.StartsWith("process_", StringComparison.Ordinal));
         Assert.Equal(toFirst + toSecond, HelloRequests(stopped));
     }
 
