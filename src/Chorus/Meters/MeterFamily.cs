@@ -16,6 +16,10 @@ namespace Chorus.Meters;
 /// </remarks>
 internal sealed unsafe class MeterFamily : Collector
 {
+    // Tag sets kept as given (orders, key instances) per family; beyond it, new ones take the slow path each
+    // time instead of growing memory without bound.
+    private const int MaxTagKeys = 16_384;
+
     [ThreadStatic]
     private static KeyValuePair<string, object?>[]? t_filtered;
 
@@ -27,6 +31,7 @@ internal sealed unsafe class MeterFamily : Collector
     private readonly string[]? _tagKeys;
     private readonly string[] _boundLabels;
     private int _instruments;
+    private int _tagKeyCount;
 
     public MeterFamily(MetricRegistry registry, string name, string help, MetricKind kind, GaugeMode mode, double[]? bounds, string[]? tagKeys)
         : base(registry, name, help, [])
@@ -86,6 +91,7 @@ internal sealed unsafe class MeterFamily : Collector
 
             _series.Clear();
             _byTags.Clear();
+            _tagKeyCount = 0;
             Registry.Store.Release(keys.ToArray());
         }
     }
@@ -159,7 +165,11 @@ internal sealed unsafe class MeterFamily : Collector
                 _series.Add(canonical, series);
             }
 
-            _lookup.TryAdd(tags, series);
+            if (_tagKeyCount < MaxTagKeys && _lookup.TryAdd(tags, series))
+            {
+                _tagKeyCount++;
+            }
+
             return series;
         }
     }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Chorus.Meters;
 
 /// <summary>
@@ -7,8 +9,10 @@ namespace Chorus.Meters;
 /// </summary>
 /// <remarks>
 /// Values are compared with <see cref="object.Equals(object, object)"/>, so a boxed <c>200</c> matches the
-/// stored boxed <c>200</c> without formatting it. The same tags in another order are another key that maps
-/// to the same series.
+/// stored boxed <c>200</c> without formatting it. Keys are hashed by reference: tag keys are string literals or
+/// constants, so this saves hashing their text on every measurement; an equal key in another string instance
+/// misses and becomes one more key for the same series (the family caps how many it keeps). The same tags in
+/// another order are another key that maps to the same series.
 /// </remarks>
 internal sealed class TagKey(KeyValuePair<string, object?>[] tags, int hash)
 {
@@ -36,7 +40,7 @@ internal sealed class TagKeyComparer : IEqualityComparer<TagKey>, IAlternateEqua
 
         for (int i = 0; i < stored.Length; i++)
         {
-            if (!string.Equals(alternate[i].Key, stored[i].Key, StringComparison.Ordinal) || !object.Equals(alternate[i].Value, stored[i].Value))
+            if (!ReferenceEquals(alternate[i].Key, stored[i].Key) || !object.Equals(alternate[i].Value, stored[i].Value))
             {
                 return false;
             }
@@ -50,7 +54,7 @@ internal sealed class TagKeyComparer : IEqualityComparer<TagKey>, IAlternateEqua
         var hash = default(HashCode);
         foreach (KeyValuePair<string, object?> tag in alternate)
         {
-            hash.Add(tag.Key is null ? 0 : string.GetHashCode(tag.Key, StringComparison.Ordinal));
+            hash.Add(RuntimeHelpers.GetHashCode(tag.Key));
             hash.Add(tag.Value?.GetHashCode() ?? 0);
         }
 

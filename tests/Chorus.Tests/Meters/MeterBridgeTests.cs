@@ -221,6 +221,24 @@ public sealed class MeterBridgeTests : IDisposable
     }
 
     [Fact]
+    public void EqualTagsInOtherStringInstances_AndOtherOrders_RecordIntoOneSeries()
+    {
+        using MetricRegistry registry = Open(false, new MeterOptions().AddMeter(_meterName));
+        using var meter = new Meter(_meterName);
+        Counter<int> counter = meter.CreateCounter<int>("instances");
+        for (int i = 0; i < 20; i++)
+        {
+            // Fresh key and value strings each time, as code that builds its tags at run time has.
+            string key = new(['r', 'o', 'u', 't', 'e']);
+            string value = "/" + (i % 2 == 0 ? "a" : "a");
+            counter.Add(1, new(key, value), new(new string(['m']), 1));
+            counter.Add(1, new("m", 1), new("route", "/a"));
+        }
+
+        Assert.Equal(40, Assert.Single(Scrape(registry)["instances_total"].Samples).Value);
+    }
+
+    [Fact]
     public void ChorusOptions_AddMeter_StartsTheBridgeWithTheRegistry()
     {
         var options = new ChorusOptions().AddMeter(_meterName);
