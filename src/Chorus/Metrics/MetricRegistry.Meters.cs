@@ -16,9 +16,10 @@ public sealed partial class MetricRegistry
     /// <c>process_start_time_seconds</c>). Calling it again does nothing.
     /// </summary>
     /// <remarks>
-    /// In multiprocess mode each process writes its own values as <c>liveall</c> gauges (one series per live
-    /// process, label <c>pid</c>), refreshed every 5 seconds and at each collection of this registry; there
-    /// <c>process_cpu_seconds_total</c> is typed gauge. In memory they are read at each collection.
+    /// In multiprocess mode each process writes its own values, refreshed every 5 seconds and at each collection of
+    /// this registry: the gauges as <c>liveall</c> (one series per live process, label <c>pid</c>), and
+    /// <c>process_cpu_seconds_total</c> as a counter labelled <c>pid</c> (restarting from the new process's own CPU
+    /// time when another process takes the slot). In memory they are read at each collection.
     /// </remarks>
     /// <exception cref="ArgumentException">The registry already has a different metric of one of these names.</exception>
     public void AddProcessMetrics()

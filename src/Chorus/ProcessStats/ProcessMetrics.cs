@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Chorus.Files;
+using Chorus.Meters;
 
 namespace Chorus.ProcessStats;
 
@@ -11,11 +12,12 @@ namespace Chorus.ProcessStats;
 /// </summary>
 /// <remarks>
 /// In memory they are read when the registry is collected. In multiprocess mode every process writes its own
-/// values as <c>liveall</c> gauges (label <c>pid</c>, gone when the process is), refreshed at each collection of
-/// its registry and every <see cref="RefreshInterval"/>, so a scrape through another process sees them too; there
-/// <c>process_cpu_seconds_total</c> is typed gauge, because a per-process counter could not start again at a
-/// lower value when a new process takes over the slot. Thread counts are left out on purpose: enumerating
-/// threads made prometheus-net's scrapes take seconds (its #506).
+/// values, refreshed at each collection of its registry and every <see cref="RefreshInterval"/>, so a scrape
+/// through another process sees them too: the gauges as <c>liveall</c> (label <c>pid</c>, gone with the process),
+/// <c>process_cpu_seconds_total</c> as a counter with an explicit <c>pid</c> label whose value is written, not
+/// added: a new process that takes over a slot starts it again from its own CPU time (a counter reset, as when a
+/// process restarts), and a dead process's last value stays, as every counter's does. Thread counts are left out
+/// on purpose: enumerating threads made prometheus-net's scrapes take seconds (its #506).
 /// </remarks>
 internal sealed class ProcessMetrics : IDisposable
 {
@@ -24,7 +26,7 @@ internal sealed class ProcessMetrics : IDisposable
 
     private readonly Lock _lock = new();
     private readonly Counter? _cpuCounter;
-    private readonly Gauge? _cpuGauge;
+    private readonly MeterSeries? _cpuSeries;
     private readonly Gauge _resident;
     private readonly Gauge _virtual;
     private readonly Gauge _openFds;
@@ -40,7 +42,8 @@ internal sealed class ProcessMetrics : IDisposable
         const string CpuHelp = "Total user and system CPU time spent in seconds.";
         if (multiProcess)
         {
-            _cpuGauge = registry.CreateGauge("process_cpu_seconds_total", CpuHelp, Gauge());
+            MeterFamily cpu = registry.GetOrAddMeterFamily("process_cpu_seconds", CpuHelp, MetricKind.Counter, GaugeMode.All, null, null);
+            _cpuSeries = cpu.Find([new KeyValuePair<string, object?>("pid", registry.Identity)]);
         }
         else
         {
@@ -84,7 +87,7 @@ internal sealed class ProcessMetrics : IDisposable
                 }
                 else
                 {
-                    _cpuGauge!.Set(cpu);
+                    _cpuSeries?.Set(cpu);
                 }
 
                 _resident.Set(self.WorkingSet64);

@@ -39,7 +39,10 @@ public sealed class AspNetCoreSampleTests : IDisposable
         Assert.Equal(toFirst + toSecond, HelloRequests(viaSecond));
         Assert.Equal(toFirst + toSecond, HelloRequests(viaCli));
 
-        List<ParsedFamily> families = ExpositionParser.Parse(await first.ScrapeTextAsync());
+        string merged = await first.ScrapeTextAsync();
+        ProcessResult lint = await Promtool.CheckMetricsAsync(merged);
+        Assert.True(lint.ExitCode == 0, lint.Describe());
+        List<ParsedFamily> families = ExpositionParser.Parse(merged);
         ParsedFamily duration = families.Single(f => f.Name == "http_server_request_duration_seconds");
         Assert.Equal("histogram", duration.Type);
         ParsedSample helloCount = duration.Samples.First(s => s.Name == HelloCount && s.Labels.GetValueOrDefault("http_route") == "/hello");
@@ -58,7 +61,8 @@ public sealed class AspNetCoreSampleTests : IDisposable
         Dictionary<string, double> stopped = await CliScrapeAsync();
         Assert.DoesNotContain(stopped.Keys, k => k.StartsWith("kestrel_active_connections{", StringComparison.Ordinal));
         Assert.DoesNotContain(stopped.Keys, k => k.StartsWith("http_server_active_requests{", StringComparison.Ordinal));
-        Assert.DoesNotContain(stopped.Keys, k => k.StartsWith("process_", StringComparison.Ordinal));
+        Assert.DoesNotContain(stopped.Keys, k => k.StartsWith("process_resident_memory_bytes{", StringComparison.Ordinal));
+        Assert.DoesNotContain(stopped.Keys, k => k.StartsWith("process_open_fds{", StringComparison.Ordinal));
         Assert.Equal(toFirst + toSecond, HelloRequests(stopped));
     }
 

@@ -39,8 +39,25 @@ public sealed class ProcessMetricsTests : IDisposable
         using MetricRegistry second = Metrics.NewCustomRegistry(new ChorusOptions { Directory = _dir.Path, ProcessMetrics = true });
         Dictionary<string, ParsedFamily> families = MeterBridgeTests.Scrape(first);
         Assert.Equal(["0", "1"], families["process_resident_memory_bytes"].Samples.Select(s => s.Labels["pid"]).Order());
-        Assert.Equal("gauge", families["process_cpu_seconds_total"].Type);
+        Assert.Equal("counter", families["process_cpu_seconds_total"].Type);
+        Assert.Equal(["0", "1"], families["process_cpu_seconds_total"].Samples.Select(s => s.Labels["pid"]).Order());
         Assert.True(File.Exists(_dir.File("gauge_liveall_1.db")));
+        Assert.True(File.Exists(_dir.File("counter_1.db")));
+    }
+
+    [Fact]
+    public void MultiProcess_ANewOwnerOfTheSlotRestartsTheCpuCounterFromItsOwnTime()
+    {
+        using (MetricRegistry first = Metrics.NewCustomRegistry(new ChorusOptions { Directory = _dir.Path }))
+        {
+            // A previous owner of slot 0 that had used far more CPU than this process has.
+            first.CreateCounter("process_cpu_seconds", "Total user and system CPU time spent in seconds.", new CounterConfiguration { LabelNames = ["pid"] })
+                .WithLabels("0").Inc(1e6);
+        }
+
+        using MetricRegistry next = Metrics.NewCustomRegistry(new ChorusOptions { Directory = _dir.Path, ProcessMetrics = true });
+        double cpu = MeterBridgeTests.Samples(MeterBridgeTests.Scrape(next))["process_cpu_seconds_total{pid=\"0\"}"];
+        Assert.InRange(cpu, 1e-6, 1e5);
     }
 
     [Fact]
