@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using Chorus.Files;
 using Prom = Prometheus;
 
 namespace Chorus.Benchmarks;

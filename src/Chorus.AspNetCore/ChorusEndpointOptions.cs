@@ -6,14 +6,11 @@ namespace Chorus.AspNetCore;
 /// <remarks>Read once, when the endpoint is mapped; later changes have no effect.</remarks>
 public sealed class ChorusEndpointOptions
 {
-    /// <summary>The name of the environment variable prometheus_client uses for its multiprocess directory.</summary>
-    public const string MultiprocessDirectoryVariable = "PROMETHEUS_MULTIPROC_DIR";
-
     /// <summary>
     /// The multiprocess directory to merge and serve. Default: the value of <c>PROMETHEUS_MULTIPROC_DIR</c>, or null
     /// (serve the in-process registry, or whatever <see cref="IScrapeSource"/> the application registered).
     /// </summary>
-    public string? Directory { get; set; } = Environment.GetEnvironmentVariable(MultiprocessDirectoryVariable) is { Length: > 0 } dir ? dir : null;
+    public string? Directory { get; set; } = Environment.GetEnvironmentVariable(ChorusOptions.DirectoryVariable) is { Length: > 0 } dir ? dir : null;
 
     /// <summary>
     /// The hard limit on one exposition, in bytes, before compression. A scrape that would exceed it answers 500 and

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Chorus.Files;
 
 namespace Chorus;
 

@@ -180,7 +180,7 @@ internal sealed class MetricsEndpoint
 
         response.Headers.Remove(HeaderNames.ContentEncoding);
         response.StatusCode = StatusCodes.Status500InternalServerError;
-        response.ContentType = "text/plain; charset=utf-8";
+        response.ContentType = ExpositionContentTypes.PlainText;
         response.ContentLength = null;
         if (!HttpMethods.IsHead(context.Request.Method))
         {

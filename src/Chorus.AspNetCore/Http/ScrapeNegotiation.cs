@@ -9,7 +9,7 @@ namespace Chorus.AspNetCore.Http;
 /// order of q-value (header order breaks ties) and the first one Chorus can produce wins; anything else, including
 /// <c>*/*</c>, a missing header and garbage, gets text 0.0.4.
 /// </summary>
-public static class ScrapeNegotiation
+internal static class ScrapeNegotiation
 {
     /// <summary>Picks the exposition format for an <c>Accept</c> header.</summary>
     /// <param name="accept">The raw header values (may be empty).</param>

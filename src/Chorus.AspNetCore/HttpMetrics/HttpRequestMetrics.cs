@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Chorus.Files;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 

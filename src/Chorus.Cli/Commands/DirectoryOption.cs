@@ -5,7 +5,7 @@ namespace Chorus.Cli.Commands;
 /// <summary>The shared <c>--dir</c> option: a multiprocess directory, defaulting to <c>$PROMETHEUS_MULTIPROC_DIR</c>.</summary>
 internal static class DirectoryOption
 {
-    public const string EnvironmentVariable = "PROMETHEUS_MULTIPROC_DIR";
+    private const string EnvironmentVariable = ChorusOptions.DirectoryVariable;
 
     public static Option<string?> Create() => new("--dir")
     {

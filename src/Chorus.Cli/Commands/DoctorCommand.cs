@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Chorus.Compaction;
-using Chorus.Files;
 using Spectre.Console;
 
 namespace Chorus.Cli.Commands;

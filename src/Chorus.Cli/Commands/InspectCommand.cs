@@ -1,8 +1,8 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Chorus.Exposition;
 using Chorus.Files;
 
 namespace Chorus.Cli.Commands;
@@ -82,8 +82,8 @@ internal static class InspectCommand
         }
     }
 
-    private static string Describe(DbFileName name) => name.Mode is { } mode
-        ? $"gauge, mode {mode.ToFileName()}, identity {name.Identity}"
+    private static string Describe(DbFileName name) => name.ModeName is { } mode
+        ? $"gauge, mode {mode}, identity {name.Identity}"
         : $"{name.Kind.ToString().ToLowerInvariant()}, identity {name.Identity}";
 
     private static string LayoutText(ValueLayout? layout) => layout switch
@@ -93,13 +93,13 @@ internal static class InspectCommand
         _ => "unknown (no entries)",
     };
 
-    private static string Number(double value) => GoFloat.ToString(value);
+    private static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static InspectedFile ToDto(DbFileInspection file) => new(
         file.FileName,
         file.Path,
         file.Name?.Kind.ToString().ToLowerInvariant(),
-        file.Name?.Mode?.ToFileName(),
+        file.Name?.ModeName,
         file.Name?.Identity,
         file.NameError,
         file.ReadError,

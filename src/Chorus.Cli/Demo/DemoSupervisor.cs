@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using Chorus.Aggregation;
 using Chorus.Exposition;
@@ -136,7 +135,8 @@ internal sealed class DemoSupervisor(DemoSettings settings)
         info.FileName = processPath;
         if (Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
         {
-            info.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+            // AppContext.BaseDirectory, not Assembly.Location: the native build has no assembly files to locate.
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "chorus.dll"));
         }
 
         info.ArgumentList.Add(Commands.DemoWorkerCommand.Name);

@@ -19,7 +19,7 @@ internal static class DemoWorker
         // The default registry is multiprocess because PROMETHEUS_MULTIPROC_DIR is set: the usual setup.
         Counter requests = Metrics.CreateCounter("demo_requests_total", "Requests served by the demo workers.", new CounterConfiguration { LabelNames = ["route", "status"] });
         Histogram duration = Metrics.CreateHistogram("demo_request_duration_seconds", "Time to serve a request.", new HistogramConfiguration { LabelNames = ["route"], Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025] });
-        Gauge inProgress = Metrics.CreateGauge("demo_requests_in_progress", "Requests being served right now (live workers only).", new GaugeConfiguration { Mode = Files.GaugeMode.LiveSum });
+        Gauge inProgress = Metrics.CreateGauge("demo_requests_in_progress", "Requests being served right now (live workers only).", new GaugeConfiguration { Mode = GaugeMode.LiveSum });
         Info worker = Metrics.CreateInfo("demo_worker", "The live demo workers.");
         worker.Set(new Dictionary<string, string>
         {

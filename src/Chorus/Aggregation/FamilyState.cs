@@ -1,5 +1,4 @@
 using Chorus.Exposition;
-using Chorus.Files;
 
 namespace Chorus.Aggregation;
 

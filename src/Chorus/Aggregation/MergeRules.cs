@@ -83,7 +83,7 @@ internal static class MergeRules
     /// <summary>Rebuilds the samples of a family touched by this collection, in output order.</summary>
     public static void Emit(FamilyState family, int generation, bool accumulate)
     {
-        List<Sample> samples = family.Output.Samples;
+        List<Sample> samples = family.Output.SampleList;
         samples.Clear();
         List<LabelGroup> groups = family.OrderedGroups;
         for (int g = 0; g < groups.Count; g++)

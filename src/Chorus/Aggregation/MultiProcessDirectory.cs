@@ -145,7 +145,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             foreach (MetricFamily family in _output)
             {
                 var clone = new MetricFamily(family.Name, family.Type, family.Help, family.Unit);
-                clone.Samples.AddRange(family.Samples);
+                clone.SampleList.AddRange(family.SampleList);
                 copy.Add(clone);
             }
 
@@ -158,7 +158,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// while they change). Call it before a compaction in the same process surveys liveness, which counts
     /// every process holding a writer's file, this one included.
     /// </summary>
-    public void ReleaseKeptFiles()
+    internal void ReleaseKeptFiles()
     {
         lock (_gate)
         {

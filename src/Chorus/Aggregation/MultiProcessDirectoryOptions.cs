@@ -11,7 +11,7 @@ public sealed class MultiProcessDirectoryOptions
     /// False: raw per-bucket sums and no <c>_count</c> (prometheus_client's <c>merge(accumulate=False)</c>,
     /// the form to write back into files when compacting).
     /// </summary>
-    public bool Accumulate { get; init; } = true;
+    internal bool Accumulate { get; init; } = true;
 
     /// <summary>
     /// How many files may stay open and memory-mapped between collections, so warm collections read them
@@ -43,7 +43,7 @@ public sealed class MultiProcessDirectoryOptions
     internal bool FrameworkListing { get; init; }
 
     /// <summary>Which <c>*.db</c> file names to read (null: all). Called with the file name only.</summary>
-    public Func<string, bool>? FileFilter { get; init; }
+    internal Func<string, bool>? FileFilter { get; init; }
 
     /// <summary>Reads a first collection's files ahead on a second thread (tests turn it off to compare).</summary>
     internal bool ColdReadAhead { get; init; } = true;

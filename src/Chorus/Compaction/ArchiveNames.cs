@@ -8,7 +8,7 @@ namespace Chorus.Compaction;
 /// collector reads them like any process's file: <c>counter_archive8.db</c>, <c>gauge_max_archive16.db</c>.
 /// Working names never end in <c>.db</c>, so no reader lists them.
 /// </summary>
-public static class ArchiveNames
+internal static class ArchiveNames
 {
     /// <summary>The directory lock that admits one compactor at a time.</summary>
     public const string CompactorLock = "chorus-compact.lock";

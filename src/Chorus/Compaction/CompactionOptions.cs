@@ -25,14 +25,14 @@ public sealed class CompactionOptions
     /// was descheduled before its open completed. Default 250 ms: 20 ms lost one worker's counts once in a
     /// benchmark on 2 cores at load average 22 (docs/compaction.md).
     /// </summary>
-    public TimeSpan ClaimSettleTime { get; init; } = TimeSpan.FromMilliseconds(250);
+    internal TimeSpan ClaimSettleTime { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// Whether new archives, the journal and directory changes are fsynced before the step that depends on them.
     /// Default true. A killed compactor is safe either way (the page cache survives a process); this only matters
     /// for a power cut on a disk-backed directory, and costs a few disk flushes per run. Off is fine on tmpfs.
     /// </summary>
-    public bool FlushToDisk { get; init; } = true;
+    internal bool FlushToDisk { get; init; } = true;
 
     /// <summary>The options used when none are given.</summary>
     public static CompactionOptions Default { get; } = new();

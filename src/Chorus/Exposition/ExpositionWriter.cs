@@ -12,14 +12,8 @@ namespace Chorus.Exposition;
 /// (OpenMetrics also <c>"</c>); label values escape <c>\</c>, <c>"</c> and newline. Text 0.0.4 names a
 /// counter family <c>x_total</c> (as prometheus_client does); OpenMetrics names it <c>x</c> and ends with <c># EOF</c>.
 /// </remarks>
-public static class ExpositionWriter
+internal static class ExpositionWriter
 {
-    /// <summary>The content type of <paramref name="format"/>.</summary>
-    /// <param name="format">The format.</param>
-    public static string ContentType(ExpositionFormat format) => format == ExpositionFormat.OpenMetrics
-        ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-        : "text/plain; version=0.0.4; charset=utf-8";
-
     /// <summary>Writes <paramref name="families"/> in order.</summary>
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="families">The families, already in output order.</param>
@@ -105,7 +99,7 @@ public static class ExpositionWriter
             WriteRaw(output, "\n"u8);
         }
 
-        List<Sample> samples = family.Samples;
+        List<Sample> samples = family.SampleList;
         for (int i = 0; i < samples.Count; i++)
         {
             WriteSample(output, samples[i]);

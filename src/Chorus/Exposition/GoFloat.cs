@@ -9,7 +9,7 @@ namespace Chorus.Exposition;
 /// Matching Python's spelling makes Chorus output diff cleanly against Python's; every form is a valid
 /// number in both text 0.0.4 and OpenMetrics 1.0.
 /// </summary>
-public static class GoFloat
+internal static class GoFloat
 {
     /// <summary>Bytes always enough for one formatted value.</summary>
     public const int MaxLength = 32;

@@ -154,7 +154,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
     /// The labels escaped for both text formats, without braces: <c>a="x",b="y\n"</c>. Label values escape
     /// <c>\</c>, <c>"</c> and newline (text 0.0.4 and OpenMetrics 1.0 agree).
     /// </summary>
-    public ReadOnlySpan<byte> RenderedUtf8 => _rendered ??= Render();
+    internal ReadOnlySpan<byte> RenderedUtf8 => _rendered ??= Render();
 
     /// <inheritdoc />
     public bool Equals(LabelSet? other)

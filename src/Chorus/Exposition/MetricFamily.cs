@@ -15,7 +15,7 @@ public sealed class MetricFamily
     /// <param name="type">Metric type.</param>
     /// <param name="help">HELP text (may be empty).</param>
     /// <param name="unit">Unit, written as <c># UNIT</c> in OpenMetrics only; null for none.</param>
-    public MetricFamily(string name, MetricType type, string help, string? unit = null)
+    internal MetricFamily(string name, MetricType type, string help, string? unit = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(help);
@@ -38,7 +38,10 @@ public sealed class MetricFamily
     public string? Unit { get; }
 
     /// <summary>The samples in the order they are written.</summary>
-    public List<Sample> Samples { get; } = [];
+    public IReadOnlyList<Sample> Samples => SampleList;
+
+    /// <summary>The samples, for the readers and registries that fill the family.</summary>
+    internal List<Sample> SampleList { get; } = [];
 
     /// <summary>The name text 0.0.4 puts in <c># HELP</c>/<c># TYPE</c> (<c>x_total</c> for counters, <c>x_info</c> for info), built once.</summary>
     internal string TextHeaderName => _textHeaderName ??= Type switch

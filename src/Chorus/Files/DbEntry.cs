@@ -5,4 +5,4 @@ namespace Chorus.Files;
 /// <param name="KeyOffset">Where the UTF-8 JSON key starts.</param>
 /// <param name="KeyLength">Length of the key in bytes.</param>
 /// <param name="ValueOffset">Where the float64 value starts (8-byte aligned); a timestamp follows in the 16-byte layout.</param>
-public readonly record struct DbEntry(int Offset, int KeyOffset, int KeyLength, int ValueOffset);
+internal record struct DbEntry(int Offset, int KeyOffset, int KeyLength, int ValueOffset);

@@ -7,7 +7,7 @@ namespace Chorus.Files;
 /// Stops at the first damaged entry and reports it through <see cref="Damage"/>; every entry returned
 /// before that is complete.
 /// </summary>
-public ref struct DbEntryReader
+internal ref struct DbEntryReader
 {
     private readonly ReadOnlySpan<byte> _data;
     private readonly ValueLayout _layout;

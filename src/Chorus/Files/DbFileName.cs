@@ -11,6 +11,9 @@ namespace Chorus.Files;
 /// </param>
 public readonly record struct DbFileName(DbFileKind Kind, GaugeMode? Mode, string Identity)
 {
+    /// <summary>The gauge mode as the file name spells it (<c>livesum</c>), or null for other kinds.</summary>
+    public string? ModeName => Mode?.ToFileName();
+
     /// <summary>The file name for these parts.</summary>
     public override string ToString() => Kind switch
     {

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Chorus.Files;
 
 /// <summary>The result of reading a whole <c>.db</c> file held in memory: its layout, entries and any damage.</summary>
-public sealed class DbFileScan
+internal sealed class DbFileScan
 {
     private DbFileScan(int used, long fileLength, ValueLayout? layout, IReadOnlyList<DbEntry> entries, DbDamage damage)
     {

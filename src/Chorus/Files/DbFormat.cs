@@ -11,7 +11,7 @@ namespace Chorus.Files;
 /// Python packs with native byte order; every platform .NET runs this project on is little-endian,
 /// so the format is read and written as little-endian explicitly.
 /// </remarks>
-public static class DbFormat
+internal static class DbFormat
 {
     /// <summary>Size of the file header: int32 <c>used</c> plus 4 bytes of padding.</summary>
     public const int HeaderSize = 8;

@@ -12,7 +12,7 @@ namespace Chorus.Files;
 /// <param name="Sample">The sample name (<c>X_total</c>, <c>X_bucket</c>, <c>X_sum</c>, ...).</param>
 /// <param name="Labels">Label pairs in key order (sorted by name, as Python's <c>sort_keys</c> wrote them).</param>
 /// <param name="Help">The HELP text.</param>
-public sealed record DbKey(string Family, string Sample, IReadOnlyList<KeyValuePair<string, string>> Labels, string Help)
+internal sealed record DbKey(string Family, string Sample, IReadOnlyList<KeyValuePair<string, string>> Labels, string Help)
 {
     /// <summary>The HELP prometheus_client before 0.16 reports for every multiprocess family.</summary>
     public const string LegacyHelp = "Multiprocess metric";

@@ -5,7 +5,7 @@ namespace Chorus.Files;
 /// inside a value or a key, which fails the entry checks at once, so the width that walks cleanly to
 /// <c>used</c> is the file's layout.
 /// </summary>
-public static class DbLayoutDetector
+internal static class DbLayoutDetector
 {
     /// <summary>
     /// Detects the layout of the entries between <paramref name="start"/> and <paramref name="used"/>.

@@ -14,7 +14,7 @@ namespace Chorus.Files;
 /// file. Keys are JSON with <c>ensure_ascii</c>, so they never contain a raw newline. Written to a temporary
 /// name and renamed, so readers see the old or the new list, never half of one.
 /// </remarks>
-public static class DbRemovedKeys
+internal static class DbRemovedKeys
 {
     /// <summary>The first line of every sidecar.</summary>
     public const string Header = "chorus-removed-keys 1";

@@ -9,7 +9,7 @@ namespace Chorus.Files;
 /// </summary>
 /// <param name="Device">The device number (<c>st_dev</c>).</param>
 /// <param name="Inode">The inode number (<c>st_ino</c>).</param>
-public readonly partial record struct FileIdentity(ulong Device, ulong Inode)
+internal readonly partial record struct FileIdentity(ulong Device, ulong Inode)
 {
     private static bool s_unavailable = !OperatingSystem.IsLinux();
 

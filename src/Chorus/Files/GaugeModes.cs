@@ -1,7 +1,7 @@
 namespace Chorus.Files;
 
 /// <summary>Names and properties of <see cref="GaugeMode"/> values as they appear in file names.</summary>
-public static class GaugeModes
+internal static class GaugeModes
 {
     private static readonly string[] s_names =
         ["all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum", "mostrecent", "livemostrecent"];

@@ -1,7 +1,7 @@
+using Chorus.Exposition;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Numerics;
-using Chorus.Files;
 
 namespace Chorus.Meters;
 
@@ -81,19 +81,19 @@ internal sealed class MeterBridge : IDisposable
         _listener.Dispose();
     }
 
-    private static bool TryClassify(Instrument instrument, out MetricKind kind, out MeasurementEffect effect, out bool upDown)
+    private static bool TryClassify(Instrument instrument, out MetricType kind, out MeasurementEffect effect, out bool upDown)
     {
         Type type = instrument.GetType();
         Type? definition = type.IsGenericType ? type.GetGenericTypeDefinition() : null;
         upDown = definition == typeof(UpDownCounter<>) || definition == typeof(ObservableUpDownCounter<>);
-        (kind, effect) = (MetricKind.Gauge, MeasurementEffect.Set);
+        (kind, effect) = (MetricType.Gauge, MeasurementEffect.Set);
         if (definition == typeof(Counter<>))
         {
-            (kind, effect) = (MetricKind.Counter, MeasurementEffect.Increment);
+            (kind, effect) = (MetricType.Counter, MeasurementEffect.Increment);
         }
         else if (definition == typeof(ObservableCounter<>))
         {
-            (kind, effect) = (MetricKind.Counter, MeasurementEffect.ObservedCumulative);
+            (kind, effect) = (MetricType.Counter, MeasurementEffect.ObservedCumulative);
         }
         else if (definition == typeof(UpDownCounter<>))
         {
@@ -101,7 +101,7 @@ internal sealed class MeterBridge : IDisposable
         }
         else if (definition == typeof(Histogram<>))
         {
-            (kind, effect) = (MetricKind.Histogram, MeasurementEffect.Observe);
+            (kind, effect) = (MetricType.Histogram, MeasurementEffect.Observe);
         }
         else if (!upDown && definition != typeof(Gauge<>) && definition != typeof(ObservableGauge<>))
         {
@@ -149,7 +149,7 @@ internal sealed class MeterBridge : IDisposable
         }
 
         MeterView? view = _options.ViewFor(instrument.Name);
-        if (view?.Drop == true || !TryClassify(instrument, out MetricKind kind, out MeasurementEffect effect, out bool upDown))
+        if (view?.Drop == true || !TryClassify(instrument, out MetricType kind, out MeasurementEffect effect, out bool upDown))
         {
             return;
         }
@@ -166,16 +166,16 @@ internal sealed class MeterBridge : IDisposable
         }
     }
 
-    private MeterFamily CreateFamily(Instrument instrument, MeterView? view, MetricKind kind, bool upDown)
+    private MeterFamily CreateFamily(Instrument instrument, MeterView? view, MetricType kind, bool upDown)
     {
         string name = PrometheusNaming.FamilyName(view?.Name ?? instrument.Name, instrument.Unit, kind);
         GaugeMode mode = GaugeMode.All;
         double[]? bounds = null;
-        if (kind == MetricKind.Gauge)
+        if (kind == MetricType.Gauge)
         {
             mode = view?.Mode ?? (upDown ? GaugeMode.LiveSum : GaugeMode.LiveAll);
         }
-        else if (kind == MetricKind.Histogram)
+        else if (kind == MetricType.Histogram)
         {
             IReadOnlyList<double> chosen = view?.Buckets ?? (IReadOnlyList<double>?)AdvisedBounds(instrument) ?? MeterOptions.DefaultBuckets;
             bounds = Histogram.ValidateBuckets(name, chosen);

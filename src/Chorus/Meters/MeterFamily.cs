@@ -27,13 +27,13 @@ internal sealed unsafe class MeterFamily : Collector
     private readonly ConcurrentDictionary<TagKey, MeterSeries>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> _lookup;
     private readonly Dictionary<string, MeterSeries> _series = new(StringComparer.Ordinal);
     private readonly Lock _createLock = new();
-    private readonly MetricKind _kind;
+    private readonly MetricType _kind;
     private readonly string[]? _tagKeys;
     private readonly string[] _boundLabels;
     private int _instruments;
     private int _tagKeyCount;
 
-    public MeterFamily(MetricRegistry registry, string name, string help, MetricKind kind, GaugeMode mode, double[]? bounds, string[]? tagKeys)
+    public MeterFamily(MetricRegistry registry, string name, string help, MetricType kind, GaugeMode mode, double[]? bounds, string[]? tagKeys)
         : base(registry, name, help, [])
     {
         _lookup = _byTags.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
@@ -50,10 +50,10 @@ internal sealed unsafe class MeterFamily : Collector
     /// <summary>A histogram's upper bounds, ending with +Inf; null for other kinds.</summary>
     public double[]? Bounds { get; }
 
-    internal override MetricKind Kind => _kind;
+    internal override MetricType Type => _kind;
 
     /// <summary>True when another instrument may share this family: same type, merge mode and buckets.</summary>
-    public bool SameShape(MetricKind kind, GaugeMode mode, double[]? bounds) =>
+    public bool SameShape(MetricType kind, GaugeMode mode, double[]? bounds) =>
         kind == _kind && mode == Mode && (bounds is null ? Bounds is null : Bounds is not null && bounds.AsSpan().SequenceEqual(Bounds));
 
     /// <summary>The series for these tags, created on first use; null when the tags cannot be turned into labels.</summary>
@@ -76,7 +76,7 @@ internal sealed unsafe class MeterFamily : Collector
     /// </summary>
     public void Detach()
     {
-        if (Interlocked.Decrement(ref _instruments) > 0 || _kind != MetricKind.Gauge)
+        if (Interlocked.Decrement(ref _instruments) > 0 || _kind != MetricType.Gauge)
         {
             return;
         }
@@ -108,10 +108,10 @@ internal sealed unsafe class MeterFamily : Collector
         {
             switch (_kind)
             {
-                case MetricKind.Counter:
+                case MetricType.Counter:
                     samples.Add(new CollectedSample(Name + "_total", series.LabelNames, series.LabelValues, series.Value));
                     break;
-                case MetricKind.Gauge:
+                case MetricType.Gauge:
                     samples.Add(new CollectedSample(Name, series.LabelNames, series.LabelValues, series.Value));
                     break;
                 default:
@@ -179,13 +179,13 @@ internal sealed unsafe class MeterFamily : Collector
         IValueStore store = Registry.Store;
         switch (_kind)
         {
-            case MetricKind.Counter:
+            case MetricType.Counter:
             {
                 var key = new SeriesKey(DbFileKind.Counter, GaugeMode.All, Name, Name + "_total", names, values, Help);
                 return new MeterSeries(names, values, [key], store.Allocate(key), null, null, false);
             }
 
-            case MetricKind.Gauge:
+            case MetricType.Gauge:
             {
                 var key = new SeriesKey(DbFileKind.Gauge, Mode, Name, Name, names, values, Help);
                 bool timestamp = Mode is GaugeMode.MostRecent or GaugeMode.LiveMostRecent && store.HasTimestamps;
@@ -275,8 +275,8 @@ internal sealed unsafe class MeterFamily : Collector
     private string LabelFor(string key)
     {
         string label = PrometheusNaming.SanitizeLabelName(key);
-        bool reserved = (label == "le" && _kind == MetricKind.Histogram)
-            || (label == "pid" && _kind == MetricKind.Gauge && Registry.IsMultiProcess);
+        bool reserved = (label == "le" && _kind == MetricType.Histogram)
+            || (label == "pid" && _kind == MetricType.Gauge && Registry.IsMultiProcess);
         return reserved ? "exported_" + label : label;
     }
 }

@@ -110,7 +110,11 @@ public sealed class MeterOptions
     {
         var copy = new MeterOptions { _observableInterval = _observableInterval };
         copy._meters.AddRange(_meters);
-        copy._views.AddRange(_views);
+        foreach (KeyValuePair<string, MeterView> view in _views)
+        {
+            MeterView v = view.Value;
+            copy._views.Add(new(view.Key, new MeterView { Name = v.Name, Drop = v.Drop, Buckets = v.Buckets?.ToArray(), TagKeys = v.TagKeys?.ToArray(), Mode = v.Mode }));
+        }
         return copy;
     }
 }

@@ -1,5 +1,3 @@
-using Chorus.Files;
-
 namespace Chorus;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Chorus.Exposition;
 using System.Globalization;
 using System.Text;
 
@@ -18,7 +19,7 @@ internal static class PrometheusNaming
     /// <param name="instrumentName">The instrument's (or the view's) name.</param>
     /// <param name="unit">The instrument's UCUM unit, or null.</param>
     /// <param name="kind">The Prometheus type the instrument maps to.</param>
-    public static string FamilyName(string instrumentName, string? unit, MetricKind kind)
+    public static string FamilyName(string instrumentName, string? unit, MetricType kind)
     {
         string name = SanitizeMetricName(instrumentName);
         string? suffix = UnitSuffix(unit, kind);
@@ -28,7 +29,7 @@ internal static class PrometheusNaming
         }
 
         // The sample gets "_total" back (Counter's convention); a name that already ends with it keeps one.
-        if (kind == MetricKind.Counter && name.EndsWith("_total", StringComparison.Ordinal) && name.Length > "_total".Length)
+        if (kind == MetricType.Counter && name.EndsWith("_total", StringComparison.Ordinal) && name.Length > "_total".Length)
         {
             name = name[..^"_total".Length];
         }
@@ -46,7 +47,7 @@ internal static class PrometheusNaming
     /// The unit as a name suffix: annotations in braces dropped, <c>a/b</c> → <c>a_per_b</c>, UCUM abbreviations
     /// spelled out, <c>1</c> → <c>ratio</c> on gauges; null when nothing is left.
     /// </summary>
-    public static string? UnitSuffix(string? unit, MetricKind kind)
+    public static string? UnitSuffix(string? unit, MetricType kind)
     {
         if (string.IsNullOrWhiteSpace(unit))
         {
@@ -65,7 +66,7 @@ internal static class PrometheusNaming
         }
         else if (bare == "1")
         {
-            result = kind == MetricKind.Gauge ? "ratio" : string.Empty;
+            result = kind == MetricType.Gauge ? "ratio" : string.Empty;
         }
         else
         {

@@ -1,3 +1,4 @@
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Storage;
 
@@ -27,7 +28,7 @@ public abstract class Collector
 
     internal MetricRegistry Registry { get; }
 
-    internal abstract MetricKind Kind { get; }
+    internal abstract MetricType Type { get; }
 
     /// <summary>Appends the current samples of every child (in-process exposition).</summary>
     internal abstract void Collect(List<CollectedSample> samples);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Internal;
 using Chorus.Storage;
@@ -29,7 +30,7 @@ public sealed unsafe class Counter : Collector<Counter.Child>
         get => _self ?? NoLabels();
     }
 
-    internal override MetricKind Kind => MetricKind.Counter;
+    internal override MetricType Type => MetricType.Counter;
 
     /// <summary>The current value of a counter without labels (this process only).</summary>
     public double Value => Self.Value;

@@ -1,3 +1,4 @@
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Internal;
 using Chorus.Storage;
@@ -37,7 +38,7 @@ public sealed unsafe class EnumMetric : Collector<EnumMetric.Child>
     /// <summary>The states, in order.</summary>
     public IReadOnlyList<string> States => _states;
 
-    internal override MetricKind Kind => MetricKind.StateSet;
+    internal override MetricType Type => MetricType.StateSet;
 
     /// <summary>Sets the state of an enum without labels.</summary>
     /// <exception cref="ArgumentException">The state is not one of <see cref="States"/>.</exception>

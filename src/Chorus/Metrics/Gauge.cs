@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Internal;
 using Chorus.Storage;
@@ -35,7 +36,7 @@ public sealed unsafe class Gauge : Collector<Gauge.Child>
         get => _self ?? NoLabels();
     }
 
-    internal override MetricKind Kind => MetricKind.Gauge;
+    internal override MetricType Type => MetricType.Gauge;
 
     /// <summary>The current value of a gauge without labels (this process only).</summary>
     public double Value => Self.Value;

@@ -42,7 +42,7 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
         get => _self ?? NoLabels();
     }
 
-    internal override MetricKind Kind => MetricKind.Histogram;
+    internal override MetricType Type => MetricType.Histogram;
 
     /// <summary><paramref name="count"/> bounds: <paramref name="start"/>, start + width, ... (+Inf is added by the histogram).</summary>
     public static double[] LinearBuckets(double start, double width, int count)

@@ -1,3 +1,4 @@
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Internal;
 using Chorus.Storage;
@@ -18,7 +19,7 @@ public sealed unsafe class Info : Collector<Info.Child>
         InitializeUnlabelled();
     }
 
-    internal override MetricKind Kind => MetricKind.Info;
+    internal override MetricType Type => MetricType.Info;
 
     internal string SampleName => Name + "_info";
 

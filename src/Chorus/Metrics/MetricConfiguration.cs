@@ -24,8 +24,8 @@ public sealed class CounterConfiguration : MetricConfiguration
 /// <summary>Options of a <see cref="Gauge"/>.</summary>
 public sealed class GaugeConfiguration : MetricConfiguration
 {
-    /// <summary>How values of many processes merge (ignored in memory). Default: <see cref="Files.GaugeMode.All"/>, as prometheus_client.</summary>
-    public Files.GaugeMode Mode { get; set; } = Files.GaugeMode.All;
+    /// <summary>How values of many processes merge (ignored in memory). Default: <see cref="GaugeMode.All"/>, as prometheus_client.</summary>
+    public GaugeMode Mode { get; set; } = GaugeMode.All;
 }
 
 /// <summary>Options of a <see cref="Histogram"/>.</summary>

@@ -43,12 +43,12 @@ public sealed partial class MetricRegistry : IScrapeSource
         var samples = new List<CollectedSample>();
         foreach (Collector collector in collectors)
         {
-            var family = new MetricFamily(collector.Name, TypeOf(collector.Kind), collector.Help);
+            var family = new MetricFamily(collector.Name, collector.Type, collector.Help);
             samples.Clear();
             collector.Collect(samples);
             foreach (CollectedSample sample in samples)
             {
-                family.Samples.Add(new Sample(sample.Name, LabelSet.Create(sample.LabelNames, sample.LabelValues), sample.Value));
+                family.SampleList.Add(new Sample(sample.Name, LabelSet.Create(sample.LabelNames, sample.LabelValues), sample.Value));
             }
 
             families.Add(family);
@@ -56,14 +56,4 @@ public sealed partial class MetricRegistry : IScrapeSource
 
         return families;
     }
-
-    private static MetricType TypeOf(MetricKind kind) => kind switch
-    {
-        MetricKind.Counter => MetricType.Counter,
-        MetricKind.Gauge => MetricType.Gauge,
-        MetricKind.Histogram => MetricType.Histogram,
-        MetricKind.Summary => MetricType.Summary,
-        MetricKind.Info => MetricType.Info,
-        _ => MetricType.StateSet,
-    };
 }

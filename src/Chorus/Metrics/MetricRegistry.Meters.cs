@@ -1,3 +1,4 @@
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Meters;
 using Chorus.ProcessStats;
@@ -72,7 +73,7 @@ public sealed partial class MetricRegistry
 
     /// <summary>The family a bridged instrument records into, shared by instruments of the same name and shape.</summary>
     /// <exception cref="ArgumentException">The name is taken by another metric, or the mode needs timestamps the layout lacks.</exception>
-    internal MeterFamily GetOrAddMeterFamily(string name, string help, MetricKind kind, GaugeMode mode, double[]? bounds, string[]? tagKeys)
+    internal MeterFamily GetOrAddMeterFamily(string name, string help, MetricType kind, GaugeMode mode, double[]? bounds, string[]? tagKeys)
     {
         if (!MetricNames.IsValidMetricName(name))
         {

@@ -183,7 +183,7 @@ public sealed partial class MetricRegistry : IDisposable
                     return typed;
                 }
 
-                throw new ArgumentException($"A different metric named '{family}' ({existing.Kind}, labels: {string.Join(", ", existing.LabelNameArray)}) already exists in this registry.");
+                throw new ArgumentException($"A different metric named '{family}' ({existing.Type}, labels: {string.Join(", ", existing.LabelNameArray)}) already exists in this registry.");
             }
 
             T created = create();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Internal;
 using Chorus.Storage;
@@ -25,7 +26,7 @@ public sealed unsafe class Summary : Collector<Summary.Child>
         get => _self ?? NoLabels();
     }
 
-    internal override MetricKind Kind => MetricKind.Summary;
+    internal override MetricType Type => MetricType.Summary;
 
     /// <summary>Records one observation in a summary without labels.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>

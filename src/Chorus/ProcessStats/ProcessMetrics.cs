@@ -1,6 +1,6 @@
+using Chorus.Exposition;
 using System.Diagnostics;
 using System.Globalization;
-using Chorus.Files;
 using Chorus.Meters;
 
 namespace Chorus.ProcessStats;
@@ -42,7 +42,7 @@ internal sealed class ProcessMetrics : IDisposable
         const string CpuHelp = "Total user and system CPU time spent in seconds.";
         if (multiProcess)
         {
-            MeterFamily cpu = registry.GetOrAddMeterFamily("process_cpu_seconds", CpuHelp, MetricKind.Counter, GaugeMode.All, null, null);
+            MeterFamily cpu = registry.GetOrAddMeterFamily("process_cpu_seconds", CpuHelp, MetricType.Counter, GaugeMode.All, null, null);
             _cpuSeries = cpu.Find([new KeyValuePair<string, object?>("pid", registry.Identity)]);
         }
         else

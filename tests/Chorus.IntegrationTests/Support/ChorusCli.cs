@@ -1,8 +1,24 @@
 namespace Chorus.IntegrationTests.Support;
 
-/// <summary>Runs the built <c>chorus</c> tool (<c>dotnet chorus.dll ...</c>) the way a user's script would.</summary>
+/// <summary>
+/// Runs the built <c>chorus</c> tool the way a user's script would: the framework-dependent build
+/// (<c>dotnet chorus.dll ...</c>) by default, or the NativeAOT executable that ships
+/// (<c>artifacts/bin/linux-x64/chorus</c> from <c>scripts/pack.sh</c>) when <c>CHORUS_CLI=native</c>.
+/// scripts/test.sh runs the integration tests once with each.
+/// </summary>
 internal static class ChorusCli
 {
+    /// <summary>The variable that picks the build under test: <c>native</c>, or unset for the framework-dependent one.</summary>
+    public const string BuildVariable = "CHORUS_CLI";
+
+    /// <summary>True when the tests run the native executable.</summary>
+    public static bool IsNative { get; } = Environment.GetEnvironmentVariable(BuildVariable) switch
+    {
+        null or "" or "dotnet" => false,
+        "native" => true,
+        string other => throw new InvalidOperationException($"{BuildVariable}={other}: use 'native' or leave it unset."),
+    };
+
     /// <summary>How long one CLI run may take before the test fails.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -10,7 +26,17 @@ internal static class ChorusCli
     /// <param name="arguments">The command line after <c>chorus</c>.</param>
     /// <param name="environment">Extra variables (a null value removes one).</param>
     public static ChildProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
-        DotnetHost.Start(RepoPaths.ChorusDll, arguments, environment);
+        IsNative
+            ? ChildProcess.Start(NativeExecutable(), arguments, environment)
+            : DotnetHost.Start(RepoPaths.ChorusDll, arguments, environment);
+
+    private static string NativeExecutable() => File.Exists(RepoPaths.NativeChorus)
+        ? RepoPaths.NativeChorus
+        : throw new FileNotFoundException($"{BuildVariable}=native but {RepoPaths.NativeChorus} is missing: run scripts/pack.sh first.");
+
+    /// <summary>The command line (program first) that runs <c>chorus</c> with <paramref name="arguments"/>, for launchers.</summary>
+    public static string[] CommandLine(IEnumerable<string> arguments) =>
+        IsNative ? [NativeExecutable(), .. arguments] : DotnetHost.CommandLine(RepoPaths.ChorusDll, arguments);
 
     /// <summary>Runs <c>chorus</c> with <paramref name="arguments"/> to completion.</summary>
     public static async Task<ProcessResult> RunAsync(params string[] arguments)

@@ -8,6 +8,12 @@ internal static class RepoPaths
     /// <summary>The repository root: the first directory above the test assembly holding <c>Chorus.slnx</c>.</summary>
     public static string RepoRoot => s_repoRoot.Value;
 
+    /// <summary>The NativeAOT <c>chorus</c> that <c>scripts/pack.sh</c> writes.</summary>
+    public static string NativeChorus => Path.Combine(RepoRoot, "artifacts", "bin", "linux-x64", "chorus");
+
+    /// <summary>The packages that <c>scripts/pack.sh</c> writes.</summary>
+    public static string PackagesDirectory => Path.Combine(RepoRoot, "artifacts", "packages");
+
     /// <summary>The built CLI (<c>src/Chorus.Cli/bin/&lt;cfg&gt;/&lt;tfm&gt;/chorus.dll</c>).</summary>
     public static string ChorusDll => BuiltAssembly(Path.Combine("src", "Chorus.Cli"), "chorus.dll");
 

@@ -1,5 +1,4 @@
 using Chorus.Aggregation;
-using Chorus.Files;
 using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Aggregation;

@@ -1,5 +1,4 @@
 using Chorus.Compaction;
-using Chorus.Files;
 
 namespace Chorus.Tests.Compaction;
 

@@ -1,4 +1,3 @@
-using Chorus.Files;
 
 namespace Chorus.Tests.Compaction;
 

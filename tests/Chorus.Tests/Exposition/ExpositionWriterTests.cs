@@ -26,7 +26,7 @@ public class ExpositionWriterTests
     public void OpenMetrics_CounterFamilyHasNoTotalSuffixAndEndsWithEof()
     {
         var counter = new MetricFamily("jobs", MetricType.Counter, "Jobs.");
-        counter.Samples.Add(new Sample("jobs_total", LabelSet.Empty, 3));
+        counter.SampleList.Add(new Sample("jobs_total", LabelSet.Empty, 3));
 
         Assert.Equal("# HELP jobs Jobs.\n# TYPE jobs counter\njobs_total 3.0\n# EOF\n", Write([counter], ExpositionFormat.OpenMetrics));
         Assert.Equal("# HELP jobs_total Jobs.\n# TYPE jobs_total counter\njobs_total 3.0\n", Write([counter], ExpositionFormat.PrometheusText));
@@ -59,7 +59,7 @@ public class ExpositionWriterTests
         string[] clean = values.Where(v => v is not null).Select(v => Utf8RoundTrip(v)).Distinct().Take(5).ToArray();
         string[] names = clean.Select((_, i) => "l" + i).ToArray();
         var family = new MetricFamily("g", MetricType.Gauge, "h");
-        family.Samples.Add(new Sample("g", LabelSet.Create(names, clean), value));
+        family.SampleList.Add(new Sample("g", LabelSet.Create(names, clean), value));
 
         ParsedSample parsed = ExpositionParser.Parse(Write([family], ExpositionFormat.PrometheusText))[0].Samples.Single();
 
@@ -80,30 +80,30 @@ public class ExpositionWriterTests
     private static List<MetricFamily> AllTypes()
     {
         var counter = new MetricFamily("http_requests", MetricType.Counter, "Requests with a \\ backslash,\na newline and \"quotes\".");
-        counter.Samples.Add(new Sample("http_requests_total", LabelSet.Create(["method", "path"], ["GET", "/a\"b\\c\nd"]), 1027));
-        counter.Samples.Add(new Sample("http_requests_total", LabelSet.Create(["method", "path"], ["POST", "日本 🎉"]), 0.5));
+        counter.SampleList.Add(new Sample("http_requests_total", LabelSet.Create(["method", "path"], ["GET", "/a\"b\\c\nd"]), 1027));
+        counter.SampleList.Add(new Sample("http_requests_total", LabelSet.Create(["method", "path"], ["POST", "日本 🎉"]), 0.5));
         var gauge = new MetricFamily("temperature", MetricType.Gauge, "");
-        gauge.Samples.Add(new Sample("temperature", LabelSet.Create(["k"], ["nan"]), double.NaN));
-        gauge.Samples.Add(new Sample("temperature", LabelSet.Create(["k"], ["neg-inf"]), double.NegativeInfinity));
-        gauge.Samples.Add(new Sample("temperature", LabelSet.Create(["k"], ["neg-zero"]), -0.0));
-        gauge.Samples.Add(new Sample("temperature", LabelSet.Create(["k"], ["big"]), 1e21));
+        gauge.SampleList.Add(new Sample("temperature", LabelSet.Create(["k"], ["nan"]), double.NaN));
+        gauge.SampleList.Add(new Sample("temperature", LabelSet.Create(["k"], ["neg-inf"]), double.NegativeInfinity));
+        gauge.SampleList.Add(new Sample("temperature", LabelSet.Create(["k"], ["neg-zero"]), -0.0));
+        gauge.SampleList.Add(new Sample("temperature", LabelSet.Create(["k"], ["big"]), 1e21));
         var histogram = new MetricFamily("latency_seconds", MetricType.Histogram, "Latency.", "seconds");
         LabelSet route = LabelSet.Create(["route"], ["/"]);
-        histogram.Samples.Add(new Sample("latency_seconds_bucket", route.With("le", "0.005"), 1));
-        histogram.Samples.Add(new Sample("latency_seconds_bucket", route.With("le", "1e+10"), 3));
-        histogram.Samples.Add(new Sample("latency_seconds_bucket", route.With("le", "+Inf"), 4));
-        histogram.Samples.Add(new Sample("latency_seconds_count", route, 4));
-        histogram.Samples.Add(new Sample("latency_seconds_sum", route, 12.25));
+        histogram.SampleList.Add(new Sample("latency_seconds_bucket", route.With("le", "0.005"), 1));
+        histogram.SampleList.Add(new Sample("latency_seconds_bucket", route.With("le", "1e+10"), 3));
+        histogram.SampleList.Add(new Sample("latency_seconds_bucket", route.With("le", "+Inf"), 4));
+        histogram.SampleList.Add(new Sample("latency_seconds_count", route, 4));
+        histogram.SampleList.Add(new Sample("latency_seconds_sum", route, 12.25));
         var summary = new MetricFamily("payload_bytes", MetricType.Summary, "Payload.");
-        summary.Samples.Add(new Sample("payload_bytes_count", LabelSet.Empty, 2));
-        summary.Samples.Add(new Sample("payload_bytes_sum", LabelSet.Empty, 1e6));
+        summary.SampleList.Add(new Sample("payload_bytes_count", LabelSet.Empty, 2));
+        summary.SampleList.Add(new Sample("payload_bytes_sum", LabelSet.Empty, 1e6));
         var info = new MetricFamily("build", MetricType.Info, "Build.");
-        info.Samples.Add(new Sample("build_info", LabelSet.Create(["version"], ["1.2.3"]), 1));
+        info.SampleList.Add(new Sample("build_info", LabelSet.Create(["version"], ["1.2.3"]), 1));
         var stateset = new MetricFamily("feature", MetricType.StateSet, "Feature.");
-        stateset.Samples.Add(new Sample("feature", LabelSet.Create(["feature"], ["a"]), 1));
-        stateset.Samples.Add(new Sample("feature", LabelSet.Create(["feature"], ["b"]), 0));
+        stateset.SampleList.Add(new Sample("feature", LabelSet.Create(["feature"], ["a"]), 1));
+        stateset.SampleList.Add(new Sample("feature", LabelSet.Create(["feature"], ["b"]), 0));
         var unknown = new MetricFamily("mystery", MetricType.Unknown, "Mystery.");
-        unknown.Samples.Add(new Sample("mystery", LabelSet.Empty, 42));
+        unknown.SampleList.Add(new Sample("mystery", LabelSet.Empty, 42));
         return [counter, gauge, histogram, summary, info, stateset, unknown];
     }
 }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Text;
 using Chorus.Exposition;
-using Chorus.Files;
 using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Meters;

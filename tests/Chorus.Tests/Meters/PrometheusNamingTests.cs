@@ -1,3 +1,4 @@
+using Chorus.Exposition;
 using System.Text.RegularExpressions;
 using Chorus.Meters;
 using FsCheck.Xunit;
@@ -30,7 +31,7 @@ public sealed partial class PrometheusNamingTests
 
     private static readonly string[] s_notes = ["request", "packet", "x.y z", ""];
 
-    private static readonly MetricKind[] s_kinds = [MetricKind.Counter, MetricKind.Gauge, MetricKind.Histogram];
+    private static readonly MetricType[] s_kinds = [MetricType.Counter, MetricType.Gauge, MetricType.Histogram];
 
     [Theory]
     [InlineData("http.server.request.duration", "s", "histogram", "http_server_request_duration_seconds")]
@@ -48,7 +49,7 @@ public sealed partial class PrometheusNamingTests
     [InlineData("a..b--c", "", "gauge", "a_b_c")]
     [InlineData("ns:name", "s", "gauge", "ns:name_seconds")]
     public void FamilyName_FollowsTheSpecExamples(string name, string? unit, string kind, string expected) =>
-        Assert.Equal(expected, PrometheusNaming.FamilyName(name, unit, Enum.Parse<MetricKind>(kind, ignoreCase: true)));
+        Assert.Equal(expected, PrometheusNaming.FamilyName(name, unit, Enum.Parse<MetricType>(kind, ignoreCase: true)));
 
     [Theory]
     [InlineData("http.route", "http_route")]
@@ -71,7 +72,7 @@ public sealed partial class PrometheusNamingTests
     {
         string name = JoinedName(picks);
         (string ucum, string word) = s_units[unitPick % s_units.Length];
-        MetricKind kind = s_kinds[kindPick % s_kinds.Length];
+        MetricType kind = s_kinds[kindPick % s_kinds.Length];
         string expected = Reference(name) + "_" + word;
         string family = PrometheusNaming.FamilyName(name, ucum, kind);
 
@@ -86,25 +87,25 @@ public sealed partial class PrometheusNamingTests
         (string ucum, string word) = s_units[unitPick % s_units.Length];
         (string perUcum, string perWord) = s_perUnits[perPick % s_perUnits.Length];
         string note = s_notes[notePick % s_notes.Length];
-        return PrometheusNaming.FamilyName(name, ucum + "/" + perUcum, MetricKind.Gauge) == $"{Reference(name)}_{word}_per_{perWord}"
-            && PrometheusNaming.FamilyName(name, "{" + note + "}/" + perUcum, MetricKind.Gauge) == $"{Reference(name)}_per_{perWord}"
-            && PrometheusNaming.FamilyName(name, "{" + note + "}", MetricKind.Counter) == Reference(name);
+        return PrometheusNaming.FamilyName(name, ucum + "/" + perUcum, MetricType.Gauge) == $"{Reference(name)}_{word}_per_{perWord}"
+            && PrometheusNaming.FamilyName(name, "{" + note + "}/" + perUcum, MetricType.Gauge) == $"{Reference(name)}_per_{perWord}"
+            && PrometheusNaming.FamilyName(name, "{" + note + "}", MetricType.Counter) == Reference(name);
     }
 
     [Property(MaxTest = 200)]
     public bool RatioIsForGaugesOnly(byte[] picks)
     {
         string name = JoinedName(picks);
-        return PrometheusNaming.FamilyName(name, "1", MetricKind.Gauge) == Reference(name) + "_ratio"
-            && PrometheusNaming.FamilyName(name, "1", MetricKind.Counter) == Reference(name)
-            && PrometheusNaming.FamilyName(name, "1", MetricKind.Histogram) == Reference(name);
+        return PrometheusNaming.FamilyName(name, "1", MetricType.Gauge) == Reference(name) + "_ratio"
+            && PrometheusNaming.FamilyName(name, "1", MetricType.Counter) == Reference(name)
+            && PrometheusNaming.FamilyName(name, "1", MetricType.Histogram) == Reference(name);
     }
 
     [Property(MaxTest = 300)]
     public bool Counters_EndInTotalOnce(byte[] picks, bool withTotal)
     {
         string name = JoinedName(picks) + (withTotal ? ".total" : string.Empty);
-        string family = PrometheusNaming.FamilyName(name, null, MetricKind.Counter);
+        string family = PrometheusNaming.FamilyName(name, null, MetricType.Counter);
 
         // The family never ends in _total; the sample (family + "_total") has exactly one.
         return !family.EndsWith("_total", StringComparison.Ordinal) && family + "_total" == Reference(JoinedName(picks)) + "_total";

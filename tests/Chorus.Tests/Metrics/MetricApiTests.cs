@@ -1,5 +1,4 @@
 using Chorus.Exposition;
-using Chorus.Files;
 using Chorus.Tests.Support;
 
 namespace Chorus.Tests.Instruments;

@@ -73,7 +73,7 @@ public sealed class RemovalAndTypesThroughReaderTests : IDisposable
         b.CreateInfo("build", "B.").Set(new Dictionary<string, string> { ["version"] = "1" });
         a.CreateEnum("phase", "P.", new EnumConfiguration { States = ["idle", "busy"] }).State("busy");
         b.CreateEnum("phase", "P.", new EnumConfiguration { States = ["idle", "busy"] });
-        a.CreateGauge("plain", "G.", new GaugeConfiguration { Mode = Chorus.Files.GaugeMode.Max }).Set(1);
+        a.CreateGauge("plain", "G.", new GaugeConfiguration { Mode = Chorus.GaugeMode.Max }).Set(1);
 
         using MultiProcessDirectory reader = MultiProcessDirectory.Open(_dir.Path);
         IReadOnlyList<MetricFamily> families = reader.CollectFamilies();

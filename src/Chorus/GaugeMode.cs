@@ -1,4 +1,4 @@
-namespace Chorus.Files;
+namespace Chorus;
 
 /// <summary>How a gauge's values from many processes are merged; part of the gauge file's name.</summary>
 /// <remarks>The <c>Live*</c> modes count only processes that are alive.</remarks>

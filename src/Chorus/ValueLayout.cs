@@ -1,8 +1,8 @@
-namespace Chorus.Files;
+namespace Chorus;
 
 /// <summary>
 /// The width of the value field that follows each key in a <c>.db</c> file. The file carries no marker,
-/// so readers detect the layout per file (see <see cref="DbLayoutDetector"/>).
+/// so readers detect the layout per file (Chorus detects it per file).
 /// </summary>
 public enum ValueLayout
 {
