@@ -31,6 +31,32 @@ public sealed class ChorusEndpointOptions
     /// </summary>
     public bool IncludeSelfMetrics { get; set; } = true;
 
+    /// <summary>
+    /// The <see cref="System.Diagnostics.Metrics.Meter"/>s recorded into the application's registry (the
+    /// <see cref="MetricRegistry"/> service, else <see cref="Metrics.DefaultRegistry"/>) while the host runs. None by
+    /// default: name them with <see cref="AddMeter"/>.
+    /// </summary>
+    public MeterOptions Meters { get; } = new();
+
+    /// <summary>
+    /// Records the meters with these names, or <c>*</c> patterns: <c>AddMeter("Microsoft.AspNetCore.Hosting",
+    /// "Microsoft.AspNetCore.Server.Kestrel", "System.Net.*")</c>. Views go through <see cref="Meters"/>.
+    /// </summary>
+    /// <param name="names">Meter names or patterns, compared case-insensitively.</param>
+    /// <returns>These options.</returns>
+    public ChorusEndpointOptions AddMeter(params string[] names)
+    {
+        Meters.AddMeter(names);
+        return this;
+    }
+
+    /// <summary>
+    /// Whether the application's registry exports the process metrics (<c>process_cpu_seconds_total</c>,
+    /// <c>process_resident_memory_bytes</c>, <c>process_open_fds</c>, <c>process_start_time_seconds</c>, ...), one series
+    /// per live process in multiprocess mode. Default: true.
+    /// </summary>
+    public bool ProcessMetrics { get; set; } = true;
+
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
     public void Validate()
     {

@@ -41,6 +41,28 @@ public sealed class ChorusOptions
     public int MaxSlots { get; set; } = 65536;
 
     /// <summary>
+    /// The <see cref="System.Diagnostics.Metrics.Meter"/>s a registry created with these options records (none by
+    /// default). See <see cref="MeterOptions"/>.
+    /// </summary>
+    public MeterOptions Meters { get; } = new();
+
+    /// <summary>
+    /// Whether a registry created with these options exports the process metrics (see
+    /// <see cref="MetricRegistry.AddProcessMetrics"/>). Default: false, so a registry made by hand holds exactly
+    /// the metrics created in it; <c>AddChorus</c> in ASP.NET Core turns them on unless told otherwise.
+    /// </summary>
+    public bool ProcessMetrics { get; set; }
+
+    /// <summary>Records the meters with these names (or <c>*</c> patterns such as <c>"System.Net.*"</c>) into the registry.</summary>
+    /// <param name="names">Meter names or patterns.</param>
+    /// <returns>These options.</returns>
+    public ChorusOptions AddMeter(params string[] names)
+    {
+        Meters.AddMeter(names);
+        return this;
+    }
+
+    /// <summary>
     /// Options from the environment: <c>PROMETHEUS_MULTIPROC_DIR</c> (or the lowercase legacy spelling),
     /// <c>CHORUS_VALUE_LAYOUT</c> (<c>8</c> or <c>16</c>) and <c>CHORUS_IDENTITY</c> (<c>slot</c>, <c>pid</c> or a name).
     /// </summary>

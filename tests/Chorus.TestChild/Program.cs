@@ -11,13 +11,13 @@ namespace Chorus.TestChild;
 /// It writes metrics into DIR through the public API and reports what it did on stdout, one line per fact.
 /// Options come from the environment (<c>CHORUS_VALUE_LAYOUT</c>, <c>CHORUS_IDENTITY</c>), as in production.
 /// </summary>
-internal static class Program
+internal static partial class Program
 {
     private static int Main(string[] args)
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys|grow|remove|info-remove DIR [args] | compact-crash DIR STEP[:N]");
+            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys|grow|remove|info-remove|meters DIR [args] | compact-crash DIR STEP[:N]");
             return 2;
         }
 
@@ -43,6 +43,7 @@ internal static class Program
                 "grow" => Grow(registry, Int(args, 2)),
                 "remove" => Remove(registry),
                 "info-remove" => InfoRemove(registry),
+                "meters" => RecordMeters(registry, Int(args, 2)),
                 _ => Usage(args[0]),
             };
         }

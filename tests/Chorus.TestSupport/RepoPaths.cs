@@ -35,6 +35,9 @@ public static class RepoPaths
     /// <summary>The pre-built worker child (<c>tests/Chorus.TestChild/bin/&lt;cfg&gt;/&lt;tfm&gt;/Chorus.TestChild.dll</c>).</summary>
     public static string TestChildDll => BuiltAssembly(Path.Combine("tests", "Chorus.TestChild"), "Chorus.TestChild.dll");
 
+    /// <summary>The pre-built ASP.NET Core sample (<c>samples/aspnetcore-app/bin/&lt;cfg&gt;/&lt;tfm&gt;/aspnetcore-app.dll</c>).</summary>
+    public static string AspNetCoreSampleDll => BuiltAssembly(Path.Combine("samples", "aspnetcore-app"), "aspnetcore-app.dll");
+
     /// <summary>The committed directory written by real prometheus_client workers (<c>samples/python-multiproc</c>).</summary>
     public static string PythonMultiprocSample => Path.Combine(Root, "samples", "python-multiproc");
 

@@ -117,7 +117,8 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
         return new Child(this, labelValues, keys, cells, sum);
     }
 
-    private static double[] ValidateBuckets(string name, IReadOnlyList<double> buckets)
+    /// <summary>The bounds as given, +Inf appended when missing; throws when empty or not strictly increasing.</summary>
+    internal static double[] ValidateBuckets(string name, IReadOnlyList<double> buckets)
     {
         var bounds = new List<double>(buckets);
         if (bounds.Count == 0 || bounds[^1] != double.PositiveInfinity)
@@ -139,6 +140,28 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
         }
 
         return [.. bounds];
+    }
+
+    /// <summary>The index of the first bound at or above <paramref name="value"/> (the last, +Inf, catches the rest).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int FindBucket(double[] bounds, double value)
+    {
+        // Linear for the usual short lists (branch-predictable), binary search for long ones.
+        if (bounds.Length <= 16)
+        {
+            for (int i = 0; i < bounds.Length; i++)
+            {
+                if (value <= bounds[i])
+                {
+                    return i;
+                }
+            }
+
+            return bounds.Length - 1;
+        }
+
+        int index = Array.BinarySearch(bounds, value);
+        return index >= 0 ? index : ~index;
     }
 
     /// <summary>The histogram of one label-value combination.</summary>
@@ -195,26 +218,6 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
 
         internal double BucketValue(int index) => AtomicDouble.Read((double*)_buckets[index]);
 
-        private int BucketIndex(double value)
-        {
-            double[] bounds = _bounds;
-
-            // Linear for the usual short lists (branch-predictable), binary search for long ones.
-            if (bounds.Length <= 16)
-            {
-                for (int i = 0; i < bounds.Length; i++)
-                {
-                    if (value <= bounds[i])
-                    {
-                        return i;
-                    }
-                }
-
-                return bounds.Length - 1;
-            }
-
-            int index = Array.BinarySearch(bounds, value);
-            return index >= 0 ? index : ~index;
-        }
+        private int BucketIndex(double value) => FindBucket(_bounds, value);
     }
 }

@@ -18,6 +18,7 @@ public sealed partial class MetricRegistry : IScrapeSource
     public void Collect(IBufferWriter<byte> output, ExpositionFormat format)
     {
         ArgumentNullException.ThrowIfNull(output);
+        RecordObservables();
         if (_multiProcess is not null)
         {
             MultiProcessDirectory reader;

@@ -29,6 +29,16 @@ public sealed partial class MetricRegistry : IDisposable
             _multiProcess = MultiProcessStore.Open(options);
             Store = _multiProcess;
         }
+
+        if (options is not null && !options.Meters.IsEmpty)
+        {
+            ListenToMeters(options.Meters);
+        }
+
+        if (options?.ProcessMetrics == true)
+        {
+            AddProcessMetrics();
+        }
     }
 
     /// <summary>True when values live in a shared multiprocess directory.</summary>
@@ -144,6 +154,7 @@ public sealed partial class MetricRegistry : IDisposable
     /// </summary>
     public void Dispose()
     {
+        DisposeBridges();
         lock (_lock)
         {
             _directoryReader?.Dispose();

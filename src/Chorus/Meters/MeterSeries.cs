@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using Chorus.Internal;
+using Chorus.Storage;
+
+namespace Chorus.Meters;
+
+/// <summary>
+/// One series of a bridged instrument: its own label names and values (measurements of one instrument may
+/// carry different tag sets) and the addresses of its values in the registry's store.
+/// </summary>
+/// <remarks>Recording is lock-free: a CAS or a volatile store on the cell, as the registry's own metrics.</remarks>
+internal sealed unsafe class MeterSeries
+{
+    private readonly double* _value;
+    private readonly nint[]? _buckets;
+    private readonly double[]? _bounds;
+    private readonly bool _writeTimestamp;
+
+    // The last cumulative value an observable counter reported: only the growth is added to the cell, so a
+    // value continued from a previous owner of this process's files is never overwritten (counters never go back).
+    private double _lastObserved;
+
+    public MeterSeries(string[] labelNames, string[] labelValues, SeriesKey[] keys, double* value, nint[]? buckets, double[]? bounds, bool writeTimestamp)
+    {
+        LabelNames = labelNames;
+        LabelValues = labelValues;
+        Keys = keys;
+        _value = value;
+        _buckets = buckets;
+        _bounds = bounds;
+        _writeTimestamp = writeTimestamp;
+    }
+
+    public string[] LabelNames { get; }
+
+    public string[] LabelValues { get; }
+
+    public SeriesKey[] Keys { get; }
+
+    /// <summary>The counter or gauge value, or the histogram's sum.</summary>
+    public double Value => AtomicDouble.Read(_value);
+
+    /// <summary>Adds to a counter (only non-negative finite amounts) or an up-down counter (any finite amount).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(double amount) => AtomicDouble.Add(_value, amount);
+
+    /// <summary>Sets a gauge, and its timestamp in the <c>mostrecent</c> modes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Set(double value)
+    {
+        AtomicDouble.Write(_value, value);
+        if (_writeTimestamp)
+        {
+            AtomicDouble.Write(_value + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+        }
+    }
+
+    /// <summary>One histogram observation: a CAS on its bucket, one on the sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Observe(double value)
+    {
+        AtomicDouble.Add((double*)_buckets![Histogram.FindBucket(_bounds!, value)], 1);
+        AtomicDouble.Add(_value, value);
+    }
+
+    /// <summary>
+    /// An observable counter's cumulative value: adds its growth since the last observation; a value below the
+    /// last one means the source restarted, and counts from zero.
+    /// </summary>
+    /// <remarks>Called only while the bridge holds its observation lock.</remarks>
+    public void AddObservedCumulative(double cumulative)
+    {
+        double growth = cumulative >= _lastObserved ? cumulative - _lastObserved : cumulative;
+        _lastObserved = cumulative;
+        if (growth > 0)
+        {
+            AtomicDouble.Add(_value, growth);
+        }
+    }
+
+    /// <summary>The non-cumulative count of bucket <paramref name="index"/>.</summary>
+    public double BucketValue(int index) => AtomicDouble.Read((double*)_buckets![index]);
+
+    public int BucketCount => _buckets?.Length ?? 0;
+}
