@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace Chorus.Aggregation;
@@ -10,10 +11,9 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal static partial class ReadOnlyOpen
 {
-    // Linux values, the same on x86-64 and arm64.
+    // Linux values, the same on x86-64 and arm64 (O_DIRECTORY is not: LinuxOpenFlags.Directory).
     private const int OReadOnly = 0;
     private const int ONonBlock = 0x800;
-    private const int ODirectory = 0x10000;
     private const int OCloseOnExec = 0x80000;
     private const int ENoEnt = 2;
     private const int EAccess = 13;
@@ -42,7 +42,7 @@ internal static partial class ReadOnlyOpen
     /// </summary>
     public static int OpenDirectory(string path)
     {
-        return OperatingSystem.IsLinux() ? OpenNative(path, OReadOnly | ODirectory | OCloseOnExec) : -1;
+        return OperatingSystem.IsLinux() ? OpenNative(path, OReadOnly | LinuxOpenFlags.Directory | OCloseOnExec) : -1;
     }
 
     /// <summary>
@@ -51,7 +51,7 @@ internal static partial class ReadOnlyOpen
     /// </summary>
     public static int OpenDirectoryOrThrow(string path)
     {
-        int fd = OpenNative(path, OReadOnly | ODirectory | OCloseOnExec);
+        int fd = OpenNative(path, OReadOnly | LinuxOpenFlags.Directory | OCloseOnExec);
         if (fd >= 0)
         {
             return fd;

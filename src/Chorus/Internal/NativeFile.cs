@@ -15,7 +15,6 @@ internal static partial class NativeFile
     private const int StatxBasicStats = 0x7FF;
     private const int StatxBufferSize = 256;
     private const int OpenReadOnly = 0;
-    private const int OpenDirectory = 0x10000;
     private const int OpenCloseOnExec = 0x80000;
     private const int FcntlSetLease = 1024;
     private const int LeaseRead = 0;
@@ -109,7 +108,7 @@ internal static partial class NativeFile
     /// <summary>Makes renames and unlinks inside <paramref name="directory"/> durable.</summary>
     public static void SyncDirectory(string directory)
     {
-        int fd = Open(directory, OpenReadOnly | OpenDirectory | OpenCloseOnExec, 0);
+        int fd = Open(directory, OpenReadOnly | LinuxOpenFlags.Directory | OpenCloseOnExec, 0);
         if (fd < 0)
         {
             int error = Marshal.GetLastPInvokeError();
