@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Chorus test. Installs the real peers the tests use when they are missing
-# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool), builds what ships
+# (Debian packages: prometheus_client 0.16, uWSGI, gunicorn, Prometheus and promtool, systemd for
+# systemd-analyze), builds what ships
 # (scripts/pack.sh: the NativeAOT chorus and the packages) and the solution once, then runs both test projects,
-# and the integration tests a second time against the native chorus (CHORUS_CLI=native).
+# and the integration tests a second time against the native chorus (CHORUS_CLI=native), then a 60-second
+# AFL++ smoke run of every fuzzing target (bench/fuzz).
 # Prints "N passed, N failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ command -v uwsgi >/dev/null || missing+=(uwsgi)
 [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ] || missing+=(uwsgi-plugin-python3)
 command -v gunicorn >/dev/null || missing+=(gunicorn)
 { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || missing+=(prometheus)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing test peers: ${missing[*]}"
   sudo=""
@@ -28,6 +31,8 @@ status=0
 dotnet test Chorus.slnx -c Release --no-build 2>&1 | tee "$log" || status=$?
 echo "Integration tests again, against the native chorus:"
 CHORUS_CLI=native dotnet test tests/Chorus.IntegrationTests -c Release --no-build 2>&1 | tee -a "$log" || status=$?
+echo "Fuzzing smoke run (60 s per target, bench/fuzz):"
+bash bench/fuzz/run.sh 60 || { echo "bench/fuzz found a crash or a hang (inputs in bench/fuzz/out/findings)"; status=1; }
 
 # Sum the per-assembly summaries into the one closing line CI reads.
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

@@ -20,6 +20,14 @@ dies, however it dies (graceful recycle, harakiri, SIGKILL, OOM), so:
   ``MultiProcessCollector`` once any process takes a slot (Chorus's reader ignores them at once: it sees
   that the lock is free).
 
+``install()`` also makes prometheus_client's ``MultiProcessCollector`` safe beside ``chorus compact`` (or
+``chorus serve --compact-every``): its ``collect()`` globs the directory and then opens each file, so a
+compaction that folds files in between made that scrape fail (``FileNotFoundError``) or, for a moment, count a
+folded file twice; and a worker starting at that moment has its file at 0 bytes for an instant, which made
+the scrape fail too. A collection is now kept only if it read every file and no compaction ran while it read (the compactor's generation
+file is unchanged and no journal is present); otherwise it is read again, for up to 5 seconds.
+``protect_collector()`` does only that, for apps that do not use slots.
+
 Forked children (uWSGI and gunicorn pre-fork workers, celery, multiprocessing) take their own slot lazily,
 on their first metric use: the lock descriptor is close-on-exec, and a child closes the descriptor it
 inherited (closing, never unlocking: the lock belongs to the open file description the parent still
@@ -30,10 +38,11 @@ import atexit
 import fcntl
 import os
 import re
+import struct
 import threading
 import time
 
-__all__ = ["install", "slot", "LOCK_FILE_FORMAT", "MAX_SLOTS"]
+__all__ = ["install", "slot", "protect_collector", "LOCK_FILE_FORMAT", "MAX_SLOTS"]
 
 #: Lock file of slot ``n``, relative to the multiprocess directory. Shared with Chorus's .NET writers.
 LOCK_FILE_FORMAT = "chorus-slot-{}.lock"
@@ -43,6 +52,14 @@ MAX_SLOTS = 65536
 
 # How many times (1 ms apart) a slot that is only being probed is tried again before moving on.
 _PROBE_RETRIES = 50
+
+# The compactor's side of the reader protocol (docs/compaction.md): it raises the generation before the first
+# file changes and after the last, and a journal exists while a run is in progress.
+_GENERATION_FILE = "chorus-compact.generation"
+_JOURNAL_FILE = "chorus-compact.journal"
+# How long a scrape waits for a running compaction (which holds its journal for a claim settle of 250 ms per
+# group) before it reads anyway; well inside Prometheus's default 10 s scrape timeout.
+_COLLECT_PATIENCE_SECONDS = 5.0
 
 _LOCK_FILE = re.compile(r"^chorus-slot-(\d+)\.lock$")
 _LIVE_GAUGE_FILE = re.compile(r"^gauge_live[a-z]+_(\d+)\.db$")
@@ -87,7 +104,54 @@ def install(path=None):
     with _lease.guard:
         _lease.directory = directory
     values.ValueClass = value_class
+    protect_collector()
     return True
+
+
+def protect_collector():
+    """Make ``MultiProcessCollector.collect()`` keep only collections that no compaction overlapped.
+
+    Idempotent; affects every collector in the process, created before or after. Without a compactor the only
+    cost is two ``stat`` calls per scrape.
+    """
+    from prometheus_client import multiprocess
+
+    collector = multiprocess.MultiProcessCollector
+    if getattr(collector.collect, "_chorus_protected", False):
+        return
+    unprotected = collector.collect
+
+    def collect(self):
+        deadline = time.monotonic() + _COLLECT_PATIENCE_SECONDS
+        attempt = 0
+        while time.monotonic() < deadline:
+            before = _compaction_state(self._path)
+            if not before[1]:
+                try:
+                    result = unprotected(self)
+                except (FileNotFoundError, struct.error):
+                    # A file listed by the glob was folded or deleted before it was opened, or a worker starting
+                    # right now has created its file but not yet sized it (0 bytes): read everything again.
+                    result = None
+                if result is not None and _compaction_state(self._path) == before:
+                    return result
+            attempt += 1
+            time.sleep(min(attempt, 10) / 1000.0)
+        return unprotected(self)
+
+    collect._chorus_protected = True
+    collector.collect = collect
+
+
+def _compaction_state(directory):
+    """(generation, journal present): equal before and after a read means no compaction step ran in between."""
+    generation = None
+    try:
+        with open(os.path.join(directory, _GENERATION_FILE), "rb") as f:
+            generation = f.read(8)
+    except FileNotFoundError:
+        pass
+    return generation, os.path.exists(os.path.join(directory, _JOURNAL_FILE))
 
 
 def slot():

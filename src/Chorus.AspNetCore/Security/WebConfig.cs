@@ -67,8 +67,11 @@ public sealed class WebConfig
         {
             stream.Load(new StringReader(yaml));
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is YamlException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
         {
+            // YamlDotNet reports some malformed documents with other exceptions than YamlException (found by fuzzing:
+            // a bare ':' key in a mapping throws ArgumentException, a broken flow mapping InvalidOperationException):
+            // all of them are the file's fault, not the program's.
             throw new WebConfigException($"{sourceName} is not valid YAML: {e.Message}", e);
         }
 

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Chorus.AspNetCore.Http;
 using Chorus.AspNetCore.Security;
 using Microsoft.AspNetCore.Builder;
@@ -8,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,25 +15,29 @@ using Microsoft.Extensions.Options;
 namespace Chorus.AspNetCore.Server;
 
 /// <summary>
-/// The standalone exporter behind <c>chorus serve</c>: Kestrel answering <c>GET</c>/<c>HEAD</c> on <c>/metrics</c> and
-/// <c>/healthz</c>, 404 elsewhere, with optional TLS and basic authentication. Stops on SIGTERM or Ctrl-C.
+/// The standalone exporter behind <c>chorus serve</c>: Kestrel answering <c>GET</c>/<c>HEAD</c> on the metrics path
+/// (<c>/metrics</c>), <c>/healthz</c> and a landing page at <c>/</c>, 404 elsewhere, with optional TLS and basic
+/// authentication, bounded by <see cref="ChorusServerOptions.MaxRequests"/>, <see cref="ChorusServerOptions.MaxConnections"/>
+/// and Kestrel's timeouts and minimum data rates. Stops on SIGTERM or Ctrl-C.
 /// </summary>
 public sealed class ChorusServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string _metricsPath;
     private IDisposable? _ownedSource;
 
-    private ChorusServer(WebApplication app, IReadOnlyList<Uri> urls)
+    private ChorusServer(WebApplication app, IReadOnlyList<Uri> urls, string metricsPath)
     {
         _app = app;
         Urls = urls;
+        _metricsPath = metricsPath;
     }
 
     /// <summary>The addresses the server listens on, with the real port when port 0 was asked for.</summary>
     public IReadOnlyList<Uri> Urls { get; }
 
-    /// <summary>The scrape URL (first address + <c>/metrics</c>).</summary>
-    public Uri MetricsUrl => new(Urls[0], "/metrics");
+    /// <summary>The scrape URL (first address + <see cref="ChorusServerOptions.MetricsPath"/>).</summary>
+    public Uri MetricsUrl => new(Urls[0], _metricsPath);
 
     /// <summary>Starts serving the directory in <see cref="ChorusServerOptions.Metrics"/>.</summary>
     /// <param name="options">Where to listen and what to serve.</param>
@@ -75,18 +78,41 @@ public sealed class ChorusServer : IAsyncDisposable
     /// <param name="options">Where to listen and how to answer.</param>
     /// <param name="source">What <c>/metrics</c> serves.</param>
     /// <param name="cancellationToken">Cancels start-up.</param>
-    /// <exception cref="ChorusServerException">The address is taken or invalid, or the TLS files cannot be used.</exception>
+    /// <exception cref="ChorusServerException">
+    /// The address is taken or invalid, no socket was passed for <see cref="ChorusServerOptions.SystemdSocket"/>, the
+    /// metrics path is invalid, or the web config or TLS files cannot be used.
+    /// </exception>
     public static async Task<ChorusServer> StartAsync(ChorusServerOptions options, IScrapeSource source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(source);
-        if (!ListenAddress.TryParse(options.Listen, out IPEndPoint? endPoint, out string? error))
+        if (!IsMetricsPath(options.MetricsPath))
+        {
+            throw new ChorusServerException($"invalid metrics path '{options.MetricsPath}': it must start with '/' and be neither '/' nor '/healthz'.");
+        }
+
+        IPEndPoint? endPoint = null;
+        IReadOnlyList<int> passedSockets = [];
+        if (options.SystemdSocket)
+        {
+            passedSockets = SystemdSockets.Passed();
+        }
+        else if (!ListenAddress.TryParse(options.Listen, out endPoint, out string? error))
         {
             throw new ChorusServerException($"invalid listen address: {error}");
         }
 
-        X509Certificate2? certificate = options.WebConfig.UsesTls ? LoadCertificate(options.WebConfig) : null;
-        WebApplication app = Build(options, source, endPoint, certificate);
+        WebConfigSource webConfig;
+        try
+        {
+            webConfig = options.WebConfigFile is { } file ? WebConfigSource.FromFile(file) : WebConfigSource.Fixed(options.WebConfig);
+        }
+        catch (WebConfigException unusable)
+        {
+            throw new ChorusServerException(unusable.Message, unusable);
+        }
+
+        WebApplication app = Build(options, source, endPoint, passedSockets, webConfig);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -98,9 +124,14 @@ public sealed class ChorusServer : IAsyncDisposable
                 $"cannot listen on {options.Listen}: {bindFailure.Message} Stop whatever uses that port or pick another with --listen.", bindFailure);
         }
 
+        if (options.SystemdSocket)
+        {
+            return new ChorusServer(app, passedSockets.Select(fd => SystemdSockets.UrlOf(fd, webConfig.UsesTls)).ToArray(), options.MetricsPath);
+        }
+
         ICollection<string> addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         Uri[] urls = addresses.Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToArray();
-        return new ChorusServer(app, urls);
+        return new ChorusServer(app, urls, options.MetricsPath);
     }
 
     /// <summary>Completes when the server stops: SIGTERM, Ctrl-C, <see cref="StopAsync"/> or <paramref name="cancellationToken"/>.</summary>
@@ -120,7 +151,7 @@ public sealed class ChorusServer : IAsyncDisposable
         _ownedSource?.Dispose();
     }
 
-    private static WebApplication Build(ChorusServerOptions options, IScrapeSource source, IPEndPoint endPoint, X509Certificate2? certificate)
+    private static WebApplication Build(ChorusServerOptions options, IScrapeSource source, IPEndPoint? endPoint, IReadOnlyList<int> passedSockets, WebConfigSource webConfig)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -139,16 +170,29 @@ public sealed class ChorusServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(endPoint, listen =>
+            ServerLimits.Apply(kestrel.Limits, options.MaxConnections);
+            Action<ListenOptions> configure = listen =>
             {
-                if (certificate is not null)
+                if (webConfig.UsesTls)
                 {
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => webConfig.Current.Certificate);
                 }
-            });
+            };
+            if (endPoint is not null)
+            {
+                kestrel.Listen(endPoint, configure);
+            }
+
+            foreach (int descriptor in passedSockets)
+            {
+                kestrel.ListenHandle((ulong)descriptor, configure);
+            }
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(Options.Create(options.Metrics));
+
+        // Created by the container so that it is disposed with the host, after the last request.
+        builder.Services.AddSingleton(_ => new RequestGate(Math.Max(1, options.MaxRequests)));
         foreach (ChorusBackgroundJob job in options.BackgroundJobs)
         {
             builder.Services.AddSingleton<IHostedService>(provider =>
@@ -156,41 +200,58 @@ public sealed class ChorusServer : IAsyncDisposable
         }
 
         WebApplication app = builder.Build();
-        if (options.WebConfig.BasicAuthUsers.Count > 0)
+        webConfig.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chorus.WebConfig");
+        if (options.MaxRequests > 0)
         {
-            var authenticator = new BasicAuthenticator(options.WebConfig.BasicAuthUsers);
-            app.Use(async (context, next) =>
-            {
-                if (!authenticator.IsAuthorized(context.Request.Headers.Authorization))
-                {
-                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                    context.Response.Headers.WWWAuthenticate = "Basic";
-                    return;
-                }
-
-                await next(context).ConfigureAwait(false);
-            });
+            app.Use(app.Services.GetRequiredService<RequestGate>().InvokeAsync);
         }
 
-        app.MapChorusMetrics("/metrics", source);
+        if (webConfig.GuardsRequests)
+        {
+            app.Use((context, next) => AuthorizeAsync(webConfig, context, next));
+        }
+
+        app.MapChorusMetrics(options.MetricsPath, source);
         app.MapMethods("/healthz", ["GET", "HEAD"], static context =>
         {
             context.Response.ContentType = ExpositionContentTypes.PlainText;
             return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync("ok\n");
         });
+        var landingPage = new LandingPage(options.Metrics.Directory ?? "(not a directory)", options.MetricsPath, options.DirectoryStatus);
+        app.MapMethods("/", ["GET", "HEAD"], landingPage.HandleAsync);
         return app;
     }
 
-    private static X509Certificate2 LoadCertificate(WebConfig config)
+    private static async Task AuthorizeAsync(WebConfigSource webConfig, HttpContext context, RequestDelegate next)
     {
-        try
+        ActiveWebConfig active = webConfig.Current;
+        HttpResponse response = context.Response;
+        if (active.Error is not null)
         {
-            return X509Certificate2.CreateFromPemFile(config.TlsCertFile!, config.TlsKeyFile);
+            response.StatusCode = StatusCodes.Status500InternalServerError;
+            response.ContentType = ExpositionContentTypes.PlainText;
+            await response.WriteAsync("The web config file cannot be used; see the exporter's log.\n", context.RequestAborted).ConfigureAwait(false);
+            return;
         }
-        catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+
+        if (active.Authenticator is { } authenticator)
         {
-            throw new ChorusServerException(
-                $"cannot load the TLS certificate {config.TlsCertFile} with key {config.TlsKeyFile}: {e.Message} Both must be PEM files.", e);
+            switch (await authenticator.CheckAsync(context.Request.Headers.Authorization, context.RequestAborted).ConfigureAwait(false))
+            {
+                case BasicAuthResult.Refused:
+                    response.StatusCode = StatusCodes.Status401Unauthorized;
+                    response.Headers.WWWAuthenticate = "Basic";
+                    return;
+                case BasicAuthResult.Busy:
+                    response.StatusCode = StatusCodes.Status429TooManyRequests;
+                    response.Headers.RetryAfter = "1";
+                    return;
+            }
         }
+
+        await next(context).ConfigureAwait(false);
     }
+
+    private static bool IsMetricsPath(string? path) =>
+        path is { Length: > 1 } && path[0] == '/' && path != "/healthz";
 }

@@ -1,16 +1,19 @@
 using System.CommandLine;
-using Chorus.AspNetCore.Security;
 using Chorus.AspNetCore.Server;
 
 namespace Chorus.Cli.Commands;
 
-/// <summary><c>chorus serve --dir DIR [--listen 127.0.0.1:9464] [--web.config.file F] [--compact-every DURATION [--all-retention DURATION]]</c>.</summary>
+/// <summary>
+/// <c>chorus serve --dir DIR [--listen 127.0.0.1:9464 | --web.systemd-socket] [--web.telemetry-path /metrics] [--web.config.file F]
+/// [--web.max-requests 40] [--web.max-connections 512] [--compact-every DURATION [--all-retention DURATION]]</c>; the
+/// exporter-toolkit spelling <c>--web.listen-address</c> is accepted for <c>--listen</c>.
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
         Option<string?> dir = DirectoryOption.Create();
-        var listen = new Option<string>("--listen")
+        var listen = new Option<string>("--listen", "--web.listen-address")
         {
             Description = "Address to listen on, host:port; port 0 picks a free port. Loopback unless told otherwise.",
             HelpName = "HOST:PORT",
@@ -18,8 +21,30 @@ internal static class ServeCommand
         };
         var webConfig = new Option<string?>("--web.config.file")
         {
-            Description = "Exporter-toolkit web config (YAML) with tls_server_config and/or basic_auth_users.",
+            Description = "Exporter-toolkit web config (YAML) with tls_server_config and/or basic_auth_users; read again when it changes.",
             HelpName = "FILE",
+        };
+        var systemdSocket = new Option<bool>("--web.systemd-socket")
+        {
+            Description = "Listen on the socket systemd passes (socket activation, LISTEN_FDS) instead of --listen.",
+        };
+        var telemetryPath = new Option<string>("--web.telemetry-path")
+        {
+            Description = "Path under which to serve the metrics.",
+            HelpName = "PATH",
+            DefaultValueFactory = _ => "/metrics",
+        };
+        var maxRequests = new Option<int>("--web.max-requests")
+        {
+            Description = "Requests answered at once; more wait for a turn. 0: no limit.",
+            HelpName = "N",
+            DefaultValueFactory = _ => ChorusServerOptions.DefaultMaxRequests,
+        };
+        var maxConnections = new Option<int>("--web.max-connections")
+        {
+            Description = "Connections accepted at once; more are closed on arrival. 0: no limit.",
+            HelpName = "N",
+            DefaultValueFactory = _ => ChorusServerOptions.DefaultMaxConnections,
         };
         var compactEvery = new Option<string?>("--compact-every")
         {
@@ -33,16 +58,27 @@ internal static class ServeCommand
             HelpName = "DURATION",
         };
 
-        var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip) and /healthz.")
+        var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip), /healthz and a landing page at /.")
         {
-            dir, listen, webConfig, compactEvery, allRetention,
+            dir, listen, systemdSocket, telemetryPath, webConfig, maxRequests, maxConnections, compactEvery, allRetention,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(dir), parse.GetValue(listen)!, parse.GetValue(webConfig), parse.GetValue(compactEvery), parse.GetValue(allRetention), cancellationToken));
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var options = new ChorusServerOptions
+            {
+                Listen = parse.GetValue(listen)!,
+                SystemdSocket = parse.GetValue(systemdSocket),
+                MetricsPath = parse.GetValue(telemetryPath)!,
+                WebConfigFile = parse.GetValue(webConfig),
+                MaxRequests = parse.GetValue(maxRequests),
+                MaxConnections = parse.GetValue(maxConnections),
+            };
+            return RunAsync(parse.GetValue(dir), options, parse.GetValue(compactEvery), parse.GetValue(allRetention), cancellationToken);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(string? dirValue, string listen, string? webConfigFile, string? compactEvery, string? allRetentionText, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? dirValue, ChorusServerOptions options, string? compactEvery, string? allRetentionText, CancellationToken cancellationToken)
     {
         string? dir = string.IsNullOrEmpty(dirValue) ? Environment.GetEnvironmentVariable(ChorusOptions.DirectoryVariable) : dirValue;
         if (string.IsNullOrEmpty(dir))
@@ -50,9 +86,19 @@ internal static class ServeCommand
             return CliErrors.Usage("chorus serve: no directory: pass --dir DIR or set PROMETHEUS_MULTIPROC_DIR.");
         }
 
-        if (!ListenAddress.TryParse(listen, out _, out string? listenError))
+        if (!options.SystemdSocket && !ListenAddress.TryParse(options.Listen, out _, out string? listenError))
         {
             return CliErrors.Usage($"chorus serve: --listen: {listenError}.");
+        }
+
+        if (!options.MetricsPath.StartsWith('/') || options.MetricsPath is "/" or "/healthz")
+        {
+            return CliErrors.Usage($"chorus serve: --web.telemetry-path: '{options.MetricsPath}' must start with '/' and be neither '/' (the landing page) nor '/healthz'.");
+        }
+
+        if (options.MaxRequests < 0 || options.MaxConnections < 0)
+        {
+            return CliErrors.Usage("chorus serve: --web.max-requests and --web.max-connections take a count (0: no limit).");
         }
 
         TimeSpan? compactInterval = null;
@@ -74,19 +120,8 @@ internal static class ServeCommand
             return CliErrors.Failure($"chorus serve: directory {dir} does not exist; create it or point --dir at the workers' PROMETHEUS_MULTIPROC_DIR.");
         }
 
-        var options = new ChorusServerOptions { Listen = listen };
         options.Metrics.Directory = Path.GetFullPath(dir);
-        try
-        {
-            if (webConfigFile is not null)
-            {
-                options.WebConfig = WebConfig.Load(webConfigFile);
-            }
-        }
-        catch (WebConfigException e)
-        {
-            return CliErrors.Failure($"chorus serve: {e.Message}");
-        }
+        options.DirectoryStatus = () => ServeDirectoryStatus.Survey(options.Metrics.Directory);
 
         if (compactInterval is { } interval)
         {

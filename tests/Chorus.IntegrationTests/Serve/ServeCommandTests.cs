@@ -8,7 +8,7 @@ namespace Chorus.IntegrationTests.Serve;
 public sealed class ServeCommandTests
 {
     [Fact]
-    public async Task Serve_AnswersMetricsHealthzAnd404Elsewhere()
+    public async Task Serve_AnswersMetricsHealthzLandingPageAnd404Elsewhere()
     {
         using var dir = new TempDirectory("serve");
         await PythonWriters.RunToCompletionAsync(dir.Path, workers: 1, iterations: 3);
@@ -27,7 +27,8 @@ public sealed class ServeCommandTests
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
         Assert.Empty(await head.Content.ReadAsByteArrayAsync());
         Assert.Equal(HttpStatusCode.OK, healthz.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, root.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+        Assert.Equal("text/html", root.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
     }
 
@@ -112,6 +113,11 @@ public sealed class ServeCommandTests
     [InlineData("--compact-every", "5x")]
     [InlineData("--all-retention", "24h")]
     [InlineData("--no-such-flag", "1")]
+    [InlineData("--web.telemetry-path", "metrics")]
+    [InlineData("--web.telemetry-path", "/")]
+    [InlineData("--web.telemetry-path", "/healthz")]
+    [InlineData("--web.max-requests", "-1")]
+    [InlineData("--web.max-connections", "many")]
     public async Task Serve_UsageErrors_Exit2(string flag, string value)
     {
         using var dir = new TempDirectory("serve");

@@ -1,9 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Chorus.IntegrationTests.Support;
+using static Chorus.IntegrationTests.Serve.BasicAuthRequests;
 
 namespace Chorus.IntegrationTests.Serve;
 
@@ -75,6 +74,46 @@ public sealed class ServeSecurityTests
         Assert.NotNull(plainFailure);
     }
 
+    [Fact]
+    public async Task Serve_Tls_RotatedCertificateIsPresentedWithoutARestart()
+    {
+        using var dir = new TempDirectory("serve");
+        using X509Certificate2 first = CreateSelfSigned();
+        using X509Certificate2 second = CreateSelfSigned();
+        await WritePemAsync(dir, first);
+        await File.WriteAllTextAsync(dir.File("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path, "--web.config.file", dir.File("web.yml"));
+
+        string? before = await PresentedThumbprintAsync(serve.BaseAddress);
+        await Task.Delay(20); // file times move in clock ticks of a few ms
+        await WritePemAsync(dir, second);
+        string? after = await PresentedThumbprintAsync(serve.BaseAddress);
+
+        Assert.Equal(first.Thumbprint, before);
+        Assert.Equal(second.Thumbprint, after);
+    }
+
+    private static async Task WritePemAsync(TempDirectory dir, X509Certificate2 certificate)
+    {
+        await File.WriteAllTextAsync(dir.File("cert.pem"), certificate.ExportCertificatePem());
+        using RSA key = certificate.GetRSAPrivateKey()!;
+        await File.WriteAllTextAsync(dir.File("key.pem"), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    /// <summary>The certificate a new TLS connection is shown (one client per call: no connection reuse).</summary>
+    private static async Task<string?> PresentedThumbprintAsync(Uri baseAddress)
+    {
+        string? presented = null;
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) => (presented = certificate is null ? null : new X509Certificate2(certificate).Thumbprint) is not null },
+        };
+        using HttpClient client = ScrapeClient.Create(baseAddress, handler);
+        using HttpResponseMessage response = await client.GetAsync(new Uri("/healthz", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return presented;
+    }
+
     private static X509Certificate2 CreateSelfSigned()
     {
         using RSA key = RSA.Create(2048);
@@ -85,14 +124,4 @@ public sealed class ServeSecurityTests
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
-    private static AuthenticationHeaderValue Basic(string user, string password) =>
-        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
-
-    private static async Task<HttpStatusCode> GetStatusAsync(HttpClient client, string path, AuthenticationHeaderValue? authorization)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = authorization;
-        using HttpResponseMessage response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
 }

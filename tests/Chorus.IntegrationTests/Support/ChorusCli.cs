@@ -34,6 +34,10 @@ internal static class ChorusCli
         ? RepoPaths.NativeChorus
         : throw new FileNotFoundException($"{BuildVariable}=native but {RepoPaths.NativeChorus} is missing: run scripts/pack.sh first.");
 
+    /// <summary>The command line (program first) that runs <c>chorus</c> with <paramref name="arguments"/>, for launchers.</summary>
+    public static string[] CommandLine(IEnumerable<string> arguments) =>
+        IsNative ? [NativeExecutable(), .. arguments] : DotnetHost.CommandLine(RepoPaths.ChorusDll, arguments);
+
     /// <summary>Runs <c>chorus</c> with <paramref name="arguments"/> to completion.</summary>
     public static async Task<ProcessResult> RunAsync(params string[] arguments)
     {

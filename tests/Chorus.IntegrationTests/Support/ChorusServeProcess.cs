@@ -16,15 +16,21 @@ internal sealed partial class ChorusServeProcess : IDisposable
 
     public Uri MetricsUrl { get; }
 
+    /// <summary>The process id of <c>chorus serve</c>.</summary>
+    public int Pid => _process.Pid;
+
     public Uri BaseAddress => new(MetricsUrl, "/");
 
     /// <summary>What serve logged to stderr so far.</summary>
     public string StandardError => _process.StderrSoFar;
 
     /// <summary>Starts <c>chorus serve --dir DIR --listen 127.0.0.1:0</c> plus <paramref name="extraArgs"/> and waits for the URL it prints.</summary>
-    public static async Task<ChorusServeProcess> StartAsync(string directory, params string[] extraArgs)
+    public static Task<ChorusServeProcess> StartAsync(string directory, params string[] extraArgs) =>
+        StartAsync(ChorusCli.Start(["serve", "--dir", directory, "--listen", "127.0.0.1:0", .. extraArgs]));
+
+    /// <summary>Takes over a started <c>chorus serve</c> (or a launcher that becomes one) and waits for the URL it prints.</summary>
+    public static async Task<ChorusServeProcess> StartAsync(ChildProcess process)
     {
-        ChildProcess process = ChorusCli.Start(["serve", "--dir", directory, "--listen", "127.0.0.1:0", .. extraArgs]);
         try
         {
             string line = await process.WaitForLineAsync(l => UrlPattern().IsMatch(l), "naming its /metrics URL", s_startTimeout);

@@ -14,4 +14,7 @@ internal static class DotnetHost
     /// <param name="keepInputOpen">Leave stdin open for children that run until it closes.</param>
     public static ChildProcess Start(string assembly, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, bool keepInputOpen = false) =>
         ChildProcess.Start(Executable, [assembly, .. arguments], environment, keepInputOpen: keepInputOpen);
+
+    /// <summary>The command line that runs <paramref name="assembly"/>, for a launcher that executes it itself.</summary>
+    public static string[] CommandLine(string assembly, IEnumerable<string> arguments) => [Executable, assembly, .. arguments];
 }

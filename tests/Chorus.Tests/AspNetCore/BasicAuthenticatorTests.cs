@@ -11,12 +11,12 @@ public sealed class BasicAuthenticatorTests
     });
 
     [Fact]
-    public void IsAuthorized_RightPassword_EvenWithColonsAndUtf8_AndAgainFromTheCache()
+    public async Task Check_RightPassword_EvenWithColonsAndUtf8_AndAgainFromTheCache()
     {
         string header = Basic("prometheus", "pa:ss wörd");
 
-        Assert.True(s_authenticator.IsAuthorized(header));
-        Assert.True(s_authenticator.IsAuthorized(header));
+        Assert.Equal(BasicAuthResult.Authorized, await s_authenticator.CheckAsync(header, CancellationToken.None));
+        Assert.Equal(BasicAuthResult.Authorized, await s_authenticator.CheckAsync(header, CancellationToken.None));
     }
 
     [Theory]
@@ -24,9 +24,10 @@ public sealed class BasicAuthenticatorTests
     [InlineData("prometheus", "")]
     [InlineData("PROMETHEUS", "pa:ss wörd")]
     [InlineData("mallory", "pa:ss wörd")]
-    public void IsAuthorized_RefusesWrongCredentials(string user, string password)
+    public async Task Check_RefusesWrongCredentials_AndAgainFromTheCache(string user, string password)
     {
-        Assert.False(s_authenticator.IsAuthorized(Basic(user, password)));
+        Assert.Equal(BasicAuthResult.Refused, await s_authenticator.CheckAsync(Basic(user, password), CancellationToken.None));
+        Assert.Equal(BasicAuthResult.Refused, await s_authenticator.CheckAsync(Basic(user, password), CancellationToken.None));
     }
 
     [Theory]
@@ -35,9 +36,9 @@ public sealed class BasicAuthenticatorTests
     [InlineData("Bearer abc")]
     [InlineData("Basic not-base64!")]
     [InlineData("Basic bm9jb2xvbg==")]
-    public void IsAuthorized_RefusesMalformedHeaders(string? header)
+    public async Task Check_RefusesMalformedHeaders(string? header)
     {
-        Assert.False(s_authenticator.IsAuthorized(header));
+        Assert.Equal(BasicAuthResult.Refused, await s_authenticator.CheckAsync(header, CancellationToken.None));
     }
 
     private static string Basic(string user, string password) =>

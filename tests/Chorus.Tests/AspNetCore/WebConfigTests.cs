@@ -45,6 +45,8 @@ public sealed class WebConfigTests
     [InlineData("basic_auth_users: [alice]\n", "must map user names")]
     [InlineData("- just\n- a list\n", "top level must be a mapping")]
     [InlineData("key: [unclosed\n", "not valid YAML")]
+    [InlineData("tls_server_config:\n  cert_file: rt\n  :\n  alice: $2y\n", "not valid YAML")] // found by bench/fuzz (webconfig)
+    [InlineData("basic_aer_colfio: {ca\ntp2:\n", "not valid YAML")] // found by bench/fuzz (webconfig)
     public void Parse_RefusesWhatItCannotHonour(string yaml, string expectedMessage)
     {
         WebConfigException error = Assert.Throws<WebConfigException>(() => WebConfig.Parse(yaml, "/"));
