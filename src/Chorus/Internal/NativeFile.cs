@@ -16,8 +16,6 @@ internal static partial class NativeFile
     private const int StatxBufferSize = 256;
     private const int OpenReadOnly = 0;
     private const int OpenNonBlocking = 0x800;
-    private const int OpenDirectory = 0x10000;
-    private const int OpenNoFollow = 0x20000;
     private const int OpenCloseOnExec = 0x80000;
     private const int FcntlSetLease = 1024;
     private const int LeaseRead = 0;
@@ -111,7 +109,7 @@ internal static partial class NativeFile
     /// <summary>Makes renames and unlinks inside <paramref name="directory"/> durable.</summary>
     public static void SyncDirectory(string directory)
     {
-        int fd = Libc.Open(directory, OpenReadOnly | OpenDirectory | OpenCloseOnExec, 0);
+        int fd = Libc.Open(directory, OpenReadOnly | LinuxOpenFlags.Directory | OpenCloseOnExec, 0);
         if (fd < 0)
         {
             int error = Marshal.GetLastPInvokeError();
@@ -138,7 +136,7 @@ internal static partial class NativeFile
     public static bool? IsOpenForWritingElsewhere(string path)
     {
         // Never blocks on a FIFO, never probes the target of a symbolic link.
-        int fd = Libc.Open(path, OpenReadOnly | OpenNonBlocking | OpenNoFollow | OpenCloseOnExec, 0);
+        int fd = Libc.Open(path, OpenReadOnly | OpenNonBlocking | LinuxOpenFlags.NoFollow | OpenCloseOnExec, 0);
         if (fd < 0)
         {
             return null;

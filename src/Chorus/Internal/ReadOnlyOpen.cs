@@ -10,11 +10,9 @@ namespace Chorus.Internal;
 /// </summary>
 internal static partial class ReadOnlyOpen
 {
-    // Linux values, the same on x86-64 and arm64.
+    // Linux values, the same on x86-64 and arm64 (O_DIRECTORY and O_NOFOLLOW are not: LinuxOpenFlags).
     private const int OReadOnly = 0;
     private const int ONonBlock = 0x800;
-    private const int ODirectory = 0x10000;
-    private const int ONoFollow = 0x20000;
     private const int OCloseOnExec = 0x80000;
     private const int ENoEnt = 2;
     private const int EAccess = 13;
@@ -35,7 +33,7 @@ internal static partial class ReadOnlyOpen
             return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
 
-        int fd = Libc.Open(path, OReadOnly | ONonBlock | OCloseOnExec | (followSymlinks ? 0 : ONoFollow), 0);
+        int fd = Libc.Open(path, OReadOnly | ONonBlock | OCloseOnExec | (followSymlinks ? 0 : LinuxOpenFlags.NoFollow), 0);
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);
@@ -50,7 +48,7 @@ internal static partial class ReadOnlyOpen
     /// </summary>
     public static int OpenDirectory(string path)
     {
-        return OperatingSystem.IsLinux() ? Libc.Open(path, OReadOnly | ODirectory | OCloseOnExec, 0) : -1;
+        return OperatingSystem.IsLinux() ? Libc.Open(path, OReadOnly | LinuxOpenFlags.Directory | OCloseOnExec, 0) : -1;
     }
 
     /// <summary>
@@ -59,7 +57,7 @@ internal static partial class ReadOnlyOpen
     /// </summary>
     public static int OpenDirectoryOrThrow(string path)
     {
-        int fd = Libc.Open(path, OReadOnly | ODirectory | OCloseOnExec, 0);
+        int fd = Libc.Open(path, OReadOnly | LinuxOpenFlags.Directory | OCloseOnExec, 0);
         if (fd >= 0)
         {
             return fd;
