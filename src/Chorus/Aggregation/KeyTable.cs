@@ -90,26 +90,9 @@ internal sealed class KeyTable
             return true;
         }
 
-        if (!DbKey.TryParse(key, out DbKey? decoded, out error))
+        if (!ExposableKey.TryParse(key, out DbKey? decoded, out error))
         {
             return false;
-        }
-
-        // prometheus_client validates names when a metric is created, so a bad name means damaged bytes;
-        // printing it would make Prometheus reject the whole scrape.
-        if (!MetricNames.IsValidMetricName(decoded!.Family) || !MetricNames.IsValidMetricName(decoded.Sample))
-        {
-            error = "metric name is not valid in the exposition format";
-            return false;
-        }
-
-        foreach (KeyValuePair<string, string> label in decoded.Labels)
-        {
-            if (!MetricNames.IsValidLabelName(label.Key))
-            {
-                error = $"label name '{label.Key}' is not valid in the exposition format";
-                return false;
-            }
         }
 
         if (!_families.TryGetValue(decoded.Family, out FamilyState? family))

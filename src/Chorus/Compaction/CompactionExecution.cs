@@ -10,6 +10,9 @@ namespace Chorus.Compaction;
 /// </summary>
 internal sealed class CompactionExecution(string directory, CompactionOptions options, Action<CompactionStep> step, List<FileAction> actions)
 {
+    // Dead writers' damaged files whose complete entries were folded, with the damage: kept as {name}.damaged.
+    private readonly Dictionary<string, (DbDamage Damage, int Entries)> _salvaged = new(StringComparer.Ordinal);
+
     /// <summary>The longest time between an archive's rename and its last folded file's claim.</summary>
     public TimeSpan LongestDoubleCountWindow { get; private set; }
 
@@ -63,8 +66,9 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
                 continue;
             }
 
+            KeepDamagedCopies(group, claimed);
             CompactionGroupOps.Unlink(claimed, step);
-            actions.AddRange(group.Folded.Select(f => new FileAction(f.Name, FileDisposition.Folded, "dead writer", group.Archive, 0)));
+            actions.AddRange(group.Folded.Select(f => new FileAction(f.Name, FileDisposition.Folded, FoldReason(f.Name), group.Archive, 0)));
         }
 
         if (options.FlushToDisk)
@@ -163,13 +167,17 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
             }
 
             // The identity is checked after the read so the bytes folded are the bytes of the file the journal names.
-            if (!TryRead(path, fold.Layout, out byte[] data, out DbFileScan? scan, out string? problem) || NativeFile.TryGetId(path) != id)
+            if (!TryReadSource(path, group, out byte[] data, out DbFileScan? scan, out string? problem) || NativeFile.TryGetId(path) != id)
             {
                 actions.Add(new FileAction(source.FileName, FileDisposition.Kept, problem ?? "replaced while being read", null, source.Length));
                 continue;
             }
 
             fold.Add(data, scan!, DbRemovedKeys.Read(path));
+            if (scan!.Damage.IsDamaged)
+            {
+                _salvaged[source.FileName] = (scan.Damage, scan.Entries.Count);
+            }
 
             folded.Add(new JournalFolded(source.FileName, source.FileName + ArchiveNames.ClaimSuffix, id.Value));
         }
@@ -204,6 +212,42 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
         }
 
         return new JournalGroup(group.Archive, oldId, temp, newId, backup, false, folded);
+    }
+
+    /// <summary>
+    /// Reads a file to fold: its complete entries up to any damage (<see cref="FoldableEntries"/>), which are what
+    /// readers show of it; false only when nothing can be folded or the layout is not the archive's.
+    /// </summary>
+    private static bool TryReadSource(string path, PlannedGroup group, out byte[] data, out DbFileScan? scan, out string? problem)
+    {
+        data = DirectorySurvey.ReadUsedBytes(path, out FileStatus status);
+        scan = FoldableEntries.Of(data, DbFileScan.Scan(data, status.Length), group.Kind);
+        problem = scan.Layout is { } layout && layout != group.Layout ? $"layout is {layout}, not {group.Layout}"
+            : scan.Damage.IsDamaged && scan.Entries.Count == 0 ? $"damaged with no complete entry: {scan.Damage}"
+            : null;
+        return problem is null;
+    }
+
+    private string FoldReason(string fileName) => _salvaged.TryGetValue(fileName, out (DbDamage Damage, int Entries) salvaged)
+        ? $"dead writer; damaged ({salvaged.Damage}): its {salvaged.Entries} complete entries folded, the file kept as {fileName}{CompactionPlan.DamagedSuffix}"
+        : "dead writer";
+
+    /// <summary>
+    /// Links each salvaged file, already folded and claimed, to <c>{name}.damaged</c> before its claim is unlinked:
+    /// the bytes stay for inspection under a name no reader merges. Best effort: a crash before this point leaves the
+    /// journal to finish the unlink, and only the copy for inspection is missing.
+    /// </summary>
+    private void KeepDamagedCopies(JournalGroup group, List<(string Path, FileIdentity Id)> claimed)
+    {
+        foreach (JournalFolded folded in group.Folded.Where(f => _salvaged.ContainsKey(f.Name)))
+        {
+            string claim = Path.Combine(directory, folded.Claim);
+            if (claimed.Any(c => c.Path == claim))
+            {
+                string aside = Path.Combine(directory, folded.Name + CompactionPlan.DamagedSuffix);
+                _ = NativeFile.TryLink(claim, aside) || NativeFile.TryLink(claim, $"{aside}-{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
+            }
+        }
     }
 
     private static bool TryRead(string path, ValueLayout expected, out byte[] data, out DbFileScan? scan, out string? problem)

@@ -15,7 +15,10 @@ internal sealed class CompactionPlan
     /// <summary>Dead files removed without folding, with the reason.</summary>
     public List<(DbFileStatus File, string Reason)> Deletes { get; } = [];
 
-    /// <summary>Dead writers' damaged files without a complete entry, renamed to <c>{name}.damaged</c>.</summary>
+    /// <summary>
+    /// Dead writers' damaged files that are not folded (no complete entry, or a gauge that is dropped), renamed to
+    /// <c>{name}.damaged</c>. A damaged file with complete entries is folded like any other, then renamed the same way.
+    /// </summary>
     public List<(DbFileStatus File, string Reason)> MovesAside { get; } = [];
 
     /// <summary>The suffix a damaged file moved aside gets (not <c>*.db</c>, so no reader merges it).</summary>
@@ -56,26 +59,29 @@ internal sealed class CompactionPlan
                 plan.DeadSlots.Add(identity.Identity);
             }
 
+            if (file.Damage.IsDamaged && file.Entries > 0 && SiblingLayout(survey, file) is { } sibling && sibling != file.Layout)
+            {
+                // Damage can hide which layout a file has; folding it into the wrong archive would make that archive unreadable to its peers.
+                plan.Kept.Add(Keep(file, $"its layout cannot be told for sure (detected {file.Layout}, its writer's other files are {sibling}); left for inspection"));
+                continue;
+            }
+
             plan.Place(file, options, nowUtc);
         }
 
         return plan;
     }
 
+    /// <summary>The layout of an undamaged file of the same writer, or null.</summary>
+    private static ValueLayout? SiblingLayout(DirectorySurvey survey, DbFileStatus file) =>
+        survey.Files.FirstOrDefault(f => !f.Damage.IsDamaged && f.Layout is not null && f.Name.Identity == file.Name.Identity)?.Layout;
+
     private void Place(DbFileStatus file, CompactionOptions options, DateTime nowUtc)
     {
-        if (file.Damage.IsDamaged)
+        if (file.Damage.IsDamaged && file.Entries == 0)
         {
-            if (file.Entries == 0)
-            {
-                // Nothing to salvage, and prometheus_client's collector fails every scrape while it has a *.db name.
-                MovesAside.Add((file, $"damaged with no complete entry ({file.Damage}); renamed to {file.FileName}{DamagedSuffix} for inspection"));
-            }
-            else
-            {
-                Kept.Add(Keep(file, $"damaged ({file.Damage}); left for inspection"));
-            }
-
+            // Nothing to salvage, and prometheus_client's collector fails every scrape while it has a *.db name.
+            MovesAside.Add((file, $"damaged with no complete entry ({file.Damage}); renamed to {file.FileName}{DamagedSuffix} for inspection"));
             return;
         }
 
@@ -84,7 +90,7 @@ internal sealed class CompactionPlan
         {
             if (m.IsLive())
             {
-                Deletes.Add((file, "live gauge of a dead process"));
+                Remove(file, "live gauge of a dead process");
                 return;
             }
 
@@ -92,7 +98,7 @@ internal sealed class CompactionPlan
             {
                 if (options.AllModeRetention is { } retention && nowUtc - file.LastWriteUtc > retention)
                 {
-                    Deletes.Add((file, $"'all' gauge of a dead process, unchanged for longer than the retention {retention}"));
+                    Remove(file, $"'all' gauge of a dead process, unchanged for longer than the retention {retention}");
                 }
                 else
                 {
@@ -126,7 +132,21 @@ internal sealed class CompactionPlan
         group.Sources.Add(file);
     }
 
-    private static FileAction Keep(DbFileStatus file, string reason) => new(file.FileName, FileDisposition.Kept, reason, null, file.Length);
+    /// <summary>A dead file that is not folded: deleted, or moved aside when damaged (prometheus_client fails on it, a person may want it).</summary>
+    private void Remove(DbFileStatus file, string reason)
+    {
+        if (file.Damage.IsDamaged)
+        {
+            MovesAside.Add((file, $"{reason}; damaged ({file.Damage}), renamed to {file.FileName}{DamagedSuffix} for inspection"));
+        }
+        else
+        {
+            Deletes.Add((file, reason));
+        }
+    }
+
+    private static FileAction Keep(DbFileStatus file, string reason) =>
+        new(file.FileName, FileDisposition.Kept, file.Damage.IsDamaged ? $"{reason}; damaged ({file.Damage})" : reason, null, file.Length);
 }
 
 /// <summary>One archive and the dead files to fold into it.</summary>

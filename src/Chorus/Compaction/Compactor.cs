@@ -136,7 +136,12 @@ public static class Compactor
         var actions = new List<FileAction>(plan.Kept);
         foreach (PlannedGroup group in plan.Groups.Values)
         {
-            actions.AddRange(group.Sources.Select(f => new FileAction(f.FileName, FileDisposition.Folded, "dead writer", group.Archive, f.Length)));
+            actions.AddRange(group.Sources.Select(f => new FileAction(
+                f.FileName,
+                FileDisposition.Folded,
+                f.Damage.IsDamaged ? $"dead writer; damaged ({f.Damage}): its complete entries would be folded, the file kept as {f.FileName}{CompactionPlan.DamagedSuffix}" : "dead writer",
+                group.Archive,
+                f.Length)));
         }
 
         actions.AddRange(plan.Deletes.Select(d => new FileAction(d.File.FileName, FileDisposition.Deleted, d.Reason, null, d.File.Length)));

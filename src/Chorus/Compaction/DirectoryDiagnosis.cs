@@ -132,7 +132,7 @@ public sealed class DirectoryDiagnosis
 
         if (DamagedFiles.Count > 0)
         {
-            advice.Add($"{DamagedFiles.Count} damaged file(s): prometheus_client's collector fails the whole scrape on them. Compaction renames a dead writer's damaged file without a complete entry to NAME{CompactionPlan.DamagedSuffix} ({Plan.MovedAsideCount} now); inspect the others with 'chorus inspect FILE' and remove them once their writer is gone. A live writer's file is never touched.");
+            advice.Add($"{DamagedFiles.Count} damaged file(s): prometheus_client's collector fails the whole scrape on them. Compaction folds a dead writer's damaged file's complete entries (what readers show of it) and renames the file to NAME{CompactionPlan.DamagedSuffix} ({DamagedFiles.Count(d => Plan.Files.Any(a => a.FileName == d.FileName && a.Disposition != FileDisposition.Kept))} of them now); a live writer's file is never touched, so inspect those with 'chorus inspect FILE'.");
         }
 
         int removable = Plan.FoldedCount + Plan.DeletedCount + Plan.MovedAsideCount;

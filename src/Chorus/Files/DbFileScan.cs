@@ -29,6 +29,9 @@ internal sealed class DbFileScan
     /// <summary>What stopped the read early, if anything.</summary>
     public DbDamage Damage { get; }
 
+    /// <summary>This scan with only the first <paramref name="count"/> entries, stopped by <paramref name="damage"/>.</summary>
+    public DbFileScan CutAt(int count, DbDamage damage) => new(Used, FileLength, Layout, Entries.Take(count).ToList(), damage);
+
     /// <summary>Reads the value of an entry.</summary>
     public static double ReadValue(ReadOnlySpan<byte> data, in DbEntry entry) =>
         BinaryPrimitives.ReadDoubleLittleEndian(data[entry.ValueOffset..]);

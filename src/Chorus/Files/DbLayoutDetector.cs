@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Chorus.Files;
 
 /// <summary>
@@ -26,13 +28,13 @@ internal static class DbLayoutDetector
             return null;
         }
 
-        (bool clean16, int count16) = Walk(data, ValueLayout.ValueAndTimestamp16, used, start, probeEntries);
+        (bool clean16, int count16, bool landed16) = Walk(data, ValueLayout.ValueAndTimestamp16, used, start, probeEntries);
         if (clean16)
         {
             return ValueLayout.ValueAndTimestamp16;
         }
 
-        (bool clean8, int count8) = Walk(data, ValueLayout.Value8, used, start, probeEntries);
+        (bool clean8, int count8, bool landed8) = Walk(data, ValueLayout.Value8, used, start, probeEntries);
         if (clean8)
         {
             return ValueLayout.Value8;
@@ -44,10 +46,29 @@ internal static class DbLayoutDetector
             return null;
         }
 
-        return count8 > count16 ? ValueLayout.Value8 : ValueLayout.ValueAndTimestamp16;
+        if (count8 != count16)
+        {
+            return count8 > count16 ? ValueLayout.Value8 : ValueLayout.ValueAndTimestamp16;
+        }
+
+        // As many entries either way (damage in the second entry): the right width stops at the start of an entry,
+        // the wrong one 8 bytes off, inside a key, where no entry can start.
+        return landed8 && !landed16 ? ValueLayout.Value8 : ValueLayout.ValueAndTimestamp16;
     }
 
-    private static (bool Clean, int Count) Walk(ReadOnlySpan<byte> data, ValueLayout layout, int used, int start, int probeEntries)
+    /// <summary>Whether an entry could start at <paramref name="position"/>: a key length that fits before <c>used</c>, then <c>[</c>.</summary>
+    private static bool LooksLikeEntryStart(ReadOnlySpan<byte> data, int position, int used)
+    {
+        if (data.Length - position < 5)
+        {
+            return false;
+        }
+
+        int keyLength = BinaryPrimitives.ReadInt32LittleEndian(data[position..]);
+        return keyLength > 0 && keyLength <= used - position - 4 && data[position + 4] == (byte)'[';
+    }
+
+    private static (bool Clean, int Count, bool Landed) Walk(ReadOnlySpan<byte> data, ValueLayout layout, int used, int start, int probeEntries)
     {
         var reader = new DbEntryReader(data, layout, used, start);
         int count = 0;
@@ -56,11 +77,11 @@ internal static class DbLayoutDetector
             count++;
             if (count >= probeEntries)
             {
-                return (true, count);
+                return (true, count, true);
             }
         }
 
         bool reachedUsed = reader.Position == Math.Min(used, data.Length) && used <= data.Length;
-        return (!reader.Damage.IsDamaged && reachedUsed && count > 0, count);
+        return (!reader.Damage.IsDamaged && reachedUsed && count > 0, count, LooksLikeEntryStart(data, reader.Position, used));
     }
 }

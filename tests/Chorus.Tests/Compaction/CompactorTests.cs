@@ -237,7 +237,7 @@ public sealed class CompactorTests : IDisposable
     }
 
     [Fact]
-    public void Run_DamagedDeadFileWithCompleteEntries_IsKeptAndReported()
+    public void Run_DamagedDeadFileWithCompleteEntries_IsFoldedAndMovedAside_ViewUnchanged()
     {
         RandomWorkload.Write(_dir.Path, new Random(11), processes: 1, ValueLayout.Value8);
         string source = Directory.GetFiles(_dir.Path, "counter_*.db").First();
@@ -245,10 +245,13 @@ public sealed class CompactorTests : IDisposable
         int used = BitConverter.ToInt32(bytes, 0);
         string damaged = Path.Combine(_dir.Path, "counter_w9.db");
         File.WriteAllBytes(damaged, [.. BitConverter.GetBytes(used + 12), .. bytes.AsSpan(4, used - 4), 200, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        var before = TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved);
 
         CompactionReport report = Compactor.Run(_dir.Path);
 
-        Assert.True(File.Exists(damaged));
-        Assert.Contains(report.Files, f => f.FileName == "counter_w9.db" && f.Disposition == FileDisposition.Kept && f.Reason.Contains("damaged", StringComparison.Ordinal));
+        Assert.False(File.Exists(damaged));
+        Assert.True(File.Exists(damaged + ".damaged"));
+        Assert.Contains(report.Files, f => f.FileName == "counter_w9.db" && f.Disposition == FileDisposition.Folded && f.Reason.Contains("complete entries folded", StringComparison.Ordinal));
+        Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
     }
 }
