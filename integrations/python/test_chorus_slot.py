@@ -209,6 +209,7 @@ class ChorusSlotTests(unittest.TestCase):
                 requests.inc()
                 handled.set(1)
                 say("slot", i, chorus_slot.slot())
+                open(os.path.join(d, "took-{}".format(i)), "w").close()
                 if i == 1:
                     in_progress.inc()
                     open(os.path.join(d, "in-request"), "w").close()
@@ -223,6 +224,9 @@ class ChorusSlotTests(unittest.TestCase):
                     worker(i)
                 workers.append(pid)
             wait_for(os.path.join(d, "in-request"))
+            # A worker that took its slot after the kill would reap the killed one's live gauge first.
+            for i in (0, 2):
+                wait_for(os.path.join(d, "took-{}".format(i)))
             os.kill(workers[1], signal.SIGKILL)
             os.waitpid(workers[1], 0)
             say("killed")
