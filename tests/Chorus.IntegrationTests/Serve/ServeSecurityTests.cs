@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Chorus.IntegrationTests.Support;
 using static Chorus.IntegrationTests.Serve.BasicAuthRequests;
@@ -74,26 +73,19 @@ public sealed class ServeSecurityTests
     public async Task Serve_Tls_RotatedCertificateIsPresentedWithoutARestart()
     {
         using var dir = new TempDirectory("serve");
-        using X509Certificate2 first = CreateSelfSigned();
-        using X509Certificate2 second = CreateSelfSigned();
-        await WritePemAsync(dir, first);
+        using X509Certificate2 first = SelfSignedCertificate.CreateForLoopback();
+        using X509Certificate2 second = SelfSignedCertificate.CreateForLoopback();
+        await SelfSignedCertificate.WritePemFilesAsync(first, dir.Path);
         await File.WriteAllTextAsync(dir.File("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path, "--web.config.file", dir.File("web.yml"));
 
         string? before = await PresentedThumbprintAsync(serve.BaseAddress);
         await Task.Delay(20); // file times move in clock ticks of a few ms
-        await WritePemAsync(dir, second);
+        await SelfSignedCertificate.WritePemFilesAsync(second, dir.Path);
         string? after = await PresentedThumbprintAsync(serve.BaseAddress);
 
         Assert.Equal(first.Thumbprint, before);
         Assert.Equal(second.Thumbprint, after);
-    }
-
-    private static async Task WritePemAsync(TempDirectory dir, X509Certificate2 certificate)
-    {
-        await File.WriteAllTextAsync(dir.File("cert.pem"), certificate.ExportCertificatePem());
-        using RSA key = certificate.GetRSAPrivateKey()!;
-        await File.WriteAllTextAsync(dir.File("key.pem"), key.ExportPkcs8PrivateKeyPem());
     }
 
     /// <summary>The certificate a new TLS connection is shown (one client per call: no connection reuse).</summary>
@@ -109,15 +101,4 @@ public sealed class ServeSecurityTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return presented;
     }
-
-    private static X509Certificate2 CreateSelfSigned()
-    {
-        using RSA key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-    }
-
 }
