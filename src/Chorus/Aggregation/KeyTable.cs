@@ -95,19 +95,13 @@ internal sealed class KeyTable
             return false;
         }
 
-        // prometheus_client validates names when a metric is created, so a bad name means damaged bytes;
-        // printing it would make Prometheus reject the whole scrape.
-        if (!MetricNames.IsValidMetricName(decoded!.Family) || !MetricNames.IsValidMetricName(decoded.Sample))
+        // prometheus_client 0.22 and later accept any non-empty metric and label name (UTF-8 names such as "my.metric");
+        // the exposition writer quotes or escapes them per scrape. An empty label name fits no exposition at all.
+        foreach (KeyValuePair<string, string> label in decoded!.Labels)
         {
-            error = "metric name is not valid in the exposition format";
-            return false;
-        }
-
-        foreach (KeyValuePair<string, string> label in decoded.Labels)
-        {
-            if (!MetricNames.IsValidLabelName(label.Key))
+            if (label.Key.Length == 0)
             {
-                error = $"label name '{label.Key}' is not valid in the exposition format";
+                error = "empty label name";
                 return false;
             }
         }
