@@ -290,19 +290,8 @@ public sealed class LabelSet : IEquatable<LabelSet>
                 builder.Append(NameEscaper.Escape(name, escaping, labelName: true));
             }
 
-            builder.Append("=\"");
-            foreach (char c in _values[i])
-            {
-                switch (c)
-                {
-                    case '\\': builder.Append("\\\\"); break;
-                    case '"': builder.Append("\\\""); break;
-                    case '\n': builder.Append("\\n"); break;
-                    default: builder.Append(c); break;
-                }
-            }
-
-            builder.Append('"');
+            builder.Append('=');
+            NameEscaper.AppendQuoted(builder, _values[i]);
         }
 
         return Encoding.UTF8.GetBytes(builder.ToString());

@@ -76,13 +76,16 @@ internal static class NameEscaper
         return builder.ToString();
     }
 
-    /// <summary>Appends <paramref name="name"/> in double quotes, with <c>\</c>, newline and <c>"</c> escaped (allow-utf-8).</summary>
+    /// <summary>
+    /// Appends <paramref name="text"/> in double quotes, with <c>\</c>, newline and <c>"</c> escaped: a quoted name under
+    /// allow-utf-8, and every label value (the escaping the spec gives both).
+    /// </summary>
     /// <param name="builder">Where the text goes.</param>
-    /// <param name="name">The name.</param>
-    public static void AppendQuoted(StringBuilder builder, string name)
+    /// <param name="text">The name or label value.</param>
+    public static void AppendQuoted(StringBuilder builder, string text)
     {
         builder.Append('"');
-        foreach (char c in name)
+        foreach (char c in text)
         {
             switch (c)
             {

@@ -19,7 +19,7 @@ public sealed class Utf8NamesServeTests
     public void ChorusScrape_PrintsClassicNamesThatPromtoolAccepts()
     {
         using var dir = new TempDirectory("utf8");
-        WriteUtf8Directory(dir);
+        Utf8NameDirectory.Write(dir);
 
         var (exitCode, stdout, stderr) = ChorusCli.Run("scrape", "--dir", dir.Path);
         var (omExitCode, openMetrics, _) = ChorusCli.Run("scrape", "--dir", dir.Path, "--format", "openmetrics");
@@ -37,7 +37,7 @@ public sealed class Utf8NamesServeTests
     public async Task Serve_QuotesForAllowUtf8_AndEscapesForEveryOtherAccept()
     {
         using var dir = new TempDirectory("utf8");
-        WriteUtf8Directory(dir);
+        Utf8NameDirectory.Write(dir);
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using HttpClient client = ScrapeClient.Create(serve.BaseAddress);
 
@@ -65,7 +65,7 @@ public sealed class Utf8NamesServeTests
     public async Task Prometheus_ScrapingUtf8Names_StoresThemEscaped()
     {
         using var dir = new TempDirectory("utf8");
-        WriteUtf8Directory(dir);
+        Utf8NameDirectory.Write(dir);
         using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(dir.Path);
         using PrometheusServer prometheus = await PrometheusServer.StartAsync(serve.MetricsUrl);
 
@@ -87,18 +87,5 @@ public sealed class Utf8NamesServeTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         // Compared without spaces: HttpClient re-spells the header it parsed.
         return ((response.Content.Headers.ContentType?.ToString() ?? "").Replace(" ", "", StringComparison.Ordinal), await response.Content.ReadAsStringAsync());
-    }
-
-    // Keys as prometheus_client 0.22's values.mmap_key writes them: json.dumps([family, sample, labels, help], sort_keys=True).
-    private static void WriteUtf8Directory(TempDirectory dir)
-    {
-        new DbFileBuilder().Add("my.requests", "my.requests_total", 3.0, labels: ("http.method", "GET")).WriteTo(dir.File("counter_7.db"));
-        new DbFileBuilder().Add("my.requests", "my.requests_total", 2.0, labels: ("http.method", "GET")).WriteTo(dir.File("counter_8.db"));
-        new DbFileBuilder()
-            .Add("http.server.duration", "http.server.duration_sum", 0.75, labels: ("service.name", "api"))
-            .Add("http.server.duration", "http.server.duration_bucket", 2.0, labels: [("service.name", "api"), ("le", "0.5")])
-            .Add("http.server.duration", "http.server.duration_bucket", 1.0, labels: [("service.name", "api"), ("le", "+Inf")])
-            .WriteTo(dir.File("histogram_7.db"));
-        new DbFileBuilder().Add("température", "température", 21.5, labels: ("room.name", "küche")).WriteTo(dir.File("gauge_all_7.db"));
     }
 }

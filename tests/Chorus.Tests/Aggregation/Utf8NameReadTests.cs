@@ -25,7 +25,7 @@ public class Utf8NameReadTests
     public void Utf8Names_AreReadWithoutProblems_AndEscapedByDefault()
     {
         using var dir = new TempDirectory();
-        WriteUtf8Directory(dir);
+        Utf8NameDirectory.Write(dir);
         using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
 
         string text = Scrape(source, ExpositionFormat.PrometheusText, EscapingScheme.Underscores);
@@ -43,7 +43,7 @@ public class Utf8NameReadTests
     public void Utf8Names_AreQuotedForAllowUtf8()
     {
         using var dir = new TempDirectory();
-        WriteUtf8Directory(dir);
+        Utf8NameDirectory.Write(dir);
         using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
 
         string text = Scrape(source, ExpositionFormat.PrometheusText, EscapingScheme.AllowUtf8);
@@ -61,7 +61,7 @@ public class Utf8NameReadTests
     public void WarmScrapes_InDifferentSchemes_DoNotShareRenderings()
     {
         using var dir = new TempDirectory();
-        WriteUtf8Directory(dir);
+        Utf8NameDirectory.Write(dir);
         using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
         string underscores = Scrape(source, ExpositionFormat.PrometheusText, EscapingScheme.Underscores);
         string quoted = Scrape(source, ExpositionFormat.PrometheusText, EscapingScheme.AllowUtf8);
@@ -75,21 +75,6 @@ public class Utf8NameReadTests
         Assert.DoesNotContain("\"=", underscores, StringComparison.Ordinal);
         Assert.Contains("{\"", quoted, StringComparison.Ordinal);
         Assert.Equal(0, source.LastReport.EntriesParsed);
-    }
-
-    private static void WriteUtf8Directory(TempDirectory dir)
-    {
-        new DbFileBuilder().Add("my.requests", "my.requests_total", 3.0, labels: ("http.method", "GET")).WriteTo(dir.File("counter_7.db"));
-        new DbFileBuilder().Add("my.requests", "my.requests_total", 2.0, labels: ("http.method", "GET")).WriteTo(dir.File("counter_8.db"));
-        new DbFileBuilder()
-            .Add("http.server.duration", "http.server.duration_sum", 0.75, labels: ("service.name", "api"))
-            .Add("http.server.duration", "http.server.duration_bucket", 2.0, labels: [("service.name", "api"), ("le", "0.5")])
-            .Add("http.server.duration", "http.server.duration_bucket", 1.0, labels: [("service.name", "api"), ("le", "+Inf")])
-            .WriteTo(dir.File("histogram_7.db"));
-        new DbFileBuilder()
-            .Add("température", "température", 21.5, labels: ("room.name", "küche"))
-            .Add("plain", "plain", 1.0)
-            .WriteTo(dir.File("gauge_all_7.db"));
     }
 
     private static string Scrape(MultiProcessDirectory source, ExpositionFormat format, EscapingScheme escaping)
