@@ -77,6 +77,28 @@ public class Utf8NameReadTests
         Assert.Equal(0, source.LastReport.EntriesParsed);
     }
 
+    [Fact]
+    public void MultiProcessRegistry_PassesTheSchemeToTheDirectoryItServes()
+    {
+        // A .NET app sharing the directory with prometheus_client 0.22 workers: its own names are classic, theirs are not.
+        using var dir = new TempDirectory();
+        Utf8NameDirectory.Write(dir);
+        using MetricRegistry registry = Chorus.Metrics.NewCustomRegistry(new ChorusOptions { Directory = dir.Path });
+        registry.CreateCounter("dotnet_jobs", "Jobs.").Inc(2);
+        var quoted = new ArrayBufferWriter<byte>();
+        var escaped = new ArrayBufferWriter<byte>();
+
+        registry.Collect(quoted, ExpositionFormat.OpenMetrics, EscapingScheme.AllowUtf8);
+        registry.Collect(escaped, ExpositionFormat.OpenMetrics);
+
+        string quotedText = Encoding.UTF8.GetString(quoted.WrittenSpan);
+        string escapedText = Encoding.UTF8.GetString(escaped.WrittenSpan);
+        Assert.Contains("{\"my.requests_total\",\"http.method\"=\"GET\"} 5.0\n", quotedText, StringComparison.Ordinal);
+        Assert.Contains("my_requests_total{http_method=\"GET\"} 5.0\n", escapedText, StringComparison.Ordinal);
+        Assert.Contains("\ndotnet_jobs_total 2.0\n", quotedText, StringComparison.Ordinal);
+        Assert.Contains("\ndotnet_jobs_total 2.0\n", escapedText, StringComparison.Ordinal);
+    }
+
     private static string Scrape(MultiProcessDirectory source, ExpositionFormat format, EscapingScheme escaping)
     {
         var buffer = new ArrayBufferWriter<byte>();
