@@ -95,18 +95,9 @@ internal sealed class KeyTable
             return false;
         }
 
-        // prometheus_client 0.22 and later accept any non-empty metric and label name (UTF-8 names such as "my.metric");
-        // the exposition writer quotes or escapes them per scrape. An empty label name fits no exposition at all.
-        foreach (KeyValuePair<string, string> label in decoded!.Labels)
-        {
-            if (label.Key.Length == 0)
-            {
-                error = "empty label name";
-                return false;
-            }
-        }
-
-        if (!_families.TryGetValue(decoded.Family, out FamilyState? family))
+        // prometheus_client 0.22 and later accept any non-empty metric and label name (UTF-8 names such as "my.metric"),
+        // which DbKey checks; the exposition writer quotes or escapes them per scrape.
+        if (!_families.TryGetValue(decoded!.Family, out FamilyState? family))
         {
             family = new FamilyState(decoded.Family, TypeOf(fileKind, decoded), decoded.Help);
             _families.Add(decoded.Family, family);
