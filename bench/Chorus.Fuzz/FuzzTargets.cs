@@ -44,7 +44,7 @@ internal static class FuzzTargets
 
     /// <summary>
     /// The whole read path over a real file: the input as <c>counter_1.db</c> beside a good file, merged and rendered
-    /// in both formats, then read again warm after the file is cut to half its size.
+    /// in both formats (names quoted and escaped), then read again warm after the file is cut to half its size.
     /// </summary>
     private static void DirectoryRead(Stream input)
     {
@@ -56,7 +56,9 @@ internal static class FuzzTargets
         var output = new ArrayBufferWriter<byte>();
         reader.Collect(output, ExpositionFormat.PrometheusText);
         output.Clear();
-        reader.Collect(output, ExpositionFormat.OpenMetrics);
+        reader.Collect(output, ExpositionFormat.OpenMetrics, EscapingScheme.AllowUtf8);
+        output.Clear();
+        reader.Collect(output, ExpositionFormat.PrometheusText, EscapingScheme.Values);
         using (FileStream file = File.OpenWrite(path))
         {
             file.SetLength(data.Length / 2);
@@ -83,7 +85,7 @@ internal static class FuzzTargets
     {
         string text = Encoding.UTF8.GetString(ReadAll(input));
         var values = new StringValues(text.Split('\n'));
-        _ = ScrapeNegotiation.ChooseFormat(values);
+        _ = ExpositionContentTypes.For(ScrapeNegotiation.Choose(values));
         _ = ScrapeNegotiation.AcceptsGzip(values);
     }
 

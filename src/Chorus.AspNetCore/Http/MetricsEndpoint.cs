@@ -23,8 +23,8 @@ internal sealed class MetricsEndpoint
     private readonly SelfMetricsWriter? _selfMetrics;
     private readonly ILogger _logger;
 
-    // One slot per ExpositionFormat value: the collection of that format in flight, if any.
-    private readonly SharedCollection?[] _inFlight = new SharedCollection?[2];
+    // One slot per ExpositionFormat and EscapingScheme: the collection of that format in flight, if any.
+    private readonly SharedCollection?[] _inFlight = new SharedCollection?[2 * 4];
     private readonly Lock _gate = new();
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
@@ -43,10 +43,10 @@ internal sealed class MetricsEndpoint
     {
         HttpRequest request = context.Request;
         HttpResponse response = context.Response;
-        ExpositionFormat format = ScrapeNegotiation.ChooseFormat(request.Headers.Accept);
+        ScrapeProtocol protocol = ScrapeNegotiation.Choose(request.Headers.Accept);
         bool gzip = _options.EnableGzip && ScrapeNegotiation.AcceptsGzip(request.Headers.AcceptEncoding);
 
-        SharedCollection collection = await CollectSharedAsync(format).ConfigureAwait(false);
+        SharedCollection collection = await CollectSharedAsync(protocol.Format, protocol.Escaping).ConfigureAwait(false);
         PooledBufferWriter? compressed = null;
         try
         {
@@ -71,7 +71,7 @@ internal sealed class MetricsEndpoint
             }
 
             response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = ExpositionContentTypes.For(format);
+            response.ContentType = ExpositionContentTypes.For(protocol);
             response.Headers.Vary = "Accept, Accept-Encoding";
             response.Headers.CacheControl = "no-store";
             response.ContentLength = payload.Length;
@@ -94,16 +94,17 @@ internal sealed class MetricsEndpoint
     }
 
     /// <summary>
-    /// Joins the collection of <paramref name="format"/> in flight, or runs one. Scrapes that arrive together (several
-    /// Prometheus replicas, retries) therefore cost one collection, and none waits for a queue of them.
+    /// Joins the collection of <paramref name="format"/> and <paramref name="escaping"/> in flight, or runs one. Scrapes that
+    /// arrive together (several Prometheus replicas, retries) therefore cost one collection, and none waits for a queue of them.
     /// </summary>
-    private async ValueTask<SharedCollection> CollectSharedAsync(ExpositionFormat format)
+    private async ValueTask<SharedCollection> CollectSharedAsync(ExpositionFormat format, EscapingScheme escaping)
     {
+        int slot = ((int)format * 4) + (int)escaping;
         SharedCollection collection;
         bool owner;
         lock (_gate)
         {
-            SharedCollection? running = _inFlight[(int)format];
+            SharedCollection? running = _inFlight[slot];
             owner = running is null;
             if (running is not null)
             {
@@ -113,7 +114,7 @@ internal sealed class MetricsEndpoint
             else
             {
                 collection = new SharedCollection();
-                _inFlight[(int)format] = collection;
+                _inFlight[slot] = collection;
             }
         }
 
@@ -127,7 +128,7 @@ internal sealed class MetricsEndpoint
         try
         {
             long started = Stopwatch.GetTimestamp();
-            _source.Collect(body, format);
+            _source.Collect(body, format, escaping);
             _selfMetrics?.Append(body, format, Stopwatch.GetElapsedTime(started));
             Volatile.Write(ref _lastResponseBytes, body.WrittenCount);
         }
@@ -143,20 +144,20 @@ internal sealed class MetricsEndpoint
             }
 
             body.Dispose();
-            Finish(format, collection, failure: failure);
+            Finish(slot, collection, failure: failure);
             return collection;
         }
 
-        Finish(format, collection, body);
+        Finish(slot, collection, body);
         return collection;
     }
 
-    private void Finish(ExpositionFormat format, SharedCollection collection, PooledBufferWriter? body = null, Exception? failure = null)
+    private void Finish(int slot, SharedCollection collection, PooledBufferWriter? body = null, Exception? failure = null)
     {
         // Unregister first: a scrape arriving from now on must see data collected after it arrived.
         lock (_gate)
         {
-            _inFlight[(int)format] = null;
+            _inFlight[slot] = null;
         }
 
         if (failure is not null)

@@ -99,10 +99,16 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         return new MultiProcessDirectory(Path.GetFullPath(directory), options ?? MultiProcessDirectoryOptions.Default);
     }
 
-    /// <summary>Collects and writes the whole exposition in <paramref name="format"/>.</summary>
+    /// <summary>Collects and writes the whole exposition in <paramref name="format"/>, names outside the classic character set escaped with underscores.</summary>
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="format">The exposition format.</param>
-    public void Collect(IBufferWriter<byte> output, ExpositionFormat format)
+    public void Collect(IBufferWriter<byte> output, ExpositionFormat format) => Collect(output, format, EscapingScheme.Underscores);
+
+    /// <summary>Collects and writes the whole exposition in <paramref name="format"/>, names outside the classic character set written as <paramref name="escaping"/> says.</summary>
+    /// <param name="output">Where the UTF-8 bytes go.</param>
+    /// <param name="format">The exposition format.</param>
+    /// <param name="escaping">How names outside the classic character set are written.</param>
+    public void Collect(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         ArgumentNullException.ThrowIfNull(output);
         lock (_gate)
@@ -110,7 +116,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             CollectCore();
             foreach (FamilyState family in _emitted)
             {
-                family.Rendered.WriteTo(output, family.Output, family.MergedIn, format);
+                family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
             }
 
             ExpositionWriter.WriteEnd(output, format);

@@ -11,6 +11,8 @@ namespace Chorus.Exposition;
 /// Numbers use prometheus_client's spelling (<see cref="GoFloat"/>). HELP escapes <c>\</c> and newline
 /// (OpenMetrics also <c>"</c>); label values escape <c>\</c>, <c>"</c> and newline. Text 0.0.4 names a
 /// counter family <c>x_total</c> (as prometheus_client does); OpenMetrics names it <c>x</c> and ends with <c># EOF</c>.
+/// Names outside the classic character set follow the <see cref="EscapingScheme"/> (<see cref="NameEscaper"/>): quoted
+/// under allow-utf-8 (<c># TYPE "my.metric" gauge</c>, <c>{"my.metric","a.b"="x"} 1</c>), escaped otherwise.
 /// </remarks>
 internal static class ExpositionWriter
 {
@@ -18,13 +20,14 @@ internal static class ExpositionWriter
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="families">The families, already in output order.</param>
     /// <param name="format">The format.</param>
-    public static void Write(IBufferWriter<byte> output, IReadOnlyList<MetricFamily> families, ExpositionFormat format)
+    /// <param name="escaping">How names outside the classic character set are written.</param>
+    public static void Write(IBufferWriter<byte> output, IReadOnlyList<MetricFamily> families, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(families);
         for (int i = 0; i < families.Count; i++)
         {
-            WriteFamily(output, families[i], format);
+            WriteFamily(output, families[i], format, escaping);
         }
 
         WriteEnd(output, format);
@@ -46,7 +49,9 @@ internal static class ExpositionWriter
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="family">The family.</param>
     /// <param name="format">The format.</param>
-    public static void WriteFamily(IBufferWriter<byte> output, MetricFamily family, ExpositionFormat format)
+    /// <param name="escaping">How names outside the classic character set are written.</param>
+    /// <returns>True when some name was outside the classic set (the bytes depend on <paramref name="escaping"/>).</returns>
+    public static bool WriteFamily(IBufferWriter<byte> output, MetricFamily family, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(family);
@@ -81,6 +86,7 @@ internal static class ExpositionWriter
             };
         }
 
+        headerName = HeaderName(headerName, family.Name, escaping);
         WriteRaw(output, "# HELP "u8);
         WriteString(output, headerName);
         WriteRaw(output, " "u8);
@@ -99,25 +105,82 @@ internal static class ExpositionWriter
             WriteRaw(output, "\n"u8);
         }
 
+        bool escaped = !NameEscaper.IsClassicMetricName(family.Name);
         List<Sample> samples = family.SampleList;
+        Dictionary<string, string>? escapedNames = null;
         for (int i = 0; i < samples.Count; i++)
         {
-            WriteSample(output, samples[i]);
+            Sample sample = samples[i];
+            escaped |= !sample.Labels.HasClassicNames;
+            if (NameEscaper.IsClassicMetricName(sample.Name))
+            {
+                WriteSample(output, sample, sample.Name, quotedName: false, escaping);
+                continue;
+            }
+
+            escaped = true;
+
+            // A family's samples share a few names (_bucket, _count, _sum): each is escaped once per write.
+            escapedNames ??= new Dictionary<string, string>(StringComparer.Ordinal);
+            if (!escapedNames.TryGetValue(sample.Name, out string? name))
+            {
+                name = escaping == EscapingScheme.AllowUtf8 ? Quote(sample.Name) : NameEscaper.EscapeMetricName(sample.Name, family.Name, escaping);
+                escapedNames.Add(sample.Name, name);
+            }
+
+            WriteSample(output, sample, name, quotedName: escaping == EscapingScheme.AllowUtf8, escaping);
         }
+
+        return escaped;
     }
 
-    private static void WriteSample(IBufferWriter<byte> output, in Sample sample)
+    private static string HeaderName(string name, string familyName, EscapingScheme escaping)
     {
-        ReadOnlySpan<byte> labels = sample.Labels.RenderedUtf8;
-        int maxName = Encoding.UTF8.GetMaxByteCount(sample.Name.Length);
-        Span<byte> span = output.GetSpan(maxName + labels.Length + GoFloat.MaxLength + 4);
-        int n = Encoding.UTF8.GetBytes(sample.Name, span);
-        if (labels.Length > 0)
+        if (NameEscaper.IsClassicMetricName(name))
+        {
+            return name;
+        }
+
+        return escaping == EscapingScheme.AllowUtf8 ? Quote(name) : NameEscaper.EscapeMetricName(name, familyName, escaping);
+    }
+
+    private static string Quote(string name)
+    {
+        var builder = new StringBuilder(name.Length + 4);
+        NameEscaper.AppendQuoted(builder, name);
+        return builder.ToString();
+    }
+
+    // A quoted (allow-utf-8) name goes inside the braces, first: {"my.metric",le="1.0"}.
+    private static void WriteSample(IBufferWriter<byte> output, in Sample sample, string name, bool quotedName, EscapingScheme escaping)
+    {
+        ReadOnlySpan<byte> labels = sample.Labels.RenderedUtf8(escaping);
+        int maxName = Encoding.UTF8.GetMaxByteCount(name.Length);
+        Span<byte> span = output.GetSpan(maxName + labels.Length + GoFloat.MaxLength + 5);
+        int n = 0;
+        if (quotedName)
         {
             span[n++] = (byte)'{';
-            labels.CopyTo(span[n..]);
-            n += labels.Length;
+            n += Encoding.UTF8.GetBytes(name, span[n..]);
+            if (labels.Length > 0)
+            {
+                span[n++] = (byte)',';
+                labels.CopyTo(span[n..]);
+                n += labels.Length;
+            }
+
             span[n++] = (byte)'}';
+        }
+        else
+        {
+            n += Encoding.UTF8.GetBytes(name, span);
+            if (labels.Length > 0)
+            {
+                span[n++] = (byte)'{';
+                labels.CopyTo(span[n..]);
+                n += labels.Length;
+                span[n++] = (byte)'}';
+            }
         }
 
         span[n++] = (byte)' ';

@@ -14,6 +14,10 @@ public sealed class LabelSet : IEquatable<LabelSet>
     private readonly int _hash;
     private byte[]? _rendered;
 
+    // Renderings per EscapingScheme, only for sets with a name outside the classic set (the others render alike in all).
+    private byte[]?[]? _renderedEscaped;
+    private int _classicNames;
+
     private LabelSet(string[] names, string[] values)
     {
         _names = names;
@@ -152,9 +156,46 @@ public sealed class LabelSet : IEquatable<LabelSet>
 
     /// <summary>
     /// The labels escaped for both text formats, without braces: <c>a="x",b="y\n"</c>. Label values escape
-    /// <c>\</c>, <c>"</c> and newline (text 0.0.4 and OpenMetrics 1.0 agree).
+    /// <c>\</c>, <c>"</c> and newline (text 0.0.4 and OpenMetrics 1.0 agree); a label name outside the classic set is
+    /// quoted (<c>"a.b"="x"</c>) under <see cref="EscapingScheme.AllowUtf8"/> and escaped under the other schemes.
     /// </summary>
-    internal ReadOnlySpan<byte> RenderedUtf8 => _rendered ??= Render();
+    /// <param name="escaping">How names outside the classic set are written.</param>
+    internal ReadOnlySpan<byte> RenderedUtf8(EscapingScheme escaping)
+    {
+        if (HasClassicNames)
+        {
+            return _rendered ??= Render(escaping);
+        }
+
+        byte[]?[] renderings = _renderedEscaped ??= new byte[]?[4];
+        return renderings[(int)escaping] ??= Render(escaping);
+    }
+
+    /// <summary>True when every label name is classic (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), so every escaping scheme renders the set alike.</summary>
+    internal bool HasClassicNames
+    {
+        get
+        {
+            // 0: not known yet, 1: every name is classic, 2: some name is not. Racing threads store the same answer.
+            int known = Volatile.Read(ref _classicNames);
+            if (known == 0)
+            {
+                known = 1;
+                foreach (string name in _names)
+                {
+                    if (!NameEscaper.IsClassicLabelName(name))
+                    {
+                        known = 2;
+                        break;
+                    }
+                }
+
+                Volatile.Write(ref _classicNames, known);
+            }
+
+            return known == 1;
+        }
+    }
 
     /// <inheritdoc />
     public bool Equals(LabelSet? other)
@@ -216,11 +257,11 @@ public sealed class LabelSet : IEquatable<LabelSet>
     public override int GetHashCode() => _hash;
 
     /// <inheritdoc />
-    public override string ToString() => "{" + Encoding.UTF8.GetString(RenderedUtf8) + "}";
+    public override string ToString() => "{" + Encoding.UTF8.GetString(RenderedUtf8(EscapingScheme.AllowUtf8)) + "}";
 
     private static int BinarySearch(List<string> names, string name) => names.BinarySearch(name, StringComparer.Ordinal);
 
-    private byte[] Render()
+    private byte[] Render(EscapingScheme escaping)
     {
         if (_names.Length == 0)
         {
@@ -235,19 +276,22 @@ public sealed class LabelSet : IEquatable<LabelSet>
                 builder.Append(',');
             }
 
-            builder.Append(_names[i]).Append("=\"");
-            foreach (char c in _values[i])
+            string name = _names[i];
+            if (NameEscaper.IsClassicLabelName(name))
             {
-                switch (c)
-                {
-                    case '\\': builder.Append("\\\\"); break;
-                    case '"': builder.Append("\\\""); break;
-                    case '\n': builder.Append("\\n"); break;
-                    default: builder.Append(c); break;
-                }
+                builder.Append(name);
+            }
+            else if (escaping == EscapingScheme.AllowUtf8)
+            {
+                NameEscaper.AppendQuoted(builder, name);
+            }
+            else
+            {
+                builder.Append(NameEscaper.Escape(name, escaping, labelName: true));
             }
 
-            builder.Append('"');
+            builder.Append('=');
+            NameEscaper.AppendQuoted(builder, _values[i]);
         }
 
         return Encoding.UTF8.GetBytes(builder.ToString());

@@ -88,6 +88,12 @@ internal sealed record DbKey(string Family, string Sample, IReadOnlyList<KeyValu
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 string name = reader.GetString()!;
+                if (name.Length == 0)
+                {
+                    // Any other name is valid since prometheus_client 0.22 (UTF-8 names); an empty one fits no exposition.
+                    throw new FormatException("empty label name");
+                }
+
                 labels.Add(new(name, ReadString(ref reader)));
             }
 

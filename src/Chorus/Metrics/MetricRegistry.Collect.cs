@@ -15,7 +15,16 @@ public sealed partial class MetricRegistry : IScrapeSource
     /// </summary>
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="format">The exposition format.</param>
-    public void Collect(IBufferWriter<byte> output, ExpositionFormat format)
+    public void Collect(IBufferWriter<byte> output, ExpositionFormat format) => Collect(output, format, EscapingScheme.Underscores);
+
+    /// <summary>
+    /// Writes the exposition as <see cref="Collect(IBufferWriter{byte}, ExpositionFormat)"/> does, metric and label names
+    /// outside the classic character set written as <paramref name="escaping"/> says.
+    /// </summary>
+    /// <param name="output">Where the UTF-8 bytes go.</param>
+    /// <param name="format">The exposition format.</param>
+    /// <param name="escaping">How names outside the classic character set are written.</param>
+    public void Collect(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         ArgumentNullException.ThrowIfNull(output);
         RecordObservables();
@@ -27,11 +36,11 @@ public sealed partial class MetricRegistry : IScrapeSource
                 reader = _directoryReader ??= MultiProcessDirectory.Open(_multiProcess.Directory);
             }
 
-            reader.Collect(output, format);
+            reader.Collect(output, format, escaping);
             return;
         }
 
-        ExpositionWriter.Write(output, CollectFamilies(), format);
+        ExpositionWriter.Write(output, CollectFamilies(), format, escaping);
     }
 
     /// <summary>The in-process families, sorted by name (multiprocess registries collect through the directory).</summary>

@@ -13,8 +13,9 @@ public sealed class MetricsEndpointKestrelTests
         { ScrapeClient.PrometheusAccept, ExpositionContentTypes.OpenMetrics },
         {
             "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
-            ExpositionContentTypes.OpenMetrics
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
         },
+        { "text/plain;version=1.0.0;escaping=allow-utf-8", "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8" },
         { "text/plain", ExpositionContentTypes.PrometheusText },
         { "text/plain;version=0.0.4", ExpositionContentTypes.PrometheusText },
         { "application/openmetrics-text", ExpositionContentTypes.OpenMetrics },
@@ -41,7 +42,7 @@ public sealed class MetricsEndpointKestrelTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(Normalize(expectedContentType), Normalize(response.Content.Headers.ContentType?.ToString()));
-        if (expectedContentType == ExpositionContentTypes.OpenMetrics)
+        if (expectedContentType.StartsWith("application/openmetrics-text", StringComparison.Ordinal))
         {
             Assert.StartsWith("# TYPE app_requests counter\n", body, StringComparison.Ordinal);
             Assert.EndsWith("\n# EOF\n", body, StringComparison.Ordinal);

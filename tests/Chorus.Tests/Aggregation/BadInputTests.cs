@@ -134,12 +134,12 @@ public class BadInputTests
     }
 
     [Theory]
-    [InlineData("bad name", "c_total", "n")]
-    [InlineData("c", "1c_total", "n")]
-    [InlineData("c", "c_total", "bad\"label")]
-    [InlineData("c", "c_total", "a=b")]
-    public void InvalidMetricOrLabelName_IsAnInvalidKey(string family, string sample, string label)
+    [InlineData("", "c_total", "n")]
+    [InlineData("c", "", "n")]
+    [InlineData("c", "c_total", "")]
+    public void EmptyMetricOrLabelName_IsAnInvalidKey(string family, string sample, string label)
     {
+        // Any other name is valid since prometheus_client 0.22 (UTF-8 names: Utf8NameReadTests); an empty one fits no exposition.
         using var dir = new TempDirectory();
         DirectoryFixture.WriteGoodNeighbour(dir);
         new DbFileBuilder().Add("ok", "ok_total", 1.0).Add(family, sample, 2.0, labels: (label, "v")).WriteTo(dir.File("counter_2.db"));

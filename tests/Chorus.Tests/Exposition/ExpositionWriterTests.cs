@@ -37,7 +37,7 @@ public class ExpositionWriterTests
     {
         value ??= string.Empty;
         string naive = "k=\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
-        return Encoding.UTF8.GetString(LabelSet.Create(["k"], [value]).RenderedUtf8) == naive;
+        return Encoding.UTF8.GetString(LabelSet.Create(["k"], [value]).RenderedUtf8(EscapingScheme.Underscores)) == naive;
     }
 
     [Property(MaxTest = 300)]
@@ -68,16 +68,26 @@ public class ExpositionWriterTests
             && (parsed.Value.Equals(value) || (double.IsNaN(value) && double.IsNaN(parsed.Value)));
     }
 
-    internal static string Write(IReadOnlyList<MetricFamily> families, ExpositionFormat format)
+    [Theory]
+    [InlineData(ExpositionFormat.PrometheusText, "AllTypes.prom.txt", EscapingScheme.AllowUtf8)]
+    [InlineData(ExpositionFormat.PrometheusText, "AllTypes.prom.txt", EscapingScheme.Dots)]
+    [InlineData(ExpositionFormat.OpenMetrics, "AllTypes.om.txt", EscapingScheme.Values)]
+    [InlineData(ExpositionFormat.OpenMetrics, "AllTypes.om.txt", EscapingScheme.AllowUtf8)]
+    public void ClassicNames_AreWrittenAlikeInEveryScheme(ExpositionFormat format, string golden, EscapingScheme escaping)
+    {
+        Golden.Verify(golden, Write(AllTypes(), format, escaping));
+    }
+
+    internal static string Write(IReadOnlyList<MetricFamily> families, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        ExpositionWriter.Write(buffer, families, format);
+        ExpositionWriter.Write(buffer, families, format, escaping);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static string Utf8RoundTrip(string s) => Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(s));
 
-    private static List<MetricFamily> AllTypes()
+    internal static List<MetricFamily> AllTypes()
     {
         var counter = new MetricFamily("http_requests", MetricType.Counter, "Requests with a \\ backslash,\na newline and \"quotes\".");
         counter.SampleList.Add(new Sample("http_requests_total", LabelSet.Create(["method", "path"], ["GET", "/a\"b\\c\nd"]), 1027));

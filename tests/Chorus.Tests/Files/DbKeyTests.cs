@@ -46,9 +46,19 @@ public class DbKeyTests
     [InlineData("""{"a": 1}""")]
     [InlineData("""["c", "c_total", {"a": 1}, "h"]""")]
     [InlineData("not json")]
+    [InlineData("""["c", "c_total", {"": "v"}, "h"]""")]
+    [InlineData("""["", "c_total", {}, "h"]""")]
     public void TryParse_RejectsMalformedKeys(string text)
     {
         Assert.False(DbKey.TryParse(Encoding.UTF8.GetBytes(text), out _, out string? error));
         Assert.NotNull(error);
+    }
+
+    [Fact]
+    public void TryParse_ReadsUtf8NamesAsPrometheusClient022WritesThem()
+    {
+        Assert.True(DbKey.TryParse("""["temp\u00e9rature", "temp\u00e9rature", {"room.name": "k\u00fcche"}, "h"]"""u8, out DbKey? parsed, out _));
+        Assert.Equal("température", parsed!.Family);
+        Assert.Equal(new KeyValuePair<string, string>("room.name", "küche"), Assert.Single(parsed.Labels));
     }
 }
