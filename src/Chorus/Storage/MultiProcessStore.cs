@@ -83,7 +83,22 @@ internal sealed unsafe class MultiProcessStore : IValueStore
             throw new UnauthorizedAccessException($"Cannot create lock files in '{directory}': {e.Message} Make the directory writable for this user.", e);
         }
 
-        return new MultiProcessStore(directory, options.ValueLayout, lease);
+        var store = new MultiProcessStore(directory, options.ValueLayout, lease);
+        if (lease.LockPath is not null)
+        {
+            // The identity came from a dead owner (or was never used): its files are ours to rewrite before we open them.
+            try
+            {
+                SlotFileRewrite.Run(directory, lease.Id, options.ValueLayout, options.SlotRewriteHook, store._notes);
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+        }
+
+        return store;
     }
 
     /// <inheritdoc />
