@@ -16,7 +16,7 @@ public sealed class MixedWritersSharedDirectoryTests
     private const int OpsPerWriter = 200;
     private const int Rounds = 3;
 
-    private static IReadOnlyDictionary<string, string?> PythonEnvironment(bool newest) => new Dictionary<string, string?>
+    private static Dictionary<string, string?> PythonEnvironment(bool newest) => new()
     {
         ["PYTHONPATH"] = newest ? RepoPaths.SlotHelperDirectory + ":" + RepoPaths.PrometheusClient021 : RepoPaths.SlotHelperDirectory,
     };

@@ -165,11 +165,12 @@ public sealed class SlotFileRewriteTests : IDisposable
     }
 
     [Theory]
-    [InlineData(SlotRewriteStep.TemporaryWritten)]
-    [InlineData(SlotRewriteStep.Renamed)]
-    [InlineData(SlotRewriteStep.SidecarPruned)]
-    public void CrashAtAnyStep_TheReaderSeesTheSameTotals_AndTheNextOwnerFinishes(SlotRewriteStep crashAt)
+    [InlineData(nameof(SlotRewriteStep.TemporaryWritten))]
+    [InlineData(nameof(SlotRewriteStep.Renamed))]
+    [InlineData(nameof(SlotRewriteStep.SidecarPruned))]
+    public void CrashAtAnyStep_TheReaderSeesTheSameTotals_AndTheNextOwnerFinishes(string step)
     {
+        SlotRewriteStep crashAt = Enum.Parse<SlotRewriteStep>(step);
         string path = WriteDeadOwnersCounter("counter_0.db", 50);
         // A key an earlier rewrite dropped, so that this one prunes the sidecar too.
         DbRemovedKeys.Write(path, [.. DbRemovedKeys.Read(path), ReferenceDbKey.Bytes("c", "c_total", [("k", "older")], "C.")]);
