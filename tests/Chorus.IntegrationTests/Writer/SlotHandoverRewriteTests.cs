@@ -83,7 +83,9 @@ public sealed class SlotHandoverRewriteTests
         using var dir = new TempDirectory("handover-readers");
         Churn(dir.Path, 1);
         var environment = new Dictionary<string, string?> { ["PYTHONPATH"] = RepoPaths.SlotHelperDirectory + ":" + RepoPaths.PrometheusClient021 };
-        using ChildProcess python = PythonPeer.Start([RepoPaths.PythonScript("handover_collect.py"), dir.Path, "churn_series_total"], environment);
+        using ChildProcess python = ChildProcess.Start(
+            PythonPeer.Interpreter, [RepoPaths.PythonScript("handover_collect.py"), dir.Path, "churn_series_total"], environment, keepInputOpen: true);
+        python.WaitForLineStartingWith("scraping");
 
         using var stop = new CancellationTokenSource();
         Task<(int Collections, int Decreases)> chorus = Task.Run(() =>
@@ -111,7 +113,7 @@ public sealed class SlotHandoverRewriteTests
         await stop.CancelAsync();
         (int collections, int decreases) = await chorus;
         ProcessResult result = python.WaitAfterClosingInput(PythonPeer.Timeout).EnsureSuccess();
-        using JsonDocument stats = JsonDocument.Parse(result.Stdout);
+        using JsonDocument stats = JsonDocument.Parse(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
 
         Assert.True(collections > runs, $"the Chorus reader scraped {collections} times");
         Assert.Equal(0, decreases);

@@ -1,6 +1,7 @@
 """Scrapes a directory with prometheus_client's MultiProcessCollector, protected by chorus_slot, while slots change hands.
 
 Usage: handover_collect.py DIR SAMPLE   (runs until stdin closes; integrations/python on PYTHONPATH)
+Prints "scraping" after its first scrape.
 Every scrape must succeed and the sum of the samples named SAMPLE must never go down.
 Prints {"collections": n, "errors": n, "decreases": n, "last": x, "examples": [...]} as JSON at the end.
 """
@@ -37,4 +38,6 @@ while not final:
         if len(stats['examples']) < 5:
             stats['examples'].append('%s went from %s to %s' % (sample, stats['last'], total))
     stats['last'] = total
+    if stats['collections'] == 1:
+        print('scraping', flush=True)
 print(json.dumps(stats))
