@@ -35,6 +35,7 @@ measure() { # LABEL CHILD_DIR
   done
   end=$(date +%s%N)
   printf '%-8s %d runs x %d label sets in %d s; files: %s\n' "$1" "$runs" "$series" $(((end - start) / 1000000000)) "$(ls "$dir" | tr '\n' ' ')"
+  printf '%-8s removal sidecars: %s\n' "$1" "$(cd "$dir" && stat -c '%n=%s' -- *.removed | tr '\n' ' ')"
   dotnet "$chorus" scrape --dir "$dir" | grep -E '^churn_(series_total|requests_total\{id="stable"\}) ' | sed "s/^/$1   /"
 }
 

@@ -245,7 +245,8 @@ internal sealed unsafe class MultiProcessStore : IValueStore
 
         public MappedDbFile Data { get; } = data;
 
-        public HashSet<byte[]> Removed { get; } = new(DbRemovedKeys.Read(data.Path), ByteArrayComparer.Instance);
+        // Keys a handover rewrite dropped are in no file now; leaving them out lets the next save forget them.
+        public HashSet<byte[]> Removed { get; } = new(DbRemovedKeys.Read(data.Path).Where(data.Contains), ByteArrayComparer.Instance);
 
         public void SaveRemoved()
         {
