@@ -13,12 +13,13 @@ namespace Chorus.Storage;
 /// Crash-safe at every step: the new file is written under <c>{name}.chorus-rewrite</c> (not a <c>.db</c> name,
 /// so no reader lists it), flushed to disk, renamed over the old one (readers see one file or the other, both
 /// with the same values for every series still shown) and the directory is flushed. The sidecar keeps the keys just
-/// dropped for one more owner's life: a Chorus reader that listed the directory before the rename may still read
-/// the old file, and reads the sidecar after it, so deleting the sidecar now could show a removed series for one
-/// scrape. At the next handover those keys are in no file any more and the sidecar is cut down to the keys that
-/// rewrite drops (deleted when none), so it holds at most two owners' removals. A process killed before the rename
-/// leaves the old file and a temporary file the next owner deletes; killed after it, a sidecar that also names keys
-/// the file no longer holds, which hides nothing extra. Nothing is rewritten while a compaction journal exists (its
+/// dropped until the new owner first saves its own removals (its removal set keeps only keys its file holds): a
+/// Chorus reader that listed the directory before the rename may still read the old file, and reads the sidecar
+/// after it, so deleting the sidecar at once could show a removed series for one scrape. A sidecar that still names
+/// keys no file holds at the next handover (the owner removed nothing, or was not a Chorus writer) is cut down to
+/// the keys that rewrite drops, or deleted. A process killed before the rename leaves the old file and a temporary
+/// file the next owner deletes; killed after it, a sidecar that names keys the file no longer holds, which hides
+/// nothing extra. Nothing is rewritten while a compaction journal exists (its
 /// groups name files by inode) or while any process holds the file for writing (a registry disposed in a live
 /// process keeps its mappings).
 /// </remarks>

@@ -57,7 +57,8 @@ public sealed class SlotFileRewriteTests : IDisposable
         Assert.False(File.Exists(path + SlotFileRewrite.TemporarySuffix));
         Assert.Empty(registry.StorageNotes);
 
-        // The sidecar keeps the dropped keys for this owner's life (a reader may still be on the old file) ...
+        // The sidecar keeps the dropped keys until this owner saves removals of its own (a reader may still be on
+        // the old file) ...
         Assert.Equal(3000, DbRemovedKeys.Read(path).Count);
         registry.Dispose();
 
