@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Chorus.Aggregation;
+using Chorus.Files;
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Writer;
@@ -79,6 +80,27 @@ public sealed class SlotHandoverRewriteTests
         AssertTotals(await PythonView(dir.Path), 3, "0.21 after the next owner");
         Assert.Empty(Directory.GetFiles(dir.Path, "*.chorus-rewrite"));
         Assert.True(new FileInfo(dir.File("counter_0.db")).Length <= grown);
+    }
+
+    [Fact]
+    public async Task CompactionFoldsTheDeadSlot_ThenANewOwnerTakesIt_TotalsStayExact()
+    {
+        using var dir = new TempDirectory("handover-compact");
+        Churn(dir.Path, 1);
+        Churn(dir.Path, 2);
+
+        ChorusCli.Run("compact", "--dir", dir.Path).EnsureSuccess();
+
+        // The fold skipped the removed series and left the sidecars of the files it took.
+        Assert.False(File.Exists(dir.File("counter_0.db")));
+        Assert.True(File.Exists(DbRemovedKeys.PathFor(dir.File("counter_0.db"))));
+        AssertTotals(ChorusView(dir.Path), 2, "Chorus after the fold");
+
+        Churn(dir.Path, 3);
+
+        AssertTotals(ChorusView(dir.Path), 3, "Chorus after the next owner");
+        AssertTotals(await PythonView(dir.Path), 3, "0.21 after the next owner");
+        Assert.Equal(SeriesPerRun, DbRemovedKeys.Read(dir.File("counter_0.db")).Count);
     }
 
     [Fact]
