@@ -14,6 +14,11 @@ dies, however it dies (graceful recycle, harakiri, SIGKILL, OOM), so:
   many workers uWSGI ``--max-requests`` or gunicorn ``max_requests`` recycle;
 * a new owner of a slot continues the previous owner's counters from the stored values (totals never go
   backwards) and removes its ``live*`` gauge files first, which is what ``mark_process_dead`` does;
+* a new owner first rewrites each file it continues without the series Chorus's .NET writers removed (the
+  keys listed in its ``.removed`` sidecar), crash-safe (new file, fsync, rename over, directory fsync), so a
+  slot file's size follows the series in use (the sidecar keeps the dropped keys until the next handover); a file in the other value layout (8-byte for prometheus_client
+  0.16/0.17, 16-byte for 0.18 and newer) is renamed aside to ``{type}_{n}-aside{ms}.db``, as the .NET writers
+  do, so that prometheus_client never opens a file it cannot read and no count is lost;
 * a process that exits normally removes its own ``live*`` gauge files on the way out (``atexit``), and
   whenever a process takes a slot it also removes the ``live*`` gauge files of every other slot that has
   no owner, so a worker killed mid-request stops counting as "in progress" even for Python's own
@@ -60,6 +65,21 @@ _JOURNAL_FILE = "chorus-compact.journal"
 # How long a scrape waits for a running compaction (which holds its journal for a claim settle of 250 ms per
 # group) before it reads anyway; well inside Prometheus's default 10 s scrape timeout.
 _COLLECT_PATIENCE_SECONDS = 5.0
+
+# Chorus's removal sidecar next to a file (counter_3.db.removed): this header line, then one stored key per line.
+_REMOVED_SUFFIX = ".removed"
+_REMOVED_HEADER = b"chorus-removed-keys 1"
+# A rewrite's new file, renamed over the old one; not a .db name, so no collector lists it. Shared with Chorus.
+_REWRITE_SUFFIX = ".chorus-rewrite"
+# The files a new owner continues (its live gauges are deleted instead).
+_CONTINUED_KINDS = ("counter", "histogram", "summary", "gauge_all", "gauge_min", "gauge_max", "gauge_sum",
+                    "gauge_mostrecent")
+# prometheus_client sizes a new file to 64 KiB and doubles it as it fills.
+_INITIAL_FILE_SIZE = 1 << 16
+# fcntl's lease commands (Linux): a read lease is refused while anyone holds the file for writing.
+_F_SETLEASE = getattr(fcntl, "F_SETLEASE", 1024)
+_F_RDLCK = getattr(fcntl, "F_RDLCK", 0)
+_F_UNLCK = getattr(fcntl, "F_UNLCK", 2)
 
 _LOCK_FILE = re.compile(r"^chorus-slot-(\d+)\.lock$")
 _LIVE_GAUGE_FILE = re.compile(r"^gauge_live[a-z]+_(\d+)\.db$")
@@ -203,6 +223,7 @@ def _take_slot():
         # Order matters: the slot is ours before the previous owner's live gauges go, so no other process
         # can be writing them; only then does prometheus_client open (and re-read) the slot's files.
         _remove_live_gauges(directory, {n})
+        _renew_continued_files(directory, n)
         _lease.fd = fd
         _lease.slot = n
         _lease.owner_pid = os.getpid()
@@ -270,6 +291,181 @@ def _remove_live_gauges(directory, slots):
                 os.remove(os.path.join(directory, name))
             except FileNotFoundError:
                 pass
+
+
+def _renew_continued_files(directory, n):
+    """Prepare slot ``n``'s files for prometheus_client, which opens them next: without removed series, in its layout.
+
+    Nothing is rewritten while a compaction journal exists (its groups name files by inode) or while a process
+    holds the file for writing. A failure leaves the file as it was: bigger than needed, never wrong.
+    """
+    compacting = os.path.exists(os.path.join(directory, _JOURNAL_FILE))
+    width = _value_width()
+    for kind in _CONTINUED_KINDS:
+        path = os.path.join(directory, "{}_{}.db".format(kind, n))
+        try:
+            # Left by an owner killed before its rename; the file itself is intact.
+            _remove_quietly(path + _REWRITE_SUFFIX)
+            if not compacting:
+                _renew(directory, path, kind, n, width)
+        except OSError:
+            pass
+
+
+def _value_width():
+    """The bytes per value this prometheus_client writes: 8 before 0.18, value and timestamp (16) since."""
+    from prometheus_client import mmap_dict
+    return 16 if hasattr(mmap_dict, "_pack_two_doubles") else 8
+
+
+def _renew(directory, path, kind, n, width):
+    sidecar = path + _REMOVED_SUFFIX
+    removed = _read_removed(sidecar)
+    try:
+        with open(path, "rb") as f:
+            header = f.read(8)
+            used = struct.unpack_from("i", header, 0)[0] if len(header) == 8 else 0
+            if used <= 8:
+                return  # no entries (or damaged: prometheus_client deals with it as before)
+            # Without removed series only the first entries are needed, to tell the layout.
+            data = header + f.read((used if removed is not None else min(used, _INITIAL_FILE_SIZE)) - 8)
+    except FileNotFoundError:
+        if removed is not None:
+            _remove_quietly(sidecar)  # the file was folded by a compaction, which leaves the sidecar behind
+        return
+    # A file walked with the wrong width fails within two entries.
+    if _entries(data, len(data), width, limit=2) is None:
+        # 0.16/0.17 never open a mostrecent file, which only the 16-byte layout has.
+        if (_entries(data, len(data), 24 - width, limit=2) is not None
+                and not (width == 8 and kind == "gauge_mostrecent")):
+            _move_aside(directory, path, kind, n)
+        return
+    entries = _entries(data, used, width) if removed is not None and len(data) == used else None
+    if entries is None:
+        return  # nothing removed (or damaged further on: prometheus_client deals with it as before)
+    kept = [entry for entry in entries if entry[0] not in removed]
+    dropped = [entry[0] for entry in entries if entry[0] in removed]
+    if dropped:
+        if _held_for_writing(path):
+            return
+        _replace(directory, path, kept)
+    if len(dropped) < len(removed):
+        # The sidecar keeps what was just dropped for one more owner: a Chorus reader that listed the directory
+        # before the rename may still read the old file, with the sidecar read after it. Keys an earlier rewrite
+        # dropped are in no file any more.
+        _write_removed(sidecar, dropped)
+
+
+def _read_removed(sidecar):
+    """The keys a Chorus sidecar lists, or None when there is none (or it is not one)."""
+    try:
+        with open(sidecar, "rb") as f:
+            lines = f.read().split(b"\n")
+    except OSError:
+        return None
+    if lines[0] != _REMOVED_HEADER:
+        return None
+    return {line for line in lines[1:] if line}
+
+
+def _write_removed(sidecar, keys):
+    """Replace the sidecar atomically, as Chorus writes it; none left deletes it."""
+    if not keys:
+        _remove_quietly(sidecar)
+        return
+    temporary = "{}.{}.tmp".format(sidecar, os.getpid())
+    with open(temporary, "wb") as f:
+        f.write(_REMOVED_HEADER + b"\n" + b"".join(key + b"\n" for key in keys))
+    os.rename(temporary, sidecar)
+
+
+def _entries(data, used, width, limit=None):
+    """(key, value bytes) of every entry (or the first ``limit``) when ``data`` is a file of the layout with
+    ``width``-byte values, else None."""
+    entries = []
+    pos = 8
+    while pos < used and (limit is None or len(entries) < limit):
+        if pos + 4 > used:
+            return None
+        length = struct.unpack_from("i", data, pos)[0]
+        if length <= 0 or pos + 4 + length > used:
+            return None
+        key = data[pos + 4:pos + 4 + length]
+        padding = 8 - ((length + 4) % 8)
+        value = pos + 4 + length + padding
+        if (value + width > used or key[:1] != b"[" or key[-1:] != b"]"
+                or data[pos + 4 + length:value] != b" " * padding):
+            return None
+        entries.append((key, data[value:value + width]))
+        pos = value + width
+    return entries
+
+
+def _held_for_writing(path):
+    """False only when the kernel grants a read lease, which it refuses while any process (in any PID namespace)
+    has the file open for writing or mapped writable. True when that cannot be asked here."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return True
+    try:
+        fcntl.fcntl(fd, _F_SETLEASE, _F_RDLCK)
+    except OSError:
+        return True
+    else:
+        fcntl.fcntl(fd, _F_SETLEASE, _F_UNLCK)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _replace(directory, path, entries):
+    """Crash-safe: a new file, flushed, renamed over the old one, then the directory flushed. Readers see one file
+    or the other, and both hold the same values for every series still shown."""
+    body = bytearray(8)
+    for key, value in entries:
+        body += struct.pack("i", len(key)) + key + b" " * (8 - ((len(key) + 4) % 8)) + value
+    struct.pack_into("i", body, 0, len(body))
+    size = _INITIAL_FILE_SIZE
+    while size < len(body):
+        size *= 2
+    temporary = path + _REWRITE_SUFFIX
+    _remove_quietly(temporary)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        view = memoryview(body)
+        while view:
+            view = view[os.write(fd, view):]
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(temporary, path)
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _move_aside(directory, path, kind, n):
+    # Still a valid file for Chorus and for a collector of its layout: keep it a .db under another identity, as
+    # Chorus's .NET writers do, so no count is lost (compaction folds it like any dead writer's file).
+    aside = os.path.join(directory, "{}_{}-aside{}.db".format(kind, n, int(time.time() * 1000)))
+    os.rename(path, aside)
+    if os.path.exists(path + _REMOVED_SUFFIX):
+        os.rename(path + _REMOVED_SUFFIX, aside + _REMOVED_SUFFIX)
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
 
 
 def _reap_ownerless_live_gauges(directory, own_slot):

@@ -6,17 +6,19 @@ Every wait is bounded.
 """
 
 import fcntl
+import json
 import os
 import shutil
 import signal
 import subprocess
+import struct
 import sys
 import tempfile
 import textwrap
 import time
 import unittest
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, mmap_dict
 from prometheus_client.multiprocess import MultiProcessCollector
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,7 +48,9 @@ class ChorusSlotTests(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="chorus-slot-test-")
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=self.dir, PYTHONPATH=HERE)
+        # Keep a PYTHONPATH given to the run (prometheus_client 0.21 from the repository's peer folder) behind ours.
+        path = os.pathsep.join(p for p in (HERE, os.environ.get("PYTHONPATH")) if p)
+        self.env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=self.dir, PYTHONPATH=path)
         self.env.pop("prometheus_multiproc_dir", None)
         self.procs = []
         self.addCleanup(self._kill_all)
@@ -365,6 +369,101 @@ class ChorusSlotTests(unittest.TestCase):
         self.assertLessEqual(distinct, 3)
         self.assertLessEqual(highest, 3, "lowest free slot: the parent holds 0, three live workers 1..3")
         self.assertEqual(self.samples()[("app_requests_total", ())], 30.0)
+
+    # A Chorus .NET writer that removes a series lists its key in a sidecar next to the file; Python's collector
+    # ignores the sidecar. Written here as Chorus writes it (docs/file-format.md).
+    def write_removed(self, db, keys):
+        with open(os.path.join(self.dir, db + ".removed"), "wb") as f:
+            f.write(b"chorus-removed-keys 1\n" + b"".join(k + b"\n" for k in keys))
+
+    @staticmethod
+    def churn_key(value):
+        return json.dumps(["app_churn", "app_churn_total", {"k": value}, "Churn."], sort_keys=True).encode()
+
+    CHURN = 'churn = Counter("app_churn", "Churn.", ["k"])\n'
+
+    def run_churn(self, body):
+        return self.run_py(self.CHURN + textwrap.dedent(body))
+
+    def churn_samples(self):
+        return {k: v for k, v in self.samples().items() if k[0] == "app_churn_total"}
+
+    def test_new_owner_rewrites_files_without_the_series_chorus_removed(self):
+        gone = ["gone-{}-{}".format(i, "x" * 40) for i in range(2000)]
+        self.run_churn("""
+            for i in range(2000):
+                churn.labels("gone-{}-{}".format(i, "x" * 40)).inc(i + 1)
+            churn.labels("kept").inc(7)
+            requests.inc()
+            """)
+        path = os.path.join(self.dir, "counter_0.db")
+        self.assertGreater(os.path.getsize(path), 2 * 65536)
+        self.write_removed("counter_0.db", [self.churn_key(v) for v in gone])
+        self.run_churn("churn.labels('kept').inc(); requests.inc()")
+        self.assertEqual(os.path.getsize(path), 65536, "sized for the series in use")
+        self.assertFalse(os.path.exists(path + ".chorus-rewrite"))
+        self.assertEqual(self.churn_samples(), {("app_churn_total", (("k", "kept"),)): 8.0})
+        self.assertEqual(self.samples()[("app_requests_total", ())], 2.0)
+        # The sidecar still hides the dropped keys from a Chorus reader that may be on the old file; the next owner,
+        # finding none of them in the file, deletes it.
+        self.assertTrue(os.path.exists(path + ".removed"))
+        self.run_churn("churn.labels('kept').inc()")
+        self.assertFalse(os.path.exists(path + ".removed"))
+        self.assertEqual(self.churn_samples(), {("app_churn_total", (("k", "kept"),)): 9.0})
+
+    def crash_while_rewriting(self, patch, sidecar_left):
+        self.run_churn("""
+            for i in range(50):
+                churn.labels("gone-%d" % i).inc()
+            churn.labels("kept").inc(7)
+            """)
+        self.write_removed("counter_0.db", [self.churn_key("gone-%d" % i) for i in range(50)])
+        killed = subprocess.run([sys.executable, "-c", textwrap.dedent(patch) + PRELUDE], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT, text=True)
+        self.assertEqual(killed.returncode, -signal.SIGKILL, killed.stderr)
+        # Killed before prometheus_client opened anything: the kept series is exactly what it was, for Python
+        # (which shows removed series until they are rewritten away) and for the next owner.
+        self.assertEqual(self.churn_samples()[("app_churn_total", (("k", "kept"),))], 7.0)
+        self.assertEqual(self.run_churn("churn.labels('kept').inc(); print(chorus_slot.slot())"), ["0"])
+        self.assertEqual(self.churn_samples(), {("app_churn_total", (("k", "kept"),)): 8.0})
+        self.assertEqual(self.db_files(), ["counter_0.db", "gauge_all_0.db"])
+        left = ["chorus-slot-0.lock", "counter_0.db", "gauge_all_0.db"] + (["counter_0.db.removed"] if sidecar_left else [])
+        self.assertEqual(sorted(os.listdir(self.dir)), sorted(left))
+
+    def test_killed_before_the_rename_the_next_owner_finishes_the_rewrite(self):
+        self.crash_while_rewriting("""
+            import os, signal
+            real_rename = os.rename
+            def rename(source, target):
+                if source.endswith(".chorus-rewrite"):
+                    os.kill(os.getpid(), signal.SIGKILL)
+                real_rename(source, target)
+            os.rename = rename
+            """, sidecar_left=True)
+
+    def test_killed_after_the_rename_the_next_owner_drops_the_sidecar(self):
+        self.crash_while_rewriting("""
+            import os, signal, chorus_slot
+            chorus_slot._fsync_directory = lambda directory: os.kill(os.getpid(), signal.SIGKILL)
+            """, sidecar_left=False)
+
+    def test_a_file_in_the_other_layout_is_moved_aside_and_never_opened(self):
+        other = 8 if hasattr(mmap_dict, "_pack_two_doubles") else 16
+        key = json.dumps(["app_requests", "app_requests_total", {}, "Requests served."], sort_keys=True).encode()
+        entry = struct.pack("i", len(key)) + key + b" " * (8 - (len(key) + 4) % 8) + struct.pack("d", 5.0)
+        body = bytearray(8) + entry + bytes(other - 8)
+        struct.pack_into("i", body, 0, len(body))
+        body += bytes(65536 - len(body))
+        with open(os.path.join(self.dir, "counter_0.db"), "wb") as f:
+            f.write(body)
+        self.assertEqual(self.run_py("requests.inc(); print(chorus_slot.slot())"), ["0"])
+        aside = [n for n in self.db_files() if n.startswith("counter_0-aside")]
+        self.assertEqual(len(aside), 1, self.db_files())
+        with open(os.path.join(self.dir, aside[0]), "rb") as f:
+            self.assertEqual(f.read(), bytes(body), "moved as it was: Chorus (or a collector of that layout) counts it")
+        # This prometheus_client cannot read the aside file; everything else is its own layout.
+        os.rename(os.path.join(self.dir, aside[0]), os.path.join(self.dir, aside[0] + ".elsewhere"))
+        self.assertEqual(self.samples()[("app_requests_total", ())], 1.0)
 
 
 if __name__ == "__main__":

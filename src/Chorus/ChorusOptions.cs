@@ -53,6 +53,12 @@ public sealed class ChorusOptions
     /// </summary>
     public bool ProcessMetrics { get; set; }
 
+    /// <summary>
+    /// Called after each step of a slot file's rewrite when an identity changes hands. Internal and visible only to
+    /// the test assemblies: the crash tests stop the process there; the product reads no such switch.
+    /// </summary>
+    internal Action<Storage.SlotRewriteStep>? SlotRewriteHook { get; set; }
+
     /// <summary>Records the meters with these names (or <c>*</c> patterns such as <c>"System.Net.*"</c>) into the registry.</summary>
     /// <param name="names">Meter names or patterns.</param>
     /// <returns>These options.</returns>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Chorus.Compaction;
 using Chorus.Files;
+using Chorus.Storage;
 
 namespace Chorus.TestChild;
 
@@ -17,7 +18,7 @@ internal static partial class Program
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys|grow|remove|info-remove|meters DIR [args] | compact-crash DIR STEP[:N]");
+            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys|grow|remove|info-remove|meters|churn DIR [args] | compact-crash DIR STEP[:N] | rewrite-crash DIR STEP");
             return 2;
         }
 
@@ -28,6 +29,11 @@ internal static partial class Program
 
         var options = ChorusOptions.FromEnvironment();
         options.Directory = args[1];
+        if (args[0] == "rewrite-crash")
+        {
+            return args.Length == 3 ? RewriteCrash(options, args[2]) : Usage(args[0]);
+        }
+
         try
         {
             using MetricRegistry registry = Metrics.NewCustomRegistry(options);
@@ -44,6 +50,7 @@ internal static partial class Program
                 "remove" => Remove(registry),
                 "info-remove" => InfoRemove(registry),
                 "meters" => RecordMeters(registry, Int(args, 2)),
+                "churn" => Churn(registry, Int(args, 2), args[3]),
                 _ => Usage(args[0]),
             };
         }
@@ -79,6 +86,27 @@ internal static partial class Program
         };
         CompactionReport report = Compactor.Run(directory, options);
         Console.WriteLine($"finished without reaching {stepAndOccurrence}: {report.Refusal}");
+        return 1;
+    }
+
+    // Takes an identity as any writer does and SIGKILLs itself when the rewrite of the dead owner's files reaches STEP:
+    // the crash injection the product does not carry, through the store's internal step hook.
+    private static int RewriteCrash(ChorusOptions options, string stepName)
+    {
+        if (!Enum.TryParse(stepName, out SlotRewriteStep crashStep))
+        {
+            return Usage(stepName);
+        }
+
+        options.SlotRewriteHook = step =>
+        {
+            if (step == crashStep)
+            {
+                Process.GetCurrentProcess().Kill();
+            }
+        };
+        using MetricRegistry registry = Metrics.NewCustomRegistry(options);
+        Console.WriteLine($"finished without reaching {stepName}");
         return 1;
     }
 
@@ -140,6 +168,37 @@ internal static partial class Program
             Console.WriteLine($"confirmed {done}");
         }
 
+        return 0;
+    }
+
+    // A writer whose label values come and go: `count` series of a counter, a histogram and a max gauge, each used
+    // and then removed (Clear), labelled "{tag}-{i}" so every run uses new ones. Two series stay for good and
+    // count every run's work: churn_requests_total{id="stable"} (+1 per run) and churn_series_total (+count).
+    private static int Churn(MetricRegistry registry, int count, string tag)
+    {
+        Counter series = registry.CreateCounter("churn_series", "Series created.");
+        Counter requests = registry.CreateCounter("churn_requests", "Requests by churning id.", new CounterConfiguration { LabelNames = ["id"] });
+        Histogram latency = registry.CreateHistogram("churn_latency_seconds", "Latency by churning id.", new HistogramConfiguration { LabelNames = ["id"], Buckets = [0.1, 1] });
+        Gauge last = registry.CreateGauge("churn_last", "Last value by churning id.", new GaugeConfiguration { Mode = GaugeMode.Max, LabelNames = ["id"] });
+        for (int i = 0; i < count; i++)
+        {
+            string id = tag + "-" + i.ToString(CultureInfo.InvariantCulture);
+            requests.WithLabels(id).Inc();
+            latency.WithLabels(id).Observe(0.5);
+            last.WithLabels(id).Set(i);
+            series.Inc();
+        }
+
+        requests.Clear();
+        latency.Clear();
+        last.Clear();
+        requests.WithLabels("stable").Inc();
+        foreach (string note in registry.StorageNotes)
+        {
+            Console.WriteLine($"note {note}");
+        }
+
+        Console.WriteLine("done");
         return 0;
     }
 

@@ -73,6 +73,9 @@ internal sealed unsafe class MappedDbFile : IDisposable
         }
     }
 
+    /// <summary>Whether the file holds an entry for <paramref name="key"/> (an encoded key). The caller holds the owner's lock.</summary>
+    public bool Contains(byte[] key) => _valueOffsets.ContainsKey(key);
+
     /// <summary>
     /// Returns the address of the value of <paramref name="key"/>, appending a zeroed entry when the key is
     /// new. Returns null when the file cannot hold it (disk full, 2 GiB limit). The caller holds the owner's lock.

@@ -83,7 +83,22 @@ internal sealed unsafe class MultiProcessStore : IValueStore
             throw new UnauthorizedAccessException($"Cannot create lock files in '{directory}': {e.Message} Make the directory writable for this user.", e);
         }
 
-        return new MultiProcessStore(directory, options.ValueLayout, lease);
+        var store = new MultiProcessStore(directory, options.ValueLayout, lease);
+        if (lease.LockPath is not null)
+        {
+            // The identity came from a dead owner (or was never used): its files are ours to rewrite before we open them.
+            try
+            {
+                SlotFileRewrite.Run(directory, lease.Id, options.ValueLayout, options.SlotRewriteHook, store._notes);
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+        }
+
+        return store;
     }
 
     /// <inheritdoc />
@@ -230,7 +245,8 @@ internal sealed unsafe class MultiProcessStore : IValueStore
 
         public MappedDbFile Data { get; } = data;
 
-        public HashSet<byte[]> Removed { get; } = new(DbRemovedKeys.Read(data.Path), ByteArrayComparer.Instance);
+        // Keys a handover rewrite dropped are in no file now; leaving them out lets the next save forget them.
+        public HashSet<byte[]> Removed { get; } = new(DbRemovedKeys.Read(data.Path).Where(data.Contains), ByteArrayComparer.Instance);
 
         public void SaveRemoved()
         {

@@ -4,7 +4,8 @@ namespace Chorus.IntegrationTests.Article;
 
 /// <summary>
 /// Runs the scenarios of <c>integrations/python/test_chorus_slot.py</c> (real prometheus_client, real fork,
-/// SIGKILL, multiprocessing) one per xunit case, so a failure names the scenario and shows Python's report.
+/// SIGKILL, multiprocessing) one per xunit case, so a failure names the scenario and shows Python's report: with
+/// Debian's prometheus_client 0.16 (8-byte layout) and again with 0.21.1 (16-byte layout) first on the path.
 /// </summary>
 public sealed class PythonSlotHelperTests
 {
@@ -25,6 +26,10 @@ public sealed class PythonSlotHelperTests
         "test_lock_is_not_inherited_across_exec",
         "test_install_without_a_directory_changes_nothing",
         "test_multiprocessing_pool_workers_each_take_a_slot",
+        "test_new_owner_rewrites_files_without_the_series_chorus_removed",
+        "test_killed_before_the_rename_the_next_owner_finishes_the_rewrite",
+        "test_killed_after_the_rename_the_next_owner_drops_the_sidecar",
+        "test_a_file_in_the_other_layout_is_moved_aside_and_never_opened",
     ];
 
     public static TheoryData<string> Scenarios => new(s_scenarios);
@@ -39,6 +44,29 @@ public sealed class PythonSlotHelperTests
 
         Assert.True(exitCode == 0, $"{scenario} failed:\n{stdout}{stderr}");
         Assert.Contains("Ran 1 test", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public void Scenario_passes_with_prometheus_client_021(string scenario)
+    {
+        (int exitCode, string stdout, string stderr) = PythonPeer.Run(
+            ["-m", "unittest", "-v", $"{TestClass}.{scenario}"],
+            TimeSpan.FromSeconds(90), RepoPaths.SlotHelperDirectory, PythonPeer.Newest);
+
+        Assert.True(exitCode == 0, $"{scenario} failed under 0.21:\n{stdout}{stderr}");
+        Assert.Contains("Ran 1 test", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_021_runs_use_prometheus_client_021()
+    {
+        (int exitCode, string stdout, string stderr) = PythonPeer.Run(
+            ["-c", "import prometheus_client.mmap_dict as m, importlib.metadata as md; print(md.version('prometheus_client'), hasattr(m, '_pack_two_doubles'))"],
+            TimeSpan.FromSeconds(30), RepoPaths.SlotHelperDirectory, PythonPeer.Newest);
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal("0.21.1 True", stdout.Trim());
     }
 
     [Fact]
