@@ -30,6 +30,9 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
 
     public int EntriesParsed { get; set; }
 
+    /// <summary>Files read in full (not only their values refreshed) by the pass: their entries may have changed.</summary>
+    public int FullReads { get; set; }
+
     /// <summary>How many files may be kept open and mapped at once (0: never).</summary>
     public int KeptBudget { get; private set; } = keptBudget;
 
@@ -172,6 +175,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             return null;
         }
 
+        FullReads++;
         file.MarkFamiliesChanged(Pass);
         FileProblem? problem = Read(file, readBefore);
         file.MarkFamiliesChanged(Pass);
