@@ -88,6 +88,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         if (CopyValues(file, kept.Bytes(used), pass))
         {
             file.LastChanged = Now;
+            file.ChangedInCollection = Collection;
         }
 
         file.Refreshed = pass;
@@ -143,6 +144,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         if (CopyValues(file, buffer.AsSpan(0, size), pass))
         {
             file.LastChanged = Now;
+            file.ChangedInCollection = Collection;
         }
 
         file.Refreshed = pass;
@@ -408,6 +410,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         if (changed)
         {
             file.LastChanged = Now;
+            file.ChangedInCollection = Collection;
         }
 
         return damage.IsDamaged ? Damaged(file, damage) : null;

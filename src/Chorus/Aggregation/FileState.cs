@@ -78,6 +78,9 @@ internal sealed class FileState
     /// <summary>When (<see cref="Environment.TickCount64"/>) a value last changed or an entry was added.</summary>
     public long LastChanged { get; set; }
 
+    /// <summary>The collection in which a value last changed or an entry was added (the clock may not move between two).</summary>
+    public int ChangedInCollection { get; set; }
+
     /// <summary>The pass whose parallel refresh already read this file's values (see <see cref="FileLoader.TryRefreshKept"/>).</summary>
     public int Refreshed { get; set; }
 

@@ -467,7 +467,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             }
 
             filesRead++;
-            if (problem is null && file.LastChanged != _loader.Now && file.Layout is not null && file.Count > 0
+            if (problem is null && file.ChangedInCollection != _collections && file.Layout is not null && file.Count > 0
                 && !file.HasRemovals && file.RemovedKeys is null && file.Identity != FileIdentity.Unknown)
             {
                 _frozen.Offer(file, _loader.Now);
