@@ -270,6 +270,15 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     public static int FirstReadSize(int usedBefore) =>
         Math.Max(MinimumRead, usedBefore > DbFormat.HeaderSize ? usedBefore + HintSlack : FirstRead);
 
+    /// <summary>Lets a kept file go when it has not changed for longer than the idle timeout (frozen files are not loaded).</summary>
+    public void ReleaseIfIdle(FileState file)
+    {
+        if (file.Kept is not null && Now - file.LastChanged > keptIdleMilliseconds)
+        {
+            Release(file);
+        }
+    }
+
     /// <summary>Unmaps and closes a kept file.</summary>
     public void Release(FileState file)
     {

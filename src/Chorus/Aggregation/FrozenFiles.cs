@@ -159,7 +159,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     /// <summary>The frozen files, in no order.</summary>
     public IReadOnlyCollection<FileState> Files => _frozen;
 
-    void IDirectoryEventSink.OnEntry(ReadOnlySpan<byte> name, bool nameChanged)
+    void IDirectoryEventSink.OnEntry(ReadOnlySpan<byte> name, bool nameChanged, bool writerClosed)
     {
         Span<char> chars = stackalloc char[name.Length];
         ReadOnlySpan<char> fileName = chars[..Encoding.UTF8.GetChars(name, chars)];
@@ -175,6 +175,13 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
             if (nameChanged)
             {
                 file.NameEventIn = _collection;
+            }
+
+            if (writerClosed)
+            {
+                // A writer let go: worth probing at once instead of after its backoff.
+                file.NextFreezeProbe = 0;
+                file.FreezeBackoff = 0;
             }
 
             Thaw(file);

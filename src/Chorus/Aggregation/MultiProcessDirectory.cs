@@ -266,6 +266,15 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             _frozen.FreezeOffered(_loader.Now);
         }
 
+        if (_options.KeptFileIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            // Frozen files are not loaded, so the idle timeout (a budget for directories of many changing files) is applied here.
+            foreach (FileState file in _frozen.Files)
+            {
+                _loader.ReleaseIfIdle(file);
+            }
+        }
+
         if (mergeAll)
         {
             foreach (FamilyState family in _keys.OrderedFamilies)

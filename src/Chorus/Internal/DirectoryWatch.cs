@@ -10,9 +10,10 @@ internal interface IDirectoryEventSink
     /// <summary>
     /// Something happened to the entry <paramref name="name"/>: opened (for reading or writing: inotify does not say),
     /// modified, closed after writing, or, when <paramref name="nameChanged"/>, created, deleted, renamed or its
-    /// attributes or link count changed.
+    /// attributes or link count changed. <paramref name="writerClosed"/>: a descriptor open for writing was closed
+    /// (a writer let go of the file, or exited).
     /// </summary>
-    void OnEntry(ReadOnlySpan<byte> name, bool nameChanged);
+    void OnEntry(ReadOnlySpan<byte> name, bool nameChanged, bool writerClosed);
 
     /// <summary>Events were lost (queue overflow) or the watch ended (directory deleted, moved or unmounted).</summary>
     void OnLost();
@@ -177,7 +178,7 @@ internal sealed class DirectoryWatch : IDisposable
 
             if (!name.IsEmpty)
             {
-                sink.OnEntry(name, (mask & NameChanges) != 0);
+                sink.OnEntry(name, (mask & NameChanges) != 0, (mask & CloseWrite) != 0);
             }
         }
     }
