@@ -1,7 +1,8 @@
-using System.Globalization;
 using Chorus.Aggregation;
 using Chorus.Compaction;
 using FsCheck.Xunit;
+
+using static Chorus.Tests.Aggregation.RandomDbFiles;
 
 namespace Chorus.Tests.Aggregation;
 
@@ -13,8 +14,9 @@ public class FrozenFilesTests
 {
     // Short, so a test can make the directory's last change count as settled with a brief pause.
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(10);
+    // PIDs above any this machine hands out (pid_max is at most 2^22), so the compactor judges them by their files alone.
+    private const int FakePids = 4_200_000;
     private static readonly CompactionOptions s_compaction = new() { FlushToDisk = false, ClaimSettleTime = TimeSpan.Zero };
-    private static readonly string[] Modes = ["livesum", "max", "min", "mostrecent", "all"];
 
     [Fact]
     public void DeadFiles_AreFrozenAndStillCounted()
@@ -103,7 +105,7 @@ public class FrozenFilesTests
         int nextId = 1;
         for (int i = 0; i < 5; i++)
         {
-            AddFile(dir, files, random, nextId++);
+            AddFile(dir, files, random, FakePids + nextId++);
         }
 
         Thread.Sleep(Settle * 2);
@@ -201,7 +203,7 @@ public class FrozenFilesTests
 
         if (files.Count == 0)
         {
-            AddFile(dir, files, random, nextId++);
+            AddFile(dir, files, random, FakePids + nextId++);
             return true;
         }
 
@@ -234,7 +236,7 @@ public class FrozenFilesTests
 
                 return false;
             case 4:
-                AddFile(dir, files, random, nextId++);
+                AddFile(dir, files, random, FakePids + nextId++);
                 return true;
             case 5 when files.Count > 1:
                 File.Delete(dir.File(name));
@@ -279,59 +281,4 @@ public class FrozenFilesTests
             MappedTestWriter.WriteOnce(path, content);
         }
     }
-
-    private static void AddFile(TempDirectory dir, Dictionary<string, List<Entry>> files, Random random, int id)
-    {
-        // PIDs above any this machine hands out, so the compactor judges them by their files alone.
-        string pid = (3_900_000 + id).ToString(CultureInfo.InvariantCulture);
-        string name = random.Next(4) switch
-        {
-            0 => $"counter_{pid}.db",
-            1 => $"histogram_{pid}.db",
-            _ => $"gauge_{Modes[random.Next(Modes.Length)]}_{pid}.db",
-        };
-        List<Entry> entries = [];
-        for (int i = 0; i < 1 + random.Next(4); i++)
-        {
-            entries.Add(NewEntry(name, random, random.Next(6)));
-        }
-
-        File.WriteAllBytes(dir.File(name), Build(entries));
-        files[name] = entries;
-    }
-
-    private static Entry NewEntry(string fileName, Random random, int series)
-    {
-        string label = (series % 6).ToString(CultureInfo.InvariantCulture);
-        (string, string)[] labels = [("k", label)];
-        byte[] key = fileName.StartsWith("counter_", StringComparison.Ordinal) ? Key("c", "c_total", labels)
-            : fileName.StartsWith("histogram_", StringComparison.Ordinal)
-                ? (series % 3) switch
-                {
-                    0 => Key("h", "h_sum", labels),
-                    1 => Key("h", "h_bucket", [.. labels, ("le", "0.5")]),
-                    _ => Key("h", "h_bucket", [.. labels, ("le", "+Inf")]),
-                }
-                : Key(series % 2 == 0 ? "g" : "other", series % 2 == 0 ? "g" : "other", labels);
-        return new Entry(key, NextValue(random), 1000 + random.Next(1000));
-    }
-
-    private static byte[] Key(string family, string sample, (string Name, string Value)[] labels) =>
-        ReferenceDbKey.Bytes(family, sample, labels, "help");
-
-    // Not whole numbers, so a sum in another order than a fresh reader's would show.
-    private static double NextValue(Random random) => random.Next(4) == 0 ? 0.0 : Math.Round(random.NextDouble() * 100, 3) + 0.1;
-
-    private static byte[] Build(List<Entry> entries)
-    {
-        var builder = new DbFileBuilder(capacity: 4096);
-        foreach (Entry entry in entries)
-        {
-            builder.AddRaw(entry.Key, entry.Value, entry.Timestamp);
-        }
-
-        return builder.Build();
-    }
-
-    private sealed record Entry(byte[] Key, double Value, double Timestamp);
 }
