@@ -263,9 +263,11 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     {
         FileIdentity identity = FileIdentity.Of(handle, out long length, out long links, out bool regular);
         int used = file.ParsedUpTo;
-        if (identity != file.Identity || links != 1 || !regular || length < used)
+        if (identity != file.Identity || links != 1 || !regular || length < used
+            || NativeFile.TryGetId(file.Path, followSymlinks: false) != identity)
         {
-            // A second name could be opened from another directory, where the watch sees nothing.
+            // A second name, or a symbolic link to a file elsewhere, could be opened from another directory, where the
+            // watch sees nothing.
             return false;
         }
 

@@ -33,6 +33,25 @@ public class FrozenFilesTests
         Assert.Equal(0, reader.LastFamiliesMerged);
     }
 
+    [Fact]
+    public void FilesWithAnotherName_AreNeverFrozen()
+    {
+        // Opening a file through its other name raises events in that name's directory only.
+        using var dir = new TempDirectory();
+        using var elsewhere = new TempDirectory();
+        string target = Counter(1.0).WriteTo(elsewhere.File("counter_1.db"));
+        File.CreateSymbolicLink(dir.File("counter_4200001.db"), target);
+        string linked = Counter(2.0).WriteTo(elsewhere.File("counter_2.db"));
+        Assert.True(Chorus.Internal.NativeFile.TryLink(linked, dir.File("counter_4200002.db")));
+        Counter(4.0).WriteTo(dir.File("counter_4200003.db"));
+        using MultiProcessDirectory reader = Open(dir.Path);
+        Freeze(reader, 1);
+
+        MappedTestWriter.WriteOnce(target, Counter(10.0).Build());
+        MappedTestWriter.WriteOnce(linked, Counter(20.0).Build());
+        Assert.Contains("c_total 34.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(16384)]
     [InlineData(0)]
