@@ -14,6 +14,9 @@ compilation), which is not what Prometheus sees after the first minute.
 SETTLE (seconds, default 5) is waited after writing the directory and before starting the servers: a directory
 whose names changed in the last 3 s is listed on every scrape (and its kept files checked with fstat), so
 SETTLE=0 measures Chorus's warm path while names keep changing, the default the steady state.
+IDLE (seconds, default 0) is waited before each measured warm scrape, as Prometheus scrapes every 15-60 s: caches
+are cold again then. LIVE (default 0) starts that many live prometheus_client workers (bench/serve/live_writer.py,
+the same families as the generated files) before the servers, changing values every 0.2 s until both are measured.
 The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release.
 """
 import os
@@ -38,6 +41,9 @@ PY_WARM = int(os.environ.get("PY_WARM", "10"))  # Python's scrapes take seconds 
 SETTLE = float(os.environ.get("SETTLE", "5"))
 WARMUP = int(os.environ.get("WARMUP", "10"))
 PY_WARMUP = int(os.environ.get("PY_WARMUP", "1"))
+IDLE = float(os.environ.get("IDLE", "0"))
+LIVE = int(os.environ.get("LIVE", "0"))
+LIVE_WRITER = os.path.join(REPO, "bench", "serve", "live_writer.py")
 
 
 def free_port():
@@ -80,7 +86,10 @@ def measure(url, pid, count, warmup):
     for _ in range(warmup):
         scrape(url)
     time.sleep(1)
-    warm = [scrape(url)[0] for _ in range(count)]
+    warm = []
+    for _ in range(count):
+        time.sleep(IDLE)
+        warm.append(scrape(url)[0])
     warm.sort()
     return {"cold": cold, "warm": statistics.median(warm), "p90": warm[int(len(warm) * 0.9) - 1],
             "rss": status_mib(pid, "VmHWM"), "anon": status_mib(pid, "RssAnon"), "file": status_mib(pid, "RssFile"),
@@ -124,9 +133,16 @@ def main():
         directory = tempfile.mkdtemp(prefix=f"chorus-serve-bench-{files}-")
         try:
             subprocess.run(["/usr/bin/python3", GEN_DIR, directory, str(files)], check=True)
-            time.sleep(SETTLE)
-            chorus = run_chorus(directory)
-            python = run_python(directory)
+            env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=directory)
+            writers = [subprocess.Popen(["/usr/bin/python3", LIVE_WRITER], env=env) for _ in range(LIVE)]
+            try:
+                time.sleep(SETTLE)
+                chorus = run_chorus(directory)
+                python = run_python(directory)
+            finally:
+                for writer in writers:
+                    writer.terminate()
+                    writer.wait(timeout=30)
             for name, r in (("chorus serve", chorus), ("Python + uWSGI", python)):
                 speedup = python["warm"] / r["warm"]
                 print(f"| {files:,} | {name} | {r['cold'] * 1000:.1f} | {r['warm'] * 1000:.2f} | {r['p90'] * 1000:.2f} | "

@@ -30,6 +30,9 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
 
     public int EntriesParsed { get; set; }
 
+    /// <summary>Files read in full (not only their values refreshed) by the pass: their entries may have changed.</summary>
+    public int FullReads { get; set; }
+
     /// <summary>How many files may be kept open and mapped at once (0: never).</summary>
     public int KeptBudget { get; private set; } = keptBudget;
 
@@ -85,6 +88,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         if (CopyValues(file, kept.Bytes(used), pass))
         {
             file.LastChanged = Now;
+            file.ChangedInCollection = Collection;
         }
 
         file.Refreshed = pass;
@@ -140,6 +144,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         if (CopyValues(file, buffer.AsSpan(0, size), pass))
         {
             file.LastChanged = Now;
+            file.ChangedInCollection = Collection;
         }
 
         file.Refreshed = pass;
@@ -172,6 +177,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             return null;
         }
 
+        FullReads++;
         file.MarkFamiliesChanged(Pass);
         FileProblem? problem = Read(file, readBefore);
         file.MarkFamiliesChanged(Pass);
@@ -263,6 +269,15 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
     public static int FirstReadSize(int usedBefore) =>
         Math.Max(MinimumRead, usedBefore > DbFormat.HeaderSize ? usedBefore + HintSlack : FirstRead);
+
+    /// <summary>Lets a kept file go when it has not changed for longer than the idle timeout (frozen files are not loaded).</summary>
+    public void ReleaseIfIdle(FileState file)
+    {
+        if (file.Kept is not null && Now - file.LastChanged > keptIdleMilliseconds)
+        {
+            Release(file);
+        }
+    }
 
     /// <summary>Unmaps and closes a kept file.</summary>
     public void Release(FileState file)
@@ -404,6 +419,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         if (changed)
         {
             file.LastChanged = Now;
+            file.ChangedInCollection = Collection;
         }
 
         return damage.IsDamaged ? Damaged(file, damage) : null;

@@ -78,8 +78,23 @@ internal sealed class FileState
     /// <summary>When (<see cref="Environment.TickCount64"/>) a value last changed or an entry was added.</summary>
     public long LastChanged { get; set; }
 
+    /// <summary>The collection in which a value last changed or an entry was added (the clock may not move between two).</summary>
+    public int ChangedInCollection { get; set; }
+
     /// <summary>The pass whose parallel refresh already read this file's values (see <see cref="FileLoader.TryRefreshKept"/>).</summary>
     public int Refreshed { get; set; }
+
+    /// <summary>True while no process can write the file (<see cref="FrozenFiles"/>): its values are kept, not read again.</summary>
+    public bool Frozen { get; set; }
+
+    /// <summary>When (<see cref="Environment.TickCount64"/>) the file may be probed for freezing again.</summary>
+    public long NextFreezeProbe { get; set; }
+
+    /// <summary>How long the last probe that found a writer waited before this one (milliseconds; 0 after a freeze).</summary>
+    public long FreezeBackoff { get; set; }
+
+    /// <summary>The collection in which the directory watch last saw the name created, deleted, renamed or relinked.</summary>
+    public int NameEventIn { get; set; }
 
     /// <summary>The open, mapped file when kept between collections.</summary>
     public KeptFile? Kept { get; set; }

@@ -28,6 +28,9 @@ internal sealed unsafe partial class KeptFile : IDisposable
         _handle = handle;
     }
 
+    /// <summary>The open descriptor (read-only), for a lease probe that must not open the file again.</summary>
+    public SafeFileHandle Handle => _handle;
+
     /// <summary>Bytes mapped (the file's size when mapped).</summary>
     public long MappedLength { get; private set; }
 

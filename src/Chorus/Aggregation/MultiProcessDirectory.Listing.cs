@@ -13,14 +13,15 @@ public sealed partial class MultiProcessDirectory
         long now = Environment.TickCount64;
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         bool stamped = DirectoryStamp.TryRead(Directory, out DirectoryStamp stamp);
+        if (stamped)
+        {
+            _frozen.CheckDirectory(stamp.Device, stamp.Inode);
+        }
+
+        // Listed (the generation of the last listing that saw a file) is only compared right after a listing.
         _loader.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
         if (_loader.NamesUnchanged)
         {
-            foreach (FileState state in _ordered)
-            {
-                state.Listed = generation;
-            }
-
             return null;
         }
 
@@ -54,6 +55,7 @@ public sealed partial class MultiProcessDirectory
             _listingTrusted = false;
 
             // The directory itself is gone or unreadable: report it and serve nothing rather than stale data.
+            _frozen.ThawAll();
             foreach (FileState state in _ordered)
             {
                 state.Listed = 0;
@@ -65,6 +67,7 @@ public sealed partial class MultiProcessDirectory
 
         if (RemoveUnlisted(generation) || _listingChanged)
         {
+            _liveStale = true;
             _ordered.Clear();
             _ordered.AddRange(_files.Values);
             _ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
@@ -145,6 +148,11 @@ public sealed partial class MultiProcessDirectory
 
         state.Listed = generation;
         state.ListedInode = inode;
+        if (state.Frozen && inode != 0 && inode != state.Identity.Inode)
+        {
+            // Another file under the name (the watch reports that too; this costs nothing).
+            _frozen.Thaw(state);
+        }
     }
 
     private bool RemoveUnlisted(int generation)
@@ -166,12 +174,14 @@ public sealed partial class MultiProcessDirectory
         foreach (string name in gone)
         {
             FileState state = _files[name];
+            _frozen.Thaw(state);
             state.MarkFamiliesChanged(generation);
             _loader.Release(state);
             _files.Remove(name);
         }
 
         _filesRemoved = true;
+        _liveStale = true;
 
         _ordered.RemoveAll(s => s.Listed != generation);
         return true;

@@ -27,6 +27,11 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan;
     private readonly List<FileState> _ordered = [];
+
+    // The files not frozen, in file order: the only ones a warm collection refreshes.
+    private readonly List<FileState> _live = [];
+    private bool _liveStale = true;
+    private readonly FrozenFiles _frozen;
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
     private readonly List<string> _directoriesNamedDb = [];
     private readonly List<MetricFamily> _output = [];
@@ -69,6 +74,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
+        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles);
         RealDirectory = NativeFile.RealPath(directory);
         KeptFilePause.Register(this);
     }
@@ -129,6 +135,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
     internal bool LastListingSkipped => _loader.NamesUnchanged;
 
+    /// <summary>Files frozen after the last collection (no process can write them; see <see cref="FrozenFiles"/>), for tests.</summary>
+    internal int FrozenFileCount => _frozen.Count;
+
     /// <summary>Slots and per-pid targets held in memory (tests of bounded memory under churn).</summary>
     internal (int Slots, int PidTargets) Footprint
     {
@@ -183,6 +192,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
                 KeptFilePause.Unregister(this);
                 ReleaseAllKept();
                 _loader.Dispose();
+                _frozen.Dispose();
             }
         }
     }
@@ -202,6 +212,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _loader.Collection = ++_collections;
         _loader.Now = Environment.TickCount64;
         _loader.KeepingPaused = KeptFilePause.IsPaused(RealDirectory);
+
+        // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
+        _frozen.Begin(_collections);
+        bool structureChanged = false;
         if (_loader.KeepingPaused)
         {
             ReleaseAllKept();
@@ -214,14 +228,17 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             generation = ++_generation;
             _loader.BytesRead = 0;
             _loader.EntriesParsed = 0;
+            _loader.FullReads = 0;
             problems = [];
             directoryError = List(generation);
+            structureChanged |= UpdateLiveFiles();
             filesRead = 0;
             vanished = null;
             identities.Clear();
 
             // Which file each name was is needed only to reconcile with a journal, or to leave everything out.
             LoadAll(problems, ref filesRead, ref vanished, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null);
+            structureChanged |= _loader.FullReads > 0 || vanished is not null;
             excluded = _consistency.Check(before, identities);
             if (excluded is not null)
             {
@@ -249,6 +266,21 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         // gone) merges everything again.
         bool mergeAll = attempt > 1 || excluded.Count > 0 || _excludedLastTime || directoryError is not null;
         _excludedLastTime = excluded.Count > 0;
+        if (!mergeAll)
+        {
+            // Only a consistent pass over the directory as it is may freeze files.
+            _frozen.FreezeOffered(_loader.Now);
+        }
+
+        if (_options.KeptFileIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            // Frozen files are not loaded, so the idle timeout (a budget for directories of many changing files) is applied here.
+            foreach (FileState file in _frozen.Files)
+            {
+                _loader.ReleaseIfIdle(file);
+            }
+        }
+
         if (mergeAll)
         {
             foreach (FamilyState family in _keys.OrderedFamilies)
@@ -257,50 +289,16 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             }
         }
 
-        // prometheus_client keeps the gauge mode of the last file read for each family.
-        foreach (FileState file in _ordered)
+        if (mergeAll || structureChanged)
         {
-            if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
-            {
-                GaugeMode mode = file.Name.Mode ?? GaugeMode.All;
-                foreach (FamilyState family in file.Families)
-                {
-                    if (family.Mode != mode)
-                    {
-                        family.Mode = mode;
-                        family.ChangedIn = generation;
-                    }
-                }
-            }
+            // Only files read in full (or added, removed or excluded) can change a family's gauge mode.
+            ApplyGaugeModes(excluded, generation);
         }
 
-        foreach (FileState file in _ordered)
+        entries = CountEntries(excluded);
+        if (AnyFamilyChangedIn(generation))
         {
-            if (excluded.Contains(file.FileName))
-            {
-                continue;
-            }
-
-            entries += file.Count;
-            if (!file.HoldsChangedFamily(generation))
-            {
-                continue;
-            }
-
-            EntryTarget[] targets = file.Targets;
-            double[] values = file.Values;
-            double[] stamps = file.Timestamps;
-            HashSet<ParsedKey>? removed = file.RemovedKeys;
-            for (int i = 0; i < file.Count; i++)
-            {
-                EntryTarget target = targets[i];
-                if (target.Key.Family.ChangedIn != generation || (removed is not null && removed.Contains(target.Key)))
-                {
-                    continue;
-                }
-
-                MergeRules.Apply(target, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
-            }
+            MergeChangedFamilies(excluded, generation);
         }
 
         _output.Clear();
@@ -330,6 +328,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         if (vanished is not null)
         {
             _listingTrusted = false;
+            _liveStale = true;
             foreach (FileState file in vanished)
             {
                 _loader.Release(file);
@@ -385,7 +384,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         _refreshBytesRead = 0;
-        if (_ordered.Count >= ParallelRefreshMinimumFiles && Environment.ProcessorCount >= 2)
+        if (_live.Count >= ParallelRefreshMinimumFiles && Environment.ProcessorCount >= 2)
         {
             // Fixed contiguous chunks, a few per core so a slow chunk does not leave a core idle at the end.
             _refreshChunks = Math.Min(Environment.ProcessorCount, 8) * 4;
@@ -402,7 +401,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
     private void RefreshChunk(int chunk)
     {
-        int count = _ordered.Count;
+        int count = _live.Count;
         int start = (int)((long)count * chunk / _refreshChunks);
         int end = (int)((long)count * (chunk + 1) / _refreshChunks);
         int pass = _generation;
@@ -412,7 +411,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             for (int i = start; i < end; i++)
             {
-                FileState file = _ordered[i];
+                FileState file = _live[i];
                 if (!_loader.TryRefreshKept(file, pass) && _loader.TryRefreshIdle(file, pass, buffer, out int read))
                 {
                     bytesRead += read;
@@ -447,7 +446,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
     private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
     {
-        foreach (FileState file in _ordered)
+        foreach (FileState file in _live)
         {
             if (file.NameError is not null)
             {
@@ -483,7 +482,127 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             }
 
             filesRead++;
+            if (problem is null && file.ChangedInCollection != _collections && file.Layout is not null && file.Count > 0
+                && !file.HasRemovals && file.RemovedKeys is null && file.Identity != FileIdentity.Unknown)
+            {
+                _frozen.Offer(file, _loader.Now);
+            }
         }
+
+        // Frozen files were read cleanly before and still hold what was read.
+        filesRead += _frozen.Count;
+        if (identities is not null)
+        {
+            foreach (FileState file in _frozen.Files)
+            {
+                identities[file.FileName] = file.Identity;
+            }
+        }
+    }
+
+    /// <summary>prometheus_client keeps the gauge mode of the last file read for each family.</summary>
+    private void ApplyGaugeModes(IReadOnlySet<string> excluded, int generation)
+    {
+        foreach (FileState file in _ordered)
+        {
+            if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
+            {
+                GaugeMode mode = file.Name.Mode ?? GaugeMode.All;
+                foreach (FamilyState family in file.Families)
+                {
+                    if (family.Mode != mode)
+                    {
+                        family.Mode = mode;
+                        family.ChangedIn = generation;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Merges, in file order, every entry of the families that changed; frozen files' values are in memory.</summary>
+    private void MergeChangedFamilies(IReadOnlySet<string> excluded, int generation)
+    {
+        foreach (FileState file in _ordered)
+        {
+            if (excluded.Contains(file.FileName) || !file.HoldsChangedFamily(generation))
+            {
+                continue;
+            }
+
+            EntryTarget[] targets = file.Targets;
+            double[] values = file.Values;
+            double[] stamps = file.Timestamps;
+            HashSet<ParsedKey>? removed = file.RemovedKeys;
+            for (int i = 0; i < file.Count; i++)
+            {
+                EntryTarget target = targets[i];
+                if (target.Key.Family.ChangedIn != generation || (removed is not null && removed.Contains(target.Key)))
+                {
+                    continue;
+                }
+
+                MergeRules.Apply(target, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
+            }
+        }
+    }
+
+    /// <summary>Rebuilds the list of files to refresh when the listing or the frozen set changed; true when the listing did.</summary>
+    private bool UpdateLiveFiles()
+    {
+        bool listingChanged = _liveStale;
+        if (_liveStale || _frozen.SetChanged)
+        {
+            _live.Clear();
+            foreach (FileState file in _ordered)
+            {
+                if (!file.Frozen)
+                {
+                    _live.Add(file);
+                }
+            }
+
+            _liveStale = false;
+            _frozen.SetChanged = false;
+        }
+
+        return listingChanged;
+    }
+
+    private int CountEntries(IReadOnlySet<string> excluded)
+    {
+        long entries = 0;
+        if (excluded.Count == 0)
+        {
+            entries = _frozen.Entries;
+            foreach (FileState file in _live)
+            {
+                // Files frozen by this collection are still listed as live.
+                entries += file.Frozen ? 0 : file.Count;
+            }
+        }
+        else
+        {
+            foreach (FileState file in _ordered)
+            {
+                entries += excluded.Contains(file.FileName) ? 0 : file.Count;
+            }
+        }
+
+        return (int)Math.Min(entries, int.MaxValue);
+    }
+
+    private bool AnyFamilyChangedIn(int generation)
+    {
+        foreach (FamilyState family in _keys.OrderedFamilies)
+        {
+            if (family.ChangedIn == generation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void MarkNewProblems(List<FileProblem> problems)

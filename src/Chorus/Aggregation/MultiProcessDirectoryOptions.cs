@@ -45,6 +45,12 @@ public sealed class MultiProcessDirectoryOptions
     /// <summary>Which <c>*.db</c> file names to read (null: all). Called with the file name only.</summary>
     internal Func<string, bool>? FileFilter { get; init; }
 
+    /// <summary>
+    /// Freezes files no process can write any more (see <c>FrozenFiles</c>): later collections skip them until the
+    /// directory watch reports something happening to them (tests turn it off to compare).
+    /// </summary>
+    internal bool FreezeDeadFiles { get; init; } = true;
+
     /// <summary>Reads a first collection's files ahead on a second thread (tests turn it off to compare).</summary>
     internal bool ColdReadAhead { get; init; } = true;
 }

@@ -6,8 +6,8 @@ namespace Chorus.Internal;
 /// Every libc function Chorus calls, in one place (Linux; the callers check the platform and wrap errors). Each caller
 /// keeps the constants and error handling of its own concern: <see cref="ReadOnlyOpen"/> and <see cref="RegularFile"/>
 /// (safe opens), <see cref="FileStatus"/> (stat decoding), <see cref="FileLock"/> (flock leases), <see cref="NativeFile"/>
-/// (identity, links, renames, leases), <see cref="PositionalRead"/>, <see cref="DiskSpace"/>, the directory listing
-/// and the kept-file size check.
+/// (identity, links, renames), <see cref="ReadLease"/>, <see cref="DirectoryWatch"/> (inotify), <see cref="PositionalRead"/>,
+/// <see cref="DiskSpace"/>, the directory listing and the kept-file size check.
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -34,6 +34,15 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
     public static partial nint Pread(int fd, byte* buffer, nint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "inotify_init1", SetLastError = true)]
+    public static partial int InotifyInit1(int flags);
+
+    [LibraryImport("libc", EntryPoint = "inotify_add_watch", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int InotifyAddWatch(int fd, string path, uint mask);
 
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     public static partial long Lseek(int fd, long offset, int whence);

@@ -17,12 +17,7 @@ internal static partial class NativeFile
     private const int OpenReadOnly = 0;
     private const int OpenNonBlocking = 0x800;
     private const int OpenCloseOnExec = 0x80000;
-    private const int FcntlSetLease = 1024;
-    private const int LeaseRead = 0;
-    private const int LeaseUnlock = 2;
-    private const int ErrorInterrupted = 4;
     private const int ErrorNotFound = 2;
-    private const int ErrorWouldBlock = 11;
 
     /// <summary>Device and inode of <paramref name="path"/> (following symlinks, as <c>/proc/pid/fd/N</c> needs), or null when it does not exist.</summary>
     public static FileIdentity? TryGetId(string path, bool followSymlinks = true)
@@ -144,25 +139,23 @@ internal static partial class NativeFile
 
         try
         {
-            int result;
-            do
+            return ReadLease.TryAcquire(fd) switch
             {
-                result = Libc.Fcntl(fd, FcntlSetLease, LeaseRead);
-            }
-            while (result != 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
-
-            if (result == 0)
-            {
-                _ = Libc.Fcntl(fd, FcntlSetLease, LeaseUnlock);
-                return false;
-            }
-
-            return Marshal.GetLastPInvokeError() == ErrorWouldBlock ? true : null;
+                LeaseOutcome.Held => Released(fd),
+                LeaseOutcome.WriterPresent => true,
+                _ => null,
+            };
         }
         finally
         {
             _ = Libc.Close(fd);
         }
+    }
+
+    private static bool Released(int fd)
+    {
+        ReadLease.Release(fd);
+        return false;
     }
 
     /// <summary>The canonical absolute path (symlinks resolved), as <c>/proc/pid/fd</c> links show it; the input when it cannot be resolved.</summary>

@@ -44,9 +44,11 @@ public sealed class ServeAbuseTests
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
         Assert.All(answers, a => Assert.Equal(LargeDirectoryFiles, ExpositionSamples.Parse(a.Body)["abuse_requests_total"]));
 
-        // Scrapes that shared a collection carry the same chorus_scrape_duration_seconds, to the last digit.
+        // Scrapes that shared a collection carry the same chorus_scrape_duration_seconds, to the last digit. Without
+        // sharing every scrape collects; the directory's files are frozen by now (dead writers), so a collection takes
+        // a few milliseconds and fewer scrapes arrive during each one than when every file was read.
         int collections = answers.Select(a => ExpositionSamples.Parse(a.Body)["chorus_scrape_duration_seconds"]).Distinct().Count();
-        Assert.True(collections <= 50, $"200 concurrent scrapes ran {collections} collections");
+        Assert.True(collections <= 100, $"200 concurrent scrapes ran {collections} collections");
 
         // At most --web.max-requests (40) responses are buffered at once: about 1 MB each here.
         Assert.True(peakGrowthMiB < 128, $"peak RSS grew by {peakGrowthMiB} MiB during the burst");

@@ -1,6 +1,8 @@
 """One worker process of a seeded, random prometheus_client multiprocess workload.
 
 Usage: /usr/bin/python3 write_workload.py SEED ROLE DIR [DEAD_PID ...]
+       WORKLOAD_PID=N ...   writes as process N (a new process that reused a dead worker's PID: it opens N's files
+                            and adds to what they hold, as prometheus_client does for a reused PID)
 
 Every process started with the same SEED shares one catalogue of metrics (names, types, HELP,
 label names, buckets, gauge modes); ROLE picks which of them this process touches and what it
@@ -30,7 +32,11 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = DIRECTORY
 os.environ.pop("prometheus_multiproc_dir", None)
 
 from prometheus_client import Counter, Gauge, Histogram, Summary  # noqa: E402
+from prometheus_client import values  # noqa: E402
 from prometheus_client.multiprocess import mark_process_dead  # noqa: E402
+
+if os.environ.get("WORKLOAD_PID"):
+    values.ValueClass = values.MultiProcessValue(process_identifier=lambda: int(os.environ["WORKLOAD_PID"]))
 
 GAUGE_MODES = ["all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum"]
 # Libraries with the 16-byte layout (>= 0.18) also keep the most recent value (by its timestamp).
@@ -189,7 +195,7 @@ def main():
         RUNNERS[kind](rng, name, help_text, labels, dict(kwargs))
     for pid in DEAD_PIDS:
         mark_process_dead(pid, DIRECTORY)
-    print(os.getpid())
+    print(os.environ.get("WORKLOAD_PID") or os.getpid())
 
 
 main()

@@ -1,8 +1,9 @@
-using System.Globalization;
 using Chorus.Aggregation;
 using Chorus.Exposition;
 using Chorus.Files;
 using FsCheck.Xunit;
+
+using static Chorus.Tests.Aggregation.RandomDbFiles;
 
 namespace Chorus.Tests.Aggregation;
 
@@ -14,7 +15,6 @@ public class FamilyReuseTests
 {
     // Short, so a test can make the directory's last change count as settled with a brief pause.
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(10);
-    private static readonly string[] Modes = ["livesum", "max", "min", "mostrecent", "all"];
 
     [Fact]
     public void UnchangedDirectory_ReusesEveryFamilyAndSkipsTheListing()
@@ -171,65 +171,6 @@ public class FamilyReuseTests
         }
     }
 
-    private static void AddFile(TempDirectory dir, Dictionary<string, List<Entry>> files, Random random, int id)
-    {
-        string pid = id.ToString(CultureInfo.InvariantCulture);
-        string name = random.Next(4) switch
-        {
-            0 => $"counter_{pid}.db",
-            1 => $"histogram_{pid}.db",
-            _ => $"gauge_{Modes[random.Next(Modes.Length)]}_{pid}.db",
-        };
-        if (files.ContainsKey(name))
-        {
-            return;
-        }
-
-        List<Entry> entries = [];
-        for (int i = 0; i < 1 + random.Next(4); i++)
-        {
-            entries.Add(NewEntry(name, random, random.Next(6)));
-        }
-
-        File.WriteAllBytes(dir.File(name), Build(entries));
-        files[name] = entries;
-    }
-
-    private static Entry NewEntry(string fileName, Random random, int series)
-    {
-        string label = (series % 6).ToString(CultureInfo.InvariantCulture);
-        (string, string)[] labels = [("k", label)];
-        byte[] key = fileName.StartsWith("counter_", StringComparison.Ordinal) ? Key("c", "c_total", labels)
-            : fileName.StartsWith("histogram_", StringComparison.Ordinal)
-                ? (series % 3) switch
-                {
-                    0 => Key("h", "h_sum", labels),
-                    1 => Key("h", "h_bucket", [.. labels, ("le", "0.5")]),
-                    _ => Key("h", "h_bucket", [.. labels, ("le", "+Inf")]),
-                }
-                // Every gauge file writes the same families: which mode wins depends on the files present.
-                : Key(series % 2 == 0 ? "g" : "other", series % 2 == 0 ? "g" : "other", labels);
-        return new Entry(key, NextValue(random), 1000 + random.Next(1000));
-    }
-
-    private static byte[] Key(string family, string sample, (string Name, string Value)[] labels) =>
-        DbKey.Encode(family, sample, labels.Select(l => l.Name).ToArray(), labels.Select(l => l.Value).ToArray(), "help");
-
-    // Not whole numbers, so summing in another order than a fresh reader would show; and often 0, as
-    // prometheus_client writes every new series, which leaves a value-only comparison nothing to notice.
-    private static double NextValue(Random random) => random.Next(4) == 0 ? 0.0 : Math.Round(random.NextDouble() * 100, 3) + 0.1;
-
-    private static byte[] Build(List<Entry> entries)
-    {
-        var builder = new DbFileBuilder(capacity: 4096);
-        foreach (Entry entry in entries)
-        {
-            builder.AddRaw(entry.Key, entry.Value, entry.Timestamp);
-        }
-
-        return builder.Build();
-    }
-
     private static void WriteInPlace(string path, byte[] bytes, bool truncate = false)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
@@ -239,6 +180,4 @@ public class FamilyReuseTests
             stream.SetLength(bytes.Length - 1024);
         }
     }
-
-    private sealed record Entry(byte[] Key, double Value, double Timestamp);
 }

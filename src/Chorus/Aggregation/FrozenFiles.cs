@@ -1,0 +1,321 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Chorus.Files;
+using Chorus.Internal;
+using Microsoft.Win32.SafeHandles;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// Files no process can write any more, "frozen": their values stay as last read and later collections skip them, so
+/// a warm collection costs what live writers change, not what the directory holds (dead workers' files pile up).
+/// </summary>
+/// <remarks>
+/// <para>A file is frozen only while a watch on the directory (<see cref="DirectoryWatch"/>) is running, and only
+/// after a probe that holds a kernel read lease on it (<see cref="ReadLease"/>: granted only while nobody has the file
+/// open for writing or mapped writable) finds its identity, single link, <c>used</c> and every value exactly as the
+/// reader holds them, and then reads the watch's queue. While the lease is held no writer can open the file, so every
+/// event queued before that read is consumed by it, and any process that opens the file afterwards (a new worker that
+/// reused a dead worker's PID, a compaction, a truncation or replacement) raises an event of its own, which thaws the
+/// file at the next collection's start, before any refresh. Writes through a mapping raise no event, but the mapping
+/// needs an open, and a writer's mapping kept after it closed its descriptor keeps the lease refused.</para>
+/// <para>inotify does not say who opened a file, so any open thaws it, the reader's own too: a frozen file is never
+/// opened by its reader (kept files stay open and are probed through that descriptor, so two readers of one directory
+/// do not keep thawing each other's files). Lost events (queue overflow) or an ended watch thaw everything; where
+/// inotify or leases are not available nothing is frozen and every collection refreshes every file, as before.</para>
+/// </remarks>
+internal sealed class FrozenFiles(string directory, Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> files, bool enabled)
+    : IDirectoryEventSink, IDisposable
+{
+    // A file a writer holds is probed again after a backoff, so idle live writers cost a probe now and then, not per scrape.
+    private const long FirstBackoffMilliseconds = 1_000;
+    private const long LongestBackoffMilliseconds = 60_000;
+    private const long UnavailableBackoffMilliseconds = 600_000;
+
+    private readonly HashSet<FileState> _frozen = [];
+    private readonly List<FileState> _offered = [];
+    private DirectoryWatch? _watch;
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 12);
+    private int _collection;
+    private bool _lost;
+
+    private enum ProbeResult
+    {
+        Frozen,
+        Changed,
+        WriterPresent,
+        Unavailable,
+    }
+
+    /// <summary>Files frozen now.</summary>
+    public int Count => _frozen.Count;
+
+    /// <summary>Entries of the frozen files.</summary>
+    public long Entries { get; private set; }
+
+    /// <summary>Set when files were frozen or thawed; the owner clears it when it has rebuilt its list of live files.</summary>
+    public bool SetChanged { get; set; }
+
+    /// <summary>
+    /// Starts collection <paramref name="collection"/>: from the second collection on, watches the directory (from now
+    /// on, before any probe) and thaws every frozen file something happened to since the last collection.
+    /// </summary>
+    public void Begin(int collection)
+    {
+        _collection = collection;
+        _offered.Clear();
+        if (!enabled || collection < 2)
+        {
+            return;
+        }
+
+        if (_watch is { Ended: true })
+        {
+            StopWatching();
+        }
+
+        _watch ??= DirectoryWatch.TryCreate(directory);
+        _watch?.Drain(this);
+    }
+
+    /// <summary>The directory now listed is another one than the one watched (replaced under its path): thaw everything.</summary>
+    public void CheckDirectory(ulong device, ulong inode)
+    {
+        if (_watch is { } watch && (watch.Device != device || watch.Inode != inode))
+        {
+            StopWatching();
+        }
+    }
+
+    /// <summary>Offers a file read cleanly by this collection, with values unchanged and nothing pending, for freezing.</summary>
+    public void Offer(FileState file, long now)
+    {
+        if (_watch is not null && !file.Frozen && file.NextFreezeProbe <= now && file.NameEventIn != _collection)
+        {
+            _offered.Add(file);
+        }
+    }
+
+    /// <summary>Probes the offered files and freezes those no process can write. Call only after a consistent pass.</summary>
+    public void FreezeOffered(long now)
+    {
+        foreach (FileState file in _offered)
+        {
+            if (_watch is null || _watch.Ended)
+            {
+                break;
+            }
+
+            switch (Probe(file))
+            {
+                case ProbeResult.Frozen:
+                    file.Frozen = true;
+                    file.FreezeBackoff = 0;
+                    _frozen.Add(file);
+                    Entries += file.Count;
+                    SetChanged = true;
+                    break;
+                case ProbeResult.WriterPresent:
+                    file.FreezeBackoff = Math.Clamp(file.FreezeBackoff * 2, FirstBackoffMilliseconds, LongestBackoffMilliseconds);
+                    file.NextFreezeProbe = now + file.FreezeBackoff;
+                    break;
+                case ProbeResult.Unavailable:
+                    file.NextFreezeProbe = now + UnavailableBackoffMilliseconds;
+                    break;
+            }
+        }
+
+        _offered.Clear();
+    }
+
+    /// <summary>Lets any frozen file be read again by the next collection.</summary>
+    public void Thaw(FileState file)
+    {
+        if (file.Frozen)
+        {
+            file.Frozen = false;
+            file.NextFreezeProbe = 0;
+            _frozen.Remove(file);
+            Entries -= file.Count;
+            SetChanged = true;
+        }
+    }
+
+    /// <summary>Thaws every frozen file.</summary>
+    public void ThawAll()
+    {
+        foreach (FileState file in _frozen)
+        {
+            file.Frozen = false;
+            file.NextFreezeProbe = 0;
+        }
+
+        SetChanged |= _frozen.Count > 0;
+        _frozen.Clear();
+        Entries = 0;
+    }
+
+    /// <summary>The frozen files, in no order.</summary>
+    public IReadOnlyCollection<FileState> Files => _frozen;
+
+    void IDirectoryEventSink.OnEntry(ReadOnlySpan<byte> name, bool nameChanged, bool writerClosed)
+    {
+        Span<char> chars = stackalloc char[name.Length];
+        ReadOnlySpan<char> fileName = chars[..Encoding.UTF8.GetChars(name, chars)];
+        if (fileName.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
+        {
+            // A removal sidecar changes what its .db file contributes.
+            fileName = fileName[..^DbRemovedKeys.Suffix.Length];
+            nameChanged = true;
+        }
+
+        if (files.TryGetValue(fileName, out FileState? file))
+        {
+            if (nameChanged)
+            {
+                file.NameEventIn = _collection;
+            }
+
+            if (writerClosed)
+            {
+                // A writer let go: worth probing at once instead of after its backoff.
+                file.NextFreezeProbe = 0;
+                file.FreezeBackoff = 0;
+            }
+
+            Thaw(file);
+        }
+    }
+
+    void IDirectoryEventSink.OnLost()
+    {
+        _lost = true;
+        ThawAll();
+    }
+
+    public void Dispose()
+    {
+        _watch?.Dispose();
+        _watch = null;
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+    }
+
+    private void StopWatching()
+    {
+        _watch?.Dispose();
+        _watch = null;
+        ThawAll();
+    }
+
+    private ProbeResult Probe(FileState file)
+    {
+        SafeFileHandle? opened = null;
+        SafeFileHandle handle;
+        if (file.Kept is { } kept)
+        {
+            // No new open: an open would thaw this file in every other reader of the directory.
+            handle = kept.Handle;
+        }
+        else
+        {
+            try
+            {
+                handle = opened = ReadOnlyOpen.Open(file.Path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return ProbeResult.Changed;
+            }
+        }
+
+        try
+        {
+            LeaseOutcome lease = ReadLease.TryAcquire(handle);
+            if (lease != LeaseOutcome.Held)
+            {
+                return lease == LeaseOutcome.WriterPresent ? ProbeResult.WriterPresent : ProbeResult.Unavailable;
+            }
+
+            try
+            {
+                bool same = HoldsWhatWasRead(file, handle);
+
+                // Read while no writer can open the file: what a later open raises is an event of its own.
+                _lost = false;
+                _watch!.Drain(this);
+                return same && !_lost && !_watch.Ended && file.NameEventIn != _collection ? ProbeResult.Frozen : ProbeResult.Changed;
+            }
+            finally
+            {
+                ReadLease.Release(handle);
+            }
+        }
+        finally
+        {
+            opened?.Dispose();
+        }
+    }
+
+    /// <summary>True when the open file is the one read (same inode, one name, not shrunk) with the same entries and values.</summary>
+    private bool HoldsWhatWasRead(FileState file, SafeFileHandle handle)
+    {
+        FileIdentity identity = FileIdentity.Of(handle, out long length, out long links, out bool regular);
+        int used = file.ParsedUpTo;
+        if (identity != file.Identity || links != 1 || !regular || length < used
+            || NativeFile.TryGetId(file.Path, followSymlinks: false) != identity)
+        {
+            // A second name, or a symbolic link to a file elsewhere, could be opened from another directory, where the
+            // watch sees nothing.
+            return false;
+        }
+
+        if (file.Kept is { } kept && ReferenceEquals(kept.Handle, handle))
+        {
+            // Nobody can shrink the file while the lease is held, so the mapping is safe to read.
+            return length >= kept.MappedLength && kept.MappedLength >= used && ValuesMatch(file, kept.Bytes(used));
+        }
+
+        try
+        {
+            return PositionalRead.ReadInto(handle, ref _buffer, 0, used) == used && ValuesMatch(file, _buffer.AsSpan(0, used));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static bool ValuesMatch(FileState file, ReadOnlySpan<byte> data)
+    {
+        if (data.Length < file.ParsedUpTo || DbFormat.ReadUsed(data) != file.ParsedUpTo || file.Layout is null)
+        {
+            return false;
+        }
+
+        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
+        int width = timestamps ? 16 : 8;
+        int[] offsets = file.ValueOffsets;
+        for (int i = 0; i < file.Count; i++)
+        {
+            int offset = offsets[i];
+            if (offset < 0 || offset > data.Length - width
+                || BinaryPrimitives.ReadInt64LittleEndian(data[offset..]) != BitConverter.DoubleToInt64Bits(file.Values[i]))
+            {
+                return false;
+            }
+
+            if (file.KeepsTimestamps)
+            {
+                long stamp = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
+                if (stamp != BitConverter.DoubleToInt64Bits(file.Timestamps[i]))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}

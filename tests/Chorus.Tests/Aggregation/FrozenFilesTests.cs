@@ -1,0 +1,303 @@
+using Chorus.Aggregation;
+using Chorus.Compaction;
+using FsCheck.Xunit;
+
+using static Chorus.Tests.Aggregation.RandomDbFiles;
+
+namespace Chorus.Tests.Aggregation;
+
+/// <summary>
+/// A file no process can write any more is frozen (not read again) until the directory watch reports something
+/// happening to it. Whatever happens to the files, the very next scrape of a warm reader must be a fresh reader's.
+/// </summary>
+public class FrozenFilesTests
+{
+    // Short, so a test can make the directory's last change count as settled with a brief pause.
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(10);
+    // PIDs above any this machine hands out (pid_max is at most 2^22), so the compactor judges them by their files alone.
+    private const int FakePids = 4_200_000;
+    private static readonly CompactionOptions s_compaction = new() { FlushToDisk = false, ClaimSettleTime = TimeSpan.Zero };
+
+    [Fact]
+    public void DeadFiles_AreFrozenAndStillCounted()
+    {
+        using var dir = new TempDirectory();
+        Counter(1.0).WriteTo(dir.File("counter_3900001.db"));
+        Counter(2.0).WriteTo(dir.File("counter_3900002.db"));
+        using MultiProcessDirectory reader = Open(dir.Path);
+
+        Freeze(reader, 2);
+        Assert.Contains("c_total 3.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+        Assert.Equal(2, reader.LastReport.FilesRead);
+        Assert.Equal(2, reader.LastReport.EntriesMerged);
+        Assert.Equal(0, reader.LastFamiliesMerged);
+    }
+
+    [Fact]
+    public void FilesWithAnotherName_AreNeverFrozen()
+    {
+        // Opening a file through its other name raises events in that name's directory only.
+        using var dir = new TempDirectory();
+        using var elsewhere = new TempDirectory();
+        string target = Counter(1.0).WriteTo(elsewhere.File("counter_1.db"));
+        File.CreateSymbolicLink(dir.File("counter_4200001.db"), target);
+        string linked = Counter(2.0).WriteTo(elsewhere.File("counter_2.db"));
+        Assert.True(Chorus.Internal.NativeFile.TryLink(linked, dir.File("counter_4200002.db")));
+        Counter(4.0).WriteTo(dir.File("counter_4200003.db"));
+        using MultiProcessDirectory reader = Open(dir.Path);
+        Freeze(reader, 1);
+
+        MappedTestWriter.WriteOnce(target, Counter(10.0).Build());
+        MappedTestWriter.WriteOnce(linked, Counter(20.0).Build());
+        Assert.Contains("c_total 34.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(16384)]
+    [InlineData(0)]
+    public void FrozenFile_ChangedInAnyWay_IsSeenByTheNextScrape(int maxKeptFiles)
+    {
+        using var dir = new TempDirectory();
+        string path = Counter(1.0).WriteTo(dir.File("counter_3900001.db"));
+        Counter(2.0).WriteTo(dir.File("counter_3900002.db"));
+        using MultiProcessDirectory reader = Open(dir.Path, maxKeptFiles);
+        Freeze(reader, 2);
+
+        // A process that reused the dead writer's PID opens its file, writes through a mapping (no write call) and
+        // exits, all between two scrapes.
+        MappedTestWriter.WriteOnce(path, Counter(5.0).Build());
+        Assert.Contains("c_total 7.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+
+        // Frozen again, then a writer that stays: each of its writes is seen, and its file is not frozen while it lives.
+        Freeze(reader, 2);
+        using (var writer = new MappedTestWriter(path))
+        {
+            for (int value = 10; value < 14; value++)
+            {
+                writer.Write(Counter(value).Build());
+                Assert.Contains($"c_total {value + 2}.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+            }
+
+            Assert.Equal(1, reader.FrozenFileCount);
+
+            // Quiet for a few scrapes (so the file is probed: the writer's open descriptor refuses the lease), then a write.
+            for (int i = 0; i < 3; i++)
+            {
+                DirectoryFixture.Text(reader);
+            }
+
+            Assert.Equal(1, reader.FrozenFileCount);
+            writer.Write(Counter(15.0).Build());
+            Assert.Contains("c_total 17.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+        }
+
+        // Truncated and written again with another entry.
+        Freeze(reader, 2);
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            stream.SetLength(0);
+            stream.Write(Counter(20.0).Add("d", "d_total", 4.0).Build());
+        }
+
+        Assert.Contains("c_total 22.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+
+        // Replaced by a rename, as a compaction does.
+        Freeze(reader, 2);
+        File.WriteAllBytes(dir.File("next.tmp"), Counter(30.0).Build());
+        File.Move(dir.File("next.tmp"), path, overwrite: true);
+        Assert.Contains("c_total 32.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+
+        // Folded into an archive by a compaction.
+        Freeze(reader, 2);
+        Compactor.Run(dir.Path, s_compaction);
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+        Assert.Contains("c_total 32.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+    }
+
+    [Property(MaxTest = 20)]
+    public bool RandomLifecycles_KeepFreezingReadersEqualToAFreshOne(int seed)
+    {
+        var random = new Random(seed);
+        using var dir = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var writers = new Dictionary<string, MappedTestWriter>(StringComparer.Ordinal);
+        int nextId = 1;
+        for (int i = 0; i < 5; i++)
+        {
+            AddFile(dir, files, random, FakePids + nextId++);
+        }
+
+        Thread.Sleep(Settle * 2);
+        using var mirror = new TempDirectory();
+        using MultiProcessDirectory kept = Open(dir.Path);
+        using MultiProcessDirectory unkept = Open(dir.Path, maxKeptFiles: 0);
+        bool froze = false;
+        try
+        {
+            for (int step = 0; step < 16; step++)
+            {
+                // A fresh reader of the same directory would open every file, and any open thaws a file: it reads a
+                // copy of what the files hold instead, so a frozen file is thawed only by what the step did to it.
+                string expected = Fresh(Mirror(dir, mirror, files));
+                if (DirectoryFixture.Text(kept) != expected || DirectoryFixture.Text(unkept) != expected)
+                {
+                    return false;
+                }
+
+                froze |= kept.FrozenFileCount > 0 && unkept.FrozenFileCount > 0;
+                if (Change(dir, files, writers, random, ref nextId))
+                {
+                    Thread.Sleep(Settle * 2);
+                }
+            }
+        }
+        finally
+        {
+            foreach (MappedTestWriter writer in writers.Values)
+            {
+                writer.Dispose();
+            }
+        }
+
+        // The test means nothing unless files were frozen along the way.
+        return froze;
+    }
+
+    /// <summary>Writes what each file holds into <paramref name="mirror"/>; after a compaction, reads the directory again.</summary>
+    private static string Mirror(TempDirectory dir, TempDirectory mirror, Dictionary<string, List<Entry>> files)
+    {
+        foreach (string old in Directory.GetFiles(mirror.Path))
+        {
+            File.Delete(old);
+        }
+
+        foreach (string name in TempDirectory.DbFileNames(dir.Path))
+        {
+            if (files.TryGetValue(name, out List<Entry>? entries))
+            {
+                File.WriteAllBytes(mirror.File(name), Build(entries));
+            }
+            else
+            {
+                // An archive a compaction wrote (only compactions change them, and a compaction thaws what it touches).
+                File.Copy(dir.File(name), mirror.File(name));
+            }
+        }
+
+        return mirror.Path;
+    }
+
+    private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384) =>
+        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = maxKeptFiles, ListingSettleTime = Settle });
+
+    private static string Fresh(string path)
+    {
+        using MultiProcessDirectory fresh = MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = 0 });
+        return DirectoryFixture.Text(fresh);
+    }
+
+    /// <summary>Scrapes until <paramref name="count"/> files are frozen (the second scrape of an unchanged file freezes it).</summary>
+    private static void Freeze(MultiProcessDirectory reader, int count)
+    {
+        for (int i = 0; i < 4 && reader.FrozenFileCount != count; i++)
+        {
+            DirectoryFixture.Text(reader);
+        }
+
+        Assert.Equal(count, reader.FrozenFileCount);
+    }
+
+    private static DbFileBuilder Counter(double value) => new DbFileBuilder(capacity: 4096).Add("c", "c_total", value);
+
+    /// <summary>Applies one random change; true when it created, deleted or renamed a name in the directory.</summary>
+    private static bool Change(TempDirectory dir, Dictionary<string, List<Entry>> files, Dictionary<string, MappedTestWriter> writers, Random random, ref int nextId)
+    {
+        // A compaction may have folded files away; an archive it wrote is only read.
+        foreach (string gone in files.Keys.Where(name => !File.Exists(dir.File(name))).ToList())
+        {
+            files.Remove(gone);
+            writers.Remove(gone, out MappedTestWriter? orphan);
+            orphan?.Dispose();
+        }
+
+        if (files.Count == 0)
+        {
+            AddFile(dir, files, random, FakePids + nextId++);
+            return true;
+        }
+
+        string name = files.Keys.Order(StringComparer.Ordinal).ElementAt(random.Next(files.Count));
+        List<Entry> entries = files[name];
+        switch (random.Next(10))
+        {
+            case 0 or 1 or 2:
+                // New values (sometimes a new entry) through a mapping: by the live writer, or by one that opens the
+                // file, writes and goes away before the next scrape (a new process that reused a dead PID).
+                int changed = random.Next(entries.Count);
+                entries[changed] = entries[changed] with { Value = NextValue(random), Timestamp = entries[changed].Timestamp + 1 + random.Next(5) };
+                if (random.Next(3) == 0)
+                {
+                    entries.Add(NewEntry(name, random, random.Next(6)));
+                }
+
+                Write(dir.File(name), Build(entries), writers.GetValueOrDefault(name));
+                return false;
+            case 3:
+                // A writer starts and stays (or, when one is there, exits).
+                if (writers.Remove(name, out MappedTestWriter? writer))
+                {
+                    writer.Dispose();
+                }
+                else
+                {
+                    writers[name] = new MappedTestWriter(dir.File(name));
+                }
+
+                return false;
+            case 4:
+                AddFile(dir, files, random, FakePids + nextId++);
+                return true;
+            case 5 when files.Count > 1:
+                File.Delete(dir.File(name));
+                files.Remove(name);
+                writers.Remove(name, out MappedTestWriter? deletedWriter);
+                deletedWriter?.Dispose();
+                return true;
+            case 6:
+                List<Entry> replacement = [NewEntry(name, random, 0), NewEntry(name, random, 1)];
+                File.WriteAllBytes(dir.File("next.tmp"), Build(replacement));
+                File.Move(dir.File("next.tmp"), dir.File(name), overwrite: true);
+                files[name] = replacement;
+                writers.Remove(name, out MappedTestWriter? replacedWriter);
+                replacedWriter?.Dispose();
+                return true;
+            case 7 when entries.Count > 1:
+                // Truncated in place and written again shorter.
+                entries.RemoveAt(entries.Count - 1);
+                using (var stream = new FileStream(dir.File(name), FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+                {
+                    stream.SetLength(0);
+                    stream.Write(Build(entries));
+                }
+
+                return false;
+            case 8:
+                Compactor.Run(dir.Path, s_compaction);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static void Write(string path, byte[] content, MappedTestWriter? writer)
+    {
+        if (writer is not null)
+        {
+            writer.Write(content);
+        }
+        else
+        {
+            MappedTestWriter.WriteOnce(path, content);
+        }
+    }
+}
