@@ -18,7 +18,7 @@ internal static partial class Program
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|hold|slot|write-all|keys|grow|remove|info-remove|meters|churn DIR [args] | compact-crash DIR STEP[:N] | rewrite-crash DIR STEP");
+            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|paced|hold|slot|write-all|keys|grow|remove|info-remove|meters|churn DIR [args] | compact-crash DIR STEP[:N] | rewrite-crash DIR STEP");
             return 2;
         }
 
@@ -42,6 +42,7 @@ internal static partial class Program
             {
                 "increment" => Increment(registry, Int(args, 2), Int(args, 3)),
                 "progress" => Progress(registry, Int(args, 2)),
+                "paced" => Paced(registry, Int(args, 2)),
                 "hold" => Hold(registry, args.Length > 2 ? args[2] : "livesum", args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 1),
                 "slot" => WaitForStdin(),
                 "write-all" => WriteAll(registry),
@@ -199,6 +200,37 @@ internal static partial class Program
         }
 
         Console.WriteLine("done");
+        return 0;
+    }
+
+    // One simulated request every PAUSE ms (a labelled counter, a histogram, a live in-progress gauge), each confirmed
+    // on stdout after it is counted, so a SIGKILL leaves at most one count unconfirmed (bench/soak). Stops when stdin closes.
+    private static int Paced(MetricRegistry registry, int pauseMilliseconds)
+    {
+        string[] routes = ["/", "/api/items", "/api/users"];
+        Counter requests = registry.CreateCounter("soak_requests", "Simulated requests.", new CounterConfiguration { LabelNames = ["route"] });
+        Histogram duration = registry.CreateHistogram("soak_request_duration_seconds", "Simulated request duration.", new HistogramConfiguration { Buckets = [0.001, 0.01] });
+        Gauge inProgress = registry.CreateGauge("soak_requests_in_progress", "Requests being served.", new GaugeConfiguration { Mode = GaugeMode.LiveSum });
+        using var stop = new ManualResetEventSlim();
+        new Thread(() =>
+        {
+            _ = Console.In.ReadToEnd();
+            stop.Set();
+        }) { IsBackground = true }.Start();
+        long confirmed = 0;
+        while (!stop.Wait(pauseMilliseconds))
+        {
+            long start = Stopwatch.GetTimestamp();
+            using (inProgress.TrackInProgress())
+            {
+                requests.WithLabels(routes[confirmed % routes.Length]).Inc();
+            }
+
+            duration.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            Console.WriteLine($"confirmed {++confirmed}");
+        }
+
+        Console.WriteLine($"done {confirmed}");
         return 0;
     }
 

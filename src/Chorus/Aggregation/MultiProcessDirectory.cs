@@ -258,6 +258,14 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
                 break;
             }
 
+            if (before.Journal is not null)
+            {
+                // A kept descriptor can be the archive a compactor has just replaced: the backup's hard link keeps
+                // the old inode linked until the run ends (or, if the compactor was killed, until a recovery), so
+                // nothing tells it apart from the current archive. The next pass opens every name afresh.
+                ReleaseAllKept();
+            }
+
             CompactionConsistency.Pause(attempt);
         }
 

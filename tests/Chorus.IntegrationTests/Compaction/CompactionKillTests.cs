@@ -1,3 +1,4 @@
+using Chorus.Aggregation;
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Compaction;
@@ -19,14 +20,7 @@ public sealed class CompactionKillTests : IDisposable
     [Fact]
     public void SigkillAtEveryStep_ReaderSeesNoLossOrDoubleCount_PythonAgreesAfterRecovery()
     {
-        // A template with an archive already in place (so the backup path runs) and new dead workers to fold.
-        string template = Path.Combine(_root.Path, "template");
-        Directory.CreateDirectory(template);
-        CompactionPeers.RunDeadWorker(template, 11);
-        CompactionPeers.RunDeadWorker(template, 12);
-        Assert.Equal(0, ChorusCli.Run("compact", "--dir", template).ExitCode);
-        CompactionPeers.RunDeadWorker(template, 13);
-        CompactionPeers.RunDeadWorker(template, 14);
+        string template = ArchiveAndDeadWorkers("template", 11);
         var expected = CompactionPeers.Preserved(CompactionPeers.ChorusView(template));
 
         string[] steps =
@@ -57,6 +51,28 @@ public sealed class CompactionKillTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("ClaimsVerified")]
+    [InlineData("ClaimUnlinked:1")]
+    public void SigkillAfterTheArchiveRename_WarmReaderKeepingTheOldArchive_StillSeesEveryCountOnce(string step)
+    {
+        // Found by bench/soak: a reader that keeps files open (chorus serve from its second scrape) still held the old
+        // archive, which the backup's hard link keeps linked until the run ends, so with the journal in force it found
+        // no consistent view and chorus serve answered scrapes without the directory's samples until a recovery.
+        string dir = ArchiveAndDeadWorkers("warm-" + step.Replace(':', '-'), 31);
+        var expected = CompactionPeers.Preserved(CompactionPeers.ChorusView(dir));
+        using MultiProcessDirectory warm = MultiProcessDirectory.Open(dir);
+        warm.CollectFamilies();
+        warm.CollectFamilies();
+        Assert.True(warm.LastReport.FilesKeptOpen > 0, "the reader should keep files open from its second collection");
+
+        (int code, string stdout, string stderr) = TestChild.Run(["compact-crash", dir, step]);
+
+        Assert.True(code == 137, $"{step}: expected SIGKILL (137), got {code}: {stdout}{stderr}");
+        Assert.True(File.Exists(Path.Combine(dir, "chorus-compact.journal")), "the kill should leave the journal in force");
+        CompactionPeers.AssertSameView(expected, CompactionPeers.Preserved(CompactionPeers.ChorusView(warm)), step);
+    }
+
     [Fact]
     public void EnvironmentCannotCrashTheProduct()
     {
@@ -67,5 +83,18 @@ public sealed class CompactionKillTests : IDisposable
         var environment = new Dictionary<string, string?> { ["CHORUS_COMPACT_CRASH_AT"] = "Started" };
         (int code, string stdout, string stderr) = ChorusCli.RunWithEnvironment(environment, "compact", "--dir", dir);
         Assert.True(code == 0, $"{code}: {stdout}{stderr}");
+    }
+
+    // A directory with an archive already in place (so the backup path runs) and two new dead workers to fold.
+    private string ArchiveAndDeadWorkers(string name, int firstSeed)
+    {
+        string dir = Path.Combine(_root.Path, name);
+        Directory.CreateDirectory(dir);
+        CompactionPeers.RunDeadWorker(dir, firstSeed);
+        CompactionPeers.RunDeadWorker(dir, firstSeed + 1);
+        Assert.Equal(0, ChorusCli.Run("compact", "--dir", dir).ExitCode);
+        CompactionPeers.RunDeadWorker(dir, firstSeed + 2);
+        CompactionPeers.RunDeadWorker(dir, firstSeed + 3);
+        return dir;
     }
 }

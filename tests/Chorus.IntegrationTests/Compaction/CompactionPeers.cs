@@ -64,6 +64,12 @@ internal static class CompactionPeers
     public static SortedDictionary<string, double> ChorusView(string directory)
     {
         using MultiProcessDirectory source = MultiProcessDirectory.Open(directory);
+        return ChorusView(source);
+    }
+
+    /// <summary>What one more collection of <paramref name="source"/> (which may keep files from earlier ones) merges.</summary>
+    public static SortedDictionary<string, double> ChorusView(MultiProcessDirectory source)
+    {
         IReadOnlyList<MetricFamily> families = source.CollectFamilies();
         Assert.True(source.LastReport.DirectoryError is null, source.LastReport.DirectoryError);
         var view = new SortedDictionary<string, double>(StringComparer.Ordinal);
