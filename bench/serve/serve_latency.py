@@ -17,6 +17,8 @@ SETTLE=0 measures Chorus's warm path while names keep changing, the default the 
 IDLE (seconds, default 0) is waited before each measured warm scrape, as Prometheus scrapes every 15-60 s: caches
 are cold again then. LIVE (default 0) starts that many live prometheus_client workers (bench/serve/live_writer.py,
 the same families as the generated files) before the servers, changing values every 0.2 s until both are measured.
+REPLACE (seconds, default 0: never) replaces one live worker that often, round robin, as a recycling server does: the
+old one exits, a new one (a new PID, so new files) starts. Needs LIVE > 0.
 The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release.
 """
 import os
@@ -27,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -44,6 +47,7 @@ PY_WARMUP = int(os.environ.get("PY_WARMUP", "1"))
 IDLE = float(os.environ.get("IDLE", "0"))
 LIVE = int(os.environ.get("LIVE", "0"))
 LIVE_WRITER = os.path.join(REPO, "bench", "serve", "live_writer.py")
+REPLACE = float(os.environ.get("REPLACE", "0"))
 
 
 def free_port():
@@ -124,6 +128,38 @@ def run_python(directory):
         process.wait(timeout=30)
 
 
+class LiveWriters:
+    """LIVE live workers on a directory, one of them replaced every REPLACE seconds when REPLACE > 0."""
+
+    def __init__(self, directory):
+        self._env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=directory)
+        self._writers = [self._start() for _ in range(LIVE)]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._replace, daemon=True)
+        self.replaced = 0
+        if REPLACE > 0 and LIVE > 0:
+            self._thread.start()
+
+    def _start(self):
+        return subprocess.Popen(["/usr/bin/python3", LIVE_WRITER], env=self._env)
+
+    def _replace(self):
+        while not self._stop.wait(REPLACE):
+            index = self.replaced % len(self._writers)
+            self._writers[index].terminate()
+            self._writers[index].wait(timeout=30)
+            self._writers[index] = self._start()
+            self.replaced += 1
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=60)
+        for writer in self._writers:
+            writer.terminate()
+            writer.wait(timeout=30)
+
+
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 5000, 10000]
     print("| .db files | server | cold ms | warm median ms | warm p90 ms | warm vs Python | cold/warm | peak RSS MiB | "
@@ -133,16 +169,15 @@ def main():
         directory = tempfile.mkdtemp(prefix=f"chorus-serve-bench-{files}-")
         try:
             subprocess.run(["/usr/bin/python3", GEN_DIR, directory, str(files)], check=True)
-            env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=directory)
-            writers = [subprocess.Popen(["/usr/bin/python3", LIVE_WRITER], env=env) for _ in range(LIVE)]
+            writers = LiveWriters(directory)
             try:
                 time.sleep(SETTLE)
                 chorus = run_chorus(directory)
                 python = run_python(directory)
             finally:
-                for writer in writers:
-                    writer.terminate()
-                    writer.wait(timeout=30)
+                writers.stop()
+            if writers.replaced:
+                print(f"<!-- {files:,} files: {writers.replaced} workers replaced during the run -->", flush=True)
             for name, r in (("chorus serve", chorus), ("Python + uWSGI", python)):
                 speedup = python["warm"] / r["warm"]
                 print(f"| {files:,} | {name} | {r['cold'] * 1000:.1f} | {r['warm'] * 1000:.2f} | {r['p90'] * 1000:.2f} | "
