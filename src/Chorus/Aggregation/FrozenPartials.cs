@@ -61,10 +61,10 @@ internal static class FrozenPartials
 
     /// <summary>
     /// After the live files' values were folded: folds what is left of every part of the families changed in
-    /// <paramref name="generation"/>. Returns the families whose result is not a file-order fold (a live value broke an
+    /// <paramref name="generation"/> (<paramref name="numbering"/> changes whenever file ranks were renumbered). Returns the families whose result is not a file-order fold (a live value broke an
     /// exact run), or null.
     /// </summary>
-    public static List<FamilyState>? Finish(List<FamilyState> families, int generation)
+    public static List<FamilyState>? Finish(List<FamilyState> families, int generation, int numbering)
     {
         List<FamilyState>? notInOrder = null;
         foreach (FamilyState family in families)
@@ -78,7 +78,7 @@ internal static class FrozenPartials
             bool inOrder = true;
             foreach (SeriesSlot slot in family.FrozenSlots)
             {
-                inOrder &= slot.Frozen!.Finish(slot, generation);
+                inOrder &= slot.Frozen!.Finish(slot, generation, numbering);
             }
 
             if (!inOrder)

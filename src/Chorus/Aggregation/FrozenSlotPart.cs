@@ -23,10 +23,16 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     private double[] _stamps = new double[2];
     private int _count;
 
+    // The kept contributions' ranks, read from their files again when file order was renumbered (a listing changed):
+    // the fold compares ranks without visiting each file's state.
+    private int[] _ranks = [];
+    private int _ranksNumbering = -1;
+
     private bool _runOpen = !keepsEverySum;
     private bool _hasRun;
     private double _runSum;
     private ExactSum _runBound = ExactSum.Empty;
+    private FileState? _runEnd;
     private int _runEndRank = int.MaxValue;
 
     private bool _seenAny;
@@ -90,11 +96,14 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
         }
     }
 
-    /// <summary>Before a live value from the file ranked <paramref name="rank"/> is folded: folds the frozen contributions ranked before it.</summary>
-    public void Advance(SeriesSlot slot, int rank, double liveValue, int generation)
+    /// <summary>
+    /// Before a live value from the file ranked <paramref name="rank"/> is folded: folds the frozen contributions ranked
+    /// before it. <paramref name="numbering"/> changes whenever file ranks were renumbered.
+    /// </summary>
+    public void Advance(SeriesSlot slot, int rank, double liveValue, int generation, int numbering)
     {
-        Start(slot, generation);
-        while (_cursor < _count && RankAt(_cursor) < rank)
+        Start(slot, generation, numbering);
+        while (_cursor < _count && _ranks[_cursor] < rank)
         {
             MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
             _cursor++;
@@ -107,9 +116,9 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     }
 
     /// <summary>Folds the frozen contributions not folded yet; false when a live value broke the exact run (the result is not a file-order fold).</summary>
-    public bool Finish(SeriesSlot slot, int generation)
+    public bool Finish(SeriesSlot slot, int generation, int numbering)
     {
-        Start(slot, generation);
+        Start(slot, generation, numbering);
         for (; _cursor < _count; _cursor++)
         {
             MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
@@ -118,7 +127,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
         return !_hasRun || _runBound.Join(_liveInRun).IsExact;
     }
 
-    private void Start(SeriesSlot slot, int generation)
+    private void Start(SeriesSlot slot, int generation, int numbering)
     {
         if (_generation != generation)
         {
@@ -126,10 +135,29 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             _cursor = 0;
             _liveInRun = ExactSum.Empty;
             slot.Touch(generation);
+            if (_ranksNumbering != numbering)
+            {
+                ReadRanks();
+                _ranksNumbering = numbering;
+            }
         }
     }
 
-    private int RankAt(int index) => _files[index] is { } file ? file.Rank : -1;
+    private void ReadRanks()
+    {
+        if (_ranks.Length < _count)
+        {
+            _ranks = new int[_count];
+        }
+
+        for (int i = 0; i < _count; i++)
+        {
+            // The exact run's sum comes before every file.
+            _ranks[i] = _files[i] is { } file ? file.Rank : -1;
+        }
+
+        _runEndRank = _runEnd?.Rank ?? int.MaxValue;
+    }
 
     private void AddSum(FileState file, double value, double stamp)
     {
@@ -145,7 +173,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             }
 
             _runOpen = false;
-            _runEndRank = file.Rank;
+            _runEnd = file;
         }
 
         Keep(file, value, stamp);

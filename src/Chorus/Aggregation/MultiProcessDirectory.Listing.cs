@@ -75,6 +75,8 @@ public sealed partial class MultiProcessDirectory
             {
                 _ordered[i].Rank = i;
             }
+
+            _rankNumbering++;
         }
 
         return null;

@@ -31,6 +31,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     // The files not frozen, in file order: the only ones a warm collection refreshes.
     private readonly List<FileState> _live = [];
     private bool _liveStale = true;
+
+    // Changes whenever file ranks (FileState.Rank) are numbered again.
+    private int _rankNumbering;
     private readonly FrozenFiles _frozen;
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
     private readonly List<string> _directoriesNamedDb = [];
@@ -545,17 +548,17 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             if (!file.Frozen && !excluded.Contains(file.FileName) && file.HoldsChangedFamily(generation))
             {
-                MergeLiveFile(file, generation);
+                MergeLiveFile(file, generation, _rankNumbering);
             }
         }
 
-        if (FrozenPartials.Finish(families, generation) is { } notInOrder)
+        if (FrozenPartials.Finish(families, generation, _rankNumbering) is { } notInOrder)
         {
             MergeInOrder(notInOrder, excluded, generation);
         }
     }
 
-    private static void MergeLiveFile(FileState file, int generation)
+    private static void MergeLiveFile(FileState file, int generation, int numbering)
     {
         EntryTarget[] targets = file.Targets;
         double[] values = file.Values;
@@ -572,7 +575,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             if (target.Key.Family.FrozenSlots.Count > 0 && MergeRules.SlotFor(target) is { Frozen: { } part } slot)
             {
                 // The frozen contributions ranked before this file come first.
-                part.Advance(slot, file.Rank, values[i], generation);
+                part.Advance(slot, file.Rank, values[i], generation, numbering);
             }
 
             MergeRules.Apply(target, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
