@@ -28,7 +28,7 @@ def scrape(url):
     with urllib.request.urlopen(url, timeout=120) as response:
         body = response.read()
     elapsed = time.perf_counter() - started
-    match = re.search(rb"^chorus_scrape_duration_seconds ([0-9.e+-]+)$", body, re.MULTILINE)
+    match = re.search(rb"^chorus_scrape_duration_seconds ([0-9.eE+-]+)$", body, re.MULTILINE)
     return elapsed * 1000, float(match.group(1)) * 1000 if match else float("nan")
 
 
