@@ -44,6 +44,24 @@ internal sealed class FamilyState
     /// <summary>The collection that last merged this family (its <see cref="Output"/> is from then).</summary>
     public int MergedIn { get; set; }
 
+    /// <summary>The slots the frozen files contribute to, each with its <see cref="SeriesSlot.Frozen"/> part.</summary>
+    public List<SeriesSlot> FrozenSlots { get; } = [];
+
+    /// <summary>Set when a file holding this family was frozen or thawed since its frozen parts were built.</summary>
+    public bool FrozenStale { get; set; } = true;
+
+    /// <summary>
+    /// Set once a live value broke an exact leading run of a frozen sum (<see cref="FrozenSlotPart"/>): the parts are
+    /// built again keeping every frozen value of a sum, so later collections can fold in file order without the files.
+    /// </summary>
+    public bool KeepsEveryFrozenSum { get; set; }
+
+    /// <summary>The collection that last built this family's frozen parts.</summary>
+    public int RebuiltIn { get; set; }
+
+    /// <summary>The collection that last folded this family over every file in file order, without its frozen parts.</summary>
+    public int FoldedInOrderIn { get; set; }
+
     /// <summary><see cref="Output"/> as exposition bytes, formatted again only after a merge.</summary>
     public RenderedFamily Rendered { get; } = new();
 

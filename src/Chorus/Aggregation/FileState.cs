@@ -84,6 +84,9 @@ internal sealed class FileState
     /// <summary>The pass whose parallel refresh already read this file's values (see <see cref="FileLoader.TryRefreshKept"/>).</summary>
     public int Refreshed { get; set; }
 
+    /// <summary>The file's place in file order (names sorted ordinally); ranks only grow with the name, gaps allowed.</summary>
+    public int Rank { get; set; }
+
     /// <summary>True while no process can write the file (<see cref="FrozenFiles"/>): its values are kept, not read again.</summary>
     public bool Frozen { get; set; }
 
@@ -170,6 +173,15 @@ internal sealed class FileState
         foreach (FamilyState family in Families)
         {
             family.ChangedIn = generation;
+        }
+    }
+
+    /// <summary>This file was frozen or thawed: the frozen parts of its families no longer say what the frozen files hold.</summary>
+    public void MarkFrozenPartsStale()
+    {
+        foreach (FamilyState family in Families)
+        {
+            family.FrozenStale = true;
         }
     }
 

@@ -13,71 +13,95 @@ internal static class MergeRules
 
     public static void Apply(EntryTarget target, double value, double timestamp, int generation)
     {
-        ParsedKey key = target.Key;
-        FamilyState family = key.Family;
+        FamilyState family = target.Key.Family;
         family.Generation = generation;
         target.LastUsed = generation;
-        SeriesSlot slot;
+        SeriesSlot slot = SlotFor(target);
+        slot.Touch(generation);
+        Fold(slot, KindOf(family), value, timestamp);
+    }
+
+    /// <summary>How the values of <paramref name="family"/> that meet in one slot combine.</summary>
+    public static FoldKind KindOf(FamilyState family)
+    {
         // Info and stateset families are stored as gauges (Chorus writers, see docs/architecture.md) and merge as such.
-        if (family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet)
+        if (family.Type is not (MetricType.Gauge or MetricType.Info or MetricType.StateSet))
         {
-            GaugeMode mode = family.Mode;
-            if (mode.KeepsPid())
-            {
-                // all/liveall: one series per file; the file's pid overrides a user label named pid.
-                slot = target.KeepPid is { Removed: false } keep ? keep : (target.KeepPid = family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName));
-                slot.Touch(generation);
-                slot.Value = value;
-                slot.HasValue = true;
-                return;
-            }
-
-            slot = target.DropPid is { Removed: false } drop ? drop : (target.DropPid = family.GetSample(key.Labels.Without(PidLabel), key.SampleName));
-            slot.Touch(generation);
-            switch (mode)
-            {
-                case GaugeMode.Min or GaugeMode.LiveMin:
-                    // Strict compare with the first value seen as seed: a NaN seed sticks, a NaN never replaces.
-                    if (!slot.HasValue || value < slot.Value)
-                    {
-                        slot.Value = value;
-                        slot.HasValue = true;
-                    }
-
-                    break;
-                case GaugeMode.Max or GaugeMode.LiveMax:
-                    if (!slot.HasValue || value > slot.Value)
-                    {
-                        slot.Value = value;
-                        slot.HasValue = true;
-                    }
-
-                    break;
-                case GaugeMode.MostRecent or GaugeMode.LiveMostRecent:
-                    // Strictly newer than the best so far, which starts at 0: a never-set gauge has no sample.
-                    if (slot.Timestamp < timestamp)
-                    {
-                        slot.Value = value;
-                        slot.Timestamp = timestamp;
-                        slot.HasValue = true;
-                    }
-
-                    break;
-                default:
-                    slot.Value += value;
-                    slot.HasValue = true;
-                    break;
-            }
-
-            return;
+            return FoldKind.Sum;
         }
 
-        slot = target.Fixed is { Removed: false } known ? known : (target.Fixed = key.IsBucket
+        return family.Mode switch
+        {
+            GaugeMode.All or GaugeMode.LiveAll => FoldKind.Last,
+            GaugeMode.Min or GaugeMode.LiveMin => FoldKind.Min,
+            GaugeMode.Max or GaugeMode.LiveMax => FoldKind.Max,
+            GaugeMode.MostRecent or GaugeMode.LiveMostRecent => FoldKind.MostRecent,
+            _ => FoldKind.Sum,
+        };
+    }
+
+    /// <summary>The slot an entry's value goes to (created on first use): all/liveall gauges keep one series per file.</summary>
+    public static SeriesSlot SlotFor(EntryTarget target)
+    {
+        ParsedKey key = target.Key;
+        FamilyState family = key.Family;
+        if (family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet)
+        {
+            if (family.Mode.KeepsPid())
+            {
+                // The file's pid overrides a user label named pid.
+                return target.KeepPid is { Removed: false } keep ? keep : (target.KeepPid = family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName));
+            }
+
+            return target.DropPid is { Removed: false } drop ? drop : (target.DropPid = family.GetSample(key.Labels.Without(PidLabel), key.SampleName));
+        }
+
+        return target.Fixed is { Removed: false } known ? known : (target.Fixed = key.IsBucket
             ? family.GetBucket(WithPid(key.BaseLabels, target.Pid), key.Bound)
             : family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName));
-        slot.Touch(generation);
-        slot.Value += value;
-        slot.HasValue = true;
+    }
+
+    /// <summary>Folds one more value (in file order) into a slot touched by this collection.</summary>
+    public static void Fold(SeriesSlot slot, FoldKind kind, double value, double timestamp)
+    {
+        switch (kind)
+        {
+            case FoldKind.Last:
+                slot.Value = value;
+                slot.HasValue = true;
+                break;
+            case FoldKind.Min:
+                // Strict compare with the first value seen as seed: a NaN seed sticks, a NaN never replaces.
+                if (!slot.HasValue || value < slot.Value)
+                {
+                    slot.Value = value;
+                    slot.HasValue = true;
+                }
+
+                break;
+            case FoldKind.Max:
+                if (!slot.HasValue || value > slot.Value)
+                {
+                    slot.Value = value;
+                    slot.HasValue = true;
+                }
+
+                break;
+            case FoldKind.MostRecent:
+                // Strictly newer than the best so far, which starts at 0: a never-set gauge has no sample.
+                if (slot.Timestamp < timestamp)
+                {
+                    slot.Value = value;
+                    slot.Timestamp = timestamp;
+                    slot.HasValue = true;
+                }
+
+                break;
+            default:
+                slot.Value += value;
+                slot.HasValue = true;
+                break;
+        }
     }
 
     /// <summary>Rebuilds the samples of a family touched by this collection, in output order.</summary>

@@ -71,6 +71,12 @@ public sealed partial class MultiProcessDirectory
             _ordered.Clear();
             _ordered.AddRange(_files.Values);
             _ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
+            for (int i = 0; i < _ordered.Count; i++)
+            {
+                _ordered[i].Rank = i;
+            }
+
+            _rankNumbering++;
         }
 
         return null;

@@ -31,6 +31,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     // The files not frozen, in file order: the only ones a warm collection refreshes.
     private readonly List<FileState> _live = [];
     private bool _liveStale = true;
+
+    // Changes whenever file ranks (FileState.Rank) are numbered again.
+    private int _rankNumbering;
     private readonly FrozenFiles _frozen;
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
     private readonly List<string> _directoriesNamedDb = [];
@@ -74,7 +77,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
-        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles);
+        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, static file => file.MarkFrozenPartsStale());
         RealDirectory = NativeFile.RealPath(directory);
         KeptFilePause.Register(this);
     }
@@ -276,8 +279,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _excludedLastTime = excluded.Count > 0;
         if (!mergeAll)
         {
-            // Only a consistent pass over the directory as it is may freeze files.
+            // Only a consistent pass over the directory as it is may freeze files. A probe that saw an event thaws that
+            // file, which the merge must then take from the live files.
             _frozen.FreezeOffered(_loader.Now);
+            UpdateLiveFiles();
         }
 
         if (_options.KeptFileIdleTimeout != Timeout.InfiniteTimeSpan)
@@ -293,7 +298,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             foreach (FamilyState family in _keys.OrderedFamilies)
             {
+                // Excluded files, now or last time, change what the frozen parts hold.
                 family.ChangedIn = generation;
+                family.FrozenStale = true;
             }
         }
 
@@ -528,29 +535,81 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    /// <summary>Merges, in file order, every entry of the families that changed; frozen files' values are in memory.</summary>
+    /// <summary>
+    /// Merges the families that changed: the live files' values, in file order, folded into the frozen files' kept parts
+    /// (<see cref="FrozenPartials"/>), which gives what a fold over every file in file order gives. A family where that
+    /// does not hold this time is folded over every file instead.
+    /// </summary>
     private void MergeChangedFamilies(IReadOnlySet<string> excluded, int generation)
     {
-        foreach (FileState file in _ordered)
+        List<FamilyState> families = _keys.OrderedFamilies;
+        FrozenPartials.Rebuild(families, _ordered, excluded, generation);
+        foreach (FileState file in _live)
         {
-            if (excluded.Contains(file.FileName) || !file.HoldsChangedFamily(generation))
+            if (!file.Frozen && !excluded.Contains(file.FileName) && file.HoldsChangedFamily(generation))
+            {
+                MergeLiveFile(file, generation, _rankNumbering);
+            }
+        }
+
+        if (FrozenPartials.Finish(families, generation, _rankNumbering) is { } notInOrder)
+        {
+            MergeInOrder(notInOrder, excluded, generation);
+        }
+    }
+
+    private static void MergeLiveFile(FileState file, int generation, int numbering)
+    {
+        EntryTarget[] targets = file.Targets;
+        double[] values = file.Values;
+        double[] stamps = file.Timestamps;
+        HashSet<ParsedKey>? removed = file.RemovedKeys;
+        for (int i = 0; i < file.Count; i++)
+        {
+            EntryTarget target = targets[i];
+            if (target.Key.Family.ChangedIn != generation || (removed is not null && removed.Contains(target.Key)))
             {
                 continue;
             }
 
-            EntryTarget[] targets = file.Targets;
-            double[] values = file.Values;
-            double[] stamps = file.Timestamps;
+            if (target.Key.Family.FrozenSlots.Count > 0 && MergeRules.SlotFor(target) is { Frozen: { } part } slot)
+            {
+                // The frozen contributions ranked before this file come first.
+                part.Advance(slot, file.Rank, values[i], generation, numbering);
+            }
+
+            MergeRules.Apply(target, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
+        }
+    }
+
+    /// <summary>Folds <paramref name="families"/> again over every file, frozen ones from memory, in file order.</summary>
+    private void MergeInOrder(List<FamilyState> families, IReadOnlySet<string> excluded, int generation)
+    {
+        foreach (FamilyState family in families)
+        {
+            family.FoldedInOrderIn = generation;
+            foreach (LabelGroup group in family.OrderedGroups)
+            {
+                group.Samples.ForEach(slot => slot.Restart());
+                group.Buckets.ForEach(slot => slot.Restart());
+            }
+        }
+
+        foreach (FileState file in _ordered)
+        {
+            if (excluded.Contains(file.FileName))
+            {
+                continue;
+            }
+
             HashSet<ParsedKey>? removed = file.RemovedKeys;
             for (int i = 0; i < file.Count; i++)
             {
-                EntryTarget target = targets[i];
-                if (target.Key.Family.ChangedIn != generation || (removed is not null && removed.Contains(target.Key)))
+                EntryTarget target = file.Targets[i];
+                if (target.Key.Family.FoldedInOrderIn == generation && (removed is null || !removed.Contains(target.Key)))
                 {
-                    continue;
+                    MergeRules.Apply(target, file.Values[i], file.KeepsTimestamps ? file.Timestamps[i] : 0.0, generation);
                 }
-
-                MergeRules.Apply(target, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
             }
         }
     }

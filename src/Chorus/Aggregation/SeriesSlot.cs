@@ -30,6 +30,17 @@ internal sealed class SeriesSlot(LabelGroup group, string name, LabelSet labels,
     /// <summary>Set when pruned from its family; targets still caching the slot resolve a fresh one.</summary>
     public bool Removed { get; set; }
 
+    /// <summary>What the frozen files contribute to this slot (<see cref="FrozenPartials"/>); null when nothing or not built.</summary>
+    public FrozenSlotPart? Frozen { get; set; }
+
+    /// <summary>Empties a slot this collection touched, to fold it again from the start.</summary>
+    public void Restart()
+    {
+        Value = 0.0;
+        Timestamp = 0.0;
+        HasValue = false;
+    }
+
     /// <summary>Starts the slot afresh the first time a collection touches it.</summary>
     public void Touch(int generation)
     {

@@ -163,6 +163,134 @@ public class FrozenFilesTests
         return froze;
     }
 
+    [Fact]
+    public void LiveFraction_RankedBeforeFrozenWholeCounts_IsFoldedInFileOrder()
+    {
+        // The frozen whole counts add up exactly, so the reader keeps their sum; but a live 0.5 ranked before them makes
+        // the file-order fold round differently: 0.5 + (2^52 + 1) rounds to 2^52 + 2 (ties to even), + 1 = 2^52 + 3,
+        // whereas (2^52 + 1) + 1 + 0.5 = 2^52 + 2.
+        using var dir = new TempDirectory();
+        string live = Counter(0.0).WriteTo(dir.File("counter_4200001.db"));
+        Counter(4503599627370497.0).WriteTo(dir.File("counter_4200002.db"));
+        Counter(1.0).WriteTo(dir.File("counter_4200003.db"));
+        using MultiProcessDirectory reader = Open(dir.Path);
+        using var writer = new MappedTestWriter(live);
+        Freeze(reader, 2);
+
+        foreach (double value in new[] { 1.5, 0.25, 0.5 })
+        {
+            writer.Write(Counter(value).Build());
+            string warm = DirectoryFixture.Text(reader);
+            Assert.Equal(1, reader.LastFamiliesMerged);
+            Assert.Equal(2, reader.FrozenFileCount);
+            Assert.Equal(Fresh(dir.Path), warm);
+        }
+
+        Assert.Contains("c_total 4.503599627370499e+15", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Live writers keep changing values on top of frozen files, whose contribution the reader keeps per slot instead of
+    /// reading them (exact runs of whole sums, first and extreme values, the latest timestamp, the last value): after every
+    /// change the warm reader must be a fresh reader byte for byte, non-integer sums and their file order, NaN, signed
+    /// zeros, infinities and sums beyond 53 bits included, also while dead files come, are thawed by a write, and freeze again.
+    /// </summary>
+    [Property(MaxTest = 20)]
+    public bool LiveWritersOnFrozenFiles_KeepTheReaderEqualToAFreshOne(int seed)
+    {
+        var random = new Random(seed);
+        using var dir = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var writers = new Dictionary<string, MappedTestWriter>(StringComparer.Ordinal);
+
+        // Dead files on even PIDs, live ones on odd PIDs between them, so file order interleaves the two.
+        for (int i = 0; i < 20; i++)
+        {
+            AddFile(dir, files, random, FakePids + 2 * i, MixedValue);
+        }
+
+        string[] live = [$"counter_{FakePids + 5}.db", $"histogram_{FakePids + 11}.db", $"gauge_{Modes[random.Next(Modes.Length)]}_{FakePids + 17}.db"];
+        foreach (string name in live)
+        {
+            AddFile(dir, files, random, name, MixedValue);
+            writers[name] = new MappedTestWriter(dir.File(name));
+        }
+
+        Thread.Sleep(Settle * 2);
+        using var mirror = new TempDirectory();
+        using MultiProcessDirectory reader = Open(dir.Path);
+        bool mergedOnFrozen = false;
+        int nextDead = 20;
+        try
+        {
+            for (int step = 0; step < 24; step++)
+            {
+                if (DirectoryFixture.Text(reader) != Fresh(Mirror(dir, mirror, files)))
+                {
+                    return false;
+                }
+
+                mergedOnFrozen |= reader.FrozenFileCount >= 12 && reader.LastFamiliesMerged > 0;
+                ChangeOnFrozen(dir, files, writers, live, random, ref nextDead);
+            }
+        }
+        finally
+        {
+            foreach (MappedTestWriter writer in writers.Values)
+            {
+                writer.Dispose();
+            }
+        }
+
+        // The test means nothing unless live values were merged on top of frozen files.
+        return mergedOnFrozen;
+    }
+
+    /// <summary>Mostly live writers' new values; now and then a dead file written once (thawed) or a new dead file.</summary>
+    private static void ChangeOnFrozen(TempDirectory dir, Dictionary<string, List<Entry>> files, Dictionary<string, MappedTestWriter> writers, string[] live, Random random, ref int nextDead)
+    {
+        int kind = random.Next(10);
+        if (kind == 8)
+        {
+            AddFile(dir, files, random, FakePids + 2 * nextDead++, MixedValue);
+            Thread.Sleep(Settle * 2);
+            return;
+        }
+
+        string name = kind == 9 ? files.Keys.Where(n => !writers.ContainsKey(n)).Order(StringComparer.Ordinal).ElementAt(random.Next(files.Count - live.Length)) : live[random.Next(live.Length)];
+        List<Entry> entries = files[name];
+        for (int changes = 1 + random.Next(3); changes > 0; changes--)
+        {
+            int changed = random.Next(entries.Count);
+            // Few distinct timestamps, so mostrecent gauges see ties between files.
+            entries[changed] = entries[changed] with { Value = MixedValue(random), Timestamp = 1000 + random.Next(3) };
+        }
+
+        if (random.Next(4) == 0)
+        {
+            entries.Add(NewEntry(name, random, random.Next(6), MixedValue));
+        }
+
+        Write(dir.File(name), Build(entries), writers.GetValueOrDefault(name));
+    }
+
+    // Mostly whole numbers (their sums are exact in any order), with what breaks that: fractions, sums past 2^53,
+    // NaN, signed zeros and infinities.
+    private static double MixedValue(Random random) => random.Next(20) switch
+    {
+        < 8 => random.Next(0, 50),
+        8 => -random.Next(0, 50),
+        // Near 2^52, where a fraction added before or after them rounds differently.
+        9 or 10 => (1L << 52) + random.Next(0, 8),
+        11 => random.Next(-8, 8) / 4.0,
+        12 or 13 => Math.Round(random.NextDouble() * 100, 3) + 0.1,
+        14 => -0.0,
+        15 => 0.0,
+        16 => double.NaN,
+        17 => random.Next(2) == 0 ? double.PositiveInfinity : double.NegativeInfinity,
+        _ => 1e300 * random.Next(1, 4),
+    };
+
     /// <summary>Writes what each file holds into <paramref name="mirror"/>; after a compaction, reads the directory again.</summary>
     private static string Mirror(TempDirectory dir, TempDirectory mirror, Dictionary<string, List<Entry>> files)
     {

@@ -9,7 +9,7 @@ internal static class RandomDbFiles
     public static readonly string[] Modes = ["livesum", "max", "min", "mostrecent", "all"];
 
     /// <summary>Writes a new random file for process <paramref name="pid"/> (nothing when its name is taken).</summary>
-    public static void AddFile(TempDirectory dir, Dictionary<string, List<Entry>> files, Random random, int pid)
+    public static void AddFile(TempDirectory dir, Dictionary<string, List<Entry>> files, Random random, int pid, Func<Random, double>? value = null)
     {
         string id = pid.ToString(CultureInfo.InvariantCulture);
         string name = random.Next(4) switch
@@ -18,6 +18,12 @@ internal static class RandomDbFiles
             1 => $"histogram_{id}.db",
             _ => $"gauge_{Modes[random.Next(Modes.Length)]}_{id}.db",
         };
+        AddFile(dir, files, random, name, value);
+    }
+
+    /// <summary>Writes a new random file named <paramref name="name"/> (nothing when the name is taken).</summary>
+    public static void AddFile(TempDirectory dir, Dictionary<string, List<Entry>> files, Random random, string name, Func<Random, double>? value = null)
+    {
         if (files.ContainsKey(name))
         {
             return;
@@ -26,14 +32,14 @@ internal static class RandomDbFiles
         List<Entry> entries = [];
         for (int i = 0; i < 1 + random.Next(4); i++)
         {
-            entries.Add(NewEntry(name, random, random.Next(6)));
+            entries.Add(NewEntry(name, random, random.Next(6), value));
         }
 
         File.WriteAllBytes(dir.File(name), Build(entries));
         files[name] = entries;
     }
 
-    public static Entry NewEntry(string fileName, Random random, int series)
+    public static Entry NewEntry(string fileName, Random random, int series, Func<Random, double>? value = null)
     {
         string label = (series % 6).ToString(CultureInfo.InvariantCulture);
         (string, string)[] labels = [("k", label)];
@@ -47,7 +53,7 @@ internal static class RandomDbFiles
                 }
                 // Every gauge file writes the same families: which mode wins depends on the files present.
                 : Key(series % 2 == 0 ? "g" : "other", series % 2 == 0 ? "g" : "other", labels);
-        return new Entry(key, NextValue(random), 1000 + random.Next(1000));
+        return new Entry(key, (value ?? NextValue)(random), 1000 + random.Next(1000));
     }
 
     // Not whole numbers, so summing in another order than a fresh reader would show; and often 0, as
