@@ -72,6 +72,9 @@ internal sealed class FileState
     /// <summary>The inode the last listing saw under this name (0 when the listing did not say).</summary>
     public ulong ListedInode { get; set; }
 
+    /// <summary>True when the last listing said the name is a regular file (its d_type), not a link or anything else.</summary>
+    public bool ListedRegular { get; set; }
+
     /// <summary>The collection that last read this file (a file read by an earlier collection is worth keeping).</summary>
     public int LastCollection { get; set; }
 

@@ -91,7 +91,7 @@ public sealed partial class MultiProcessDirectory
             ReadOnlySpan<char> fileName = name[..length];
             bool directory = type == DirectoryEntries.TypeDirectory
                 || ((type is DirectoryEntries.TypeUnknown or DirectoryEntries.TypeSymlink) && System.IO.Directory.Exists(Path.Join(Directory, fileName)));
-            Consider(fileName, directory, inode, generation);
+            Consider(fileName, directory, inode, type == DirectoryEntries.TypeRegular, generation);
         }
     }
 
@@ -101,7 +101,7 @@ public sealed partial class MultiProcessDirectory
             Directory,
             (ref FileSystemEntry entry) =>
             {
-                Consider(entry.FileName, entry.IsDirectory, 0, generation);
+                Consider(entry.FileName, entry.IsDirectory, 0, false, generation);
                 return true;
             },
             // The default attributes to leave out include Hidden (a leading '.'): Python's glob('*.db') never
@@ -112,8 +112,8 @@ public sealed partial class MultiProcessDirectory
         }
     }
 
-    /// <summary>Takes one directory entry into the listing (<paramref name="inode"/> 0 when unknown).</summary>
-    private void Consider(ReadOnlySpan<char> name, bool directory, ulong inode, int generation)
+    /// <summary>Takes one directory entry into the listing (<paramref name="inode"/> 0 when unknown; <paramref name="regular"/> when the listing says so).</summary>
+    private void Consider(ReadOnlySpan<char> name, bool directory, ulong inode, bool regular, int generation)
     {
         if (directory)
         {
@@ -148,6 +148,7 @@ public sealed partial class MultiProcessDirectory
 
         state.Listed = generation;
         state.ListedInode = inode;
+        state.ListedRegular = regular;
         if (state.Frozen && inode != 0 && inode != state.Identity.Inode)
         {
             // Another file under the name (the watch reports that too; this costs nothing).
