@@ -120,6 +120,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         lock (_gate)
         {
             CollectCore();
+            ParallelRendering.RenderStale(_emitted, format, escaping);
             foreach (FamilyState family in _emitted)
             {
                 family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
