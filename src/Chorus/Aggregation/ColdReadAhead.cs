@@ -34,6 +34,7 @@ internal sealed class ColdReadAhead : IDisposable
     // The device of the files when the listing's inodes are their identities (null: fstat each file).
     private readonly ulong? _device;
     private readonly int[] _usedByKind = new int[4];
+    private readonly EntryReference?[] _references = new EntryReference?[4];
     private readonly ManualResetEventSlim _room = new(false, spinCount: 1);
     private volatile bool _stopping;
 
@@ -217,7 +218,30 @@ internal sealed class ColdReadAhead : IDisposable
             Volatile.Write(ref _usedByKind[kind], Math.Max(0, DbFormat.ReadUsed(slot.Buffer)));
         }
 
+        if (slot.Entries.Count > 0 && file.Name.Kind != DbFileKind.Gauge)
+        {
+            // Gauge files' entries are the file's own (their targets carry the pid): never shared, nothing to compare.
+            CompareWithReference(slot, kind);
+        }
+
         Volatile.Write(ref slot.PreparedIndex, index + 1);
+    }
+
+    /// <summary>
+    /// Compares the slot's entries with the reference of its kind (the first file of that kind prepared, by either
+    /// thread), so the thread that resolves keys can share entry arrays without comparing keys (see
+    /// <see cref="FileLoader"/>'s cold half).
+    /// </summary>
+    private void CompareWithReference(Slot slot, int kind)
+    {
+        ReadOnlySpan<byte> data = slot.Buffer.AsSpan(0, slot.Read);
+        EntryReference? reference = Volatile.Read(ref _references[kind]);
+        if (reference is null && EntryReference.Of(data, slot.Entries) is { } made)
+        {
+            reference = Interlocked.CompareExchange(ref _references[kind], made, null) ?? made;
+        }
+
+        slot.Entries.Reference = reference is not null && reference.Matches(data, slot.Entries) ? reference : null;
     }
 
     /// <summary>One file's bytes from offset 0 (up to <c>used</c>) and its entries, or why they could not be read.</summary>

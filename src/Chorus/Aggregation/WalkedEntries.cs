@@ -38,8 +38,12 @@ internal sealed class WalkedEntries
 
     public ReadOnlySpan<int> ValueOffsets => _valueOffsets.AsSpan(0, Count);
 
+    /// <summary>The reference of this file's kind these entries match (values aside), or null (see <see cref="ColdReadAhead"/>).</summary>
+    public EntryReference? Reference { get; set; }
+
     public void Clear()
     {
+        Reference = null;
         Walked = false;
         Layout = null;
         Count = 0;
