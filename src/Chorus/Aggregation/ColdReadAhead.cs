@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using Chorus.Files;
 using Chorus.Internal;
@@ -241,7 +242,24 @@ internal sealed class ColdReadAhead : IDisposable
             reference = Interlocked.CompareExchange(ref _references[kind], made, null) ?? made;
         }
 
-        slot.Entries.Reference = reference is not null && reference.Matches(data, slot.Entries) ? reference : null;
+        if (reference is not null && reference.Matches(data, slot.Entries))
+        {
+            // Such a file will most likely share its entry arrays: it needs only its values, read here while hot.
+            slot.Entries.Reference = reference;
+            slot.Entries.Values = ReadValues(data, slot.Entries.ValueOffsets);
+        }
+    }
+
+    /// <summary>The value at each offset (the first 8 bytes of an entry's value field, little-endian).</summary>
+    private static double[] ReadValues(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
+    {
+        var values = new double[valueOffsets.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
+        }
+
+        return values;
     }
 
     /// <summary>One file's bytes from offset 0 (up to <c>used</c>) and its entries, or why they could not be read.</summary>

@@ -54,8 +54,13 @@ internal sealed partial class FileLoader
     }
 
     /// <summary>As <see cref="ParseNewEntries"/> for a file never parsed before, from entries another thread walked.</summary>
-    private DbDamage ParseWalkedEntries(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked)
+    /// <param name="file">The file, never parsed before.</param>
+    /// <param name="data">Its bytes from offset 0.</param>
+    /// <param name="walked">Its entries, walked over <paramref name="data"/>.</param>
+    /// <param name="valuesRead">True when the file's values were taken from <paramref name="walked"/> (no copy needed).</param>
+    private DbDamage ParseWalkedEntries(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked, out bool valuesRead)
     {
+        valuesRead = false;
         if (!walked.Walked)
         {
             return DbDamage.None;
@@ -73,7 +78,7 @@ internal sealed partial class FileLoader
         ReadOnlySpan<int> offsets = walked.Offsets;
         if (pid is null && (SameReferenceAs(model, kind, walked) || SameEntriesAs(model, file, data, walked)))
         {
-            file.ShareEntriesOf(model!);
+            valuesRead = file.ShareEntriesOf(model!, walked.Values);
             file.ParsedUpTo = walked.End;
             EntriesParsed += offsets.Length;
             _lastParsed[(int)kind] = file;

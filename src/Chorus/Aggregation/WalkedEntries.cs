@@ -41,9 +41,13 @@ internal sealed class WalkedEntries
     /// <summary>The reference of this file's kind these entries match (values aside), or null (see <see cref="ColdReadAhead"/>).</summary>
     public EntryReference? Reference { get; set; }
 
+    /// <summary>The entries' values, read by the thread that walked them (see <see cref="ColdReadAhead"/>); null when not read.</summary>
+    public double[]? Values { get; set; }
+
     public void Clear()
     {
         Reference = null;
+        Values = null;
         Walked = false;
         Layout = null;
         Count = 0;
