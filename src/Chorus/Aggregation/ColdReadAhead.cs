@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using Chorus.Files;
 using Chorus.Internal;
@@ -30,7 +31,11 @@ internal sealed class ColdReadAhead : IDisposable
     private readonly Slot[] _slots = new Slot[Window];
     private readonly Thread _thread;
     private readonly int _directoryFd;
+
+    // The device of the files when the listing's inodes are their identities (null: fstat each file).
+    private readonly ulong? _device;
     private readonly int[] _usedByKind = new int[4];
+    private readonly EntryReference?[] _references = new EntryReference?[4];
     private readonly ManualResetEventSlim _room = new(false, spinCount: 1);
     private volatile bool _stopping;
 
@@ -42,7 +47,13 @@ internal sealed class ColdReadAhead : IDisposable
     private int _returned;
     private int _next;
 
-    public ColdReadAhead(string directory, IReadOnlyList<FileState> files)
+    /// <param name="directory">The directory listed.</param>
+    /// <param name="files">The files to prepare, in the order they will be taken.</param>
+    /// <param name="identityFromListing">
+    /// Whether a file the listing called regular may take its identity from the listing (its inode, the directory's
+    /// device) instead of an <c>fstat</c> (not while a compaction journal needs the identity of each file opened).
+    /// </param>
+    public ColdReadAhead(string directory, IReadOnlyList<FileState> files, bool identityFromListing)
     {
         _files = files;
         for (int i = 0; i < Window; i++)
@@ -51,8 +62,42 @@ internal sealed class ColdReadAhead : IDisposable
         }
 
         _directoryFd = ReadOnlyOpen.OpenDirectory(directory);
+        _device = identityFromListing ? ListingDevice() : null;
         _thread = new Thread(ReadAll) { IsBackground = true, Name = "chorus cold read-ahead" };
         _thread.Start();
+    }
+
+    /// <summary>
+    /// The directory's device, when the first regular file's <c>fstat</c> agrees with what the listing says of it: on
+    /// most filesystems a name's inode in the listing is the file's, but not everywhere (overlayfs reports the layer's
+    /// device for files), and then every file is measured.
+    /// </summary>
+    private ulong? ListingDevice()
+    {
+        if (_directoryFd < 0 || !FileStatus.TryRead(_directoryFd, out FileStatus directory))
+        {
+            return null;
+        }
+
+        foreach (FileState file in _files)
+        {
+            if (!file.ListedRegular || file.ListedInode == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
+                return FileIdentity.Of(handle, out _) == new FileIdentity(directory.Device, file.ListedInode) ? directory.Device : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone or unreadable since the listing: its own read reports it; the next file decides.
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -167,13 +212,54 @@ internal sealed class ColdReadAhead : IDisposable
         int kind = (int)file.Name.Kind;
 
         // Only a read-size guess: both threads update it, and a stale value costs at most a second read.
-        slot.Fill(file, _directoryFd, Volatile.Read(ref _usedByKind[kind]));
+        FileIdentity listed = _device is { } device && file.ListedRegular && file.ListedInode != 0 ? new FileIdentity(device, file.ListedInode) : FileIdentity.Unknown;
+        slot.Fill(file, _directoryFd, Volatile.Read(ref _usedByKind[kind]), listed);
         if (slot.Read >= DbFormat.HeaderSize)
         {
             Volatile.Write(ref _usedByKind[kind], Math.Max(0, DbFormat.ReadUsed(slot.Buffer)));
         }
 
+        if (slot.Entries.Count > 0 && file.Name.Kind != DbFileKind.Gauge)
+        {
+            // Gauge files' entries are the file's own (their targets carry the pid): never shared, nothing to compare.
+            CompareWithReference(slot, kind);
+        }
+
         Volatile.Write(ref slot.PreparedIndex, index + 1);
+    }
+
+    /// <summary>
+    /// Compares the slot's entries with the reference of its kind (the first file of that kind prepared, by either
+    /// thread), so the thread that resolves keys can share entry arrays without comparing keys (see
+    /// <see cref="FileLoader"/>'s cold half).
+    /// </summary>
+    private void CompareWithReference(Slot slot, int kind)
+    {
+        ReadOnlySpan<byte> data = slot.Buffer.AsSpan(0, slot.Read);
+        EntryReference? reference = Volatile.Read(ref _references[kind]);
+        if (reference is null && EntryReference.Of(data, slot.Entries) is { } made)
+        {
+            reference = Interlocked.CompareExchange(ref _references[kind], made, null) ?? made;
+        }
+
+        if (reference is not null && reference.Matches(data, slot.Entries))
+        {
+            // Such a file will most likely share its entry arrays: it needs only its values, read here while hot.
+            slot.Entries.Reference = reference;
+            slot.Entries.Values = ReadValues(data, slot.Entries.ValueOffsets);
+        }
+    }
+
+    /// <summary>The value at each offset (the first 8 bytes of an entry's value field, little-endian).</summary>
+    private static double[] ReadValues(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
+    {
+        var values = new double[valueOffsets.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
+        }
+
+        return values;
     }
 
     /// <summary>One file's bytes from offset 0 (up to <c>used</c>) and its entries, or why they could not be read.</summary>
@@ -200,7 +286,8 @@ internal sealed class ColdReadAhead : IDisposable
         /// <summary>The entries found in the bytes read (see <see cref="WalkedEntries"/>).</summary>
         public WalkedEntries Entries { get; } = new();
 
-        public void Fill(FileState file, int directoryFd, int usedBefore)
+        /// <summary>Reads <paramref name="file"/>; <paramref name="listed"/> is its identity by the listing, or unknown (then it is measured).</summary>
+        public void Fill(FileState file, int directoryFd, int usedBefore, FileIdentity listed)
         {
             Read = 0;
             Error = null;
@@ -222,7 +309,7 @@ internal sealed class ColdReadAhead : IDisposable
                     int fd = ReadOnlyOpen.OpenAt(directoryFd, name, file.Path);
                     try
                     {
-                        FillFrom(null, fd, usedBefore);
+                        FillFrom(null, fd, usedBefore, listed);
                     }
                     finally
                     {
@@ -232,7 +319,7 @@ internal sealed class ColdReadAhead : IDisposable
                 else
                 {
                     using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
-                    FillFrom(handle, -1, usedBefore);
+                    FillFrom(handle, -1, usedBefore, FileIdentity.Unknown);
                 }
             }
             catch (Exception e)
@@ -248,17 +335,25 @@ internal sealed class ColdReadAhead : IDisposable
             }
         }
 
-        private void FillFrom(SafeFileHandle? handle, int fd, int usedBefore)
+        private void FillFrom(SafeFileHandle? handle, int fd, int usedBefore, FileIdentity listed)
         {
-            Identity = handle is null ? FileIdentity.Of(fd, out long length, out _, out bool regular) : FileIdentity.Of(handle, out length, out _, out regular);
-            Length = length;
-            Regular = regular;
-            if (!regular)
+            long length = -1;
+            if (listed == FileIdentity.Unknown)
             {
-                return;
+                if (!Measure(handle, fd, out length))
+                {
+                    return;
+                }
+            }
+            else
+            {
+                // Regular by the listing, and the first read covers a typical file: no fstat. A file the read does not
+                // cover (the first of its kind, a damaged or growing one) is measured below.
+                Identity = listed;
             }
 
-            Read = ReadFrom(handle, fd, 0, FileLoader.FirstReadSize(usedBefore));
+            int firstRead = FileLoader.FirstReadSize(usedBefore);
+            Read = ReadFrom(handle, fd, 0, firstRead);
             if (Read < DbFormat.HeaderSize)
             {
                 return;
@@ -267,7 +362,14 @@ internal sealed class ColdReadAhead : IDisposable
             int used = DbFormat.ReadUsed(Buffer);
             if (used > Read)
             {
-                if (length >= 0 && used > length)
+                if (listed != FileIdentity.Unknown)
+                {
+                    if (!Measure(handle, fd, out length))
+                    {
+                        return;
+                    }
+                }
+                else if (length >= 0 && used > length)
                 {
                     // The file may have grown since it was measured: measure again.
                     if (handle is null)
@@ -286,6 +388,16 @@ internal sealed class ColdReadAhead : IDisposable
                 int limit = length >= 0 ? (int)Math.Min(used, length) : used;
                 Read += ReadFrom(handle, fd, Read, limit - Read);
             }
+        }
+
+        /// <summary>Takes identity, length and type from <c>fstat</c>; false when it is not a regular file.</summary>
+        private bool Measure(SafeFileHandle? handle, int fd, out long length)
+        {
+            bool regular;
+            Identity = handle is null ? FileIdentity.Of(fd, out length, out _, out regular) : FileIdentity.Of(handle, out length, out _, out regular);
+            Length = length;
+            Regular = regular;
+            return regular;
         }
 
         private int ReadFrom(SafeFileHandle? handle, int fd, int offset, int count)

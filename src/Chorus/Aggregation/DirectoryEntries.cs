@@ -17,6 +17,9 @@ internal sealed partial class DirectoryEntries : IDisposable
     /// <summary>d_type of a directory.</summary>
     public const byte TypeDirectory = 4;
 
+    /// <summary>d_type of a regular file.</summary>
+    public const byte TypeRegular = 8;
+
     /// <summary>d_type of a symbolic link.</summary>
     public const byte TypeSymlink = 10;
 

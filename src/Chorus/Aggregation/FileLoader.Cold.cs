@@ -9,6 +9,10 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed partial class FileLoader
 {
+    // Per kind: the last file parsed from walked entries, and the reference those entries matched (its entries are the
+    // reference's). Valid while that file is still the kind's model (_lastParsed), within one cold pass.
+    private readonly (FileState File, EntryReference Reference)?[] _coldModels = new (FileState, EntryReference)?[4];
+
     /// <summary>As <see cref="Load(FileState, SafeFileHandle, out long)"/>, from a read done ahead.</summary>
     private FileProblem? LoadRead(FileState file, ColdReadAhead.Slot slot)
     {
@@ -50,8 +54,13 @@ internal sealed partial class FileLoader
     }
 
     /// <summary>As <see cref="ParseNewEntries"/> for a file never parsed before, from entries another thread walked.</summary>
-    private DbDamage ParseWalkedEntries(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked)
+    /// <param name="file">The file, never parsed before.</param>
+    /// <param name="data">Its bytes from offset 0.</param>
+    /// <param name="walked">Its entries, walked over <paramref name="data"/>.</param>
+    /// <param name="valuesRead">True when the file's values were taken from <paramref name="walked"/> (no copy needed).</param>
+    private DbDamage ParseWalkedEntries(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked, out bool valuesRead)
     {
+        valuesRead = false;
         if (!walked.Walked)
         {
             return DbDamage.None;
@@ -67,12 +76,13 @@ internal sealed partial class FileLoader
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
         FileState? model = _lastParsed[(int)kind];
         ReadOnlySpan<int> offsets = walked.Offsets;
-        if (pid is null && SameEntriesAs(model, file, data, walked))
+        if (pid is null && (SameReferenceAs(model, kind, walked) || SameEntriesAs(model, file, data, walked)))
         {
-            file.ShareEntriesOf(model!);
+            valuesRead = file.ShareEntriesOf(model!, walked.Values);
             file.ParsedUpTo = walked.End;
             EntriesParsed += offsets.Length;
             _lastParsed[(int)kind] = file;
+            _coldModels[(int)kind] = walked.Reference is { } shared ? (file, shared) : null;
             return walked.Damage;
         }
 
@@ -96,8 +106,17 @@ internal sealed partial class FileLoader
         file.ParsedUpTo = walked.End;
         EntriesParsed += offsets.Length;
         _lastParsed[(int)kind] = file;
+        _coldModels[(int)kind] = walked.Reference is { } reference ? (file, reference) : null;
         return walked.Damage;
     }
+
+    /// <summary>
+    /// True when <paramref name="walked"/> and <paramref name="model"/> both match one <see cref="EntryReference"/>: then
+    /// they hold the same entries, which the thread that read the file has compared already.
+    /// </summary>
+    private bool SameReferenceAs(FileState? model, DbFileKind kind, WalkedEntries walked) =>
+        model is not null && walked.Reference is { } reference && _coldModels[(int)kind] is { } known
+        && ReferenceEquals(known.File, model) && ReferenceEquals(known.Reference, reference) && model.Count == walked.Count && model.Layout == walked.Layout;
 
     /// <summary>True when <paramref name="walked"/> holds exactly <paramref name="model"/>'s entries: same layout, keys and offsets.</summary>
     private static bool SameEntriesAs(FileState? model, FileState file, ReadOnlySpan<byte> data, WalkedEntries walked)

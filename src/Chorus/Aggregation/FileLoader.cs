@@ -406,16 +406,18 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         }
 
         int countBefore = file.Count;
+        bool valuesRead = false;
         DbDamage damage = walked is not null && file.Count == 0 && file.Layout is null && file.ParsedUpTo == DbFormat.HeaderSize
-            ? ParseWalkedEntries(file, data, walked)
+            ? ParseWalkedEntries(file, data, walked, out valuesRead)
             : ParseNewEntries(file, data, used);
         if (used > data.Length)
         {
             damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
         }
 
+        // Values read with the walk belong to entries added just now: the file changed, and its families are marked.
         bool changed = file.Count != countBefore;
-        changed |= CopyValues(file, data, Pass);
+        changed |= !valuesRead && CopyValues(file, data, Pass);
         if (changed)
         {
             file.LastChanged = Now;

@@ -72,6 +72,9 @@ internal sealed class FileState
     /// <summary>The inode the last listing saw under this name (0 when the listing did not say).</summary>
     public ulong ListedInode { get; set; }
 
+    /// <summary>True when the last listing said the name is a regular file (its d_type), not a link or anything else.</summary>
+    public bool ListedRegular { get; set; }
+
     /// <summary>The collection that last read this file (a file read by an earlier collection is worth keeping).</summary>
     public int LastCollection { get; set; }
 
@@ -114,16 +117,19 @@ internal sealed class FileState
     /// and sharing keeps a cold pass from allocating (and the GC from copying) the same arrays per file.
     /// Only for files whose targets do not depend on the file (not gauge files, whose targets carry the pid).
     /// </summary>
-    public void ShareEntriesOf(FileState model)
+    /// <returns>True when <paramref name="values"/> (the file's values, read already) were taken as they are.</returns>
+    public bool ShareEntriesOf(FileState model, double[]? values = null)
     {
         Targets = model.Targets;
         ValueOffsets = model.ValueOffsets;
-        Values = new double[Targets.Length];
+        bool taken = values is not null && values.Length == Targets.Length && !KeepsTimestamps;
+        Values = taken ? values! : new double[Targets.Length];
         Count = model.Count;
         SharesEntries = true;
         model.SharesEntries = true;
         Families.Clear();
         Families.AddRange(model.Families);
+        return taken;
     }
 
     /// <summary>Room for <paramref name="entries"/> in all, growing by doubling (at least <c>InitialEntries</c>).</summary>

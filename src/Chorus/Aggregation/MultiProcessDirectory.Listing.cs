@@ -97,7 +97,7 @@ public sealed partial class MultiProcessDirectory
             ReadOnlySpan<char> fileName = name[..length];
             bool directory = type == DirectoryEntries.TypeDirectory
                 || ((type is DirectoryEntries.TypeUnknown or DirectoryEntries.TypeSymlink) && System.IO.Directory.Exists(Path.Join(Directory, fileName)));
-            Consider(fileName, directory, inode, generation);
+            Consider(fileName, directory, inode, type == DirectoryEntries.TypeRegular, generation);
         }
     }
 
@@ -107,7 +107,7 @@ public sealed partial class MultiProcessDirectory
             Directory,
             (ref FileSystemEntry entry) =>
             {
-                Consider(entry.FileName, entry.IsDirectory, 0, generation);
+                Consider(entry.FileName, entry.IsDirectory, 0, false, generation);
                 return true;
             },
             // The default attributes to leave out include Hidden (a leading '.'): Python's glob('*.db') never
@@ -118,8 +118,8 @@ public sealed partial class MultiProcessDirectory
         }
     }
 
-    /// <summary>Takes one directory entry into the listing (<paramref name="inode"/> 0 when unknown).</summary>
-    private void Consider(ReadOnlySpan<char> name, bool directory, ulong inode, int generation)
+    /// <summary>Takes one directory entry into the listing (<paramref name="inode"/> 0 when unknown; <paramref name="regular"/> when the listing says so).</summary>
+    private void Consider(ReadOnlySpan<char> name, bool directory, ulong inode, bool regular, int generation)
     {
         if (directory)
         {
@@ -154,6 +154,7 @@ public sealed partial class MultiProcessDirectory
 
         state.Listed = generation;
         state.ListedInode = inode;
+        state.ListedRegular = regular;
         if (state.Frozen && inode != 0 && inode != state.Identity.Inode)
         {
             // Another file under the name (the watch reports that too; this costs nothing).

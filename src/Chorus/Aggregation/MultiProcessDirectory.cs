@@ -123,6 +123,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         lock (_gate)
         {
             CollectCore();
+            ParallelRendering.RenderStale(_emitted, format, escaping);
             foreach (FamilyState family in _emitted)
             {
                 family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
@@ -370,7 +371,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             problems.Add(new FileProblem(name, FileProblemKind.Unreadable, "a directory, not a .db file", DbDamage.None, 0));
         }
-        using ColdReadAhead? readAhead = StartReadAhead();
+        using ColdReadAhead? readAhead = StartReadAhead(identityFromListing: identities is null);
         _loader.ReadAhead = readAhead;
         _loader.Pass = _generation;
         RefreshAhead();
@@ -448,7 +449,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     internal int FilesReadAhead { get; private set; }
 
     /// <summary>On the first pass over a big directory, files are read on a second core while this one parses.</summary>
-    private ColdReadAhead? StartReadAhead()
+    private ColdReadAhead? StartReadAhead(bool identityFromListing)
     {
         if (_collections != 1 || _generation != 1 || Environment.ProcessorCount < 2 || !_options.ColdReadAhead)
         {
@@ -456,7 +457,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         List<FileState> cold = _ordered.Where(file => file.NameError is null && file.Kept is null).ToList();
-        return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(Directory, cold) : null;
+        return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(Directory, cold, identityFromListing) : null;
     }
 
     private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)

@@ -12,6 +12,11 @@ internal sealed class RenderedFamily
 {
     private const int Schemes = 4;
 
+    // A first buffer sized for the family's samples (a typical line is 40-60 bytes) instead of growing from nothing:
+    // a big family's buffer would otherwise be allocated and copied a dozen times over.
+    private const int BytesPerSample = 48;
+    private const int MinimumCapacity = 256;
+
     private readonly ArrayBufferWriter<byte>?[] _bytes = new ArrayBufferWriter<byte>?[2 * Schemes];
     private readonly int[] _mergedIn = new int[2 * Schemes];
 
@@ -26,26 +31,47 @@ internal sealed class RenderedFamily
     /// <param name="escaping">How names outside the classic character set are written.</param>
     public void WriteTo(IBufferWriter<byte> output, MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
     {
-        int formatIndex = format == ExpositionFormat.OpenMetrics ? 1 : 0;
-        int first = formatIndex * Schemes;
-        int index = first + (int)escaping;
-        if (index != first && _classicOnly[formatIndex] && _mergedIn[first] == mergedIn && _bytes[first] is { WrittenCount: > 0 })
-        {
-            index = first;
-        }
+        output.Write(Render(family, mergedIn, format, escaping).WrittenSpan);
+    }
 
-        ArrayBufferWriter<byte> bytes = _bytes[index] ??= new ArrayBufferWriter<byte>();
-        if (_mergedIn[index] != mergedIn || bytes.WrittenCount == 0)
+    /// <summary>True when <see cref="WriteTo"/> would format the family again (it was merged since it was last formatted).</summary>
+    public bool NeedsRendering(int mergedIn, ExpositionFormat format, EscapingScheme escaping) => Stale(IndexFor(mergedIn, format, escaping), mergedIn);
+
+    /// <summary>
+    /// Formats <paramref name="family"/> if it was merged since the last time, and returns its bytes. Touches only this
+    /// family's state (and caches of its label sets that any thread fills alike), so families may be formatted on
+    /// several threads at once.
+    /// </summary>
+    public ArrayBufferWriter<byte> Render(MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
+    {
+        int index = IndexFor(mergedIn, format, escaping);
+        int first = FirstIndex(format);
+        ArrayBufferWriter<byte> bytes = _bytes[index] ??= new ArrayBufferWriter<byte>(Math.Max(MinimumCapacity, family.SampleList.Count * BytesPerSample));
+        if (Stale(index, mergedIn))
         {
             bytes.ResetWrittenCount();
             bool escaped = ExpositionWriter.WriteFamily(bytes, family, format, escaping);
             _mergedIn[index] = mergedIn;
             if (index == first)
             {
-                _classicOnly[formatIndex] = !escaped;
+                _classicOnly[FormatIndex(format)] = !escaped;
             }
         }
 
-        output.Write(bytes.WrittenSpan);
+        return bytes;
     }
+
+    private static int FormatIndex(ExpositionFormat format) => format == ExpositionFormat.OpenMetrics ? 1 : 0;
+
+    private static int FirstIndex(ExpositionFormat format) => FormatIndex(format) * Schemes;
+
+    /// <summary>Which rendering serves <paramref name="escaping"/>: the underscores one when it had only classic names.</summary>
+    private int IndexFor(int mergedIn, ExpositionFormat format, EscapingScheme escaping)
+    {
+        int first = FirstIndex(format);
+        int index = first + (int)escaping;
+        return index != first && _classicOnly[FormatIndex(format)] && _mergedIn[first] == mergedIn && _bytes[first] is { WrittenCount: > 0 } ? first : index;
+    }
+
+    private bool Stale(int index, int mergedIn) => _mergedIn[index] != mergedIn || _bytes[index] is not { WrittenCount: > 0 };
 }

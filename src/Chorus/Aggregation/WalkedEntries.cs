@@ -38,8 +38,16 @@ internal sealed class WalkedEntries
 
     public ReadOnlySpan<int> ValueOffsets => _valueOffsets.AsSpan(0, Count);
 
+    /// <summary>The reference of this file's kind these entries match (values aside), or null (see <see cref="ColdReadAhead"/>).</summary>
+    public EntryReference? Reference { get; set; }
+
+    /// <summary>The entries' values, read by the thread that walked them (see <see cref="ColdReadAhead"/>); null when not read.</summary>
+    public double[]? Values { get; set; }
+
     public void Clear()
     {
+        Reference = null;
+        Values = null;
         Walked = false;
         Layout = null;
         Count = 0;

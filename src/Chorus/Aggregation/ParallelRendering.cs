@@ -1,0 +1,44 @@
+using Chorus.Exposition;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// Formats the families a collection merged on every core before they are written out in order. Formatting is the
+/// last step of a cold scrape and a big part of it (12,853 lines, about 590 KB, at 10,000 files), and families are
+/// independent of each other.
+/// </summary>
+internal static class ParallelRendering
+{
+    // Below this many samples to format, handing work to other threads costs more than it saves.
+    private const int MinimumSamples = 4096;
+
+    /// <summary>Formats every family of <paramref name="families"/> that needs it, on several threads when worth it.</summary>
+    public static void RenderStale(List<FamilyState> families, ExpositionFormat format, EscapingScheme escaping)
+    {
+        if (Environment.ProcessorCount < 2)
+        {
+            return;
+        }
+
+        List<FamilyState>? stale = null;
+        int samples = 0;
+        foreach (FamilyState family in families)
+        {
+            if (family.Rendered.NeedsRendering(family.MergedIn, format, escaping))
+            {
+                (stale ??= []).Add(family);
+                samples += family.Output.SampleList.Count;
+            }
+        }
+
+        if (stale is null || stale.Count < 2 || samples < MinimumSamples)
+        {
+            // Formatted as they are written.
+            return;
+        }
+
+        // Biggest first, so the families left when a thread runs out of work are small ones.
+        stale.Sort(static (a, b) => b.Output.SampleList.Count.CompareTo(a.Output.SampleList.Count));
+        Parallel.For(0, stale.Count, i => stale[i].Rendered.Render(stale[i].Output, stale[i].MergedIn, format, escaping));
+    }
+}
