@@ -48,9 +48,10 @@ internal static class CompactionGroupOps
         {
             // Recovery runs after a killed compactor let go of the slot locks: the slot's next owner may have created
             // a fresh file under a name whose folded file was already claimed. Renaming that file aside and back would
-            // hide its counts from a reader listing in between, and would replace the folded file's claim.
+            // hide its counts from a reader listing in between, and would replace the folded file's claim. (A stale
+            // claim of another inode is still replaced, as before: the folded file must leave its name.)
             string name = Path.Combine(directory, folded.Name);
-            if (NativeFile.TryGetId(name) == folded.Id && NativeFile.TryRenameNoReplace(name, Path.Combine(directory, folded.Claim)))
+            if (NativeFile.TryGetId(name) == folded.Id && NativeFile.TryRename(name, Path.Combine(directory, folded.Claim)))
             {
                 step(CompactionStep.FileClaimed);
             }
