@@ -20,12 +20,16 @@ Checks (each violation is printed; the exit code is 1 if there is any):
     count or bucket series decreases or disappears from one scrape to the next;
   - at the end: acknowledged <= merged total <= acknowledged + kills, for each kind of writer;
   - prometheus_client 0.16's MultiProcessCollector reads exactly what `chorus scrape` reads;
-  - no journal or working file is left, and only live writers' files and archives remain once the retention passed;
-  - serve's RSS and open descriptors (and the directory's .db files) flat: the median of the last tenth of the samples
-    at most 10 % above the median of the tenth that starts half-way.
+  - no journal, working file or dead writer's start-up file is left, and only live writers' files and archives remain
+    once the retention passed;
+  - serve's RSS (and the directory's .db files) flat: the median of the last tenth of the samples at most 10 % above
+    the median of the tenth that starts half-way;
+  - serve's descriptors without a leak: those on no file of the directory flat (as above, or within 4), those on the
+    directory's files never more than its names + 16, none on an unlinked file still open 3 scrapes later or at the end.
 """
 
 import argparse
+import collections
 import http.client
 import json
 import os
@@ -61,6 +65,13 @@ APP_RESPONSES = {
 }
 FILE_TYPES_PER_UWSGI_WORKER = 4  # counter, histogram, gauge_livesum, gauge_all
 FLAT_LIMIT = 1.10
+# Descriptors of serve that point at no file of the directory (sockets, pipes, the runtime): flat within 10 % or this.
+OTHER_FDS_SLACK = 4
+# serve's descriptors on linked files of the directory: at most one per name present, plus this.
+DIR_FDS_SLACK = 16
+# A descriptor on an unlinked file of the directory still held after this many further scrapes is a leak: every
+# collection drops kept files whose link count fell to 0.
+UNLINKED_SCRAPES = 3
 
 
 class Violations:
@@ -112,6 +123,30 @@ def proc_status(pid):
             fields[key] = value.strip()
     kib = lambda key: int(fields.get(key, "0 kB").split()[0])  # noqa: E731
     return kib("VmRSS"), kib("RssAnon"), kib("RssFile"), len(os.listdir("/proc/{}/fd".format(pid)))
+
+
+def descriptor_census(pid, directory):
+    """serve's open descriptors by what they point at: (files linked in the metrics directory, files of the directory
+    already unlinked, the inodes of those, everything else: sockets, pipes, the runtime's own files)."""
+    prefix = directory + "/"
+    linked = unlinked = other = 0
+    unlinked_inodes = set()
+    for fd in os.listdir("/proc/{}/fd".format(pid)):
+        try:
+            target = os.readlink("/proc/{}/fd/{}".format(pid, fd))
+        except OSError:
+            continue  # closed meanwhile
+        if not target.startswith(prefix):
+            other += 1
+        elif target.endswith(" (deleted)"):
+            unlinked += 1
+            try:
+                unlinked_inodes.add(os.stat("/proc/{}/fd/{}".format(pid, fd)).st_ino)
+            except OSError:
+                pass
+        else:
+            linked += 1
+    return linked, unlinked, unlinked_inodes, other
 
 
 def parent_and_cmdline(pid):
@@ -346,6 +381,7 @@ class Serve:
             "recovered": text.count("recovered an interrupted compaction"),
             "refused": text.count("compaction refused"),
             "folded_summaries": text.count("folded "),
+            "startup_files_removed": text.count("died while starting to write"),
             "failed": sum(1 for line in text.splitlines() if "fail" in line.lower() or "exception" in line.lower()),
         }
 
@@ -368,7 +404,7 @@ def directory_files(directory):
             gauge_all += name.startswith("gauge_all_")
         elif name.endswith(".damaged"):
             damaged += 1
-        elif ".chorus-" in name or name == "chorus-compact.journal":
+        elif ".chorus-" in name or name == "chorus-compact.journal" or name.endswith(".new"):
             working += 1
     return db, gauge_all, damaged, working
 
@@ -379,6 +415,8 @@ class Scraper:
     def __init__(self, serve, directory, load, writers, kills, violations, started):
         self.serve, self.directory, self.load, self.writers = serve, directory, load, writers
         self.kills, self.violations, self.started = kills, violations, started
+        self.real_directory = os.path.realpath(directory)
+        self.unlinked_history = collections.deque(maxlen=UNLINKED_SCRAPES + 1)
         self.rows = []
         self.previous = None
         self.decreases = 0
@@ -417,13 +455,20 @@ class Scraper:
                     self.decreases += 1
                     self.violations.add("decrease", "{}: {} -> {}".format(key, before, now))
         self.previous = {k: v for k, v in samples.items() if exposition.is_cumulative(k[0])}
+        names_before = set(os.listdir(self.directory))
         db, gauge_all, damaged, working = directory_files(self.directory)
         rss, anon, file_backed, fds = proc_status(self.serve.proc.pid)
+        fds_linked, fds_unlinked, unlinked_inodes, fds_other = descriptor_census(self.serve.proc.pid, self.real_directory)
+        # Any name that existed while the descriptors were read: a file serve holds is one of them, unless leaked.
+        entries = len(names_before | set(os.listdir(self.directory)))
+        self.unlinked_history.append(unlinked_inodes)
+        held = set.intersection(*self.unlinked_history) if len(self.unlinked_history) == UNLINKED_SCRAPES + 1 else set()
         self.rows.append({
             "t": round(time.time() - self.started, 2), "app": app, "soak": soak, "ack_app": acknowledged_app,
             "ack_writers": acknowledged_writers, "kills": self.kills(), "files": db, "gauge_all": gauge_all,
             "damaged": damaged, "working": working, "rss_kib": rss, "rss_anon_kib": anon, "rss_file_kib": file_backed,
-            "fds": fds, "scrape_ms": round(seconds * 1000, 1),
+            "fds": fds, "fds_dir": fds_linked, "fds_unlinked": fds_unlinked, "fds_unlinked_held": len(held),
+            "fds_other": fds_other, "entries": entries, "scrape_ms": round(seconds * 1000, 1),
         })
 
     def stop(self):
@@ -482,6 +527,7 @@ class CompactionKiller:
                          "finished": 0, "refused": 0, "failed": 0}
         self.refusals = {}
         self.recoveries = 0
+        self.startup_files_removed = 0
         self.durations = []
         self.failures = []
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -518,6 +564,7 @@ class CompactionKiller:
                 continue
             text = out.decode(errors="replace")
             self.recoveries += text.count("Recovery:")
+            self.startup_files_removed += text.count("died while starting to write")
             if proc.returncode == 0:
                 self.outcomes["finished"] += 1
                 if calibration:
@@ -575,6 +622,29 @@ def flatness(rows, key):
             "first_half_max": max(r[key] for r in rows[:half]), "second_half_max": max(r[key] for r in rows[half:])}
 
 
+def descriptor_problems(rows, other_flatness):
+    """serve's descriptors follow the files it keeps open, and those follow the directory's churn, so their total is not
+    compared over time. A leak shows all the same: descriptors that point at no file of the directory grow (checked
+    for flatness), descriptors on the directory's files outnumber its names, or a file unlinked from the directory stays
+    open over several scrapes (every collection drops a kept file whose link count fell to 0)."""
+    problems = []
+    mid, end = other_flatness["mid"], other_flatness["end"]
+    if end > mid * FLAT_LIMIT and end > mid + OTHER_FDS_SLACK:
+        problems.append("descriptors outside the directory not flat: {} half-way, {} at the end".format(mid, end))
+    over = [r for r in rows if r["fds_dir"] > r["entries"] + DIR_FDS_SLACK]
+    if over:
+        worst = max(over, key=lambda r: r["fds_dir"] - r["entries"])
+        problems.append("{} samples with more descriptors on the directory's files than names + {} (worst at {} s: {} "
+                        "for {} names)".format(len(over), DIR_FDS_SLACK, worst["t"], worst["fds_dir"], worst["entries"]))
+    held = [r for r in rows if r["fds_unlinked_held"]]
+    if held:
+        problems.append("{} samples where unlinked files stayed open over {} scrapes (most: {} at {} s)".format(
+            len(held), UNLINKED_SCRAPES, max(r["fds_unlinked_held"] for r in held), held[0]["t"]))
+    if rows and rows[-1]["fds_unlinked"]:
+        problems.append("{} unlinked files still open at the end".format(rows[-1]["fds_unlinked"]))
+    return problems
+
+
 def process_age_seconds(pid):
     """Seconds since process (or thread) pid started, or None if there is none."""
     try:
@@ -587,13 +657,25 @@ def process_age_seconds(pid):
     return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
 
 
+# MultiProcessStore's write check, and MappedDbFile's new file while it is sized (src/Chorus/Storage/StartupFileNames.cs).
+STARTUP_FILE = re.compile(r"^(?:\.chorus-write-check-(\d+)-\d+|.+\.db\.(\d+)\.new)$")
+
+
 def leftover_files(directory, live_pids):
     """(problems, kept for the PID-reuse grace): .db files that belong neither to an archive nor to a live writer, once
-    the retention has passed, and working files. A dead PID's files whose PID now names a process younger than 60 s
-    are left by design (docs/compaction.md, ReusedPidGrace) and only counted."""
+    the retention has passed, working files, and start-up files of dead writers. A dead PID's files whose PID now names
+    a process younger than 60 s, and start-up files whose PID names a process again, are left by design
+    (docs/compaction.md, ReusedPidGrace and "Start-up litter") and only counted."""
     problems, grace = [], []
     for name in sorted(os.listdir(directory)):
-        if name == "chorus-compact.journal" or ".chorus-" in name:
+        startup = STARTUP_FILE.match(name)
+        if startup:
+            # A writer killed while starting; compaction's sweep removes it once its PID is gone (not while reused).
+            if process_age_seconds(int(startup.group(1) or startup.group(2))) is not None:
+                grace.append(name)
+            else:
+                problems.append("start-up file of a dead writer left: " + name)
+        elif name == "chorus-compact.journal" or ".chorus-" in name:
             problems.append("working file left: " + name)
         elif name.endswith(".db"):
             identity = name[:-3].rsplit("_", 1)[1]
@@ -696,10 +778,13 @@ def main():
         leftovers, kept_for_grace = leftover_files(directory, live_pids)
         for problem in leftovers:
             violations.add("files not bounded", problem)
-        flat = {key: flatness(scraper.rows, key) for key in ("rss_kib", "fds", "files")}
-        for key, figures in flat.items():
+        flat = {key: flatness(scraper.rows, key) for key in ("rss_kib", "fds", "fds_other", "files")}
+        for key in ("rss_kib", "files"):
+            figures = flat[key]
             if figures["ratio"] is not None and figures["ratio"] > FLAT_LIMIT:
                 violations.add("not flat", "{}: {} half-way, {} at the end".format(key, figures["mid"], figures["end"]))
+        for problem in descriptor_problems(scraper.rows, flat["fds_other"]):
+            violations.add("descriptors", problem)
         if serve.proc.poll() is not None:
             violations.add("serve died", "exit code {}".format(serve.proc.returncode))
 
@@ -712,11 +797,18 @@ def main():
             "load_failures": load.failures, "scrapes": len(scraper.rows), "decreases": scraper.decreases,
             "max_files": max(r["files"] for r in scraper.rows), "final_files": served["files"],
             "damaged_files": served["damaged"], "kept_for_pid_reuse_grace": len(kept_for_grace), "flat": flat,
+            "descriptors": {
+                "most_on_directory_files_beyond_names": max(r["fds_dir"] - r["entries"] for r in scraper.rows),
+                "most_on_unlinked_files": max(r["fds_unlinked"] for r in scraper.rows),
+                "most_unlinked_held_over_scrapes": max(r["fds_unlinked_held"] for r in scraper.rows),
+                "on_unlinked_files_at_the_end": served["fds_unlinked"],
+            },
             "scrape_ms_median": statistics.median(r["scrape_ms"] for r in scraper.rows),
             "scrape_ms_max": max(r["scrape_ms"] for r in scraper.rows),
             "compaction_kills": compactions.killed, "compaction_outcomes": compactions.outcomes,
             "compaction_failures": compactions.failures, "compaction_refusals": compactions.refusals,
             "recoveries_by_compact": compactions.recoveries,
+            "startup_files_removed_by_compact": compactions.startup_files_removed,
             "compaction_median_seconds": round(statistics.median(compactions.durations), 3) if compactions.durations else None,
             "serve_log": serve.log_counts(), "final_compaction": final_compaction.strip().splitlines()[-1],
             "python_agrees": python_view is not None and not exposition.differences(python_view, chorus_view),

@@ -43,10 +43,15 @@ internal static class CompactionGroupOps
     public static List<(string Path, FileIdentity Id)> Claim(string directory, JournalGroup group, Action<CompactionStep> step)
     {
         // Renames first, in a tight loop: from the archive's rename to the last of these, prometheus_client
-        // counts the folded files twice, so nothing slower belongs in between. Identities are checked after.
+        // counts the folded files twice, so nothing slower belongs in between than one statx each.
         foreach (JournalFolded folded in group.Folded)
         {
-            if (NativeFile.TryRename(Path.Combine(directory, folded.Name), Path.Combine(directory, folded.Claim)))
+            // Recovery runs after a killed compactor let go of the slot locks: the slot's next owner may have created
+            // a fresh file under a name whose folded file was already claimed. Renaming that file aside and back would
+            // hide its counts from a reader listing in between, and would replace the folded file's claim. (A stale
+            // claim of another inode is still replaced, as before: the folded file must leave its name.)
+            string name = Path.Combine(directory, folded.Name);
+            if (NativeFile.TryGetId(name) == folded.Id && NativeFile.TryRename(name, Path.Combine(directory, folded.Claim)))
             {
                 step(CompactionStep.FileClaimed);
             }

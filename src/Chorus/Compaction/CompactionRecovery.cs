@@ -1,11 +1,13 @@
 using Chorus.Files;
 using Chorus.Internal;
+using Chorus.Storage;
 
 namespace Chorus.Compaction;
 
 /// <summary>
 /// Completes or rolls back a compaction that died (journal still present), then sweeps working files left by
-/// runs that died before writing a journal. Runs under the directory lock, before any new work.
+/// runs that died before writing a journal, and the start-up files of writers killed while starting. Runs under
+/// the directory lock, before any new work.
 /// </summary>
 internal static class CompactionRecovery
 {
@@ -81,6 +83,17 @@ internal static class CompactionRecovery
             : $"{group.Archive}: rolled back; could not restore {string.Join(", ", stuck)} (its name was taken)";
     }
 
+    // A writer keeps its write-check probe or its new file's sizing name for microseconds. A PID we cannot see may
+    // still be alive (another PID namespace, /proc mounted with hidepid), so a file must also be this old.
+    private static readonly TimeSpan StartupLitterMinimumAge = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether a write-check probe or sizing file was left by a writer killed while starting: its PID is gone and the
+    /// file is not new. A PID that is alive again (reused) keeps its file until a later sweep finds it gone.
+    /// </summary>
+    private static bool IsStartupLitter(string path, int pid) =>
+        !ProcessTable.Exists(pid) && DateTime.UtcNow - File.GetLastWriteTimeUtc(path) >= StartupLitterMinimumAge;
+
     private static void Sweep(string directory, CompactionOptions options, List<string> notes)
     {
         foreach (string path in Directory.EnumerateFiles(directory))
@@ -92,6 +105,11 @@ internal static class CompactionRecovery
             {
                 File.Delete(path);
                 notes.Add($"removed leftover {name}");
+            }
+            else if (StartupFileNames.TryGetCreator(name, out int pid) && IsStartupLitter(path, pid))
+            {
+                File.Delete(path);
+                notes.Add($"removed leftover {name} (PID {pid} died while starting to write)");
             }
             else if (name.EndsWith(ArchiveNames.ClaimSuffix, StringComparison.Ordinal) && NativeFile.TryGetId(path) is { } id)
             {

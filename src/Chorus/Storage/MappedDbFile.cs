@@ -154,7 +154,7 @@ internal sealed unsafe class MappedDbFile : IDisposable
     // on a 0-byte file, client_python #1199): size it under a temporary name, then rename it into place.
     private static void CreateSized(string path)
     {
-        string temporary = $"{path}.{Environment.ProcessId}.new";
+        string temporary = StartupFileNames.Sizing(path, Environment.ProcessId);
         using (FileStream stream = RegularFile.CreateNew(temporary, FileAccess.ReadWrite, FileShare.ReadWrite))
         {
             stream.SetLength(DbFormat.InitialCapacity);

@@ -195,7 +195,7 @@ internal sealed unsafe class MultiProcessStore : IValueStore
 
     private static void CheckWritable(string directory)
     {
-        string probe = Path.Combine(directory, $".chorus-write-check-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}");
+        string probe = Path.Combine(directory, StartupFileNames.WriteCheck(Environment.ProcessId, Environment.CurrentManagedThreadId));
         try
         {
             using (File.Create(probe, 1, FileOptions.DeleteOnClose))

@@ -1,5 +1,6 @@
 using Chorus.Compaction;
 using Chorus.Files;
+using Chorus.Internal;
 
 namespace Chorus.Tests.Compaction;
 
@@ -188,6 +189,61 @@ public sealed class CompactorCrashTests
             Assert.Single(before, kv => after[kv.Key] != kv.Value);
         }
 
+        AssertClean(dir.Path);
+    }
+
+    /// <summary>
+    /// bench/soak's histogram decrease: a compaction killed after claiming a slot's file releases the slot's lock with
+    /// it, the slot's next owner creates a fresh file under the folded name, and the recovery that rolls the group
+    /// forward must leave that fresh file alone. It used to rename it to the claim name (over the folded file's claim)
+    /// and then give it back, so a reader listing the directory in between missed the new owner's counts.
+    /// </summary>
+    [Fact]
+    public void FoldedFileNameTakenByANewFileAfterACrash_RecoveryLeavesTheNewFileInPlace()
+    {
+        using var dir = new TestDirectory();
+        RandomWorkload.Write(dir.Path, new Random(7), 2, ValueLayout.Value8);
+        Compactor.Run(dir.Path, s_fast);
+        RandomWorkload.Write(dir.Path, new Random(8), 2, ValueLayout.Value8, "s");
+        string taken = Path.Combine(dir.Path, "counter_s0.db");
+        var options = new CompactionOptions
+        {
+            FlushToDisk = false,
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = step =>
+            {
+                if (step == CompactionStep.FileClaimed && File.Exists(taken + ArchiveNames.ClaimSuffix))
+                {
+                    throw new SimulatedCrashException();
+                }
+            },
+        };
+        Assert.Throws<SimulatedCrashException>(() => Compactor.Run(dir.Path, options));
+        var beforeNewOwner = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
+
+        // The new owner starts its own file under the folded name and keeps it open for writing.
+        TestDirectory.WriteDb(taken, ValueLayout.Value8, [("requests", "requests_total", ["path"], ["/new"], 7, 0)]);
+        using var newOwner = new FileStream(taken, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var expected = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
+        Assert.Equal(beforeNewOwner.Values.Sum() + 7, expected.Values.Sum());
+        int checks = 0;
+        var recoveryOptions = new CompactionOptions
+        {
+            FlushToDisk = false,
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = _ =>
+            {
+                checks++;
+                Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+            },
+        };
+
+        CompactionReport recovery = Compactor.Run(dir.Path, recoveryOptions);
+
+        Assert.Contains("completed", recovery.Recovery, StringComparison.Ordinal);
+        Assert.True(checks > 0);
+        Assert.Equal(FileIdentity.Of(newOwner.SafeFileHandle, out _), NativeFile.TryGetId(taken));
+        Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
         AssertClean(dir.Path);
     }
 

@@ -254,4 +254,44 @@ public sealed class CompactorTests : IDisposable
         Assert.Contains(report.Files, f => f.FileName == "counter_w9.db" && f.Disposition == FileDisposition.Folded && f.Reason.Contains("complete entries folded", StringComparison.Ordinal));
         Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
     }
+
+    [Fact]
+    public void Run_StartupFilesOfADeadWriter_AreRemoved_ThoseOfALiveOrReusedPidAndNewOnesAreKept()
+    {
+        // A writer SIGKILLed while starting leaves its write-check probe or the new file it was sizing (bench/soak).
+        int dead = ExitedProcessId();
+        int live = Environment.ProcessId;
+        string deadProbe = Leftover($".chorus-write-check-{dead}-1", TimeSpan.FromMinutes(1));
+        string deadSizing = Leftover($"counter_3.db.{dead}.new", TimeSpan.FromMinutes(1));
+        string liveProbe = Leftover($".chorus-write-check-{live}-1", TimeSpan.FromMinutes(1));
+        string liveSizing = Leftover($"histogram_3.db.{live}.new", TimeSpan.FromMinutes(1));
+        string justMade = Leftover($"gauge_all_3.db.{dead}.new", TimeSpan.Zero);
+        string notOurs = Leftover($"notes.{dead}.new", TimeSpan.FromMinutes(1));
+
+        CompactionReport report = Compactor.Run(_dir.Path);
+
+        Assert.Null(report.Refusal);
+        Assert.False(File.Exists(deadProbe));
+        Assert.False(File.Exists(deadSizing));
+        Assert.True(File.Exists(liveProbe));
+        Assert.True(File.Exists(liveSizing));
+        Assert.True(File.Exists(justMade));
+        Assert.True(File.Exists(notOurs));
+        Assert.Contains($"removed leftover counter_3.db.{dead}.new", report.Recovery, StringComparison.Ordinal);
+    }
+
+    private string Leftover(string name, TimeSpan age)
+    {
+        string path = Path.Combine(_dir.Path, name);
+        File.WriteAllBytes(path, new byte[DbFormat.HeaderSize]);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow - age);
+        return path;
+    }
+
+    private static int ExitedProcessId()
+    {
+        using var process = System.Diagnostics.Process.Start("true") ?? throw new InvalidOperationException("true did not start");
+        process.WaitForExit();
+        return process.Id;
+    }
 }
