@@ -19,7 +19,8 @@ are cold again then. LIVE (default 0) starts that many live prometheus_client wo
 the same families as the generated files) before the servers, changing values every 0.2 s until both are measured.
 REPLACE (seconds, default 0: never) replaces one live worker that often, round robin, as a recycling server does: the
 old one exits, a new one (a new PID, so new files) starts. Needs LIVE > 0.
-The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release.
+The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release; CHORUS_CLI=native measures the NativeAOT
+binary that ships instead (artifacts/bin/linux-x64/chorus, from bash scripts/pack.sh).
 """
 import os
 import re
@@ -35,6 +36,8 @@ import urllib.request
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CHORUS = os.path.join(REPO, "src", "Chorus.Cli", "bin", "Release", "net10.0", "chorus.dll")
+NATIVE_CHORUS = os.path.join(REPO, "artifacts", "bin", "linux-x64", "chorus")
+CHORUS_COMMAND = [NATIVE_CHORUS] if os.environ.get("CHORUS_CLI") == "native" else ["dotnet", CHORUS]
 GEN_DIR = os.environ.get("GEN_DIR") or os.path.join(REPO, "bench", "scrape", "gen_dir.py")
 APP = os.path.join(REPO, "bench", "serve", "python_metrics_app.py")
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
@@ -102,7 +105,7 @@ def measure(url, pid, count, warmup):
 
 def run_chorus(directory):
     port = free_port()
-    process = subprocess.Popen(["dotnet", CHORUS, "serve", "--dir", directory, "--listen", f"127.0.0.1:{port}"],
+    process = subprocess.Popen(CHORUS_COMMAND + ["serve", "--dir", directory, "--listen", f"127.0.0.1:{port}"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = process.stdout.readline()
