@@ -12,8 +12,6 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed partial class DirectoryEntries : IDisposable
 {
-    private const int EIntr = 4;
-
     /// <summary>d_type of a directory.</summary>
     public const byte TypeDirectory = 4;
 
@@ -123,7 +121,7 @@ internal sealed partial class DirectoryEntries : IDisposable
             {
                 read = Libc.GetDents64(_fd, buffer, _buffer.Length);
             }
-            while (read < 0 && Marshal.GetLastPInvokeError() == EIntr);
+            while (read < 0 && Marshal.GetLastPInvokeError() == Errno.Interrupted);
         }
 
         if (read < 0)

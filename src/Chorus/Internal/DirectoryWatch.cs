@@ -47,8 +47,6 @@ internal sealed class DirectoryWatch : IDisposable
     private const uint Watched = Modify | Attributes | CloseWrite | Opened | MovedFrom | MovedTo | Created | Deleted | DeletedSelf | MovedSelf | OnlyDirectory;
     private const uint Ends = DeletedSelf | MovedSelf | Unmounted | Ignored;
     private const int EventHeader = 16;
-    private const int ErrorInterrupted = 4;
-    private const int ErrorWouldBlock = 11;
 
     private readonly SafeFileHandle _fd;
     private readonly byte[] _buffer = new byte[1 << 16];
@@ -118,7 +116,7 @@ internal sealed class DirectoryWatch : IDisposable
                     {
                         read = Libc.Read((int)_fd.DangerousGetHandle(), buffer, _buffer.Length);
                     }
-                    while (read < 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
+                    while (read < 0 && Marshal.GetLastPInvokeError() == Errno.Interrupted);
                 }
             }
             finally
@@ -129,7 +127,7 @@ internal sealed class DirectoryWatch : IDisposable
                 }
             }
 
-            if (read < 0 && Marshal.GetLastPInvokeError() == ErrorWouldBlock)
+            if (read < 0 && Marshal.GetLastPInvokeError() == Errno.WouldBlock)
             {
                 return;
             }

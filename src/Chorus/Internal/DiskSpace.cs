@@ -10,9 +10,6 @@ namespace Chorus.Internal;
 /// </summary>
 internal static partial class DiskSpace
 {
-    private const int ErrorNotSupported = 95;
-    private const int ErrorInvalid = 22;
-
     /// <summary>Test hook: when set, called instead of the system call (returns an errno, 0 for success).</summary>
     internal static Func<string, long, long, int>? FaultInjection { get; set; }
 
@@ -40,7 +37,7 @@ internal static partial class DiskSpace
             int result = Libc.PosixFallocate((int)handle.DangerousGetHandle(), offset, length);
 
             // Some file systems cannot reserve; they behave as before (sparse), which is what Python does.
-            return result is ErrorNotSupported or ErrorInvalid ? 0 : result;
+            return result is Errno.NotSupported or Errno.Invalid ? 0 : result;
         }
         finally
         {

@@ -24,9 +24,6 @@ internal sealed partial class FileLock : IDisposable
     private const int OpenCreate = 0x40;
     private const int OpenCloseOnExec = 0x80000;
     private const int ModeRwRR = 0x1A4; // 0644
-    private const int ErrorInterrupted = 4;
-    private const int ErrorWouldBlock = 11;
-    private const int ErrorNotFound = 2;
 
     private int _fd;
 
@@ -92,12 +89,12 @@ internal sealed partial class FileLock : IDisposable
         {
             fd = Libc.Open(path, flags, ModeRwRR);
         }
-        while (fd < 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
+        while (fd < 0 && Marshal.GetLastPInvokeError() == Errno.Interrupted);
 
         if (fd < 0)
         {
             int error = Marshal.GetLastPInvokeError();
-            if (error == ErrorNotFound && (missingIsFree || !create))
+            if (error == Errno.NotFound && (missingIsFree || !create))
             {
                 return null;
             }
@@ -111,7 +108,7 @@ internal sealed partial class FileLock : IDisposable
         {
             result = Libc.Flock(fd, operation);
         }
-        while (result != 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
+        while (result != 0 && Marshal.GetLastPInvokeError() == Errno.Interrupted);
 
         if (result == 0)
         {
@@ -120,7 +117,7 @@ internal sealed partial class FileLock : IDisposable
 
         int lockError = Marshal.GetLastPInvokeError();
         _ = Libc.Close(fd);
-        if (lockError == ErrorWouldBlock)
+        if (lockError == Errno.WouldBlock)
         {
             heldByOther = true;
             return null;

@@ -17,7 +17,6 @@ internal static partial class NativeFile
     private const int OpenReadOnly = 0;
     private const int OpenNonBlocking = 0x800;
     private const int OpenCloseOnExec = 0x80000;
-    private const int ErrorNotFound = 2;
 
     /// <summary>Device and inode of <paramref name="path"/> (following symlinks, as <c>/proc/pid/fd/N</c> needs), or null when it does not exist.</summary>
     public static FileIdentity? TryGetId(string path, bool followSymlinks = true)
@@ -56,7 +55,7 @@ internal static partial class NativeFile
         }
 
         int error = Marshal.GetLastPInvokeError();
-        if (error is 17 or ErrorNotFound)
+        if (error is 17 or Errno.NotFound)
         {
             return false;
         }
@@ -74,7 +73,7 @@ internal static partial class NativeFile
         }
 
         int error = Marshal.GetLastPInvokeError();
-        if (error == ErrorNotFound)
+        if (error == Errno.NotFound)
         {
             return false;
         }
@@ -93,7 +92,7 @@ internal static partial class NativeFile
         }
 
         int error = Marshal.GetLastPInvokeError();
-        if (error is 17 or ErrorNotFound)
+        if (error is 17 or Errno.NotFound)
         {
             return false;
         }

@@ -11,8 +11,6 @@ namespace Chorus.Internal;
 /// </summary>
 internal static partial class PositionalRead
 {
-    private const int EIntr = 4;
-
     /// <summary>Reads up to <paramref name="buffer"/>'s length at <paramref name="offset"/>; 0 at end of file. Throws <see cref="IOException"/>.</summary>
     public static unsafe int Read(SafeFileHandle handle, Span<byte> buffer, long offset)
     {
@@ -50,7 +48,7 @@ internal static partial class PositionalRead
                 }
 
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno != EIntr)
+                if (errno != Errno.Interrupted)
                 {
                     throw new IOException(Marshal.GetPInvokeErrorMessage(errno), errno);
                 }

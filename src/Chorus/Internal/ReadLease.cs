@@ -32,8 +32,6 @@ internal static class ReadLease
     // A writer's open while the lease is held signals the holder, SIGIO by default, whose default action ends the
     // process (.NET does not handle it). SIGURG is ignored by default and unused by the runtime.
     private const int SignalUrgent = 23;
-    private const int ErrorInterrupted = 4;
-    private const int ErrorWouldBlock = 11;
 
     /// <summary>Asks for a read lease on <paramref name="fd"/> (opened read-only); release it with <see cref="Release(int)"/>.</summary>
     public static LeaseOutcome TryAcquire(int fd)
@@ -48,14 +46,14 @@ internal static class ReadLease
         {
             result = Libc.Fcntl(fd, FcntlSetLease, LeaseRead);
         }
-        while (result != 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted);
+        while (result != 0 && Marshal.GetLastPInvokeError() == Errno.Interrupted);
 
         if (result == 0)
         {
             return LeaseOutcome.Held;
         }
 
-        return Marshal.GetLastPInvokeError() == ErrorWouldBlock ? LeaseOutcome.WriterPresent : LeaseOutcome.Unavailable;
+        return Marshal.GetLastPInvokeError() == Errno.WouldBlock ? LeaseOutcome.WriterPresent : LeaseOutcome.Unavailable;
     }
 
     /// <summary>As <see cref="TryAcquire(int)"/> for a handle, which must stay open until <see cref="Release(SafeFileHandle)"/>.</summary>

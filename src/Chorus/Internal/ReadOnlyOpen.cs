@@ -14,11 +14,6 @@ internal static partial class ReadOnlyOpen
     private const int OReadOnly = 0;
     private const int ONonBlock = 0x800;
     private const int OCloseOnExec = 0x80000;
-    private const int ENoEnt = 2;
-    private const int EAccess = 13;
-    private const int ENotDir = 20;
-    private const int ENoDeviceOrAddress = 6;
-    private const int ELoop = 40;
 
     /// <summary>Opens <paramref name="path"/>; throws as <see cref="File.OpenHandle"/> does (FileNotFound, UnauthorizedAccess, IO).</summary>
     /// <param name="path">The file.</param>
@@ -64,7 +59,7 @@ internal static partial class ReadOnlyOpen
         }
 
         int errno = Marshal.GetLastPInvokeError();
-        throw errno == ENoEnt ? new DirectoryNotFoundException(Marshal.GetPInvokeErrorMessage(errno)) : Failure(errno, path);
+        throw errno == Errno.NotFound ? new DirectoryNotFoundException(Marshal.GetPInvokeErrorMessage(errno)) : Failure(errno, path);
     }
 
     /// <summary>
@@ -96,11 +91,11 @@ internal static partial class ReadOnlyOpen
         string message = Marshal.GetPInvokeErrorMessage(errno);
         return errno switch
         {
-            ENoEnt => new FileNotFoundException(message, path),
-            ENotDir => new DirectoryNotFoundException(message),
-            EAccess => new UnauthorizedAccessException(message),
-            ELoop => new IOException(followSymlinks ? $"a loop of symbolic links ({message})" : $"a symbolic link, not followed here ({message})", errno),
-            ENoDeviceOrAddress => new IOException($"a socket or a device without a driver ({message})", errno),
+            Errno.NotFound => new FileNotFoundException(message, path),
+            Errno.NotDirectory => new DirectoryNotFoundException(message),
+            Errno.AccessDenied => new UnauthorizedAccessException(message),
+            Errno.Loop => new IOException(followSymlinks ? $"a loop of symbolic links ({message})" : $"a symbolic link, not followed here ({message})", errno),
+            Errno.NoDeviceOrAddress => new IOException($"a socket or a device without a driver ({message})", errno),
             _ => new IOException(message, errno),
         };
     }
