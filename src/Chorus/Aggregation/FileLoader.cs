@@ -62,9 +62,6 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     private bool StillNamed(FileState file) =>
         NamesUnchanged || (file.ListedInode != 0 && file.ListedInode == file.Identity.Inode);
 
-    /// <summary>True while a compaction in this process surveys the directory: keep nothing open.</summary>
-    public bool KeepingPaused { get; set; }
-
     /// <summary>
     /// Refreshes a kept file whose entries are all parsed already: <c>fstat</c>, then the values copied from
     /// the mapping. Touches only <paramref name="file"/>'s own state, so files may be refreshed on several
@@ -104,7 +101,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     {
         bytesRead = 0;
         int size = file.ParsedUpTo;
-        bool wouldKeep = !KeepingPaused && KeptBudget > 0 && Now - file.LastChanged <= keptIdleMilliseconds;
+        bool wouldKeep = KeptBudget > 0 && Now - file.LastChanged <= keptIdleMilliseconds;
         if (file.Kept is not null || wouldKeep || file.NameError is not null || file.Layout is null || file.LastCollection == 0
             || size <= DbFormat.HeaderSize || size > buffer.Length || file.Identity == FileIdentity.Unknown)
         {
@@ -235,7 +232,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         try
         {
             FileProblem? problem = Load(file, handle, out long length);
-            keep = problem is null && readBefore && !KeepingPaused && Now - file.LastChanged <= keptIdleMilliseconds
+            keep = problem is null && readBefore && Now - file.LastChanged <= keptIdleMilliseconds
                 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
             if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length) is { } created)
             {

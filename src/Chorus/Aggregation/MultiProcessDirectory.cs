@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using Chorus.Exposition;
 using Chorus.Files;
-using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -78,15 +77,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
         _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, static file => file.MarkFrozenPartsStale());
-        RealDirectory = NativeFile.RealPath(directory);
-        KeptFilePause.Register(this);
     }
 
     /// <summary>The directory read.</summary>
     public string Directory { get; }
-
-    /// <summary>The directory with symbolic links resolved (how a compaction in this process names it).</summary>
-    internal string RealDirectory { get; }
 
     /// <summary>What the last collection did (files read, skipped and damaged, bytes, time).</summary>
     public CollectionReport LastReport { get; private set; } = CollectionReport.None;
@@ -172,19 +166,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    /// <summary>
-    /// Closes and unmaps every file kept open between collections (later collections keep files again
-    /// while they change). Call it before a compaction in the same process surveys liveness, which counts
-    /// every process holding a writer's file, this one included.
-    /// </summary>
-    internal void ReleaseKeptFiles()
-    {
-        lock (_gate)
-        {
-            ReleaseAllKept();
-        }
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
@@ -193,7 +174,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             if (!_disposed)
             {
                 _disposed = true;
-                KeptFilePause.Unregister(this);
                 ReleaseAllKept();
                 _loader.Dispose();
                 _frozen.Dispose();
@@ -215,15 +195,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         Dictionary<string, FileIdentity> identities = _identities;
         _loader.Collection = ++_collections;
         _loader.Now = Environment.TickCount64;
-        _loader.KeepingPaused = KeptFilePause.IsPaused(RealDirectory);
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
         _frozen.Begin(_collections);
         bool structureChanged = false;
-        if (_loader.KeepingPaused)
-        {
-            ReleaseAllKept();
-        }
         int attempt = 1;
         for (; ; attempt++)
         {
