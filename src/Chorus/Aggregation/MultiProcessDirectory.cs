@@ -116,14 +116,20 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         ArgumentNullException.ThrowIfNull(output);
         lock (_gate)
         {
-            CollectCore();
-            ParallelRendering.RenderStale(_emitted, format, escaping);
-            foreach (FamilyState family in _emitted)
-            {
-                family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
-            }
+            CollectAndWrite(output, format, escaping);
+        }
 
-            ExpositionWriter.WriteEnd(output, format);
+        ExpositionWriter.WriteEnd(output, format);
+    }
+
+    /// <summary>Collects and writes every family, not what ends the exposition. Called under <see cref="_gate"/>.</summary>
+    private void CollectAndWrite(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
+    {
+        CollectCore();
+        ParallelRendering.RenderStale(_emitted, format, escaping);
+        foreach (FamilyState family in _emitted)
+        {
+            family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
         }
     }
 
