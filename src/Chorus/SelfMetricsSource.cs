@@ -84,7 +84,18 @@ public sealed class SelfMetricsSource : IScrapeSource
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="format">The exposition format.</param>
     /// <param name="escaping">How names outside the classic character set are written.</param>
-    public void Collect(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
+    public void Collect(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping) => CollectWithTailLength(output, format, escaping);
+
+    /// <summary>
+    /// Collects as <see cref="Collect(IBufferWriter{byte}, ExpositionFormat, EscapingScheme)"/> does and says where the
+    /// source's data ends: the self-metrics and the end of the exposition, written last, change on every scrape while the
+    /// data's bytes may stay the same (a host that keeps the data compressed between scrapes cuts there).
+    /// </summary>
+    /// <param name="output">Where the UTF-8 bytes go.</param>
+    /// <param name="format">The exposition format.</param>
+    /// <param name="escaping">How names outside the classic character set are written.</param>
+    /// <returns>How many of the bytes written, the last ones, are the self-metrics and the end of the exposition.</returns>
+    public int CollectWithTailLength(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         ArgumentNullException.ThrowIfNull(output);
         long started = Stopwatch.GetTimestamp();
@@ -118,8 +129,10 @@ public sealed class SelfMetricsSource : IScrapeSource
         }
 
         Volatile.Write(ref _lastLeftOut, leftOut);
-        WriteSelfMetrics(output, format, escaping, report, duration, leftOut);
-        ExpositionWriter.WriteEnd(output, format);
+        var tail = new CountingBufferWriter(output);
+        WriteSelfMetrics(tail, format, escaping, report, duration, leftOut);
+        ExpositionWriter.WriteEnd(tail, format);
+        return tail.Written;
     }
 
     private static string[][] BuildLeftOutLists()

@@ -70,6 +70,31 @@ public sealed partial class SelfMetricsSourceTests
         Assert.Empty(source.FamiliesLeftOut);
     }
 
+    [Theory]
+    [InlineData(ExpositionFormat.PrometheusText)]
+    [InlineData(ExpositionFormat.OpenMetrics)]
+    public void TailLength_IsWhereTheSourcesDataEnds(ExpositionFormat format)
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder().Add("jobs", "jobs_total", 3.0).WriteTo(dir.File("counter_1.db"));
+        using MultiProcessDirectory directory = MultiProcessDirectory.Open(dir.Path);
+        string end = format == ExpositionFormat.OpenMetrics ? "# EOF\n" : string.Empty;
+        foreach (IScrapeSource data in new IScrapeSource[] { directory, new FixedSource("# TYPE app gauge\napp 1\n" + end) })
+        {
+            var source = new SelfMetricsSource(data);
+            var buffer = new ArrayBufferWriter<byte>();
+            buffer.Write("before\n"u8);
+
+            int tail = source.CollectWithTailLength(buffer, format, EscapingScheme.Underscores);
+
+            string served = Encoding.UTF8.GetString(buffer.WrittenSpan);
+            string expected = "before\n" + Collect(data, format)[..^end.Length];
+            Assert.Equal(expected, served[..^tail]);
+            Assert.StartsWith("# HELP chorus_scrape_duration_seconds ", served[^tail..], StringComparison.Ordinal);
+            Assert.EndsWith("\n" + end, served, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Directory_BytesReadSumOverScrapes()
     {
