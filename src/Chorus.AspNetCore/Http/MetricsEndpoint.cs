@@ -153,6 +153,24 @@ internal sealed class MetricsEndpoint
         return collection;
     }
 
+    private void Finish(int slot, SharedCollection collection, PooledBufferWriter? body = null, Exception? failure = null)
+    {
+        // Unregister first: a scrape arriving from now on must see data collected after it arrived.
+        lock (_gate)
+        {
+            _inFlight[slot] = null;
+        }
+
+        if (failure is not null)
+        {
+            collection.Fail(failure);
+        }
+        else
+        {
+            collection.Complete(body!);
+        }
+    }
+
     /// <summary>Logs each problem file once and, once, that a self-metric was left out for the application's family.</summary>
     private void LogSelfMetricsFindings()
     {
@@ -171,24 +189,6 @@ internal sealed class MetricsEndpoint
             _logger.LogWarning(
                 "The served data already has a {Family} family; Chorus leaves its own self-metric of that name out (and any other that collides).",
                 family);
-        }
-    }
-
-    private void Finish(int slot, SharedCollection collection, PooledBufferWriter? body = null, Exception? failure = null)
-    {
-        // Unregister first: a scrape arriving from now on must see data collected after it arrived.
-        lock (_gate)
-        {
-            _inFlight[slot] = null;
-        }
-
-        if (failure is not null)
-        {
-            collection.Fail(failure);
-        }
-        else
-        {
-            collection.Complete(body!);
         }
     }
 
