@@ -38,6 +38,8 @@ public sealed class SelfMetricsSource : IScrapeSource
 
     private static readonly string[][] s_leftOut = BuildLeftOutLists();
 
+    private const int SpareBufferMaxBytes = 16 * 1024 * 1024;
+
     private readonly IScrapeSource _source;
     private readonly Lock _familiesGate = new();
     private readonly MetricFamily _duration = new("chorus_scrape_duration_seconds", MetricType.Gauge, "Seconds Chorus spent collecting this scrape.");
@@ -98,12 +100,12 @@ public sealed class SelfMetricsSource : IScrapeSource
     public int CollectWithTailLength(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         ArgumentNullException.ThrowIfNull(output);
-        long started = Stopwatch.GetTimestamp();
         int present;
         CollectionReport? report = null;
         TimeSpan duration;
         if (_source is IFamilySource families)
         {
+            long started = Stopwatch.GetTimestamp();
             present = families.WriteFamilies(output, format, escaping, s_familyNames, out report);
             duration = Stopwatch.GetElapsedTime(started);
         }
@@ -175,8 +177,12 @@ public sealed class SelfMetricsSource : IScrapeSource
         }
         finally
         {
-            buffer.ResetWrittenCount();
-            Volatile.Write(ref _spareBuffer, buffer);
+            // One buffer is kept for the next scrape, unless an exceptional exposition made it big.
+            if (buffer.Capacity <= SpareBufferMaxBytes)
+            {
+                buffer.ResetWrittenCount();
+                Volatile.Write(ref _spareBuffer, buffer);
+            }
         }
     }
 
