@@ -52,44 +52,34 @@ public sealed partial class MultiProcessDirectory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return Unlistable(e, generation);
+            _listingTrusted = false;
+
+            // The directory itself is gone or unreadable: report it and serve nothing rather than stale data.
+            _frozen.ThawAll();
+            foreach (FileState state in _ordered)
+            {
+                state.Listed = 0;
+            }
+
+            RemoveUnlisted(generation);
+            return $"cannot list '{Directory}': {e.Message}";
         }
 
         if (RemoveUnlisted(generation) || _listingChanged)
         {
-            OrderFiles();
+            _liveStale = true;
+            _ordered.Clear();
+            _ordered.AddRange(_files.Values);
+            _ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
+            for (int i = 0; i < _ordered.Count; i++)
+            {
+                _ordered[i].Rank = i;
+            }
+
+            _rankNumbering++;
         }
 
         return null;
-    }
-
-    /// <summary>The directory itself is gone or unreadable: report it and serve nothing rather than stale data.</summary>
-    private string Unlistable(Exception e, int generation)
-    {
-        _listingTrusted = false;
-        _frozen.ThawAll();
-        foreach (FileState state in _ordered)
-        {
-            state.Listed = 0;
-        }
-
-        RemoveUnlisted(generation);
-        return $"cannot list '{Directory}': {e.Message}";
-    }
-
-    /// <summary>Puts the files in name order again and numbers their ranks (<see cref="FileState.Rank"/>).</summary>
-    private void OrderFiles()
-    {
-        _liveStale = true;
-        _ordered.Clear();
-        _ordered.AddRange(_files.Values);
-        _ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
-        for (int i = 0; i < _ordered.Count; i++)
-        {
-            _ordered[i].Rank = i;
-        }
-
-        _rankNumbering++;
     }
 
     private void ListEntries(DirectoryEntries entries, int generation)
