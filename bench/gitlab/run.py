@@ -14,7 +14,8 @@ CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits S
          copy it from the main checkout) on the same directory once, PY=0 skips it: collect + generate_latest wall
          time and ru_maxrss (bench/scrape/py_collect_timing.py).
 The response is text format 0.0.4 (what `chorus scrape` prints by default). Build first: dotnet build Chorus.slnx
--c Release; CHORUS_CLI=native measures artifacts/bin/linux-x64/chorus (bash scripts/pack.sh).
+-c Release; CHORUS_CLI=native measures artifacts/bin/linux-x64/chorus (bash scripts/pack.sh), CHORUS_BIN=PATH
+any native chorus.
 """
 import os
 import resource
@@ -29,6 +30,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "bench", "serve"))
 from serve_latency import CHORUS_COMMAND, free_port, scrape, status_mib  # noqa: E402
+
+# CHORUS_BIN=path measures that native binary instead (another checkout's, to compare builds in one session).
+CHORUS_COMMAND = [os.environ["CHORUS_BIN"]] if os.environ.get("CHORUS_BIN") else CHORUS_COMMAND
 
 WRITERS = int(os.environ.get("WRITERS", "128"))
 LIVE = os.environ.get("LIVE", "1") == "1"
