@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using Chorus.Files;
 using Chorus.Internal;
@@ -22,7 +21,8 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     private const int ProbeEntries = 8;
 
     private readonly FileState?[] _lastParsed = new FileState?[4];
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+    private byte[] _buffer = ReadBuffers.Rent(1 << 16);
+    private ColdReadAhead? _readAhead;
 
     public long BytesRead { get; set; }
 
@@ -259,7 +259,17 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     }
 
     /// <summary>Files read ahead on another thread during a cold pass (null: read each file here).</summary>
-    public ColdReadAhead? ReadAhead { get; set; }
+    public ColdReadAhead? ReadAhead
+    {
+        get => _readAhead;
+        set
+        {
+            _readAhead = value;
+
+            // The references (copies of a file of each kind) are compared within one cold pass only.
+            Array.Clear(_coldModels);
+        }
+    }
 
     /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
     public static int FirstReadSize(int usedBefore) =>
@@ -287,7 +297,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
+        ReadBuffers.Return(_buffer);
         _buffer = [];
     }
 
