@@ -134,14 +134,14 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>Files frozen after the last collection (no process can write them; see <see cref="FrozenFiles"/>), for tests.</summary>
     internal int FrozenFileCount => _frozen.Count;
 
-    /// <summary>Slots and per-pid targets held in memory (tests of bounded memory under churn).</summary>
-    internal (int Slots, int PidTargets) Footprint
+    /// <summary>Slots held in memory (tests of bounded memory under churn).</summary>
+    internal int SlotCount
     {
         get
         {
             lock (_gate)
             {
-                return _keys.Footprint;
+                return _keys.SlotCount;
             }
         }
     }

@@ -27,9 +27,6 @@ internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string samp
     /// <summary>The bucket's bound, parsed from <c>le</c>.</summary>
     public double Bound { get; } = bound;
 
-    /// <summary>Number of per-pid targets this key holds itself (0 or 1: files hold theirs), for tests of bounded memory.</summary>
-    public int PidTargetCount => _lastPidTarget is null ? 0 : 1;
-
     /// <summary>Lets go of the per-pid target the collection <paramref name="generation"/> did not use (its file is gone).</summary>
     public void PruneTargets(int generation)
     {
