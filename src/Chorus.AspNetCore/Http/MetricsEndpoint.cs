@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.IO.Compression;
 using Chorus.AspNetCore.Buffers;
 using Chorus.AspNetCore.SelfMetrics;
 using Chorus.Exposition;
@@ -17,6 +16,7 @@ namespace Chorus.AspNetCore.Http;
 internal sealed class MetricsEndpoint
 {
     private const int InitialBufferBytes = 64 * 1024;
+    private const int Slots = 2 * 4;
 
     private readonly IScrapeSource _source;
     private readonly ChorusEndpointOptions _options;
@@ -24,11 +24,16 @@ internal sealed class MetricsEndpoint
     private readonly ILogger _logger;
 
     // One slot per ExpositionFormat and EscapingScheme: the collection of that format in flight, if any.
-    private readonly SharedCollection?[] _inFlight = new SharedCollection?[2 * 4];
+    private readonly SharedCollection?[] _inFlight = new SharedCollection?[Slots];
+
+    // Per slot: the gzip members of its last body, created on the slot's first gzipped scrape.
+    private readonly GzipMemberCache?[] _gzipMembers = new GzipMemberCache?[Slots];
     private readonly Lock _gate = new();
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
     private int _lastResponseBytes = InitialBufferBytes;
+
+    private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
 
     public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
     {
@@ -61,11 +66,7 @@ internal sealed class MetricsEndpoint
             if (gzip)
             {
                 compressed = new PooledBufferWriter(payload.Length / 4, _options.MaxResponseBytes);
-                using (var zip = new GZipStream(new BufferWriterStream(compressed), _options.GzipLevel, leaveOpen: false))
-                {
-                    zip.Write(payload.Span);
-                }
-
+                GzipMembersFor(protocol).Compress(payload.Span, collection.DataEnd, compressed);
                 payload = compressed.WrittenMemory;
                 response.Headers.ContentEncoding = "gzip";
             }
@@ -93,13 +94,22 @@ internal sealed class MetricsEndpoint
         }
     }
 
+    private GzipMemberCache GzipMembersFor(ScrapeProtocol protocol)
+    {
+        ref GzipMemberCache? members = ref _gzipMembers[SlotOf(protocol.Format, protocol.Escaping)];
+        GzipMemberCache? existing = Volatile.Read(ref members);
+        return existing ?? Interlocked.CompareExchange(ref members, new GzipMemberCache(_options.GzipLevel), null) ?? members!;
+    }
+
+    private static int SlotOf(ExpositionFormat format, EscapingScheme escaping) => ((int)format * 4) + (int)escaping;
+
     /// <summary>
     /// Joins the collection of <paramref name="format"/> and <paramref name="escaping"/> in flight, or runs one. Scrapes that
     /// arrive together (several Prometheus replicas, retries) therefore cost one collection, and none waits for a queue of them.
     /// </summary>
     private async ValueTask<SharedCollection> CollectSharedAsync(ExpositionFormat format, EscapingScheme escaping)
     {
-        int slot = ((int)format * 4) + (int)escaping;
+        int slot = SlotOf(format, escaping);
         SharedCollection collection;
         bool owner;
         lock (_gate)
@@ -125,10 +135,12 @@ internal sealed class MetricsEndpoint
         }
 
         PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes);
+        int dataEnd;
         try
         {
             long started = Stopwatch.GetTimestamp();
             _source.Collect(body, format, escaping);
+            dataEnd = DataEnd(body.WrittenSpan);
             _selfMetrics?.Append(body, format, Stopwatch.GetElapsedTime(started));
             Volatile.Write(ref _lastResponseBytes, body.WrittenCount);
         }
@@ -148,11 +160,15 @@ internal sealed class MetricsEndpoint
             return collection;
         }
 
-        Finish(slot, collection, body);
+        Finish(slot, collection, body, dataEnd);
         return collection;
     }
 
-    private void Finish(int slot, SharedCollection collection, PooledBufferWriter? body = null, Exception? failure = null)
+    /// <summary>Where the source's data ends: before its <c># EOF</c>, which the self-metrics move to the very end.</summary>
+    private static int DataEnd(ReadOnlySpan<byte> sourceOutput) =>
+        sourceOutput.EndsWith(OpenMetricsEof) ? sourceOutput.Length - OpenMetricsEof.Length : sourceOutput.Length;
+
+    private void Finish(int slot, SharedCollection collection, PooledBufferWriter? body = null, int dataEnd = 0, Exception? failure = null)
     {
         // Unregister first: a scrape arriving from now on must see data collected after it arrived.
         lock (_gate)
@@ -166,7 +182,7 @@ internal sealed class MetricsEndpoint
         }
         else
         {
-            collection.Complete(body!);
+            collection.Complete(body!, dataEnd);
         }
     }
 

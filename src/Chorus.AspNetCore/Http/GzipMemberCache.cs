@@ -1,0 +1,85 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.IO.Hashing;
+using Chorus.AspNetCore.Buffers;
+
+namespace Chorus.AspNetCore.Http;
+
+/// <summary>
+/// Gzips expositions of one format as a sequence of gzip members (RFC 1952 §2.2: a gzip file is a series of members,
+/// and Go's <c>gzip.Reader</c>, which Prometheus reads scrapes with, gunzip, curl and Python read them all as one
+/// body), keeping each member for the next scrape: a part of the body whose bytes are what they were last time is
+/// sent from its kept member, so a scrape compresses only the families that changed and the scrape's own tail.
+/// </summary>
+/// <remarks>
+/// The body is cut by <see cref="GzipMemberCuts"/>. A part is known by its length and its XxHash128 under a seed drawn
+/// per cache (so nobody can aim at a collision, and an accidental one has odds of 2^-128): this reads the body once,
+/// at memory speed, and keeps no uncompressed copy. Members not used by the last body are let go, so the cache holds
+/// one compressed body. The decompressed response is byte for byte the body, whatever the cuts.
+/// </remarks>
+internal sealed class GzipMemberCache(CompressionLevel level)
+{
+    private readonly long _seed = Random.Shared.NextInt64();
+    private readonly Lock _gate = new();
+    private readonly List<int> _cuts = [];
+    private readonly ArrayBufferWriter<byte> _scratch = new();
+    private Dictionary<PartKey, byte[]> _kept = [];
+    private Dictionary<PartKey, byte[]> _used = [];
+
+    /// <summary>How many bytes of the last body were compressed afresh (the rest came from kept members).</summary>
+    public int LastCompressedBytes { get; private set; }
+
+    /// <summary>How many members the last body was sent as.</summary>
+    public int LastMemberCount { get; private set; }
+
+    /// <summary>Writes <paramref name="body"/>, gzipped, to <paramref name="output"/>.</summary>
+    /// <param name="body">The exposition.</param>
+    /// <param name="dataEnd">Where the application's data ends (the self-metrics and <c># EOF</c> follow).</param>
+    /// <param name="output">Where the members go; bounded by the response limit.</param>
+    public void Compress(ReadOnlySpan<byte> body, int dataEnd, IBufferWriter<byte> output)
+    {
+        lock (_gate)
+        {
+            GzipMemberCuts.Find(body, dataEnd, _cuts);
+            int compressed = 0;
+            int start = 0;
+            for (int i = 0; i <= _cuts.Count; i++)
+            {
+                int end = i < _cuts.Count ? _cuts[i] : body.Length;
+                ReadOnlySpan<byte> part = body[start..end];
+                var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
+                if (!_used.TryGetValue(key, out byte[]? member))
+                {
+                    if (!_kept.TryGetValue(key, out member))
+                    {
+                        member = CompressMember(part);
+                        compressed += part.Length;
+                    }
+
+                    _used.Add(key, member);
+                }
+
+                output.Write(member);
+                start = end;
+            }
+
+            LastCompressedBytes = compressed;
+            LastMemberCount = _cuts.Count + 1;
+            (_kept, _used) = (_used, _kept);
+            _used.Clear();
+        }
+    }
+
+    private byte[] CompressMember(ReadOnlySpan<byte> part)
+    {
+        _scratch.ResetWrittenCount();
+        using (var zip = new GZipStream(new BufferWriterStream(_scratch), level, leaveOpen: false))
+        {
+            zip.Write(part);
+        }
+
+        return _scratch.WrittenSpan.ToArray();
+    }
+
+    private readonly record struct PartKey(UInt128 Hash, int Length);
+}

@@ -1,0 +1,65 @@
+using System.IO.Hashing;
+
+namespace Chorus.AspNetCore.Http;
+
+/// <summary>
+/// Where an exposition is cut into gzip members (<see cref="GzipMemberCache"/>): only before a family's <c># HELP</c>
+/// line, and only where the cut depends on nothing but the families beside it, so a family whose bytes change moves no
+/// cut elsewhere and every other member is found again unchanged on the next scrape.
+/// </summary>
+/// <remarks>
+/// A family of <see cref="OwnMemberBytes"/> or more is a member of its own. Smaller families travel in groups (a member
+/// has about 25 bytes of gzip framing and starts without a dictionary): a group ends before a family whose
+/// <c># HELP</c> line hashes to 0 modulo <see cref="GroupSpread"/>, which averages that many families per group while
+/// depending only on that line. Size-based grouping would not do: one family growing by a byte would shift every later
+/// group's cut and recompress the rest of the body. The application's data and what follows it (the self-metrics and
+/// <c># EOF</c>, which change on every scrape) are cut apart, so the tail never drags an application member with it.
+/// </remarks>
+internal static class GzipMemberCuts
+{
+    /// <summary>Families at least this long are one member each.</summary>
+    public const int OwnMemberBytes = 16 * 1024;
+
+    /// <summary>On average, how many small families share a member.</summary>
+    public const int GroupSpread = 4;
+
+    private static ReadOnlySpan<byte> FamilyStart => "\n# HELP "u8;
+
+    /// <summary>Fills <paramref name="cuts"/> with the offsets, ascending, at which a new member starts (never 0 nor the end).</summary>
+    /// <param name="body">The whole exposition.</param>
+    /// <param name="dataEnd">Where the application's data ends and the scrape's own tail begins.</param>
+    /// <param name="cuts">Cleared, then filled.</param>
+    public static void Find(ReadOnlySpan<byte> body, int dataEnd, List<int> cuts)
+    {
+        cuts.Clear();
+        dataEnd = Math.Clamp(dataEnd, 0, body.Length);
+        ReadOnlySpan<byte> data = body[..dataEnd];
+        int familyStart = 0;
+        bool previousOwnMember = false;
+        while (familyStart < data.Length)
+        {
+            int next = data[(familyStart + 1)..].IndexOf(FamilyStart);
+            int familyEnd = next < 0 ? data.Length : familyStart + 1 + next + 1;
+            bool ownMember = familyEnd - familyStart >= OwnMemberBytes;
+            if (familyStart > 0 && (ownMember || previousOwnMember || StartsGroup(data[familyStart..familyEnd])))
+            {
+                cuts.Add(familyStart);
+            }
+
+            previousOwnMember = ownMember;
+            familyStart = familyEnd;
+        }
+
+        if (dataEnd > 0 && dataEnd < body.Length)
+        {
+            cuts.Add(dataEnd);
+        }
+    }
+
+    private static bool StartsGroup(ReadOnlySpan<byte> family)
+    {
+        int lineEnd = family.IndexOf((byte)'\n');
+        ReadOnlySpan<byte> helpLine = lineEnd < 0 ? family : family[..lineEnd];
+        return XxHash3.HashToUInt64(helpLine) % GroupSpread == 0;
+    }
+}
