@@ -26,6 +26,12 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private Dictionary<PartKey, byte[]> _kept = [];
     private Dictionary<PartKey, byte[]> _used = [];
 
+    /// <summary>
+    /// A member holding nothing (RFC 1952): the header (deflate, no flags, no time, unknown OS), one empty final block of
+    /// fixed codes, then the CRC-32 and length of no data.
+    /// </summary>
+    internal static ReadOnlySpan<byte> EmptyMember => [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
+
     /// <summary>How many bytes of the last body were compressed afresh (the rest came from kept members).</summary>
     public int LastCompressedBytes { get; private set; }
 
@@ -72,6 +78,12 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private byte[] CompressMember(ReadOnlySpan<byte> part)
     {
+        if (part.IsEmpty)
+        {
+            // GZipStream writes nothing at all for no input, and an empty body is not gzip (Go's gzip.NewReader, which Prometheus uses, answers io.EOF).
+            return EmptyMember.ToArray();
+        }
+
         _scratch.ResetWrittenCount();
         using (var zip = new GZipStream(new BufferWriterStream(_scratch), level, leaveOpen: false))
         {
