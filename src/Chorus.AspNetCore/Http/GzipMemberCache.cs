@@ -16,15 +16,29 @@ namespace Chorus.AspNetCore.Http;
 /// per cache (so nobody can aim at a collision, and an accidental one has odds of 2^-128): this reads the body once,
 /// at memory speed, and keeps no uncompressed copy. Members not used by the last body are let go, so the cache holds
 /// one compressed body. The decompressed response is byte for byte the body, whatever the cuts.
+/// <para>
+/// A part is compressed at <c>level</c> when it first appears. Since a kept member costs nothing on later scrapes, a part
+/// of <see cref="PromotedPartBytes"/> or more that comes back unchanged is compressed again at
+/// <see cref="CompressionLevel.Optimal"/> on a pool thread, off the scrape (when <c>level</c> is
+/// <see cref="CompressionLevel.Fastest"/>): about a third fewer bytes to send for the parts that stay, while a part that
+/// changes on every scrape keeps paying only the fast level.
+/// </para>
 /// </remarks>
 internal sealed class GzipMemberCache(CompressionLevel level)
 {
+    /// <summary>Parts smaller than this are not compressed again: their members are small either way.</summary>
+    public const int PromotedPartBytes = 4 * 1024;
+
+    private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
+
     private readonly long _seed = Random.Shared.NextInt64();
     private readonly Lock _gate = new();
     private readonly List<int> _cuts = [];
     private readonly ArrayBufferWriter<byte> _scratch = new();
-    private Dictionary<PartKey, byte[]> _kept = [];
-    private Dictionary<PartKey, byte[]> _used = [];
+    private readonly List<(PartKey Key, byte[] Part)> _toPromote = [];
+    private Dictionary<PartKey, Member> _kept = [];
+    private Dictionary<PartKey, Member> _used = [];
+    private Task _promotion = Task.CompletedTask;
 
     /// <summary>
     /// A member holding nothing (RFC 1952): the header (deflate, no flags, no time, unknown OS), one empty final block of
@@ -54,18 +68,25 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                 int end = i < _cuts.Count ? _cuts[i] : body.Length;
                 ReadOnlySpan<byte> part = body[start..end];
                 var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
-                if (!_used.TryGetValue(key, out byte[]? member))
+                if (!_used.TryGetValue(key, out Member? member))
                 {
-                    if (!_kept.TryGetValue(key, out member))
+                    if (_kept.TryGetValue(key, out member))
                     {
-                        member = CompressMember(part);
+                        if (!member.Final && _promotion.IsCompleted)
+                        {
+                            _toPromote.Add((key, part.ToArray()));
+                        }
+                    }
+                    else
+                    {
+                        member = new Member(CompressMember(part, level), Final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
                         compressed += part.Length;
                     }
 
                     _used.Add(key, member);
                 }
 
-                output.Write(member);
+                output.Write(member.Bytes);
                 start = end;
             }
 
@@ -73,10 +94,42 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             LastMemberCount = _cuts.Count + 1;
             (_kept, _used) = (_used, _kept);
             _used.Clear();
+            if (_toPromote.Count > 0)
+            {
+                (PartKey Key, byte[] Part)[] parts = [.. _toPromote];
+                _toPromote.Clear();
+                _promotion = Task.Run(() => Promote(parts));
+            }
         }
     }
 
-    private byte[] CompressMember(ReadOnlySpan<byte> part)
+    /// <summary>Completes when the members being compressed again (if any) have replaced the fast ones.</summary>
+    public Task PromotionAsync()
+    {
+        lock (_gate)
+        {
+            return _promotion;
+        }
+    }
+
+    private void Promote((PartKey Key, byte[] Part)[] parts)
+    {
+        var scratch = new ArrayBufferWriter<byte>();
+        foreach ((PartKey key, byte[] part) in parts)
+        {
+            byte[] smaller = Deflate(part, PromotedLevel, scratch);
+            lock (_gate)
+            {
+                // Only a part the last body still used is worth replacing; the bytes decompress to the same part either way.
+                if (_kept.ContainsKey(key))
+                {
+                    _kept[key] = new Member(smaller, Final: true);
+                }
+            }
+        }
+    }
+
+    private static byte[] Deflate(ReadOnlySpan<byte> part, CompressionLevel level, ArrayBufferWriter<byte> scratch)
     {
         if (part.IsEmpty)
         {
@@ -84,14 +137,19 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             return EmptyMember.ToArray();
         }
 
-        _scratch.ResetWrittenCount();
-        using (var zip = new GZipStream(new BufferWriterStream(_scratch), level, leaveOpen: false))
+        scratch.ResetWrittenCount();
+        using (var zip = new GZipStream(new BufferWriterStream(scratch), level, leaveOpen: false))
         {
             zip.Write(part);
         }
 
-        return _scratch.WrittenSpan.ToArray();
+        return scratch.WrittenSpan.ToArray();
     }
 
+    private byte[] CompressMember(ReadOnlySpan<byte> part, CompressionLevel partLevel) => Deflate(part, partLevel, _scratch);
+
     private readonly record struct PartKey(UInt128 Hash, int Length);
+
+    /// <summary>A part's gzip member; final when it is not to be compressed again at <see cref="PromotedLevel"/>.</summary>
+    private sealed record Member(byte[] Bytes, bool Final);
 }

@@ -23,7 +23,11 @@ internal static class GzipMemberCuts
     /// <summary>On average, how many small families share a member.</summary>
     public const int GroupSpread = 4;
 
-    private static ReadOnlySpan<byte> FamilyStart => "\n# HELP "u8;
+    // A comment line: '#' is rare in sample lines, so the vectorised search stops at few candidates ("\n# HELP " would
+    // pair '\n' with ' ', which most lines hold).
+    private static ReadOnlySpan<byte> CommentLine => "\n#"u8;
+
+    private static ReadOnlySpan<byte> Help => "# HELP "u8;
 
     /// <summary>Fills <paramref name="cuts"/> with the offsets, ascending, at which a new member starts (never 0 nor the end).</summary>
     /// <param name="body">The whole exposition.</param>
@@ -38,8 +42,7 @@ internal static class GzipMemberCuts
         bool previousOwnMember = false;
         while (familyStart < data.Length)
         {
-            int next = data[(familyStart + 1)..].IndexOf(FamilyStart);
-            int familyEnd = next < 0 ? data.Length : familyStart + 1 + next + 1;
+            int familyEnd = NextFamilyStart(data, familyStart + 1);
             bool ownMember = familyEnd - familyStart >= OwnMemberBytes;
             if (familyStart > 0 && (ownMember || previousOwnMember || StartsGroup(data[familyStart..familyEnd])))
             {
@@ -54,6 +57,29 @@ internal static class GzipMemberCuts
         {
             cuts.Add(dataEnd);
         }
+    }
+
+    /// <summary>The first line at or after <paramref name="from"/> that starts with <c># HELP </c>, or the end.</summary>
+    private static int NextFamilyStart(ReadOnlySpan<byte> data, int from)
+    {
+        while (from < data.Length)
+        {
+            int comment = data[from..].IndexOf(CommentLine);
+            if (comment < 0)
+            {
+                break;
+            }
+
+            int lineStart = from + comment + 1;
+            if (data[lineStart..].StartsWith(Help))
+            {
+                return lineStart;
+            }
+
+            from = lineStart;
+        }
+
+        return data.Length;
     }
 
     private static bool StartsGroup(ReadOnlySpan<byte> family)

@@ -65,6 +65,26 @@ public sealed class GzipMemberCacheTests
         Assert.Equal(families[61].Length + (bigChange.Length - bigEnd), cache.LastCompressedBytes);
     }
 
+    [Fact]
+    public async Task PartsThatComeBackUnchanged_AreCompressedAgainSmaller_AndStillDecompressToTheBody()
+    {
+        var random = new Random(11);
+        var families = Enumerable.Range(0, 30).Select(i => RandomFamily(random, i)).ToList();
+        var cache = new GzipMemberCache(CompressionLevel.Fastest);
+        (byte[] body, int dataEnd) = Body(families, 0, openMetrics: false);
+        byte[] fast = Compress(cache, body, dataEnd);
+        await cache.PromotionAsync();
+
+        byte[] again = Compress(cache, body, dataEnd);
+        await cache.PromotionAsync();
+        byte[] promoted = Compress(cache, body, dataEnd);
+
+        Assert.Equal(fast, again);
+        Assert.True(promoted.Length < fast.Length * 0.9, $"{promoted.Length} bytes after promotion, {fast.Length} before");
+        Assert.Equal(body, Gunzip(promoted));
+        Assert.Equal(0, cache.LastCompressedBytes);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
