@@ -6,6 +6,7 @@ For each size it writes a directory with bench/scrape/gen_dir.py (prometheus_cli
 each server on a free loopback port, and measures from this client:
   cold  the first /metrics after the server is up (Chorus parses every key then; Python always does);
   warm  the median of the following scrapes (WARM=30 for Chorus, PY_WARM=10 for Python) and their p90;
+  bytes the body of the last warm scrape as sent (gzipped unless ENCODING=identity);
   rss   the server's peak RSS (VmHWM) after the scrapes, and its RSS split into anonymous memory and
         file-backed pages (mapped .db files: shared page cache, not memory the process owns).
 WARMUP (default 10; PY_WARMUP 1) scrapes are made after the cold one and not counted, then 1 s is waited: an
@@ -129,7 +130,8 @@ def measure(url, pid, count, warmup):
     warm = []
     for _ in range(count):
         time.sleep(IDLE)
-        warm.append(scrape(url)[0])
+        elapsed, size = scrape(url)
+        warm.append(elapsed)
     warm.sort()
     return {"cold": cold, "warm": statistics.median(warm), "p90": warm[int(len(warm) * 0.9) - 1],
             "rss": status_mib(pid, "VmHWM"), "anon": status_mib(pid, "RssAnon"), "file": status_mib(pid, "RssFile"),

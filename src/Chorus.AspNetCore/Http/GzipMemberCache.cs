@@ -52,15 +52,17 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// <summary>How many members the last body was sent as.</summary>
     public int LastMemberCount { get; private set; }
 
-    /// <summary>Writes <paramref name="body"/>, gzipped, to <paramref name="output"/>.</summary>
+    /// <summary>Gzips <paramref name="body"/>: the members that, sent in order, are its gzip encoding.</summary>
     /// <param name="body">The exposition.</param>
     /// <param name="dataEnd">Where the application's data ends (the self-metrics and <c># EOF</c> follow).</param>
-    /// <param name="output">Where the members go; bounded by the response limit.</param>
-    public void Compress(ReadOnlySpan<byte> body, int dataEnd, IBufferWriter<byte> output)
+    /// <returns>The members (never changed afterwards: they may be written while the next scrape compresses) and their total length.</returns>
+    public GzipBody Compress(ReadOnlySpan<byte> body, int dataEnd)
     {
         lock (_gate)
         {
             GzipMemberCuts.Find(body, dataEnd, _cuts);
+            byte[][] members = new byte[_cuts.Count + 1][];
+            long length = 0;
             int compressed = 0;
             int start = 0;
             for (int i = 0; i <= _cuts.Count; i++)
@@ -86,7 +88,8 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                     _used.Add(key, member);
                 }
 
-                output.Write(member.Bytes);
+                members[i] = member.Bytes;
+                length += member.Bytes.Length;
                 start = end;
             }
 
@@ -100,6 +103,8 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                 _toPromote.Clear();
                 _promotion = Task.Run(() => Promote(parts));
             }
+
+            return new GzipBody(members, length);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Chorus.AspNetCore.Buffers;
 using Chorus.AspNetCore.SelfMetrics;
@@ -52,7 +53,6 @@ internal sealed class MetricsEndpoint
         bool gzip = _options.EnableGzip && ScrapeNegotiation.AcceptsGzip(request.Headers.AcceptEncoding);
 
         SharedCollection collection = await CollectSharedAsync(protocol.Format, protocol.Escaping).ConfigureAwait(false);
-        PooledBufferWriter? compressed = null;
         try
         {
             if (collection.Failure is { } failure)
@@ -63,11 +63,15 @@ internal sealed class MetricsEndpoint
             }
 
             ReadOnlyMemory<byte> payload = collection.Body!.WrittenMemory;
+            GzipBody? compressed = null;
             if (gzip)
             {
-                compressed = new PooledBufferWriter(payload.Length / 4, _options.MaxResponseBytes);
-                GzipMembersFor(protocol).Compress(payload.Span, collection.DataEnd, compressed);
-                payload = compressed.WrittenMemory;
+                compressed = GzipMembersFor(protocol).Compress(payload.Span, collection.DataEnd);
+                if (compressed.Value.Length > _options.MaxResponseBytes)
+                {
+                    throw new ResponseTooLargeException(_options.MaxResponseBytes);
+                }
+
                 response.Headers.ContentEncoding = "gzip";
             }
 
@@ -75,8 +79,23 @@ internal sealed class MetricsEndpoint
             response.ContentType = ExpositionContentTypes.For(protocol);
             response.Headers.Vary = "Accept, Accept-Encoding";
             response.Headers.CacheControl = "no-store";
-            response.ContentLength = payload.Length;
-            if (!HttpMethods.IsHead(request.Method))
+            response.ContentLength = compressed?.Length ?? payload.Length;
+            if (HttpMethods.IsHead(request.Method))
+            {
+                return;
+            }
+
+            if (compressed is { Members: var members })
+            {
+                // The members go straight into Kestrel's buffers, flushed once: no copy of the body into one array first.
+                foreach (byte[] member in members)
+                {
+                    response.BodyWriter.Write(member);
+                }
+
+                await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            else
             {
                 await response.Body.WriteAsync(payload, context.RequestAborted).ConfigureAwait(false);
             }
@@ -89,7 +108,6 @@ internal sealed class MetricsEndpoint
         }
         finally
         {
-            compressed?.Dispose();
             collection.Release();
         }
     }
