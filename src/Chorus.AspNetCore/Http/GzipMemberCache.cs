@@ -33,7 +33,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private readonly long _seed = Random.Shared.NextInt64();
     private readonly Lock _gate = new();
-    private readonly List<int> _cuts = [];
+    private readonly List<byte[]> _members = [];
     private readonly ArrayBufferWriter<byte> _scratch = new();
     private readonly List<(PartKey Key, byte[] Part)> _toPromote = [];
     private Dictionary<PartKey, Member> _kept = [];
@@ -60,14 +60,15 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     {
         lock (_gate)
         {
-            GzipMemberCuts.Find(body, dataEnd, _cuts);
-            byte[][] members = new byte[_cuts.Count + 1][];
+            _members.Clear();
             long length = 0;
             int compressed = 0;
             int start = 0;
-            for (int i = 0; i <= _cuts.Count; i++)
+            int familyEnd = -1;
+            do
             {
-                int end = i < _cuts.Count ? _cuts[i] : body.Length;
+                // Hashed as soon as it is cut: its bytes are still in the cache the search for the cut brought them to.
+                int end = GzipMemberCuts.PartEnd(body, dataEnd, start, ref familyEnd);
                 ReadOnlySpan<byte> part = body[start..end];
                 var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
                 if (!_used.TryGetValue(key, out Member? member))
@@ -88,13 +89,14 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                     _used.Add(key, member);
                 }
 
-                members[i] = member.Bytes;
+                _members.Add(member.Bytes);
                 length += member.Bytes.Length;
                 start = end;
             }
+            while (start < body.Length);
 
             LastCompressedBytes = compressed;
-            LastMemberCount = _cuts.Count + 1;
+            LastMemberCount = _members.Count;
             (_kept, _used) = (_used, _kept);
             _used.Clear();
             if (_toPromote.Count > 0)
@@ -104,7 +106,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                 _promotion = Task.Run(() => Promote(parts));
             }
 
-            return new GzipBody(members, length);
+            return new GzipBody([.. _members], length);
         }
     }
 

@@ -36,27 +36,55 @@ internal static class GzipMemberCuts
     public static void Find(ReadOnlySpan<byte> body, int dataEnd, List<int> cuts)
     {
         cuts.Clear();
-        dataEnd = Math.Clamp(dataEnd, 0, body.Length);
-        ReadOnlySpan<byte> data = body[..dataEnd];
-        int familyStart = 0;
-        bool previousOwnMember = false;
-        while (familyStart < data.Length)
+        int start = 0;
+        int familyEnd = -1;
+        while (start < body.Length)
         {
-            int familyEnd = NextFamilyStart(data, familyStart + 1);
-            bool ownMember = familyEnd - familyStart >= OwnMemberBytes;
-            if (familyStart > 0 && (ownMember || previousOwnMember || StartsGroup(data[familyStart..familyEnd])))
+            start = PartEnd(body, dataEnd, start, ref familyEnd);
+            if (start < body.Length)
             {
-                cuts.Add(familyStart);
+                cuts.Add(start);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where the part that starts at <paramref name="start"/> (0 or a cut) ends: the next cut, or the end of the body. Parts
+    /// are found one at a time, so a caller can hash each while its bytes are still in the cache the search left them in.
+    /// </summary>
+    /// <param name="body">The whole exposition.</param>
+    /// <param name="dataEnd">Where the application's data ends and the scrape's own tail begins.</param>
+    /// <param name="start">Where the part starts.</param>
+    /// <param name="familyEnd">Carried from call to call (start with -1): where the family at the returned cut ends, once measured.</param>
+    public static int PartEnd(ReadOnlySpan<byte> body, int dataEnd, int start, ref int familyEnd)
+    {
+        dataEnd = Math.Clamp(dataEnd, 0, body.Length);
+        if (start >= dataEnd)
+        {
+            return body.Length;
+        }
+
+        ReadOnlySpan<byte> data = body[..dataEnd];
+        int end = familyEnd > start ? familyEnd : NextFamilyStart(data, start + 1);
+        familyEnd = -1;
+        if (end - start >= OwnMemberBytes)
+        {
+            return end;
+        }
+
+        while (end < data.Length)
+        {
+            int nextEnd = NextFamilyStart(data, end + 1);
+            if (nextEnd - end >= OwnMemberBytes || StartsGroup(data[end..nextEnd]))
+            {
+                familyEnd = nextEnd;
+                return end;
             }
 
-            previousOwnMember = ownMember;
-            familyStart = familyEnd;
+            end = nextEnd;
         }
 
-        if (dataEnd > 0 && dataEnd < body.Length)
-        {
-            cuts.Add(dataEnd);
-        }
+        return data.Length;
     }
 
     /// <summary>The first line at or after <paramref name="from"/> that starts with <c># HELP </c>, or the end.</summary>
