@@ -80,35 +80,39 @@ internal sealed class MetricsEndpoint
             response.Headers.Vary = "Accept, Accept-Encoding";
             response.Headers.CacheControl = "no-store";
             response.ContentLength = compressed?.Length ?? payload.Length;
-            if (HttpMethods.IsHead(request.Method))
+            if (!HttpMethods.IsHead(request.Method))
             {
-                return;
-            }
-
-            if (compressed is { Members: var members })
-            {
-                // The members go straight into Kestrel's buffers, flushed once: no copy of the body into one array first.
-                foreach (byte[] member in members)
-                {
-                    response.BodyWriter.Write(member);
-                }
-
-                await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-            }
-            else
-            {
-                await response.Body.WriteAsync(payload, context.RequestAborted).ConfigureAwait(false);
+                await WriteBodyAsync(context, payload, compressed).ConfigureAwait(false);
             }
         }
         catch (ResponseTooLargeException tooLarge)
         {
-            // Only the compressed copy can get here (it is bounded by the same limit).
+            // Only a compressed body over the limit gets here (the collection is bounded by it as it is written).
             _logger.LogError("Scrape refused: {Reason}", tooLarge.Message);
             await WriteErrorAsync(context, tooLarge.Message).ConfigureAwait(false);
         }
         finally
         {
             collection.Release();
+        }
+    }
+
+    private static async Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> payload, GzipBody? compressed)
+    {
+        HttpResponse response = context.Response;
+        if (compressed is { Members: var members })
+        {
+            // The members go straight into Kestrel's buffers, flushed once: no copy of the body into one array first.
+            foreach (byte[] member in members)
+            {
+                response.BodyWriter.Write(member);
+            }
+
+            await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            await response.Body.WriteAsync(payload, context.RequestAborted).ConfigureAwait(false);
         }
     }
 
