@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
 using Chorus.AspNetCore.Buffers;
@@ -29,6 +30,12 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// <summary>Parts smaller than this are not compressed again: their members are small either way.</summary>
     public const int PromotedPartBytes = 4 * 1024;
 
+    /// <summary>
+    /// Parts shorter than this are stored, not deflated: the scrape's own tail is this small and new on every scrape, and
+    /// setting up a deflater costs more than the few hundred bytes it would save.
+    /// </summary>
+    public const int StoredPartBytes = 1024;
+
     private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
 
     private readonly long _seed = Random.Shared.NextInt64();
@@ -39,12 +46,6 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private Dictionary<PartKey, Member> _kept = [];
     private Dictionary<PartKey, Member> _used = [];
     private Task _promotion = Task.CompletedTask;
-
-    /// <summary>
-    /// A member holding nothing (RFC 1952): the header (deflate, no flags, no time, unknown OS), one empty final block of
-    /// fixed codes, then the CRC-32 and length of no data.
-    /// </summary>
-    internal static ReadOnlySpan<byte> EmptyMember => [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
 
     /// <summary>How many bytes of the last body were compressed afresh (the rest came from kept members).</summary>
     public int LastCompressedBytes { get; private set; }
@@ -138,10 +139,9 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private static byte[] Deflate(ReadOnlySpan<byte> part, CompressionLevel level, ArrayBufferWriter<byte> scratch)
     {
-        if (part.IsEmpty)
+        if (part.Length < StoredPartBytes)
         {
-            // GZipStream writes nothing at all for no input, and an empty body is not gzip (Go's gzip.NewReader, which Prometheus uses, answers io.EOF).
-            return EmptyMember.ToArray();
+            return StoredMember(part);
         }
 
         scratch.ResetWrittenCount();
@@ -151,6 +151,28 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         }
 
         return scratch.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// A member that holds <paramref name="part"/> as it is, in one stored deflate block (RFC 1951 §3.2.4; RFC 1952 header
+    /// with no flags, no time, unknown OS, then the CRC-32 and length). Also what an empty body is sent as: GZipStream
+    /// writes nothing at all for no input, and an empty body is not gzip (Go's gzip.NewReader, which Prometheus uses,
+    /// answers io.EOF).
+    /// </summary>
+    internal static byte[] StoredMember(ReadOnlySpan<byte> part)
+    {
+        const int Header = 10;
+        const int BlockHeader = 5;
+        byte[] member = new byte[Header + BlockHeader + part.Length + 8];
+        ReadOnlySpan<byte> gzipHeader = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
+        gzipHeader.CopyTo(member);
+        member[Header] = 0x01; // BFINAL, BTYPE 00: stored
+        BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(Header + 1), (ushort)part.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(Header + 3), (ushort)~part.Length);
+        part.CopyTo(member.AsSpan(Header + BlockHeader));
+        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(Header + BlockHeader + part.Length), Crc32.HashToUInt32(part));
+        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(Header + BlockHeader + part.Length + 4), (uint)part.Length);
+        return member;
     }
 
     private byte[] CompressMember(ReadOnlySpan<byte> part, CompressionLevel partLevel) => Deflate(part, partLevel, _scratch);

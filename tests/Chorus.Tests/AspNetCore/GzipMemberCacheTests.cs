@@ -99,6 +99,17 @@ public sealed class GzipMemberCacheTests
         Assert.Equal(1, cache.LastMemberCount);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(GzipMemberCache.StoredPartBytes - 1)]
+    public void StoredMember_DecompressesToThePart(int length)
+    {
+        byte[] part = [.. Enumerable.Range(0, length).Select(i => (byte)(i * 7))];
+
+        Assert.Equal(part, Gunzip(GzipMemberCache.StoredMember(part)));
+    }
+
     [Fact]
     public void Cuts_AreFamilyStartsOrTheDataEnd_AndMoveOnlyBesideAFamilyThatChanged()
     {
