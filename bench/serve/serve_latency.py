@@ -6,6 +6,7 @@ For each size it writes a directory with bench/scrape/gen_dir.py (prometheus_cli
 each server on a free loopback port, and measures from this client:
   cold  the first /metrics after the server is up (Chorus parses every key then; Python always does);
   warm  the median of the following scrapes (WARM=30 for Chorus, PY_WARM=10 for Python) and their p90;
+  bytes the body of the last warm scrape as sent (gzipped unless ENCODING=identity);
   rss   the server's peak RSS (VmHWM) after the scrapes, and its RSS split into anonymous memory and
         file-backed pages (mapped .db files: shared page cache, not memory the process owns).
 WARMUP (default 10; PY_WARMUP 1) scrapes are made after the cold one and not counted, then 1 s is waited: an
@@ -19,6 +20,12 @@ are cold again then. LIVE (default 0) starts that many live prometheus_client wo
 the same families as the generated files) before the servers, changing values every 0.2 s until both are measured.
 REPLACE (seconds, default 0: never) replaces one live worker that often, round robin, as a recycling server does: the
 old one exits, a new one (a new PID, so new files) starts. Needs LIVE > 0.
+ENCODING (default gzip) is the Accept-Encoding the client sends: gzip, as Prometheus sends by default
+(enable_compression: true), or identity for an uncompressed body. Both servers gzip when asked (prometheus_client the
+way its own exposition does, gzip.compress per scrape; Chorus from its kept gzip members, compressing only the parts
+that changed). The timed part reads the whole compressed body and does not decompress it (Prometheus does that after the
+transfer); body bytes are what crossed the wire. Once per server, outside the timing, the gzipped body is decompressed
+and compared with an identity scrape (Chorus's own chorus_* self-metrics left out; skipped with LIVE > 0, whose values move).
 The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release; CHORUS_CLI=native measures the NativeAOT
 binary that ships instead (artifacts/bin/linux-x64/chorus, from bash scripts/pack.sh).
 """
@@ -26,6 +33,7 @@ import os
 import re
 import shutil
 import socket
+import gzip
 import statistics
 import subprocess
 import sys
@@ -51,6 +59,9 @@ IDLE = float(os.environ.get("IDLE", "0"))
 LIVE = int(os.environ.get("LIVE", "0"))
 LIVE_WRITER = os.path.join(REPO, "bench", "serve", "live_writer.py")
 REPLACE = float(os.environ.get("REPLACE", "0"))
+ENCODING = os.environ.get("ENCODING", "gzip")
+if ENCODING not in ("gzip", "identity"):
+    sys.exit(f"ENCODING must be gzip or identity, not {ENCODING!r}")
 
 
 def free_port():
@@ -59,12 +70,34 @@ def free_port():
         return s.getsockname()[1]
 
 
-def scrape(url, accept="text/plain;version=0.0.4"):
-    request = urllib.request.Request(url, headers={"Accept": accept})
+def fetch(url, encoding, accept="text/plain;version=0.0.4"):
+    """One scrape: the seconds it took to get the whole body as sent (compressed or not), the body, its encoding."""
+    request = urllib.request.Request(url, headers={"Accept": accept, "Accept-Encoding": encoding})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=120) as response:
         body = response.read()
-    return time.perf_counter() - started, len(body)
+        elapsed = time.perf_counter() - started
+        return elapsed, body, response.headers.get("Content-Encoding", "identity")
+
+
+def scrape(url):
+    elapsed, body, _ = fetch(url, ENCODING)
+    return elapsed, len(body)
+
+
+def without_self_metrics(body):
+    return [line for line in body.split(b"\n") if not line.startswith((b"chorus_", b"# HELP chorus_", b"# TYPE chorus_"))]
+
+
+def verify_encoding(url):
+    """Outside the timing: a gzip body must say so and decompress to what an identity scrape returns."""
+    _, wire, encoding = fetch(url, ENCODING)
+    if encoding != ENCODING:
+        raise RuntimeError(f"asked for {ENCODING}, got Content-Encoding {encoding}")
+    if ENCODING == "gzip" and LIVE == 0:
+        _, plain, _ = fetch(url, "identity")
+        if without_self_metrics(gzip.decompress(wire)) != without_self_metrics(plain):
+            raise RuntimeError("the gzip body does not decompress to the identity body")
 
 
 def wait_until_up(url, process, timeout=60):
@@ -90,13 +123,15 @@ def status_mib(pid, field):
 
 def measure(url, pid, count, warmup):
     cold, size = scrape(url)
+    verify_encoding(url)
     for _ in range(warmup):
         scrape(url)
     time.sleep(1)
     warm = []
     for _ in range(count):
         time.sleep(IDLE)
-        warm.append(scrape(url)[0])
+        elapsed, size = scrape(url)
+        warm.append(elapsed)
     warm.sort()
     return {"cold": cold, "warm": statistics.median(warm), "p90": warm[int(len(warm) * 0.9) - 1],
             "rss": status_mib(pid, "VmHWM"), "anon": status_mib(pid, "RssAnon"), "file": status_mib(pid, "RssFile"),
@@ -165,6 +200,7 @@ class LiveWriters:
 
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 5000, 10000]
+    print(f"<!-- Accept-Encoding: {ENCODING}; body bytes as sent -->")
     print("| .db files | server | cold ms | warm median ms | warm p90 ms | warm vs Python | cold/warm | peak RSS MiB | "
           "RSS anon / file MiB at the end | body bytes |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -21,7 +21,12 @@ public sealed class ChorusEndpointOptions
     /// <summary>Whether responses are gzip-compressed when the scraper's <c>Accept-Encoding</c> allows it. Default: true.</summary>
     public bool EnableGzip { get; set; } = true;
 
-    /// <summary>The gzip level. Default: <see cref="CompressionLevel.Fastest"/>, which is what scrapes want.</summary>
+    /// <summary>
+    /// The gzip level a changed part of the response is compressed at. Default: <see cref="CompressionLevel.Fastest"/>,
+    /// which is what scrapes want. Unchanged parts are sent from the gzip members kept from the last scrape; with
+    /// <see cref="CompressionLevel.Fastest"/>, a part that comes back unchanged is compressed again at
+    /// <see cref="CompressionLevel.Optimal"/> in the background.
+    /// </summary>
     public CompressionLevel GzipLevel { get; set; } = CompressionLevel.Fastest;
 
     /// <summary>

@@ -1,4 +1,4 @@
-using System.IO.Compression;
+using System.Buffers;
 using Chorus.AspNetCore.Buffers;
 using Chorus.AspNetCore.SelfMetrics;
 using Chorus.Exposition;
@@ -16,6 +16,7 @@ namespace Chorus.AspNetCore.Http;
 internal sealed class MetricsEndpoint
 {
     private const int InitialBufferBytes = 64 * 1024;
+    private const int Slots = 2 * 4;
 
     private readonly IScrapeSource _source;
     private readonly ChorusEndpointOptions _options;
@@ -25,11 +26,16 @@ internal sealed class MetricsEndpoint
     private readonly ILogger _logger;
 
     // One slot per ExpositionFormat and EscapingScheme: the collection of that format in flight, if any.
-    private readonly SharedCollection?[] _inFlight = new SharedCollection?[2 * 4];
+    private readonly SharedCollection?[] _inFlight = new SharedCollection?[Slots];
+
+    // Per slot: the gzip members of its last body, created on the slot's first gzipped scrape.
+    private readonly GzipMemberCache?[] _gzipMembers = new GzipMemberCache?[Slots];
     private readonly Lock _gate = new();
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
     private int _lastResponseBytes = InitialBufferBytes;
+
+    private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
 
     public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
     {
@@ -49,7 +55,6 @@ internal sealed class MetricsEndpoint
         bool gzip = _options.EnableGzip && ScrapeNegotiation.AcceptsGzip(request.Headers.AcceptEncoding);
 
         SharedCollection collection = await CollectSharedAsync(protocol.Format, protocol.Escaping).ConfigureAwait(false);
-        PooledBufferWriter? compressed = null;
         try
         {
             if (collection.Failure is { } failure)
@@ -60,15 +65,15 @@ internal sealed class MetricsEndpoint
             }
 
             ReadOnlyMemory<byte> payload = collection.Body!.WrittenMemory;
+            GzipBody? compressed = null;
             if (gzip)
             {
-                compressed = new PooledBufferWriter(payload.Length / 4, _options.MaxResponseBytes);
-                using (var zip = new GZipStream(new BufferWriterStream(compressed), _options.GzipLevel, leaveOpen: false))
+                compressed = GzipMembersFor(protocol).Compress(payload.Span, collection.DataEnd);
+                if (compressed.Value.Length > _options.MaxResponseBytes)
                 {
-                    zip.Write(payload.Span);
+                    throw new ResponseTooLargeException(_options.MaxResponseBytes);
                 }
 
-                payload = compressed.WrittenMemory;
                 response.Headers.ContentEncoding = "gzip";
             }
 
@@ -76,24 +81,51 @@ internal sealed class MetricsEndpoint
             response.ContentType = ExpositionContentTypes.For(protocol);
             response.Headers.Vary = "Accept, Accept-Encoding";
             response.Headers.CacheControl = "no-store";
-            response.ContentLength = payload.Length;
+            response.ContentLength = compressed?.Length ?? payload.Length;
             if (!HttpMethods.IsHead(request.Method))
             {
-                await response.Body.WriteAsync(payload, context.RequestAborted).ConfigureAwait(false);
+                await WriteBodyAsync(context, payload, compressed).ConfigureAwait(false);
             }
         }
         catch (ResponseTooLargeException tooLarge)
         {
-            // Only the compressed copy can get here (it is bounded by the same limit).
+            // Only a compressed body over the limit gets here (the collection is bounded by it as it is written).
             _logger.LogError("Scrape refused: {Reason}", tooLarge.Message);
             await WriteErrorAsync(context, tooLarge.Message).ConfigureAwait(false);
         }
         finally
         {
-            compressed?.Dispose();
             collection.Release();
         }
     }
+
+    private static async Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> payload, GzipBody? compressed)
+    {
+        HttpResponse response = context.Response;
+        if (compressed is { Members: var members })
+        {
+            // The members go straight into Kestrel's buffers, flushed once: no copy of the body into one array first.
+            foreach (byte[] member in members)
+            {
+                response.BodyWriter.Write(member);
+            }
+
+            await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            await response.Body.WriteAsync(payload, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private GzipMemberCache GzipMembersFor(ScrapeProtocol protocol)
+    {
+        ref GzipMemberCache? members = ref _gzipMembers[SlotOf(protocol.Format, protocol.Escaping)];
+        GzipMemberCache? existing = Volatile.Read(ref members);
+        return existing ?? Interlocked.CompareExchange(ref members, new GzipMemberCache(_options.GzipLevel), null) ?? members!;
+    }
+
+    private static int SlotOf(ExpositionFormat format, EscapingScheme escaping) => ((int)format * 4) + (int)escaping;
 
     /// <summary>
     /// Joins the collection of <paramref name="format"/> and <paramref name="escaping"/> in flight, or runs one. Scrapes that
@@ -101,7 +133,7 @@ internal sealed class MetricsEndpoint
     /// </summary>
     private async ValueTask<SharedCollection> CollectSharedAsync(ExpositionFormat format, EscapingScheme escaping)
     {
-        int slot = ((int)format * 4) + (int)escaping;
+        int slot = SlotOf(format, escaping);
         SharedCollection collection;
         bool owner;
         lock (_gate)
@@ -127,10 +159,21 @@ internal sealed class MetricsEndpoint
         }
 
         PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes);
+        int dataEnd;
         try
         {
-            _source.Collect(body, format, escaping);
-            LogSelfMetricsFindings();
+            if (_selfMetrics is not null)
+            {
+                int tail = _selfMetrics.CollectWithTailLength(body, format, escaping);
+                dataEnd = body.WrittenCount - tail;
+                LogSelfMetricsFindings();
+            }
+            else
+            {
+                _source.Collect(body, format, escaping);
+                dataEnd = DataEnd(body.WrittenSpan);
+            }
+
             Volatile.Write(ref _lastResponseBytes, body.WrittenCount);
         }
         catch (Exception failure)
@@ -149,11 +192,15 @@ internal sealed class MetricsEndpoint
             return collection;
         }
 
-        Finish(slot, collection, body);
+        Finish(slot, collection, body, dataEnd);
         return collection;
     }
 
-    private void Finish(int slot, SharedCollection collection, PooledBufferWriter? body = null, Exception? failure = null)
+    /// <summary>Where the source's data ends: before its <c># EOF</c>, which the self-metrics move to the very end.</summary>
+    private static int DataEnd(ReadOnlySpan<byte> sourceOutput) =>
+        sourceOutput.EndsWith(OpenMetricsEof) ? sourceOutput.Length - OpenMetricsEof.Length : sourceOutput.Length;
+
+    private void Finish(int slot, SharedCollection collection, PooledBufferWriter? body = null, int dataEnd = 0, Exception? failure = null)
     {
         // Unregister first: a scrape arriving from now on must see data collected after it arrived.
         lock (_gate)
@@ -167,7 +214,7 @@ internal sealed class MetricsEndpoint
         }
         else
         {
-            collection.Complete(body!);
+            collection.Complete(body!, dataEnd);
         }
     }
 

@@ -14,6 +14,9 @@ internal sealed class SharedCollection
     /// <summary>The exposition, once <see cref="Completion"/> is done and <see cref="Failure"/> is null.</summary>
     public PooledBufferWriter? Body { get; private set; }
 
+    /// <summary>Where the source's data ends in <see cref="Body"/> (the self-metrics and <c># EOF</c> follow).</summary>
+    public int DataEnd { get; private set; }
+
     /// <summary>Why the collection failed, if it did.</summary>
     public Exception? Failure { get; private set; }
 
@@ -22,9 +25,10 @@ internal sealed class SharedCollection
     /// <summary>Another scrape joins; only called while the collection is still registered as in flight.</summary>
     public void AddReference() => Interlocked.Increment(ref _references);
 
-    public void Complete(PooledBufferWriter body)
+    public void Complete(PooledBufferWriter body, int dataEnd)
     {
         Body = body;
+        DataEnd = dataEnd;
         _done.SetResult();
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Chorus.AspNetCore;
 using Chorus.IntegrationTests.Support;
+using Microsoft.AspNetCore.Builder;
 
 namespace Chorus.IntegrationTests.Serve;
 
@@ -55,13 +56,33 @@ public sealed class ServeWithPrometheusTests
     public async Task Prometheus_ScrapingMapChorusMetricsInAnAspNetCoreApp_SeesWhatTheWorkersWrote()
     {
         using var dir = new TempDirectory("serve");
+        int scrapes = 0;
+        int gzipped = 0;
         await using KestrelTestApp app = await KestrelTestApp.StartAsync(
             builder => builder.Services.AddChorus(options => options.Directory = dir.Path),
-            web => web.MapChorusMetrics());
+            (WebApplication web) =>
+            {
+                // Prometheus asks for gzip and must read the gzip members the endpoint keeps from scrape to scrape.
+                web.Use(async (context, next) =>
+                {
+                    await next(context);
+                    if (context.Request.Path == "/metrics")
+                    {
+                        Interlocked.Increment(ref scrapes);
+                        if (context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.Ordinal) && context.Response.Headers.ContentEncoding == "gzip")
+                        {
+                            Interlocked.Increment(ref gzipped);
+                        }
+                    }
+                });
+                web.MapChorusMetrics();
+            });
         using PrometheusServer prometheus = await PrometheusServer.StartAsync(app.BaseAddress);
         await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
 
         await AssertPrometheusSawEveryJobWithoutResetsAsync(prometheus);
+        Assert.True(Volatile.Read(ref scrapes) >= 6, $"{scrapes} scrapes");
+        Assert.Equal(Volatile.Read(ref scrapes), Volatile.Read(ref gzipped));
     }
 
     [Fact]

@@ -1,0 +1,184 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.IO.Hashing;
+using Chorus.AspNetCore.Buffers;
+
+namespace Chorus.AspNetCore.Http;
+
+/// <summary>
+/// Gzips expositions of one format as a sequence of gzip members (RFC 1952 §2.2: a gzip file is a series of members,
+/// and Go's <c>gzip.Reader</c>, which Prometheus reads scrapes with, gunzip, curl and Python read them all as one
+/// body), keeping each member for the next scrape: a part of the body whose bytes are what they were last time is
+/// sent from its kept member, so a scrape compresses only the families that changed and the scrape's own tail.
+/// </summary>
+/// <remarks>
+/// The body is cut by <see cref="GzipMemberCuts"/>. A part is known by its length and its XxHash128 under a seed drawn
+/// per cache (so nobody can aim at a collision, and an accidental one has odds of 2^-128): this reads the body once,
+/// at memory speed, and keeps no uncompressed copy. Members not used by the last body are let go, so the cache holds
+/// one compressed body. The decompressed response is byte for byte the body, whatever the cuts.
+/// <para>
+/// A part is compressed at <c>level</c> when it first appears. Since a kept member costs nothing on later scrapes, a part
+/// of <see cref="PromotedPartBytes"/> or more that comes back unchanged is compressed again at
+/// <see cref="CompressionLevel.Optimal"/> on a pool thread, off the scrape (when <c>level</c> is
+/// <see cref="CompressionLevel.Fastest"/>): about a third fewer bytes to send for the parts that stay, while a part that
+/// changes on every scrape keeps paying only the fast level.
+/// </para>
+/// </remarks>
+internal sealed class GzipMemberCache(CompressionLevel level)
+{
+    /// <summary>Parts smaller than this are not compressed again: their members are small either way.</summary>
+    public const int PromotedPartBytes = 4 * 1024;
+
+    /// <summary>
+    /// Parts shorter than this are stored, not deflated: the scrape's own tail is this small and new on every scrape, and
+    /// setting up a deflater costs more than the few hundred bytes it would save.
+    /// </summary>
+    public const int StoredPartBytes = 1024;
+
+    private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
+
+    private readonly long _seed = Random.Shared.NextInt64();
+    private readonly Lock _gate = new();
+    private readonly List<byte[]> _members = [];
+    private readonly ArrayBufferWriter<byte> _scratch = new();
+    private readonly List<(PartKey Key, byte[] Part)> _toPromote = [];
+    private Dictionary<PartKey, Member> _kept = [];
+    private Dictionary<PartKey, Member> _used = [];
+    private Task _promotion = Task.CompletedTask;
+
+    /// <summary>How many bytes of the last body were compressed afresh (the rest came from kept members).</summary>
+    public int LastCompressedBytes { get; private set; }
+
+    /// <summary>How many members the last body was sent as.</summary>
+    public int LastMemberCount { get; private set; }
+
+    /// <summary>Gzips <paramref name="body"/>: the members that, sent in order, are its gzip encoding.</summary>
+    /// <param name="body">The exposition.</param>
+    /// <param name="dataEnd">Where the application's data ends (the self-metrics and <c># EOF</c> follow).</param>
+    /// <returns>The members (never changed afterwards: they may be written while the next scrape compresses) and their total length.</returns>
+    public GzipBody Compress(ReadOnlySpan<byte> body, int dataEnd)
+    {
+        lock (_gate)
+        {
+            _members.Clear();
+            long length = 0;
+            int compressed = 0;
+            int start = 0;
+            int familyEnd = -1;
+            do
+            {
+                // Hashed as soon as it is cut: its bytes are still in the cache the search for the cut brought them to.
+                int end = GzipMemberCuts.PartEnd(body, dataEnd, start, ref familyEnd);
+                ReadOnlySpan<byte> part = body[start..end];
+                var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
+                if (!_used.TryGetValue(key, out Member? member))
+                {
+                    if (_kept.TryGetValue(key, out member))
+                    {
+                        if (!member.Final && _promotion.IsCompleted)
+                        {
+                            _toPromote.Add((key, part.ToArray()));
+                        }
+                    }
+                    else
+                    {
+                        member = new Member(CompressMember(part, level), Final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
+                        compressed += part.Length;
+                    }
+
+                    _used.Add(key, member);
+                }
+
+                _members.Add(member.Bytes);
+                length += member.Bytes.Length;
+                start = end;
+            }
+            while (start < body.Length);
+
+            LastCompressedBytes = compressed;
+            LastMemberCount = _members.Count;
+            (_kept, _used) = (_used, _kept);
+            _used.Clear();
+            if (_toPromote.Count > 0)
+            {
+                (PartKey Key, byte[] Part)[] parts = [.. _toPromote];
+                _toPromote.Clear();
+                _promotion = Task.Run(() => Promote(parts));
+            }
+
+            return new GzipBody([.. _members], length);
+        }
+    }
+
+    /// <summary>Completes when the members being compressed again (if any) have replaced the fast ones.</summary>
+    public Task PromotionAsync()
+    {
+        lock (_gate)
+        {
+            return _promotion;
+        }
+    }
+
+    private void Promote((PartKey Key, byte[] Part)[] parts)
+    {
+        var scratch = new ArrayBufferWriter<byte>();
+        foreach ((PartKey key, byte[] part) in parts)
+        {
+            byte[] smaller = Deflate(part, PromotedLevel, scratch);
+            lock (_gate)
+            {
+                // Only a part the last body still used is worth replacing; the bytes decompress to the same part either way.
+                if (_kept.ContainsKey(key))
+                {
+                    _kept[key] = new Member(smaller, Final: true);
+                }
+            }
+        }
+    }
+
+    private static byte[] Deflate(ReadOnlySpan<byte> part, CompressionLevel level, ArrayBufferWriter<byte> scratch)
+    {
+        if (part.Length < StoredPartBytes)
+        {
+            return StoredMember(part);
+        }
+
+        scratch.ResetWrittenCount();
+        using (var zip = new GZipStream(new BufferWriterStream(scratch), level, leaveOpen: false))
+        {
+            zip.Write(part);
+        }
+
+        return scratch.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// A member that holds <paramref name="part"/> as it is, in one stored deflate block (RFC 1951 §3.2.4; RFC 1952 header
+    /// with no flags, no time, unknown OS, then the CRC-32 and length). Also what an empty body is sent as: GZipStream
+    /// writes nothing at all for no input, and an empty body is not gzip (Go's gzip.NewReader, which Prometheus uses,
+    /// answers io.EOF).
+    /// </summary>
+    internal static byte[] StoredMember(ReadOnlySpan<byte> part)
+    {
+        const int Header = 10;
+        const int BlockHeader = 5;
+        byte[] member = new byte[Header + BlockHeader + part.Length + 8];
+        ReadOnlySpan<byte> gzipHeader = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
+        gzipHeader.CopyTo(member);
+        member[Header] = 0x01; // BFINAL, BTYPE 00: stored
+        BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(Header + 1), (ushort)part.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(Header + 3), (ushort)~part.Length);
+        part.CopyTo(member.AsSpan(Header + BlockHeader));
+        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(Header + BlockHeader + part.Length), Crc32.HashToUInt32(part));
+        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(Header + BlockHeader + part.Length + 4), (uint)part.Length);
+        return member;
+    }
+
+    private byte[] CompressMember(ReadOnlySpan<byte> part, CompressionLevel partLevel) => Deflate(part, partLevel, _scratch);
+
+    private readonly record struct PartKey(UInt128 Hash, int Length);
+
+    /// <summary>A part's gzip member; final when it is not to be compressed again at <see cref="PromotedLevel"/>.</summary>
+    private sealed record Member(byte[] Bytes, bool Final);
+}

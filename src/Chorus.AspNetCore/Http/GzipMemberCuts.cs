@@ -1,0 +1,119 @@
+using System.IO.Hashing;
+
+namespace Chorus.AspNetCore.Http;
+
+/// <summary>
+/// Where an exposition is cut into gzip members (<see cref="GzipMemberCache"/>): only before a family's <c># HELP</c>
+/// line, and only where the cut depends on nothing but the families beside it, so a family whose bytes change moves no
+/// cut elsewhere and every other member is found again unchanged on the next scrape.
+/// </summary>
+/// <remarks>
+/// A family of <see cref="OwnMemberBytes"/> or more is a member of its own. Smaller families travel in groups (a member
+/// has about 25 bytes of gzip framing and starts without a dictionary): a group ends before a family whose
+/// <c># HELP</c> line hashes to 0 modulo <see cref="GroupSpread"/>, which averages that many families per group while
+/// depending only on that line. Size-based grouping would not do: one family growing by a byte would shift every later
+/// group's cut and recompress the rest of the body. The application's data and what follows it (the self-metrics and
+/// <c># EOF</c>, which change on every scrape) are cut apart, so the tail never drags an application member with it.
+/// </remarks>
+internal static class GzipMemberCuts
+{
+    /// <summary>Families at least this long are one member each.</summary>
+    public const int OwnMemberBytes = 16 * 1024;
+
+    /// <summary>On average, how many small families share a member.</summary>
+    public const int GroupSpread = 4;
+
+    // A comment line: '#' is rare in sample lines, so the vectorised search stops at few candidates ("\n# HELP " would
+    // pair '\n' with ' ', which most lines hold).
+    private static ReadOnlySpan<byte> CommentLine => "\n#"u8;
+
+    private static ReadOnlySpan<byte> Help => "# HELP "u8;
+
+    /// <summary>Fills <paramref name="cuts"/> with the offsets, ascending, at which a new member starts (never 0 nor the end).</summary>
+    /// <param name="body">The whole exposition.</param>
+    /// <param name="dataEnd">Where the application's data ends and the scrape's own tail begins.</param>
+    /// <param name="cuts">Cleared, then filled.</param>
+    public static void Find(ReadOnlySpan<byte> body, int dataEnd, List<int> cuts)
+    {
+        cuts.Clear();
+        int start = 0;
+        int familyEnd = -1;
+        while (start < body.Length)
+        {
+            start = PartEnd(body, dataEnd, start, ref familyEnd);
+            if (start < body.Length)
+            {
+                cuts.Add(start);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where the part that starts at <paramref name="start"/> (0 or a cut) ends: the next cut, or the end of the body. Parts
+    /// are found one at a time, so a caller can hash each while its bytes are still in the cache the search left them in.
+    /// </summary>
+    /// <param name="body">The whole exposition.</param>
+    /// <param name="dataEnd">Where the application's data ends and the scrape's own tail begins.</param>
+    /// <param name="start">Where the part starts.</param>
+    /// <param name="familyEnd">Carried from call to call (start with -1): where the family at the returned cut ends, once measured.</param>
+    public static int PartEnd(ReadOnlySpan<byte> body, int dataEnd, int start, ref int familyEnd)
+    {
+        dataEnd = Math.Clamp(dataEnd, 0, body.Length);
+        if (start >= dataEnd)
+        {
+            return body.Length;
+        }
+
+        ReadOnlySpan<byte> data = body[..dataEnd];
+        int end = familyEnd > start ? familyEnd : NextFamilyStart(data, start + 1);
+        familyEnd = -1;
+        if (end - start >= OwnMemberBytes)
+        {
+            return end;
+        }
+
+        while (end < data.Length)
+        {
+            int nextEnd = NextFamilyStart(data, end + 1);
+            if (nextEnd - end >= OwnMemberBytes || StartsGroup(data[end..nextEnd]))
+            {
+                familyEnd = nextEnd;
+                return end;
+            }
+
+            end = nextEnd;
+        }
+
+        return data.Length;
+    }
+
+    /// <summary>The first line at or after <paramref name="from"/> that starts with <c># HELP </c>, or the end.</summary>
+    private static int NextFamilyStart(ReadOnlySpan<byte> data, int from)
+    {
+        while (from < data.Length)
+        {
+            int comment = data[from..].IndexOf(CommentLine);
+            if (comment < 0)
+            {
+                break;
+            }
+
+            int lineStart = from + comment + 1;
+            if (data[lineStart..].StartsWith(Help))
+            {
+                return lineStart;
+            }
+
+            from = lineStart;
+        }
+
+        return data.Length;
+    }
+
+    private static bool StartsGroup(ReadOnlySpan<byte> family)
+    {
+        int lineEnd = family.IndexOf((byte)'\n');
+        ReadOnlySpan<byte> helpLine = lineEnd < 0 ? family : family[..lineEnd];
+        return XxHash3.HashToUInt64(helpLine) % GroupSpread == 0;
+    }
+}

@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using Chorus.AspNetCore.Http;
+using FsCheck.Xunit;
+
+namespace Chorus.Tests.AspNetCore;
+
+/// <summary>
+/// The gzip body is a sequence of members, most of them kept from the last scrape; whatever changed between scrapes,
+/// it must decompress to exactly the identity body, and a scrape must compress only what changed.
+/// </summary>
+public sealed class GzipMemberCacheTests
+{
+    [Property(MaxTest = 60)]
+    public bool RandomChangesBetweenScrapes_DecompressToTheIdentityBody(int seed, bool openMetrics)
+    {
+        var random = new Random(seed);
+        var families = Enumerable.Range(0, random.Next(0, 40)).Select(i => RandomFamily(random, i)).ToList();
+        var cache = new GzipMemberCache(random.Next(2) == 0 ? CompressionLevel.Fastest : CompressionLevel.Optimal);
+        for (int scrape = 0; scrape < 12; scrape++)
+        {
+            (byte[] body, int dataEnd) = Body(families, scrape, openMetrics);
+            if (!Gunzip(Compress(cache, body, dataEnd)).AsSpan().SequenceEqual(body))
+            {
+                return false;
+            }
+
+            Change(families, random);
+        }
+
+        return true;
+    }
+
+    [Fact]
+    public void UnchangedFamilies_AreSentFromKeptMembers_OnlyTheChangedGroupAndTheTailAreCompressed()
+    {
+        var random = new Random(7);
+        var families = Enumerable.Range(0, 60).Select(i => Family(i, samples: random.Next(1, 20))).ToList();
+        families.AddRange(Enumerable.Range(60, 3).Select(i => Family(i, samples: 800)));
+        var cache = new GzipMemberCache(CompressionLevel.Fastest);
+        (byte[] first, int firstEnd) = Body(families, 0, openMetrics: true);
+        Compress(cache, first, firstEnd);
+        Assert.Equal(first.Length, cache.LastCompressedBytes);
+        int members = cache.LastMemberCount;
+        Assert.InRange(members, 8, 40);
+
+        (byte[] sameData, int sameEnd) = Body(families, 1, openMetrics: true);
+        Compress(cache, sameData, sameEnd);
+        Assert.Equal(sameData.Length - sameEnd, cache.LastCompressedBytes);
+
+        // A small family grows by a byte: its group and the tail are compressed, every other member is found again.
+        families[20] = families[20].Replace(" 1\n", " 10\n", StringComparison.Ordinal);
+        (byte[] smallChange, int smallEnd) = Body(families, 2, openMetrics: true);
+        byte[] wire = Compress(cache, smallChange, smallEnd);
+        Assert.Equal(smallChange, Gunzip(wire));
+        Assert.Equal(members, cache.LastMemberCount);
+        Assert.InRange(cache.LastCompressedBytes, families[20].Length + (smallChange.Length - smallEnd), smallChange.Length / 10);
+
+        // A big family changes: it is a member of its own.
+        families[61] += "app_family_61{i=\"extra\"} 1\n";
+        (byte[] bigChange, int bigEnd) = Body(families, 3, openMetrics: true);
+        Compress(cache, bigChange, bigEnd);
+        Assert.Equal(families[61].Length + (bigChange.Length - bigEnd), cache.LastCompressedBytes);
+    }
+
+    [Fact]
+    public async Task PartsThatComeBackUnchanged_AreCompressedAgainSmaller_AndStillDecompressToTheBody()
+    {
+        var random = new Random(11);
+        var families = Enumerable.Range(0, 30).Select(i => RandomFamily(random, i)).ToList();
+        var cache = new GzipMemberCache(CompressionLevel.Fastest);
+        (byte[] body, int dataEnd) = Body(families, 0, openMetrics: false);
+        byte[] fast = Compress(cache, body, dataEnd);
+        await cache.PromotionAsync();
+
+        byte[] again = Compress(cache, body, dataEnd);
+        await cache.PromotionAsync();
+        byte[] promoted = Compress(cache, body, dataEnd);
+
+        Assert.Equal(fast, again);
+        Assert.True(promoted.Length < fast.Length * 0.9, $"{promoted.Length} bytes after promotion, {fast.Length} before");
+        Assert.Equal(body, Gunzip(promoted));
+        Assert.Equal(0, cache.LastCompressedBytes);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EmptyBody_IsOneValidEmptyMember(bool withTail)
+    {
+        var cache = new GzipMemberCache(CompressionLevel.Fastest);
+        byte[] body = withTail ? "# EOF\n"u8.ToArray() : [];
+
+        byte[] wire = Compress(cache, body, 0);
+
+        Assert.NotEmpty(wire);
+        Assert.Equal(body, Gunzip(wire));
+        Assert.Equal(1, cache.LastMemberCount);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(GzipMemberCache.StoredPartBytes - 1)]
+    public void StoredMember_DecompressesToThePart(int length)
+    {
+        byte[] part = [.. Enumerable.Range(0, length).Select(i => (byte)(i * 7))];
+
+        Assert.Equal(part, Gunzip(GzipMemberCache.StoredMember(part)));
+    }
+
+    [Fact]
+    public void Cuts_AreFamilyStartsOrTheDataEnd_AndMoveOnlyBesideAFamilyThatChanged()
+    {
+        var random = new Random(3);
+        var families = Enumerable.Range(0, 200).Select(i => RandomFamily(random, i)).ToList();
+        (byte[] body, int dataEnd) = Body(families, 0, openMetrics: false);
+        List<int> cuts = [];
+        GzipMemberCuts.Find(body, dataEnd, cuts);
+
+        Assert.All(cuts, cut => Assert.True(cut == dataEnd || body.AsSpan(cut).StartsWith("# HELP "u8), $"cut at {cut}"));
+        Assert.Equal(cuts.Order(), cuts);
+        Assert.Equal(cuts.Distinct(), cuts);
+        Assert.DoesNotContain(0, cuts);
+        Assert.InRange(cuts.Count, 200 / GzipMemberCuts.GroupSpread / 2, 200 / GzipMemberCuts.GroupSpread * 2);
+
+        // Family 100 grows: every cut outside it keeps its place relative to the families around it.
+        int growth = 5_000;
+        families[100] += string.Concat(Enumerable.Repeat("x", growth - 1)) + "\n";
+        (byte[] grown, int grownEnd) = Body(families, 0, openMetrics: false);
+        List<int> grownCuts = [];
+        GzipMemberCuts.Find(grown, grownEnd, grownCuts);
+        int familyStart = families.Take(100).Sum(f => f.Length);
+        int familyEnd = familyStart + families[100].Length;
+        Assert.Equal(cuts.Where(c => c < familyStart), grownCuts.Where(c => c < familyStart));
+        Assert.Equal(cuts.Where(c => c > familyEnd - growth).Select(c => c + growth), grownCuts.Where(c => c > familyEnd));
+    }
+
+    private static byte[] Compress(GzipMemberCache cache, byte[] body, int dataEnd)
+    {
+        GzipBody gzip = cache.Compress(body, dataEnd);
+        byte[] wire = [.. gzip.Members.SelectMany(member => member)];
+        Assert.Equal(gzip.Length, wire.Length);
+        return wire;
+    }
+
+    // GZipStream reads every member of a multi-member body, as gzip(1), Go's gzip.Reader and Python's gzip do.
+    private static byte[] Gunzip(byte[] wire)
+    {
+        using var input = new GZipStream(new MemoryStream(wire), CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        input.CopyTo(plain);
+        return plain.ToArray();
+    }
+
+    private static (byte[] Body, int DataEnd) Body(List<string> families, int scrape, bool openMetrics)
+    {
+        string data = string.Concat(families);
+        string tail = "# HELP chorus_scrape_duration_seconds Seconds.\n# TYPE chorus_scrape_duration_seconds gauge\n"
+            + string.Create(CultureInfo.InvariantCulture, $"chorus_scrape_duration_seconds {scrape}\n") + (openMetrics ? "# EOF\n" : "");
+        return (Encoding.UTF8.GetBytes(data + tail), Encoding.UTF8.GetByteCount(data));
+    }
+
+    private static string Family(int id, int samples)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"# HELP app_family_{id} Family {id}.\n# TYPE app_family_{id} gauge\n");
+        for (int i = 0; i < samples; i++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"app_family_{id}{{i=\"{i}\"}} 1\n");
+        }
+
+        return text.ToString();
+    }
+
+    // Mostly small families, some past the size that makes a family a member of its own.
+    private static string RandomFamily(Random random, int id) => Family(id, random.Next(10) == 0 ? random.Next(300, 900) : random.Next(0, 12));
+
+    private static void Change(List<string> families, Random random)
+    {
+        int changes = random.Next(0, 4);
+        for (int c = 0; c < changes; c++)
+        {
+            int which = random.Next(Math.Max(1, families.Count));
+            switch (random.Next(5))
+            {
+                case 0:
+                    families.Insert(Math.Min(which, families.Count), RandomFamily(random, 1000 + random.Next(1000)));
+                    break;
+                case 1 when families.Count > 0:
+                    families.RemoveAt(which);
+                    break;
+                case 2 when families.Count > 0:
+                    families[which] += $"app_more{{i=\"{random.Next()}\"}} {random.NextDouble()}\n";
+                    break;
+                case 3 when families.Count > 0:
+                    families[which] = families[which].Replace(" 1\n", $" {random.Next(100)}\n", StringComparison.Ordinal);
+                    break;
+                case 4 when families.Count > 1:
+                    // Two families swap bytes: same parts, another order.
+                    int other = random.Next(families.Count);
+                    (families[which], families[other]) = (families[other], families[which]);
+                    break;
+            }
+        }
+    }
+}
