@@ -47,8 +47,14 @@ internal sealed class FamilyState
     /// <summary>The slots the frozen files contribute to, each with its <see cref="SeriesSlot.Frozen"/> part.</summary>
     public List<SeriesSlot> FrozenSlots { get; } = [];
 
-    /// <summary>Set when a file holding this family was frozen or thawed since its frozen parts were built.</summary>
+    /// <summary>
+    /// Set when the frozen parts no longer say what the frozen files hold (not built yet, a file's contribution they could
+    /// not take or give back in place, every file thawed at once, files excluded): they are built again when next merged.
+    /// </summary>
     public bool FrozenStale { get; set; } = true;
+
+    /// <summary>The fold kind the frozen parts were built for (a gauge mode change makes them stale).</summary>
+    public FoldKind FrozenKind { get; set; }
 
     /// <summary>
     /// Set once a live value broke an exact leading run of a frozen sum (<see cref="FrozenSlotPart"/>): the parts are

@@ -24,10 +24,10 @@ namespace Chorus.Aggregation;
 /// opened by its reader (kept files stay open and are probed through that descriptor, so two readers of one directory
 /// do not keep thawing each other's files). Lost events (queue overflow) or an ended watch thaw everything; where
 /// inotify or leases are not available nothing is frozen and every collection refreshes every file, as before.</para>
-/// <para><c>toggled</c> is told of every file frozen or thawed, when it happens (the owner keeps merge state
-/// that depends on which files are frozen).</para>
+/// <para><c>toggled</c> is told of every file frozen or thawed, when it happens, and whether alone (false when every
+/// frozen file thaws at once): the owner keeps merge state that depends on which files are frozen.</para>
 /// </remarks>
-internal sealed class FrozenFiles(string directory, Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> files, bool enabled, Action<FileState> toggled)
+internal sealed class FrozenFiles(string directory, Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> files, bool enabled, Action<FileState, bool> toggled)
     : IDirectoryEventSink, IDisposable
 {
     // A file a writer holds is probed again after a backoff, so idle live writers cost a probe now and then, not per scrape.
@@ -113,7 +113,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
             {
                 case ProbeResult.Frozen:
                     file.Frozen = true;
-                    toggled(file);
+                    toggled(file, true);
                     file.FreezeBackoff = 0;
                     _frozen.Add(file);
                     Entries += file.Count;
@@ -139,7 +139,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         {
             file.Frozen = false;
             file.NextFreezeProbe = 0;
-            toggled(file);
+            toggled(file, true);
             _frozen.Remove(file);
             Entries -= file.Count;
             SetChanged = true;
@@ -153,7 +153,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         {
             file.Frozen = false;
             file.NextFreezeProbe = 0;
-            toggled(file);
+            toggled(file, false);
         }
 
         SetChanged |= _frozen.Count > 0;

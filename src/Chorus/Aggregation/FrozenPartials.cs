@@ -5,10 +5,13 @@ namespace Chorus.Aggregation;
 /// merging a family that a live writer changed folds the live files' values into the kept parts instead of every file.
 /// </summary>
 /// <remarks>
-/// A family's parts are built again, in one pass over the frozen files in file order, when it is merged after a file
-/// holding it was frozen or thawed (<see cref="FileState.MarkFrozenPartsStale"/>), its fold kind changed (a gauge mode),
-/// or the collection merges everything. Frozen files never change while frozen (any open thaws them first), so parts
-/// built from them stay true until then.
+/// A file frozen or thawed one at a time (a dead worker's file probed, a file a new writer opened) is added to or
+/// removed from the built parts of its families at its rank, where the parts can say so and stay a file-order fold
+/// (<see cref="FrozenSlotPart.Add"/>, <see cref="FrozenSlotPart.Remove"/>); otherwise, when every frozen file thaws at
+/// once, when the family's fold kind changed (a gauge mode) or when the collection merges everything, the family's
+/// parts are built again, in one pass over the frozen files in file order, the next time it is merged
+/// (<see cref="FamilyState.FrozenStale"/>). Frozen files never change while frozen (any open thaws them first, before
+/// they are read again), so parts built from them stay true until then.
 /// </remarks>
 internal static class FrozenPartials
 {
@@ -18,7 +21,7 @@ internal static class FrozenPartials
         bool any = false;
         foreach (FamilyState family in families)
         {
-            if (family.ChangedIn == generation && (family.FrozenStale || (family.FrozenSlots.Count > 0 && family.FrozenSlots[0].Frozen!.Kind != MergeRules.KindOf(family))))
+            if (family.ChangedIn == generation && (family.FrozenStale || family.FrozenKind != MergeRules.KindOf(family)))
             {
                 foreach (SeriesSlot slot in family.FrozenSlots)
                 {
@@ -27,6 +30,7 @@ internal static class FrozenPartials
 
                 family.FrozenSlots.Clear();
                 family.FrozenStale = false;
+                family.FrozenKind = MergeRules.KindOf(family);
                 family.RebuiltIn = generation;
                 any = true;
             }
@@ -45,18 +49,57 @@ internal static class FrozenPartials
             }
         }
 
-        foreach (FamilyState family in families)
+        return true;
+    }
+
+    /// <summary>A file was just frozen: adds its values to the built parts of its families, at its rank.</summary>
+    public static void AddFrozen(FileState file)
+    {
+        EntryTarget[] targets = file.Targets;
+        double[] values = file.Values;
+        double[] stamps = file.Timestamps;
+        for (int i = 0; i < file.Count; i++)
         {
-            if (family.RebuiltIn == generation)
+            EntryTarget target = targets[i];
+            FamilyState family = target.Key.Family;
+            if (!PartsBuilt(family) || (file.RemovedKeys is { } removed && removed.Contains(target.Key)))
             {
-                foreach (SeriesSlot slot in family.FrozenSlots)
-                {
-                    slot.Frozen!.Complete();
-                }
+                continue;
+            }
+
+            if (!PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
+            {
+                family.FrozenStale = true;
             }
         }
+    }
 
-        return true;
+    /// <summary>A file was just thawed (its values still the ones it was frozen with): takes them out of the built parts of its families.</summary>
+    public static void RemoveThawed(FileState file)
+    {
+        EntryTarget[] targets = file.Targets;
+        double[] values = file.Values;
+        for (int i = 0; i < file.Count; i++)
+        {
+            EntryTarget target = targets[i];
+            FamilyState family = target.Key.Family;
+            if (!PartsBuilt(family) || (file.RemovedKeys is { } removed && removed.Contains(target.Key)))
+            {
+                continue;
+            }
+
+            SeriesSlot slot = MergeRules.SlotFor(target);
+            if (slot.Frozen is not { } part || !part.Remove(file, values[i]))
+            {
+                family.FrozenStale = true;
+            }
+            else if (part.Contributions == 0)
+            {
+                // No frozen file meets here any more: the slot shows only what live files give it.
+                slot.Frozen = null;
+                family.FrozenSlots.Remove(slot);
+            }
+        }
     }
 
     /// <summary>
@@ -105,6 +148,28 @@ internal static class FrozenPartials
         return false;
     }
 
+    /// <summary>True when the family's parts are built and can be updated in place (else they are built again when it is merged).</summary>
+    private static bool PartsBuilt(FamilyState family)
+    {
+        if (!family.FrozenStale && family.FrozenKind != MergeRules.KindOf(family))
+        {
+            family.FrozenStale = true;
+        }
+
+        return !family.FrozenStale;
+    }
+
+    private static FrozenSlotPart PartOf(SeriesSlot slot, FamilyState family)
+    {
+        if (slot.Frozen is not { } part)
+        {
+            slot.Frozen = part = new FrozenSlotPart(family.FrozenKind, family.KeepsEveryFrozenSum);
+            family.FrozenSlots.Add(slot);
+        }
+
+        return part;
+    }
+
     private static void AddFile(FileState file, int generation)
     {
         EntryTarget[] targets = file.Targets;
@@ -120,14 +185,9 @@ internal static class FrozenPartials
             }
 
             target.LastUsed = generation;
-            SeriesSlot slot = MergeRules.SlotFor(target);
-            if (slot.Frozen is not { } part)
-            {
-                slot.Frozen = part = new FrozenSlotPart(MergeRules.KindOf(family), family.KeepsEveryFrozenSum);
-                family.FrozenSlots.Add(slot);
-            }
 
-            part.Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0);
+            // In file order, a part always takes the next contribution.
+            PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0);
         }
     }
 }

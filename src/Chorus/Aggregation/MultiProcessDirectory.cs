@@ -77,7 +77,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
-        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, static file => file.MarkFrozenPartsStale());
+        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, OnFrozenOrThawed);
         RealDirectory = NativeFile.RealPath(directory);
         KeptFilePause.Register(this);
     }
@@ -612,6 +612,23 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
                     MergeRules.Apply(target, file.Values[i], file.KeepsTimestamps ? file.Timestamps[i] : 0.0, generation);
                 }
             }
+        }
+    }
+
+    /// <summary>Keeps the frozen parts true to the frozen files: one file at a time in place, all of them by building again.</summary>
+    private static void OnFrozenOrThawed(FileState file, bool alone)
+    {
+        if (!alone)
+        {
+            file.MarkFrozenPartsStale();
+        }
+        else if (file.Frozen)
+        {
+            FrozenPartials.AddFrozen(file);
+        }
+        else
+        {
+            FrozenPartials.RemoveThawed(file);
         }
     }
 
