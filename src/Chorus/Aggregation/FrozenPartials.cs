@@ -15,10 +15,10 @@ namespace Chorus.Aggregation;
 /// </remarks>
 internal static class FrozenPartials
 {
-    /// <summary>Builds the parts of the families changed in <paramref name="generation"/> whose parts are stale; true when any was built.</summary>
-    public static bool Rebuild(List<FamilyState> families, List<FileState> ordered, IReadOnlySet<string> excluded, int generation)
+    /// <summary>Builds the parts of the families changed in <paramref name="generation"/> whose parts are stale; returns how many families were built.</summary>
+    public static int Rebuild(List<FamilyState> families, List<FileState> ordered, IReadOnlySet<string> excluded, int generation)
     {
-        bool any = false;
+        int built = 0;
         foreach (FamilyState family in families)
         {
             if (family.ChangedIn == generation && (family.FrozenStale || family.FrozenKind != MergeRules.KindOf(family)))
@@ -32,13 +32,13 @@ internal static class FrozenPartials
                 family.FrozenStale = false;
                 family.FrozenKind = MergeRules.KindOf(family);
                 family.RebuiltIn = generation;
-                any = true;
+                built++;
             }
         }
 
-        if (!any)
+        if (built == 0)
         {
-            return false;
+            return 0;
         }
 
         foreach (FileState file in ordered)
@@ -49,7 +49,7 @@ internal static class FrozenPartials
             }
         }
 
-        return true;
+        return built;
     }
 
     /// <summary>A file was just frozen: adds its values to the built parts of its families, at its rank.</summary>

@@ -136,6 +136,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>How many families the last collection merged again (the others' samples were reused), for tests.</summary>
     internal int LastFamiliesMerged { get; private set; }
 
+    /// <summary>How many families the last collection built frozen parts for over every frozen file, for tests (0 when files froze or thawed in place).</summary>
+    internal int LastFrozenPartsBuilt { get; private set; }
+
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
     internal bool LastListingSkipped => _loader.NamesUnchanged;
 
@@ -312,6 +315,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         entries = CountEntries(excluded);
+        LastFrozenPartsBuilt = 0;
         if (AnyFamilyChangedIn(generation))
         {
             MergeChangedFamilies(excluded, generation);
@@ -544,7 +548,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private void MergeChangedFamilies(IReadOnlySet<string> excluded, int generation)
     {
         List<FamilyState> families = _keys.OrderedFamilies;
-        FrozenPartials.Rebuild(families, _ordered, excluded, generation);
+        LastFrozenPartsBuilt = FrozenPartials.Rebuild(families, _ordered, excluded, generation);
         foreach (FileState file in _live)
         {
             if (!file.Frozen && !excluded.Contains(file.FileName) && file.HoldsChangedFamily(generation))
