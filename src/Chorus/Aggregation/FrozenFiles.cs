@@ -35,7 +35,12 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private const long LongestBackoffMilliseconds = 60_000;
     private const long UnavailableBackoffMilliseconds = 600_000;
 
+    // More names changed than this since the last listing: listing the directory again costs less than checking each.
+    private const int MostNamesChanged = 256;
+
     private readonly HashSet<FileState> _frozen = [];
+    private readonly HashSet<string> _namesChanged = new(StringComparer.Ordinal);
+    private bool _tooManyNamesChanged;
     private readonly List<FileState> _offered = [];
     private DirectoryWatch? _watch;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 12);
@@ -55,6 +60,25 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
 
     /// <summary>Entries of the frozen files.</summary>
     public long Entries { get; private set; }
+
+    /// <summary>
+    /// The running watch's epoch, which changes whenever a watch starts or loses events; null without a running watch.
+    /// While it stays the same, every name created, deleted, renamed or relinked since a listing made in it is in
+    /// <see cref="NamesChanged"/>.
+    /// </summary>
+    public int? WatchEpoch => _watch is { Ended: false } ? _epoch : null;
+
+    private int _epoch;
+
+    /// <summary>Names (any entry, not only known files) the watch saw created, deleted, renamed or relinked since <see cref="ClearNamesChanged"/>; null when too many to be worth checking one by one.</summary>
+    public IReadOnlySet<string>? NamesChanged => _tooManyNamesChanged ? null : _namesChanged;
+
+    /// <summary>Forgets the names changed so far (a listing made now sees them).</summary>
+    public void ClearNamesChanged()
+    {
+        _namesChanged.Clear();
+        _tooManyNamesChanged = false;
+    }
 
     /// <summary>Set when files were frozen or thawed; the owner clears it when it has rebuilt its list of live files.</summary>
     public bool SetChanged { get; set; }
@@ -77,9 +101,16 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
             StopWatching();
         }
 
-        _watch ??= DirectoryWatch.TryCreate(directory);
+        if (_watch is null && (_watch = DirectoryWatch.TryCreate(directory)) is not null)
+        {
+            _epoch++;
+        }
+
         _watch?.Drain(this);
     }
+
+    /// <summary>Reads the watch's queue now (thawing files as <see cref="Begin"/> does), so <see cref="NamesChanged"/> is up to date.</summary>
+    public void ReadEvents() => _watch?.Drain(this);
 
     /// <summary>The directory now listed is another one than the one watched (replaced under its path): thaw everything.</summary>
     public void CheckDirectory(ulong device, ulong inode)
@@ -168,6 +199,12 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     {
         Span<char> chars = stackalloc char[name.Length];
         ReadOnlySpan<char> fileName = chars[..Encoding.UTF8.GetChars(name, chars)];
+        if (nameChanged && !_tooManyNamesChanged)
+        {
+            _tooManyNamesChanged = _namesChanged.Count >= MostNamesChanged;
+            _namesChanged.Add(fileName.ToString());
+        }
+
         if (fileName.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
         {
             // A removal sidecar changes what its .db file contributes.
@@ -196,6 +233,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     void IDirectoryEventSink.OnLost()
     {
         _lost = true;
+        _epoch++;
         ThawAll();
     }
 

@@ -1,6 +1,7 @@
 using System.IO.Enumeration;
 using System.Text;
 using Chorus.Files;
+using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -18,13 +19,33 @@ public sealed partial class MultiProcessDirectory
             _frozen.CheckDirectory(stamp.Device, stamp.Inode);
         }
 
+        if (stamped && _frozen.WatchEpoch == _namesWatchedEpoch && now - _listedAt < ListingReuseLimitMilliseconds)
+        {
+            // What happened since the collection began (a pass repeated because a compaction ran) counts too.
+            _frozen.ReadEvents();
+        }
+
+        int? watchEpoch = _frozen.WatchEpoch;
+        if (stamped && watchEpoch is { } epoch && epoch == _namesWatchedEpoch && now - _listedAt < ListingReuseLimitMilliseconds
+            && _frozen.NamesChanged is { } namesChanged && TryListChanged(namesChanged, generation, out bool anyChanged))
+        {
+            // The watch has run since the names were last known: only the names it saw change are looked at.
+            _frozen.ClearNamesChanged();
+            _loader.NamesUnchanged = !anyChanged;
+            return null;
+        }
+
         // Listed (the generation of the last listing that saw a file) is only compared right after a listing.
         _loader.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
         if (_loader.NamesUnchanged)
         {
+            // The names are as listed now, so from now on the watch's events say what changes.
+            _namesWatchedEpoch = watchEpoch ?? -1;
             return null;
         }
 
+        _frozen.ClearNamesChanged();
+        _namesWatchedEpoch = watchEpoch ?? -1;
         _listedStamp = stamp;
         _listedAt = now;
         _listingTrusted = stamped && stamp.SettledBefore(startedAt, _options.ListingSettleTime);
@@ -53,6 +74,7 @@ public sealed partial class MultiProcessDirectory
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _listingTrusted = false;
+            _namesWatchedEpoch = -1;
 
             // The directory itself is gone or unreadable: report it and serve nothing rather than stale data.
             _frozen.ThawAll();
@@ -71,15 +93,110 @@ public sealed partial class MultiProcessDirectory
             _ordered.Clear();
             _ordered.AddRange(_files.Values);
             _ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
-            for (int i = 0; i < _ordered.Count; i++)
-            {
-                _ordered[i].Rank = i;
-            }
-
-            _rankNumbering++;
+            NumberRanks();
         }
 
         return null;
+    }
+
+    private void NumberRanks()
+    {
+        for (int i = 0; i < _ordered.Count; i++)
+        {
+            _ordered[i].Rank = i;
+        }
+
+        _rankNumbering++;
+    }
+
+    /// <summary>
+    /// Takes the names the directory watch saw change into the listing, each looked up on its own: a <c>.db</c> file that
+    /// is there now is added (or its inode noted), one that is gone is removed. False, with nothing changed, when a name
+    /// needs the whole listing (a removal sidecar, a directory, a symbolic link or anything but a regular file).
+    /// </summary>
+    private bool TryListChanged(IReadOnlySet<string> names, int generation, out bool anyChanged)
+    {
+        anyChanged = false;
+        List<(string Name, ulong Inode)>? present = null;
+        List<string>? gone = null;
+        foreach (string name in names)
+        {
+            if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            if (name.Length == 0 || name[0] == '.' || !name.EndsWith(".db", StringComparison.Ordinal)
+                || (_options.FileFilter is not null && !_options.FileFilter(name)))
+            {
+                // Not a name the listing takes (lock files, a writer's temporary files).
+                continue;
+            }
+
+            string path = Path.Join(Directory, name);
+            if (NativeFile.TryGetId(path, followSymlinks: false) is not { } id)
+            {
+                (gone ??= []).Add(name);
+            }
+            else if (FileStatus.TryRead(path, out FileStatus status) && status.IsRegular && status.Inode == id.Inode && status.Device == id.Device)
+            {
+                (present ??= []).Add((name, id.Inode));
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        bool orderChanged = false;
+        foreach ((string name, ulong inode) in present ?? [])
+        {
+            if (!_files.TryGetValue(name, out FileState? state))
+            {
+                state = new FileState(name, Path.Join(Directory, name)) { HasRemovals = _removalSidecars.Contains(name) };
+                _files.Add(name, state);
+                int index = _ordered.BinarySearch(state, FileNameOrder.Instance);
+                _ordered.Insert(~index, state);
+                orderChanged = true;
+            }
+
+            state.Listed = generation;
+            state.ListedInode = inode;
+            state.ListedRegular = true;
+            if (state.Frozen && inode != state.Identity.Inode)
+            {
+                _frozen.Thaw(state);
+            }
+        }
+
+        foreach (string name in gone ?? [])
+        {
+            if (_files.Remove(name, out FileState? state))
+            {
+                _frozen.Thaw(state);
+                state.MarkFamiliesChanged(generation);
+                _loader.Release(state);
+                _ordered.Remove(state);
+                _filesRemoved = true;
+                orderChanged = true;
+            }
+        }
+
+        if (orderChanged)
+        {
+            _liveStale = true;
+            NumberRanks();
+        }
+
+        anyChanged = present is not null || gone is not null;
+        return true;
+    }
+
+    private sealed class FileNameOrder : IComparer<FileState>
+    {
+        public static readonly FileNameOrder Instance = new();
+
+        public int Compare(FileState? x, FileState? y) => string.CompareOrdinal(x!.FileName, y!.FileName);
     }
 
     private void ListEntries(DirectoryEntries entries, int generation)

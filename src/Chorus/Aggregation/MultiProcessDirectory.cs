@@ -61,6 +61,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private DirectoryStamp _listedStamp;
     private bool _listingTrusted;
     private bool _listingChanged;
+
+    // The directory watch's epoch in which the names were last known to be as listed (-1: none): while it runs on in that
+    // epoch, the names it reports changed are all that can differ from the listing.
+    private int _namesWatchedEpoch = -1;
     private long _listedAt;
 
     // A listing is redone at least this often whatever the stamp says (a clock stepped back could hide a change).
