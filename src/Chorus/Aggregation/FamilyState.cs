@@ -31,6 +31,9 @@ internal sealed class FamilyState
 
     public int Generation { get; set; }
 
+    /// <summary>The collection that last gave this family the mode of its last gauge file.</summary>
+    public int ModeSetIn { get; set; }
+
     /// <summary>
     /// The last collection in which any entry of this family changed (a value, an entry added or gone, a file
     /// replaced, its mode). A collection merges only such families again and reuses the others' samples.

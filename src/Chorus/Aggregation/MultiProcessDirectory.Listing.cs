@@ -99,14 +99,33 @@ public sealed partial class MultiProcessDirectory
         return null;
     }
 
+    /// <summary>Numbers every file's rank afresh, leaving room between neighbours for files added later (<see cref="TryRankBetween"/>).</summary>
     private void NumberRanks()
     {
+        int spacing = (int)Math.Clamp(int.MaxValue / (_ordered.Count + 2L), 1, RankSpacing);
         for (int i = 0; i < _ordered.Count; i++)
         {
-            _ordered[i].Rank = i;
+            _ordered[i].Rank = (i + 1) * spacing;
         }
 
         _rankNumbering++;
+    }
+
+    /// <summary>
+    /// Gives the file just inserted at <paramref name="index"/> a rank between its neighbours', so no other rank changes
+    /// (and nothing that keeps ranks reads them again); false when they leave no room.
+    /// </summary>
+    private bool TryRankBetween(int index)
+    {
+        long before = index > 0 ? _ordered[index - 1].Rank : 0;
+        long after = index + 1 < _ordered.Count ? _ordered[index + 1].Rank : Math.Min(int.MaxValue, before + (2L * RankSpacing));
+        if (after - before < 2)
+        {
+            return false;
+        }
+
+        _ordered[index].Rank = (int)(before + ((after - before) / 2));
+        return true;
     }
 
     /// <summary>
@@ -148,16 +167,17 @@ public sealed partial class MultiProcessDirectory
             }
         }
 
-        bool orderChanged = false;
+        bool renumber = false;
         foreach ((string name, ulong inode) in present ?? [])
         {
             if (!_files.TryGetValue(name, out FileState? state))
             {
                 state = new FileState(name, Path.Join(Directory, name)) { HasRemovals = _removalSidecars.Contains(name) };
                 _files.Add(name, state);
-                int index = _ordered.BinarySearch(state, FileNameOrder.Instance);
-                _ordered.Insert(~index, state);
-                orderChanged = true;
+                int index = ~_ordered.BinarySearch(state, FileNameOrder.Instance);
+                _ordered.Insert(index, state);
+                renumber |= !TryRankBetween(index);
+                _liveStale = true;
             }
 
             state.Listed = generation;
@@ -176,21 +196,25 @@ public sealed partial class MultiProcessDirectory
                 _frozen.Thaw(state);
                 state.MarkFamiliesChanged(generation);
                 _loader.Release(state);
+                // The others keep their ranks (gaps are allowed).
                 _ordered.Remove(state);
                 _filesRemoved = true;
-                orderChanged = true;
+                _liveStale = true;
             }
         }
 
-        if (orderChanged)
+        if (renumber)
         {
-            _liveStale = true;
             NumberRanks();
         }
 
         anyChanged = present is not null || gone is not null;
         return true;
     }
+
+    // Room left between two files' ranks by a full numbering: about a dozen files added between two neighbours, one at a
+    // time, before every rank is numbered again.
+    private const int RankSpacing = 1 << 12;
 
     private sealed class FileNameOrder : IComparer<FileState>
     {

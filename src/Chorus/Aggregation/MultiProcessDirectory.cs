@@ -524,24 +524,66 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    /// <summary>prometheus_client keeps the gauge mode of the last file read for each family.</summary>
+    /// <summary>
+    /// prometheus_client keeps the gauge mode of the last file read for each family. Only a family that changed in this
+    /// collection can have another last file (any file read in full, added or gone marks its families), so the gauge
+    /// files (one run in file order: their names start with <c>gauge_</c>) are visited from the last one back until each
+    /// such family met its last file.
+    /// </summary>
     private void ApplyGaugeModes(IReadOnlySet<string> excluded, int generation)
     {
-        foreach (FileState file in _ordered)
+        int pending = 0;
+        foreach (FamilyState family in _keys.OrderedFamilies)
         {
+            // Only gauge-typed families merge by mode (MergeRules.KindOf); a counter held by no gauge file would keep the
+            // loop going to the first gauge file.
+            pending += family.ChangedIn == generation && family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet ? 1 : 0;
+        }
+
+        for (int i = GaugeFilesEnd() - 1; i >= 0 && pending > 0; i--)
+        {
+            FileState file = _ordered[i];
+            if (!file.FileName.StartsWith("gauge_", StringComparison.Ordinal))
+            {
+                break;
+            }
+
             if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
             {
                 GaugeMode mode = file.Name.Mode ?? GaugeMode.All;
                 foreach (FamilyState family in file.Families)
                 {
-                    if (family.Mode != mode)
+                    if (family.ChangedIn == generation && family.ModeSetIn != generation)
                     {
+                        family.ModeSetIn = generation;
                         family.Mode = mode;
-                        family.ChangedIn = generation;
+                        pending -= family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet ? 1 : 0;
                     }
                 }
             }
         }
+    }
+
+    /// <summary>The index just past the last gauge file in file order.</summary>
+    private int GaugeFilesEnd()
+    {
+        // "gauge`" sorts just after every name that starts with "gauge_" ('`' follows '_').
+        int low = 0;
+        int high = _ordered.Count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (string.CompareOrdinal(_ordered[middle].FileName, "gauge`") < 0)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
     }
 
     /// <summary>
