@@ -279,6 +279,45 @@ public class FrozenFilesTests
     }
 
     /// <summary>
+    /// Files added one at a time between the same two neighbours in name order take ranks between theirs until no room is
+    /// left, then every file is ranked again: the frozen fractions must still be folded in file order.
+    /// </summary>
+    [Fact]
+    public void FilesAddedBetweenTheSameNeighbours_KeepFileOrder()
+    {
+        using var dir = new TempDirectory();
+        using var mirror = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        byte[] key = ReferenceDbKey.Bytes("c", "c_total", [], "help");
+        void Add(string name, double value)
+        {
+            files[name] = [new Entry(key, value, 0.0)];
+            File.WriteAllBytes(dir.File(name), Build(files[name]));
+        }
+
+        Add("counter_4200000.db", 0.1);
+        Add("counter_4200001.db", 1e16 / 3);
+        string live = "counter_4200002.db";
+        Add(live, 0.0);
+        using MultiProcessDirectory reader = Open(dir.Path);
+        using var writer = new MappedTestWriter(dir.File(live));
+        Freeze(reader, 2);
+
+        // counter_42000000.db, counter_420000000.db, ...: each sorts just after the one before, before counter_4200001.db.
+        for (int i = 1; i <= 16; i++)
+        {
+            Add("counter_4200000" + new string('0', i) + ".db", (i * 0.37) + 0.001);
+            DirectoryFixture.Text(reader);
+            files[live] = [new Entry(key, i + 0.5, 0.0)];
+            writer.Write(Build(files[live]));
+            string warm = DirectoryFixture.Text(reader);
+            Assert.Equal(Fresh(Mirror(dir, mirror, files)), warm);
+        }
+
+        Assert.Equal(18, reader.FrozenFileCount);
+    }
+
+    /// <summary>
     /// Dead files freeze and thaw one at a time, at random places in file order, while live writers keep their families
     /// merged: a freeze adds the file's values to the kept frozen parts in place, at its rank, and a thaw takes them out
     /// (or, where that would not be a file-order fold, the family's parts are built again). After every step the warm
