@@ -62,12 +62,7 @@ internal static class FrozenPartials
         {
             EntryTarget target = targets[i];
             FamilyState family = target.Key.Family;
-            if (!PartsBuilt(family) || (file.RemovedKeys is { } removed && removed.Contains(target.Key)))
-            {
-                continue;
-            }
-
-            if (!PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
+            if (InBuiltParts(file, target) && !PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
             {
                 family.FrozenStale = true;
             }
@@ -83,7 +78,7 @@ internal static class FrozenPartials
         {
             EntryTarget target = targets[i];
             FamilyState family = target.Key.Family;
-            if (!PartsBuilt(family) || (file.RemovedKeys is { } removed && removed.Contains(target.Key)))
+            if (!InBuiltParts(file, target))
             {
                 continue;
             }
@@ -147,6 +142,10 @@ internal static class FrozenPartials
 
         return false;
     }
+
+    /// <summary>True when an entry of a frozen file counts (not removed) in parts built and updated in place.</summary>
+    private static bool InBuiltParts(FileState file, EntryTarget target) =>
+        PartsBuilt(target.Key.Family) && !(file.RemovedKeys is { } removed && removed.Contains(target.Key));
 
     /// <summary>True when the family's parts are built and can be updated in place (else they are built again when it is merged).</summary>
     private static bool PartsBuilt(FamilyState family)

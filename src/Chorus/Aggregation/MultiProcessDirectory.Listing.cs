@@ -131,7 +131,8 @@ public sealed partial class MultiProcessDirectory
     /// <summary>
     /// Takes the names the directory watch saw change into the listing, each looked up on its own: a <c>.db</c> file that
     /// is there now is added (or its inode noted), one that is gone is removed. False, with nothing changed, when a name
-    /// needs the whole listing (a removal sidecar, a directory, a symbolic link or anything but a regular file).
+    /// needs the whole listing (a removal sidecar, a directory, a symbolic link or anything but a regular file, a name that
+    /// was a directory).
     /// </summary>
     private bool TryListChanged(IReadOnlySet<string> names, int generation, out bool anyChanged)
     {
@@ -140,7 +141,7 @@ public sealed partial class MultiProcessDirectory
         List<string>? gone = null;
         foreach (string name in names)
         {
-            if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
+            if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal) || _directoriesNamedDb.Contains(name))
             {
                 return false;
             }
@@ -191,15 +192,12 @@ public sealed partial class MultiProcessDirectory
 
         foreach (string name in gone ?? [])
         {
-            if (_files.Remove(name, out FileState? state))
+            if (_files.TryGetValue(name, out FileState? state))
             {
-                _frozen.Thaw(state);
-                state.MarkFamiliesChanged(generation);
-                _loader.Release(state);
+                Forget(state, generation);
+
                 // The others keep their ranks (gaps are allowed).
                 _ordered.Remove(state);
-                _filesRemoved = true;
-                _liveStale = true;
             }
         }
 
@@ -321,17 +319,21 @@ public sealed partial class MultiProcessDirectory
 
         foreach (string name in gone)
         {
-            FileState state = _files[name];
-            _frozen.Thaw(state);
-            state.MarkFamiliesChanged(generation);
-            _loader.Release(state);
-            _files.Remove(name);
+            Forget(_files[name], generation);
         }
-
-        _filesRemoved = true;
-        _liveStale = true;
 
         _ordered.RemoveAll(s => s.Listed != generation);
         return true;
+    }
+
+    /// <summary>Drops a file whose name is gone (the caller takes it out of file order).</summary>
+    private void Forget(FileState state, int generation)
+    {
+        _frozen.Thaw(state);
+        state.MarkFamiliesChanged(generation);
+        _loader.Release(state);
+        _files.Remove(state.FileName);
+        _filesRemoved = true;
+        _liveStale = true;
     }
 }
