@@ -178,7 +178,7 @@ public sealed partial class MultiProcessDirectory
                 int index = ~_ordered.BinarySearch(state, FileNameOrder.Instance);
                 _ordered.Insert(index, state);
                 renumber |= !TryRankBetween(index);
-                _liveStale = true;
+                _liveAdded.Add(state);
             }
 
             state.Listed = generation;

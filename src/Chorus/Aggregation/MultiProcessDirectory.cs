@@ -32,6 +32,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly List<FileState> _live = [];
     private bool _liveStale = true;
 
+    // Files to join _live at their rank (names the directory watch reported, files thawed one at a time), so a change of
+    // a few files does not walk every file.
+    private readonly List<FileState> _liveAdded = [];
+
     // Changes whenever file ranks (FileState.Rank) are numbered again.
     private int _rankNumbering;
     private readonly FrozenFiles _frozen;
@@ -665,12 +669,13 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    /// <summary>Keeps the frozen parts true to the frozen files: one file at a time in place, all of them by building again.</summary>
-    private static void OnFrozenOrThawed(FileState file, bool alone)
+    /// <summary>Keeps the frozen parts true to the frozen files (one file at a time in place, all of them by building again) and the live files listed.</summary>
+    private void OnFrozenOrThawed(FileState file, bool alone)
     {
         if (!alone)
         {
             file.MarkFrozenPartsStale();
+            _liveStale = true;
         }
         else if (file.Frozen)
         {
@@ -679,14 +684,15 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         else
         {
             FrozenPartials.RemoveThawed(file);
+            _liveAdded.Add(file);
         }
     }
 
-    /// <summary>Rebuilds the list of files to refresh when the listing or the frozen set changed; true when the listing did.</summary>
+    /// <summary>Brings the list of files to refresh up to date when the listing or the frozen set changed; true when the listing did.</summary>
     private bool UpdateLiveFiles()
     {
         bool listingChanged = _liveStale;
-        if (_liveStale || _frozen.SetChanged)
+        if (_liveStale)
         {
             _live.Clear();
             foreach (FileState file in _ordered)
@@ -698,10 +704,31 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             }
 
             _liveStale = false;
-            _frozen.SetChanged = false;
+        }
+        else if (_frozen.SetChanged || _liveAdded.Count > 0)
+        {
+            // Files frozen leave; files thawed or added one at a time join at their rank.
+            _live.RemoveAll(static file => file.Frozen);
+            foreach (FileState file in _liveAdded)
+            {
+                int index = _live.BinarySearch(file, RankOrder.Instance);
+                if (index < 0 && !file.Frozen && _files.TryGetValue(file.FileName, out FileState? listed) && listed == file)
+                {
+                    _live.Insert(~index, file);
+                }
+            }
         }
 
+        _liveAdded.Clear();
+        _frozen.SetChanged = false;
         return listingChanged;
+    }
+
+    private sealed class RankOrder : IComparer<FileState>
+    {
+        public static readonly RankOrder Instance = new();
+
+        public int Compare(FileState? x, FileState? y) => x!.Rank.CompareTo(y!.Rank);
     }
 
     private int CountEntries(IReadOnlySet<string> excluded)
