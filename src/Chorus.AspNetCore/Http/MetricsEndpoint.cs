@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using Chorus.AspNetCore.Buffers;
 using Chorus.AspNetCore.SelfMetrics;
@@ -11,7 +10,7 @@ namespace Chorus.AspNetCore.Http;
 
 /// <summary>
 /// Answers one scrape: negotiates the format, collects into a pooled buffer (or shares the collection already in
-/// flight), appends the self-metrics, compresses when allowed and writes the body with its exact
+/// flight), the self-metrics following the source's data (<see cref="SelfMetricsSource"/>), compresses when allowed and writes the body with its exact
 /// <c>Content-Length</c> (no body for <c>HEAD</c>).
 /// </summary>
 internal sealed class MetricsEndpoint
@@ -20,7 +19,9 @@ internal sealed class MetricsEndpoint
 
     private readonly IScrapeSource _source;
     private readonly ChorusEndpointOptions _options;
-    private readonly SelfMetricsWriter? _selfMetrics;
+    private readonly SelfMetricsSource? _selfMetrics;
+    private readonly ProblemLog _problemLog;
+    private int _collisionLogged;
     private readonly ILogger _logger;
 
     // One slot per ExpositionFormat and EscapingScheme: the collection of that format in flight, if any.
@@ -33,10 +34,11 @@ internal sealed class MetricsEndpoint
     public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
     {
         options.Validate();
-        _source = source;
         _options = options;
         _logger = logger;
-        _selfMetrics = options.IncludeSelfMetrics ? new SelfMetricsWriter(source, logger) : null;
+        _selfMetrics = options.IncludeSelfMetrics ? new SelfMetricsSource(source) : null;
+        _source = _selfMetrics ?? source;
+        _problemLog = new ProblemLog(logger);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -127,9 +129,8 @@ internal sealed class MetricsEndpoint
         PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes);
         try
         {
-            long started = Stopwatch.GetTimestamp();
             _source.Collect(body, format, escaping);
-            _selfMetrics?.Append(body, format, Stopwatch.GetElapsedTime(started));
+            LogSelfMetricsFindings();
             Volatile.Write(ref _lastResponseBytes, body.WrittenCount);
         }
         catch (Exception failure)
@@ -167,6 +168,27 @@ internal sealed class MetricsEndpoint
         else
         {
             collection.Complete(body!);
+        }
+    }
+
+    /// <summary>Logs each problem file once and, once, that a self-metric was left out for the application's family.</summary>
+    private void LogSelfMetricsFindings()
+    {
+        if (_selfMetrics is null)
+        {
+            return;
+        }
+
+        if (_selfMetrics.LastReport is { } report)
+        {
+            _problemLog.Observe(report);
+        }
+
+        if (_selfMetrics.FamiliesLeftOut is [string family, ..] && Interlocked.Exchange(ref _collisionLogged, 1) == 0)
+        {
+            _logger.LogWarning(
+                "The served data already has a {Family} family; Chorus leaves its own self-metric of that name out (and any other that collides).",
+                family);
         }
     }
 

@@ -121,8 +121,8 @@ internal static class ServeCommand
 
         if (compactInterval is { } interval)
         {
-            // The compactor makes this process's reader let go of its kept files while it runs (KeptFilePause),
-            // so the exporter never looks like a live writer of a dead worker's file.
+            // The reader and the compactor need nothing from each other: the compactor counts only holders that may
+            // write, so the files this process's reader keeps open and mapped read-only never keep a dead worker alive.
             options.BackgroundJobs.Add(CompactionJob.Create(options.Metrics.Directory, interval, allRetention));
         }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Chorus.Files;
@@ -18,9 +17,11 @@ internal sealed class ColdReadAhead : IDisposable
 {
     private const int Window = 64;
 
-    // Once the window is full the reading thread blocks until this many slots are free again, so it wakes once
-    // per several files rather than once per file, and spins for none of them.
-    private const int Refill = Window / 4;
+    // Files prepared ahead hold their bytes until taken: at most this many bytes' worth of files of the largest
+    // kind seen so far (but always MinimumAhead files), so a host whose files use megabytes each does not hold 64 of
+    // them at once.
+    private const int AheadBytes = 32 << 20;
+    private const int MinimumAhead = 4;
     private const int InitialBuffer = 1 << 16;
     private const int SpinsBeforeSleeping = 64;
 
@@ -36,6 +37,9 @@ internal sealed class ColdReadAhead : IDisposable
     private readonly ulong? _device;
     private readonly int[] _usedByKind = new int[4];
     private readonly EntryReference?[] _references = new EntryReference?[4];
+    // Large buffers (see ReadBuffers) of files given back, for the next files to read into: about as many as the window
+    // holds are allocated in a pass, instead of one per file.
+    private readonly Stack<byte[]> _spareBuffers = new();
     private readonly ManualResetEventSlim _room = new(false, spinCount: 1);
     private volatile bool _stopping;
 
@@ -100,6 +104,25 @@ internal sealed class ColdReadAhead : IDisposable
         return null;
     }
 
+    /// <summary>How many files may be prepared ahead of the last one given back (see <see cref="AheadBytes"/>).</summary>
+    private int Ahead
+    {
+        get
+        {
+            int largest = 1;
+            for (int kind = 0; kind < _usedByKind.Length; kind++)
+            {
+                largest = Math.Max(largest, Volatile.Read(ref _usedByKind[kind]));
+            }
+
+            return Math.Clamp(AheadBytes / largest, MinimumAhead, Window);
+        }
+    }
+
+    // Once the window is full the reading thread blocks until this many slots are free again, so it wakes once
+    // per several files rather than once per file, and spins for none of them.
+    private static int RefillOf(int ahead) => ahead / 4;
+
     /// <summary>
     /// Takes the next file's prepared read when it is <paramref name="file"/>, preparing it on this thread when the
     /// other has not started it. The slot stays valid until <see cref="Return"/>; returns null (and the caller reads
@@ -121,7 +144,7 @@ internal sealed class ColdReadAhead : IDisposable
             // Not ready: prepare the first file nobody has started, this one or (while the other thread is on this
             // one) a later one, so this thread helps rather than waits when the other is the slower.
             int unclaimed = Volatile.Read(ref _claimed);
-            if (unclaimed < Math.Min(index + Window, _files.Count) && Interlocked.CompareExchange(ref _claimed, unclaimed + 1, unclaimed) == unclaimed)
+            if (unclaimed < Math.Min(index + Ahead, _files.Count) && Interlocked.CompareExchange(ref _claimed, unclaimed + 1, unclaimed) == unclaimed)
             {
                 Prepare(unclaimed);
             }
@@ -142,8 +165,21 @@ internal sealed class ColdReadAhead : IDisposable
     /// <summary>Gives the last taken slot back to be reused.</summary>
     public void Return()
     {
+        Slot slot = _slots[(_next - 1) % Window];
+        if (ReadBuffers.IsLarge(slot.Buffer))
+        {
+            // Only files in the window hold a large buffer; the next file read takes it.
+            lock (_spareBuffers)
+            {
+                _spareBuffers.Push(slot.Buffer);
+            }
+
+            slot.Buffer = [];
+        }
+
         Interlocked.Exchange(ref _returned, _next);
-        if (Volatile.Read(ref _readerWaiting) == 1 && _next + Window - Volatile.Read(ref _claimed) >= Refill)
+        int ahead = Ahead;
+        if (Volatile.Read(ref _readerWaiting) == 1 && _next + ahead - Volatile.Read(ref _claimed) >= RefillOf(ahead))
         {
             _room.Set();
         }
@@ -158,11 +194,13 @@ internal sealed class ColdReadAhead : IDisposable
         ReadOnlyOpen.Close(_directoryFd);
         foreach (Slot slot in _slots)
         {
-            if (slot.Buffer.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(slot.Buffer);
-                slot.Buffer = [];
-            }
+            ReadBuffers.Return(slot.Buffer);
+            slot.Buffer = [];
+        }
+
+        lock (_spareBuffers)
+        {
+            _spareBuffers.Clear();
         }
     }
 
@@ -176,7 +214,7 @@ internal sealed class ColdReadAhead : IDisposable
                 return;
             }
 
-            if (Volatile.Read(ref _returned) + Window - index <= 0)
+            if (Volatile.Read(ref _returned) + Ahead - index <= 0)
             {
                 WaitForRoom();
                 continue;
@@ -189,14 +227,14 @@ internal sealed class ColdReadAhead : IDisposable
         }
     }
 
-    /// <summary>Blocks until <see cref="Refill"/> slots are free (or the pass is over).</summary>
+    /// <summary>Blocks until <see cref="RefillOf"/> slots are free (or the pass is over).</summary>
     private void WaitForRoom()
     {
         _room.Reset();
         Interlocked.Exchange(ref _readerWaiting, 1);
 
         // Checked after announcing the wait: either this sees the room Return made, or Return sees the announcement.
-        while (!_stopping && Volatile.Read(ref _returned) + Window - Volatile.Read(ref _claimed) < Refill && Volatile.Read(ref _claimed) < _files.Count)
+        while (!_stopping && Volatile.Read(ref _returned) + Ahead - Volatile.Read(ref _claimed) < RefillOf(Ahead) && Volatile.Read(ref _claimed) < _files.Count)
         {
             _room.Wait();
             _room.Reset();
@@ -210,6 +248,16 @@ internal sealed class ColdReadAhead : IDisposable
         Slot slot = _slots[index % Window];
         FileState file = _files[index];
         int kind = (int)file.Name.Kind;
+        if (slot.Buffer.Length == 0)
+        {
+            lock (_spareBuffers)
+            {
+                if (_spareBuffers.TryPop(out byte[]? spare))
+                {
+                    slot.Buffer = spare;
+                }
+            }
+        }
 
         // Only a read-size guess: both threads update it, and a stale value costs at most a second read.
         FileIdentity listed = _device is { } device && file.ListedRegular && file.ListedInode != 0 ? new FileIdentity(device, file.ListedInode) : FileIdentity.Unknown;
@@ -297,7 +345,7 @@ internal sealed class ColdReadAhead : IDisposable
             Entries.Clear();
             if (Buffer.Length == 0)
             {
-                Buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+                Buffer = ReadBuffers.Rent(InitialBuffer);
             }
 
             try

@@ -1,7 +1,4 @@
-using System.Buffers;
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using Chorus.Files;
 using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
@@ -24,7 +21,8 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     private const int ProbeEntries = 8;
 
     private readonly FileState?[] _lastParsed = new FileState?[4];
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+    private byte[] _buffer = ReadBuffers.Rent(1 << 16);
+    private ColdReadAhead? _readAhead;
 
     public long BytesRead { get; set; }
 
@@ -61,9 +59,6 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     /// </summary>
     private bool StillNamed(FileState file) =>
         NamesUnchanged || (file.ListedInode != 0 && file.ListedInode == file.Identity.Inode);
-
-    /// <summary>True while a compaction in this process surveys the directory: keep nothing open.</summary>
-    public bool KeepingPaused { get; set; }
 
     /// <summary>
     /// Refreshes a kept file whose entries are all parsed already: <c>fstat</c>, then the values copied from
@@ -104,7 +99,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     {
         bytesRead = 0;
         int size = file.ParsedUpTo;
-        bool wouldKeep = !KeepingPaused && KeptBudget > 0 && Now - file.LastChanged <= keptIdleMilliseconds;
+        bool wouldKeep = KeptBudget > 0 && Now - file.LastChanged <= keptIdleMilliseconds;
         if (file.Kept is not null || wouldKeep || file.NameError is not null || file.Layout is null || file.LastCollection == 0
             || size <= DbFormat.HeaderSize || size > buffer.Length || file.Identity == FileIdentity.Unknown)
         {
@@ -235,7 +230,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         try
         {
             FileProblem? problem = Load(file, handle, out long length);
-            keep = problem is null && readBefore && !KeepingPaused && Now - file.LastChanged <= keptIdleMilliseconds
+            keep = problem is null && readBefore && Now - file.LastChanged <= keptIdleMilliseconds
                 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
             if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length) is { } created)
             {
@@ -264,7 +259,17 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     }
 
     /// <summary>Files read ahead on another thread during a cold pass (null: read each file here).</summary>
-    public ColdReadAhead? ReadAhead { get; set; }
+    public ColdReadAhead? ReadAhead
+    {
+        get => _readAhead;
+        set
+        {
+            _readAhead = value;
+
+            // The references (copies of a file of each kind) are compared within one cold pass only.
+            Array.Clear(_coldModels);
+        }
+    }
 
     /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
     public static int FirstReadSize(int usedBefore) =>
@@ -292,7 +297,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
+        ReadBuffers.Return(_buffer);
         _buffer = [];
     }
 
@@ -380,202 +385,5 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         return Process(file, _buffer.AsSpan(0, read), used);
     }
 
-    /// <summary>
-    /// Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value. A file never
-    /// parsed before takes its entries from <paramref name="walked"/> when given (walked over the same bytes).
-    /// </summary>
-    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used, WalkedEntries? walked = null)
-    {
-        if (used == 0)
-        {
-            // prometheus_client reads a zero header as "no entries yet" (the writer sizes the file first).
-            file.Reset();
-            return null;
-        }
-
-        if (used < DbFormat.HeaderSize)
-        {
-            file.Reset();
-            return Damaged(file, new DbDamage(DbDamageKind.InvalidUsed, 0, $"used is {used}, below the 8-byte header"));
-        }
-
-        if (data.Length < file.ParsedUpTo || used < file.ParsedUpTo)
-        {
-            // Shrunk or rewritten: entries only ever get appended by a live writer.
-            file.Reset();
-        }
-
-        int countBefore = file.Count;
-        bool valuesRead = false;
-        DbDamage damage = walked is not null && file.Count == 0 && file.Layout is null && file.ParsedUpTo == DbFormat.HeaderSize
-            ? ParseWalkedEntries(file, data, walked, out valuesRead)
-            : ParseNewEntries(file, data, used);
-        if (used > data.Length)
-        {
-            damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
-        }
-
-        // Values read with the walk belong to entries added just now: the file changed, and its families are marked.
-        bool changed = file.Count != countBefore;
-        changed |= !valuesRead && CopyValues(file, data, Pass);
-        if (changed)
-        {
-            file.LastChanged = Now;
-            file.ChangedInCollection = Collection;
-        }
-
-        return damage.IsDamaged ? Damaged(file, damage) : null;
-    }
-
-    /// <summary>
-    /// Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.
-    /// The family of each changed entry is marked changed in <paramref name="pass"/>.
-    /// </summary>
-    /// <remarks>
-    /// The hottest loop of a warm scrape (every value of every file): one scattered 8-byte read per entry, so it
-    /// is bound by memory latency. It stores only what changed and asks for values a few entries ahead.
-    /// </remarks>
-    private static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data, int pass)
-    {
-        int count = file.Count;
-        if (count == 0)
-        {
-            return false;
-        }
-
-        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
-        int[] offsets = file.ValueOffsets;
-
-        // Entries are appended in file order, so the last value lies furthest in: one check covers every read.
-        if ((uint)offsets[count - 1] > (uint)(data.Length - (timestamps ? 16 : 8)))
-        {
-            throw new InvalidOperationException("A parsed entry lies beyond the data it was parsed from.");
-        }
-
-        double[] values = file.Values;
-        double[] stamps = file.Timestamps;
-        bool keepStamps = file.KeepsTimestamps;
-        bool changed = false;
-        const int Ahead = 8;
-        fixed (byte* start = data)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                if (Sse.IsSupported && i + Ahead < count)
-                {
-                    Sse.Prefetch0(start + offsets[i + Ahead]);
-                }
-
-                byte* at = start + offsets[i];
-                long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
-                long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
-
-                // Bit patterns, so a NaN that stays NaN is no change.
-                if (valueBits != BitConverter.DoubleToInt64Bits(values[i])
-                    || (keepStamps && stampBits != BitConverter.DoubleToInt64Bits(stamps[i])))
-                {
-                    values[i] = BitConverter.Int64BitsToDouble(valueBits);
-                    if (keepStamps)
-                    {
-                        stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
-                    }
-
-                    changed = true;
-                    file.Targets[i].Key.Family.ChangedIn = pass;
-                }
-            }
-        }
-
-        return changed;
-    }
-
     private static long LittleEndian(long bits) => BitConverter.IsLittleEndian ? bits : BinaryPrimitives.ReverseEndianness(bits);
-
-    private DbDamage ParseNewEntries(FileState file, ReadOnlySpan<byte> data, int used)
-    {
-        int limit = Math.Min(used, data.Length);
-        if (file.ParsedUpTo >= limit)
-        {
-            return DbDamage.None;
-        }
-
-        if (file.Layout is null)
-        {
-            // Probing a few entries decides the layout; the walk below checks every entry anyway.
-            file.Layout = DbLayoutDetector.Detect(data, used, DbFormat.HeaderSize, ProbeEntries);
-            if (file.Layout is null)
-            {
-                return new DbDamage(DbDamageKind.UnknownLayout, DbFormat.HeaderSize, "the first entry fits neither the 8-byte nor the 16-byte layout");
-            }
-        }
-
-        // Size the entry arrays once and exactly: they live as long as the file, and oversized ones are
-        // most of what a cold collection allocates (and copies through the GC generations).
-        file.EnsureCapacity(file.Count + CountEntries(data, file.Layout.Value, file.ParsedUpTo, limit));
-        var reader = new DbEntryReader(data, file.Layout.Value, used, file.ParsedUpTo);
-        DbFileKind kind = file.Name.Kind;
-        string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
-
-        FileState? model = _lastParsed[(int)kind];
-
-        while (reader.TryReadNext(out DbEntry entry))
-        {
-            if (!TryResolve(file, model, data.Slice(entry.KeyOffset, entry.KeyLength), out ParsedKey? parsed, out string? error))
-            {
-                // A key that does not decode means the bytes from here on cannot be trusted.
-                return new DbDamage(DbDamageKind.InvalidKey, entry.Offset, error ?? "invalid key");
-            }
-
-            file.Add(parsed!.TargetFor(pid), entry.ValueOffset);
-            file.ParsedUpTo = reader.Position;
-            EntriesParsed++;
-        }
-
-        _lastParsed[(int)kind] = file;
-
-        return reader.Damage;
-    }
-
-    /// <summary>
-    /// Resolves the key of the next entry of <paramref name="file"/>. Processes of one application write the same keys
-    /// in the same order, so the entry at the same index of <paramref name="model"/> (the last file of this kind)
-    /// usually has the same key: one vectorised compare instead of hashing the key for the table lookup.
-    /// </summary>
-    private bool TryResolve(FileState file, FileState? model, ReadOnlySpan<byte> key, out ParsedKey? parsed, out string? error)
-    {
-        if (model is not null && model != file && file.Count < model.Count)
-        {
-            ParsedKey guess = model.Targets[file.Count].Key;
-            if (key.SequenceEqual(guess.KeyBytes))
-            {
-                parsed = guess;
-                error = null;
-                return true;
-            }
-        }
-
-        return keys.TryResolve(key, file.Name.Kind, out parsed, out error);
-    }
-
-    /// <summary>Counts entries by their lengths alone (an upper bound when the file is damaged).</summary>
-    private static int CountEntries(ReadOnlySpan<byte> data, ValueLayout layout, int position, int limit)
-    {
-        int count = 0;
-        while (position <= limit - 4)
-        {
-            int keyLength = BinaryPrimitives.ReadInt32LittleEndian(data[position..]);
-            if (keyLength <= 0 || keyLength > limit - position)
-            {
-                break;
-            }
-
-            position += DbFormat.EntrySize(keyLength, layout);
-            count++;
-        }
-
-        return count;
-    }
-
-    private static FileProblem Damaged(FileState file, DbDamage damage) =>
-        new(file.FileName, FileProblemKind.Damaged, $"{damage.Kind}: {damage.Detail}", damage, file.Count);
 }

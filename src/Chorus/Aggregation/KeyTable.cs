@@ -36,24 +36,18 @@ internal sealed class KeyTable
         }
     }
 
-    /// <summary>Slots and per-pid targets held (for tests of bounded memory).</summary>
-    public (int Slots, int PidTargets) Footprint
+    /// <summary>Slots held over every family (for tests of bounded memory).</summary>
+    public int SlotCount
     {
         get
         {
             int slots = 0;
-            int targets = 0;
             foreach (FamilyState family in _ordered)
             {
                 slots += family.SlotCount;
             }
 
-            foreach (ParsedKey key in _keys.Values)
-            {
-                targets += key.PidTargetCount;
-            }
-
-            return (slots, targets);
+            return slots;
         }
     }
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using Chorus.Exposition;
 using Chorus.Files;
-using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -48,14 +47,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     // Reused by every collection so a warm collection does not allocate one entry per file.
     private readonly Dictionary<string, FileIdentity> _identities = new(StringComparer.Ordinal);
     private int _generation;
-    private const int ReadAheadMinimumFiles = 64;
-    private const int ParallelRefreshMinimumFiles = 256;
-    private readonly Action<int> _refreshChunk;
-    private int _refreshChunks;
-    private long _refreshBytesRead;
-
-    // Covers typical files (histogram files use ~40 KiB); bigger ones are read by the sequential pass.
-    private const int RefreshBufferBytes = 1 << 16;
     private int _collections;
     private bool _filesRemoved;
     private bool _excludedLastTime;
@@ -86,15 +77,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
         _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, OnFrozenOrThawed);
-        RealDirectory = NativeFile.RealPath(directory);
-        KeptFilePause.Register(this);
     }
 
     /// <summary>The directory read.</summary>
     public string Directory { get; }
-
-    /// <summary>The directory with symbolic links resolved (how a compaction in this process names it).</summary>
-    internal string RealDirectory { get; }
 
     /// <summary>What the last collection did (files read, skipped and damaged, bytes, time).</summary>
     public CollectionReport LastReport { get; private set; } = CollectionReport.None;
@@ -130,14 +116,20 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         ArgumentNullException.ThrowIfNull(output);
         lock (_gate)
         {
-            CollectCore();
-            ParallelRendering.RenderStale(_emitted, format, escaping);
-            foreach (FamilyState family in _emitted)
-            {
-                family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
-            }
+            CollectAndWrite(output, format, escaping);
+        }
 
-            ExpositionWriter.WriteEnd(output, format);
+        ExpositionWriter.WriteEnd(output, format);
+    }
+
+    /// <summary>Collects and writes every family, not what ends the exposition. Called under <see cref="_gate"/>.</summary>
+    private void CollectAndWrite(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
+    {
+        CollectCore();
+        ParallelRendering.RenderStale(_emitted, format, escaping);
+        foreach (FamilyState family in _emitted)
+        {
+            family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
         }
     }
 
@@ -153,14 +145,14 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>Files frozen after the last collection (no process can write them; see <see cref="FrozenFiles"/>), for tests.</summary>
     internal int FrozenFileCount => _frozen.Count;
 
-    /// <summary>Slots and per-pid targets held in memory (tests of bounded memory under churn).</summary>
-    internal (int Slots, int PidTargets) Footprint
+    /// <summary>Slots held in memory (tests of bounded memory under churn).</summary>
+    internal int SlotCount
     {
         get
         {
             lock (_gate)
             {
-                return _keys.Footprint;
+                return _keys.SlotCount;
             }
         }
     }
@@ -183,19 +175,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    /// <summary>
-    /// Closes and unmaps every file kept open between collections (later collections keep files again
-    /// while they change). Call it before a compaction in the same process surveys liveness, which counts
-    /// every process holding a writer's file, this one included.
-    /// </summary>
-    internal void ReleaseKeptFiles()
-    {
-        lock (_gate)
-        {
-            ReleaseAllKept();
-        }
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
@@ -204,7 +183,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             if (!_disposed)
             {
                 _disposed = true;
-                KeptFilePause.Unregister(this);
                 ReleaseAllKept();
                 _loader.Dispose();
                 _frozen.Dispose();
@@ -226,15 +204,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         Dictionary<string, FileIdentity> identities = _identities;
         _loader.Collection = ++_collections;
         _loader.Now = Environment.TickCount64;
-        _loader.KeepingPaused = KeptFilePause.IsPaused(RealDirectory);
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
         _frozen.Begin(_collections);
         bool structureChanged = false;
-        if (_loader.KeepingPaused)
-        {
-            ReleaseAllKept();
-        }
         int attempt = 1;
         for (; ; attempt++)
         {
@@ -375,157 +348,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
         MarkNewProblems(problems);
         LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
-    }
-
-    private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
-    {
-        foreach (string name in _directoriesNamedDb)
-        {
-            problems.Add(new FileProblem(name, FileProblemKind.Unreadable, "a directory, not a .db file", DbDamage.None, 0));
-        }
-        using ColdReadAhead? readAhead = StartReadAhead(identityFromListing: identities is null);
-        _loader.ReadAhead = readAhead;
-        _loader.Pass = _generation;
-        RefreshAhead();
-        try
-        {
-            LoadEach(problems, ref filesRead, ref vanished, identities);
-        }
-        finally
-        {
-            _loader.ReadAhead = null;
-            FilesReadAhead = readAhead?.Taken ?? 0;
-        }
-    }
-
-    /// <summary>
-    /// On a warm pass, files whose entries are all parsed are refreshed first (fstat and value copy from the mapping
-    /// for kept files, open/read/close for idle ones: most of a warm collection), on every core for a big directory;
-    /// <see cref="LoadEach"/> then does the rest in file order, so the merge and its output stay as with one thread.
-    /// Files this cannot refresh are left for it.
-    /// </summary>
-    private void RefreshAhead()
-    {
-        if (_collections < 2)
-        {
-            return;
-        }
-
-        _refreshBytesRead = 0;
-        if (_live.Count >= ParallelRefreshMinimumFiles && Environment.ProcessorCount >= 2)
-        {
-            // Fixed contiguous chunks, a few per core so a slow chunk does not leave a core idle at the end.
-            _refreshChunks = Math.Min(Environment.ProcessorCount, 8) * 4;
-            Parallel.For(0, _refreshChunks, _refreshChunk);
-        }
-        else
-        {
-            _refreshChunks = 1;
-            RefreshChunk(0);
-        }
-
-        _loader.BytesRead += _refreshBytesRead;
-    }
-
-    private void RefreshChunk(int chunk)
-    {
-        int count = _live.Count;
-        int start = (int)((long)count * chunk / _refreshChunks);
-        int end = (int)((long)count * (chunk + 1) / _refreshChunks);
-        int pass = _generation;
-        long bytesRead = 0;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(RefreshBufferBytes);
-        try
-        {
-            for (int i = start; i < end; i++)
-            {
-                FileState file = _live[i];
-                if (!_loader.TryRefreshKept(file, pass) && _loader.TryRefreshIdle(file, pass, buffer, out int read))
-                {
-                    bytesRead += read;
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        Interlocked.Add(ref _refreshBytesRead, bytesRead);
-    }
-
-    /// <summary>How many chunks the last warm refresh split the files into: 1 on one thread, more on every core (for tests).</summary>
-    internal int RefreshChunks => _refreshChunks;
-
-    /// <summary>Files the last collection took from a <see cref="ColdReadAhead"/> (for tests).</summary>
-    internal int FilesReadAhead { get; private set; }
-
-    /// <summary>On the first pass over a big directory, files are read on a second core while this one parses.</summary>
-    private ColdReadAhead? StartReadAhead(bool identityFromListing)
-    {
-        if (_collections != 1 || _generation != 1 || Environment.ProcessorCount < 2 || !_options.ColdReadAhead)
-        {
-            return null;
-        }
-
-        List<FileState> cold = _ordered.Where(file => file.NameError is null && file.Kept is null).ToList();
-        return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(Directory, cold, identityFromListing) : null;
-    }
-
-    private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
-    {
-        foreach (FileState file in _live)
-        {
-            if (file.NameError is not null)
-            {
-                problems.Add(new FileProblem(file.FileName, FileProblemKind.UnrecognizedName, file.NameError, DbDamage.None, 0));
-                continue;
-            }
-
-            FileProblem? problem = _loader.Load(file);
-            if (file.HasRemovals || file.RemovedKeys is not null)
-            {
-                // The sidecar is read afresh each time, so what it removes may have changed.
-                file.MarkFamiliesChanged(_generation);
-                file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
-            }
-
-            if (problem is not null)
-            {
-                problems.Add(problem);
-                if (problem.Kind == FileProblemKind.Vanished)
-                {
-                    (vanished ??= []).Add(file);
-                }
-
-                if (problem.Kind != FileProblemKind.Damaged)
-                {
-                    continue;
-                }
-            }
-
-            if (identities is not null)
-            {
-                identities[file.FileName] = file.Identity;
-            }
-
-            filesRead++;
-            if (problem is null && file.ChangedInCollection != _collections && file.Layout is not null && file.Count > 0
-                && !file.HasRemovals && file.RemovedKeys is null && file.Identity != FileIdentity.Unknown)
-            {
-                _frozen.Offer(file, _loader.Now);
-            }
-        }
-
-        // Frozen files were read cleanly before and still hold what was read.
-        filesRead += _frozen.Count;
-        if (identities is not null)
-        {
-            foreach (FileState file in _frozen.Files)
-            {
-                identities[file.FileName] = file.Identity;
-            }
-        }
     }
 
     /// <summary>
@@ -731,29 +553,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         public int Compare(FileState? x, FileState? y) => x!.Rank.CompareTo(y!.Rank);
     }
 
-    private int CountEntries(IReadOnlySet<string> excluded)
-    {
-        long entries = 0;
-        if (excluded.Count == 0)
-        {
-            entries = _frozen.Entries;
-            foreach (FileState file in _live)
-            {
-                // Files frozen by this collection are still listed as live.
-                entries += file.Frozen ? 0 : file.Count;
-            }
-        }
-        else
-        {
-            foreach (FileState file in _ordered)
-            {
-                entries += excluded.Contains(file.FileName) ? 0 : file.Count;
-            }
-        }
-
-        return (int)Math.Min(entries, int.MaxValue);
-    }
-
     private bool AnyFamilyChangedIn(int generation)
     {
         foreach (FamilyState family in _keys.OrderedFamilies)
@@ -765,52 +564,5 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         return false;
-    }
-
-    private void MarkNewProblems(List<FileProblem> problems)
-    {
-        if (problems.Count == 0 && _previousProblems.Count == 0)
-        {
-            return;
-        }
-
-        var current = new Dictionary<string, FileProblem>(problems.Count, StringComparer.Ordinal);
-        for (int i = 0; i < problems.Count; i++)
-        {
-            FileProblem problem = problems[i];
-            bool seen = _previousProblems.TryGetValue(problem.FileName, out FileProblem? before)
-                && before.Kind == problem.Kind && before.Damage == problem.Damage && before.Reason == problem.Reason;
-            if (seen)
-            {
-                problems[i] = problem = problem with { IsNew = false };
-            }
-
-            current[problem.FileName] = problem;
-        }
-
-        _previousProblems = current;
-    }
-
-    private void ReleaseAllKept()
-    {
-        foreach (FileState state in _files.Values)
-        {
-            _loader.Release(state);
-        }
-    }
-
-    // The sidecar is tiny and present only after removals, so it is read afresh on every collection.
-    private HashSet<ParsedKey>? RemovedKeysOf(FileState file)
-    {
-        HashSet<ParsedKey>? removed = null;
-        foreach (byte[] key in DbRemovedKeys.Read(file.Path))
-        {
-            if (_keys.TryResolve(key, file.Name.Kind, out ParsedKey? parsed, out _))
-            {
-                (removed ??= []).Add(parsed!);
-            }
-        }
-
-        return removed;
     }
 }

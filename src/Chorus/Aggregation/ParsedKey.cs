@@ -7,7 +7,6 @@ internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string samp
 {
     private EntryTarget? _plain;
     private EntryTarget? _lastPidTarget;
-    private Dictionary<string, EntryTarget>? _byPid;
 
     /// <summary>The key exactly as stored in files.</summary>
     public byte[] KeyBytes { get; } = keyBytes;
@@ -28,41 +27,21 @@ internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string samp
     /// <summary>The bucket's bound, parsed from <c>le</c>.</summary>
     public double Bound { get; } = bound;
 
-    /// <summary>Number of per-pid targets held, for tests of bounded memory.</summary>
-    public int PidTargetCount => _byPid?.Count ?? 0;
-
-    /// <summary>Forgets per-pid targets the collection <paramref name="generation"/> did not use (their files are gone).</summary>
+    /// <summary>Lets go of the per-pid target the collection <paramref name="generation"/> did not use (its file is gone).</summary>
     public void PruneTargets(int generation)
     {
-        if (_byPid is null)
+        if (_lastPidTarget is { } last && last.LastUsed != generation)
         {
-            return;
-        }
-
-        List<string>? stale = null;
-        foreach (KeyValuePair<string, EntryTarget> pair in _byPid)
-        {
-            if (pair.Value.LastUsed != generation)
-            {
-                (stale ??= []).Add(pair.Key);
-            }
-        }
-
-        if (stale is not null)
-        {
-            foreach (string pid in stale)
-            {
-                _byPid.Remove(pid);
-            }
-
-            if (_lastPidTarget is { } last && last.LastUsed != generation)
-            {
-                _lastPidTarget = null;
-            }
+            _lastPidTarget = null;
         }
     }
 
-    /// <summary>The target of this key in a file; gauge files add their identity as the <c>pid</c> label.</summary>
+    /// <summary>
+    /// The target of this key in a file; gauge files add their identity as the <c>pid</c> label. A gauge file's targets
+    /// are its own, held by its entries only (not looked up by pid here): a host has one per gauge entry and writer,
+    /// and a table of them per key cost more than the targets. Two files of one pid holding the same key get two
+    /// targets that resolve to the same slot (slots are found by labels), which merges the same.
+    /// </summary>
     public EntryTarget TargetFor(string? pid)
     {
         if (pid is null)
@@ -70,20 +49,12 @@ internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string samp
             return _plain ??= new EntryTarget(this, null);
         }
 
-        // Every entry of a gauge file passes the same pid instance: remember the last answer.
-        if (_lastPidTarget is { } last && ReferenceEquals(last.Pid, pid))
+        // A key repeated within one file (damage aside, prometheus_client never writes one twice) keeps one target.
+        if (_lastPidTarget is { } last && string.Equals(last.Pid, pid, StringComparison.Ordinal))
         {
             return last;
         }
 
-        _byPid ??= new Dictionary<string, EntryTarget>(StringComparer.Ordinal);
-        if (!_byPid.TryGetValue(pid, out EntryTarget? target))
-        {
-            target = new EntryTarget(this, pid);
-            _byPid.Add(pid, target);
-        }
-
-        _lastPidTarget = target;
-        return target;
+        return _lastPidTarget = new EntryTarget(this, pid);
     }
 }

@@ -1,4 +1,3 @@
-using Chorus.Aggregation;
 using Chorus.Files;
 using Chorus.Internal;
 
@@ -32,9 +31,6 @@ public static class Compactor
         }
 
         string dir = NativeFile.RealPath(directory);
-
-        // Readers in this process (chorus serve) keep files open between scrapes; holding counts as alive.
-        using IDisposable readersLetGo = KeptFilePause.Begin(dir);
         Action<CompactionStep> step = options.StepHook ?? (_ => { });
 
         string lockPath = Path.Combine(dir, ArchiveNames.CompactorLock);

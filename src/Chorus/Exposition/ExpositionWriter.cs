@@ -23,14 +23,23 @@ internal static class ExpositionWriter
     /// <param name="escaping">How names outside the classic character set are written.</param>
     public static void Write(IBufferWriter<byte> output, IReadOnlyList<MetricFamily> families, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
     {
+        WriteFamilies(output, families, format, escaping);
+        WriteEnd(output, format);
+    }
+
+    /// <summary>Writes <paramref name="families"/> in order, not what ends an exposition (more families may follow).</summary>
+    /// <param name="output">Where the UTF-8 bytes go.</param>
+    /// <param name="families">The families, already in output order.</param>
+    /// <param name="format">The format.</param>
+    /// <param name="escaping">How names outside the classic character set are written.</param>
+    public static void WriteFamilies(IBufferWriter<byte> output, IReadOnlyList<MetricFamily> families, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
+    {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(families);
         for (int i = 0; i < families.Count; i++)
         {
             WriteFamily(output, families[i], format, escaping);
         }
-
-        WriteEnd(output, format);
     }
 
     /// <summary>Writes what ends an exposition (OpenMetrics: <c># EOF</c>; nothing for text 0.0.4), after families written one at a time.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -57,8 +56,8 @@ internal static partial class PositionalRead
     }
 
     /// <summary>
-    /// Reads <paramref name="count"/> bytes at file offset <paramref name="offset"/> into the same offset of a pooled
-    /// buffer, growing it (and keeping its first <paramref name="offset"/> bytes) when too small. Returns the bytes
+    /// Reads <paramref name="count"/> bytes at file offset <paramref name="offset"/> into the same offset of a buffer
+    /// from <see cref="ReadBuffers"/>, growing it (and keeping its first <paramref name="offset"/> bytes) when too small. Returns the bytes
     /// read, fewer only at end of file.
     /// </summary>
     public static int ReadInto(SafeFileHandle handle, ref byte[] buffer, int offset, int count) =>
@@ -77,9 +76,9 @@ internal static partial class PositionalRead
 
         if (buffer.Length < offset + count)
         {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(offset + count);
+            byte[] bigger = ReadBuffers.Rent(offset + count);
             buffer.AsSpan(0, offset).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(buffer);
+            ReadBuffers.Return(buffer);
             buffer = bigger;
         }
 

@@ -5,7 +5,7 @@ using Chorus.Exposition;
 namespace Chorus;
 
 /// <content>The registry as a scrape source.</content>
-public sealed partial class MetricRegistry : IScrapeSource
+public sealed partial class MetricRegistry : IScrapeSource, IFamilySource
 {
     private MultiProcessDirectory? _directoryReader;
 
@@ -26,6 +26,13 @@ public sealed partial class MetricRegistry : IScrapeSource
     /// <param name="escaping">How names outside the classic character set are written.</param>
     public void Collect(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
+        ((IFamilySource)this).WriteFamilies(output, format, escaping, [], out _);
+        ExpositionWriter.WriteEnd(output, format);
+    }
+
+    /// <inheritdoc />
+    int IFamilySource.WriteFamilies(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping, ReadOnlySpan<string> names, out CollectionReport? report)
+    {
         ArgumentNullException.ThrowIfNull(output);
         RecordObservables();
         if (_multiProcess is not null)
@@ -36,11 +43,13 @@ public sealed partial class MetricRegistry : IScrapeSource
                 reader = _directoryReader ??= MultiProcessDirectory.Open(_multiProcess.Directory);
             }
 
-            reader.Collect(output, format, escaping);
-            return;
+            return ((IFamilySource)reader).WriteFamilies(output, format, escaping, names, out report);
         }
 
-        ExpositionWriter.Write(output, CollectFamilies(), format, escaping);
+        report = null;
+        List<MetricFamily> families = CollectFamilies();
+        ExpositionWriter.WriteFamilies(output, families, format, escaping);
+        return FamilyNameSearch.InFamilies(families, names);
     }
 
     /// <summary>The in-process families, sorted by name (multiprocess registries collect through the directory).</summary>

@@ -46,9 +46,11 @@ public sealed class ServeAbuseTests
 
         // Scrapes that shared a collection carry the same chorus_scrape_duration_seconds, to the last digit. Without
         // sharing every scrape collects; the directory's files are frozen by now (dead writers), so a collection takes
-        // a few milliseconds and fewer scrapes arrive during each one than when every file was read.
+        // a few milliseconds and fewer scrapes arrive during each one than when every file was read: how many share
+        // depends on the machine's load (up to 112 of 200 collected on a loaded 2-core machine), so the bound only
+        // tells sharing from none.
         int collections = answers.Select(a => ExpositionSamples.Parse(a.Body)["chorus_scrape_duration_seconds"]).Distinct().Count();
-        Assert.True(collections <= 100, $"200 concurrent scrapes ran {collections} collections");
+        Assert.True(collections <= 160, $"200 concurrent scrapes ran {collections} collections");
 
         // At most --web.max-requests (40) responses are buffered at once: about 1 MB each here.
         Assert.True(peakGrowthMiB < 128, $"peak RSS grew by {peakGrowthMiB} MiB during the burst");

@@ -118,7 +118,7 @@ public class IncrementalTests
     {
         using var dir = new TempDirectory();
         using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
-        (int Slots, int PidTargets) first = default;
+        int firstSlots = 0;
         for (int worker = 0; worker < 50; worker++)
         {
             // One live worker at a time: its all-mode gauge (pid-labelled) and live gauge files.
@@ -129,7 +129,7 @@ public class IncrementalTests
             Assert.Equal(1.0, samples["s{}"]);
             if (worker == 0)
             {
-                first = source.Footprint;
+                firstSlots = source.SlotCount;
             }
 
             File.Delete(dir.File($"gauge_all_{worker}.db"));
@@ -140,7 +140,7 @@ public class IncrementalTests
         new DbFileBuilder().Add("s", "s", 1.0).WriteTo(dir.File("gauge_livesum_last.db"));
         Assert.Equal(2, DirectoryFixture.Scrape(source).Samples.Count);
 
-        Assert.Equal(first, source.Footprint);
+        Assert.Equal(firstSlots, source.SlotCount);
     }
 
     /// <summary>Rewrites a file's bytes through the same inode, as a live writer does.</summary>

@@ -99,41 +99,6 @@ public class KeptFileTests
     }
 
     [Fact]
-    public void ReleaseKeptFiles_ClosesEverythingAndLaterCollectionsStillWork()
-    {
-        using var dir = new TempDirectory();
-        string path = new DbFileBuilder().Add("c", "c_total", 1.0).WriteTo(dir.File("counter_1.db"));
-        using MultiProcessDirectory source = Warm(dir.Path);
-
-        source.ReleaseKeptFiles();
-
-        Assert.DoesNotContain(path, Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget));
-        UpdateInPlace(path, new DbFileBuilder().Add("c", "c_total", 3.0).Build());
-        Assert.Equal(3.0, DirectoryFixture.Scrape(source).Samples["c_total{}"]);
-    }
-
-    [Fact]
-    public void CompactionInThisProcess_MakesReadersLetGoWhileItRuns()
-    {
-        using var dir = new TempDirectory();
-        string path = new DbFileBuilder().Add("c", "c_total", 1.0).WriteTo(dir.File("counter_1.db"));
-        using MultiProcessDirectory source = Warm(dir.Path);
-
-        using (KeptFilePause.Begin(source.RealDirectory))
-        {
-            Assert.DoesNotContain(path, OpenFiles());
-            UpdateInPlace(path, new DbFileBuilder().Add("c", "c_total", 2.0).Build());
-            Assert.Equal(2.0, DirectoryFixture.Scrape(source).Samples["c_total{}"]);
-            Assert.Equal(0, source.LastReport.FilesKeptOpen);
-            Assert.DoesNotContain(path, OpenFiles());
-        }
-
-        UpdateInPlace(path, new DbFileBuilder().Add("c", "c_total", 3.0).Build());
-        Assert.Equal(3.0, DirectoryFixture.Scrape(source).Samples["c_total{}"]);
-        Assert.Equal(1, source.LastReport.FilesKeptOpen);
-    }
-
-    [Fact]
     public void OneCollection_NeverKeepsFiles()
     {
         using var dir = new TempDirectory();
@@ -176,8 +141,6 @@ public class KeptFileTests
         Assert.Equal(source.LastReport.FilesListed, source.LastReport.FilesKeptOpen);
         return source;
     }
-
-    private static IEnumerable<string?> OpenFiles() => Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget);
 
     private static void UpdateInPlace(string path, byte[] bytes)
     {

@@ -1,5 +1,7 @@
 using System.IO.MemoryMappedFiles;
+using Chorus.Aggregation;
 using Chorus.Compaction;
+using Chorus.Exposition;
 using Chorus.Files;
 using Chorus.Internal;
 
@@ -100,6 +102,34 @@ public sealed class CompactorTests : IDisposable
         Assert.Equal(Liveness.Dead, report.Identities.Single(i => i.Identity == "w1").Liveness);
         Assert.False(File.Exists(read));
         Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
+    }
+
+    [Fact]
+    public void Run_WhileAReaderInThisProcessKeepsTheFiles_FoldsThemAndTheReaderStaysExact()
+    {
+        // chorus serve --compact-every: the compactor runs in the process whose reader keeps every file open and mapped
+        // between scrapes, and nothing tells the reader to let go.
+        RandomWorkload.Write(_dir.Path, new Random(8), processes: 3, ValueLayout.Value8);
+        var before = TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved);
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(_dir.Path);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(before, View(reader.CollectFamilies()));
+        }
+
+        string counter = Path.Combine(_dir.Path, "counter_w1.db");
+        Assert.Contains(counter, OpenFiles());
+
+        CompactionReport report = Compactor.Run(_dir.Path);
+
+        Assert.Null(report.Refusal);
+        Assert.All(report.Identities.Where(i => i.Identity.StartsWith('w')), i => Assert.Equal(Liveness.Dead, i.Liveness));
+        Assert.Empty(Directory.EnumerateFiles(_dir.Path, "counter_w*.db"));
+        Assert.Equal(before, View(reader.CollectFamilies()));
+        Assert.Equal(before, View(reader.CollectFamilies()));
+
+        // Files the compactor folded and deleted are let go once a collection sees them gone.
+        Assert.DoesNotContain(OpenFiles(), target => target is not null && target.StartsWith(_dir.Path, StringComparison.Ordinal) && target.EndsWith(" (deleted)", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -294,4 +324,20 @@ public sealed class CompactorTests : IDisposable
         process.WaitForExit();
         return process.Id;
     }
+
+    private static SortedDictionary<string, double> View(IReadOnlyList<MetricFamily> families)
+    {
+        var view = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (MetricFamily family in families.Where(f => RandomWorkload.Preserved(f.Name)))
+        {
+            foreach (Sample sample in family.Samples)
+            {
+                view[sample.Name + sample.Labels.ToString()] = sample.Value;
+            }
+        }
+
+        return view;
+    }
+
+    private static List<string?> OpenFiles() => Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget).ToList();
 }

@@ -1,0 +1,154 @@
+"""Issue 11's GitLab-sized host: cold `chorus scrape`, warm `chorus serve` after idle, memory, Python's collector.
+
+Usage: /usr/bin/python3 bench/gitlab/run.py            (about 5 minutes with the defaults, most of it Python)
+
+Writes WRITERS (128) writers x 40,000 entries with bench/gitlab/gen_host.py (16-byte layout, ~1 GB in use) into a
+temporary directory (or uses DIR when set and already written), then with LIVE=1 (default) starts the live writers
+(bench/gitlab/live_host.py, LIVE_PROCS processes, default one per writer, each mapping its writers' files and changing
+CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits SETTLE (5) s and measures:
+  cold   `chorus scrape --dir DIR` COLD_RUNS (2) times: the whole process's wall time and peak RSS (ru_maxrss);
+  serve  `chorus serve`: its first scrape, WARMUP (3) scrapes back to back (their median), then WARM (8) scrapes each
+         after IDLE (5) s (their median and maximum: every writer changed values in the gap), then the server's
+         RssAnon (its own memory), RssFile (mapped .db pages: the shared page cache) and VmHWM (peak RSS);
+  python prometheus_client 0.21.1's collector (tests/peers/prometheus_client-0.21, which reads the 16-byte layout;
+         copy it from the main checkout) on the same directory once, PY=0 skips it: collect + generate_latest wall
+         time and ru_maxrss (bench/scrape/py_collect_timing.py).
+The response is text format 0.0.4 (what `chorus scrape` prints by default). Build first: dotnet build Chorus.slnx
+-c Release; CHORUS_CLI=native measures artifacts/bin/linux-x64/chorus (bash scripts/pack.sh), CHORUS_BIN=PATH
+any native chorus.
+"""
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "bench", "serve"))
+from serve_latency import CHORUS_COMMAND, free_port, scrape, status_mib  # noqa: E402
+
+# CHORUS_BIN=path measures that native binary instead (another checkout's, to compare builds in one session).
+CHORUS_COMMAND = [os.environ["CHORUS_BIN"]] if os.environ.get("CHORUS_BIN") else CHORUS_COMMAND
+
+WRITERS = int(os.environ.get("WRITERS", "128"))
+LIVE = os.environ.get("LIVE", "1") == "1"
+LIVE_PROCS = int(os.environ.get("LIVE_PROCS", str(WRITERS)))
+CHANGES = int(os.environ.get("CHANGES", "100"))
+INTERVAL = float(os.environ.get("INTERVAL", "0.5"))
+SETTLE = float(os.environ.get("SETTLE", "5"))
+COLD_RUNS = int(os.environ.get("COLD_RUNS", "2"))
+WARMUP = int(os.environ.get("WARMUP", "3"))
+WARM = int(os.environ.get("WARM", "8"))
+IDLE = float(os.environ.get("IDLE", "5"))
+PY = os.environ.get("PY", "1") == "1"
+PEER = os.path.join(REPO, "tests", "peers", "prometheus_client-0.21", "usr", "lib", "python3", "dist-packages")
+FIRST_IDENTITY = 100_000
+
+
+def start_live(directory):
+    identities = [str(FIRST_IDENTITY + w) for w in range(WRITERS)]
+    groups = [identities[i::LIVE_PROCS] for i in range(LIVE_PROCS)]
+    processes = [subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "live_host.py"), directory, str(CHANGES),
+                                   str(INTERVAL), *group], stdout=subprocess.PIPE, text=True) for group in groups if group]
+    for process in processes:
+        if process.stdout.readline().strip() != "ready":
+            raise RuntimeError("a live writer did not start")
+    return processes
+
+
+def cold_scrape(directory, output):
+    with open(output, "wb") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(CHORUS_COMMAND + ["scrape", "--dir", directory], stdout=out)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"chorus scrape exited with {status}")
+    return elapsed, usage.ru_maxrss / 1024.0
+
+
+def body_shape(path):
+    samples = 0
+    with open(path, "rb") as body:
+        for line in body:
+            if line and not line.startswith(b"#"):
+                samples += 1
+    return os.path.getsize(path), samples
+
+
+def serve(directory):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    process = subprocess.Popen(CHORUS_COMMAND + ["serve", "--dir", directory, "--listen", f"127.0.0.1:{port}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        process.stdout.readline()
+        first, size = scrape(url)
+        back_to_back = sorted(scrape(url)[0] for _ in range(WARMUP))
+        after_idle = []
+        for _ in range(WARM):
+            time.sleep(IDLE)
+            after_idle.append(scrape(url)[0])
+        return {"first": first, "b2b": statistics.median(back_to_back), "idle": statistics.median(after_idle),
+                "idle_max": max(after_idle), "anon": status_mib(process.pid, "RssAnon"),
+                "file": status_mib(process.pid, "RssFile"), "hwm": status_mib(process.pid, "VmHWM"), "bytes": size}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def python_collector(directory):
+    env = dict(os.environ, PYTHONPATH=PEER)
+    started = time.perf_counter()
+    result = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "bench", "scrape", "py_collect_timing.py"),
+                             directory, "1"], env=env, capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, result.stdout.strip()
+
+
+def main():
+    directory = os.environ.get("DIR") or tempfile.mkdtemp(prefix="chorus-gitlab-host-")
+    own = "DIR" not in os.environ
+    scratch = tempfile.mkdtemp(prefix="chorus-gitlab-out-")
+    live = []
+    try:
+        if own or not os.listdir(directory):
+            started = time.perf_counter()
+            subprocess.run(["/usr/bin/python3", os.path.join(HERE, "gen_host.py"), directory, str(WRITERS)], check=True)
+            print(f"generated {WRITERS} writers in {time.perf_counter() - started:.1f} s", flush=True)
+        used = sum(os.stat(os.path.join(directory, n)).st_blocks * 512 for n in os.listdir(directory))
+        if LIVE:
+            live = start_live(directory)
+            print(f"{len(live)} live writer processes, {CHANGES} changes per writer every {INTERVAL} s", flush=True)
+        time.sleep(SETTLE)
+        output = os.path.join(scratch, "scrape.txt")
+        for run in range(COLD_RUNS):
+            elapsed, peak = cold_scrape(directory, output)
+            size, samples = body_shape(output)
+            print(f"cold chorus scrape #{run + 1}: {elapsed:.2f} s, peak RSS {peak:.0f} MiB, {size:,} bytes, "
+                  f"{samples:,} samples", flush=True)
+        r = serve(directory)
+        print(f"chorus serve: first {r['first'] * 1000:.0f} ms, back-to-back median {r['b2b'] * 1000:.1f} ms, "
+              f"after {IDLE:g} s idle median {r['idle'] * 1000:.1f} ms (max {r['idle_max'] * 1000:.1f}, {WARM} scrapes), "
+              f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / r['bytes']:.2f}x the {r['bytes']:,}-byte response), "
+              f"RssFile {r['file']:.0f} MiB, VmHWM {r['hwm']:.0f} MiB", flush=True)
+        if PY:
+            elapsed, detail = python_collector(directory)
+            print(f"python 0.21.1 collector: {elapsed:.1f} s whole process; {detail}", flush=True)
+        print(f"directory: {len(os.listdir(directory))} files, {used / 1e9:.2f} GB on disk; "
+              f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
+    finally:
+        for process in live:
+            process.terminate()
+        for process in live:
+            process.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
+        if own:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
