@@ -19,21 +19,12 @@ public sealed partial class MultiProcessDirectory
             _frozen.CheckDirectory(stamp.Device, stamp.Inode);
         }
 
-        if (stamped && _frozen.WatchEpoch == _namesWatchedEpoch && now - _listedAt < ListingReuseLimitMilliseconds)
+        if (stamped && now - _listedAt < ListingReuseLimitMilliseconds && TryListWatchedNames(generation))
         {
-            // What happened since the collection began (a pass repeated because a compaction ran) counts too.
-            _frozen.ReadEvents();
+            return null;
         }
 
         int? watchEpoch = _frozen.WatchEpoch;
-        if (stamped && watchEpoch is { } epoch && epoch == _namesWatchedEpoch && now - _listedAt < ListingReuseLimitMilliseconds
-            && _frozen.NamesChanged is { } namesChanged && TryListChanged(namesChanged, generation, out bool anyChanged))
-        {
-            // The watch has run since the names were last known: only the names it saw change are looked at.
-            _frozen.ClearNamesChanged();
-            _loader.NamesUnchanged = !anyChanged;
-            return null;
-        }
 
         // Listed (the generation of the last listing that saw a file) is only compared right after a listing.
         _loader.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
@@ -52,39 +43,11 @@ public sealed partial class MultiProcessDirectory
         _listingChanged = false;
         try
         {
-            _removalSidecars.Clear();
-            _directoriesNamedDb.Clear();
-            using (DirectoryEntries? entries = _options.FrameworkListing ? null : DirectoryEntries.TryOpen(Directory))
-            {
-                if (entries is not null)
-                {
-                    ListEntries(entries, generation);
-                }
-                else
-                {
-                    ListWithFramework(generation);
-                }
-            }
-
-            foreach (FileState state in _files.Values)
-            {
-                state.HasRemovals = _removalSidecars.Count > 0 && _removalSidecars.Contains(state.FileName);
-            }
+            ListNames(generation);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _listingTrusted = false;
-            _namesWatchedEpoch = -1;
-
-            // The directory itself is gone or unreadable: report it and serve nothing rather than stale data.
-            _frozen.ThawAll();
-            foreach (FileState state in _ordered)
-            {
-                state.Listed = 0;
-            }
-
-            RemoveUnlisted(generation);
-            return $"cannot list '{Directory}': {e.Message}";
+            return Unlistable(generation, e);
         }
 
         if (RemoveUnlisted(generation) || _listingChanged)
@@ -97,6 +60,44 @@ public sealed partial class MultiProcessDirectory
         }
 
         return null;
+    }
+
+    /// <summary>Reads every name of the directory into the listing.</summary>
+    private void ListNames(int generation)
+    {
+        _removalSidecars.Clear();
+        _directoriesNamedDb.Clear();
+        using (DirectoryEntries? entries = _options.FrameworkListing ? null : DirectoryEntries.TryOpen(Directory))
+        {
+            if (entries is not null)
+            {
+                ListEntries(entries, generation);
+            }
+            else
+            {
+                ListWithFramework(generation);
+            }
+        }
+
+        foreach (FileState state in _files.Values)
+        {
+            state.HasRemovals = _removalSidecars.Count > 0 && _removalSidecars.Contains(state.FileName);
+        }
+    }
+
+    /// <summary>The directory itself is gone or unreadable: reports it and serves nothing rather than stale data.</summary>
+    private string Unlistable(int generation, Exception e)
+    {
+        _listingTrusted = false;
+        _namesWatchedEpoch = -1;
+        _frozen.ThawAll();
+        foreach (FileState state in _ordered)
+        {
+            state.Listed = 0;
+        }
+
+        RemoveUnlisted(generation);
+        return $"cannot list '{Directory}': {e.Message}";
     }
 
     /// <summary>Numbers every file's rank afresh, leaving room between neighbours for files added later (<see cref="TryRankBetween"/>).</summary>
@@ -129,16 +130,38 @@ public sealed partial class MultiProcessDirectory
     }
 
     /// <summary>
-    /// Takes the names the directory watch saw change into the listing, each looked up on its own: a <c>.db</c> file that
-    /// is there now is added (or its inode noted), one that is gone is removed. False, with nothing changed, when a name
+    /// While the directory watch has run since the names were last known, takes the names it saw change into the listing
+    /// instead of listing every name; false when the whole listing is needed.
+    /// </summary>
+    private bool TryListWatchedNames(int generation)
+    {
+        if (_frozen.WatchEpoch != _namesWatchedEpoch)
+        {
+            return false;
+        }
+
+        // What happened since the collection began (a pass repeated because a compaction ran) counts too.
+        _frozen.ReadEvents();
+        if (_frozen.WatchEpoch != _namesWatchedEpoch || _frozen.NamesChanged is not { } names || !TryLookUp(names, out List<(string Name, ulong Inode)>? present, out List<string>? gone))
+        {
+            return false;
+        }
+
+        ListChanged(present, gone, generation);
+        _frozen.ClearNamesChanged();
+        _loader.NamesUnchanged = present is null && gone is null;
+        return true;
+    }
+
+    /// <summary>
+    /// Looks up each name the watch saw change: a <c>.db</c> file there now (with its inode), or gone. False when a name
     /// needs the whole listing (a removal sidecar, a directory, a symbolic link or anything but a regular file, a name that
     /// was a directory).
     /// </summary>
-    private bool TryListChanged(IReadOnlySet<string> names, int generation, out bool anyChanged)
+    private bool TryLookUp(IReadOnlySet<string> names, out List<(string Name, ulong Inode)>? present, out List<string>? gone)
     {
-        anyChanged = false;
-        List<(string Name, ulong Inode)>? present = null;
-        List<string>? gone = null;
+        present = null;
+        gone = null;
         foreach (string name in names)
         {
             if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal) || _directoriesNamedDb.Contains(name))
@@ -168,6 +191,12 @@ public sealed partial class MultiProcessDirectory
             }
         }
 
+        return true;
+    }
+
+    /// <summary>Adds the files now present (at their place in name order, or notes their inode) and forgets the ones gone.</summary>
+    private void ListChanged(List<(string Name, ulong Inode)>? present, List<string>? gone, int generation)
+    {
         bool renumber = false;
         foreach ((string name, ulong inode) in present ?? [])
         {
@@ -205,9 +234,6 @@ public sealed partial class MultiProcessDirectory
         {
             NumberRanks();
         }
-
-        anyChanged = present is not null || gone is not null;
-        return true;
     }
 
     // Room left between two files' ranks by a full numbering: about a dozen files added between two neighbours, one at a
