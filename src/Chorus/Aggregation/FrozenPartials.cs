@@ -53,21 +53,7 @@ internal static class FrozenPartials
     }
 
     /// <summary>A file was just frozen: adds its values to the built parts of its families, at its rank.</summary>
-    public static void AddFrozen(FileState file)
-    {
-        EntryTarget[] targets = file.Targets;
-        double[] values = file.Values;
-        double[] stamps = file.Timestamps;
-        for (int i = 0; i < file.Count; i++)
-        {
-            EntryTarget target = targets[i];
-            FamilyState family = target.Key.Family;
-            if (InBuiltParts(file, target) && !PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
-            {
-                family.FrozenStale = true;
-            }
-        }
-    }
+    public static void AddFrozen(FileState file) => AddFile(file, rebuiltIn: -1);
 
     /// <summary>A file was just thawed (its values still the ones it was frozen with): takes them out of the built parts of its families.</summary>
     public static void RemoveThawed(FileState file)
@@ -169,7 +155,11 @@ internal static class FrozenPartials
         return part;
     }
 
-    private static void AddFile(FileState file, int generation)
+    /// <summary>
+    /// Adds a frozen file's values to its families' parts: those built in <paramref name="rebuiltIn"/> (in file order,
+    /// where a part always takes the next contribution), or, when -1, every family whose parts are built (in place).
+    /// </summary>
+    private static void AddFile(FileState file, int rebuiltIn)
     {
         EntryTarget[] targets = file.Targets;
         double[] values = file.Values;
@@ -178,15 +168,22 @@ internal static class FrozenPartials
         {
             EntryTarget target = targets[i];
             FamilyState family = target.Key.Family;
-            if (family.RebuiltIn != generation || (file.RemovedKeys is { } removed && removed.Contains(target.Key)))
+            bool counts = rebuiltIn < 0 ? InBuiltParts(file, target)
+                : family.RebuiltIn == rebuiltIn && !(file.RemovedKeys is { } removed && removed.Contains(target.Key));
+            if (!counts)
             {
                 continue;
             }
 
-            target.LastUsed = generation;
+            if (rebuiltIn >= 0)
+            {
+                target.LastUsed = rebuiltIn;
+            }
 
-            // In file order, a part always takes the next contribution.
-            PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0);
+            if (!PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
+            {
+                family.FrozenStale = true;
+            }
         }
     }
 }
