@@ -31,6 +31,9 @@ internal sealed class FamilyState
 
     public int Generation { get; set; }
 
+    /// <summary>The collection that last gave this family the mode of its last gauge file.</summary>
+    public int ModeSetIn { get; set; }
+
     /// <summary>
     /// The last collection in which any entry of this family changed (a value, an entry added or gone, a file
     /// replaced, its mode). A collection merges only such families again and reuses the others' samples.
@@ -47,8 +50,14 @@ internal sealed class FamilyState
     /// <summary>The slots the frozen files contribute to, each with its <see cref="SeriesSlot.Frozen"/> part.</summary>
     public List<SeriesSlot> FrozenSlots { get; } = [];
 
-    /// <summary>Set when a file holding this family was frozen or thawed since its frozen parts were built.</summary>
+    /// <summary>
+    /// Set when the frozen parts no longer say what the frozen files hold (not built yet, a file's contribution they could
+    /// not take or give back in place, every file thawed at once, files excluded): they are built again when next merged.
+    /// </summary>
     public bool FrozenStale { get; set; } = true;
+
+    /// <summary>The fold kind the frozen parts were built for (a gauge mode change makes them stale).</summary>
+    public FoldKind FrozenKind { get; set; }
 
     /// <summary>
     /// Set once a live value broke an exact leading run of a frozen sum (<see cref="FrozenSlotPart"/>): the parts are

@@ -182,7 +182,7 @@ internal sealed class FileState
         }
     }
 
-    /// <summary>This file was frozen or thawed: the frozen parts of its families no longer say what the frozen files hold.</summary>
+    /// <summary>This file was thawed with every other: the frozen parts of its families are built again when next merged.</summary>
     public void MarkFrozenPartsStale()
     {
         foreach (FamilyState family in Families)

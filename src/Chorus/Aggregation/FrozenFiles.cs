@@ -24,10 +24,10 @@ namespace Chorus.Aggregation;
 /// opened by its reader (kept files stay open and are probed through that descriptor, so two readers of one directory
 /// do not keep thawing each other's files). Lost events (queue overflow) or an ended watch thaw everything; where
 /// inotify or leases are not available nothing is frozen and every collection refreshes every file, as before.</para>
-/// <para><c>toggled</c> is told of every file frozen or thawed, when it happens (the owner keeps merge state
-/// that depends on which files are frozen).</para>
+/// <para><c>toggled</c> is told of every file frozen or thawed, when it happens, and whether alone (false when every
+/// frozen file thaws at once): the owner keeps merge state that depends on which files are frozen.</para>
 /// </remarks>
-internal sealed class FrozenFiles(string directory, Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> files, bool enabled, Action<FileState> toggled)
+internal sealed class FrozenFiles(string directory, Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> files, bool enabled, Action<FileState, bool> toggled)
     : IDirectoryEventSink, IDisposable
 {
     // A file a writer holds is probed again after a backoff, so idle live writers cost a probe now and then, not per scrape.
@@ -35,7 +35,12 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private const long LongestBackoffMilliseconds = 60_000;
     private const long UnavailableBackoffMilliseconds = 600_000;
 
+    // More names changed than this since the last listing: listing the directory again costs less than checking each.
+    private const int MostNamesChanged = 256;
+
     private readonly HashSet<FileState> _frozen = [];
+    private readonly HashSet<string> _namesChanged = new(StringComparer.Ordinal);
+    private bool _tooManyNamesChanged;
     private readonly List<FileState> _offered = [];
     private DirectoryWatch? _watch;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 12);
@@ -55,6 +60,25 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
 
     /// <summary>Entries of the frozen files.</summary>
     public long Entries { get; private set; }
+
+    /// <summary>
+    /// The running watch's epoch, which changes whenever a watch starts or loses events; null without a running watch.
+    /// While it stays the same, every name created, deleted, renamed or relinked since a listing made in it is in
+    /// <see cref="NamesChanged"/>.
+    /// </summary>
+    public int? WatchEpoch => _watch is { Ended: false } ? _epoch : null;
+
+    private int _epoch;
+
+    /// <summary>Names (any entry, not only known files) the watch saw created, deleted, renamed or relinked since <see cref="ClearNamesChanged"/>; null when too many to be worth checking one by one.</summary>
+    public IReadOnlySet<string>? NamesChanged => _tooManyNamesChanged ? null : _namesChanged;
+
+    /// <summary>Forgets the names changed so far (a listing made now sees them).</summary>
+    public void ClearNamesChanged()
+    {
+        _namesChanged.Clear();
+        _tooManyNamesChanged = false;
+    }
 
     /// <summary>Set when files were frozen or thawed; the owner clears it when it has rebuilt its list of live files.</summary>
     public bool SetChanged { get; set; }
@@ -77,9 +101,16 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
             StopWatching();
         }
 
-        _watch ??= DirectoryWatch.TryCreate(directory);
+        if (_watch is null && (_watch = DirectoryWatch.TryCreate(directory)) is not null)
+        {
+            _epoch++;
+        }
+
         _watch?.Drain(this);
     }
+
+    /// <summary>Reads the watch's queue now (thawing files as <see cref="Begin"/> does), so <see cref="NamesChanged"/> is up to date.</summary>
+    public void ReadEvents() => _watch?.Drain(this);
 
     /// <summary>The directory now listed is another one than the one watched (replaced under its path): thaw everything.</summary>
     public void CheckDirectory(ulong device, ulong inode)
@@ -113,7 +144,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
             {
                 case ProbeResult.Frozen:
                     file.Frozen = true;
-                    toggled(file);
+                    toggled(file, true);
                     file.FreezeBackoff = 0;
                     _frozen.Add(file);
                     Entries += file.Count;
@@ -139,7 +170,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         {
             file.Frozen = false;
             file.NextFreezeProbe = 0;
-            toggled(file);
+            toggled(file, true);
             _frozen.Remove(file);
             Entries -= file.Count;
             SetChanged = true;
@@ -153,7 +184,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         {
             file.Frozen = false;
             file.NextFreezeProbe = 0;
-            toggled(file);
+            toggled(file, false);
         }
 
         SetChanged |= _frozen.Count > 0;
@@ -168,6 +199,12 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     {
         Span<char> chars = stackalloc char[name.Length];
         ReadOnlySpan<char> fileName = chars[..Encoding.UTF8.GetChars(name, chars)];
+        if (nameChanged && !_tooManyNamesChanged)
+        {
+            _tooManyNamesChanged = _namesChanged.Count >= MostNamesChanged;
+            _namesChanged.Add(fileName.ToString());
+        }
+
         if (fileName.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
         {
             // A removal sidecar changes what its .db file contributes.
@@ -196,6 +233,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     void IDirectoryEventSink.OnLost()
     {
         _lost = true;
+        _epoch++;
         ThawAll();
     }
 

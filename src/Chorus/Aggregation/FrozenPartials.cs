@@ -5,20 +5,23 @@ namespace Chorus.Aggregation;
 /// merging a family that a live writer changed folds the live files' values into the kept parts instead of every file.
 /// </summary>
 /// <remarks>
-/// A family's parts are built again, in one pass over the frozen files in file order, when it is merged after a file
-/// holding it was frozen or thawed (<see cref="FileState.MarkFrozenPartsStale"/>), its fold kind changed (a gauge mode),
-/// or the collection merges everything. Frozen files never change while frozen (any open thaws them first), so parts
-/// built from them stay true until then.
+/// A file frozen or thawed one at a time (a dead worker's file probed, a file a new writer opened) is added to or
+/// removed from the built parts of its families at its rank, where the parts can say so and stay a file-order fold
+/// (<see cref="FrozenSlotPart.Add"/>, <see cref="FrozenSlotPart.Remove"/>); otherwise, when every frozen file thaws at
+/// once, when the family's fold kind changed (a gauge mode) or when the collection merges everything, the family's
+/// parts are built again, in one pass over the frozen files in file order, the next time it is merged
+/// (<see cref="FamilyState.FrozenStale"/>). Frozen files never change while frozen (any open thaws them first, before
+/// they are read again), so parts built from them stay true until then.
 /// </remarks>
 internal static class FrozenPartials
 {
-    /// <summary>Builds the parts of the families changed in <paramref name="generation"/> whose parts are stale; true when any was built.</summary>
-    public static bool Rebuild(List<FamilyState> families, List<FileState> ordered, IReadOnlySet<string> excluded, int generation)
+    /// <summary>Builds the parts of the families changed in <paramref name="generation"/> whose parts are stale; returns how many families were built.</summary>
+    public static int Rebuild(List<FamilyState> families, List<FileState> ordered, IReadOnlySet<string> excluded, int generation)
     {
-        bool any = false;
+        int built = 0;
         foreach (FamilyState family in families)
         {
-            if (family.ChangedIn == generation && (family.FrozenStale || (family.FrozenSlots.Count > 0 && family.FrozenSlots[0].Frozen!.Kind != MergeRules.KindOf(family))))
+            if (family.ChangedIn == generation && (family.FrozenStale || family.FrozenKind != MergeRules.KindOf(family)))
             {
                 foreach (SeriesSlot slot in family.FrozenSlots)
                 {
@@ -27,14 +30,15 @@ internal static class FrozenPartials
 
                 family.FrozenSlots.Clear();
                 family.FrozenStale = false;
+                family.FrozenKind = MergeRules.KindOf(family);
                 family.RebuiltIn = generation;
-                any = true;
+                built++;
             }
         }
 
-        if (!any)
+        if (built == 0)
         {
-            return false;
+            return 0;
         }
 
         foreach (FileState file in ordered)
@@ -45,18 +49,38 @@ internal static class FrozenPartials
             }
         }
 
-        foreach (FamilyState family in families)
+        return built;
+    }
+
+    /// <summary>A file was just frozen: adds its values to the built parts of its families, at its rank.</summary>
+    public static void AddFrozen(FileState file) => AddFile(file, rebuiltIn: -1);
+
+    /// <summary>A file was just thawed (its values still the ones it was frozen with): takes them out of the built parts of its families.</summary>
+    public static void RemoveThawed(FileState file)
+    {
+        EntryTarget[] targets = file.Targets;
+        double[] values = file.Values;
+        for (int i = 0; i < file.Count; i++)
         {
-            if (family.RebuiltIn == generation)
+            EntryTarget target = targets[i];
+            FamilyState family = target.Key.Family;
+            if (!InBuiltParts(file, target))
             {
-                foreach (SeriesSlot slot in family.FrozenSlots)
-                {
-                    slot.Frozen!.Complete();
-                }
+                continue;
+            }
+
+            SeriesSlot slot = MergeRules.SlotFor(target);
+            if (slot.Frozen is not { } part || !part.Remove(file, values[i]))
+            {
+                family.FrozenStale = true;
+            }
+            else if (part.Contributions == 0)
+            {
+                // No frozen file meets here any more: the slot shows only what live files give it.
+                slot.Frozen = null;
+                family.FrozenSlots.Remove(slot);
             }
         }
-
-        return true;
     }
 
     /// <summary>
@@ -105,7 +129,37 @@ internal static class FrozenPartials
         return false;
     }
 
-    private static void AddFile(FileState file, int generation)
+    /// <summary>True when an entry of a frozen file counts (not removed) in parts built and updated in place.</summary>
+    private static bool InBuiltParts(FileState file, EntryTarget target) =>
+        PartsBuilt(target.Key.Family) && !(file.RemovedKeys is { } removed && removed.Contains(target.Key));
+
+    /// <summary>True when the family's parts are built and can be updated in place (else they are built again when it is merged).</summary>
+    private static bool PartsBuilt(FamilyState family)
+    {
+        if (!family.FrozenStale && family.FrozenKind != MergeRules.KindOf(family))
+        {
+            family.FrozenStale = true;
+        }
+
+        return !family.FrozenStale;
+    }
+
+    private static FrozenSlotPart PartOf(SeriesSlot slot, FamilyState family)
+    {
+        if (slot.Frozen is not { } part)
+        {
+            slot.Frozen = part = new FrozenSlotPart(family.FrozenKind, family.KeepsEveryFrozenSum);
+            family.FrozenSlots.Add(slot);
+        }
+
+        return part;
+    }
+
+    /// <summary>
+    /// Adds a frozen file's values to its families' parts: those built in <paramref name="rebuiltIn"/> (in file order,
+    /// where a part always takes the next contribution), or, when -1, every family whose parts are built (in place).
+    /// </summary>
+    private static void AddFile(FileState file, int rebuiltIn)
     {
         EntryTarget[] targets = file.Targets;
         double[] values = file.Values;
@@ -114,20 +168,22 @@ internal static class FrozenPartials
         {
             EntryTarget target = targets[i];
             FamilyState family = target.Key.Family;
-            if (family.RebuiltIn != generation || (file.RemovedKeys is { } removed && removed.Contains(target.Key)))
+            bool counts = rebuiltIn < 0 ? InBuiltParts(file, target)
+                : family.RebuiltIn == rebuiltIn && !(file.RemovedKeys is { } removed && removed.Contains(target.Key));
+            if (!counts)
             {
                 continue;
             }
 
-            target.LastUsed = generation;
-            SeriesSlot slot = MergeRules.SlotFor(target);
-            if (slot.Frozen is not { } part)
+            if (rebuiltIn >= 0)
             {
-                slot.Frozen = part = new FrozenSlotPart(MergeRules.KindOf(family), family.KeepsEveryFrozenSum);
-                family.FrozenSlots.Add(slot);
+                target.LastUsed = rebuiltIn;
             }
 
-            part.Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0);
+            if (!PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
+            {
+                family.FrozenStale = true;
+            }
         }
     }
 }

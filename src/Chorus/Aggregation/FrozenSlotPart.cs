@@ -14,11 +14,17 @@ namespace Chorus.Aggregation;
 /// before every file. A live value that falls inside the run (a live file ranked before the first value kept one by one)
 /// must keep the run exact; <see cref="Finish"/> says whether it did, and when not the owner folds the family in file
 /// order instead.</para>
+/// <para>A file frozen or thawed later is added or removed in place, at its rank (<see cref="Add"/>, <see cref="Remove"/>),
+/// whenever the result is still a file-order fold: any contribution that is not kept (a value other than the first or
+/// extreme one, an older timestamp) can come and go, a value kept one by one can, and an exact run takes or gives back a
+/// value ranked inside it (a subset of an exact run adds up exactly too). Otherwise (the kept last, first, extreme or
+/// most recent contribution thawed, a value that would split the run) the part says so and the owner builds the family's
+/// parts again.</para>
 /// </remarks>
 internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
 {
-    // The contributions kept, in file order; a null file is the exact leading run's sum, before every file.
-    private FileState?[] _files = new FileState?[2];
+    // The contributions folded one by one, in file order (rank, then entry order within a file).
+    private FileState[] _files = new FileState[2];
     private double[] _values = new double[2];
     private double[] _stamps = new double[2];
     private int _count;
@@ -28,18 +34,20 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     private int[] _ranks = [];
     private int _ranksNumbering = -1;
 
-    private bool _runOpen = !keepsEverySum;
-    private bool _hasRun;
+    // Sum: the exact leading run holds every frozen value ranked before _runEnd (every frozen value while the run is open),
+    // _runLast the highest ranked file in it (unknown once a thawed file took that knowledge away).
+    private bool _runClosed = keepsEverySum;
+    private int _runCount;
     private double _runSum;
     private ExactSum _runBound = ExactSum.Empty;
     private FileState? _runEnd;
+    private FileState? _runLast;
+    private bool _runLastKnown = true;
     private int _runEndRank = int.MaxValue;
 
-    private bool _seenAny;
-    private FileState? _bestFile;
-    private double _bestValue;
-    private double _bestStamp;
-    private bool _bestIsFirst;
+    // Min/Max: the first frozen contribution, and the first extreme one among those that are not NaN.
+    private Contribution _first;
+    private Contribution _best;
 
     // The collection folding this part now: how far its contributions were folded, and the live values inside the run.
     private int _generation;
@@ -49,50 +57,61 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     /// <summary>How the part was reduced (the family's fold kind when it was built).</summary>
     public FoldKind Kind { get; } = kind;
 
-    /// <summary>Adds the next frozen contribution, in file order.</summary>
-    public void Add(FileState file, double value, double stamp)
+    /// <summary>How many frozen entries meet in this slot (kept or not); at 0 the slot has no frozen contribution.</summary>
+    public int Contributions { get; private set; }
+
+    /// <summary>
+    /// Adds a frozen contribution at its file's rank (in file order while a part is built, anywhere later). False when the
+    /// part cannot take it and stay a file-order fold (the owner must build the family's parts again).
+    /// </summary>
+    public bool Add(FileState file, double value, double stamp)
     {
+        Contributions++;
+        var contribution = new Contribution(file, value, stamp);
         switch (Kind)
         {
             case FoldKind.Last:
-                _count = 0;
-                Keep(file, value, stamp);
-                break;
-            case FoldKind.MostRecent:
-                // As the fold: strictly newer than the best so far, which starts at 0.
-                if ((_count == 0 ? 0.0 : _stamps[0]) < stamp)
+                // Entries of one file come in entry order, so the later one of the same file replaces the earlier.
+                if (_first.File is null || file.Rank >= _first.File.Rank)
                 {
-                    _count = 0;
-                    Keep(file, value, stamp);
+                    _first = contribution;
+                    KeepOnly(_first, default);
                 }
 
-                break;
+                return true;
+            case FoldKind.MostRecent:
+                // As the fold: strictly newer than the best so far, which starts at 0; of equal ones the first in file order.
+                double best = _first.File is null ? 0.0 : _first.Stamp;
+                if (best < stamp || (_first.File is not null && best == stamp && file.Rank < _first.File.Rank))
+                {
+                    _first = contribution;
+                    KeepOnly(_first, default);
+                }
+
+                return true;
             case FoldKind.Min or FoldKind.Max:
-                AddExtreme(file, value, stamp);
-                break;
+                AddExtreme(contribution);
+                return true;
             default:
-                AddSum(file, value, stamp);
-                break;
+                return AddSum(contribution);
         }
     }
 
-    /// <summary>Ends the build (after the last <see cref="Add"/>).</summary>
-    public void Complete()
+    /// <summary>
+    /// Removes a thawed file's contribution (its entries in entry order, with the values they were added with). False when
+    /// the part cannot give it back and stay a file-order fold (the owner must build the family's parts again).
+    /// </summary>
+    public bool Remove(FileState file, double value)
     {
-        if (Kind is FoldKind.Min or FoldKind.Max && _bestFile is not null && !_bestIsFirst)
+        Contributions--;
+        switch (Kind)
         {
-            Keep(_bestFile, _bestValue, _bestStamp);
-        }
-
-        if (_hasRun)
-        {
-            Keep(null, _runSum, 0.0);
-            Array.Copy(_files, 0, _files, 1, _count - 1);
-            Array.Copy(_values, 0, _values, 1, _count - 1);
-            Array.Copy(_stamps, 0, _stamps, 1, _count - 1);
-            _files[0] = null;
-            _values[0] = _runSum;
-            _stamps[0] = 0.0;
+            case FoldKind.Last or FoldKind.MostRecent:
+                return _first.File != file;
+            case FoldKind.Min or FoldKind.Max:
+                return _first.File != file && _best.File != file;
+            default:
+                return RemoveSum(file, value);
         }
     }
 
@@ -109,7 +128,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             _cursor++;
         }
 
-        if (_hasRun && rank < _runEndRank)
+        if (_runCount > 0 && rank < _runEndRank)
         {
             _liveInRun = _liveInRun.With(liveValue);
         }
@@ -124,7 +143,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
         }
 
-        return !_hasRun || _runBound.Join(_liveInRun).IsExact;
+        return _runCount == 0 || _runBound.Join(_liveInRun).IsExact;
     }
 
     private void Start(SeriesSlot slot, int generation, int numbering)
@@ -140,6 +159,12 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
                 ReadRanks();
                 _ranksNumbering = numbering;
             }
+
+            if (_runCount > 0)
+            {
+                // The exact run comes before every file.
+                MergeRules.Fold(slot, Kind, _runSum, 0.0);
+            }
         }
     }
 
@@ -147,59 +172,168 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     {
         if (_ranks.Length < _count)
         {
-            _ranks = new int[_count];
+            _ranks = new int[_files.Length];
         }
 
         for (int i = 0; i < _count; i++)
         {
-            // The exact run's sum comes before every file.
-            _ranks[i] = _files[i] is { } file ? file.Rank : -1;
+            _ranks[i] = _files[i].Rank;
         }
 
         _runEndRank = _runEnd?.Rank ?? int.MaxValue;
     }
 
-    private void AddSum(FileState file, double value, double stamp)
+    private bool AddSum(Contribution contribution)
     {
-        if (_runOpen)
+        FileState file = contribution.File!;
+        if (!_runClosed && (_runEnd is null || file.Rank < _runEnd.Rank))
         {
-            ExactSum extended = _runBound.With(value);
+            ExactSum extended = _runBound.With(contribution.Value);
             if (extended.IsExact)
             {
                 _runBound = extended;
-                _runSum += value;
-                _hasRun = true;
-                return;
+                _runSum += contribution.Value;
+                _runCount++;
+                if (_runLastKnown && (_runLast is null || file.Rank > _runLast.Rank))
+                {
+                    _runLast = file;
+                }
+
+                return true;
             }
 
-            _runOpen = false;
+            if (_runEnd is not null || !_runLastKnown || (_runLast is not null && file.Rank < _runLast.Rank))
+            {
+                // The value would split the run: the run's values ranked after it are not kept one by one.
+                return false;
+            }
+
+            // Every value of the run ranks before this one (or in the same file, before it): it ends the run.
             _runEnd = file;
+            _ranksNumbering = -1;
         }
 
-        Keep(file, value, stamp);
+        Insert(contribution);
+        return true;
     }
 
-    private void AddExtreme(FileState file, double value, double stamp)
+    private bool RemoveSum(FileState file, double value)
     {
-        bool first = !_seenAny;
-        if (first)
+        if (file == _runEnd)
+        {
+            // Its entries may be in the run and one by one alike.
+            return false;
+        }
+
+        if (!_runClosed && (_runEnd is null || file.Rank < _runEnd.Rank))
+        {
+            // Any subset of an exact run adds up exactly, so taking a value out of its sum is exact too; the lowest bit
+            // kept can only be lower than the rest's, which keeps the bound a safe one.
+            _runSum -= value;
+            _runBound = _runBound with { Magnitude = _runBound.Magnitude - Math.Abs(value) };
+            _runCount--;
+            if (_runCount == 0)
+            {
+                _runSum = 0.0;
+                _runBound = ExactSum.Empty;
+                _runLast = null;
+                _runLastKnown = true;
+            }
+            else if (file == _runLast)
+            {
+                _runLast = null;
+                _runLastKnown = false;
+            }
+
+            return true;
+        }
+
+        int index = Array.IndexOf(_files, file, 0, _count);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        _count--;
+        Array.Copy(_files, index + 1, _files, index, _count - index);
+        Array.Copy(_values, index + 1, _values, index, _count - index);
+        Array.Copy(_stamps, index + 1, _stamps, index, _count - index);
+        _files[_count] = null!;
+        if (_ranksNumbering >= 0)
+        {
+            Array.Copy(_ranks, index + 1, _ranks, index, _count - index);
+        }
+
+        return true;
+    }
+
+    private void AddExtreme(Contribution contribution)
+    {
+        FileState file = contribution.File!;
+        bool changed = false;
+        if (_first.File is null || file.Rank < _first.File.Rank)
         {
             // The first value seeds the fold, a NaN included.
-            _seenAny = true;
-            Keep(file, value, stamp);
+            _first = contribution;
+            changed = true;
         }
 
-        bool better = Kind == FoldKind.Max ? value > _bestValue : value < _bestValue;
-        if (!double.IsNaN(value) && (_bestFile is null || better))
+        double value = contribution.Value;
+        if (!double.IsNaN(value))
         {
-            _bestFile = file;
-            _bestValue = value;
-            _bestStamp = stamp;
-            _bestIsFirst = first;
+            bool better = _best.File is null || (Kind == FoldKind.Max ? value > _best.Value : value < _best.Value);
+            bool worse = _best.File is not null && (Kind == FoldKind.Max ? value < _best.Value : value > _best.Value);
+            if (better || (!worse && file.Rank < _best.File!.Rank))
+            {
+                // Of equal extremes (0 and -0 included) the first in file order.
+                _best = contribution;
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            // The first ranks no later than the best; folding a contribution twice changes nothing for min and max.
+            KeepOnly(_first, _best);
         }
     }
 
-    private void Keep(FileState? file, double value, double stamp)
+    /// <summary>Keeps one or two contributions (in file order; a default one is none).</summary>
+    private void KeepOnly(Contribution first, Contribution second)
+    {
+        _count = 0;
+        Keep(first, _count);
+        if (second.File is not null)
+        {
+            Keep(second, _count);
+        }
+
+        _ranksNumbering = -1;
+    }
+
+    /// <summary>Inserts a contribution kept one by one after every kept one ranked no later.</summary>
+    private void Insert(Contribution contribution)
+    {
+        int rank = contribution.File!.Rank;
+        int low = 0;
+        int high = _count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (_files[middle].Rank <= rank)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        Keep(contribution, low);
+    }
+
+    private void Keep(Contribution contribution, int index)
     {
         if (_count == _files.Length)
         {
@@ -208,9 +342,25 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             Array.Resize(ref _stamps, _count * 2);
         }
 
-        _files[_count] = file;
-        _values[_count] = value;
-        _stamps[_count] = stamp;
+        Array.Copy(_files, index, _files, index + 1, _count - index);
+        Array.Copy(_values, index, _values, index + 1, _count - index);
+        Array.Copy(_stamps, index, _stamps, index + 1, _count - index);
+        _files[index] = contribution.File!;
+        _values[index] = contribution.Value;
+        _stamps[index] = contribution.Stamp;
+        if (_ranksNumbering >= 0 && _ranks.Length > _count)
+        {
+            // Ranks read under an older numbering are read again anyway; under this one the file's rank is current.
+            Array.Copy(_ranks, index, _ranks, index + 1, _count - index);
+            _ranks[index] = contribution.File!.Rank;
+        }
+        else
+        {
+            _ranksNumbering = -1;
+        }
+
         _count++;
     }
+
+    private readonly record struct Contribution(FileState? File, double Value, double Stamp);
 }

@@ -1,6 +1,7 @@
 using System.IO.Enumeration;
 using System.Text;
 using Chorus.Files;
+using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -18,51 +19,35 @@ public sealed partial class MultiProcessDirectory
             _frozen.CheckDirectory(stamp.Device, stamp.Inode);
         }
 
-        // Listed (the generation of the last listing that saw a file) is only compared right after a listing.
-        _loader.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
-        if (_loader.NamesUnchanged)
+        if (stamped && now - _listedAt < ListingReuseLimitMilliseconds && TryListWatchedNames(generation))
         {
             return null;
         }
 
+        int? watchEpoch = _frozen.WatchEpoch;
+
+        // Listed (the generation of the last listing that saw a file) is only compared right after a listing.
+        _loader.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
+        if (_loader.NamesUnchanged)
+        {
+            // The names are as listed now, so from now on the watch's events say what changes.
+            _namesWatchedEpoch = watchEpoch ?? -1;
+            return null;
+        }
+
+        _frozen.ClearNamesChanged();
+        _namesWatchedEpoch = watchEpoch ?? -1;
         _listedStamp = stamp;
         _listedAt = now;
         _listingTrusted = stamped && stamp.SettledBefore(startedAt, _options.ListingSettleTime);
         _listingChanged = false;
         try
         {
-            _removalSidecars.Clear();
-            _directoriesNamedDb.Clear();
-            using (DirectoryEntries? entries = _options.FrameworkListing ? null : DirectoryEntries.TryOpen(Directory))
-            {
-                if (entries is not null)
-                {
-                    ListEntries(entries, generation);
-                }
-                else
-                {
-                    ListWithFramework(generation);
-                }
-            }
-
-            foreach (FileState state in _files.Values)
-            {
-                state.HasRemovals = _removalSidecars.Count > 0 && _removalSidecars.Contains(state.FileName);
-            }
+            ListNames(generation);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _listingTrusted = false;
-
-            // The directory itself is gone or unreadable: report it and serve nothing rather than stale data.
-            _frozen.ThawAll();
-            foreach (FileState state in _ordered)
-            {
-                state.Listed = 0;
-            }
-
-            RemoveUnlisted(generation);
-            return $"cannot list '{Directory}': {e.Message}";
+            return Unlistable(generation, e);
         }
 
         if (RemoveUnlisted(generation) || _listingChanged)
@@ -71,15 +56,195 @@ public sealed partial class MultiProcessDirectory
             _ordered.Clear();
             _ordered.AddRange(_files.Values);
             _ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
-            for (int i = 0; i < _ordered.Count; i++)
-            {
-                _ordered[i].Rank = i;
-            }
-
-            _rankNumbering++;
+            NumberRanks();
         }
 
         return null;
+    }
+
+    /// <summary>Reads every name of the directory into the listing.</summary>
+    private void ListNames(int generation)
+    {
+        _removalSidecars.Clear();
+        _directoriesNamedDb.Clear();
+        using (DirectoryEntries? entries = _options.FrameworkListing ? null : DirectoryEntries.TryOpen(Directory))
+        {
+            if (entries is not null)
+            {
+                ListEntries(entries, generation);
+            }
+            else
+            {
+                ListWithFramework(generation);
+            }
+        }
+
+        foreach (FileState state in _files.Values)
+        {
+            state.HasRemovals = _removalSidecars.Count > 0 && _removalSidecars.Contains(state.FileName);
+        }
+    }
+
+    /// <summary>The directory itself is gone or unreadable: reports it and serves nothing rather than stale data.</summary>
+    private string Unlistable(int generation, Exception e)
+    {
+        _listingTrusted = false;
+        _namesWatchedEpoch = -1;
+        _frozen.ThawAll();
+        foreach (FileState state in _ordered)
+        {
+            state.Listed = 0;
+        }
+
+        RemoveUnlisted(generation);
+        return $"cannot list '{Directory}': {e.Message}";
+    }
+
+    /// <summary>Numbers every file's rank afresh, leaving room between neighbours for files added later (<see cref="TryRankBetween"/>).</summary>
+    private void NumberRanks()
+    {
+        int spacing = (int)Math.Clamp(int.MaxValue / (_ordered.Count + 2L), 1, RankSpacing);
+        for (int i = 0; i < _ordered.Count; i++)
+        {
+            _ordered[i].Rank = (i + 1) * spacing;
+        }
+
+        _rankNumbering++;
+    }
+
+    /// <summary>
+    /// Gives the file just inserted at <paramref name="index"/> a rank between its neighbours', so no other rank changes
+    /// (and nothing that keeps ranks reads them again); false when they leave no room.
+    /// </summary>
+    private bool TryRankBetween(int index)
+    {
+        long before = index > 0 ? _ordered[index - 1].Rank : 0;
+        long after = index + 1 < _ordered.Count ? _ordered[index + 1].Rank : Math.Min(int.MaxValue, before + (2L * RankSpacing));
+        if (after - before < 2)
+        {
+            return false;
+        }
+
+        _ordered[index].Rank = (int)(before + ((after - before) / 2));
+        return true;
+    }
+
+    /// <summary>
+    /// While the directory watch has run since the names were last known, takes the names it saw change into the listing
+    /// instead of listing every name; false when the whole listing is needed.
+    /// </summary>
+    private bool TryListWatchedNames(int generation)
+    {
+        if (_frozen.WatchEpoch != _namesWatchedEpoch)
+        {
+            return false;
+        }
+
+        // What happened since the collection began (a pass repeated because a compaction ran) counts too.
+        _frozen.ReadEvents();
+        if (_frozen.WatchEpoch != _namesWatchedEpoch || _frozen.NamesChanged is not { } names || !TryLookUp(names, out List<(string Name, ulong Inode)>? present, out List<string>? gone))
+        {
+            return false;
+        }
+
+        ListChanged(present, gone, generation);
+        _frozen.ClearNamesChanged();
+        _loader.NamesUnchanged = present is null && gone is null;
+        return true;
+    }
+
+    /// <summary>
+    /// Looks up each name the watch saw change: a <c>.db</c> file there now (with its inode), or gone. False when a name
+    /// needs the whole listing (a removal sidecar, a directory, a symbolic link or anything but a regular file, a name that
+    /// was a directory).
+    /// </summary>
+    private bool TryLookUp(IReadOnlySet<string> names, out List<(string Name, ulong Inode)>? present, out List<string>? gone)
+    {
+        present = null;
+        gone = null;
+        foreach (string name in names)
+        {
+            if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal) || _directoriesNamedDb.Contains(name))
+            {
+                return false;
+            }
+
+            if (name.Length == 0 || name[0] == '.' || !name.EndsWith(".db", StringComparison.Ordinal)
+                || (_options.FileFilter is not null && !_options.FileFilter(name)))
+            {
+                // Not a name the listing takes (lock files, a writer's temporary files).
+                continue;
+            }
+
+            string path = Path.Join(Directory, name);
+            if (NativeFile.TryGetId(path, followSymlinks: false) is not { } id)
+            {
+                (gone ??= []).Add(name);
+            }
+            else if (FileStatus.TryRead(path, out FileStatus status) && status.IsRegular && status.Inode == id.Inode && status.Device == id.Device)
+            {
+                (present ??= []).Add((name, id.Inode));
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Adds the files now present (at their place in name order, or notes their inode) and forgets the ones gone.</summary>
+    private void ListChanged(List<(string Name, ulong Inode)>? present, List<string>? gone, int generation)
+    {
+        bool renumber = false;
+        foreach ((string name, ulong inode) in present ?? [])
+        {
+            if (!_files.TryGetValue(name, out FileState? state))
+            {
+                state = new FileState(name, Path.Join(Directory, name)) { HasRemovals = _removalSidecars.Contains(name) };
+                _files.Add(name, state);
+                int index = ~_ordered.BinarySearch(state, FileNameOrder.Instance);
+                _ordered.Insert(index, state);
+                renumber |= !TryRankBetween(index);
+                _liveAdded.Add(state);
+            }
+
+            state.Listed = generation;
+            state.ListedInode = inode;
+            state.ListedRegular = true;
+            if (state.Frozen && inode != state.Identity.Inode)
+            {
+                _frozen.Thaw(state);
+            }
+        }
+
+        foreach (string name in gone ?? [])
+        {
+            if (_files.TryGetValue(name, out FileState? state))
+            {
+                Forget(state, generation);
+
+                // The others keep their ranks (gaps are allowed).
+                _ordered.Remove(state);
+            }
+        }
+
+        if (renumber)
+        {
+            NumberRanks();
+        }
+    }
+
+    // Room left between two files' ranks by a full numbering: about a dozen files added between two neighbours, one at a
+    // time, before every rank is numbered again.
+    private const int RankSpacing = 1 << 12;
+
+    private sealed class FileNameOrder : IComparer<FileState>
+    {
+        public static readonly FileNameOrder Instance = new();
+
+        public int Compare(FileState? x, FileState? y) => string.CompareOrdinal(x!.FileName, y!.FileName);
     }
 
     private void ListEntries(DirectoryEntries entries, int generation)
@@ -180,17 +345,21 @@ public sealed partial class MultiProcessDirectory
 
         foreach (string name in gone)
         {
-            FileState state = _files[name];
-            _frozen.Thaw(state);
-            state.MarkFamiliesChanged(generation);
-            _loader.Release(state);
-            _files.Remove(name);
+            Forget(_files[name], generation);
         }
-
-        _filesRemoved = true;
-        _liveStale = true;
 
         _ordered.RemoveAll(s => s.Listed != generation);
         return true;
+    }
+
+    /// <summary>Drops a file whose name is gone (the caller takes it out of file order).</summary>
+    private void Forget(FileState state, int generation)
+    {
+        _frozen.Thaw(state);
+        state.MarkFamiliesChanged(generation);
+        _loader.Release(state);
+        _files.Remove(state.FileName);
+        _filesRemoved = true;
+        _liveStale = true;
     }
 }

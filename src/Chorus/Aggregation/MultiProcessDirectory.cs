@@ -31,6 +31,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly List<FileState> _live = [];
     private bool _liveStale = true;
 
+    // Files to join _live at their rank (names the directory watch reported, files thawed one at a time), so a change of
+    // a few files does not walk every file.
+    private readonly List<FileState> _liveAdded = [];
+
     // Changes whenever file ranks (FileState.Rank) are numbered again.
     private int _rankNumbering;
     private readonly FrozenFiles _frozen;
@@ -52,6 +56,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private DirectoryStamp _listedStamp;
     private bool _listingTrusted;
     private bool _listingChanged;
+
+    // The directory watch's epoch in which the names were last known to be as listed (-1: none): while it runs on in that
+    // epoch, the names it reports changed are all that can differ from the listing.
+    private int _namesWatchedEpoch = -1;
     private long _listedAt;
 
     // A listing is redone at least this often whatever the stamp says (a clock stepped back could hide a change).
@@ -68,7 +76,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
-        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, static file => file.MarkFrozenPartsStale());
+        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, OnFrozenOrThawed);
     }
 
     /// <summary>The directory read.</summary>
@@ -127,6 +135,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
     /// <summary>How many families the last collection merged again (the others' samples were reused), for tests.</summary>
     internal int LastFamiliesMerged { get; private set; }
+
+    /// <summary>How many families the last collection built frozen parts for over every frozen file, for tests (0 when files froze or thawed in place).</summary>
+    internal int LastFrozenPartsBuilt { get; private set; }
 
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
     internal bool LastListingSkipped => _loader.NamesUnchanged;
@@ -285,6 +296,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         entries = CountEntries(excluded);
+        LastFrozenPartsBuilt = 0;
         if (AnyFamilyChangedIn(generation))
         {
             MergeChangedFamilies(excluded, generation);
@@ -338,24 +350,66 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
     }
 
-    /// <summary>prometheus_client keeps the gauge mode of the last file read for each family.</summary>
+    /// <summary>
+    /// prometheus_client keeps the gauge mode of the last file read for each family. Only a family that changed in this
+    /// collection can have another last file (any file read in full, added or gone marks its families), so the gauge
+    /// files (one run in file order: their names start with <c>gauge_</c>) are visited from the last one back until each
+    /// such family met its last file.
+    /// </summary>
     private void ApplyGaugeModes(IReadOnlySet<string> excluded, int generation)
     {
-        foreach (FileState file in _ordered)
+        int pending = 0;
+        foreach (FamilyState family in _keys.OrderedFamilies)
         {
+            // Only gauge-typed families merge by mode (MergeRules.KindOf); a counter held by no gauge file would keep the
+            // loop going to the first gauge file.
+            pending += family.ChangedIn == generation && family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet ? 1 : 0;
+        }
+
+        for (int i = GaugeFilesEnd() - 1; i >= 0 && pending > 0; i--)
+        {
+            FileState file = _ordered[i];
+            if (!file.FileName.StartsWith("gauge_", StringComparison.Ordinal))
+            {
+                break;
+            }
+
             if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
             {
                 GaugeMode mode = file.Name.Mode ?? GaugeMode.All;
                 foreach (FamilyState family in file.Families)
                 {
-                    if (family.Mode != mode)
+                    if (family.ChangedIn == generation && family.ModeSetIn != generation)
                     {
+                        family.ModeSetIn = generation;
                         family.Mode = mode;
-                        family.ChangedIn = generation;
+                        pending -= family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet ? 1 : 0;
                     }
                 }
             }
         }
+    }
+
+    /// <summary>The index just past the last gauge file in file order.</summary>
+    private int GaugeFilesEnd()
+    {
+        // "gauge`" sorts just after every name that starts with "gauge_" ('`' follows '_').
+        int low = 0;
+        int high = _ordered.Count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (string.CompareOrdinal(_ordered[middle].FileName, "gauge`") < 0)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
     }
 
     /// <summary>
@@ -366,7 +420,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private void MergeChangedFamilies(IReadOnlySet<string> excluded, int generation)
     {
         List<FamilyState> families = _keys.OrderedFamilies;
-        FrozenPartials.Rebuild(families, _ordered, excluded, generation);
+        LastFrozenPartsBuilt = FrozenPartials.Rebuild(families, _ordered, excluded, generation);
         foreach (FileState file in _live)
         {
             if (!file.Frozen && !excluded.Contains(file.FileName) && file.HoldsChangedFamily(generation))
@@ -437,11 +491,30 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    /// <summary>Rebuilds the list of files to refresh when the listing or the frozen set changed; true when the listing did.</summary>
+    /// <summary>Keeps the frozen parts true to the frozen files (one file at a time in place, all of them by building again) and the live files listed.</summary>
+    private void OnFrozenOrThawed(FileState file, bool alone)
+    {
+        if (!alone)
+        {
+            file.MarkFrozenPartsStale();
+            _liveStale = true;
+        }
+        else if (file.Frozen)
+        {
+            FrozenPartials.AddFrozen(file);
+        }
+        else
+        {
+            FrozenPartials.RemoveThawed(file);
+            _liveAdded.Add(file);
+        }
+    }
+
+    /// <summary>Brings the list of files to refresh up to date when the listing or the frozen set changed; true when the listing did.</summary>
     private bool UpdateLiveFiles()
     {
         bool listingChanged = _liveStale;
-        if (_liveStale || _frozen.SetChanged)
+        if (_liveStale)
         {
             _live.Clear();
             foreach (FileState file in _ordered)
@@ -453,10 +526,31 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             }
 
             _liveStale = false;
-            _frozen.SetChanged = false;
+        }
+        else if (_frozen.SetChanged || _liveAdded.Count > 0)
+        {
+            // Files frozen leave; files thawed or added one at a time join at their rank.
+            _live.RemoveAll(static file => file.Frozen);
+            foreach (FileState file in _liveAdded)
+            {
+                int index = _live.BinarySearch(file, RankOrder.Instance);
+                if (index < 0 && !file.Frozen && _files.TryGetValue(file.FileName, out FileState? listed) && listed == file)
+                {
+                    _live.Insert(~index, file);
+                }
+            }
         }
 
+        _liveAdded.Clear();
+        _frozen.SetChanged = false;
         return listingChanged;
+    }
+
+    private sealed class RankOrder : IComparer<FileState>
+    {
+        public static readonly RankOrder Instance = new();
+
+        public int Compare(FileState? x, FileState? y) => x!.Rank.CompareTo(y!.Rank);
     }
 
     private bool AnyFamilyChangedIn(int generation)

@@ -246,6 +246,189 @@ public class FrozenFilesTests
         return mergedOnFrozen;
     }
 
+    /// <summary>
+    /// A dead file frozen while the family's frozen parts are kept takes its place in file order, here the first one: a NaN
+    /// first value seeds a max and stays, of equal extremes (0 and -0) the first one is the minimum, of equal timestamps the
+    /// first one is the most recent.
+    /// </summary>
+    [Theory]
+    [InlineData("max", 5.0, 7.0, double.NaN, 1000.0, "g NaN")]
+    [InlineData("min", 0.0, 3.0, -0.0, 1000.0, "g -0.0")]
+    [InlineData("mostrecent", 3.0, 5.0, 4.0, 2000.0, "g 4.0")]
+    public void DeadFileFrozenFirstInFileOrder_IsFoldedFirst(string mode, double second, double third, double first, double firstTimestamp, string expected)
+    {
+        using var dir = new TempDirectory();
+        Gauge(second, 2000.0).WriteTo(dir.File($"gauge_{mode}_4200200.db"));
+        Gauge(third, 2000.0).WriteTo(dir.File($"gauge_{mode}_4200300.db"));
+        string live = Gauge(1.0, 1000.0).WriteTo(dir.File($"gauge_{mode}_4200400.db"));
+        using MultiProcessDirectory reader = Open(dir.Path);
+        using var writer = new MappedTestWriter(live);
+        Freeze(reader, 2);
+        writer.Write(Gauge(1.5, 1000.0).Build());
+        DirectoryFixture.Text(reader);
+
+        Gauge(first, firstTimestamp).WriteTo(dir.File($"gauge_{mode}_4200100.db"));
+        DirectoryFixture.Text(reader);
+        writer.Write(Gauge(2.0, 1000.0).Build());
+        string warm = DirectoryFixture.Text(reader);
+        Assert.Equal(3, reader.FrozenFileCount);
+        Assert.Equal(1, reader.LastFamiliesMerged);
+        Assert.Equal(0, reader.LastFrozenPartsBuilt);
+        Assert.Equal(Fresh(dir.Path), warm);
+        Assert.Contains(expected + "\n", warm, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Files added one at a time between the same two neighbours in name order take ranks between theirs until no room is
+    /// left, then every file is ranked again: the frozen fractions must still be folded in file order.
+    /// </summary>
+    [Fact]
+    public void FilesAddedBetweenTheSameNeighbours_KeepFileOrder()
+    {
+        using var dir = new TempDirectory();
+        using var mirror = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        byte[] key = ReferenceDbKey.Bytes("c", "c_total", [], "help");
+        void Add(string name, double value)
+        {
+            files[name] = [new Entry(key, value, 0.0)];
+            File.WriteAllBytes(dir.File(name), Build(files[name]));
+        }
+
+        Add("counter_4200000.db", 0.1);
+        Add("counter_4200001.db", 1e16 / 3);
+        string live = "counter_4200002.db";
+        Add(live, 0.0);
+        using MultiProcessDirectory reader = Open(dir.Path);
+        using var writer = new MappedTestWriter(dir.File(live));
+        Freeze(reader, 2);
+
+        // counter_42000000.db, counter_420000000.db, ...: each sorts just after the one before, before counter_4200001.db.
+        for (int i = 1; i <= 16; i++)
+        {
+            Add("counter_4200000" + new string('0', i) + ".db", (i * 0.37) + 0.001);
+            DirectoryFixture.Text(reader);
+            files[live] = [new Entry(key, i + 0.5, 0.0)];
+            writer.Write(Build(files[live]));
+            string warm = DirectoryFixture.Text(reader);
+            Assert.Equal(Fresh(Mirror(dir, mirror, files)), warm);
+        }
+
+        Assert.Equal(18, reader.FrozenFileCount);
+    }
+
+    /// <summary>
+    /// Dead files freeze and thaw one at a time, at random places in file order, while live writers keep their families
+    /// merged: a freeze adds the file's values to the kept frozen parts in place, at its rank, and a thaw takes them out
+    /// (or, where that would not be a file-order fold, the family's parts are built again). After every step the warm
+    /// reader must be a fresh reader byte for byte, with fractions, NaN, signed zeros, infinities and sums past 2^53.
+    /// </summary>
+    [Property(MaxTest = 25)]
+    public bool FilesFreezingAndThawingOneAtATime_KeepTheReaderEqualToAFreshOne(int seed)
+    {
+        var random = new Random(seed);
+        using var dir = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var writers = new Dictionary<string, MappedTestWriter>(StringComparer.Ordinal);
+
+        // One gauge mode for most files, so the family's mode (the last file's) rarely changes and its parts are kept.
+        string mode = Modes[random.Next(Modes.Length)];
+        string[] live = [$"counter_{FakePids + 500}.db", $"histogram_{FakePids + 500}.db", $"gauge_{mode}_{FakePids + 500}.db"];
+        foreach (string name in live)
+        {
+            AddFile(dir, files, random, name, MixedValue);
+            writers[name] = new MappedTestWriter(dir.File(name));
+        }
+
+        for (int i = 0; i < 12; i++)
+        {
+            AddFile(dir, files, random, DeadName(random, mode), MixedValue);
+        }
+
+        Thread.Sleep(Settle * 2);
+        using var mirror = new TempDirectory();
+        using MultiProcessDirectory reader = Open(dir.Path);
+        bool frozeInPlace = false;
+        bool thawedInPlace = false;
+        int frozenBefore = 0;
+        try
+        {
+            for (int step = 0; step < 60; step++)
+            {
+                if (DirectoryFixture.Text(reader) != Fresh(Mirror(dir, mirror, files)))
+                {
+                    return false;
+                }
+
+                bool inPlace = reader.LastFamiliesMerged > 0 && reader.LastFrozenPartsBuilt == 0 && frozenBefore > 0;
+                frozeInPlace |= inPlace && reader.FrozenFileCount > frozenBefore;
+                thawedInPlace |= inPlace && reader.FrozenFileCount < frozenBefore;
+                frozenBefore = reader.FrozenFileCount;
+                FreezeOrThawOne(dir, files, writers, live, mode, random);
+            }
+        }
+        finally
+        {
+            foreach (MappedTestWriter writer in writers.Values)
+            {
+                writer.Dispose();
+            }
+        }
+
+        // The test means nothing unless files were frozen and thawed in place while their families were merged.
+        return frozeInPlace && thawedInPlace;
+    }
+
+    /// <summary>A live writer's new values, and now and then one dead file more, written once (thawed) or deleted.</summary>
+    private static void FreezeOrThawOne(TempDirectory dir, Dictionary<string, List<Entry>> files, Dictionary<string, MappedTestWriter> writers, string[] live, string mode, Random random)
+    {
+        string writer = live[random.Next(live.Length)];
+        List<Entry> written = files[writer];
+        int changed = random.Next(written.Count);
+        written[changed] = written[changed] with { Value = MixedValue(random), Timestamp = 1000 + random.Next(3) };
+        writers[writer].Write(Build(written));
+
+        string[] dead = files.Keys.Where(n => !writers.ContainsKey(n)).Order(StringComparer.Ordinal).ToArray();
+        switch (random.Next(5))
+        {
+            case 0:
+                // A new dead file anywhere in file order: read, then frozen by a later scrape.
+                AddFile(dir, files, random, DeadName(random, mode), MixedValue);
+                Thread.Sleep(Settle * 2);
+                break;
+            case 1 when dead.Length > 0:
+                // A process that opens a dead file and writes it (sometimes the same values) thaws it.
+                string name = dead[random.Next(dead.Length)];
+                List<Entry> entries = files[name];
+                if (random.Next(2) == 0)
+                {
+                    int index = random.Next(entries.Count);
+                    entries[index] = entries[index] with { Value = MixedValue(random), Timestamp = 1000 + random.Next(3) };
+                }
+
+                MappedTestWriter.WriteOnce(dir.File(name), Build(entries));
+                break;
+            case 2 when dead.Length > 4:
+                string deleted = dead[random.Next(dead.Length)];
+                File.Delete(dir.File(deleted));
+                files.Remove(deleted);
+                Thread.Sleep(Settle * 2);
+                break;
+        }
+    }
+
+    /// <summary>A dead file's name at a random place in file order; its gauges mostly in <paramref name="mode"/>.</summary>
+    private static string DeadName(Random random, string mode)
+    {
+        int pid = FakePids + random.Next(1000);
+        return random.Next(4) switch
+        {
+            0 => $"counter_{pid}.db",
+            1 => $"histogram_{pid}.db",
+            _ => $"gauge_{(random.Next(8) == 0 ? Modes[random.Next(Modes.Length)] : mode)}_{pid}.db",
+        };
+    }
+
     /// <summary>Mostly live writers' new values; now and then a dead file written once (thawed) or a new dead file.</summary>
     private static void ChangeOnFrozen(TempDirectory dir, Dictionary<string, List<Entry>> files, Dictionary<string, MappedTestWriter> writers, string[] live, Random random, ref int nextDead)
     {
@@ -334,6 +517,8 @@ public class FrozenFilesTests
 
         Assert.Equal(count, reader.FrozenFileCount);
     }
+
+    private static DbFileBuilder Gauge(double value, double timestamp) => new DbFileBuilder(capacity: 4096).Add("g", "g", value, timestamp);
 
     private static DbFileBuilder Counter(double value) => new DbFileBuilder(capacity: 4096).Add("c", "c_total", value);
 
