@@ -13,7 +13,8 @@ CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits S
   python prometheus_client 0.21.1's collector (tests/peers/prometheus_client-0.21, which reads the 16-byte layout;
          copy it from the main checkout) on the same directory once, PY=0 skips it: collect + generate_latest wall
          time and ru_maxrss (bench/scrape/py_collect_timing.py).
-The response is text format 0.0.4 (what `chorus scrape` prints by default). Build first: dotnet build Chorus.slnx
+The response is text format 0.0.4 (what `chorus scrape` prints by default); serve's scrapes ask for gzip as Prometheus
+does (ENCODING=identity for uncompressed bodies), and RssAnon is compared with the uncompressed text response. Build first: dotnet build Chorus.slnx
 -c Release; CHORUS_CLI=native measures artifacts/bin/linux-x64/chorus (bash scripts/pack.sh), CHORUS_BIN=PATH
 any native chorus.
 """
@@ -29,7 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "bench", "serve"))
-from serve_latency import CHORUS_COMMAND, free_port, scrape, status_mib  # noqa: E402
+from serve_latency import CHORUS_COMMAND, ENCODING, free_port, scrape, status_mib  # noqa: E402
 
 # CHORUS_BIN=path measures that native binary instead (another checkout's, to compare builds in one session).
 CHORUS_COMMAND = [os.environ["CHORUS_BIN"]] if os.environ.get("CHORUS_BIN") else CHORUS_COMMAND
@@ -125,6 +126,7 @@ def main():
             print(f"{len(live)} live writer processes, {CHANGES} changes per writer every {INTERVAL} s", flush=True)
         time.sleep(SETTLE)
         output = os.path.join(scratch, "scrape.txt")
+        size = 0
         for run in range(COLD_RUNS):
             elapsed, peak = cold_scrape(directory, output)
             size, samples = body_shape(output)
@@ -133,7 +135,8 @@ def main():
         r = serve(directory)
         print(f"chorus serve: first {r['first'] * 1000:.0f} ms, back-to-back median {r['b2b'] * 1000:.1f} ms, "
               f"after {IDLE:g} s idle median {r['idle'] * 1000:.1f} ms (max {r['idle_max'] * 1000:.1f}, {WARM} scrapes), "
-              f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / r['bytes']:.2f}x the {r['bytes']:,}-byte response), "
+              f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / size:.2f}x the {size:,}-byte text response; "
+              f"{r['bytes']:,} bytes as sent with Accept-Encoding: {ENCODING}), "
               f"RssFile {r['file']:.0f} MiB, VmHWM {r['hwm']:.0f} MiB", flush=True)
         if PY:
             elapsed, detail = python_collector(directory)
