@@ -13,8 +13,8 @@ internal sealed partial class FileLoader
     // reference's). Valid while that file is still the kind's model (_lastParsed), within one cold pass.
     private readonly (FileState File, EntryReference Reference)?[] _coldModels = new (FileState, EntryReference)?[4];
 
-    /// <summary>As <see cref="Load(FileState, SafeFileHandle, out long)"/>, from a read done ahead.</summary>
-    private FileProblem? LoadRead(FileState file, ColdReadAhead.Slot slot)
+    /// <summary>As <see cref="Load(FileState, SafeFileHandle, CollectionPass, out long)"/>, from a read done ahead.</summary>
+    private FileProblem? LoadRead(FileState file, ColdReadAhead.Slot slot, CollectionPass pass)
     {
         switch (slot.Error)
         {
@@ -49,16 +49,17 @@ internal sealed partial class FileLoader
             return Damaged(file, new DbDamage(DbDamageKind.ShorterThanHeader, 0, $"file is {slot.Read} bytes, shorter than the 8-byte header"));
         }
 
-        BytesRead += slot.Read;
-        return Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer), slot.Entries);
+        pass.CountRead(slot.Read);
+        return Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer), pass, slot.Entries);
     }
 
     /// <summary>As <see cref="ParseNewEntries"/> for a file never parsed before, from entries another thread walked.</summary>
     /// <param name="file">The file, never parsed before.</param>
     /// <param name="data">Its bytes from offset 0.</param>
     /// <param name="walked">Its entries, walked over <paramref name="data"/>.</param>
+    /// <param name="pass">The pass, which counts the entries parsed.</param>
     /// <param name="valuesRead">True when the file's values were taken from <paramref name="walked"/> (no copy needed).</param>
-    private DbDamage ParseWalkedEntries(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked, out bool valuesRead)
+    private DbDamage ParseWalkedEntries(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked, CollectionPass pass, out bool valuesRead)
     {
         valuesRead = false;
         if (!walked.Walked)
@@ -80,7 +81,7 @@ internal sealed partial class FileLoader
         {
             valuesRead = file.ShareEntriesOf(model!, walked.Values);
             file.ParsedUpTo = walked.End;
-            EntriesParsed += offsets.Length;
+            pass.EntriesParsed += offsets.Length;
             _lastParsed[(int)kind] = file;
             _coldModels[(int)kind] = walked.Reference is { } shared ? (file, shared) : null;
             return walked.Damage;
@@ -96,7 +97,7 @@ internal sealed partial class FileLoader
             {
                 // Entries are contiguous: this entry starts where the last parsed one ended.
                 file.ParsedUpTo = offsets[i];
-                EntriesParsed += i;
+                pass.EntriesParsed += i;
                 return new DbDamage(DbDamageKind.InvalidKey, offsets[i], error ?? "invalid key");
             }
 
@@ -104,7 +105,7 @@ internal sealed partial class FileLoader
         }
 
         file.ParsedUpTo = walked.End;
-        EntriesParsed += offsets.Length;
+        pass.EntriesParsed += offsets.Length;
         _lastParsed[(int)kind] = file;
         _coldModels[(int)kind] = walked.Reference is { } reference ? (file, reference) : null;
         return walked.Damage;

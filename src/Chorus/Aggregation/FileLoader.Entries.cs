@@ -7,7 +7,7 @@ namespace Chorus.Aggregation;
 
 /// <content>
 /// From a file's bytes to its state: entries not parsed before are walked and their keys resolved, and every entry's
-/// value is copied (marking the families whose values changed).
+/// value is copied (noting on the file which entries changed).
 /// </content>
 internal sealed partial class FileLoader
 {
@@ -15,7 +15,7 @@ internal sealed partial class FileLoader
     /// Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value. A file never
     /// parsed before takes its entries from <paramref name="walked"/> when given (walked over the same bytes).
     /// </summary>
-    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used, WalkedEntries? walked = null)
+    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used, CollectionPass pass, WalkedEntries? walked = null)
     {
         if (used == 0)
         {
@@ -39,8 +39,8 @@ internal sealed partial class FileLoader
         int countBefore = file.Count;
         bool valuesRead = false;
         DbDamage damage = walked is not null && file.Count == 0 && file.Layout is null && file.ParsedUpTo == DbFormat.HeaderSize
-            ? ParseWalkedEntries(file, data, walked, out valuesRead)
-            : ParseNewEntries(file, data, used);
+            ? ParseWalkedEntries(file, data, walked, pass, out valuesRead)
+            : ParseNewEntries(file, data, used, pass);
         if (used > data.Length)
         {
             damage = new DbDamage(DbDamageKind.UsedBeyondFile, file.ParsedUpTo, $"used is {used} but the file has only {data.Length} bytes");
@@ -48,11 +48,11 @@ internal sealed partial class FileLoader
 
         // Values read with the walk belong to entries added just now: the file changed, and its families are marked.
         bool changed = file.Count != countBefore;
-        changed |= !valuesRead && CopyValues(file, data, Pass);
+        changed |= !valuesRead && CopyValues(file, data);
         if (changed)
         {
-            file.LastChanged = Now;
-            file.ChangedInCollection = Collection;
+            file.LastChanged = pass.Now;
+            file.ChangedInCollection = pass.Collection;
         }
 
         return damage.IsDamaged ? Damaged(file, damage) : null;
@@ -60,13 +60,13 @@ internal sealed partial class FileLoader
 
     /// <summary>
     /// Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.
-    /// The family of each changed entry is marked changed in <paramref name="pass"/>.
+    /// Each changed entry is noted in <see cref="FileState.ChangedEntries"/>, whose families the merge side marks.
     /// </summary>
     /// <remarks>
     /// The hottest loop of a warm scrape (every value of every file): one scattered 8-byte read per entry, so it
     /// is bound by memory latency. It stores only what changed and asks for values a few entries ahead.
     /// </remarks>
-    private static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data, int pass)
+    private static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data)
     {
         int count = file.Count;
         if (count == 0)
@@ -87,6 +87,7 @@ internal sealed partial class FileLoader
         double[] stamps = file.Timestamps;
         bool keepStamps = file.KeepsTimestamps;
         bool changed = false;
+        ulong[]? changedEntries = null;
         const int Ahead = 8;
         fixed (byte* start = data)
         {
@@ -112,7 +113,8 @@ internal sealed partial class FileLoader
                     }
 
                     changed = true;
-                    file.Targets[i].Key.Family.ChangedIn = pass;
+                    changedEntries ??= ChangedEntriesOf(file);
+                    changedEntries[i >> 6] |= 1UL << i;
                 }
             }
         }
@@ -120,7 +122,22 @@ internal sealed partial class FileLoader
         return changed;
     }
 
-    private DbDamage ParseNewEntries(FileState file, ReadOnlySpan<byte> data, int used)
+    /// <summary>The bits of <paramref name="file"/>'s changed entries, with room for every entry (bits not yet taken are kept).</summary>
+    private static ulong[] ChangedEntriesOf(FileState file)
+    {
+        int words = (file.Count + 63) >> 6;
+        ulong[]? bits = file.ChangedEntries;
+        if (bits is null || bits.Length < words)
+        {
+            var grown = new ulong[words];
+            bits?.CopyTo(grown, 0);
+            file.ChangedEntries = bits = grown;
+        }
+
+        return bits;
+    }
+
+    private DbDamage ParseNewEntries(FileState file, ReadOnlySpan<byte> data, int used, CollectionPass pass)
     {
         int limit = Math.Min(used, data.Length);
         if (file.ParsedUpTo >= limit)
@@ -157,7 +174,7 @@ internal sealed partial class FileLoader
 
             file.Add(parsed!.TargetFor(pid), entry.ValueOffset);
             file.ParsedUpTo = reader.Position;
-            EntriesParsed++;
+            pass.EntriesParsed++;
         }
 
         _lastParsed[(int)kind] = file;

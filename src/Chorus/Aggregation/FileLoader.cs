@@ -24,52 +24,30 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     private byte[] _buffer = ReadBuffers.Rent(1 << 16);
     private ColdReadAhead? _readAhead;
 
-    public long BytesRead { get; set; }
-
-    public int EntriesParsed { get; set; }
-
-    /// <summary>Files read in full (not only their values refreshed) by the pass: their entries may have changed.</summary>
-    public int FullReads { get; set; }
-
     /// <summary>How many files may be kept open and mapped at once (0: never).</summary>
     public int KeptBudget { get; private set; } = keptBudget;
 
     /// <summary>Files currently kept open and mapped.</summary>
     public int KeptCount { get; private set; }
 
-    /// <summary>The collection in progress (retries inside one collection share it).</summary>
-    public int Collection { get; set; }
-
-    /// <summary>The pass (listing generation) in progress: files refreshed ahead in it carry this number.</summary>
-    public int Pass { get; set; }
-
-    /// <summary>Time of the collection in progress (<see cref="Environment.TickCount64"/>).</summary>
-    public long Now { get; set; }
-
-    /// <summary>
-    /// True when the directory's names are known not to have changed since the last collection (its listing was
-    /// skipped): no file was replaced or deleted, so a file's identity needs no new check.
-    /// </summary>
-    public bool NamesUnchanged { get; set; }
-
     /// <summary>
     /// Whether <paramref name="file"/>'s name still refers to the file read before: the listing was skipped, or it saw
     /// the same inode under the name. (A compaction that replaces files raises the generation first, so a pass that
     /// races it is repeated whatever this says.)
     /// </summary>
-    private bool StillNamed(FileState file) =>
-        NamesUnchanged || (file.ListedInode != 0 && file.ListedInode == file.Identity.Inode);
+    private static bool StillNamed(FileState file, CollectionPass pass) =>
+        pass.NamesUnchanged || (file.ListedInode != 0 && file.ListedInode == file.Identity.Inode);
 
     /// <summary>
     /// Refreshes a kept file whose entries are all parsed already: <c>fstat</c>, then the values copied from
     /// the mapping. Touches only <paramref name="file"/>'s own state, so files may be refreshed on several
     /// threads at once. Returns false (nothing changed in the file's state) when the file needs the full
-    /// <see cref="Load(FileState)"/>: not kept, replaced, shrunk, grown past its mapping, new entries or damage.
+    /// <see cref="Load(FileState, CollectionPass)"/>: not kept, replaced, shrunk, grown past its mapping, new entries or damage.
     /// </summary>
-    public bool TryRefreshKept(FileState file, int pass)
+    public static bool TryRefreshKept(FileState file, CollectionPass pass)
     {
         if (file.Kept is not { } kept || file.NameError is not null || file.Layout is null
-            || !(StillNamed(file) ? kept.IsLongEnough() : kept.IsCurrent(file.Identity, out _)))
+            || !(StillNamed(file, pass) ? kept.IsLongEnough() : kept.IsCurrent(file.Identity, out _)))
         {
             return false;
         }
@@ -80,13 +58,13 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             return false;
         }
 
-        if (CopyValues(file, kept.Bytes(used), pass))
+        if (CopyValues(file, kept.Bytes(used)))
         {
-            file.LastChanged = Now;
-            file.ChangedInCollection = Collection;
+            file.LastChanged = pass.Now;
+            file.ChangedInCollection = pass.Collection;
         }
 
-        file.Refreshed = pass;
+        file.Refreshed = pass.Generation;
         return true;
     }
 
@@ -95,11 +73,11 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     /// or keeping is off): open, read up to <c>used</c> into <paramref name="buffer"/>, <c>fstat</c>, copy, close.
     /// Thread-safe for distinct files and buffers. <paramref name="bytesRead"/> is what was read.
     /// </summary>
-    public bool TryRefreshIdle(FileState file, int pass, byte[] buffer, out int bytesRead)
+    public bool TryRefreshIdle(FileState file, CollectionPass pass, byte[] buffer, out int bytesRead)
     {
         bytesRead = 0;
         int size = file.ParsedUpTo;
-        bool wouldKeep = KeptBudget > 0 && Now - file.LastChanged <= keptIdleMilliseconds;
+        bool wouldKeep = KeptBudget > 0 && pass.Now - file.LastChanged <= keptIdleMilliseconds;
         if (file.Kept is not null || wouldKeep || file.NameError is not null || file.Layout is null || file.LastCollection == 0
             || size <= DbFormat.HeaderSize || size > buffer.Length || file.Identity == FileIdentity.Unknown)
         {
@@ -109,7 +87,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         try
         {
             using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
-            if (!StillNamed(file) && (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular))
+            if (!StillNamed(file, pass) && (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular))
             {
                 return false;
             }
@@ -136,13 +114,13 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             return false;
         }
 
-        if (CopyValues(file, buffer.AsSpan(0, size), pass))
+        if (CopyValues(file, buffer.AsSpan(0, size)))
         {
-            file.LastChanged = Now;
-            file.ChangedInCollection = Collection;
+            file.LastChanged = pass.Now;
+            file.ChangedInCollection = pass.Collection;
         }
 
-        file.Refreshed = pass;
+        file.Refreshed = pass.Generation;
         return true;
     }
 
@@ -150,21 +128,21 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     /// Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly. Unless the file was
     /// refreshed ahead in this pass, every family it held before or holds after is marked changed.
     /// </summary>
-    public FileProblem? Load(FileState file)
+    public FileProblem? Load(FileState file, CollectionPass pass)
     {
-        bool readBefore = file.LastCollection != 0 && file.LastCollection != Collection;
-        file.LastCollection = Collection;
-        if (file.Refreshed == Pass && file.Kept is null && file.LastChanged != Now)
+        bool readBefore = file.LastCollection != 0 && file.LastCollection != pass.Collection;
+        file.LastCollection = pass.Collection;
+        if (file.Refreshed == pass.Generation && file.Kept is null && file.LastChanged != pass.Now)
         {
             // Read by TryRefreshIdle in this pass and still idle. (One whose values just changed is read again
             // below, so it is kept as the path read would keep it.)
             return null;
         }
 
-        if (file.Refreshed == Pass && file.Kept is not null)
+        if (file.Refreshed == pass.Generation && file.Kept is not null)
         {
             // Done by TryRefreshKept in this pass; only the bookkeeping that touches shared state is left.
-            if (Now - file.LastChanged > keptIdleMilliseconds)
+            if (pass.Now - file.LastChanged > keptIdleMilliseconds)
             {
                 Release(file);
             }
@@ -172,21 +150,21 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             return null;
         }
 
-        FullReads++;
-        file.MarkFamiliesChanged(Pass);
-        FileProblem? problem = Read(file, readBefore);
-        file.MarkFamiliesChanged(Pass);
+        pass.FullReads++;
+        file.MarkFamiliesChanged(pass.Generation);
+        FileProblem? problem = Read(file, readBefore, pass);
+        file.MarkFamiliesChanged(pass.Generation);
         return problem;
     }
 
     /// <summary>Reads <paramref name="file"/> through its mapping or by path, keeping it when worth it.</summary>
-    private FileProblem? Read(FileState file, bool readBefore)
+    private FileProblem? Read(FileState file, bool readBefore, CollectionPass pass)
     {
         if (file.Kept is { } kept)
         {
-            if (TryLoadKept(file, kept, out FileProblem? problem))
+            if (TryLoadKept(file, kept, pass, out FileProblem? problem))
             {
-                if (Now - file.LastChanged > keptIdleMilliseconds)
+                if (pass.Now - file.LastChanged > keptIdleMilliseconds)
                 {
                     // Idle files are let go: a dead writer's file must not look held open to compaction's liveness check.
                     Release(file);
@@ -202,7 +180,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         {
             try
             {
-                return LoadRead(file, slot);
+                return LoadRead(file, slot, pass);
             }
             finally
             {
@@ -229,8 +207,8 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         bool keep = false;
         try
         {
-            FileProblem? problem = Load(file, handle, out long length);
-            keep = problem is null && readBefore && Now - file.LastChanged <= keptIdleMilliseconds
+            FileProblem? problem = Load(file, handle, pass, out long length);
+            keep = problem is null && readBefore && pass.Now - file.LastChanged <= keptIdleMilliseconds
                 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
             if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length) is { } created)
             {
@@ -276,9 +254,9 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         Math.Max(MinimumRead, usedBefore > DbFormat.HeaderSize ? usedBefore + HintSlack : FirstRead);
 
     /// <summary>Lets a kept file go when it has not changed for longer than the idle timeout (frozen files are not loaded).</summary>
-    public void ReleaseIfIdle(FileState file)
+    public void ReleaseIfIdle(FileState file, long now)
     {
-        if (file.Kept is not null && Now - file.LastChanged > keptIdleMilliseconds)
+        if (file.Kept is not null && now - file.LastChanged > keptIdleMilliseconds)
         {
             Release(file);
         }
@@ -319,7 +297,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     /// <summary>Set by the owner: releases every kept file (when descriptors run out).</summary>
     public Action? ReleaseAll { get; set; }
 
-    private bool TryLoadKept(FileState file, KeptFile kept, out FileProblem? problem)
+    private bool TryLoadKept(FileState file, KeptFile kept, CollectionPass pass, out FileProblem? problem)
     {
         problem = null;
         if (!kept.IsCurrent(file.Identity, out long length))
@@ -334,11 +312,11 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             return false;
         }
 
-        problem = Process(file, kept.Bytes(Math.Max(used, DbFormat.HeaderSize)), used);
+        problem = Process(file, kept.Bytes(Math.Max(used, DbFormat.HeaderSize)), used, pass);
         return problem is null;
     }
 
-    private FileProblem? Load(FileState file, SafeFileHandle handle, out long length)
+    private FileProblem? Load(FileState file, SafeFileHandle handle, CollectionPass pass, out long length)
     {
         FileIdentity identity = FileIdentity.Of(handle, out length, out _, out bool regular);
         if (!regular)
@@ -381,8 +359,8 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             read += PositionalRead.ReadInto(handle, ref _buffer, read, limit - read);
         }
 
-        BytesRead += read;
-        return Process(file, _buffer.AsSpan(0, read), used);
+        pass.CountRead(read);
+        return Process(file, _buffer.AsSpan(0, read), used, pass);
     }
 
     private static long LittleEndian(long bits) => BitConverter.IsLittleEndian ? bits : BinaryPrimitives.ReverseEndianness(bits);

@@ -87,6 +87,12 @@ internal sealed class FileState
     /// <summary>The pass whose parallel refresh already read this file's values (see <see cref="FileLoader.TryRefreshKept"/>).</summary>
     public int Refreshed { get; set; }
 
+    /// <summary>
+    /// One bit per entry whose value the loader found changed, until the merge side takes them and marks their families
+    /// (null until a value changes).
+    /// </summary>
+    public ulong[]? ChangedEntries { get; set; }
+
     /// <summary>The file's place in file order (names sorted ordinally); ranks only grow with the name, gaps allowed.</summary>
     public int Rank { get; set; }
 

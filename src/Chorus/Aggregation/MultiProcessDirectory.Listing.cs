@@ -9,8 +9,9 @@ namespace Chorus.Aggregation;
 public sealed partial class MultiProcessDirectory
 {
     /// <summary>Lists <c>*.db</c> files, reusing the state of known names without allocating for them.</summary>
-    private string? List(int generation)
+    private string? List(CollectionPass pass)
     {
+        int generation = pass.Generation;
         long now = Environment.TickCount64;
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         bool stamped = DirectoryStamp.TryRead(Directory, out DirectoryStamp stamp);
@@ -19,7 +20,7 @@ public sealed partial class MultiProcessDirectory
             _frozen.CheckDirectory(stamp.Device, stamp.Inode);
         }
 
-        if (stamped && now - _listedAt < ListingReuseLimitMilliseconds && TryListWatchedNames(generation))
+        if (stamped && now - _listedAt < ListingReuseLimitMilliseconds && TryListWatchedNames(pass))
         {
             return null;
         }
@@ -27,8 +28,8 @@ public sealed partial class MultiProcessDirectory
         int? watchEpoch = _frozen.WatchEpoch;
 
         // Listed (the generation of the last listing that saw a file) is only compared right after a listing.
-        _loader.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
-        if (_loader.NamesUnchanged)
+        pass.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
+        if (pass.NamesUnchanged)
         {
             // The names are as listed now, so from now on the watch's events say what changes.
             _namesWatchedEpoch = watchEpoch ?? -1;
@@ -133,8 +134,9 @@ public sealed partial class MultiProcessDirectory
     /// While the directory watch has run since the names were last known, takes the names it saw change into the listing
     /// instead of listing every name; false when the whole listing is needed.
     /// </summary>
-    private bool TryListWatchedNames(int generation)
+    private bool TryListWatchedNames(CollectionPass pass)
     {
+        int generation = pass.Generation;
         if (_frozen.WatchEpoch != _namesWatchedEpoch)
         {
             return false;
@@ -149,7 +151,7 @@ public sealed partial class MultiProcessDirectory
 
         ListChanged(present, gone, generation);
         _frozen.ClearNamesChanged();
-        _loader.NamesUnchanged = present is null && gone is null;
+        pass.NamesUnchanged = present is null && gone is null;
         return true;
     }
 

@@ -14,24 +14,25 @@ public sealed partial class MultiProcessDirectory
     private const int ParallelRefreshMinimumFiles = 256;
     private readonly Action<int> _refreshChunk;
     private int _refreshChunks;
-    private long _refreshBytesRead;
+
+    // The pass the refresh in progress belongs to (the chunks run as one cached delegate).
+    private CollectionPass? _refreshPass;
 
     // Covers typical files (histogram files use ~40 KiB); bigger ones are read by the sequential pass.
     private const int RefreshBufferBytes = 1 << 16;
 
-    private void LoadAll(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
+    private void LoadAll(CollectionPass pass, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
     {
         foreach (string name in _directoriesNamedDb)
         {
-            problems.Add(new FileProblem(name, FileProblemKind.Unreadable, "a directory, not a .db file", DbDamage.None, 0));
+            pass.Problems.Add(new FileProblem(name, FileProblemKind.Unreadable, "a directory, not a .db file", DbDamage.None, 0));
         }
         using ColdReadAhead? readAhead = StartReadAhead(identityFromListing: identities is null);
         _loader.ReadAhead = readAhead;
-        _loader.Pass = _generation;
-        RefreshAhead();
+        RefreshAhead(pass);
         try
         {
-            LoadEach(problems, ref filesRead, ref vanished, identities);
+            LoadEach(pass, ref filesRead, ref vanished, identities);
         }
         finally
         {
@@ -46,14 +47,14 @@ public sealed partial class MultiProcessDirectory
     /// <see cref="LoadEach"/> then does the rest in file order, so the merge and its output stay as with one thread.
     /// Files this cannot refresh are left for it.
     /// </summary>
-    private void RefreshAhead()
+    private void RefreshAhead(CollectionPass pass)
     {
         if (_collections < 2)
         {
             return;
         }
 
-        _refreshBytesRead = 0;
+        _refreshPass = pass;
         if (_live.Count >= ParallelRefreshMinimumFiles && Environment.ProcessorCount >= 2)
         {
             // Fixed contiguous chunks, a few per core so a slow chunk does not leave a core idle at the end.
@@ -66,7 +67,7 @@ public sealed partial class MultiProcessDirectory
             RefreshChunk(0);
         }
 
-        _loader.BytesRead += _refreshBytesRead;
+        _refreshPass = null;
     }
 
     private void RefreshChunk(int chunk)
@@ -74,7 +75,7 @@ public sealed partial class MultiProcessDirectory
         int count = _live.Count;
         int start = (int)((long)count * chunk / _refreshChunks);
         int end = (int)((long)count * (chunk + 1) / _refreshChunks);
-        int pass = _generation;
+        CollectionPass pass = _refreshPass!;
         long bytesRead = 0;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(RefreshBufferBytes);
         try
@@ -82,7 +83,7 @@ public sealed partial class MultiProcessDirectory
             for (int i = start; i < end; i++)
             {
                 FileState file = _live[i];
-                if (!_loader.TryRefreshKept(file, pass) && _loader.TryRefreshIdle(file, pass, buffer, out int read))
+                if (!FileLoader.TryRefreshKept(file, pass) && _loader.TryRefreshIdle(file, pass, buffer, out int read))
                 {
                     bytesRead += read;
                 }
@@ -93,7 +94,7 @@ public sealed partial class MultiProcessDirectory
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        Interlocked.Add(ref _refreshBytesRead, bytesRead);
+        pass.CountReadConcurrently(bytesRead);
     }
 
     /// <summary>How many chunks the last warm refresh split the files into: 1 on one thread, more on every core (for tests).</summary>
@@ -114,8 +115,9 @@ public sealed partial class MultiProcessDirectory
         return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(Directory, cold, identityFromListing) : null;
     }
 
-    private void LoadEach(List<FileProblem> problems, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
+    private void LoadEach(CollectionPass pass, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
     {
+        List<FileProblem> problems = pass.Problems;
         foreach (FileState file in _live)
         {
             if (file.NameError is not null)
@@ -124,7 +126,7 @@ public sealed partial class MultiProcessDirectory
                 continue;
             }
 
-            FileProblem? problem = _loader.Load(file);
+            FileProblem? problem = _loader.Load(file, pass);
             if (file.HasRemovals || file.RemovedKeys is not null)
             {
                 // The sidecar is read afresh each time, so what it removes may have changed.
@@ -155,7 +157,7 @@ public sealed partial class MultiProcessDirectory
             if (problem is null && file.ChangedInCollection != _collections && file.Layout is not null && file.Count > 0
                 && !file.HasRemovals && file.RemovedKeys is null && file.Identity != FileIdentity.Unknown)
             {
-                _frozen.Offer(file, _loader.Now);
+                _frozen.Offer(file, pass.Now);
             }
         }
 

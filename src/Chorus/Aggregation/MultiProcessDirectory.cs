@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Numerics;
 using Chorus.Exposition;
 using Chorus.Files;
 
@@ -47,6 +48,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     // Reused by every collection so a warm collection does not allocate one entry per file.
     private readonly Dictionary<string, FileIdentity> _identities = new(StringComparer.Ordinal);
     private int _generation;
+
+    // The collection in progress, or the last one.
+    private CollectionPass? _pass;
     private int _collections;
     private bool _filesRemoved;
     private bool _excludedLastTime;
@@ -140,7 +144,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     internal int LastFrozenPartsBuilt { get; private set; }
 
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
-    internal bool LastListingSkipped => _loader.NamesUnchanged;
+    internal bool LastListingSkipped => _pass?.NamesUnchanged ?? false;
 
     /// <summary>Files frozen after the last collection (no process can write them; see <see cref="FrozenFiles"/>), for tests.</summary>
     internal int FrozenFileCount => _frozen.Count;
@@ -202,8 +206,8 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         List<FileState>? vanished;
         IReadOnlySet<string>? excluded;
         Dictionary<string, FileIdentity> identities = _identities;
-        _loader.Collection = ++_collections;
-        _loader.Now = Environment.TickCount64;
+        var pass = new CollectionPass(++_collections, Environment.TickCount64);
+        _pass = pass;
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
         _frozen.Begin(_collections);
@@ -213,20 +217,18 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             // A compaction may move counts between files while we read: repeat until one consistent view.
             CompactionConsistency.Snapshot before = _consistency.Begin();
-            generation = ++_generation;
-            _loader.BytesRead = 0;
-            _loader.EntriesParsed = 0;
-            _loader.FullReads = 0;
-            problems = [];
-            directoryError = List(generation);
+            pass.Begin(++_generation);
+            generation = pass.Generation;
+            problems = pass.Problems;
+            directoryError = List(pass);
             structureChanged |= UpdateLiveFiles();
             filesRead = 0;
             vanished = null;
             identities.Clear();
 
             // Which file each name was is needed only to reconcile with a journal, or to leave everything out.
-            LoadAll(problems, ref filesRead, ref vanished, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null);
-            structureChanged |= _loader.FullReads > 0 || vanished is not null;
+            LoadAll(pass, ref filesRead, ref vanished, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null);
+            structureChanged |= pass.FullReads > 0 || vanished is not null;
             excluded = _consistency.Check(before, identities);
             if (excluded is not null)
             {
@@ -257,6 +259,8 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             CompactionConsistency.Pause(attempt);
         }
 
+        MarkChangedValues(pass);
+
         // Families whose entries are all as the last collection merged them keep their samples. Anything that can
         // change the merge without a value or file changing (a retry, files excluded now or last time, the directory
         // gone) merges everything again.
@@ -266,7 +270,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             // Only a consistent pass over the directory as it is may freeze files. A probe that saw an event thaws that
             // file, which the merge must then take from the live files.
-            _frozen.FreezeOffered(_loader.Now);
+            _frozen.FreezeOffered(pass.Now);
             UpdateLiveFiles();
         }
 
@@ -275,7 +279,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             // Frozen files are not loaded, so the idle timeout (a budget for directories of many changing files) is applied here.
             foreach (FileState file in _frozen.Files)
             {
-                _loader.ReleaseIfIdle(file);
+                _loader.ReleaseIfIdle(file, pass.Now);
             }
         }
 
@@ -347,7 +351,44 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         MarkNewProblems(problems);
-        LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, _loader.BytesRead, _loader.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
+        LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, pass.BytesRead, pass.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
+    }
+
+    /// <summary>
+    /// Marks the families of the entries whose values the loading found changed (<see cref="FileState.ChangedEntries"/>,
+    /// noted on each file, on several threads at once for a refresh) as changed in the pass, and takes the notes.
+    /// </summary>
+    private void MarkChangedValues(CollectionPass pass)
+    {
+        foreach (FileState file in _live)
+        {
+            if (file.ChangedInCollection != pass.Collection || file.ChangedEntries is not { } bits)
+            {
+                continue;
+            }
+
+            EntryTarget[] targets = file.Targets;
+            int count = file.Count;
+            for (int word = 0; word < bits.Length; word++)
+            {
+                ulong set = bits[word];
+                if (set == 0)
+                {
+                    continue;
+                }
+
+                bits[word] = 0;
+                while (set != 0)
+                {
+                    int i = (word << 6) + BitOperations.TrailingZeroCount(set);
+                    set &= set - 1;
+                    if (i < count)
+                    {
+                        targets[i].Key.Family.ChangedIn = pass.Generation;
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -1,0 +1,54 @@
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// What one collection shares with the stages that read files: its number, its time, the pass (generation) in progress,
+/// whether the directory's names are known unchanged, and what was read and found. Made by each collection and passed to
+/// the loader, so nothing of one collection lives on in the loader.
+/// </summary>
+internal sealed class CollectionPass(int collection, long now)
+{
+    private long _bytesRead;
+
+    /// <summary>The collection (retries inside one collection share it).</summary>
+    public int Collection { get; } = collection;
+
+    /// <summary>Time of the collection (<see cref="Environment.TickCount64"/>).</summary>
+    public long Now { get; } = now;
+
+    /// <summary>The pass (listing generation) in progress: files refreshed ahead in it carry this number.</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>
+    /// True when the directory's names are known not to have changed since the last collection (its listing was
+    /// skipped): no file was replaced or deleted, so a file's identity needs no new check.
+    /// </summary>
+    public bool NamesUnchanged { get; set; }
+
+    /// <summary>Bytes read by the pass.</summary>
+    public long BytesRead => _bytesRead;
+
+    /// <summary>Entries parsed (keys resolved) by the pass.</summary>
+    public int EntriesParsed { get; set; }
+
+    /// <summary>Files read in full (not only their values refreshed) by the pass: their entries may have changed.</summary>
+    public int FullReads { get; set; }
+
+    /// <summary>The problems the pass found, in file order.</summary>
+    public List<FileProblem> Problems { get; private set; } = [];
+
+    /// <summary>Starts a pass (the first, or one repeated because a compaction ran): counters and problems start afresh.</summary>
+    public void Begin(int generation)
+    {
+        Generation = generation;
+        _bytesRead = 0;
+        EntriesParsed = 0;
+        FullReads = 0;
+        Problems = [];
+    }
+
+    /// <summary>Counts bytes read on the collecting thread.</summary>
+    public void CountRead(long bytes) => _bytesRead += bytes;
+
+    /// <summary>Counts bytes read by one chunk of a refresh that runs on several threads at once.</summary>
+    public void CountReadConcurrently(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+}
