@@ -18,6 +18,9 @@ internal sealed class CollectionPass(int collection, long now)
     /// <summary>The pass (listing generation) in progress: files refreshed ahead in it carry this number.</summary>
     public int Generation { get; private set; }
 
+    /// <summary>Which pass of the collection this is (1 unless a compaction made it repeat).</summary>
+    public int Attempt { get; private set; }
+
     /// <summary>
     /// True when the directory's names are known not to have changed since the last collection (its listing was
     /// skipped): no file was replaced or deleted, so a file's identity needs no new check.
@@ -36,14 +39,27 @@ internal sealed class CollectionPass(int collection, long now)
     /// <summary>The problems the pass found, in file order.</summary>
     public List<FileProblem> Problems { get; private set; } = [];
 
+    /// <summary>Files read cleanly or damaged (frozen ones included): what the merge takes from.</summary>
+    public int FilesRead { get; set; }
+
+    /// <summary>Files that disappeared between listing and reading (null: none).</summary>
+    public List<FileState>? Vanished { get; set; }
+
+    /// <summary>Why nothing of the directory is served (null: it was read).</summary>
+    public string? DirectoryError { get; set; }
+
     /// <summary>Starts a pass (the first, or one repeated because a compaction ran): counters and problems start afresh.</summary>
     public void Begin(int generation)
     {
         Generation = generation;
+        Attempt++;
         _bytesRead = 0;
         EntriesParsed = 0;
         FullReads = 0;
         Problems = [];
+        FilesRead = 0;
+        Vanished = null;
+        DirectoryError = null;
     }
 
     /// <summary>Counts bytes read on the collecting thread.</summary>

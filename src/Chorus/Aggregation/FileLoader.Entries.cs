@@ -1,13 +1,11 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using Chorus.Files;
 
 namespace Chorus.Aggregation;
 
 /// <content>
 /// From a file's bytes to its state: entries not parsed before are walked and their keys resolved, and every entry's
-/// value is copied (noting on the file which entries changed).
+/// value is copied (<see cref="ValueRefresh.CopyValues"/>).
 /// </content>
 internal sealed partial class FileLoader
 {
@@ -48,7 +46,7 @@ internal sealed partial class FileLoader
 
         // Values read with the walk belong to entries added just now: the file changed, and its families are marked.
         bool changed = file.Count != countBefore;
-        changed |= !valuesRead && CopyValues(file, data);
+        changed |= !valuesRead && ValueRefresh.CopyValues(file, data);
         if (changed)
         {
             file.LastChanged = pass.Now;
@@ -56,85 +54,6 @@ internal sealed partial class FileLoader
         }
 
         return damage.IsDamaged ? Damaged(file, damage) : null;
-    }
-
-    /// <summary>
-    /// Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.
-    /// Each changed entry is noted in <see cref="FileState.ChangedEntries"/>, whose families the merge side marks.
-    /// </summary>
-    /// <remarks>
-    /// The hottest loop of a warm scrape (every value of every file): one scattered 8-byte read per entry, so it
-    /// is bound by memory latency. It stores only what changed and asks for values a few entries ahead.
-    /// </remarks>
-    private static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data)
-    {
-        int count = file.Count;
-        if (count == 0)
-        {
-            return false;
-        }
-
-        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
-        int[] offsets = file.ValueOffsets;
-
-        // Entries are appended in file order, so the last value lies furthest in: one check covers every read.
-        if ((uint)offsets[count - 1] > (uint)(data.Length - (timestamps ? 16 : 8)))
-        {
-            throw new InvalidOperationException("A parsed entry lies beyond the data it was parsed from.");
-        }
-
-        double[] values = file.Values;
-        double[] stamps = file.Timestamps;
-        bool keepStamps = file.KeepsTimestamps;
-        bool changed = false;
-        ulong[]? changedEntries = null;
-        const int Ahead = 8;
-        fixed (byte* start = data)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                if (Sse.IsSupported && i + Ahead < count)
-                {
-                    Sse.Prefetch0(start + offsets[i + Ahead]);
-                }
-
-                byte* at = start + offsets[i];
-                long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
-                long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
-
-                // Bit patterns, so a NaN that stays NaN is no change.
-                if (valueBits != BitConverter.DoubleToInt64Bits(values[i])
-                    || (keepStamps && stampBits != BitConverter.DoubleToInt64Bits(stamps[i])))
-                {
-                    values[i] = BitConverter.Int64BitsToDouble(valueBits);
-                    if (keepStamps)
-                    {
-                        stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
-                    }
-
-                    changed = true;
-                    changedEntries ??= ChangedEntriesOf(file);
-                    changedEntries[i >> 6] |= 1UL << i;
-                }
-            }
-        }
-
-        return changed;
-    }
-
-    /// <summary>The bits of <paramref name="file"/>'s changed entries, with room for every entry (bits not yet taken are kept).</summary>
-    private static ulong[] ChangedEntriesOf(FileState file)
-    {
-        int words = (file.Count + 63) >> 6;
-        ulong[]? bits = file.ChangedEntries;
-        if (bits is null || bits.Length < words)
-        {
-            var grown = new ulong[words];
-            bits?.CopyTo(grown, 0);
-            file.ChangedEntries = bits = grown;
-        }
-
-        return bits;
     }
 
     private DbDamage ParseNewEntries(FileState file, ReadOnlySpan<byte> data, int used, CollectionPass pass)

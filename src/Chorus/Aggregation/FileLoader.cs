@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Chorus.Files;
 using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
@@ -29,100 +28,6 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
 
     /// <summary>Files currently kept open and mapped.</summary>
     public int KeptCount { get; private set; }
-
-    /// <summary>
-    /// Whether <paramref name="file"/>'s name still refers to the file read before: the listing was skipped, or it saw
-    /// the same inode under the name. (A compaction that replaces files raises the generation first, so a pass that
-    /// races it is repeated whatever this says.)
-    /// </summary>
-    private static bool StillNamed(FileState file, CollectionPass pass) =>
-        pass.NamesUnchanged || (file.ListedInode != 0 && file.ListedInode == file.Identity.Inode);
-
-    /// <summary>
-    /// Refreshes a kept file whose entries are all parsed already: <c>fstat</c>, then the values copied from
-    /// the mapping. Touches only <paramref name="file"/>'s own state, so files may be refreshed on several
-    /// threads at once. Returns false (nothing changed in the file's state) when the file needs the full
-    /// <see cref="Load(FileState, CollectionPass)"/>: not kept, replaced, shrunk, grown past its mapping, new entries or damage.
-    /// </summary>
-    public static bool TryRefreshKept(FileState file, CollectionPass pass)
-    {
-        if (file.Kept is not { } kept || file.NameError is not null || file.Layout is null
-            || !(StillNamed(file, pass) ? kept.IsLongEnough() : kept.IsCurrent(file.Identity, out _)))
-        {
-            return false;
-        }
-
-        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
-        if (used < DbFormat.HeaderSize || used != file.ParsedUpTo || used > kept.MappedLength)
-        {
-            return false;
-        }
-
-        if (CopyValues(file, kept.Bytes(used)))
-        {
-            file.LastChanged = pass.Now;
-            file.ChangedInCollection = pass.Collection;
-        }
-
-        file.Refreshed = pass.Generation;
-        return true;
-    }
-
-    /// <summary>
-    /// As <see cref="TryRefreshKept"/>, for a file read before that is not kept and would not be kept now (idle,
-    /// or keeping is off): open, read up to <c>used</c> into <paramref name="buffer"/>, <c>fstat</c>, copy, close.
-    /// Thread-safe for distinct files and buffers. <paramref name="bytesRead"/> is what was read.
-    /// </summary>
-    public bool TryRefreshIdle(FileState file, CollectionPass pass, byte[] buffer, out int bytesRead)
-    {
-        bytesRead = 0;
-        int size = file.ParsedUpTo;
-        bool wouldKeep = KeptBudget > 0 && pass.Now - file.LastChanged <= keptIdleMilliseconds;
-        if (file.Kept is not null || wouldKeep || file.NameError is not null || file.Layout is null || file.LastCollection == 0
-            || size <= DbFormat.HeaderSize || size > buffer.Length || file.Identity == FileIdentity.Unknown)
-        {
-            return false;
-        }
-
-        try
-        {
-            using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
-            if (!StillNamed(file, pass) && (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular))
-            {
-                return false;
-            }
-
-            while (bytesRead < size)
-            {
-                int n = PositionalRead.Read(handle, buffer.AsSpan(bytesRead, size - bytesRead), bytesRead);
-                if (n == 0)
-                {
-                    return false;
-                }
-
-                bytesRead += n;
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left to Load, which reports it.
-            return false;
-        }
-
-        if (DbFormat.ReadUsed(buffer) != size)
-        {
-            return false;
-        }
-
-        if (CopyValues(file, buffer.AsSpan(0, size)))
-        {
-            file.LastChanged = pass.Now;
-            file.ChangedInCollection = pass.Collection;
-        }
-
-        file.Refreshed = pass.Generation;
-        return true;
-    }
 
     /// <summary>
     /// Refreshes <paramref name="file"/>. Returns the problem, or null when it was read cleanly. Unless the file was
@@ -188,6 +93,12 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             }
         }
 
+        return ReadByPath(file, readBefore, pass);
+    }
+
+    /// <summary>Opens <paramref name="file"/> by path and reads it, keeping it open and mapped when it was read before and is not idle.</summary>
+    private FileProblem? ReadByPath(FileState file, bool readBefore, CollectionPass pass)
+    {
         SafeFileHandle handle;
         try
         {
@@ -248,6 +159,9 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
             Array.Clear(_coldModels);
         }
     }
+
+    /// <summary>Whether <paramref name="file"/> would be kept open and mapped if read now (keeping is on and it is not idle).</summary>
+    public bool WouldKeep(FileState file, long now) => KeptBudget > 0 && now - file.LastChanged <= keptIdleMilliseconds;
 
     /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
     public static int FirstReadSize(int usedBefore) =>
@@ -362,6 +276,4 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         pass.CountRead(read);
         return Process(file, _buffer.AsSpan(0, read), used, pass);
     }
-
-    private static long LittleEndian(long bits) => BitConverter.IsLittleEndian ? bits : BinaryPrimitives.ReverseEndianness(bits);
 }

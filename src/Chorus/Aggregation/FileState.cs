@@ -84,7 +84,7 @@ internal sealed class FileState
     /// <summary>The collection in which a value last changed or an entry was added (the clock may not move between two).</summary>
     public int ChangedInCollection { get; set; }
 
-    /// <summary>The pass whose parallel refresh already read this file's values (see <see cref="FileLoader.TryRefreshKept"/>).</summary>
+    /// <summary>The pass whose parallel refresh already read this file's values (see <see cref="ValueRefresh.TryRefreshKept"/>).</summary>
     public int Refreshed { get; set; }
 
     /// <summary>

@@ -17,6 +17,8 @@ namespace Chorus.Aggregation;
 /// unrecognised ones are skipped, and <see cref="LastReport"/> says which and why.</para>
 /// <para>Output order: families by name; inside a family label sets sorted; per label set a histogram's
 /// buckets ascending, then <c>_count</c>, then <c>_sum</c>; other samples by name.</para>
+/// <para>Made of stages over the files it holds: <see cref="DirectoryListing"/>, <see cref="FileRefresh"/>, the merge, and
+/// <see cref="CollectionReporting"/>.</para>
 /// </remarks>
 public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 {
@@ -30,17 +32,17 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
     // The files not frozen, in file order: the only ones a warm collection refreshes.
     private readonly List<FileState> _live = [];
-    private bool _liveStale = true;
 
     // Files to join _live at their rank (names the directory watch reported, files thawed one at a time), so a change of
     // a few files does not walk every file.
     private readonly List<FileState> _liveAdded = [];
 
-    // Changes whenever file ranks (FileState.Rank) are numbered again.
+    // Changes whenever file ranks (FileState.Rank) are numbered again (a copy of the listing's, taken after each listing).
     private int _rankNumbering;
     private readonly FrozenFiles _frozen;
-    private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
-    private readonly List<string> _directoriesNamedDb = [];
+    private readonly DirectoryListing _listing;
+    private readonly FileRefresh _refresh;
+    private readonly CollectionReporting _reporting;
     private readonly List<MetricFamily> _output = [];
     private readonly List<FamilyState> _emitted = [];
     private readonly CompactionConsistency _consistency;
@@ -52,23 +54,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     // The collection in progress, or the last one.
     private CollectionPass? _pass;
     private int _collections;
-    private bool _filesRemoved;
     private bool _excludedLastTime;
-
-    // The directory as last listed: while its stamp stays the same (and the listing was made long enough after its
-    // last change), its names are the same and the listing is skipped.
-    private DirectoryStamp _listedStamp;
-    private bool _listingTrusted;
-    private bool _listingChanged;
-
-    // The directory watch's epoch in which the names were last known to be as listed (-1: none): while it runs on in that
-    // epoch, the names it reports changed are all that can differ from the listing.
-    private int _namesWatchedEpoch = -1;
-    private long _listedAt;
-
-    // A listing is redone at least this often whatever the stamp says (a clock stepped back could hide a change).
-    private const long ListingReuseLimitMilliseconds = 60_000;
-    private Dictionary<string, FileProblem> _previousProblems = new(StringComparer.Ordinal);
     private bool _disposed;
 
     private MultiProcessDirectory(string directory, MultiProcessDirectoryOptions options)
@@ -78,9 +64,11 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         long idleMilliseconds = options.KeptFileIdleTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)options.KeptFileIdleTimeout.TotalMilliseconds;
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
-        _refreshChunk = RefreshChunk;
         _consistency = new CompactionConsistency(directory);
         _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, OnFrozenOrThawed);
+        _listing = new DirectoryListing(directory, options, _files, _ordered, _liveAdded, _frozen, _loader);
+        _refresh = new FileRefresh(directory, options, _keys, _loader, _frozen, _ordered, _live);
+        _reporting = new CollectionReporting(_frozen, _ordered, _live);
     }
 
     /// <summary>The directory read.</summary>
@@ -146,6 +134,12 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
     internal bool LastListingSkipped => _pass?.NamesUnchanged ?? false;
 
+    /// <summary>How many chunks the last warm refresh split the files into: 1 on one thread, more on every core (for tests).</summary>
+    internal int RefreshChunks => _refresh.RefreshChunks;
+
+    /// <summary>Files the last collection took from a <see cref="ColdReadAhead"/> (for tests).</summary>
+    internal int FilesReadAhead => _refresh.FilesReadAhead;
+
     /// <summary>Files frozen after the last collection (no process can write them; see <see cref="FrozenFiles"/>), for tests.</summary>
     internal int FrozenFileCount => _frozen.Count;
 
@@ -198,54 +192,69 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long started = Stopwatch.GetTimestamp();
-        int generation;
-        List<FileProblem> problems;
-        string? directoryError;
-        int filesRead;
-        int entries = 0;
-        List<FileState>? vanished;
-        IReadOnlySet<string>? excluded;
-        Dictionary<string, FileIdentity> identities = _identities;
         var pass = new CollectionPass(++_collections, Environment.TickCount64);
         _pass = pass;
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
         _frozen.Begin(_collections);
-        bool structureChanged = false;
-        int attempt = 1;
-        for (; ; attempt++)
+        IReadOnlySet<string> excluded = LoadConsistently(pass, out bool structureChanged);
+        MarkChangedValues(pass);
+        int generation = pass.Generation;
+        bool mergeAll = PrepareMerge(pass, excluded);
+        if (mergeAll || structureChanged)
+        {
+            // Only files read in full (or added, removed or excluded) can change a family's gauge mode.
+            ApplyGaugeModes(excluded, generation);
+        }
+
+        int entries = _reporting.CountEntries(excluded);
+        LastFrozenPartsBuilt = 0;
+        if (AnyFamilyChangedIn(generation))
+        {
+            MergeChangedFamilies(excluded, generation);
+        }
+
+        EmitFamilies(generation);
+        ForgetVanished(pass);
+        LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
+    }
+
+    /// <summary>
+    /// Lists and loads the files until one consistent view (a compaction may move counts between files meanwhile), and
+    /// returns the files to leave out; <paramref name="structureChanged"/> when files were read in full, added or gone.
+    /// </summary>
+    private IReadOnlySet<string> LoadConsistently(CollectionPass pass, out bool structureChanged)
+    {
+        Dictionary<string, FileIdentity> identities = _identities;
+        structureChanged = false;
+        for (int attempt = 1; ; attempt++)
         {
             // A compaction may move counts between files while we read: repeat until one consistent view.
             CompactionConsistency.Snapshot before = _consistency.Begin();
             pass.Begin(++_generation);
-            generation = pass.Generation;
-            problems = pass.Problems;
-            directoryError = List(pass);
+            pass.DirectoryError = _listing.List(pass);
+            _rankNumbering = _listing.RankNumbering;
             structureChanged |= UpdateLiveFiles();
-            filesRead = 0;
-            vanished = null;
             identities.Clear();
 
             // Which file each name was is needed only to reconcile with a journal, or to leave everything out.
-            LoadAll(pass, ref filesRead, ref vanished, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null);
-            structureChanged |= pass.FullReads > 0 || vanished is not null;
-            excluded = _consistency.Check(before, identities);
-            if (excluded is not null)
+            _refresh.LoadAll(pass, _listing.DirectoriesNamedDb, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null);
+            structureChanged |= pass.FullReads > 0 || pass.Vanished is not null;
+            if (_consistency.Check(before, identities) is { } excluded)
             {
                 if (before.JournalError is { } journalError)
                 {
-                    problems.Add(new FileProblem(CompactionJournal.FileName, FileProblemKind.Unreadable, journalError + "; compaction refuses to run until it is restored or removed", DbDamage.None, 0));
+                    pass.Problems.Add(new FileProblem(CompactionJournal.FileName, FileProblemKind.Unreadable, journalError + "; compaction refuses to run until it is restored or removed", DbDamage.None, 0));
                 }
 
-                break;
+                return excluded;
             }
 
             if (attempt == CompactionConsistency.MaxAttempts)
             {
                 // Serving a count twice or not at all is worse than failing this scrape.
-                directoryError = "a compaction is in progress or was interrupted; no consistent view was found (run 'chorus compact' to recover)";
-                excluded = identities.Keys.ToHashSet(StringComparer.Ordinal);
-                break;
+                pass.DirectoryError = "a compaction is in progress or was interrupted; no consistent view was found (run 'chorus compact' to recover)";
+                return identities.Keys.ToHashSet(StringComparer.Ordinal);
             }
 
             if (before.Journal is not null)
@@ -258,13 +267,18 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
             CompactionConsistency.Pause(attempt);
         }
+    }
 
-        MarkChangedValues(pass);
-
+    /// <summary>
+    /// Readies the merge: freezes the files offered (on a consistent pass), lets idle kept files go, and marks every family
+    /// changed when everything must merge again; true then.
+    /// </summary>
+    private bool PrepareMerge(CollectionPass pass, IReadOnlySet<string> excluded)
+    {
         // Families whose entries are all as the last collection merged them keep their samples. Anything that can
         // change the merge without a value or file changing (a retry, files excluded now or last time, the directory
         // gone) merges everything again.
-        bool mergeAll = attempt > 1 || excluded.Count > 0 || _excludedLastTime || directoryError is not null;
+        bool mergeAll = pass.Attempt > 1 || excluded.Count > 0 || _excludedLastTime || pass.DirectoryError is not null;
         _excludedLastTime = excluded.Count > 0;
         if (!mergeAll)
         {
@@ -288,24 +302,17 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             foreach (FamilyState family in _keys.OrderedFamilies)
             {
                 // Excluded files, now or last time, change what the frozen parts hold.
-                family.ChangedIn = generation;
+                family.ChangedIn = pass.Generation;
                 family.FrozenStale = true;
             }
         }
 
-        if (mergeAll || structureChanged)
-        {
-            // Only files read in full (or added, removed or excluded) can change a family's gauge mode.
-            ApplyGaugeModes(excluded, generation);
-        }
+        return mergeAll;
+    }
 
-        entries = CountEntries(excluded);
-        LastFrozenPartsBuilt = 0;
-        if (AnyFamilyChangedIn(generation))
-        {
-            MergeChangedFamilies(excluded, generation);
-        }
-
+    /// <summary>Emits the families merged in <paramref name="generation"/> and gathers every family to write.</summary>
+    private void EmitFamilies(int generation)
+    {
         _output.Clear();
         _emitted.Clear();
         int merged = 0;
@@ -330,10 +337,16 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         LastFamiliesMerged = merged;
+    }
+
+    /// <summary>After the merge: forgets the files that vanished and sweeps the series of files gone.</summary>
+    private void ForgetVanished(CollectionPass pass)
+    {
+        List<FileState>? vanished = pass.Vanished;
         if (vanished is not null)
         {
-            _listingTrusted = false;
-            _liveStale = true;
+            _listing.Distrust();
+            _listing.LiveStale = true;
             foreach (FileState file in vanished)
             {
                 _loader.Release(file);
@@ -344,14 +357,11 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
         // Series of files that went away (dead workers' live gauges, pid-labelled series) would otherwise
         // pile up with worker churn; sweeping when the file set shrank keeps memory bounded by live series.
-        if (_filesRemoved || vanished is not null || generation % 64 == 0)
+        if (_listing.FilesRemoved || vanished is not null || pass.Generation % 64 == 0)
         {
-            _keys.Prune(generation);
-            _filesRemoved = false;
+            _keys.Prune(pass.Generation);
+            _listing.FilesRemoved = false;
         }
-
-        MarkNewProblems(problems);
-        LastReport = new CollectionReport(_ordered.Count + (vanished?.Count ?? 0), filesRead, pass.BytesRead, pass.EntriesParsed, entries, _output.Count, Stopwatch.GetElapsedTime(started), problems, directoryError, _loader.KeptCount);
     }
 
     /// <summary>
@@ -538,7 +548,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         if (!alone)
         {
             file.MarkFrozenPartsStale();
-            _liveStale = true;
+            _listing.LiveStale = true;
         }
         else if (file.Frozen)
         {
@@ -554,8 +564,8 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>Brings the list of files to refresh up to date when the listing or the frozen set changed; true when the listing did.</summary>
     private bool UpdateLiveFiles()
     {
-        bool listingChanged = _liveStale;
-        if (_liveStale)
+        bool listingChanged = _listing.LiveStale;
+        if (listingChanged)
         {
             _live.Clear();
             foreach (FileState file in _ordered)
@@ -566,7 +576,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
                 }
             }
 
-            _liveStale = false;
+            _listing.LiveStale = false;
         }
         else if (_frozen.SetChanged || _liveAdded.Count > 0)
         {
@@ -585,6 +595,14 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _liveAdded.Clear();
         _frozen.SetChanged = false;
         return listingChanged;
+    }
+
+    private void ReleaseAllKept()
+    {
+        foreach (FileState state in _files.Values)
+        {
+            _loader.Release(state);
+        }
     }
 
     private sealed class RankOrder : IComparer<FileState>

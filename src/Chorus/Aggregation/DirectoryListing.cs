@@ -5,19 +5,62 @@ using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
-/// <summary>The directory listing of <see cref="MultiProcessDirectory"/>, and when it can be skipped.</summary>
-public sealed partial class MultiProcessDirectory
+/// <summary>
+/// The listing stage of <see cref="MultiProcessDirectory"/>: the directory's <c>*.db</c> names into the file map and file
+/// order it shares with the other stages (ranks numbered), from a full listing or from the names the directory watch saw
+/// change, and when the listing can be skipped.
+/// </summary>
+/// <param name="directoryPath">The directory listed.</param>
+/// <param name="options">The directory's options (file filter, listing settle time, framework listing).</param>
+/// <param name="files">Every listed file by name (the coordinator's).</param>
+/// <param name="ordered">The listed files in file order (the coordinator's).</param>
+/// <param name="liveAdded">Where files added one at a time go, to join the live files at their rank.</param>
+/// <param name="frozen">The frozen files (thawed when their name changes).</param>
+/// <param name="loader">Lets go of the kept files whose names are gone.</param>
+internal sealed class DirectoryListing(string directoryPath, MultiProcessDirectoryOptions options, Dictionary<string, FileState> files, List<FileState> ordered, List<FileState> liveAdded, FrozenFiles frozen, FileLoader loader)
 {
+    // A listing is redone at least this often whatever the stamp says (a clock stepped back could hide a change).
+    private const long ListingReuseLimitMilliseconds = 60_000;
+
+    private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan = files.GetAlternateLookup<ReadOnlySpan<char>>();
+    private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
+
+    // The directory as last listed: while its stamp stays the same (and the listing was made long enough after its
+    // last change), its names are the same and the listing is skipped.
+    private DirectoryStamp _listedStamp;
+    private bool _listingTrusted;
+    private bool _listingChanged;
+
+    // The directory watch's epoch in which the names were last known to be as listed (-1: none): while it runs on in that
+    // epoch, the names it reports changed are all that can differ from the listing.
+    private int _namesWatchedEpoch = -1;
+    private long _listedAt;
+
+    /// <summary>Names that are directories, not <c>.db</c> files (reported as problems).</summary>
+    public List<string> DirectoriesNamedDb { get; } = [];
+
+    /// <summary>Changes whenever file ranks (<see cref="FileState.Rank"/>) are numbered again.</summary>
+    public int RankNumbering { get; private set; }
+
+    /// <summary>Set when the file order changed: the live files must be listed again (the coordinator clears it).</summary>
+    public bool LiveStale { get; set; }
+
+    /// <summary>Set when files went away (the coordinator clears it when it sweeps their series).</summary>
+    public bool FilesRemoved { get; set; }
+
+    /// <summary>The next collection lists every name (a file vanished between listing and reading).</summary>
+    public void Distrust() => _listingTrusted = false;
+
     /// <summary>Lists <c>*.db</c> files, reusing the state of known names without allocating for them.</summary>
-    private string? List(CollectionPass pass)
+    public string? List(CollectionPass pass)
     {
         int generation = pass.Generation;
         long now = Environment.TickCount64;
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
-        bool stamped = DirectoryStamp.TryRead(Directory, out DirectoryStamp stamp);
+        bool stamped = DirectoryStamp.TryRead(directoryPath, out DirectoryStamp stamp);
         if (stamped)
         {
-            _frozen.CheckDirectory(stamp.Device, stamp.Inode);
+            frozen.CheckDirectory(stamp.Device, stamp.Inode);
         }
 
         if (stamped && now - _listedAt < ListingReuseLimitMilliseconds && TryListWatchedNames(pass))
@@ -25,7 +68,7 @@ public sealed partial class MultiProcessDirectory
             return null;
         }
 
-        int? watchEpoch = _frozen.WatchEpoch;
+        int? watchEpoch = frozen.WatchEpoch;
 
         // Listed (the generation of the last listing that saw a file) is only compared right after a listing.
         pass.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
@@ -36,11 +79,11 @@ public sealed partial class MultiProcessDirectory
             return null;
         }
 
-        _frozen.ClearNamesChanged();
+        frozen.ClearNamesChanged();
         _namesWatchedEpoch = watchEpoch ?? -1;
         _listedStamp = stamp;
         _listedAt = now;
-        _listingTrusted = stamped && stamp.SettledBefore(startedAt, _options.ListingSettleTime);
+        _listingTrusted = stamped && stamp.SettledBefore(startedAt, options.ListingSettleTime);
         _listingChanged = false;
         try
         {
@@ -53,10 +96,10 @@ public sealed partial class MultiProcessDirectory
 
         if (RemoveUnlisted(generation) || _listingChanged)
         {
-            _liveStale = true;
-            _ordered.Clear();
-            _ordered.AddRange(_files.Values);
-            _ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
+            LiveStale = true;
+            ordered.Clear();
+            ordered.AddRange(files.Values);
+            ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
             NumberRanks();
         }
 
@@ -67,8 +110,8 @@ public sealed partial class MultiProcessDirectory
     private void ListNames(int generation)
     {
         _removalSidecars.Clear();
-        _directoriesNamedDb.Clear();
-        using (DirectoryEntries? entries = _options.FrameworkListing ? null : DirectoryEntries.TryOpen(Directory))
+        DirectoriesNamedDb.Clear();
+        using (DirectoryEntries? entries = options.FrameworkListing ? null : DirectoryEntries.TryOpen(directoryPath))
         {
             if (entries is not null)
             {
@@ -80,7 +123,7 @@ public sealed partial class MultiProcessDirectory
             }
         }
 
-        foreach (FileState state in _files.Values)
+        foreach (FileState state in files.Values)
         {
             state.HasRemovals = _removalSidecars.Count > 0 && _removalSidecars.Contains(state.FileName);
         }
@@ -91,26 +134,26 @@ public sealed partial class MultiProcessDirectory
     {
         _listingTrusted = false;
         _namesWatchedEpoch = -1;
-        _frozen.ThawAll();
-        foreach (FileState state in _ordered)
+        frozen.ThawAll();
+        foreach (FileState state in ordered)
         {
             state.Listed = 0;
         }
 
         RemoveUnlisted(generation);
-        return $"cannot list '{Directory}': {e.Message}";
+        return $"cannot list '{directoryPath}': {e.Message}";
     }
 
     /// <summary>Numbers every file's rank afresh, leaving room between neighbours for files added later (<see cref="TryRankBetween"/>).</summary>
     private void NumberRanks()
     {
-        int spacing = (int)Math.Clamp(int.MaxValue / (_ordered.Count + 2L), 1, RankSpacing);
-        for (int i = 0; i < _ordered.Count; i++)
+        int spacing = (int)Math.Clamp(int.MaxValue / (ordered.Count + 2L), 1, RankSpacing);
+        for (int i = 0; i < ordered.Count; i++)
         {
-            _ordered[i].Rank = (i + 1) * spacing;
+            ordered[i].Rank = (i + 1) * spacing;
         }
 
-        _rankNumbering++;
+        RankNumbering++;
     }
 
     /// <summary>
@@ -119,14 +162,14 @@ public sealed partial class MultiProcessDirectory
     /// </summary>
     private bool TryRankBetween(int index)
     {
-        long before = index > 0 ? _ordered[index - 1].Rank : 0;
-        long after = index + 1 < _ordered.Count ? _ordered[index + 1].Rank : Math.Min(int.MaxValue, before + (2L * RankSpacing));
+        long before = index > 0 ? ordered[index - 1].Rank : 0;
+        long after = index + 1 < ordered.Count ? ordered[index + 1].Rank : Math.Min(int.MaxValue, before + (2L * RankSpacing));
         if (after - before < 2)
         {
             return false;
         }
 
-        _ordered[index].Rank = (int)(before + ((after - before) / 2));
+        ordered[index].Rank = (int)(before + ((after - before) / 2));
         return true;
     }
 
@@ -137,20 +180,20 @@ public sealed partial class MultiProcessDirectory
     private bool TryListWatchedNames(CollectionPass pass)
     {
         int generation = pass.Generation;
-        if (_frozen.WatchEpoch != _namesWatchedEpoch)
+        if (frozen.WatchEpoch != _namesWatchedEpoch)
         {
             return false;
         }
 
         // What happened since the collection began (a pass repeated because a compaction ran) counts too.
-        _frozen.ReadEvents();
-        if (_frozen.WatchEpoch != _namesWatchedEpoch || _frozen.NamesChanged is not { } names || !TryLookUp(names, out List<(string Name, ulong Inode)>? present, out List<string>? gone))
+        frozen.ReadEvents();
+        if (frozen.WatchEpoch != _namesWatchedEpoch || frozen.NamesChanged is not { } names || !TryLookUp(names, out List<(string Name, ulong Inode)>? present, out List<string>? gone))
         {
             return false;
         }
 
         ListChanged(present, gone, generation);
-        _frozen.ClearNamesChanged();
+        frozen.ClearNamesChanged();
         pass.NamesUnchanged = present is null && gone is null;
         return true;
     }
@@ -166,19 +209,19 @@ public sealed partial class MultiProcessDirectory
         gone = null;
         foreach (string name in names)
         {
-            if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal) || _directoriesNamedDb.Contains(name))
+            if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal) || DirectoriesNamedDb.Contains(name))
             {
                 return false;
             }
 
             if (name.Length == 0 || name[0] == '.' || !name.EndsWith(".db", StringComparison.Ordinal)
-                || (_options.FileFilter is not null && !_options.FileFilter(name)))
+                || (options.FileFilter is not null && !options.FileFilter(name)))
             {
                 // Not a name the listing takes (lock files, a writer's temporary files).
                 continue;
             }
 
-            string path = Path.Join(Directory, name);
+            string path = Path.Join(directoryPath, name);
             if (NativeFile.TryGetId(path, followSymlinks: false) is not { } id)
             {
                 (gone ??= []).Add(name);
@@ -202,14 +245,14 @@ public sealed partial class MultiProcessDirectory
         bool renumber = false;
         foreach ((string name, ulong inode) in present ?? [])
         {
-            if (!_files.TryGetValue(name, out FileState? state))
+            if (!files.TryGetValue(name, out FileState? state))
             {
-                state = new FileState(name, Path.Join(Directory, name)) { HasRemovals = _removalSidecars.Contains(name) };
-                _files.Add(name, state);
-                int index = ~_ordered.BinarySearch(state, FileNameOrder.Instance);
-                _ordered.Insert(index, state);
+                state = new FileState(name, Path.Join(directoryPath, name)) { HasRemovals = _removalSidecars.Contains(name) };
+                files.Add(name, state);
+                int index = ~ordered.BinarySearch(state, FileNameOrder.Instance);
+                ordered.Insert(index, state);
                 renumber |= !TryRankBetween(index);
-                _liveAdded.Add(state);
+                liveAdded.Add(state);
             }
 
             state.Listed = generation;
@@ -217,18 +260,18 @@ public sealed partial class MultiProcessDirectory
             state.ListedRegular = true;
             if (state.Frozen && inode != state.Identity.Inode)
             {
-                _frozen.Thaw(state);
+                frozen.Thaw(state);
             }
         }
 
         foreach (string name in gone ?? [])
         {
-            if (_files.TryGetValue(name, out FileState? state))
+            if (files.TryGetValue(name, out FileState? state))
             {
                 Forget(state, generation);
 
                 // The others keep their ranks (gaps are allowed).
-                _ordered.Remove(state);
+                ordered.Remove(state);
             }
         }
 
@@ -263,7 +306,7 @@ public sealed partial class MultiProcessDirectory
             int length = Encoding.UTF8.GetChars(bytes, name);
             ReadOnlySpan<char> fileName = name[..length];
             bool directory = type == DirectoryEntries.TypeDirectory
-                || ((type is DirectoryEntries.TypeUnknown or DirectoryEntries.TypeSymlink) && System.IO.Directory.Exists(Path.Join(Directory, fileName)));
+                || ((type is DirectoryEntries.TypeUnknown or DirectoryEntries.TypeSymlink) && System.IO.Directory.Exists(Path.Join(directoryPath, fileName)));
             Consider(fileName, directory, inode, type == DirectoryEntries.TypeRegular, generation);
         }
     }
@@ -271,7 +314,7 @@ public sealed partial class MultiProcessDirectory
     private void ListWithFramework(int generation)
     {
         var enumerable = new FileSystemEnumerable<bool>(
-            Directory,
+            directoryPath,
             (ref FileSystemEntry entry) =>
             {
                 Consider(entry.FileName, entry.IsDirectory, 0, false, generation);
@@ -293,7 +336,7 @@ public sealed partial class MultiProcessDirectory
             if (name.EndsWith(".db", StringComparison.Ordinal))
             {
                 // Not readable as a file, but worth saying why its data is missing.
-                _directoriesNamedDb.Add(name.ToString());
+                DirectoriesNamedDb.Add(name.ToString());
             }
 
             return;
@@ -306,7 +349,7 @@ public sealed partial class MultiProcessDirectory
             return;
         }
 
-        if (!name.EndsWith(".db", StringComparison.Ordinal) || (_options.FileFilter is not null && !_options.FileFilter(name.ToString())))
+        if (!name.EndsWith(".db", StringComparison.Ordinal) || (options.FileFilter is not null && !options.FileFilter(name.ToString())))
         {
             return;
         }
@@ -314,8 +357,8 @@ public sealed partial class MultiProcessDirectory
         if (!_filesBySpan.TryGetValue(name, out FileState? state))
         {
             string fileName = name.ToString();
-            state = new FileState(fileName, Path.Join(Directory, fileName));
-            _files.Add(fileName, state);
+            state = new FileState(fileName, Path.Join(directoryPath, fileName));
+            files.Add(fileName, state);
             _listingChanged = true;
         }
 
@@ -325,14 +368,14 @@ public sealed partial class MultiProcessDirectory
         if (state.Frozen && inode != 0 && inode != state.Identity.Inode)
         {
             // Another file under the name (the watch reports that too; this costs nothing).
-            _frozen.Thaw(state);
+            frozen.Thaw(state);
         }
     }
 
     private bool RemoveUnlisted(int generation)
     {
         List<string>? gone = null;
-        foreach (FileState state in _files.Values)
+        foreach (FileState state in files.Values)
         {
             if (state.Listed != generation)
             {
@@ -347,21 +390,21 @@ public sealed partial class MultiProcessDirectory
 
         foreach (string name in gone)
         {
-            Forget(_files[name], generation);
+            Forget(files[name], generation);
         }
 
-        _ordered.RemoveAll(s => s.Listed != generation);
+        ordered.RemoveAll(s => s.Listed != generation);
         return true;
     }
 
     /// <summary>Drops a file whose name is gone (the caller takes it out of file order).</summary>
     private void Forget(FileState state, int generation)
     {
-        _frozen.Thaw(state);
+        frozen.Thaw(state);
         state.MarkFamiliesChanged(generation);
-        _loader.Release(state);
-        _files.Remove(state.FileName);
-        _filesRemoved = true;
-        _liveStale = true;
+        loader.Release(state);
+        files.Remove(state.FileName);
+        FilesRemoved = true;
+        LiveStale = true;
     }
 }

@@ -3,15 +3,22 @@ using Chorus.Files;
 
 namespace Chorus.Aggregation;
 
-/// <content>
-/// The load stage: every file not frozen is refreshed (values copied from kept mappings, on every core for a big
-/// directory) or read (new and changed files, one at a time in file order; on the first pass with a second core
-/// reading ahead), and the kept files and removal sidecars that go with it.
-/// </content>
-public sealed partial class MultiProcessDirectory
+/// <summary>
+/// The load stage of <see cref="MultiProcessDirectory"/>: every file not frozen is refreshed (values copied from kept
+/// mappings, on every core for a big directory) or read (new and changed files, one at a time in file order; on the
+/// first pass with a second core reading ahead), and the removal sidecars that go with it.
+/// </summary>
+internal sealed class FileRefresh
 {
     private const int ReadAheadMinimumFiles = 64;
     private const int ParallelRefreshMinimumFiles = 256;
+    private readonly string _directory;
+    private readonly MultiProcessDirectoryOptions _options;
+    private readonly KeyTable _keys;
+    private readonly FileLoader _loader;
+    private readonly FrozenFiles _frozen;
+    private readonly List<FileState> _ordered;
+    private readonly List<FileState> _live;
     private readonly Action<int> _refreshChunk;
     private int _refreshChunks;
 
@@ -21,18 +28,49 @@ public sealed partial class MultiProcessDirectory
     // Covers typical files (histogram files use ~40 KiB); bigger ones are read by the sequential pass.
     private const int RefreshBufferBytes = 1 << 16;
 
-    private void LoadAll(CollectionPass pass, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
+    /// <summary>A load stage over the coordinator's file order (<paramref name="ordered"/>) and the files not frozen in it (<paramref name="live"/>).</summary>
+    /// <param name="directory">The directory read.</param>
+    /// <param name="options">The directory's options (cold read-ahead).</param>
+    /// <param name="keys">Resolves the keys of removal sidecars.</param>
+    /// <param name="loader">Reads the files.</param>
+    /// <param name="frozen">Takes the files offered for freezing; its files count as read.</param>
+    /// <param name="ordered">Every listed file in file order.</param>
+    /// <param name="live">The files not frozen, in file order: the ones loaded.</param>
+    public FileRefresh(string directory, MultiProcessDirectoryOptions options, KeyTable keys, FileLoader loader, FrozenFiles frozen, List<FileState> ordered, List<FileState> live)
     {
-        foreach (string name in _directoriesNamedDb)
+        _directory = directory;
+        _options = options;
+        _keys = keys;
+        _loader = loader;
+        _frozen = frozen;
+        _ordered = ordered;
+        _live = live;
+        _refreshChunk = RefreshChunk;
+    }
+
+    /// <summary>How many chunks the last warm refresh split the files into: 1 on one thread, more on every core (for tests).</summary>
+    public int RefreshChunks => _refreshChunks;
+
+    /// <summary>Files the last collection took from a <see cref="ColdReadAhead"/> (for tests).</summary>
+    public int FilesReadAhead { get; private set; }
+
+    /// <summary>
+    /// Loads every file not frozen into <paramref name="pass"/> (its problems, files read and vanished), noting which file
+    /// each name was in <paramref name="identities"/> when given.
+    /// </summary>
+    public void LoadAll(CollectionPass pass, List<string> directoriesNamedDb, Dictionary<string, FileIdentity>? identities)
+    {
+        foreach (string name in directoriesNamedDb)
         {
             pass.Problems.Add(new FileProblem(name, FileProblemKind.Unreadable, "a directory, not a .db file", DbDamage.None, 0));
         }
-        using ColdReadAhead? readAhead = StartReadAhead(identityFromListing: identities is null);
+
+        using ColdReadAhead? readAhead = StartReadAhead(pass, identityFromListing: identities is null);
         _loader.ReadAhead = readAhead;
         RefreshAhead(pass);
         try
         {
-            LoadEach(pass, ref filesRead, ref vanished, identities);
+            LoadEach(pass, identities);
         }
         finally
         {
@@ -49,7 +87,7 @@ public sealed partial class MultiProcessDirectory
     /// </summary>
     private void RefreshAhead(CollectionPass pass)
     {
-        if (_collections < 2)
+        if (pass.Collection < 2)
         {
             return;
         }
@@ -83,7 +121,7 @@ public sealed partial class MultiProcessDirectory
             for (int i = start; i < end; i++)
             {
                 FileState file = _live[i];
-                if (!FileLoader.TryRefreshKept(file, pass) && _loader.TryRefreshIdle(file, pass, buffer, out int read))
+                if (!ValueRefresh.TryRefreshKept(file, pass) && ValueRefresh.TryRefreshIdle(file, pass, _loader.WouldKeep(file, pass.Now), buffer, out int read))
                 {
                     bytesRead += read;
                 }
@@ -97,25 +135,19 @@ public sealed partial class MultiProcessDirectory
         pass.CountReadConcurrently(bytesRead);
     }
 
-    /// <summary>How many chunks the last warm refresh split the files into: 1 on one thread, more on every core (for tests).</summary>
-    internal int RefreshChunks => _refreshChunks;
-
-    /// <summary>Files the last collection took from a <see cref="ColdReadAhead"/> (for tests).</summary>
-    internal int FilesReadAhead { get; private set; }
-
     /// <summary>On the first pass over a big directory, files are read on a second core while this one parses.</summary>
-    private ColdReadAhead? StartReadAhead(bool identityFromListing)
+    private ColdReadAhead? StartReadAhead(CollectionPass pass, bool identityFromListing)
     {
-        if (_collections != 1 || _generation != 1 || Environment.ProcessorCount < 2 || !_options.ColdReadAhead)
+        if (pass.Collection != 1 || pass.Generation != 1 || Environment.ProcessorCount < 2 || !_options.ColdReadAhead)
         {
             return null;
         }
 
         List<FileState> cold = _ordered.Where(file => file.NameError is null && file.Kept is null).ToList();
-        return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(Directory, cold, identityFromListing) : null;
+        return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(_directory, cold, identityFromListing) : null;
     }
 
-    private void LoadEach(CollectionPass pass, ref int filesRead, ref List<FileState>? vanished, Dictionary<string, FileIdentity>? identities)
+    private void LoadEach(CollectionPass pass, Dictionary<string, FileIdentity>? identities)
     {
         List<FileProblem> problems = pass.Problems;
         foreach (FileState file in _live)
@@ -130,7 +162,7 @@ public sealed partial class MultiProcessDirectory
             if (file.HasRemovals || file.RemovedKeys is not null)
             {
                 // The sidecar is read afresh each time, so what it removes may have changed.
-                file.MarkFamiliesChanged(_generation);
+                file.MarkFamiliesChanged(pass.Generation);
                 file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
             }
 
@@ -139,7 +171,7 @@ public sealed partial class MultiProcessDirectory
                 problems.Add(problem);
                 if (problem.Kind == FileProblemKind.Vanished)
                 {
-                    (vanished ??= []).Add(file);
+                    (pass.Vanished ??= []).Add(file);
                 }
 
                 if (problem.Kind != FileProblemKind.Damaged)
@@ -153,8 +185,8 @@ public sealed partial class MultiProcessDirectory
                 identities[file.FileName] = file.Identity;
             }
 
-            filesRead++;
-            if (problem is null && file.ChangedInCollection != _collections && file.Layout is not null && file.Count > 0
+            pass.FilesRead++;
+            if (problem is null && file.ChangedInCollection != pass.Collection && file.Layout is not null && file.Count > 0
                 && !file.HasRemovals && file.RemovedKeys is null && file.Identity != FileIdentity.Unknown)
             {
                 _frozen.Offer(file, pass.Now);
@@ -162,21 +194,13 @@ public sealed partial class MultiProcessDirectory
         }
 
         // Frozen files were read cleanly before and still hold what was read.
-        filesRead += _frozen.Count;
+        pass.FilesRead += _frozen.Count;
         if (identities is not null)
         {
             foreach (FileState file in _frozen.Files)
             {
                 identities[file.FileName] = file.Identity;
             }
-        }
-    }
-
-    private void ReleaseAllKept()
-    {
-        foreach (FileState state in _files.Values)
-        {
-            _loader.Release(state);
         }
     }
 

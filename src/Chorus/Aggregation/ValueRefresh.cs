@@ -1,0 +1,190 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+using Chorus.Files;
+using Chorus.Internal;
+using Microsoft.Win32.SafeHandles;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// The values of files whose entries are all parsed, copied from their bytes into their state: the warm refresh of kept
+/// files (from the mapping) and idle ones (open, read, close), on several threads at once, and the copy
+/// <see cref="FileLoader"/> does after parsing. Touches only the file's own state, never the merge's.
+/// </summary>
+internal static class ValueRefresh
+{
+    /// <summary>
+    /// Whether <paramref name="file"/>'s name still refers to the file read before: the listing was skipped, or it saw
+    /// the same inode under the name. (A compaction that replaces files raises the generation first, so a pass that
+    /// races it is repeated whatever this says.)
+    /// </summary>
+    private static bool StillNamed(FileState file, CollectionPass pass) =>
+        pass.NamesUnchanged || (file.ListedInode != 0 && file.ListedInode == file.Identity.Inode);
+
+    /// <summary>
+    /// Refreshes a kept file whose entries are all parsed already: <c>fstat</c>, then the values copied from
+    /// the mapping. Touches only <paramref name="file"/>'s own state, so files may be refreshed on several
+    /// threads at once. Returns false (nothing changed in the file's state) when the file needs the full
+    /// <see cref="FileLoader.Load(FileState, CollectionPass)"/>: not kept, replaced, shrunk, grown past its mapping, new entries or damage.
+    /// </summary>
+    public static bool TryRefreshKept(FileState file, CollectionPass pass)
+    {
+        if (file.Kept is not { } kept || file.NameError is not null || file.Layout is null
+            || !(StillNamed(file, pass) ? kept.IsLongEnough() : kept.IsCurrent(file.Identity, out _)))
+        {
+            return false;
+        }
+
+        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
+        if (used < DbFormat.HeaderSize || used != file.ParsedUpTo || used > kept.MappedLength)
+        {
+            return false;
+        }
+
+        if (CopyValues(file, kept.Bytes(used)))
+        {
+            file.LastChanged = pass.Now;
+            file.ChangedInCollection = pass.Collection;
+        }
+
+        file.Refreshed = pass.Generation;
+        return true;
+    }
+
+    /// <summary>
+    /// As <see cref="TryRefreshKept"/>, for a file read before that is not kept and would not be kept now (idle,
+    /// or keeping is off: <paramref name="wouldKeep"/> false): open, read up to <c>used</c> into <paramref name="buffer"/>, <c>fstat</c>, copy, close.
+    /// Thread-safe for distinct files and buffers. <paramref name="bytesRead"/> is what was read.
+    /// </summary>
+    public static bool TryRefreshIdle(FileState file, CollectionPass pass, bool wouldKeep, byte[] buffer, out int bytesRead)
+    {
+        bytesRead = 0;
+        int size = file.ParsedUpTo;
+        if (file.Kept is not null || wouldKeep || file.NameError is not null || file.Layout is null || file.LastCollection == 0
+            || size <= DbFormat.HeaderSize || size > buffer.Length || file.Identity == FileIdentity.Unknown)
+        {
+            return false;
+        }
+
+        try
+        {
+            using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
+            if (!StillNamed(file, pass) && (FileIdentity.Of(handle, out _, out _, out bool regular) != file.Identity || !regular))
+            {
+                return false;
+            }
+
+            while (bytesRead < size)
+            {
+                int n = PositionalRead.Read(handle, buffer.AsSpan(bytesRead, size - bytesRead), bytesRead);
+                if (n == 0)
+                {
+                    return false;
+                }
+
+                bytesRead += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left to Load, which reports it.
+            return false;
+        }
+
+        if (DbFormat.ReadUsed(buffer) != size)
+        {
+            return false;
+        }
+
+        if (CopyValues(file, buffer.AsSpan(0, size)))
+        {
+            file.LastChanged = pass.Now;
+            file.ChangedInCollection = pass.Collection;
+        }
+
+        file.Refreshed = pass.Generation;
+        return true;
+    }
+
+    /// <summary>
+    /// Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.
+    /// Each changed entry is noted in <see cref="FileState.ChangedEntries"/>, whose families the merge side marks.
+    /// </summary>
+    /// <remarks>
+    /// The hottest loop of a warm scrape (every value of every file): one scattered 8-byte read per entry, so it
+    /// is bound by memory latency. It stores only what changed and asks for values a few entries ahead.
+    /// </remarks>
+    public static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data)
+    {
+        int count = file.Count;
+        if (count == 0)
+        {
+            return false;
+        }
+
+        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
+        int[] offsets = file.ValueOffsets;
+
+        // Entries are appended in file order, so the last value lies furthest in: one check covers every read.
+        if ((uint)offsets[count - 1] > (uint)(data.Length - (timestamps ? 16 : 8)))
+        {
+            throw new InvalidOperationException("A parsed entry lies beyond the data it was parsed from.");
+        }
+
+        double[] values = file.Values;
+        double[] stamps = file.Timestamps;
+        bool keepStamps = file.KeepsTimestamps;
+        bool changed = false;
+        ulong[]? changedEntries = null;
+        const int Ahead = 8;
+        fixed (byte* start = data)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (Sse.IsSupported && i + Ahead < count)
+                {
+                    Sse.Prefetch0(start + offsets[i + Ahead]);
+                }
+
+                byte* at = start + offsets[i];
+                long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
+                long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
+
+                // Bit patterns, so a NaN that stays NaN is no change.
+                if (valueBits != BitConverter.DoubleToInt64Bits(values[i])
+                    || (keepStamps && stampBits != BitConverter.DoubleToInt64Bits(stamps[i])))
+                {
+                    values[i] = BitConverter.Int64BitsToDouble(valueBits);
+                    if (keepStamps)
+                    {
+                        stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
+                    }
+
+                    changed = true;
+                    changedEntries ??= ChangedEntriesOf(file);
+                    changedEntries[i >> 6] |= 1UL << i;
+                }
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>The bits of <paramref name="file"/>'s changed entries, with room for every entry (bits not yet taken are kept).</summary>
+    private static ulong[] ChangedEntriesOf(FileState file)
+    {
+        int words = (file.Count + 63) >> 6;
+        ulong[]? bits = file.ChangedEntries;
+        if (bits is null || bits.Length < words)
+        {
+            var grown = new ulong[words];
+            bits?.CopyTo(grown, 0);
+            file.ChangedEntries = bits = grown;
+        }
+
+        return bits;
+    }
+
+    private static long LittleEndian(long bits) => BitConverter.IsLittleEndian ? bits : BinaryPrimitives.ReverseEndianness(bits);
+}
