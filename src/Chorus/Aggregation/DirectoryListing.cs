@@ -14,10 +14,10 @@ namespace Chorus.Aggregation;
 /// <param name="options">The directory's options (file filter, listing settle time, framework listing).</param>
 /// <param name="files">Every listed file by name (the coordinator's).</param>
 /// <param name="ordered">The listed files in file order (the coordinator's).</param>
-/// <param name="liveAdded">Where files added one at a time go, to join the live files at their rank.</param>
+/// <param name="live">The live files: files added one at a time join them at their rank; a new file order makes them stale.</param>
 /// <param name="frozen">The frozen files (thawed when their name changes).</param>
 /// <param name="loader">Lets go of the kept files whose names are gone.</param>
-internal sealed class DirectoryListing(string directoryPath, MultiProcessDirectoryOptions options, Dictionary<string, FileState> files, List<FileState> ordered, List<FileState> liveAdded, FrozenFiles frozen, FileLoader loader)
+internal sealed class DirectoryListing(string directoryPath, MultiProcessDirectoryOptions options, Dictionary<string, FileState> files, List<FileState> ordered, LiveFiles live, FrozenFiles frozen, FileLoader loader)
 {
     // A listing is redone at least this often whatever the stamp says (a clock stepped back could hide a change).
     private const long ListingReuseLimitMilliseconds = 60_000;
@@ -41,9 +41,6 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
 
     /// <summary>Changes whenever file ranks (<see cref="FileState.Rank"/>) are numbered again.</summary>
     public int RankNumbering { get; private set; }
-
-    /// <summary>Set when the file order changed: the live files must be listed again (the coordinator clears it).</summary>
-    public bool LiveStale { get; set; }
 
     /// <summary>Set when files went away (the coordinator clears it when it sweeps their series).</summary>
     public bool FilesRemoved { get; set; }
@@ -96,7 +93,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
 
         if (RemoveUnlisted(generation) || _listingChanged)
         {
-            LiveStale = true;
+            live.Stale = true;
             ordered.Clear();
             ordered.AddRange(files.Values);
             ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
@@ -252,7 +249,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
                 int index = ~ordered.BinarySearch(state, FileNameOrder.Instance);
                 ordered.Insert(index, state);
                 renumber |= !TryRankBetween(index);
-                liveAdded.Add(state);
+                live.Added.Add(state);
             }
 
             state.Listed = generation;
@@ -405,6 +402,6 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         loader.Release(state);
         files.Remove(state.FileName);
         FilesRemoved = true;
-        LiveStale = true;
+        live.Stale = true;
     }
 }

@@ -17,8 +17,8 @@ namespace Chorus.Aggregation;
 /// unrecognised ones are skipped, and <see cref="LastReport"/> says which and why.</para>
 /// <para>Output order: families by name; inside a family label sets sorted; per label set a histogram's
 /// buckets ascending, then <c>_count</c>, then <c>_sum</c>; other samples by name.</para>
-/// <para>Made of stages over the files it holds: <see cref="DirectoryListing"/>, <see cref="FileRefresh"/>, the merge, and
-/// <see cref="CollectionReporting"/>.</para>
+/// <para>Made of stages over the files it holds: <see cref="DirectoryListing"/> (with <see cref="LiveFiles"/>),
+/// <see cref="FileRefresh"/>, the merge, and <see cref="CollectionReporting"/>.</para>
 /// </remarks>
 public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 {
@@ -30,12 +30,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan;
     private readonly List<FileState> _ordered = [];
 
-    // The files not frozen, in file order: the only ones a warm collection refreshes.
-    private readonly List<FileState> _live = [];
-
-    // Files to join _live at their rank (names the directory watch reported, files thawed one at a time), so a change of
-    // a few files does not walk every file.
-    private readonly List<FileState> _liveAdded = [];
+    // The files not frozen, in file order (_liveFiles.Files): the only ones a warm collection refreshes.
+    private readonly LiveFiles _liveFiles;
+    private readonly List<FileState> _live;
 
     // Changes whenever file ranks (FileState.Rank) are numbered again (a copy of the listing's, taken after each listing).
     private int _rankNumbering;
@@ -65,8 +62,10 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
-        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, OnFrozenOrThawed);
-        _listing = new DirectoryListing(directory, options, _files, _ordered, _liveAdded, _frozen, _loader);
+        _liveFiles = new LiveFiles(_files, _ordered);
+        _live = _liveFiles.Files;
+        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, _liveFiles.OnFrozenOrThawed);
+        _listing = new DirectoryListing(directory, options, _files, _ordered, _liveFiles, _frozen, _loader);
         _refresh = new FileRefresh(directory, options, _keys, _loader, _frozen, _ordered, _live);
         _reporting = new CollectionReporting(_frozen, _ordered, _live);
     }
@@ -234,7 +233,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             pass.Begin(++_generation);
             pass.DirectoryError = _listing.List(pass);
             _rankNumbering = _listing.RankNumbering;
-            structureChanged |= UpdateLiveFiles();
+            structureChanged |= _liveFiles.Update(_frozen);
             identities.Clear();
 
             // Which file each name was is needed only to reconcile with a journal, or to leave everything out.
@@ -285,7 +284,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             // Only a consistent pass over the directory as it is may freeze files. A probe that saw an event thaws that
             // file, which the merge must then take from the live files.
             _frozen.FreezeOffered(pass.Now);
-            UpdateLiveFiles();
+            _liveFiles.Update(_frozen);
         }
 
         if (_options.KeptFileIdleTimeout != Timeout.InfiniteTimeSpan)
@@ -346,7 +345,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         if (vanished is not null)
         {
             _listing.Distrust();
-            _listing.LiveStale = true;
+            _liveFiles.Stale = true;
             foreach (FileState file in vanished)
             {
                 _loader.Release(file);
@@ -542,74 +541,12 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    /// <summary>Keeps the frozen parts true to the frozen files (one file at a time in place, all of them by building again) and the live files listed.</summary>
-    private void OnFrozenOrThawed(FileState file, bool alone)
-    {
-        if (!alone)
-        {
-            file.MarkFrozenPartsStale();
-            _listing.LiveStale = true;
-        }
-        else if (file.Frozen)
-        {
-            FrozenPartials.AddFrozen(file);
-        }
-        else
-        {
-            FrozenPartials.RemoveThawed(file);
-            _liveAdded.Add(file);
-        }
-    }
-
-    /// <summary>Brings the list of files to refresh up to date when the listing or the frozen set changed; true when the listing did.</summary>
-    private bool UpdateLiveFiles()
-    {
-        bool listingChanged = _listing.LiveStale;
-        if (listingChanged)
-        {
-            _live.Clear();
-            foreach (FileState file in _ordered)
-            {
-                if (!file.Frozen)
-                {
-                    _live.Add(file);
-                }
-            }
-
-            _listing.LiveStale = false;
-        }
-        else if (_frozen.SetChanged || _liveAdded.Count > 0)
-        {
-            // Files frozen leave; files thawed or added one at a time join at their rank.
-            _live.RemoveAll(static file => file.Frozen);
-            foreach (FileState file in _liveAdded)
-            {
-                int index = _live.BinarySearch(file, RankOrder.Instance);
-                if (index < 0 && !file.Frozen && _files.TryGetValue(file.FileName, out FileState? listed) && listed == file)
-                {
-                    _live.Insert(~index, file);
-                }
-            }
-        }
-
-        _liveAdded.Clear();
-        _frozen.SetChanged = false;
-        return listingChanged;
-    }
-
     private void ReleaseAllKept()
     {
         foreach (FileState state in _files.Values)
         {
             _loader.Release(state);
         }
-    }
-
-    private sealed class RankOrder : IComparer<FileState>
-    {
-        public static readonly RankOrder Instance = new();
-
-        public int Compare(FileState? x, FileState? y) => x!.Rank.CompareTo(y!.Rank);
     }
 
     private bool AnyFamilyChangedIn(int generation)
