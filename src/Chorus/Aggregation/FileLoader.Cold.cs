@@ -10,10 +10,10 @@ namespace Chorus.Aggregation;
 internal sealed partial class FileLoader
 {
     // Per kind: the last file parsed from walked entries, and the reference those entries matched (its entries are the
-    // reference's). Valid while that file is still the kind's model (_lastParsed), within one cold pass.
+    // reference's). Valid while that file is still the kind's model (EntryParsing.LastParsed), within one cold pass.
     private readonly (FileState File, EntryReference Reference)?[] _coldModels = new (FileState, EntryReference)?[4];
 
-    /// <summary>As <see cref="Load(FileState, SafeFileHandle, CollectionPass, out long)"/>, from a read done ahead.</summary>
+    /// <summary>As <see cref="FileBytes.Load(FileState, SafeFileHandle, CollectionPass, out long)"/>, from a read done ahead.</summary>
     private FileProblem? LoadRead(FileState file, ColdReadAhead.Slot slot, CollectionPass pass)
     {
         switch (slot.Error)
@@ -46,14 +46,14 @@ internal sealed partial class FileLoader
         if (slot.Read < DbFormat.HeaderSize)
         {
             file.Reset();
-            return Damaged(file, new DbDamage(DbDamageKind.ShorterThanHeader, 0, $"file is {slot.Read} bytes, shorter than the 8-byte header"));
+            return EntryParsing.Damaged(file, new DbDamage(DbDamageKind.ShorterThanHeader, 0, $"file is {slot.Read} bytes, shorter than the 8-byte header"));
         }
 
         pass.CountRead(slot.Read);
-        return Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer), pass, slot.Entries);
+        return _entries.Process(file, slot.Buffer.AsSpan(0, slot.Read), DbFormat.ReadUsed(slot.Buffer), pass, slot.Entries);
     }
 
-    /// <summary>As <see cref="ParseNewEntries"/> for a file never parsed before, from entries another thread walked.</summary>
+    /// <summary>As <see cref="EntryParsing.ParseNewEntries"/> for a file never parsed before, from entries another thread walked.</summary>
     /// <param name="file">The file, never parsed before.</param>
     /// <param name="data">Its bytes from offset 0.</param>
     /// <param name="walked">Its entries, walked over <paramref name="data"/>.</param>
@@ -75,14 +75,14 @@ internal sealed partial class FileLoader
 
         DbFileKind kind = file.Name.Kind;
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
-        FileState? model = _lastParsed[(int)kind];
+        FileState? model = _entries.LastParsed(kind);
         ReadOnlySpan<int> offsets = walked.Offsets;
         if (pid is null && (SameReferenceAs(model, kind, walked) || SameEntriesAs(model, file, data, walked)))
         {
             valuesRead = file.ShareEntriesOf(model!, walked.Values);
             file.ParsedUpTo = walked.End;
             pass.EntriesParsed += offsets.Length;
-            _lastParsed[(int)kind] = file;
+            _entries.SetLastParsed(file);
             _coldModels[(int)kind] = walked.Reference is { } shared ? (file, shared) : null;
             return walked.Damage;
         }
@@ -93,7 +93,7 @@ internal sealed partial class FileLoader
         ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
         for (int i = 0; i < offsets.Length; i++)
         {
-            if (!TryResolve(file, model, data.Slice(offsets[i] + 4, keyLengths[i]), out ParsedKey? parsed, out string? error))
+            if (!_entries.TryResolve(file, model, data.Slice(offsets[i] + 4, keyLengths[i]), out ParsedKey? parsed, out string? error))
             {
                 // Entries are contiguous: this entry starts where the last parsed one ended.
                 file.ParsedUpTo = offsets[i];
@@ -106,7 +106,7 @@ internal sealed partial class FileLoader
 
         file.ParsedUpTo = walked.End;
         pass.EntriesParsed += offsets.Length;
-        _lastParsed[(int)kind] = file;
+        _entries.SetLastParsed(file);
         _coldModels[(int)kind] = walked.Reference is { } reference ? (file, reference) : null;
         return walked.Damage;
     }

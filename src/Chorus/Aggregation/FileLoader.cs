@@ -5,26 +5,37 @@ using Microsoft.Win32.SafeHandles;
 namespace Chorus.Aggregation;
 
 /// <summary>
-/// Reads one file with positional reads into a pooled buffer (first page, then the rest up to <c>used</c>),
-/// parses only entries it has not parsed before and copies every entry's value into the file's state.
+/// Loads one file: its bytes read by path, read ahead or mapped (<see cref="FileBytes"/>), its entries not parsed before
+/// parsed and every entry's value copied into the file's state (<see cref="EntryParsing"/>).
 /// Files seen again are kept open and mapped (<see cref="KeptFile"/>) within <see cref="KeptBudget"/>.
 /// Never throws for bad content or I/O trouble: it reports a <see cref="FileProblem"/> instead.
 /// </summary>
-internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds) : IDisposable
+internal sealed partial class FileLoader : IDisposable
 {
+    /// <summary>The least asked of a read: one page.</summary>
+    public const int MinimumRead = 4096;
+
     // Without a better guess: covers header and all entries of a typical file (prometheus_client's files
     // grow in 1 MiB steps but usually use a few KiB), so a cold file costs one read instead of two.
     private const int FirstRead = 16384;
-    private const int MinimumRead = 4096;
     private const int HintSlack = 1024;
-    private const int ProbeEntries = 8;
 
-    private readonly FileState?[] _lastParsed = new FileState?[4];
-    private byte[] _buffer = ReadBuffers.Rent(1 << 16);
+    private readonly long _keptIdleMilliseconds;
+    private readonly EntryParsing _entries;
+    private readonly FileBytes _bytes;
     private ColdReadAhead? _readAhead;
 
+    /// <summary>Creates a loader resolving keys in <paramref name="keys"/>, keeping up to <paramref name="keptBudget"/> files open and mapped until idle for <paramref name="keptIdleMilliseconds"/>.</summary>
+    public FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds)
+    {
+        KeptBudget = keptBudget;
+        _keptIdleMilliseconds = keptIdleMilliseconds;
+        _entries = new EntryParsing(keys, ParseWalkedEntries);
+        _bytes = new FileBytes(_entries);
+    }
+
     /// <summary>How many files may be kept open and mapped at once (0: never).</summary>
-    public int KeptBudget { get; private set; } = keptBudget;
+    public int KeptBudget { get; private set; }
 
     /// <summary>Files currently kept open and mapped.</summary>
     public int KeptCount { get; private set; }
@@ -47,7 +58,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         if (file.Refreshed == pass.Generation && file.Kept is not null)
         {
             // Done by TryRefreshKept in this pass; only the bookkeeping that touches shared state is left.
-            if (pass.Now - file.LastChanged > keptIdleMilliseconds)
+            if (pass.Now - file.LastChanged > _keptIdleMilliseconds)
             {
                 Release(file);
             }
@@ -67,9 +78,9 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     {
         if (file.Kept is { } kept)
         {
-            if (TryLoadKept(file, kept, pass, out FileProblem? problem))
+            if (_bytes.TryLoadKept(file, kept, pass, out FileProblem? problem))
             {
-                if (pass.Now - file.LastChanged > keptIdleMilliseconds)
+                if (pass.Now - file.LastChanged > _keptIdleMilliseconds)
                 {
                     // Idle files are let go: a dead writer's file must not look held open to compaction's liveness check.
                     Release(file);
@@ -118,8 +129,8 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         bool keep = false;
         try
         {
-            FileProblem? problem = Load(file, handle, pass, out long length);
-            keep = problem is null && readBefore && pass.Now - file.LastChanged <= keptIdleMilliseconds
+            FileProblem? problem = _bytes.Load(file, handle, pass, out long length);
+            keep = problem is null && readBefore && pass.Now - file.LastChanged <= _keptIdleMilliseconds
                 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
             if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length) is { } created)
             {
@@ -161,7 +172,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     }
 
     /// <summary>Whether <paramref name="file"/> would be kept open and mapped if read now (keeping is on and it is not idle).</summary>
-    public bool WouldKeep(FileState file, long now) => KeptBudget > 0 && now - file.LastChanged <= keptIdleMilliseconds;
+    public bool WouldKeep(FileState file, long now) => KeptBudget > 0 && now - file.LastChanged <= _keptIdleMilliseconds;
 
     /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
     public static int FirstReadSize(int usedBefore) =>
@@ -170,7 +181,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
     /// <summary>Lets a kept file go when it has not changed for longer than the idle timeout (frozen files are not loaded).</summary>
     public void ReleaseIfIdle(FileState file, long now)
     {
-        if (file.Kept is not null && now - file.LastChanged > keptIdleMilliseconds)
+        if (file.Kept is not null && now - file.LastChanged > _keptIdleMilliseconds)
         {
             Release(file);
         }
@@ -187,11 +198,7 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
         }
     }
 
-    public void Dispose()
-    {
-        ReadBuffers.Return(_buffer);
-        _buffer = [];
-    }
+    public void Dispose() => _bytes.Dispose();
 
     private SafeFileHandle Open(FileState file)
     {
@@ -210,70 +217,4 @@ internal sealed partial class FileLoader(KeyTable keys, int keptBudget, long kep
 
     /// <summary>Set by the owner: releases every kept file (when descriptors run out).</summary>
     public Action? ReleaseAll { get; set; }
-
-    private bool TryLoadKept(FileState file, KeptFile kept, CollectionPass pass, out FileProblem? problem)
-    {
-        problem = null;
-        if (!kept.IsCurrent(file.Identity, out long length))
-        {
-            // Deleted, replaced by a rename, or shrunk: read it by path again.
-            return false;
-        }
-
-        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
-        if (used > kept.MappedLength && (used > length || !kept.TryRemap(used, length)))
-        {
-            return false;
-        }
-
-        problem = Process(file, kept.Bytes(Math.Max(used, DbFormat.HeaderSize)), used, pass);
-        return problem is null;
-    }
-
-    private FileProblem? Load(FileState file, SafeFileHandle handle, CollectionPass pass, out long length)
-    {
-        FileIdentity identity = FileIdentity.Of(handle, out length, out _, out bool regular);
-        if (!regular)
-        {
-            file.Reset();
-            return new FileProblem(file.FileName, FileProblemKind.Unreadable, "not a regular file (a FIFO, socket or device)", DbDamage.None, 0);
-        }
-
-        if (identity != file.Identity)
-        {
-            // Another file under the same name (replaced): nothing parsed before applies.
-            file.Reset();
-            file.Identity = identity;
-        }
-
-        // A known file is read in one call: up to its last used length, which covers it unless it grew.
-        // A new file is read as far as the last file of its kind used: processes of one application write the
-        // same keys, so that one read usually covers header and body (histogram files use ~40 KiB).
-        // The kernel copies all that is asked for (files are sized in 1 MiB steps), so ask for little more than that.
-        int read = PositionalRead.ReadInto(handle, ref _buffer, 0, file.ParsedUpTo > DbFormat.HeaderSize
-            ? Math.Max(MinimumRead, file.ParsedUpTo)
-            : FirstReadSize(_lastParsed[(int)file.Name.Kind]?.ParsedUpTo ?? 0));
-        if (read < DbFormat.HeaderSize)
-        {
-            file.Reset();
-            return Damaged(file, new DbDamage(DbDamageKind.ShorterThanHeader, 0, $"file is {read} bytes, shorter than the 8-byte header"));
-        }
-
-        int used = DbFormat.ReadUsed(_buffer);
-        if (used > read)
-        {
-            if (length >= 0 && used > length)
-            {
-                // The file may have grown since it was measured: measure again before calling it damaged.
-                FileIdentity.Of(handle, out length);
-            }
-
-            // Read at most what the file holds, so a lying header cannot make the buffer huge.
-            int limit = length >= 0 ? (int)Math.Min(used, length) : used;
-            read += PositionalRead.ReadInto(handle, ref _buffer, read, limit - read);
-        }
-
-        pass.CountRead(read);
-        return Process(file, _buffer.AsSpan(0, read), used, pass);
-    }
 }

@@ -3,17 +3,36 @@ using Chorus.Files;
 
 namespace Chorus.Aggregation;
 
-/// <content>
+/// <summary>Parses the entries of a file never parsed before from a walk done ahead (<see cref="FileLoader"/>'s cold half).</summary>
+/// <param name="file">The file, never parsed before.</param>
+/// <param name="data">Its bytes from offset 0.</param>
+/// <param name="walked">Its entries, walked over <paramref name="data"/>.</param>
+/// <param name="pass">The pass, which counts the entries parsed.</param>
+/// <param name="valuesRead">True when the file's values were taken from <paramref name="walked"/> (no copy needed).</param>
+internal delegate DbDamage WalkedEntriesParser(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked, CollectionPass pass, out bool valuesRead);
+
+/// <summary>
 /// From a file's bytes to its state: entries not parsed before are walked and their keys resolved, and every entry's
-/// value is copied (<see cref="ValueRefresh.CopyValues"/>).
-/// </content>
-internal sealed partial class FileLoader
+/// value is copied (<see cref="ValueRefresh.CopyValues"/>). Keeps per kind the last file parsed, the model whose
+/// keys the next file of that kind most likely repeats.
+/// </summary>
+internal sealed class EntryParsing(KeyTable keys, WalkedEntriesParser parseWalkedEntries)
 {
+    private const int ProbeEntries = 8;
+
+    private readonly FileState?[] _lastParsed = new FileState?[4];
+
+    /// <summary>The last file of <paramref name="kind"/> parsed (the model for the next one), or null.</summary>
+    public FileState? LastParsed(DbFileKind kind) => _lastParsed[(int)kind];
+
+    /// <summary>Makes <paramref name="file"/>, just parsed, the model of its kind.</summary>
+    public void SetLastParsed(FileState file) => _lastParsed[(int)file.Name.Kind] = file;
+
     /// <summary>
     /// Parses new entries of <paramref name="data"/> (the file from offset 0) and copies every value. A file never
     /// parsed before takes its entries from <paramref name="walked"/> when given (walked over the same bytes).
     /// </summary>
-    private FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used, CollectionPass pass, WalkedEntries? walked = null)
+    public FileProblem? Process(FileState file, ReadOnlySpan<byte> data, int used, CollectionPass pass, WalkedEntries? walked = null)
     {
         if (used == 0)
         {
@@ -37,7 +56,7 @@ internal sealed partial class FileLoader
         int countBefore = file.Count;
         bool valuesRead = false;
         DbDamage damage = walked is not null && file.Count == 0 && file.Layout is null && file.ParsedUpTo == DbFormat.HeaderSize
-            ? ParseWalkedEntries(file, data, walked, pass, out valuesRead)
+            ? parseWalkedEntries(file, data, walked, pass, out valuesRead)
             : ParseNewEntries(file, data, used, pass);
         if (used > data.Length)
         {
@@ -106,7 +125,7 @@ internal sealed partial class FileLoader
     /// in the same order, so the entry at the same index of <paramref name="model"/> (the last file of this kind)
     /// usually has the same key: one vectorised compare instead of hashing the key for the table lookup.
     /// </summary>
-    private bool TryResolve(FileState file, FileState? model, ReadOnlySpan<byte> key, out ParsedKey? parsed, out string? error)
+    public bool TryResolve(FileState file, FileState? model, ReadOnlySpan<byte> key, out ParsedKey? parsed, out string? error)
     {
         if (model is not null && model != file && file.Count < model.Count)
         {
@@ -141,6 +160,7 @@ internal sealed partial class FileLoader
         return count;
     }
 
-    private static FileProblem Damaged(FileState file, DbDamage damage) =>
+    /// <summary>The problem reported for <paramref name="file"/> with <paramref name="damage"/>.</summary>
+    public static FileProblem Damaged(FileState file, DbDamage damage) =>
         new(file.FileName, FileProblemKind.Damaged, $"{damage.Kind}: {damage.Detail}", damage, file.Count);
 }

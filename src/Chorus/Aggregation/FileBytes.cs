@@ -1,0 +1,88 @@
+using Chorus.Files;
+using Chorus.Internal;
+using Microsoft.Win32.SafeHandles;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// Brings a file's bytes to <see cref="EntryParsing"/>: from its kept mapping, or read from a handle with positional reads
+/// into a pooled buffer (as far as the file was used before, then the rest up to <c>used</c>).
+/// </summary>
+internal sealed class FileBytes(EntryParsing entries) : IDisposable
+{
+    private byte[] _buffer = ReadBuffers.Rent(1 << 16);
+
+    /// <summary>Loads <paramref name="file"/> from its mapping; false when the mapping no longer covers it (read it by path then).</summary>
+    public bool TryLoadKept(FileState file, KeptFile kept, CollectionPass pass, out FileProblem? problem)
+    {
+        problem = null;
+        if (!kept.IsCurrent(file.Identity, out long length))
+        {
+            // Deleted, replaced by a rename, or shrunk: read it by path again.
+            return false;
+        }
+
+        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
+        if (used > kept.MappedLength && (used > length || !kept.TryRemap(used, length)))
+        {
+            return false;
+        }
+
+        problem = entries.Process(file, kept.Bytes(Math.Max(used, DbFormat.HeaderSize)), used, pass);
+        return problem is null;
+    }
+
+    /// <summary>Loads <paramref name="file"/> from <paramref name="handle"/>, measuring its <paramref name="length"/> (-1: unknown).</summary>
+    public FileProblem? Load(FileState file, SafeFileHandle handle, CollectionPass pass, out long length)
+    {
+        FileIdentity identity = FileIdentity.Of(handle, out length, out _, out bool regular);
+        if (!regular)
+        {
+            file.Reset();
+            return new FileProblem(file.FileName, FileProblemKind.Unreadable, "not a regular file (a FIFO, socket or device)", DbDamage.None, 0);
+        }
+
+        if (identity != file.Identity)
+        {
+            // Another file under the same name (replaced): nothing parsed before applies.
+            file.Reset();
+            file.Identity = identity;
+        }
+
+        // A known file is read in one call: up to its last used length, which covers it unless it grew.
+        // A new file is read as far as the last file of its kind used: processes of one application write the
+        // same keys, so that one read usually covers header and body (histogram files use ~40 KiB).
+        // The kernel copies all that is asked for (files are sized in 1 MiB steps), so ask for little more than that.
+        int read = PositionalRead.ReadInto(handle, ref _buffer, 0, file.ParsedUpTo > DbFormat.HeaderSize
+            ? Math.Max(FileLoader.MinimumRead, file.ParsedUpTo)
+            : FileLoader.FirstReadSize(entries.LastParsed(file.Name.Kind)?.ParsedUpTo ?? 0));
+        if (read < DbFormat.HeaderSize)
+        {
+            file.Reset();
+            return EntryParsing.Damaged(file, new DbDamage(DbDamageKind.ShorterThanHeader, 0, $"file is {read} bytes, shorter than the 8-byte header"));
+        }
+
+        int used = DbFormat.ReadUsed(_buffer);
+        if (used > read)
+        {
+            if (length >= 0 && used > length)
+            {
+                // The file may have grown since it was measured: measure again before calling it damaged.
+                FileIdentity.Of(handle, out length);
+            }
+
+            // Read at most what the file holds, so a lying header cannot make the buffer huge.
+            int limit = length >= 0 ? (int)Math.Min(used, length) : used;
+            read += PositionalRead.ReadInto(handle, ref _buffer, read, limit - read);
+        }
+
+        pass.CountRead(read);
+        return entries.Process(file, _buffer.AsSpan(0, read), used, pass);
+    }
+
+    public void Dispose()
+    {
+        ReadBuffers.Return(_buffer);
+        _buffer = [];
+    }
+}
