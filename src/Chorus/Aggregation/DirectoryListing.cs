@@ -24,6 +24,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
 
     private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan = files.GetAlternateLookup<ReadOnlySpan<char>>();
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
+    private readonly FileRanks _ranks = new(ordered);
 
     // The directory as last listed: while its stamp stays the same (and the listing was made long enough after its
     // last change), its names are the same and the listing is skipped.
@@ -39,8 +40,9 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
     /// <summary>Names that are directories, not <c>.db</c> files (reported as problems).</summary>
     public List<string> DirectoriesNamedDb { get; } = [];
 
+
     /// <summary>Changes whenever file ranks (<see cref="FileState.Rank"/>) are numbered again.</summary>
-    public int RankNumbering { get; private set; }
+    public int RankNumbering => _ranks.RankNumbering;
 
     /// <summary>Set when files went away (the coordinator clears it when it sweeps their series).</summary>
     public bool FilesRemoved { get; set; }
@@ -97,7 +99,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
             ordered.Clear();
             ordered.AddRange(files.Values);
             ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
-            NumberRanks();
+            _ranks.NumberRanks();
         }
 
         return null;
@@ -139,35 +141,6 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
 
         RemoveUnlisted(generation);
         return $"cannot list '{directoryPath}': {e.Message}";
-    }
-
-    /// <summary>Numbers every file's rank afresh, leaving room between neighbours for files added later (<see cref="TryRankBetween"/>).</summary>
-    private void NumberRanks()
-    {
-        int spacing = (int)Math.Clamp(int.MaxValue / (ordered.Count + 2L), 1, RankSpacing);
-        for (int i = 0; i < ordered.Count; i++)
-        {
-            ordered[i].Rank = (i + 1) * spacing;
-        }
-
-        RankNumbering++;
-    }
-
-    /// <summary>
-    /// Gives the file just inserted at <paramref name="index"/> a rank between its neighbours', so no other rank changes
-    /// (and nothing that keeps ranks reads them again); false when they leave no room.
-    /// </summary>
-    private bool TryRankBetween(int index)
-    {
-        long before = index > 0 ? ordered[index - 1].Rank : 0;
-        long after = index + 1 < ordered.Count ? ordered[index + 1].Rank : Math.Min(int.MaxValue, before + (2L * RankSpacing));
-        if (after - before < 2)
-        {
-            return false;
-        }
-
-        ordered[index].Rank = (int)(before + ((after - before) / 2));
-        return true;
     }
 
     /// <summary>
@@ -248,7 +221,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
                 files.Add(name, state);
                 int index = ~ordered.BinarySearch(state, FileNameOrder.Instance);
                 ordered.Insert(index, state);
-                renumber |= !TryRankBetween(index);
+                renumber |= !_ranks.TryRankBetween(index);
                 live.Added.Add(state);
             }
 
@@ -274,13 +247,9 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
 
         if (renumber)
         {
-            NumberRanks();
+            _ranks.NumberRanks();
         }
     }
-
-    // Room left between two files' ranks by a full numbering: about a dozen files added between two neighbours, one at a
-    // time, before every rank is numbered again.
-    private const int RankSpacing = 1 << 12;
 
     private sealed class FileNameOrder : IComparer<FileState>
     {
