@@ -316,7 +316,8 @@ internal sealed class ColdReadAhead : IDisposable
     /// <summary>The value at each offset (the first 8 bytes of an entry's value field, little-endian).</summary>
     private static double[] ReadValues(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
     {
-        var values = new double[valueOffsets.Length];
+        // Every element is written below: no need for the GC to clear it first (it is as large as the file's entries).
+        double[] values = GC.AllocateUninitializedArray<double>(valueOffsets.Length);
         for (int i = 0; i < values.Length; i++)
         {
             values[i] = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
