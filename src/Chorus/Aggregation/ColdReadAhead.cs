@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using Chorus.Files;
 using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
@@ -8,7 +7,7 @@ namespace Chorus.Aggregation;
 
 /// <summary>
 /// Prepares files a reader has never seen on both cores: a second thread opens, reads and closes them and walks
-/// their entries (a <see cref="Slot"/> per file), up to a bounded window ahead of the thread that resolves keys
+/// their entries (a <see cref="ColdReadSlot"/> per file), up to a bounded window ahead of the thread that resolves keys
 /// and merges them in file order. When that thread catches up with the second one, it prepares the next file
 /// itself instead of waiting, so whichever side is slower gets help. Preparing a file depends on that file alone,
 /// and the caller consumes them strictly in the given order, so results do not depend on thread timing.
@@ -22,21 +21,18 @@ internal sealed class ColdReadAhead : IDisposable
     // them at once.
     private const int AheadBytes = 32 << 20;
     private const int MinimumAhead = 4;
-    private const int InitialBuffer = 1 << 16;
     private const int SpinsBeforeSleeping = 64;
 
-    // Linux allows 255 bytes per name; longer ones (other systems) are opened by path.
-    private const int MaxNameBytes = 1024;
-
     private readonly IReadOnlyList<FileState> _files;
-    private readonly Slot[] _slots = new Slot[Window];
+    private readonly ColdReadSlot[] _slots = new ColdReadSlot[Window];
     private readonly Thread _thread;
     private readonly int _directoryFd;
 
     // The device of the files when the listing's inodes are their identities (null: fstat each file).
     private readonly ulong? _device;
-    private readonly int[] _usedByKind = new int[4];
-    private readonly EntryReference?[] _references = new EntryReference?[4];
+    private readonly int[] _usedByKind = new int[Kinds];
+    private const int Kinds = 4;
+    private readonly EntryReference?[] _references = new EntryReference?[Kinds + Enum.GetValues<GaugeMode>().Length];
     // Large buffers (see ReadBuffers) of files given back, for the next files to read into: about as many as the window
     // holds are allocated in a pass, instead of one per file.
     private readonly Stack<byte[]> _spareBuffers = new();
@@ -62,7 +58,7 @@ internal sealed class ColdReadAhead : IDisposable
         _files = files;
         for (int i = 0; i < Window; i++)
         {
-            _slots[i] = new Slot();
+            _slots[i] = new ColdReadSlot();
         }
 
         _directoryFd = ReadOnlyOpen.OpenDirectory(directory);
@@ -128,7 +124,7 @@ internal sealed class ColdReadAhead : IDisposable
     /// other has not started it. The slot stays valid until <see cref="Return"/>; returns null (and the caller reads
     /// the file itself) when the order differs.
     /// </summary>
-    public Slot? Take(FileState file)
+    public ColdReadSlot? Take(FileState file)
     {
         if (_next >= _files.Count || !ReferenceEquals(_files[_next], file))
         {
@@ -137,7 +133,7 @@ internal sealed class ColdReadAhead : IDisposable
 
         int index = _next++;
         Taken++;
-        Slot slot = _slots[index % Window];
+        ColdReadSlot slot = _slots[index % Window];
         SpinWait spin = default;
         while (Volatile.Read(ref slot.PreparedIndex) != index + 1)
         {
@@ -165,7 +161,7 @@ internal sealed class ColdReadAhead : IDisposable
     /// <summary>Gives the last taken slot back to be reused.</summary>
     public void Return()
     {
-        Slot slot = _slots[(_next - 1) % Window];
+        ColdReadSlot slot = _slots[(_next - 1) % Window];
         if (ReadBuffers.IsLarge(slot.Buffer))
         {
             // Only files in the window hold a large buffer; the next file read takes it.
@@ -192,7 +188,7 @@ internal sealed class ColdReadAhead : IDisposable
         _thread.Join();
         _room.Dispose();
         ReadOnlyOpen.Close(_directoryFd);
-        foreach (Slot slot in _slots)
+        foreach (ColdReadSlot slot in _slots)
         {
             ReadBuffers.Return(slot.Buffer);
             slot.Buffer = [];
@@ -245,7 +241,7 @@ internal sealed class ColdReadAhead : IDisposable
 
     private void Prepare(int index)
     {
-        Slot slot = _slots[index % Window];
+        ColdReadSlot slot = _slots[index % Window];
         FileState file = _files[index];
         int kind = (int)file.Name.Kind;
         if (slot.Buffer.Length == 0)
@@ -264,198 +260,69 @@ internal sealed class ColdReadAhead : IDisposable
         slot.Fill(file, _directoryFd, Volatile.Read(ref _usedByKind[kind]), listed);
         if (slot.Read >= DbFormat.HeaderSize)
         {
-            Volatile.Write(ref _usedByKind[kind], Math.Max(0, DbFormat.ReadUsed(slot.Buffer)));
-        }
-
-        if (slot.Entries.Count > 0 && file.Name.Kind != DbFileKind.Gauge)
-        {
-            // Gauge files' entries are the file's own (their targets carry the pid): never shared, nothing to compare.
-            CompareWithReference(slot, kind);
+            int used = DbFormat.ReadUsed(slot.Buffer);
+            Volatile.Write(ref _usedByKind[kind], Math.Max(0, used));
+            WalkEntries(slot, file, used);
         }
 
         Volatile.Write(ref slot.PreparedIndex, index + 1);
     }
 
     /// <summary>
-    /// Compares the slot's entries with the reference of its kind (the first file of that kind prepared, by either
-    /// thread), so the thread that resolves keys can share entry arrays without comparing keys (see
-    /// <see cref="FileLoader"/>'s cold half).
+    /// Finds the slot's entries: those of the reference of the file's kind (the first file of that kind and gauge mode
+    /// prepared, by either thread) when every byte but the values is the reference's, else by walking them. Files
+    /// that match let the thread that resolves keys share entry arrays (or, for gauge files, take the model's keys)
+    /// without comparing any key itself (see <see cref="FileLoader"/>'s cold half).
     /// </summary>
-    private void CompareWithReference(Slot slot, int kind)
+    private void WalkEntries(ColdReadSlot slot, FileState file, int used)
     {
         ReadOnlySpan<byte> data = slot.Buffer.AsSpan(0, slot.Read);
-        EntryReference? reference = Volatile.Read(ref _references[kind]);
-        if (reference is null && EntryReference.Of(data, slot.Entries) is { } made)
+        WalkedEntries entries = slot.Entries;
+        int at = ReferenceIndex(file.Name);
+        EntryReference? reference = Volatile.Read(ref _references[at]);
+        if (reference is null || !reference.TryTakeAlike(data, used, entries))
         {
-            reference = Interlocked.CompareExchange(ref _references[kind], made, null) ?? made;
+            entries.Walk(data, used);
+            if (entries.Count == 0)
+            {
+                return;
+            }
+
+            if (reference is null && EntryReference.Of(data, entries, used) is { } made)
+            {
+                reference = Interlocked.CompareExchange(ref _references[at], made, null) ?? made;
+            }
+
+            if (reference is null || !reference.Matches(data, entries))
+            {
+                return;
+            }
+
+            entries.Reference = reference;
         }
 
-        if (reference is not null && reference.Matches(data, slot.Entries))
+        if (file.Name.Kind != DbFileKind.Gauge)
         {
             // Such a file will most likely share its entry arrays: it needs only its values, read here while hot.
-            slot.Entries.Reference = reference;
-            slot.Entries.Values = ReadValues(data, slot.Entries.ValueOffsets);
+            // (A gauge file's values are copied with their timestamps as its entries are added.)
+            entries.Values = ReadValues(data, entries.ValueOffsets);
         }
     }
+
+    /// <summary>Files of one kind (and one gauge mode: their keys differ) share a reference.</summary>
+    private static int ReferenceIndex(DbFileName name) =>
+        name.Kind == DbFileKind.Gauge ? Kinds + (int)(name.Mode ?? GaugeMode.All) : (int)name.Kind;
 
     /// <summary>The value at each offset (the first 8 bytes of an entry's value field, little-endian).</summary>
     private static double[] ReadValues(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
     {
-        var values = new double[valueOffsets.Length];
+        // Every element is written below: no need for the GC to clear it first (it is as large as the file's entries).
+        double[] values = GC.AllocateUninitializedArray<double>(valueOffsets.Length);
         for (int i = 0; i < values.Length; i++)
         {
             values[i] = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
         }
 
         return values;
-    }
-
-    /// <summary>One file's bytes from offset 0 (up to <c>used</c>) and its entries, or why they could not be read.</summary>
-    internal sealed class Slot
-    {
-        /// <summary>One more than the index of the file this slot holds (0: none yet).</summary>
-        public int PreparedIndex;
-
-        /// <summary>Rented on first use, by the thread that prepares the slot's first file (empty until then).</summary>
-        public byte[] Buffer { get; set; } = [];
-
-        public int Read { get; private set; }
-
-        public FileIdentity Identity { get; private set; }
-
-        public bool Regular { get; private set; }
-
-        /// <summary>The file's length by fstat (-1 when unknown).</summary>
-        public long Length { get; private set; }
-
-        /// <summary>Open or read failure, as <see cref="ReadOnlyOpen.Open"/> and <see cref="PositionalRead.Read(SafeFileHandle, Span{byte}, long)"/> throw them.</summary>
-        public Exception? Error { get; private set; }
-
-        /// <summary>The entries found in the bytes read (see <see cref="WalkedEntries"/>).</summary>
-        public WalkedEntries Entries { get; } = new();
-
-        /// <summary>Reads <paramref name="file"/>; <paramref name="listed"/> is its identity by the listing, or unknown (then it is measured).</summary>
-        public void Fill(FileState file, int directoryFd, int usedBefore, FileIdentity listed)
-        {
-            Read = 0;
-            Error = null;
-            Regular = true;
-            Length = -1;
-            Identity = FileIdentity.Unknown;
-            Entries.Clear();
-            if (Buffer.Length == 0)
-            {
-                Buffer = ReadBuffers.Rent(InitialBuffer);
-            }
-
-            try
-            {
-                Span<byte> name = stackalloc byte[MaxNameBytes];
-                if (directoryFd >= 0 && Encoding.UTF8.GetMaxByteCount(file.FileName.Length) < MaxNameBytes)
-                {
-                    name[Encoding.UTF8.GetBytes(file.FileName, name)] = 0;
-                    int fd = ReadOnlyOpen.OpenAt(directoryFd, name, file.Path);
-                    try
-                    {
-                        FillFrom(null, fd, usedBefore, listed);
-                    }
-                    finally
-                    {
-                        ReadOnlyOpen.Close(fd);
-                    }
-                }
-                else
-                {
-                    using SafeFileHandle handle = ReadOnlyOpen.Open(file.Path);
-                    FillFrom(handle, -1, usedBefore, FileIdentity.Unknown);
-                }
-            }
-            catch (Exception e)
-            {
-                // Handed to the parsing thread, which reports it as its own read would have (or rethrows).
-                Error = e;
-                return;
-            }
-
-            if (Read >= DbFormat.HeaderSize)
-            {
-                Entries.Walk(Buffer.AsSpan(0, Read), DbFormat.ReadUsed(Buffer));
-            }
-        }
-
-        private void FillFrom(SafeFileHandle? handle, int fd, int usedBefore, FileIdentity listed)
-        {
-            long length = -1;
-            if (listed == FileIdentity.Unknown)
-            {
-                if (!Measure(handle, fd, out length))
-                {
-                    return;
-                }
-            }
-            else
-            {
-                // Regular by the listing, and the first read covers a typical file: no fstat. A file the read does not
-                // cover (the first of its kind, a damaged or growing one) is measured below.
-                Identity = listed;
-            }
-
-            int firstRead = FileLoader.FirstReadSize(usedBefore);
-            Read = ReadFrom(handle, fd, 0, firstRead);
-            if (Read < DbFormat.HeaderSize)
-            {
-                return;
-            }
-
-            int used = DbFormat.ReadUsed(Buffer);
-            if (used > Read)
-            {
-                if (listed != FileIdentity.Unknown)
-                {
-                    if (!Measure(handle, fd, out length))
-                    {
-                        return;
-                    }
-                }
-                else if (length >= 0 && used > length)
-                {
-                    // The file may have grown since it was measured: measure again.
-                    if (handle is null)
-                    {
-                        FileIdentity.Of(fd, out length, out _, out _);
-                    }
-                    else
-                    {
-                        FileIdentity.Of(handle, out length);
-                    }
-
-                    Length = length;
-                }
-
-                // Read at most what the file holds, so a lying header cannot make the buffer huge.
-                int limit = length >= 0 ? (int)Math.Min(used, length) : used;
-                Read += ReadFrom(handle, fd, Read, limit - Read);
-            }
-        }
-
-        /// <summary>Takes identity, length and type from <c>fstat</c>; false when it is not a regular file.</summary>
-        private bool Measure(SafeFileHandle? handle, int fd, out long length)
-        {
-            bool regular;
-            Identity = handle is null ? FileIdentity.Of(fd, out length, out _, out regular) : FileIdentity.Of(handle, out length, out _, out regular);
-            Length = length;
-            Regular = regular;
-            return regular;
-        }
-
-        private int ReadFrom(SafeFileHandle? handle, int fd, int offset, int count)
-        {
-            byte[] buffer = Buffer;
-            int read = handle is null
-                ? PositionalRead.ReadInto(fd, ref buffer, offset, count)
-                : PositionalRead.ReadInto(handle, ref buffer, offset, count);
-            Buffer = buffer;
-            return read;
-        }
     }
 }

@@ -14,7 +14,7 @@ internal sealed partial class FileLoader
     private readonly (FileState File, EntryReference Reference)?[] _coldModels = new (FileState, EntryReference)?[4];
 
     /// <summary>As <see cref="FileBytes.Load(FileState, SafeFileHandle, CollectionPass, out long)"/>, from a read done ahead.</summary>
-    private FileProblem? LoadRead(FileState file, ColdReadAhead.Slot slot, CollectionPass pass)
+    private FileProblem? LoadRead(FileState file, ColdReadSlot slot, CollectionPass pass)
     {
         switch (slot.Error)
         {
@@ -77,7 +77,8 @@ internal sealed partial class FileLoader
         string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
         FileState? model = _entries.LastParsed(kind);
         ReadOnlySpan<int> offsets = walked.Offsets;
-        if (pid is null && (SameReferenceAs(model, kind, walked) || SameEntriesAs(model, file, data, walked)))
+        bool sameKeys = SameReferenceAs(model, kind, walked) || (pid is null && SameEntriesAs(model, file, data, walked));
+        if (sameKeys && pid is null)
         {
             valuesRead = file.ShareEntriesOf(model!, walked.Values);
             file.ParsedUpTo = walked.End;
@@ -89,6 +90,33 @@ internal sealed partial class FileLoader
 
         // Exactly: most files never grow, and small gauge files are half of a typical directory.
         file.EnsureCapacity(walked.Count, exact: true);
+        if (sameKeys)
+        {
+            // A gauge file with the model's keys, compared by the thread that read it: its own targets (they carry the
+            // pid) for the model's keys.
+            EntryTarget[] modelTargets = model!.Targets;
+            ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
+            for (int i = 0; i < valueOffsets.Length; i++)
+            {
+                file.Add(modelTargets[i].Key.TargetFor(pid), valueOffsets[i]);
+            }
+        }
+        else if (ResolveEach(file, model, data, walked, pid, pass) is { IsDamaged: true } invalid)
+        {
+            return invalid;
+        }
+
+        file.ParsedUpTo = walked.End;
+        pass.EntriesParsed += offsets.Length;
+        _entries.SetLastParsed(file);
+        _coldModels[(int)kind] = walked.Reference is { } reference ? (file, reference) : null;
+        return walked.Damage;
+    }
+
+    /// <summary>Resolves each walked entry's key and adds its target; the damage of the first key that does not resolve.</summary>
+    private DbDamage ResolveEach(FileState file, FileState? model, ReadOnlySpan<byte> data, WalkedEntries walked, string? pid, CollectionPass pass)
+    {
+        ReadOnlySpan<int> offsets = walked.Offsets;
         ReadOnlySpan<int> keyLengths = walked.KeyLengths;
         ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
         for (int i = 0; i < offsets.Length; i++)
@@ -104,11 +132,7 @@ internal sealed partial class FileLoader
             file.Add(parsed!.TargetFor(pid), valueOffsets[i]);
         }
 
-        file.ParsedUpTo = walked.End;
-        pass.EntriesParsed += offsets.Length;
-        _entries.SetLastParsed(file);
-        _coldModels[(int)kind] = walked.Reference is { } reference ? (file, reference) : null;
-        return walked.Damage;
+        return DbDamage.None;
     }
 
     /// <summary>

@@ -37,8 +37,17 @@ internal static class ParallelRendering
             return;
         }
 
-        // Biggest first, so the families left when a thread runs out of work are small ones.
+        // Biggest first, so the families left when a thread runs out of work are small ones. Each thread takes the next
+        // family one at a time (Parallel.For would hand each thread a contiguous range to start with: one of them
+        // all the big families).
         stale.Sort(static (a, b) => b.Output.SampleList.Count.CompareTo(a.Output.SampleList.Count));
-        Parallel.For(0, stale.Count, i => stale[i].Rendered.Render(stale[i].Output, stale[i].MergedIn, format, escaping));
+        int next = -1;
+        Parallel.For(0, Math.Min(Environment.ProcessorCount, stale.Count), _ =>
+        {
+            for (int i = Interlocked.Increment(ref next); i < stale.Count; i = Interlocked.Increment(ref next))
+            {
+                stale[i].Rendered.Render(stale[i].Output, stale[i].MergedIn, format, escaping);
+            }
+        });
     }
 }

@@ -10,12 +10,15 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed class WalkedEntries
 {
-    // Probing a few entries decides the layout; the walk checks every entry anyway.
-    private const int ProbeEntries = 8;
+    /// <summary>Probing a few entries decides the layout; the walk checks every entry anyway.</summary>
+    public const int ProbeEntries = 8;
 
     private int[] _offsets = new int[256];
     private int[] _keyLengths = new int[256];
     private int[] _valueOffsets = new int[256];
+
+    // Set when the entries are a reference's (see Take), whose arrays are then read instead of this walk's.
+    private EntryReference? _taken;
 
     /// <summary>False when there was nothing past the header to walk (then no layout is needed either).</summary>
     public bool Walked { get; private set; }
@@ -32,11 +35,11 @@ internal sealed class WalkedEntries
     public DbDamage Damage { get; private set; }
 
     /// <summary>Each entry's offset (its key length field).</summary>
-    public ReadOnlySpan<int> Offsets => _offsets.AsSpan(0, Count);
+    public ReadOnlySpan<int> Offsets => _taken is { } taken ? taken.Offsets : _offsets.AsSpan(0, Count);
 
-    public ReadOnlySpan<int> KeyLengths => _keyLengths.AsSpan(0, Count);
+    public ReadOnlySpan<int> KeyLengths => _taken is { } taken ? taken.KeyLengths : _keyLengths.AsSpan(0, Count);
 
-    public ReadOnlySpan<int> ValueOffsets => _valueOffsets.AsSpan(0, Count);
+    public ReadOnlySpan<int> ValueOffsets => _taken is { } taken ? taken.ValueOffsets : _valueOffsets.AsSpan(0, Count);
 
     /// <summary>The reference of this file's kind these entries match (values aside), or null (see <see cref="ColdReadAhead"/>).</summary>
     public EntryReference? Reference { get; set; }
@@ -46,6 +49,7 @@ internal sealed class WalkedEntries
 
     public void Clear()
     {
+        _taken = null;
         Reference = null;
         Values = null;
         Walked = false;
@@ -91,5 +95,20 @@ internal sealed class WalkedEntries
         Count = count;
         End = reader.Position;
         Damage = reader.Damage;
+    }
+
+    /// <summary>
+    /// Takes <paramref name="reference"/>'s entries as what a walk of this file found: only for a file whose walk would
+    /// find exactly them (see <see cref="EntryReference.TryTakeAlike"/>).
+    /// </summary>
+    public void Take(EntryReference reference)
+    {
+        Clear();
+        _taken = reference;
+        Reference = reference;
+        Walked = true;
+        Layout = reference.Layout;
+        Count = reference.ValueOffsets.Length;
+        End = reference.End;
     }
 }

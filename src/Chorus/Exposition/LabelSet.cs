@@ -14,6 +14,12 @@ public sealed class LabelSet : IEquatable<LabelSet>
     private readonly int _hash;
     private byte[]? _rendered;
 
+    // Reused by each thread's renderings: a cold scrape renders every label set once (about 300,000 on a big host), and
+    // a builder per set made most of what that scrape allocated.
+    [ThreadStatic]
+    private static StringBuilder? t_renderBuilder;
+    private const int RenderBuilderCapacity = 256;
+
     // Renderings per EscapingScheme, only for sets with a name outside the classic set (the others render alike in all).
     private byte[]?[]? _renderedEscaped;
     private int _classicNames;
@@ -268,7 +274,8 @@ public sealed class LabelSet : IEquatable<LabelSet>
             return [];
         }
 
-        var builder = new StringBuilder();
+        StringBuilder builder = t_renderBuilder ??= new StringBuilder(RenderBuilderCapacity);
+        builder.Clear();
         for (int i = 0; i < _names.Length; i++)
         {
             if (i > 0)
@@ -294,6 +301,34 @@ public sealed class LabelSet : IEquatable<LabelSet>
             NameEscaper.AppendQuoted(builder, _values[i]);
         }
 
-        return Encoding.UTF8.GetBytes(builder.ToString());
+        byte[] rendered = Utf8Of(builder);
+        if (builder.Capacity > RenderBuilderCapacity * 16)
+        {
+            // An unusually long set: not worth keeping that much per thread.
+            t_renderBuilder = null;
+        }
+
+        return rendered;
+    }
+
+    /// <summary>The builder's text in UTF-8, without a string in between when it is one chunk (as a cleared builder is).</summary>
+    private static byte[] Utf8Of(StringBuilder builder)
+    {
+        StringBuilder.ChunkEnumerator chunks = builder.GetChunks();
+        if (!chunks.MoveNext())
+        {
+            return [];
+        }
+
+        ReadOnlySpan<char> text = chunks.Current.Span;
+        if (chunks.MoveNext())
+        {
+            // Several chunks: a surrogate pair may straddle two, so encode the whole text at once.
+            return Encoding.UTF8.GetBytes(builder.ToString());
+        }
+
+        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(text)];
+        Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
     }
 }

@@ -83,7 +83,7 @@ public sealed class ColdReadAheadIdentityTests
         using var readAhead = new ColdReadAhead(dir.Path, files, identityFromListing);
         foreach (FileState file in files)
         {
-            ColdReadAhead.Slot slot = readAhead.Take(file) ?? throw new InvalidOperationException("out of order");
+            ColdReadSlot slot = readAhead.Take(file) ?? throw new InvalidOperationException("out of order");
             Assert.Null(slot.Error);
             Assert.True(slot.Regular);
             Assert.Equal(3, slot.Entries.Count);
