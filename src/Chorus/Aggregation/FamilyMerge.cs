@@ -155,27 +155,45 @@ internal sealed class FamilyMerge(KeyTable keys)
         return low;
     }
 
+    /// <summary>
+    /// Folds one live file's entries of the changed families into their slots. Entries of a family come together in a
+    /// file, so what the family says (changed or not, its fold kind, whether it has frozen parts) is read once per run.
+    /// </summary>
     private static void MergeLiveFile(FileState file, int generation, int numbering)
     {
         EntryTarget[] targets = file.Targets;
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
         HashSet<ParsedKey>? removed = file.RemovedKeys;
+        FamilyState? family = null;
+        bool changed = false;
+        bool hasFrozenParts = false;
+        FoldKind kind = FoldKind.Sum;
         for (int i = 0; i < file.Count; i++)
         {
             EntryTarget target = targets[i];
-            if (target.Key.Family.ChangedIn != generation || (removed is not null && removed.Contains(target.Key)))
+            ParsedKey key = target.Key;
+            if (key.Family != family)
+            {
+                family = key.Family;
+                changed = family.ChangedIn == generation;
+                hasFrozenParts = family.FrozenSlots.Count > 0;
+                kind = MergeRules.KindOf(family);
+            }
+
+            if (!changed || (removed is not null && removed.Contains(key)))
             {
                 continue;
             }
 
-            if (target.Key.Family.FrozenSlots.Count > 0 && MergeRules.SlotFor(target) is { Frozen: { } part } slot)
+            if (hasFrozenParts && MergeRules.SlotFor(target) is { Frozen: { } part } slot)
             {
                 // The frozen contributions ranked before this file come first.
                 part.Advance(slot, file.Rank, values[i], generation, numbering);
             }
 
-            MergeRules.Apply(target, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
+            family.Generation = generation;
+            MergeRules.Apply(target, kind, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
         }
     }
 
@@ -187,8 +205,15 @@ internal sealed class FamilyMerge(KeyTable keys)
             family.FoldedInOrderIn = generation;
             foreach (LabelGroup group in family.OrderedGroups)
             {
-                group.Samples.ForEach(slot => slot.Restart());
-                group.Buckets.ForEach(slot => slot.Restart());
+                foreach (SeriesSlot slot in group.Samples.AsSpan())
+                {
+                    slot.Restart();
+                }
+
+                foreach (SeriesSlot bucket in group.Buckets.AsSpan())
+                {
+                    bucket.Restart();
+                }
             }
         }
 

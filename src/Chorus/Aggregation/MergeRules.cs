@@ -15,10 +15,16 @@ internal static class MergeRules
     {
         FamilyState family = target.Key.Family;
         family.Generation = generation;
+        Apply(target, KindOf(family), value, timestamp, generation);
+    }
+
+    /// <summary>As <see cref="Apply(EntryTarget, double, double, int)"/>, for a caller that marked the family merged and knows its fold kind.</summary>
+    public static void Apply(EntryTarget target, FoldKind kind, double value, double timestamp, int generation)
+    {
         target.LastUsed = generation;
         SeriesSlot slot = SlotFor(target);
         slot.Touch(generation);
-        Fold(slot, KindOf(family), value, timestamp);
+        Fold(slot, kind, value, timestamp);
     }
 
     /// <summary>How the values of <paramref name="family"/> that meet in one slot combine.</summary>
@@ -122,7 +128,7 @@ internal static class MergeRules
             {
                 double cumulative = 0.0;
                 bool any = false;
-                foreach (SeriesSlot bucket in group.Buckets)
+                foreach (SeriesSlot bucket in group.Buckets.AsSpan())
                 {
                     if (bucket.Generation != generation)
                     {
@@ -140,7 +146,7 @@ internal static class MergeRules
                 }
             }
 
-            foreach (SeriesSlot slot in group.Samples)
+            foreach (SeriesSlot slot in group.Samples.AsSpan())
             {
                 if (slot.Generation == generation && slot.HasValue)
                 {
