@@ -163,7 +163,6 @@ internal sealed class FamilyMerge(KeyTable keys)
     {
         EntryTarget[] targets = file.Targets;
         double[] values = file.Values;
-        double[] stamps = file.Timestamps;
         HashSet<ParsedKey>? removed = file.RemovedKeys;
         FamilyState? family = null;
         bool changed = false;
@@ -186,14 +185,14 @@ internal sealed class FamilyMerge(KeyTable keys)
                 continue;
             }
 
-            if (hasFrozenParts && MergeRules.SlotFor(target) is { Frozen: { } part } slot)
+            if (hasFrozenParts && MergeRules.SlotFor(file, i) is { Frozen: { } part } slot)
             {
                 // The frozen contributions ranked before this file come first.
                 part.Advance(slot, file.Rank, values[i], generation, numbering);
             }
 
             family.Generation = generation;
-            MergeRules.Apply(target, kind, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
+            MergeRules.Apply(file, i, kind, generation);
         }
     }
 
@@ -230,7 +229,7 @@ internal sealed class FamilyMerge(KeyTable keys)
                 EntryTarget target = file.Targets[i];
                 if (target.Key.Family.FoldedInOrderIn == generation && (removed is null || !removed.Contains(target.Key)))
                 {
-                    MergeRules.Apply(target, file.Values[i], file.KeepsTimestamps ? file.Timestamps[i] : 0.0, generation);
+                    MergeRules.Apply(file, i, generation);
                 }
             }
         }

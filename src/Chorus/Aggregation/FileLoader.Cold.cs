@@ -101,7 +101,7 @@ internal sealed partial class FileLoader
                 return new DbDamage(DbDamageKind.InvalidKey, offsets[i], error ?? "invalid key");
             }
 
-            file.Add(parsed!.TargetFor(pid), valueOffsets[i]);
+            file.Add(parsed!.Target, valueOffsets[i]);
         }
 
         file.ParsedUpTo = walked.End;
