@@ -9,7 +9,7 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal static class MergeRules
 {
-    private const string PidLabel = "pid";
+    public const string PidLabel = "pid";
 
     /// <summary>Folds the value of entry <paramref name="index"/> of <paramref name="file"/> into its slot.</summary>
     public static void Apply(FileState file, int index, int generation)
@@ -71,7 +71,7 @@ internal static class MergeRules
 
             // The file's pid overrides a user label named pid.
             ref SeriesSlot? perFile = ref file.PidSlots[index];
-            return perFile is { Removed: false } own ? own : (perFile = family.GetSample(key.Labels.With(PidLabel, pid), key.SampleName));
+            return perFile is { Removed: false } own ? own : (perFile = family.GetSample(key.LabelsWithPid(pid), key.SampleName));
         }
 
         if (pid is null)

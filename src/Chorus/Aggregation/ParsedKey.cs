@@ -6,6 +6,7 @@ namespace Chorus.Aggregation;
 internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string sampleName, LabelSet labels, bool isBucket, LabelSet baseLabels, double bound)
 {
     private EntryTarget? _target;
+    private string[]? _namesWithPid;
 
     /// <summary>The key exactly as stored in files.</summary>
     public byte[] KeyBytes { get; } = keyBytes;
@@ -25,6 +26,9 @@ internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string samp
 
     /// <summary>The bucket's bound, parsed from <c>le</c>.</summary>
     public double Bound { get; } = bound;
+
+    /// <summary>The key's labels with a gauge file's <c>pid</c> label set; every writer's copy shares one names array.</summary>
+    public LabelSet LabelsWithPid(string pid) => Labels.With(MergeRules.PidLabel, pid, ref _namesWithPid);
 
     /// <summary>
     /// Where the key's entries go, in every file that holds it: the pid a gauge file adds is the file's, and the slots that
