@@ -98,8 +98,6 @@ internal sealed class EntryParsing(KeyTable keys, WalkedEntriesParser parseWalke
         file.EnsureCapacity(file.Count + CountEntries(data, file.Layout.Value, file.ParsedUpTo, limit));
         var reader = new DbEntryReader(data, file.Layout.Value, used, file.ParsedUpTo);
         DbFileKind kind = file.Name.Kind;
-        string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
-
         FileState? model = _lastParsed[(int)kind];
 
         while (reader.TryReadNext(out DbEntry entry))
@@ -110,7 +108,7 @@ internal sealed class EntryParsing(KeyTable keys, WalkedEntriesParser parseWalke
                 return new DbDamage(DbDamageKind.InvalidKey, entry.Offset, error ?? "invalid key");
             }
 
-            file.Add(parsed!.TargetFor(pid), entry.ValueOffset);
+            file.Add(parsed!.Target, entry.ValueOffset);
             file.ParsedUpTo = reader.Position;
             pass.EntriesParsed++;
         }

@@ -1,15 +1,16 @@
 namespace Chorus.Aggregation;
 
 /// <summary>
-/// Where the value of one file entry goes: a key plus, for gauge files, the file's pid. The slot it
-/// resolves to is cached, so a warm collection merges without any lookup.
+/// Where the values of one key go, shared by every file that holds the key. The slot it resolves to without a pid is
+/// cached, so a warm collection merges without any lookup; slots that carry a gauge file's pid are cached by that file
+/// (<see cref="FileState.PidSlots"/>).
 /// </summary>
 /// <remarks>
-/// One target exists per gauge entry and pid (hundreds of thousands on a big host), so it caches one slot, not one per
-/// way of resolving it: which of <see cref="Fixed"/>, <see cref="KeepPid"/> and <see cref="DropPid"/> applies depends on
-/// the family's type and gauge mode, which change rarely, and a change costs one lookup.
+/// It caches one slot, not one per way of resolving it: which of <see cref="Fixed"/>, <see cref="KeepPid"/> and
+/// <see cref="DropPid"/> applies depends on the family's type and gauge mode, which change rarely, and a change costs one
+/// lookup.
 /// </remarks>
-internal sealed class EntryTarget(ParsedKey key, string? pid)
+internal sealed class EntryTarget(ParsedKey key)
 {
     private SeriesSlot? _slot;
     private SlotKind _slotKind;
@@ -23,17 +24,14 @@ internal sealed class EntryTarget(ParsedKey key, string? pid)
 
     public ParsedKey Key { get; } = key;
 
-    /// <summary>The file identity for entries of gauge files (the <c>pid</c> label); null otherwise.</summary>
-    public string? Pid { get; } = pid;
-
-    /// <summary>The slot for non-gauge families.</summary>
+    /// <summary>The slot for non-gauge families, in files without a pid.</summary>
     public SeriesSlot? Fixed
     {
         get => Cached(SlotKind.Fixed);
         set => Cache(SlotKind.Fixed, value);
     }
 
-    /// <summary>The slot for gauge modes that keep one series per process.</summary>
+    /// <summary>The slot for gauge modes that keep one series per process, in files without a pid.</summary>
     public SeriesSlot? KeepPid
     {
         get => Cached(SlotKind.KeepPid);
@@ -46,9 +44,6 @@ internal sealed class EntryTarget(ParsedKey key, string? pid)
         get => Cached(SlotKind.DropPid);
         set => Cache(SlotKind.DropPid, value);
     }
-
-    /// <summary>The last collection that merged an entry through this target (for pruning).</summary>
-    public int LastUsed { get; set; }
 
     private SeriesSlot? Cached(SlotKind kind) => _slotKind == kind ? _slot : null;
 

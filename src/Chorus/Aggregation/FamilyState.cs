@@ -94,7 +94,7 @@ internal sealed class FamilyState
     public SeriesSlot GetSample(LabelSet labels, string sampleName)
     {
         LabelGroup group = GetGroup(labels);
-        List<SeriesSlot> samples = group.Samples;
+        ref SlotRun samples = ref group.Samples;
         int i = 0;
         for (; i < samples.Count; i++)
         {
@@ -118,7 +118,7 @@ internal sealed class FamilyState
     public SeriesSlot GetBucket(LabelSet baseLabels, double bound)
     {
         LabelGroup group = GetGroup(baseLabels);
-        List<SeriesSlot> buckets = group.Buckets;
+        ref SlotRun buckets = ref group.Buckets;
         int i = 0;
         for (; i < buckets.Count; i++)
         {
@@ -160,8 +160,8 @@ internal sealed class FamilyState
         for (int g = _ordered.Count - 1; g >= 0; g--)
         {
             LabelGroup group = _ordered[g];
-            PruneSlots(group.Samples, generation);
-            PruneSlots(group.Buckets, generation);
+            PruneSlots(ref group.Samples, generation);
+            PruneSlots(ref group.Buckets, generation);
             if (group.Samples.Count == 0 && group.Buckets.Count == 0)
             {
                 _groups.Remove(group.Labels);
@@ -170,7 +170,7 @@ internal sealed class FamilyState
         }
     }
 
-    private static void PruneSlots(List<SeriesSlot> slots, int generation)
+    private static void PruneSlots(ref SlotRun slots, int generation)
     {
         for (int i = slots.Count - 1; i >= 0; i--)
         {

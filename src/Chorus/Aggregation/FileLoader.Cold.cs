@@ -92,16 +92,16 @@ internal sealed partial class FileLoader
         file.EnsureCapacity(walked.Count, exact: true);
         if (sameKeys)
         {
-            // A gauge file with the model's keys, compared by the thread that read it: its own targets (they carry the
-            // pid) for the model's keys.
+            // A gauge file with the model's keys, compared by the thread that read it: the keys' shared targets (the slots
+            // that carry its pid are cached by the file itself, FileState.PidSlots).
             EntryTarget[] modelTargets = model!.Targets;
             ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
             for (int i = 0; i < valueOffsets.Length; i++)
             {
-                file.Add(modelTargets[i].Key.TargetFor(pid), valueOffsets[i]);
+                file.Add(modelTargets[i], valueOffsets[i]);
             }
         }
-        else if (ResolveEach(file, model, data, walked, pid, pass) is { IsDamaged: true } invalid)
+        else if (ResolveEach(file, model, data, walked, pass) is { IsDamaged: true } invalid)
         {
             return invalid;
         }
@@ -114,7 +114,7 @@ internal sealed partial class FileLoader
     }
 
     /// <summary>Resolves each walked entry's key and adds its target; the damage of the first key that does not resolve.</summary>
-    private DbDamage ResolveEach(FileState file, FileState? model, ReadOnlySpan<byte> data, WalkedEntries walked, string? pid, CollectionPass pass)
+    private DbDamage ResolveEach(FileState file, FileState? model, ReadOnlySpan<byte> data, WalkedEntries walked, CollectionPass pass)
     {
         ReadOnlySpan<int> offsets = walked.Offsets;
         ReadOnlySpan<int> keyLengths = walked.KeyLengths;
@@ -129,7 +129,7 @@ internal sealed partial class FileLoader
                 return new DbDamage(DbDamageKind.InvalidKey, offsets[i], error ?? "invalid key");
             }
 
-            file.Add(parsed!.TargetFor(pid), valueOffsets[i]);
+            file.Add(parsed!.Target, valueOffsets[i]);
         }
 
         return DbDamage.None;

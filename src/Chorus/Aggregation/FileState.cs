@@ -19,6 +19,7 @@ internal sealed class FileState
         {
             Name = name;
             KeepsTimestamps = name.Kind == DbFileKind.Gauge;
+            Pid = KeepsTimestamps ? name.Identity : null;
         }
         else
         {
@@ -47,6 +48,16 @@ internal sealed class FileState
     public EntryTarget[] Targets { get; private set; } = [];
 
     public int[] ValueOffsets { get; private set; } = [];
+
+    /// <summary>
+    /// Gauge files: per entry, the slot its value goes to when that slot carries this file's pid (all/liveall gauges,
+    /// any non-gauge family), resolved on first use (<see cref="MergeRules.SlotFor"/>); empty for other files. Kept
+    /// here, not in a target per entry and pid, so every file of a key shares its <see cref="EntryTarget"/>.
+    /// </summary>
+    public SeriesSlot?[] PidSlots { get; private set; } = [];
+
+    /// <summary>The file's identity, which gauge files add as the <c>pid</c> label; null for other files.</summary>
+    public string? Pid { get; }
 
     /// <summary>Values read by the current collection, one per entry.</summary>
     public double[] Values { get; private set; } = [];
@@ -161,6 +172,7 @@ internal sealed class FileState
             if (KeepsTimestamps)
             {
                 Timestamps = Grow(Timestamps, size);
+                PidSlots = Grow(PidSlots, size);
             }
         }
     }
@@ -230,6 +242,7 @@ internal sealed class FileState
         else
         {
             Array.Clear(Targets);
+            Array.Clear(PidSlots);
         }
     }
 

@@ -69,7 +69,7 @@ internal static class FrozenPartials
                 continue;
             }
 
-            SeriesSlot slot = MergeRules.SlotFor(target);
+            SeriesSlot slot = MergeRules.SlotFor(file, i);
             if (slot.Frozen is not { } part || !part.Remove(file, values[i]))
             {
                 family.FrozenStale = true;
@@ -175,12 +175,7 @@ internal static class FrozenPartials
                 continue;
             }
 
-            if (rebuiltIn >= 0)
-            {
-                target.LastUsed = rebuiltIn;
-            }
-
-            if (!PartOf(MergeRules.SlotFor(target), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
+            if (!PartOf(MergeRules.SlotFor(file, i), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
             {
                 family.FrozenStale = true;
             }

@@ -52,20 +52,12 @@ internal sealed class KeyTable
     }
 
     /// <summary>
-    /// Drops what only vanished files used: series slots and per-pid targets the collection
-    /// <paramref name="generation"/> did not touch, in the families it merged (the others were not merged again, so
-    /// their slots are all still current). Keys and families stay (they grow with distinct series).
+    /// Drops what only vanished files used: series slots the collection <paramref name="generation"/> did not touch, in
+    /// the families it merged (the others were not merged again, so their slots are all still current). Keys and families
+    /// stay (they grow with distinct series).
     /// </summary>
     public void Prune(int generation)
     {
-        foreach (ParsedKey key in _keys.Values)
-        {
-            if (key.Family.ChangedIn == generation)
-            {
-                key.PruneTargets(generation);
-            }
-        }
-
         foreach (FamilyState family in _ordered)
         {
             if (family.ChangedIn == generation)

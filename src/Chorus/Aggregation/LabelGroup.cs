@@ -5,13 +5,16 @@ namespace Chorus.Aggregation;
 /// <summary>The samples of one family that share a label set (a histogram's buckets, <c>_count</c> and <c>_sum</c>).</summary>
 internal sealed class LabelGroup(LabelSet labels)
 {
+    private SlotRun _samples;
+    private SlotRun _buckets;
+
     public LabelSet Labels { get; } = labels;
 
     /// <summary>Non-bucket samples, sorted by name.</summary>
-    public List<SeriesSlot> Samples { get; } = [];
+    public ref SlotRun Samples => ref _samples;
 
     /// <summary>Histogram buckets, sorted by bound.</summary>
-    public List<SeriesSlot> Buckets { get; } = [];
+    public ref SlotRun Buckets => ref _buckets;
 
     public int Generation { get; set; }
 }

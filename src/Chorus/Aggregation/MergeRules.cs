@@ -9,16 +9,22 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal static class MergeRules
 {
-    private const string PidLabel = "pid";
+    public const string PidLabel = "pid";
 
-    public static void Apply(EntryTarget target, double value, double timestamp, int generation)
+    /// <summary>Folds the value of entry <paramref name="index"/> of <paramref name="file"/> into its slot.</summary>
+    public static void Apply(FileState file, int index, int generation)
     {
-        FamilyState family = target.Key.Family;
+        FamilyState family = file.Targets[index].Key.Family;
         family.Generation = generation;
-        target.LastUsed = generation;
-        SeriesSlot slot = SlotFor(target);
+        Apply(file, index, KindOf(family), generation);
+    }
+
+    /// <summary>As <see cref="Apply(FileState, int, int)"/>, for a caller that marked the family merged and knows its fold kind.</summary>
+    public static void Apply(FileState file, int index, FoldKind kind, int generation)
+    {
+        SeriesSlot slot = SlotFor(file, index);
         slot.Touch(generation);
-        Fold(slot, KindOf(family), value, timestamp);
+        Fold(slot, kind, file.Values[index], file.KeepsTimestamps ? file.Timestamps[index] : 0.0);
     }
 
     /// <summary>How the values of <paramref name="family"/> that meet in one slot combine.</summary>
@@ -40,25 +46,41 @@ internal static class MergeRules
         };
     }
 
-    /// <summary>The slot an entry's value goes to (created on first use): all/liveall gauges keep one series per file.</summary>
-    public static SeriesSlot SlotFor(EntryTarget target)
+    /// <summary>
+    /// The slot the value of entry <paramref name="index"/> of <paramref name="file"/> goes to (created on first use):
+    /// all/liveall gauges keep one series per file. A slot that carries the file's pid is cached by the file, others by
+    /// the key's target.
+    /// </summary>
+    public static SeriesSlot SlotFor(FileState file, int index)
     {
+        EntryTarget target = file.Targets[index];
         ParsedKey key = target.Key;
         FamilyState family = key.Family;
+        string? pid = file.Pid;
         if (family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet)
         {
-            if (family.Mode.KeepsPid())
+            if (!family.Mode.KeepsPid())
             {
-                // The file's pid overrides a user label named pid.
-                return target.KeepPid is { Removed: false } keep ? keep : (target.KeepPid = family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName));
+                return target.DropPid is { Removed: false } drop ? drop : (target.DropPid = family.GetSample(key.Labels.Without(PidLabel), key.SampleName));
             }
 
-            return target.DropPid is { Removed: false } drop ? drop : (target.DropPid = family.GetSample(key.Labels.Without(PidLabel), key.SampleName));
+            if (pid is null)
+            {
+                return target.KeepPid is { Removed: false } keep ? keep : (target.KeepPid = family.GetSample(key.Labels, key.SampleName));
+            }
+
+            // The file's pid overrides a user label named pid.
+            ref SeriesSlot? perFile = ref file.PidSlots[index];
+            return perFile is { Removed: false } own ? own : (perFile = family.GetSample(key.LabelsWithPid(pid), key.SampleName));
         }
 
-        return target.Fixed is { Removed: false } known ? known : (target.Fixed = key.IsBucket
-            ? family.GetBucket(WithPid(key.BaseLabels, target.Pid), key.Bound)
-            : family.GetSample(WithPid(key.Labels, target.Pid), key.SampleName));
+        if (pid is null)
+        {
+            return target.Fixed is { Removed: false } known ? known : (target.Fixed = SampleOrBucket(family, key, null));
+        }
+
+        ref SeriesSlot? fixedPerFile = ref file.PidSlots[index];
+        return fixedPerFile is { Removed: false } fixedOwn ? fixedOwn : (fixedPerFile = SampleOrBucket(family, key, pid));
     }
 
     /// <summary>Folds one more value (in file order) into a slot touched by this collection.</summary>
@@ -122,7 +144,7 @@ internal static class MergeRules
             {
                 double cumulative = 0.0;
                 bool any = false;
-                foreach (SeriesSlot bucket in group.Buckets)
+                foreach (SeriesSlot bucket in group.Buckets.AsSpan())
                 {
                     if (bucket.Generation != generation)
                     {
@@ -140,7 +162,7 @@ internal static class MergeRules
                 }
             }
 
-            foreach (SeriesSlot slot in group.Samples)
+            foreach (SeriesSlot slot in group.Samples.AsSpan())
             {
                 if (slot.Generation == generation && slot.HasValue)
                 {
@@ -149,6 +171,10 @@ internal static class MergeRules
             }
         }
     }
+
+    private static SeriesSlot SampleOrBucket(FamilyState family, ParsedKey key, string? pid) => key.IsBucket
+        ? family.GetBucket(WithPid(key.BaseLabels, pid), key.Bound)
+        : family.GetSample(WithPid(key.Labels, pid), key.SampleName);
 
     private static LabelSet WithPid(LabelSet labels, string? pid) => pid is null ? labels : labels.With(PidLabel, pid);
 }

@@ -25,6 +25,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly Lock _gate = new();
     private readonly MultiProcessDirectoryOptions _options;
     private readonly KeyTable _keys = new();
+    private readonly FamilyMerge _merge;
     private readonly FileLoader _loader;
     private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan;
@@ -62,6 +63,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
+        _merge = new FamilyMerge(_keys);
         _liveFiles = new LiveFiles(_files, _ordered);
         _live = _liveFiles.Files;
         _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, _liveFiles.OnFrozenOrThawed);
@@ -128,7 +130,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     internal int LastFamiliesMerged { get; private set; }
 
     /// <summary>How many families the last collection built frozen parts for over every frozen file, for tests (0 when files froze or thawed in place).</summary>
-    internal int LastFrozenPartsBuilt { get; private set; }
+    internal int LastFrozenPartsBuilt => _merge.LastFrozenPartsBuilt;
 
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
     internal bool LastListingSkipped => _pass?.NamesUnchanged ?? false;
@@ -203,17 +205,12 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         if (mergeAll || structureChanged)
         {
             // Only files read in full (or added, removed or excluded) can change a family's gauge mode.
-            ApplyGaugeModes(excluded, generation);
+            _merge.ApplyGaugeModes(_ordered, excluded, generation);
         }
 
         int entries = _reporting.CountEntries(excluded);
-        LastFrozenPartsBuilt = 0;
-        if (AnyFamilyChangedIn(generation))
-        {
-            MergeChangedFamilies(excluded, generation);
-        }
-
-        EmitFamilies(generation);
+        _merge.MergeChanged(_ordered, _live, excluded, generation, _rankNumbering);
+        LastFamiliesMerged = _merge.Emit(generation, _options.Accumulate, _output, _emitted);
         ForgetVanished(pass);
         LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
     }
@@ -309,35 +306,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         return mergeAll;
     }
 
-    /// <summary>Emits the families merged in <paramref name="generation"/> and gathers every family to write.</summary>
-    private void EmitFamilies(int generation)
-    {
-        _output.Clear();
-        _emitted.Clear();
-        int merged = 0;
-        foreach (FamilyState family in _keys.OrderedFamilies)
-        {
-            if (family.ChangedIn == generation)
-            {
-                merged++;
-                family.MergedIn = generation;
-                family.Emitted = family.Generation == generation;
-                if (family.Emitted)
-                {
-                    MergeRules.Emit(family, generation, _options.Accumulate);
-                }
-            }
-
-            if (family.Emitted)
-            {
-                _output.Add(family.Output);
-                _emitted.Add(family);
-            }
-        }
-
-        LastFamiliesMerged = merged;
-    }
-
     /// <summary>After the merge: forgets the files that vanished and sweeps the series of files gone.</summary>
     private void ForgetVanished(CollectionPass pass)
     {
@@ -400,165 +368,11 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    /// <summary>
-    /// prometheus_client keeps the gauge mode of the last file read for each family. Only a family that changed in this
-    /// collection can have another last file (any file read in full, added or gone marks its families), so the gauge
-    /// files (one run in file order: their names start with <c>gauge_</c>) are visited from the last one back until each
-    /// such family met its last file.
-    /// </summary>
-    private void ApplyGaugeModes(IReadOnlySet<string> excluded, int generation)
-    {
-        int pending = 0;
-        foreach (FamilyState family in _keys.OrderedFamilies)
-        {
-            // Only gauge-typed families merge by mode (MergeRules.KindOf); a counter held by no gauge file would keep the
-            // loop going to the first gauge file.
-            pending += family.ChangedIn == generation && family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet ? 1 : 0;
-        }
-
-        for (int i = GaugeFilesEnd() - 1; i >= 0 && pending > 0; i--)
-        {
-            FileState file = _ordered[i];
-            if (!file.FileName.StartsWith("gauge_", StringComparison.Ordinal))
-            {
-                break;
-            }
-
-            if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
-            {
-                GaugeMode mode = file.Name.Mode ?? GaugeMode.All;
-                foreach (FamilyState family in file.Families)
-                {
-                    if (family.ChangedIn == generation && family.ModeSetIn != generation)
-                    {
-                        family.ModeSetIn = generation;
-                        family.Mode = mode;
-                        pending -= family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet ? 1 : 0;
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>The index just past the last gauge file in file order.</summary>
-    private int GaugeFilesEnd()
-    {
-        // "gauge`" sorts just after every name that starts with "gauge_" ('`' follows '_').
-        int low = 0;
-        int high = _ordered.Count;
-        while (low < high)
-        {
-            int middle = (low + high) >>> 1;
-            if (string.CompareOrdinal(_ordered[middle].FileName, "gauge`") < 0)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
-        return low;
-    }
-
-    /// <summary>
-    /// Merges the families that changed: the live files' values, in file order, folded into the frozen files' kept parts
-    /// (<see cref="FrozenPartials"/>), which gives what a fold over every file in file order gives. A family where that
-    /// does not hold this time is folded over every file instead.
-    /// </summary>
-    private void MergeChangedFamilies(IReadOnlySet<string> excluded, int generation)
-    {
-        List<FamilyState> families = _keys.OrderedFamilies;
-        LastFrozenPartsBuilt = FrozenPartials.Rebuild(families, _ordered, excluded, generation);
-        foreach (FileState file in _live)
-        {
-            if (!file.Frozen && !excluded.Contains(file.FileName) && file.HoldsChangedFamily(generation))
-            {
-                MergeLiveFile(file, generation, _rankNumbering);
-            }
-        }
-
-        if (FrozenPartials.Finish(families, generation, _rankNumbering) is { } notInOrder)
-        {
-            MergeInOrder(notInOrder, excluded, generation);
-        }
-    }
-
-    private static void MergeLiveFile(FileState file, int generation, int numbering)
-    {
-        EntryTarget[] targets = file.Targets;
-        double[] values = file.Values;
-        double[] stamps = file.Timestamps;
-        HashSet<ParsedKey>? removed = file.RemovedKeys;
-        for (int i = 0; i < file.Count; i++)
-        {
-            EntryTarget target = targets[i];
-            if (target.Key.Family.ChangedIn != generation || (removed is not null && removed.Contains(target.Key)))
-            {
-                continue;
-            }
-
-            if (target.Key.Family.FrozenSlots.Count > 0 && MergeRules.SlotFor(target) is { Frozen: { } part } slot)
-            {
-                // The frozen contributions ranked before this file come first.
-                part.Advance(slot, file.Rank, values[i], generation, numbering);
-            }
-
-            MergeRules.Apply(target, values[i], file.KeepsTimestamps ? stamps[i] : 0.0, generation);
-        }
-    }
-
-    /// <summary>Folds <paramref name="families"/> again over every file, frozen ones from memory, in file order.</summary>
-    private void MergeInOrder(List<FamilyState> families, IReadOnlySet<string> excluded, int generation)
-    {
-        foreach (FamilyState family in families)
-        {
-            family.FoldedInOrderIn = generation;
-            foreach (LabelGroup group in family.OrderedGroups)
-            {
-                group.Samples.ForEach(slot => slot.Restart());
-                group.Buckets.ForEach(slot => slot.Restart());
-            }
-        }
-
-        foreach (FileState file in _ordered)
-        {
-            if (excluded.Contains(file.FileName))
-            {
-                continue;
-            }
-
-            HashSet<ParsedKey>? removed = file.RemovedKeys;
-            for (int i = 0; i < file.Count; i++)
-            {
-                EntryTarget target = file.Targets[i];
-                if (target.Key.Family.FoldedInOrderIn == generation && (removed is null || !removed.Contains(target.Key)))
-                {
-                    MergeRules.Apply(target, file.Values[i], file.KeepsTimestamps ? file.Timestamps[i] : 0.0, generation);
-                }
-            }
-        }
-    }
-
     private void ReleaseAllKept()
     {
         foreach (FileState state in _files.Values)
         {
             _loader.Release(state);
         }
-    }
-
-    private bool AnyFamilyChangedIn(int generation)
-    {
-        foreach (FamilyState family in _keys.OrderedFamilies)
-        {
-            if (family.ChangedIn == generation)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -5,8 +5,8 @@ namespace Chorus.Aggregation;
 /// <summary>A key decoded once: its family, sample name and labels. Shared by every file that holds the same key bytes.</summary>
 internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string sampleName, LabelSet labels, bool isBucket, LabelSet baseLabels, double bound)
 {
-    private EntryTarget? _plain;
-    private EntryTarget? _lastPidTarget;
+    private EntryTarget? _target;
+    private string[]? _namesWithPid;
 
     /// <summary>The key exactly as stored in files.</summary>
     public byte[] KeyBytes { get; } = keyBytes;
@@ -27,34 +27,13 @@ internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string samp
     /// <summary>The bucket's bound, parsed from <c>le</c>.</summary>
     public double Bound { get; } = bound;
 
-    /// <summary>Lets go of the per-pid target the collection <paramref name="generation"/> did not use (its file is gone).</summary>
-    public void PruneTargets(int generation)
-    {
-        if (_lastPidTarget is { } last && last.LastUsed != generation)
-        {
-            _lastPidTarget = null;
-        }
-    }
+    /// <summary>The key's labels with a gauge file's <c>pid</c> label set; every writer's copy shares one names array.</summary>
+    public LabelSet LabelsWithPid(string pid) => Labels.With(MergeRules.PidLabel, pid, ref _namesWithPid);
 
     /// <summary>
-    /// The target of this key in a file; gauge files add their identity as the <c>pid</c> label. A gauge file's targets
-    /// are its own, held by its entries only (not looked up by pid here): a host has one per gauge entry and writer,
-    /// and a table of them per key cost more than the targets. Two files of one pid holding the same key get two
-    /// targets that resolve to the same slot (slots are found by labels), which merges the same.
+    /// Where the key's entries go, in every file that holds it: the pid a gauge file adds is the file's, and the slots that
+    /// carry it are cached by the file (<see cref="FileState.PidSlots"/>), so a host does not hold a target per gauge
+    /// entry and writer.
     /// </summary>
-    public EntryTarget TargetFor(string? pid)
-    {
-        if (pid is null)
-        {
-            return _plain ??= new EntryTarget(this, null);
-        }
-
-        // A key repeated within one file (damage aside, prometheus_client never writes one twice) keeps one target.
-        if (_lastPidTarget is { } last && string.Equals(last.Pid, pid, StringComparison.Ordinal))
-        {
-            return last;
-        }
-
-        return _lastPidTarget = new EntryTarget(this, pid);
-    }
+    public EntryTarget Target => _target ??= new EntryTarget(this);
 }

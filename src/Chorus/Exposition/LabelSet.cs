@@ -136,6 +136,36 @@ public sealed class LabelSet : IEquatable<LabelSet>
         return new LabelSet(names, values);
     }
 
+    /// <summary>
+    /// As <see cref="With(string, string)"/>, with the names array of the copies kept in <paramref name="sharedNames"/> and
+    /// shared by every copy made through it: a reader adds each gauge file's pid to the same key's labels for every writer,
+    /// and the names are the same each time. Use one cache per base set and name.
+    /// </summary>
+    internal LabelSet With(string name, string value, ref string[]? sharedNames)
+    {
+        int at = Array.BinarySearch(_names, name, StringComparer.Ordinal);
+        if (at >= 0)
+        {
+            return With(name, value);
+        }
+
+        int insert = ~at;
+        if (sharedNames is not { } names || names.Length != _names.Length + 1 || !string.Equals(names[insert], name, StringComparison.Ordinal))
+        {
+            names = new string[_names.Length + 1];
+            Array.Copy(_names, names, insert);
+            names[insert] = name;
+            Array.Copy(_names, insert, names, insert + 1, _names.Length - insert);
+            sharedNames = names;
+        }
+
+        string[] values = new string[_names.Length + 1];
+        Array.Copy(_values, values, insert);
+        values[insert] = value;
+        Array.Copy(_values, insert, values, insert + 1, _values.Length - insert);
+        return new LabelSet(names, values);
+    }
+
     /// <summary>A copy without label <paramref name="name"/> (this instance when it is absent).</summary>
     /// <param name="name">Label name.</param>
     public LabelSet Without(string name)

@@ -1,0 +1,250 @@
+using Chorus.Exposition;
+using Chorus.Files;
+
+namespace Chorus.Aggregation;
+
+/// <summary>
+/// The merge stage of a collection: folds the refreshed files' values into the families that changed, in file order, as
+/// prometheus_client's <c>MultiProcessCollector</c> does (<see cref="MergeRules"/>), with the frozen files' kept parts
+/// (<see cref="FrozenPartials"/>) standing in for the frozen files, and hands the families to emit to the writer.
+/// </summary>
+/// <remarks>
+/// Everything it reads comes in through its arguments (the files in file order, the live ones, the files left out, the
+/// collection's number); what it keeps between collections lives in the families of its <see cref="KeyTable"/>.
+/// </remarks>
+internal sealed class FamilyMerge(KeyTable keys)
+{
+    /// <summary>How many families the last merge built frozen parts for over every frozen file (0 when files froze or thawed in place).</summary>
+    public int LastFrozenPartsBuilt { get; private set; }
+
+    /// <summary>
+    /// prometheus_client keeps the gauge mode of the last file read for each family. Only a family that changed in this
+    /// collection can have another last file (any file read in full, added or gone marks its families), so the gauge
+    /// files (one run in file order: their names start with <c>gauge_</c>) are visited from the last one back until each
+    /// such family met its last file.
+    /// </summary>
+    /// <param name="ordered">Every listed file, in file order.</param>
+    /// <param name="excluded">Files left out of this collection (a compaction in progress).</param>
+    /// <param name="generation">This collection's pass.</param>
+    public void ApplyGaugeModes(List<FileState> ordered, IReadOnlySet<string> excluded, int generation)
+    {
+        int pending = 0;
+        foreach (FamilyState family in keys.OrderedFamilies)
+        {
+            // Only gauge-typed families merge by mode (MergeRules.KindOf); a counter held by no gauge file would keep the
+            // loop going to the first gauge file.
+            pending += family.ChangedIn == generation && MergesByMode(family) ? 1 : 0;
+        }
+
+        for (int i = GaugeFilesEnd(ordered) - 1; i >= 0 && pending > 0; i--)
+        {
+            FileState file = ordered[i];
+            if (!file.FileName.StartsWith("gauge_", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            if (file.Name.Kind == DbFileKind.Gauge && file.NameError is null && file.Count > 0 && !excluded.Contains(file.FileName))
+            {
+                GaugeMode mode = file.Name.Mode ?? GaugeMode.All;
+                foreach (FamilyState family in file.Families)
+                {
+                    if (family.ChangedIn == generation && family.ModeSetIn != generation)
+                    {
+                        family.ModeSetIn = generation;
+                        family.Mode = mode;
+                        pending -= MergesByMode(family) ? 1 : 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Merges the families that changed in <paramref name="generation"/>: the live files' values, in file order, folded
+    /// into the frozen files' kept parts (<see cref="FrozenPartials"/>), which gives what a fold over every file in file
+    /// order gives. A family where that does not hold this time is folded over every file instead.
+    /// </summary>
+    /// <param name="ordered">Every listed file, in file order.</param>
+    /// <param name="live">The files not frozen, in file order.</param>
+    /// <param name="excluded">Files left out of this collection.</param>
+    /// <param name="generation">This collection's pass.</param>
+    /// <param name="rankNumbering">Changes whenever file ranks were numbered again.</param>
+    public void MergeChanged(List<FileState> ordered, List<FileState> live, IReadOnlySet<string> excluded, int generation, int rankNumbering)
+    {
+        LastFrozenPartsBuilt = 0;
+        if (!AnyFamilyChangedIn(generation))
+        {
+            return;
+        }
+
+        List<FamilyState> families = keys.OrderedFamilies;
+        LastFrozenPartsBuilt = FrozenPartials.Rebuild(families, ordered, excluded, generation);
+        foreach (FileState file in live)
+        {
+            if (!file.Frozen && !excluded.Contains(file.FileName) && file.HoldsChangedFamily(generation))
+            {
+                MergeLiveFile(file, generation, rankNumbering);
+            }
+        }
+
+        if (FrozenPartials.Finish(families, generation, rankNumbering) is { } notInOrder)
+        {
+            MergeInOrder(notInOrder, ordered, excluded, generation);
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the samples of the families merged in <paramref name="generation"/> and lists, in name order, every family
+    /// that has output (the others keep the samples of their last merge).
+    /// </summary>
+    /// <param name="generation">This collection's pass.</param>
+    /// <param name="accumulate">Whether histogram buckets are cumulative, with a <c>_count</c> (prometheus_client's accumulate).</param>
+    /// <param name="output">Receives the families' samples.</param>
+    /// <param name="emitted">Receives the families themselves (their rendered bytes).</param>
+    /// <returns>How many families were merged again.</returns>
+    public int Emit(int generation, bool accumulate, List<MetricFamily> output, List<FamilyState> emitted)
+    {
+        output.Clear();
+        emitted.Clear();
+        int merged = 0;
+        foreach (FamilyState family in keys.OrderedFamilies)
+        {
+            if (family.ChangedIn == generation)
+            {
+                merged++;
+                family.MergedIn = generation;
+                family.Emitted = family.Generation == generation;
+                if (family.Emitted)
+                {
+                    MergeRules.Emit(family, generation, accumulate);
+                }
+            }
+
+            if (family.Emitted)
+            {
+                output.Add(family.Output);
+                emitted.Add(family);
+            }
+        }
+
+        return merged;
+    }
+
+    private static bool MergesByMode(FamilyState family) => family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet;
+
+    /// <summary>The index just past the last gauge file in file order.</summary>
+    private static int GaugeFilesEnd(List<FileState> ordered)
+    {
+        // "gauge`" sorts just after every name that starts with "gauge_" ('`' follows '_').
+        int low = 0;
+        int high = ordered.Count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (string.CompareOrdinal(ordered[middle].FileName, "gauge`") < 0)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>
+    /// Folds one live file's entries of the changed families into their slots. Entries of a family come together in a
+    /// file, so what the family says (changed or not, its fold kind, whether it has frozen parts) is read once per run.
+    /// </summary>
+    private static void MergeLiveFile(FileState file, int generation, int numbering)
+    {
+        EntryTarget[] targets = file.Targets;
+        double[] values = file.Values;
+        HashSet<ParsedKey>? removed = file.RemovedKeys;
+        FamilyState? family = null;
+        bool changed = false;
+        bool hasFrozenParts = false;
+        FoldKind kind = FoldKind.Sum;
+        for (int i = 0; i < file.Count; i++)
+        {
+            EntryTarget target = targets[i];
+            ParsedKey key = target.Key;
+            if (key.Family != family)
+            {
+                family = key.Family;
+                changed = family.ChangedIn == generation;
+                hasFrozenParts = family.FrozenSlots.Count > 0;
+                kind = MergeRules.KindOf(family);
+            }
+
+            if (!changed || (removed is not null && removed.Contains(key)))
+            {
+                continue;
+            }
+
+            if (hasFrozenParts && MergeRules.SlotFor(file, i) is { Frozen: { } part } slot)
+            {
+                // The frozen contributions ranked before this file come first.
+                part.Advance(slot, file.Rank, values[i], generation, numbering);
+            }
+
+            family.Generation = generation;
+            MergeRules.Apply(file, i, kind, generation);
+        }
+    }
+
+    /// <summary>Folds <paramref name="families"/> again over every file, frozen ones from memory, in file order.</summary>
+    private static void MergeInOrder(List<FamilyState> families, List<FileState> ordered, IReadOnlySet<string> excluded, int generation)
+    {
+        foreach (FamilyState family in families)
+        {
+            family.FoldedInOrderIn = generation;
+            foreach (LabelGroup group in family.OrderedGroups)
+            {
+                foreach (SeriesSlot slot in group.Samples.AsSpan())
+                {
+                    slot.Restart();
+                }
+
+                foreach (SeriesSlot bucket in group.Buckets.AsSpan())
+                {
+                    bucket.Restart();
+                }
+            }
+        }
+
+        foreach (FileState file in ordered)
+        {
+            if (excluded.Contains(file.FileName))
+            {
+                continue;
+            }
+
+            HashSet<ParsedKey>? removed = file.RemovedKeys;
+            for (int i = 0; i < file.Count; i++)
+            {
+                EntryTarget target = file.Targets[i];
+                if (target.Key.Family.FoldedInOrderIn == generation && (removed is null || !removed.Contains(target.Key)))
+                {
+                    MergeRules.Apply(file, i, generation);
+                }
+            }
+        }
+    }
+
+    private bool AnyFamilyChangedIn(int generation)
+    {
+        foreach (FamilyState family in keys.OrderedFamilies)
+        {
+            if (family.ChangedIn == generation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
