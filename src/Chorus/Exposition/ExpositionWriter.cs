@@ -64,6 +64,13 @@ internal static class ExpositionWriter
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(family);
+        WriteHeader(output, family, format, escaping);
+        return WriteSamples(output, family, escaping);
+    }
+
+    /// <summary>Writes a family's <c># HELP</c>, <c># TYPE</c> and (OpenMetrics) <c># UNIT</c> lines.</summary>
+    private static void WriteHeader(IBufferWriter<byte> output, MetricFamily family, ExpositionFormat format, EscapingScheme escaping)
+    {
         bool openMetrics = format == ExpositionFormat.OpenMetrics;
         string headerName = family.Name;
         ReadOnlySpan<byte> typeName;
@@ -113,7 +120,11 @@ internal static class ExpositionWriter
             WriteString(output, family.Unit);
             WriteRaw(output, "\n"u8);
         }
+    }
 
+    /// <summary>Writes a family's samples; true when some name was outside the classic set.</summary>
+    private static bool WriteSamples(IBufferWriter<byte> output, MetricFamily family, EscapingScheme escaping)
+    {
         bool escaped = !NameEscaper.IsClassicMetricName(family.Name);
         List<Sample> samples = family.SampleList;
         Dictionary<string, string>? escapedNames = null;

@@ -34,11 +34,44 @@ internal static class GoFloat
         Span<byte> raw = stackalloc byte[MaxLength];
         value.TryFormat(raw, out int rawLength, "R", CultureInfo.InvariantCulture);
         Span<byte> digits = stackalloc byte[MaxLength];
+        bool negative = raw[0] == (byte)'-';
+        ReadOnlySpan<byte> d = Significant(raw[(negative ? 1 : 0)..rawLength], digits, out int decimalPoint);
+        int n = 0;
+        if (negative)
+        {
+            destination[n++] = (byte)'-';
+        }
+
+        if (d.IsEmpty)
+        {
+            return n + Copy("0.0"u8, destination[n..]);
+        }
+
+        if (decimalPoint > 16 || decimalPoint <= -4)
+        {
+            // Python repr's scientific form: d[.ddd]e±XX with at least two exponent digits.
+            return n + Scientific(d, decimalPoint - 1, destination[n..]);
+        }
+
+        if (!negative && decimalPoint > 6)
+        {
+            // floatToGoString: Go switches to exponents sooner than Python for large positive values.
+            return n + Scientific(d, decimalPoint - 1, destination[n..]);
+        }
+
+        return n + Positional(d, decimalPoint, destination[n..]);
+    }
+
+    /// <summary>
+    /// The significant digits of an unsigned "R"-formatted number, normalised to value = 0.D × 10^<paramref name="decimalPoint"/>
+    /// with no leading or trailing zeros in D (empty for zero).
+    /// </summary>
+    private static ReadOnlySpan<byte> Significant(ReadOnlySpan<byte> raw, Span<byte> digits, out int decimalPoint)
+    {
         int digitCount = 0;
         int integerDigits = -1;
         int exponent = 0;
-        bool negative = raw[0] == (byte)'-';
-        for (int i = negative ? 1 : 0; i < rawLength; i++)
+        for (int i = 0; i < raw.Length; i++)
         {
             byte b = raw[i];
             if (b == (byte)'.')
@@ -47,7 +80,7 @@ internal static class GoFloat
             }
             else if (b is (byte)'E' or (byte)'e')
             {
-                int.TryParse(raw[(i + 1)..rawLength], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent);
+                int.TryParse(raw[(i + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent);
                 break;
             }
             else
@@ -61,7 +94,6 @@ internal static class GoFloat
             integerDigits = digitCount;
         }
 
-        // Normalise to value = 0.D × 10^decimalPoint with no leading or trailing zeros in D.
         int leading = 0;
         while (leading < digitCount && digits[leading] == (byte)'0')
         {
@@ -74,31 +106,14 @@ internal static class GoFloat
             end--;
         }
 
+        decimalPoint = integerDigits - leading + exponent;
+        return digits[leading..end];
+    }
+
+    /// <summary>Writes 0.D × 10^<paramref name="decimalPoint"/> without an exponent (<c>0.00ddd</c>, <c>dd.ddd</c>, <c>ddd00.0</c>).</summary>
+    private static int Positional(ReadOnlySpan<byte> d, int decimalPoint, Span<byte> destination)
+    {
         int n = 0;
-        if (negative)
-        {
-            destination[n++] = (byte)'-';
-        }
-
-        if (end == leading)
-        {
-            return n + Copy("0.0"u8, destination[n..]);
-        }
-
-        ReadOnlySpan<byte> d = digits[leading..end];
-        int decimalPoint = integerDigits - leading + exponent;
-        if (decimalPoint > 16 || decimalPoint <= -4)
-        {
-            // Python repr's scientific form: d[.ddd]e±XX with at least two exponent digits.
-            return n + Scientific(d, decimalPoint - 1, destination[n..]);
-        }
-
-        if (!negative && decimalPoint > 6)
-        {
-            // floatToGoString: Go switches to exponents sooner than Python for large positive values.
-            return n + Scientific(d, decimalPoint - 1, destination[n..]);
-        }
-
         if (decimalPoint <= 0)
         {
             destination[n++] = (byte)'0';
