@@ -191,14 +191,14 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
                 continue;
             }
 
-            string path = Path.Join(directoryPath, name);
-            if (NativeFile.TryGetId(path, followSymlinks: false) is not { } id)
+            // One statx that does not follow a symbolic link: a regular file there is the entry itself.
+            if (!FileStatus.TryReadEntry(Path.Join(directoryPath, name), out FileStatus status))
             {
                 (gone ??= []).Add(name);
             }
-            else if (FileStatus.TryRead(path, out FileStatus status) && status.IsRegular && status.Inode == id.Inode && status.Device == id.Device)
+            else if (status.IsRegular)
             {
-                (present ??= []).Add((name, id.Inode));
+                (present ??= []).Add((name, status.Inode));
             }
             else
             {

@@ -132,7 +132,7 @@ internal sealed partial class FileLoader : IDisposable
             FileProblem? problem = _bytes.Load(file, handle, pass, out long length);
             keep = problem is null && readBefore && pass.Now - file.LastChanged <= _keptIdleMilliseconds
                 && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
-            if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length) is { } created)
+            if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length, file.Identity) is { } created)
             {
                 file.Kept = created;
                 KeptCount++;

@@ -35,6 +35,9 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private const long LongestBackoffMilliseconds = 60_000;
     private const long UnavailableBackoffMilliseconds = 600_000;
 
+    // Leases held at once while probing: bounds the descriptors a probe opens (files not kept) and what the kernel keeps.
+    private const int MostHeld = 64;
+
     // More names changed than this since the last listing: listing the directory again costs less than checking each.
     private const int MostNamesChanged = 256;
 
@@ -42,18 +45,11 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private readonly HashSet<string> _namesChanged = new(StringComparer.Ordinal);
     private bool _tooManyNamesChanged;
     private readonly List<FileState> _offered = [];
+    private readonly List<HeldFile> _held = [];
     private DirectoryWatch? _watch;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 12);
     private int _collection;
     private bool _lost;
-
-    private enum ProbeResult
-    {
-        Frozen,
-        Changed,
-        WriterPresent,
-        Unavailable,
-    }
 
     /// <summary>Files frozen now.</summary>
     public int Count => _frozen.Count;
@@ -133,34 +129,120 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     /// <summary>Probes the offered files and freezes those no process can write. Call only after a consistent pass.</summary>
     public void FreezeOffered(long now)
     {
-        foreach (FileState file in _offered)
+        // Leases are taken on up to MostHeld files at once, so one read of the watch's queue covers them all.
+        for (int start = 0; start < _offered.Count && _watch is { Ended: false }; start += MostHeld)
         {
-            if (_watch is null || _watch.Ended)
+            bool eventsRead;
+            try
             {
-                break;
+                int end = Math.Min(_offered.Count, start + MostHeld);
+                for (int i = start; i < end; i++)
+                {
+                    Hold(_offered[i], now);
+                }
+
+                eventsRead = ReadEventsWhileHeld();
+            }
+            finally
+            {
+                ReleaseHeld();
             }
 
-            switch (Probe(file))
+            if (eventsRead)
             {
-                case ProbeResult.Frozen:
-                    file.Frozen = true;
-                    toggled(file, true);
-                    file.FreezeBackoff = 0;
-                    _frozen.Add(file);
-                    Entries += file.Count;
-                    SetChanged = true;
-                    break;
-                case ProbeResult.WriterPresent:
-                    file.FreezeBackoff = Math.Clamp(file.FreezeBackoff * 2, FirstBackoffMilliseconds, LongestBackoffMilliseconds);
-                    file.NextFreezeProbe = now + file.FreezeBackoff;
-                    break;
-                case ProbeResult.Unavailable:
-                    file.NextFreezeProbe = now + UnavailableBackoffMilliseconds;
-                    break;
+                FreezeHeld();
             }
+
+            _held.Clear();
         }
 
         _offered.Clear();
+    }
+
+    /// <summary>Takes a lease on an offered file and checks, under it, that the file holds what was read; backs off from a file a writer holds.</summary>
+    private void Hold(FileState file, long now)
+    {
+        SafeFileHandle? opened = null;
+        KeptFile? kept = file.Kept;
+        if (kept is null)
+        {
+            try
+            {
+                opened = ReadOnlyOpen.Open(file.Path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
+        }
+
+        // No new open for a kept file: an open would thaw this file in every other reader of the directory.
+        SafeFileHandle handle = opened ?? kept!.Handle;
+        LeaseOutcome lease = ReadLease.TryAcquire(handle, signalSet: kept is { LeaseSignalSet: true });
+        if (kept is not null)
+        {
+            kept.LeaseSignalSet |= lease != LeaseOutcome.Unavailable;
+        }
+
+        switch (lease)
+        {
+            case LeaseOutcome.Held:
+                _held.Add(new HeldFile(file, handle, opened, HoldsWhatWasRead(file, kept, opened)));
+                return;
+            case LeaseOutcome.WriterPresent:
+                file.FreezeBackoff = Math.Clamp(file.FreezeBackoff * 2, FirstBackoffMilliseconds, LongestBackoffMilliseconds);
+                file.NextFreezeProbe = now + file.FreezeBackoff;
+                break;
+            default:
+                file.NextFreezeProbe = now + UnavailableBackoffMilliseconds;
+                break;
+        }
+
+        opened?.Dispose();
+    }
+
+    /// <summary>
+    /// Reads the watch's queue while every held file's lease is held (no writer can open one of them now, so what a later
+    /// open raises is an event of its own); false when events were lost or the watch ended.
+    /// </summary>
+    private bool ReadEventsWhileHeld()
+    {
+        if (_held.Count == 0 || _watch is null)
+        {
+            return false;
+        }
+
+        _lost = false;
+        _watch.Drain(this);
+        return !_lost && !_watch.Ended;
+    }
+
+    /// <summary>Gives the leases back (writers waiting in <c>open</c> proceed) and closes the descriptors opened for them.</summary>
+    private void ReleaseHeld()
+    {
+        foreach (HeldFile held in _held)
+        {
+            ReadLease.Release(held.Handle);
+            held.Opened?.Dispose();
+        }
+    }
+
+    /// <summary>Freezes the held files that held what was read and whose name nothing happened to since.</summary>
+    private void FreezeHeld()
+    {
+        foreach (HeldFile held in _held)
+        {
+            FileState file = held.File;
+            if (held.Same && file.NameEventIn != _collection)
+            {
+                file.Frozen = true;
+                toggled(file, true);
+                file.FreezeBackoff = 0;
+                _frozen.Add(file);
+                Entries += file.Count;
+                SetChanged = true;
+            }
+        }
     }
 
     /// <summary>Lets any frozen file be read again by the next collection.</summary>
@@ -252,77 +334,33 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         ThawAll();
     }
 
-    private ProbeResult Probe(FileState file)
+    /// <summary>
+    /// True when the file under the lease is the one read (same inode, reached by its name and no other, not shrunk) with
+    /// the same entries and values. <paramref name="opened"/> is a descriptor opened for the probe, null for the kept one.
+    /// </summary>
+    private bool HoldsWhatWasRead(FileState file, KeptFile? kept, SafeFileHandle? opened)
     {
-        SafeFileHandle? opened = null;
-        SafeFileHandle handle;
-        if (file.Kept is { } kept)
-        {
-            // No new open: an open would thaw this file in every other reader of the directory.
-            handle = kept.Handle;
-        }
-        else
-        {
-            try
-            {
-                handle = opened = ReadOnlyOpen.Open(file.Path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return ProbeResult.Changed;
-            }
-        }
-
-        try
-        {
-            LeaseOutcome lease = ReadLease.TryAcquire(handle);
-            if (lease != LeaseOutcome.Held)
-            {
-                return lease == LeaseOutcome.WriterPresent ? ProbeResult.WriterPresent : ProbeResult.Unavailable;
-            }
-
-            try
-            {
-                bool same = HoldsWhatWasRead(file, handle);
-
-                // Read while no writer can open the file: what a later open raises is an event of its own.
-                _lost = false;
-                _watch!.Drain(this);
-                return same && !_lost && !_watch.Ended && file.NameEventIn != _collection ? ProbeResult.Frozen : ProbeResult.Changed;
-            }
-            finally
-            {
-                ReadLease.Release(handle);
-            }
-        }
-        finally
-        {
-            opened?.Dispose();
-        }
-    }
-
-    /// <summary>True when the open file is the one read (same inode, one name, not shrunk) with the same entries and values.</summary>
-    private bool HoldsWhatWasRead(FileState file, SafeFileHandle handle)
-    {
-        FileIdentity identity = FileIdentity.Of(handle, out long length, out long links, out bool regular);
+        // One statx of the name, not following a symbolic link, says what the name leads to: a second name, or a symbolic
+        // link to a file elsewhere, could be opened from another directory, where the watch sees nothing.
         int used = file.ParsedUpTo;
-        if (identity != file.Identity || links != 1 || !regular || length < used
-            || NativeFile.TryGetId(file.Path, followSymlinks: false) != identity)
+        if (!FileStatus.TryReadEntry(file.Path, out FileStatus entry) || !entry.IsRegular || entry.Links != 1
+            || new FileIdentity(entry.Device, entry.Inode) != file.Identity || entry.Length < used)
         {
-            // A second name, or a symbolic link to a file elsewhere, could be opened from another directory, where the
-            // watch sees nothing.
             return false;
         }
 
-        if (file.Kept is { } kept && ReferenceEquals(kept.Handle, handle))
+        if (kept is not null)
         {
-            // Nobody can shrink the file while the lease is held, so the mapping is safe to read.
-            return length >= kept.MappedLength && kept.MappedLength >= used && ValuesMatch(file, kept.Bytes(used));
+            // The kept descriptor is that file too, and nobody can shrink it while the lease is held: the mapping is safe to read.
+            return kept.Identity == file.Identity && entry.Length >= kept.MappedLength && kept.MappedLength >= used
+                && ValuesMatch(file, kept.Bytes(used));
         }
 
         try
         {
-            return PositionalRead.ReadInto(handle, ref _buffer, 0, used) == used && ValuesMatch(file, _buffer.AsSpan(0, used));
+            // A descriptor opened now may be another file than the name led to a moment ago.
+            return FileIdentity.Of(opened!, out _) == file.Identity
+                && PositionalRead.ReadInto(opened!, ref _buffer, 0, used) == used && ValuesMatch(file, _buffer.AsSpan(0, used));
         }
         catch (IOException)
         {
@@ -361,4 +399,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
 
         return true;
     }
+
+    /// <summary>A file whose lease is held: its descriptor (opened for the probe, or kept) and whether it holds what was read.</summary>
+    private readonly record struct HeldFile(FileState File, SafeFileHandle Handle, SafeFileHandle? Opened, bool Same);
 }

@@ -23,24 +23,32 @@ internal sealed unsafe partial class KeptFile : IDisposable
     private MemoryMappedViewAccessor? _view;
     private byte* _pointer;
 
-    private KeptFile(SafeFileHandle handle)
+    private KeptFile(SafeFileHandle handle, FileIdentity identity)
     {
         _handle = handle;
+        Identity = identity;
     }
 
     /// <summary>The open descriptor (read-only), for a lease probe that must not open the file again.</summary>
     public SafeFileHandle Handle => _handle;
+
+    /// <summary>Which file the descriptor is (a descriptor never changes file, whatever happens to its name).</summary>
+    public FileIdentity Identity { get; }
+
+    /// <summary>True once <see cref="ReadLease"/> set the descriptor's lease-break signal (it stays set on the open file).</summary>
+    public bool LeaseSignalSet { get; set; }
 
     /// <summary>Bytes mapped (the file's size when mapped).</summary>
     public long MappedLength { get; private set; }
 
     /// <summary>
     /// Maps the part of an open file that holds data (<paramref name="used"/> bytes, rounded up, plus a page for
-    /// growth; at most <paramref name="length"/>); takes ownership of the handle on success.
+    /// growth; at most <paramref name="length"/>); takes ownership of the handle on success. <paramref name="identity"/>
+    /// is the handle's, as <c>fstat</c> gave it.
     /// </summary>
-    public static KeptFile? TryCreate(SafeFileHandle handle, int used, long length)
+    public static KeptFile? TryCreate(SafeFileHandle handle, int used, long length, FileIdentity identity)
     {
-        var kept = new KeptFile(handle);
+        var kept = new KeptFile(handle, identity);
         if (kept.TryMap(MappingLength(used, length)))
         {
             return kept;
