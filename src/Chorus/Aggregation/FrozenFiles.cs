@@ -46,6 +46,12 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private bool _tooManyNamesChanged;
     private readonly List<FileState> _offered = [];
     private readonly List<HeldFile> _held = [];
+
+    // Frozen files that may still have a kept descriptor, to give up one at a time (KeptToGiveUp); refilled from _frozen
+    // when empty, and only after a file froze since the last refill found none.
+    private readonly Queue<FileState> _keptToGiveUp = [];
+    private long _freezes;
+    private long _freezesAtRefill = -1;
     private DirectoryWatch? _watch;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 12);
     private int _collection;
@@ -239,6 +245,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
                 toggled(file, true);
                 file.FreezeBackoff = 0;
                 _frozen.Add(file);
+                _freezes++;
                 Entries += file.Count;
                 SetChanged = true;
             }
@@ -276,6 +283,35 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
 
     /// <summary>The frozen files, in no order.</summary>
     public IReadOnlyCollection<FileState> Files => _frozen;
+
+    /// <summary>
+    /// A frozen file that has a kept descriptor, for the owner to let go of when a file that changes needs the room (a
+    /// frozen file's descriptor only spares an open if it thaws); null when none has one.
+    /// </summary>
+    public FileState? KeptToGiveUp()
+    {
+        if (_keptToGiveUp.Count == 0 && _freezes != _freezesAtRefill)
+        {
+            _freezesAtRefill = _freezes;
+            foreach (FileState file in _frozen)
+            {
+                if (file.Kept is not null)
+                {
+                    _keptToGiveUp.Enqueue(file);
+                }
+            }
+        }
+
+        while (_keptToGiveUp.TryDequeue(out FileState? file))
+        {
+            if (file.Frozen && file.Kept is not null)
+            {
+                return file;
+            }
+        }
+
+        return null;
+    }
 
     void IDirectoryEventSink.OnEntry(ReadOnlySpan<byte> name, bool nameChanged, bool writerClosed)
     {
