@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using Chorus.Files;
 using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
@@ -18,9 +17,10 @@ namespace Chorus.Aggregation;
 /// </remarks>
 internal sealed unsafe partial class KeptFile : IDisposable
 {
+    private const int ProtectRead = 1;
+    private const int MapShared = 1;
+
     private readonly SafeFileHandle _handle;
-    private MemoryMappedFile? _map;
-    private MemoryMappedViewAccessor? _view;
     private byte* _pointer;
 
     private KeptFile(SafeFileHandle handle, FileIdentity identity)
@@ -114,10 +114,14 @@ internal sealed unsafe partial class KeptFile : IDisposable
     /// <summary>The mapped bytes from offset 0, at most <paramref name="count"/>.</summary>
     public ReadOnlySpan<byte> Bytes(long count) => new(_pointer, (int)Math.Min(count, MappedLength));
 
+    // The mapping is the process's own memory, not a handle the runtime finalizes: a reader dropped without Dispose must not leak it.
+    ~KeptFile() => Unmap();
+
     public void Dispose()
     {
         Unmap();
         _handle.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private const int SeekEnd = 2;
@@ -129,20 +133,28 @@ internal sealed unsafe partial class KeptFile : IDisposable
             return false;
         }
 
+        // One mmap call (files are kept on Linux only, see KeptFileBudget): MemoryMappedFile adds an fstat, an madvise and
+        // four objects per file, and a file appears and is let go of on every worker's restart.
+        bool added = false;
         try
         {
-            // Capacity 0 is the file's size (a read-only map may not be smaller); only the view is mapped, and only it is sized down.
-            _map = MemoryMappedFile.CreateFromFile(_handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-            _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            byte* pointer = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            _pointer = pointer + _view.PointerOffset;
+            _handle.DangerousAddRef(ref added);
+            byte* pointer = (byte*)Libc.Mmap(null, (nuint)length, ProtectRead, MapShared, (int)_handle.DangerousGetHandle(), 0);
+            if (pointer == (byte*)-1)
+            {
+                return false;
+            }
+
+            _pointer = pointer;
             MappedLength = length;
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        finally
         {
-            return false;
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
         }
     }
 
@@ -150,14 +162,10 @@ internal sealed unsafe partial class KeptFile : IDisposable
     {
         if (_pointer is not null)
         {
-            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            _ = Libc.Munmap(_pointer, (nuint)MappedLength);
             _pointer = null;
         }
 
-        _view?.Dispose();
-        _map?.Dispose();
-        _view = null;
-        _map = null;
         MappedLength = 0;
     }
 }
