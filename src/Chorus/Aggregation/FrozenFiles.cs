@@ -1,9 +1,6 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Text;
 using Chorus.Files;
 using Chorus.Internal;
-using Microsoft.Win32.SafeHandles;
 
 namespace Chorus.Aggregation;
 
@@ -45,7 +42,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private readonly HashSet<string> _namesChanged = new(StringComparer.Ordinal);
     private bool _tooManyNamesChanged;
     private readonly List<FileState> _offered = [];
-    private readonly List<HeldFile> _held = [];
+    private readonly HeldLeases _held = new();
 
     // Frozen files that may still have a kept descriptor, to give up one at a time (KeptToGiveUp); refilled from _frozen
     // when empty, and only after a file froze since the last refill found none.
@@ -53,7 +50,6 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private long _freezes;
     private long _freezesAtRefill = -1;
     private DirectoryWatch? _watch;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 12);
     private int _collection;
     private bool _lost;
 
@@ -151,7 +147,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
             }
             finally
             {
-                ReleaseHeld();
+                _held.ReleaseAll();
             }
 
             if (eventsRead)
@@ -165,46 +161,19 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         _offered.Clear();
     }
 
-    /// <summary>Takes a lease on an offered file and checks, under it, that the file holds what was read; backs off from a file a writer holds.</summary>
+    /// <summary>Takes a lease on an offered file (checking under it that the file holds what was read); backs off from a file a writer holds.</summary>
     private void Hold(FileState file, long now)
     {
-        SafeFileHandle? opened = null;
-        KeptFile? kept = file.Kept;
-        if (kept is null)
+        switch (_held.TryHold(file))
         {
-            try
-            {
-                opened = ReadOnlyOpen.Open(file.Path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return;
-            }
-        }
-
-        // No new open for a kept file: an open would thaw this file in every other reader of the directory.
-        SafeFileHandle handle = opened ?? kept!.Handle;
-        LeaseOutcome lease = ReadLease.TryAcquire(handle, signalSet: kept is { LeaseSignalSet: true });
-        if (kept is not null)
-        {
-            kept.LeaseSignalSet |= lease != LeaseOutcome.Unavailable;
-        }
-
-        switch (lease)
-        {
-            case LeaseOutcome.Held:
-                _held.Add(new HeldFile(file, handle, opened, HoldsWhatWasRead(file, kept, opened)));
-                return;
             case LeaseOutcome.WriterPresent:
                 file.FreezeBackoff = Math.Clamp(file.FreezeBackoff * 2, FirstBackoffMilliseconds, LongestBackoffMilliseconds);
                 file.NextFreezeProbe = now + file.FreezeBackoff;
                 break;
-            default:
+            case LeaseOutcome.Unavailable:
                 file.NextFreezeProbe = now + UnavailableBackoffMilliseconds;
                 break;
         }
-
-        opened?.Dispose();
     }
 
     /// <summary>
@@ -223,20 +192,10 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         return !_lost && !_watch.Ended;
     }
 
-    /// <summary>Gives the leases back (writers waiting in <c>open</c> proceed) and closes the descriptors opened for them.</summary>
-    private void ReleaseHeld()
-    {
-        foreach (HeldFile held in _held)
-        {
-            ReadLease.Release(held.Handle);
-            held.Opened?.Dispose();
-        }
-    }
-
     /// <summary>Freezes the held files that held what was read and whose name nothing happened to since.</summary>
     private void FreezeHeld()
     {
-        foreach (HeldFile held in _held)
+        foreach (HeldLeases.HeldFile held in _held.Files)
         {
             FileState file = held.File;
             if (held.Same && file.NameEventIn != _collection)
@@ -359,8 +318,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     {
         _watch?.Dispose();
         _watch = null;
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = [];
+        _held.Dispose();
     }
 
     private void StopWatching()
@@ -370,72 +328,4 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         ThawAll();
     }
 
-    /// <summary>
-    /// True when the file under the lease is the one read (same inode, reached by its name and no other, not shrunk) with
-    /// the same entries and values. <paramref name="opened"/> is a descriptor opened for the probe, null for the kept one.
-    /// </summary>
-    private bool HoldsWhatWasRead(FileState file, KeptFile? kept, SafeFileHandle? opened)
-    {
-        // One statx of the name, not following a symbolic link, says what the name leads to: a second name, or a symbolic
-        // link to a file elsewhere, could be opened from another directory, where the watch sees nothing.
-        int used = file.ParsedUpTo;
-        if (!FileStatus.TryReadEntry(file.Path, out FileStatus entry) || !entry.IsRegular || entry.Links != 1
-            || new FileIdentity(entry.Device, entry.Inode) != file.Identity || entry.Length < used)
-        {
-            return false;
-        }
-
-        if (kept is not null)
-        {
-            // The kept descriptor is that file too, and nobody can shrink it while the lease is held: the mapping is safe to read.
-            return kept.Identity == file.Identity && entry.Length >= kept.MappedLength && kept.MappedLength >= used
-                && ValuesMatch(file, kept.Bytes(used));
-        }
-
-        try
-        {
-            // A descriptor opened now may be another file than the name led to a moment ago.
-            return FileIdentity.Of(opened!, out _) == file.Identity
-                && PositionalRead.ReadInto(opened!, ref _buffer, 0, used) == used && ValuesMatch(file, _buffer.AsSpan(0, used));
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static bool ValuesMatch(FileState file, ReadOnlySpan<byte> data)
-    {
-        if (data.Length < file.ParsedUpTo || DbFormat.ReadUsed(data) != file.ParsedUpTo || file.Layout is null)
-        {
-            return false;
-        }
-
-        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
-        int width = timestamps ? 16 : 8;
-        int[] offsets = file.ValueOffsets;
-        for (int i = 0; i < file.Count; i++)
-        {
-            int offset = offsets[i];
-            if (offset < 0 || offset > data.Length - width
-                || BinaryPrimitives.ReadInt64LittleEndian(data[offset..]) != BitConverter.DoubleToInt64Bits(file.Values[i]))
-            {
-                return false;
-            }
-
-            if (file.KeepsTimestamps)
-            {
-                long stamp = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
-                if (stamp != BitConverter.DoubleToInt64Bits(file.Timestamps[i]))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>A file whose lease is held: its descriptor (opened for the probe, or kept) and whether it holds what was read.</summary>
-    private readonly record struct HeldFile(FileState File, SafeFileHandle Handle, SafeFileHandle? Opened, bool Same);
 }
