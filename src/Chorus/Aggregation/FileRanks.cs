@@ -10,7 +10,7 @@ namespace Chorus.Aggregation;
 internal sealed class FileRanks(List<FileState> ordered)
 {
     // Room left between two files' ranks by a full numbering: about a dozen files added between two neighbours, one at a
-    // time before every rank is numbered again.
+    // time, before every rank is numbered again.
     private const int RankSpacing = 1 << 12;
 
     /// <summary>Changes whenever file ranks (<see cref="FileState.Rank"/>) are numbered again.</summary>
