@@ -18,7 +18,12 @@ namespace Chorus.AspNetCore.Http;
 internal static class GzipMemberCuts
 {
     /// <summary>Families at least this long are one member each.</summary>
-    public const int OwnMemberBytes = 16 * 1024;
+    /// <remarks>
+    /// Small enough that a family live writers change on every scrape (a few KiB of counters or histogram buckets) is
+    /// compressed alone, not with the unchanged families of its group; large enough that the member's framing and empty
+    /// dictionary cost little.
+    /// </remarks>
+    public const int OwnMemberBytes = 4 * 1024;
 
     /// <summary>On average, how many small families share a member.</summary>
     public const int GroupSpread = 4;

@@ -191,14 +191,14 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
                 continue;
             }
 
-            string path = Path.Join(directoryPath, name);
-            if (NativeFile.TryGetId(path, followSymlinks: false) is not { } id)
+            // One statx that does not follow a symbolic link: a regular file there is the entry itself.
+            if (!FileStatus.TryReadEntry(Path.Join(directoryPath, name), out FileStatus status))
             {
                 (gone ??= []).Add(name);
             }
-            else if (FileStatus.TryRead(path, out FileStatus status) && status.IsRegular && status.Inode == id.Inode && status.Device == id.Device)
+            else if (status.IsRegular)
             {
-                (present ??= []).Add((name, id.Inode));
+                (present ??= []).Add((name, status.Inode));
             }
             else
             {
@@ -212,16 +212,14 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
     /// <summary>Adds the files now present (at their place in name order, or notes their inode) and forgets the ones gone.</summary>
     private void ListChanged(List<(string Name, ulong Inode)>? present, List<string>? gone, int generation)
     {
-        bool renumber = false;
+        List<FileState>? added = null;
         foreach ((string name, ulong inode) in present ?? [])
         {
             if (!files.TryGetValue(name, out FileState? state))
             {
                 state = new FileState(name, Path.Join(directoryPath, name)) { HasRemovals = _removalSidecars.Contains(name) };
                 files.Add(name, state);
-                int index = ~ordered.BinarySearch(state, FileNameOrder.Instance);
-                ordered.Insert(index, state);
-                renumber |= !_ranks.TryRankBetween(index);
+                (added ??= []).Add(state);
                 live.Added.Add(state);
             }
 
@@ -234,6 +232,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
             }
         }
 
+        bool renumber = added is not null && !_ranks.TryInsert(added);
         foreach (string name in gone ?? [])
         {
             if (files.TryGetValue(name, out FileState? state))
@@ -251,12 +250,6 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         }
     }
 
-    private sealed class FileNameOrder : IComparer<FileState>
-    {
-        public static readonly FileNameOrder Instance = new();
-
-        public int Compare(FileState? x, FileState? y) => string.CompareOrdinal(x!.FileName, y!.FileName);
-    }
 
     private void ListEntries(DirectoryEntries entries, int generation)
     {

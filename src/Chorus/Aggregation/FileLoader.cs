@@ -130,9 +130,11 @@ internal sealed partial class FileLoader : IDisposable
         try
         {
             FileProblem? problem = _bytes.Load(file, handle, pass, out long length);
-            keep = problem is null && readBefore && pass.Now - file.LastChanged <= _keptIdleMilliseconds
-                && KeptCount < KeptBudget && file.Identity != FileIdentity.Unknown && file.Count > 0;
-            if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length) is { } created)
+
+            // A file that appears after the first collection most likely has a live writer: kept from its first read.
+            keep = problem is null && (readBefore || pass.Collection > 1) && pass.Now - file.LastChanged <= _keptIdleMilliseconds
+                && file.Identity != FileIdentity.Unknown && file.Count > 0 && HasKeptRoom();
+            if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length, file.Identity) is { } created)
             {
                 file.Kept = created;
                 KeptCount++;
@@ -217,4 +219,9 @@ internal sealed partial class FileLoader : IDisposable
 
     /// <summary>Set by the owner: releases every kept file (when descriptors run out).</summary>
     public Action? ReleaseAll { get; set; }
+
+    /// <summary>Set by the owner: lets go of one kept file that no longer needs it (a frozen one) when the budget is full; false when none.</summary>
+    public Func<bool>? MakeKeptRoom { get; set; }
+
+    private bool HasKeptRoom() => KeptCount < KeptBudget || (KeptBudget > 0 && MakeKeptRoom?.Invoke() == true && KeptCount < KeptBudget);
 }

@@ -1,9 +1,6 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Text;
 using Chorus.Files;
 using Chorus.Internal;
-using Microsoft.Win32.SafeHandles;
 
 namespace Chorus.Aggregation;
 
@@ -35,6 +32,9 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private const long LongestBackoffMilliseconds = 60_000;
     private const long UnavailableBackoffMilliseconds = 600_000;
 
+    // Leases held at once while probing: bounds the descriptors a probe opens (files not kept) and what the kernel keeps.
+    private const int MostHeld = 64;
+
     // More names changed than this since the last listing: listing the directory again costs less than checking each.
     private const int MostNamesChanged = 256;
 
@@ -42,18 +42,16 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     private readonly HashSet<string> _namesChanged = new(StringComparer.Ordinal);
     private bool _tooManyNamesChanged;
     private readonly List<FileState> _offered = [];
+    private readonly HeldLeases _held = new();
+
+    // Frozen files that may still have a kept descriptor, to give up one at a time (KeptToGiveUp); refilled from _frozen
+    // when empty, and only after a file froze since the last refill found none.
+    private readonly Queue<FileState> _keptToGiveUp = [];
+    private long _freezes;
+    private long _freezesAtRefill = -1;
     private DirectoryWatch? _watch;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 12);
     private int _collection;
     private bool _lost;
-
-    private enum ProbeResult
-    {
-        Frozen,
-        Changed,
-        WriterPresent,
-        Unavailable,
-    }
 
     /// <summary>Files frozen now.</summary>
     public int Count => _frozen.Count;
@@ -133,34 +131,84 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     /// <summary>Probes the offered files and freezes those no process can write. Call only after a consistent pass.</summary>
     public void FreezeOffered(long now)
     {
-        foreach (FileState file in _offered)
+        // Leases are taken on up to MostHeld files at once, so one read of the watch's queue covers them all.
+        for (int start = 0; start < _offered.Count && _watch is { Ended: false }; start += MostHeld)
         {
-            if (_watch is null || _watch.Ended)
+            bool eventsRead;
+            try
             {
-                break;
+                int end = Math.Min(_offered.Count, start + MostHeld);
+                for (int i = start; i < end; i++)
+                {
+                    Hold(_offered[i], now);
+                }
+
+                eventsRead = ReadEventsWhileHeld();
+            }
+            finally
+            {
+                _held.ReleaseAll();
             }
 
-            switch (Probe(file))
+            if (eventsRead)
             {
-                case ProbeResult.Frozen:
-                    file.Frozen = true;
-                    toggled(file, true);
-                    file.FreezeBackoff = 0;
-                    _frozen.Add(file);
-                    Entries += file.Count;
-                    SetChanged = true;
-                    break;
-                case ProbeResult.WriterPresent:
-                    file.FreezeBackoff = Math.Clamp(file.FreezeBackoff * 2, FirstBackoffMilliseconds, LongestBackoffMilliseconds);
-                    file.NextFreezeProbe = now + file.FreezeBackoff;
-                    break;
-                case ProbeResult.Unavailable:
-                    file.NextFreezeProbe = now + UnavailableBackoffMilliseconds;
-                    break;
+                FreezeHeld();
             }
+
+            _held.Clear();
         }
 
         _offered.Clear();
+    }
+
+    /// <summary>Takes a lease on an offered file (checking under it that the file holds what was read); backs off from a file a writer holds.</summary>
+    private void Hold(FileState file, long now)
+    {
+        switch (_held.TryHold(file))
+        {
+            case LeaseOutcome.WriterPresent:
+                file.FreezeBackoff = Math.Clamp(file.FreezeBackoff * 2, FirstBackoffMilliseconds, LongestBackoffMilliseconds);
+                file.NextFreezeProbe = now + file.FreezeBackoff;
+                break;
+            case LeaseOutcome.Unavailable:
+                file.NextFreezeProbe = now + UnavailableBackoffMilliseconds;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Reads the watch's queue while every held file's lease is held (no writer can open one of them now, so what a later
+    /// open raises is an event of its own); false when events were lost or the watch ended.
+    /// </summary>
+    private bool ReadEventsWhileHeld()
+    {
+        if (_held.Count == 0 || _watch is null)
+        {
+            return false;
+        }
+
+        _lost = false;
+        _watch.Drain(this);
+        return !_lost && !_watch.Ended;
+    }
+
+    /// <summary>Freezes the held files that held what was read and whose name nothing happened to since.</summary>
+    private void FreezeHeld()
+    {
+        foreach (HeldLeases.HeldFile held in _held.Files)
+        {
+            FileState file = held.File;
+            if (held.Same && file.NameEventIn != _collection)
+            {
+                file.Frozen = true;
+                toggled(file, true);
+                file.FreezeBackoff = 0;
+                _frozen.Add(file);
+                _freezes++;
+                Entries += file.Count;
+                SetChanged = true;
+            }
+        }
     }
 
     /// <summary>Lets any frozen file be read again by the next collection.</summary>
@@ -194,6 +242,35 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
 
     /// <summary>The frozen files, in no order.</summary>
     public IReadOnlyCollection<FileState> Files => _frozen;
+
+    /// <summary>
+    /// A frozen file that has a kept descriptor, for the owner to let go of when a file that changes needs the room (a
+    /// frozen file's descriptor only spares an open if it thaws); null when none has one.
+    /// </summary>
+    public FileState? KeptToGiveUp()
+    {
+        if (_keptToGiveUp.Count == 0 && _freezes != _freezesAtRefill)
+        {
+            _freezesAtRefill = _freezes;
+            foreach (FileState file in _frozen)
+            {
+                if (file.Kept is not null)
+                {
+                    _keptToGiveUp.Enqueue(file);
+                }
+            }
+        }
+
+        while (_keptToGiveUp.TryDequeue(out FileState? file))
+        {
+            if (file.Frozen && file.Kept is not null)
+            {
+                return file;
+            }
+        }
+
+        return null;
+    }
 
     void IDirectoryEventSink.OnEntry(ReadOnlySpan<byte> name, bool nameChanged, bool writerClosed)
     {
@@ -241,8 +318,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     {
         _watch?.Dispose();
         _watch = null;
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = [];
+        _held.Dispose();
     }
 
     private void StopWatching()
@@ -252,113 +328,4 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         ThawAll();
     }
 
-    private ProbeResult Probe(FileState file)
-    {
-        SafeFileHandle? opened = null;
-        SafeFileHandle handle;
-        if (file.Kept is { } kept)
-        {
-            // No new open: an open would thaw this file in every other reader of the directory.
-            handle = kept.Handle;
-        }
-        else
-        {
-            try
-            {
-                handle = opened = ReadOnlyOpen.Open(file.Path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return ProbeResult.Changed;
-            }
-        }
-
-        try
-        {
-            LeaseOutcome lease = ReadLease.TryAcquire(handle);
-            if (lease != LeaseOutcome.Held)
-            {
-                return lease == LeaseOutcome.WriterPresent ? ProbeResult.WriterPresent : ProbeResult.Unavailable;
-            }
-
-            try
-            {
-                bool same = HoldsWhatWasRead(file, handle);
-
-                // Read while no writer can open the file: what a later open raises is an event of its own.
-                _lost = false;
-                _watch!.Drain(this);
-                return same && !_lost && !_watch.Ended && file.NameEventIn != _collection ? ProbeResult.Frozen : ProbeResult.Changed;
-            }
-            finally
-            {
-                ReadLease.Release(handle);
-            }
-        }
-        finally
-        {
-            opened?.Dispose();
-        }
-    }
-
-    /// <summary>True when the open file is the one read (same inode, one name, not shrunk) with the same entries and values.</summary>
-    private bool HoldsWhatWasRead(FileState file, SafeFileHandle handle)
-    {
-        FileIdentity identity = FileIdentity.Of(handle, out long length, out long links, out bool regular);
-        int used = file.ParsedUpTo;
-        if (identity != file.Identity || links != 1 || !regular || length < used
-            || NativeFile.TryGetId(file.Path, followSymlinks: false) != identity)
-        {
-            // A second name, or a symbolic link to a file elsewhere, could be opened from another directory, where the
-            // watch sees nothing.
-            return false;
-        }
-
-        if (file.Kept is { } kept && ReferenceEquals(kept.Handle, handle))
-        {
-            // Nobody can shrink the file while the lease is held, so the mapping is safe to read.
-            return length >= kept.MappedLength && kept.MappedLength >= used && ValuesMatch(file, kept.Bytes(used));
-        }
-
-        try
-        {
-            return PositionalRead.ReadInto(handle, ref _buffer, 0, used) == used && ValuesMatch(file, _buffer.AsSpan(0, used));
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static bool ValuesMatch(FileState file, ReadOnlySpan<byte> data)
-    {
-        if (data.Length < file.ParsedUpTo || DbFormat.ReadUsed(data) != file.ParsedUpTo || file.Layout is null)
-        {
-            return false;
-        }
-
-        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
-        int width = timestamps ? 16 : 8;
-        int[] offsets = file.ValueOffsets;
-        for (int i = 0; i < file.Count; i++)
-        {
-            int offset = offsets[i];
-            if (offset < 0 || offset > data.Length - width
-                || BinaryPrimitives.ReadInt64LittleEndian(data[offset..]) != BitConverter.DoubleToInt64Bits(file.Values[i]))
-            {
-                return false;
-            }
-
-            if (file.KeepsTimestamps)
-            {
-                long stamp = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
-                if (stamp != BitConverter.DoubleToInt64Bits(file.Timestamps[i]))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
 }

@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using Chorus.Files;
 using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
@@ -18,29 +17,38 @@ namespace Chorus.Aggregation;
 /// </remarks>
 internal sealed unsafe partial class KeptFile : IDisposable
 {
+    private const int ProtectRead = 1;
+    private const int MapShared = 1;
+
     private readonly SafeFileHandle _handle;
-    private MemoryMappedFile? _map;
-    private MemoryMappedViewAccessor? _view;
     private byte* _pointer;
 
-    private KeptFile(SafeFileHandle handle)
+    private KeptFile(SafeFileHandle handle, FileIdentity identity)
     {
         _handle = handle;
+        Identity = identity;
     }
 
     /// <summary>The open descriptor (read-only), for a lease probe that must not open the file again.</summary>
     public SafeFileHandle Handle => _handle;
+
+    /// <summary>Which file the descriptor is (a descriptor never changes file, whatever happens to its name).</summary>
+    public FileIdentity Identity { get; }
+
+    /// <summary>True once <see cref="ReadLease"/> set the descriptor's lease-break signal (it stays set on the open file).</summary>
+    public bool LeaseSignalSet { get; set; }
 
     /// <summary>Bytes mapped (the file's size when mapped).</summary>
     public long MappedLength { get; private set; }
 
     /// <summary>
     /// Maps the part of an open file that holds data (<paramref name="used"/> bytes, rounded up, plus a page for
-    /// growth; at most <paramref name="length"/>); takes ownership of the handle on success.
+    /// growth; at most <paramref name="length"/>); takes ownership of the handle on success. <paramref name="identity"/>
+    /// is the handle's, as <c>fstat</c> gave it.
     /// </summary>
-    public static KeptFile? TryCreate(SafeFileHandle handle, int used, long length)
+    public static KeptFile? TryCreate(SafeFileHandle handle, int used, long length, FileIdentity identity)
     {
-        var kept = new KeptFile(handle);
+        var kept = new KeptFile(handle, identity);
         if (kept.TryMap(MappingLength(used, length)))
         {
             return kept;
@@ -106,10 +114,14 @@ internal sealed unsafe partial class KeptFile : IDisposable
     /// <summary>The mapped bytes from offset 0, at most <paramref name="count"/>.</summary>
     public ReadOnlySpan<byte> Bytes(long count) => new(_pointer, (int)Math.Min(count, MappedLength));
 
+    // The mapping is the process's own memory, not a handle the runtime finalizes: a reader dropped without Dispose must not leak it.
+    ~KeptFile() => Unmap();
+
     public void Dispose()
     {
         Unmap();
         _handle.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private const int SeekEnd = 2;
@@ -121,20 +133,28 @@ internal sealed unsafe partial class KeptFile : IDisposable
             return false;
         }
 
+        // One mmap call (files are kept on Linux only, see KeptFileBudget): MemoryMappedFile adds an fstat, an madvise and
+        // four objects per file, and a file appears and is let go of on every worker's restart.
+        bool added = false;
         try
         {
-            // Capacity 0 is the file's size (a read-only map may not be smaller); only the view is mapped, and only it is sized down.
-            _map = MemoryMappedFile.CreateFromFile(_handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-            _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            byte* pointer = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            _pointer = pointer + _view.PointerOffset;
+            _handle.DangerousAddRef(ref added);
+            byte* pointer = (byte*)Libc.Mmap(null, (nuint)length, ProtectRead, MapShared, (int)_handle.DangerousGetHandle(), 0);
+            if (pointer == (byte*)-1)
+            {
+                return false;
+            }
+
+            _pointer = pointer;
             MappedLength = length;
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        finally
         {
-            return false;
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
         }
     }
 
@@ -142,14 +162,10 @@ internal sealed unsafe partial class KeptFile : IDisposable
     {
         if (_pointer is not null)
         {
-            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            _ = Libc.Munmap(_pointer, (nuint)MappedLength);
             _pointer = null;
         }
 
-        _view?.Dispose();
-        _map?.Dispose();
-        _view = null;
-        _map = null;
         MappedLength = 0;
     }
 }

@@ -60,7 +60,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         Directory = directory;
         _options = options;
         long idleMilliseconds = options.KeptFileIdleTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)options.KeptFileIdleTimeout.TotalMilliseconds;
-        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
+        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept, MakeKeptRoom = ReleaseOneFrozenKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
         _merge = new FamilyMerge(_keys);
@@ -374,5 +374,17 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             _loader.Release(state);
         }
+    }
+
+    /// <summary>Lets go of a frozen file's kept descriptor and mapping, for a file that changes when the budget is full; false when no frozen file has one.</summary>
+    private bool ReleaseOneFrozenKept()
+    {
+        if (_frozen.KeptToGiveUp() is not { } file)
+        {
+            return false;
+        }
+
+        _loader.Release(file);
+        return true;
     }
 }

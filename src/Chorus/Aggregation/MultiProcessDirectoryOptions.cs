@@ -17,8 +17,10 @@ public sealed class MultiProcessDirectoryOptions
     /// How many files may stay open and memory-mapped between collections, so warm collections read them
     /// without opening them again (default 16384). The effective budget is also capped at half the process's
     /// open-file limit and half the kernel's map-count limit; files beyond it are read with <c>pread</c> each
-    /// time. 0 keeps nothing open (every collection opens, reads and closes each file). A one-shot
-    /// collection never maps: a file is kept from its second collection on (see <see cref="KeptFileIdleTimeout"/>).
+    /// time; when it is full, a file no process can write any more (a dead worker's, no longer read) gives
+    /// its place up to a file that changes. 0 keeps nothing open (every collection opens, reads and closes each file).
+    /// A one-shot collection never maps: a file is kept from the reader's second collection on (see
+    /// <see cref="KeptFileIdleTimeout"/>).
     /// </summary>
     public int MaxKeptFiles { get; init; } = 16384;
 

@@ -34,9 +34,15 @@ internal static class ReadLease
     private const int SignalUrgent = 23;
 
     /// <summary>Asks for a read lease on <paramref name="fd"/> (opened read-only); release it with <see cref="Release(int)"/>.</summary>
-    public static LeaseOutcome TryAcquire(int fd)
+    public static LeaseOutcome TryAcquire(int fd) => TryAcquire(fd, signalSet: false);
+
+    /// <summary>
+    /// As <see cref="TryAcquire(int)"/>; <paramref name="signalSet"/> when an earlier call on the same open file set its
+    /// lease-break signal already (it belongs to the open file, so a descriptor kept open needs it once).
+    /// </summary>
+    public static LeaseOutcome TryAcquire(int fd, bool signalSet)
     {
-        if (!OperatingSystem.IsLinux() || Libc.Fcntl(fd, FcntlSetSignal, SignalUrgent) != 0)
+        if (!OperatingSystem.IsLinux() || (!signalSet && Libc.Fcntl(fd, FcntlSetSignal, SignalUrgent) != 0))
         {
             return LeaseOutcome.Unavailable;
         }
@@ -56,14 +62,14 @@ internal static class ReadLease
         return Marshal.GetLastPInvokeError() == Errno.WouldBlock ? LeaseOutcome.WriterPresent : LeaseOutcome.Unavailable;
     }
 
-    /// <summary>As <see cref="TryAcquire(int)"/> for a handle, which must stay open until <see cref="Release(SafeFileHandle)"/>.</summary>
-    public static LeaseOutcome TryAcquire(SafeFileHandle handle)
+    /// <summary>As <see cref="TryAcquire(int, bool)"/> for a handle, which must stay open until <see cref="Release(SafeFileHandle)"/>.</summary>
+    public static LeaseOutcome TryAcquire(SafeFileHandle handle, bool signalSet = false)
     {
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            return TryAcquire((int)handle.DangerousGetHandle());
+            return TryAcquire((int)handle.DangerousGetHandle(), signalSet);
         }
         finally
         {

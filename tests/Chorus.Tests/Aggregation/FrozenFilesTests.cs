@@ -114,6 +114,44 @@ public class FrozenFilesTests
         Assert.Contains("c_total 32.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void KeptBudgetFull_AFrozenFileGivesUpItsPlace_AndEveryWriteIsStillSeen()
+    {
+        using var dir = new TempDirectory();
+        string[] dead = [.. Enumerable.Range(1, 3).Select(i => Counter(i).WriteTo(dir.File($"counter_{3900000 + i}.db")))];
+        using MultiProcessDirectory reader = Open(dir.Path, maxKeptFiles: 2);
+        Freeze(reader, 3);
+        Assert.Equal(2, reader.LastReport.FilesKeptOpen);
+
+        // A worker starts while the budget is full: its file is kept from its first read, in a frozen file's place, so
+        // its later writes are read from the mapping (no bytes read) and each is seen.
+        string live = Counter(10.0).WriteTo(dir.File("counter_3900009.db"));
+        using (var writer = new MappedTestWriter(live))
+        {
+            Assert.Contains("c_total 16.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+            Assert.Equal(2, reader.LastReport.FilesKeptOpen);
+            for (int value = 11; value < 14; value++)
+            {
+                writer.Write(Counter(value).Build());
+                Assert.Contains($"c_total {value + 6}.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+                Assert.Equal(0, reader.LastReport.BytesRead);
+            }
+
+            Assert.Equal(3, reader.FrozenFileCount);
+
+            // Every dead file written again by a process that came and went (the one that gave up its place included).
+            for (int i = 0; i < dead.Length; i++)
+            {
+                MappedTestWriter.WriteOnce(dead[i], Counter(100.0 * (i + 1)).Build());
+            }
+
+            Assert.Contains("c_total 613.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+        }
+
+        Freeze(reader, 4);
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+    }
+
     [Property(MaxTest = 20)]
     public bool RandomLifecycles_KeepFreezingReadersEqualToAFreshOne(int seed)
     {
