@@ -134,25 +134,7 @@ internal sealed class MetricsEndpoint
     private async ValueTask<SharedCollection> CollectSharedAsync(ExpositionFormat format, EscapingScheme escaping)
     {
         int slot = SlotOf(format, escaping);
-        SharedCollection collection;
-        bool owner;
-        lock (_gate)
-        {
-            SharedCollection? running = _inFlight[slot];
-            owner = running is null;
-            if (running is not null)
-            {
-                running.AddReference();
-                collection = running;
-            }
-            else
-            {
-                collection = new SharedCollection();
-                _inFlight[slot] = collection;
-            }
-        }
-
-        if (!owner)
+        if (!JoinOrStart(slot, out SharedCollection collection))
         {
             await collection.Completion.ConfigureAwait(false);
             return collection;
@@ -194,6 +176,24 @@ internal sealed class MetricsEndpoint
 
         Finish(slot, collection, body, dataEnd);
         return collection;
+    }
+
+    /// <summary>Joins the collection in flight for <paramref name="slot"/> (false), or registers a new one this caller runs (true).</summary>
+    private bool JoinOrStart(int slot, out SharedCollection collection)
+    {
+        lock (_gate)
+        {
+            if (_inFlight[slot] is { } running)
+            {
+                running.AddReference();
+                collection = running;
+                return false;
+            }
+
+            collection = new SharedCollection();
+            _inFlight[slot] = collection;
+            return true;
+        }
     }
 
     /// <summary>Where the source's data ends: before its <c># EOF</c>, which the self-metrics move to the very end.</summary>
