@@ -8,7 +8,9 @@ each server on a free loopback port, and measures from this client:
   warm  the median of the following scrapes (WARM=30 for Chorus, PY_WARM=10 for Python) and their p90;
   bytes the body of the last warm scrape as sent (gzipped unless ENCODING=identity);
   rss   the server's peak RSS (VmHWM) after the scrapes, and its RSS split into anonymous memory and
-        file-backed pages (mapped .db files: shared page cache, not memory the process owns).
+        file-backed pages (mapped .db files: shared page cache, not memory the process owns);
+and, in a comment line, Chorus's own median collection time over the warm scrapes (chorus_scrape_duration_seconds in
+its body, read outside the timing): the reader's part of each scrape, the rest being rendering, gzip and HTTP.
 WARMUP (default 10; PY_WARMUP 1) scrapes are made after the cold one and not counted, then 1 s is waited: an
 exporter runs for days, and the first seconds of a .NET process run code the JIT has not optimised yet (tiered
 compilation), which is not what Prometheus sees after the first minute.
@@ -82,7 +84,17 @@ def fetch(url, encoding, accept="text/plain;version=0.0.4"):
 
 def scrape(url):
     elapsed, body, _ = fetch(url, ENCODING)
-    return elapsed, len(body)
+    return elapsed, body
+
+
+def collection_seconds(body):
+    """Outside the timing: the collection time Chorus reports in its own body (None for Python)."""
+    if ENCODING == "gzip":
+        body = gzip.decompress(body)
+    for line in body.split(b"\n"):
+        if line.startswith(b"chorus_scrape_duration_seconds "):
+            return float(line.split()[1])
+    return None
 
 
 def without_self_metrics(body):
@@ -122,20 +134,23 @@ def status_mib(pid, field):
 
 
 def measure(url, pid, count, warmup):
-    cold, size = scrape(url)
+    cold, _ = scrape(url)
     verify_encoding(url)
     for _ in range(warmup):
         scrape(url)
     time.sleep(1)
     warm = []
+    bodies = []
     for _ in range(count):
         time.sleep(IDLE)
-        elapsed, size = scrape(url)
+        elapsed, body = scrape(url)
         warm.append(elapsed)
+        bodies.append(body)
     warm.sort()
+    collections = [c for c in map(collection_seconds, bodies) if c is not None]
     return {"cold": cold, "warm": statistics.median(warm), "p90": warm[int(len(warm) * 0.9) - 1],
             "rss": status_mib(pid, "VmHWM"), "anon": status_mib(pid, "RssAnon"), "file": status_mib(pid, "RssFile"),
-            "bytes": size}
+            "bytes": len(bodies[-1]), "collect": statistics.median(collections) if collections else None}
 
 
 def run_chorus(directory):
@@ -217,6 +232,9 @@ def main():
                 writers.stop()
             if writers.replaced:
                 print(f"<!-- {files:,} files: {writers.replaced} workers replaced during the run -->", flush=True)
+            if chorus["collect"] is not None:
+                print(f"<!-- {files:,} files: chorus collection median {chorus['collect'] * 1000:.2f} ms "
+                      "(chorus_scrape_duration_seconds of the warm scrapes: the reader's part of each) -->", flush=True)
             for name, r in (("chorus serve", chorus), ("Python + uWSGI", python)):
                 speedup = python["warm"] / r["warm"]
                 print(f"| {files:,} | {name} | {r['cold'] * 1000:.1f} | {r['warm'] * 1000:.2f} | {r['p90'] * 1000:.2f} | "
