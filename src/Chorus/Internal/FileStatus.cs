@@ -57,7 +57,10 @@ internal readonly partial record struct FileStatus(ulong Device, ulong Inode, lo
     /// Reads the status of the entry <paramref name="path"/> names, not following a symbolic link (one <c>statx</c>): a
     /// symbolic link is reported as one. False when nothing is there or it cannot be read.
     /// </summary>
-    public static unsafe bool TryReadEntry(string path, out FileStatus status)
+    public static bool TryReadEntry(string path, out FileStatus status) => TryStatx(path, followSymlinks: false, out status);
+
+    /// <summary>Reads the status of <paramref name="path"/> with one <c>statx</c>; false when nothing is there, it cannot be read, or not on Linux.</summary>
+    public static unsafe bool TryStatx(string path, bool followSymlinks, out FileStatus status)
     {
         status = default;
         if (!OperatingSystem.IsLinux())
@@ -68,7 +71,7 @@ internal readonly partial record struct FileStatus(ulong Device, ulong Inode, lo
         Span<byte> statx = stackalloc byte[StatxBufferSize];
         fixed (byte* buffer = statx)
         {
-            if (Libc.Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
+            if (Libc.Statx(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
             {
                 return false;
             }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Chorus.Files;
 
@@ -11,39 +10,13 @@ namespace Chorus.Internal;
 internal static partial class NativeFile
 {
     private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const int StatxBasicStats = 0x7FF;
-    private const int StatxBufferSize = 256;
     private const int OpenReadOnly = 0;
     private const int OpenNonBlocking = 0x800;
     private const int OpenCloseOnExec = 0x80000;
 
     /// <summary>Device and inode of <paramref name="path"/> (following symlinks, as <c>/proc/pid/fd/N</c> needs), or null when it does not exist.</summary>
-    public static FileIdentity? TryGetId(string path, bool followSymlinks = true)
-    {
-        Span<byte> buffer = stackalloc byte[StatxBufferSize];
-        int result;
-        unsafe
-        {
-            fixed (byte* p = buffer)
-            {
-                result = Libc.Statx(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, p);
-            }
-        }
-
-        if (result != 0)
-        {
-            return null;
-        }
-
-        // struct statx: stx_ino at 32, stx_dev_major at 136, stx_dev_minor at 140; the layout is the same on every architecture.
-        ulong inode = BinaryPrimitives.ReadUInt64LittleEndian(buffer[32..]);
-        uint major = BinaryPrimitives.ReadUInt32LittleEndian(buffer[136..]);
-        uint minor = BinaryPrimitives.ReadUInt32LittleEndian(buffer[140..]);
-        // Encoded as glibc's makedev so identities compare equal to st_dev from fstat (FileIdentity.Of).
-        ulong device = ((ulong)(major & 0xFFFFF000) << 32) | ((ulong)(major & 0xFFF) << 8) | ((ulong)(minor & 0xFFFFFF00) << 12) | (minor & 0xFF);
-        return new FileIdentity(device, inode);
-    }
+    public static FileIdentity? TryGetId(string path, bool followSymlinks = true) =>
+        FileStatus.TryStatx(path, followSymlinks, out FileStatus status) ? new FileIdentity(status.Device, status.Inode) : null;
 
     /// <summary>Creates a hard link; false when <paramref name="newPath"/> already exists or the source is gone.</summary>
     /// <exception cref="IOException">Another failure.</exception>
