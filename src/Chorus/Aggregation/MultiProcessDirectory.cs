@@ -50,7 +50,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private int _generation;
 
     // The collection in progress, or the last one.
-    private CollectionPass? _pass;
     private int _collections;
     private bool _excludedLastTime;
     private bool _disposed;
@@ -133,7 +132,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     internal int LastFrozenPartsBuilt => _merge.LastFrozenPartsBuilt;
 
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
-    internal bool LastListingSkipped => _pass?.NamesUnchanged ?? false;
+    internal bool LastListingSkipped { get; private set; }
 
     /// <summary>How many chunks the last warm refresh split the files into: 1 on one thread, more on every core (for tests).</summary>
     internal int RefreshChunks => _refresh.RefreshChunks;
@@ -194,7 +193,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         long started = Stopwatch.GetTimestamp();
         var pass = new CollectionPass(++_collections, Environment.TickCount64);
-        _pass = pass;
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
         _frozen.Begin(_collections);
@@ -212,6 +210,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _merge.MergeChanged(_ordered, _live, excluded, generation, _rankNumbering);
         LastFamiliesMerged = _merge.Emit(generation, _options.Accumulate, _output, _emitted);
         ForgetVanished(pass);
+        LastListingSkipped = pass.NamesUnchanged;
         LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
     }
 
