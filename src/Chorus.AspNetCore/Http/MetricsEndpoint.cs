@@ -35,6 +35,9 @@ internal sealed class MetricsEndpoint
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
     private int _lastResponseBytes = InitialBufferBytes;
 
+    // A big host's body-sized array, kept from one scrape to the next instead of in the shared pool.
+    private readonly ResponseBuffers _bodyArrays = new();
+
     private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
 
     public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
@@ -140,7 +143,7 @@ internal sealed class MetricsEndpoint
             return collection;
         }
 
-        PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes);
+        PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes, _bodyArrays);
         int dataEnd;
         try
         {
