@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Chorus.AspNetCore.Buffers;
 using Chorus.AspNetCore.SelfMetrics;
 using Chorus.Exposition;
@@ -17,6 +18,9 @@ internal sealed class MetricsEndpoint
 {
     private const int InitialBufferBytes = 64 * 1024;
     private const int Slots = 2 * 4;
+
+    /// <summary>The most body bytes handed to the server before they are flushed to the connection.</summary>
+    internal const int FlushBytes = 256 * 1024;
 
     private readonly IScrapeSource _source;
     private readonly ChorusEndpointOptions _options;
@@ -104,21 +108,34 @@ internal sealed class MetricsEndpoint
 
     private static async Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> payload, GzipBody? compressed)
     {
-        HttpResponse response = context.Response;
+        PipeWriter body = context.Response.BodyWriter;
+        int unflushed = 0;
         if (compressed is { Members: var members })
         {
-            // The members go straight into Kestrel's buffers, flushed once: no copy of the body into one array first.
+            // The members go straight into Kestrel's buffers (no copy of the body into one array first), flushed every
+            // FlushBytes: Kestrel's pool keeps every block a response was buffered in, so a big host's whole body
+            // written before one flush stayed in the process as thousands of 4 KiB blocks.
             foreach (byte[] member in members)
             {
-                response.BodyWriter.Write(member);
+                body.Write(member);
+                unflushed += member.Length;
+                if (unflushed >= FlushBytes)
+                {
+                    await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                    unflushed = 0;
+                }
             }
-
-            await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
         else
         {
-            await response.Body.WriteAsync(payload, context.RequestAborted).ConfigureAwait(false);
+            for (int start = 0; start < payload.Length; start += FlushBytes)
+            {
+                body.Write(payload.Span.Slice(start, Math.Min(FlushBytes, payload.Length - start)));
+                await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            }
         }
+
+        await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
     private GzipMemberCache GzipMembersFor(ScrapeProtocol protocol)
