@@ -19,7 +19,7 @@ internal sealed class RenderedFamily
 
     // A rendering buffer with more than this share of itself unused (and at least FittedMinimumBytes long) is replaced by
     // one sized to the last rendering when the family is formatted again: doubling from the first guess left the
-    // families of a big host about a third empty, and a buffer is kept for as long as its family.
+    // families of a big host about a quarter empty, and a buffer is kept for as long as its family.
     private const int FittedSlackDivisor = 8;
     private const int FittedMinimumBytes = 64 * 1024;
 
