@@ -88,7 +88,7 @@ def serve(directory):
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         process.stdout.readline()
-        first, size = scrape(url)
+        first, body = scrape(url)
         back_to_back = sorted(scrape(url)[0] for _ in range(WARMUP))
         after_idle = []
         for _ in range(WARM):
@@ -96,7 +96,7 @@ def serve(directory):
             after_idle.append(scrape(url)[0])
         return {"first": first, "b2b": statistics.median(back_to_back), "idle": statistics.median(after_idle),
                 "idle_max": max(after_idle), "anon": status_mib(process.pid, "RssAnon"),
-                "file": status_mib(process.pid, "RssFile"), "hwm": status_mib(process.pid, "VmHWM"), "bytes": size}
+                "file": status_mib(process.pid, "RssFile"), "hwm": status_mib(process.pid, "VmHWM"), "bytes": len(body)}
     finally:
         process.terminate()
         process.wait(timeout=30)

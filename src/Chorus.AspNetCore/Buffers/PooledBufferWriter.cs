@@ -3,22 +3,29 @@ using System.Buffers;
 namespace Chorus.AspNetCore.Buffers;
 
 /// <summary>
-/// An <see cref="IBufferWriter{T}"/> over one <see cref="ArrayPool{T}"/> array that grows by doubling and refuses to
-/// grow past a hard maximum, so a runaway exposition fails the scrape instead of the process.
+/// An <see cref="IBufferWriter{T}"/> over one <see cref="ArrayPool{T}"/> array (or, with <see cref="ResponseBuffers"/>, one
+/// of an endpoint's body-sized arrays) that grows by doubling and refuses to grow past a hard maximum, so a runaway
+/// exposition fails the scrape instead of the process.
 /// </summary>
-/// <remarks>Not thread-safe: one instance per scrape. Dispose returns the array to the pool.</remarks>
+/// <remarks>Not thread-safe: one instance per scrape. Dispose gives the array back.</remarks>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private const int MinimumSize = 16 * 1024;
 
     private readonly int _maxBytes;
+    private readonly ResponseBuffers? _arrays;
     private byte[] _buffer;
     private int _written;
 
-    public PooledBufferWriter(int initialSize, int maxBytes)
+    /// <summary>A writer over an array of at least <paramref name="initialSize"/> bytes.</summary>
+    /// <param name="initialSize">The size to start with.</param>
+    /// <param name="maxBytes">The most that may be written.</param>
+    /// <param name="arrays">Where the arrays come from and go back to; null for the shared pool.</param>
+    public PooledBufferWriter(int initialSize, int maxBytes, ResponseBuffers? arrays = null)
     {
         _maxBytes = maxBytes;
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(initialSize, MinimumSize, Math.Max(MinimumSize, maxBytes)));
+        _arrays = arrays;
+        _buffer = Rent(Math.Clamp(initialSize, MinimumSize, Math.Max(MinimumSize, maxBytes)));
     }
 
     /// <summary>The bytes written so far.</summary>
@@ -68,7 +75,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _written = 0;
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer);
         }
     }
 
@@ -91,9 +98,23 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
         long doubled = Math.Max((long)_buffer.Length * 2, required);
         int newSize = (int)Math.Min(doubled, _maxBytes);
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(newSize);
+        byte[] bigger = Rent(newSize);
         _buffer.AsSpan(0, _written).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Return(_buffer);
         _buffer = bigger;
+    }
+
+    private byte[] Rent(int size) => _arrays?.Rent(size) ?? ArrayPool<byte>.Shared.Rent(size);
+
+    private void Return(byte[] array)
+    {
+        if (_arrays is not null)
+        {
+            _arrays.Return(array);
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
     }
 }

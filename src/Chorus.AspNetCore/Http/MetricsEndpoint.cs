@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Chorus.AspNetCore.Buffers;
 using Chorus.AspNetCore.SelfMetrics;
 using Chorus.Exposition;
@@ -18,6 +19,9 @@ internal sealed class MetricsEndpoint
     private const int InitialBufferBytes = 64 * 1024;
     private const int Slots = 2 * 4;
 
+    /// <summary>The most body bytes handed to the server before they are flushed to the connection.</summary>
+    internal const int FlushBytes = 256 * 1024;
+
     private readonly IScrapeSource _source;
     private readonly ChorusEndpointOptions _options;
     private readonly SelfMetricsSource? _selfMetrics;
@@ -34,6 +38,9 @@ internal sealed class MetricsEndpoint
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
     private int _lastResponseBytes = InitialBufferBytes;
+
+    // A big host's body-sized array, kept from one scrape to the next instead of in the shared pool.
+    private readonly ResponseBuffers _bodyArrays = new();
 
     private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
 
@@ -101,21 +108,34 @@ internal sealed class MetricsEndpoint
 
     private static async Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> payload, GzipBody? compressed)
     {
-        HttpResponse response = context.Response;
+        PipeWriter body = context.Response.BodyWriter;
+        int unflushed = 0;
         if (compressed is { Members: var members })
         {
-            // The members go straight into Kestrel's buffers, flushed once: no copy of the body into one array first.
+            // The members go straight into Kestrel's buffers (no copy of the body into one array first), flushed every
+            // FlushBytes: Kestrel's pool keeps every block a response was buffered in, so a big host's whole body
+            // written before one flush stayed in the process as thousands of 4 KiB blocks.
             foreach (byte[] member in members)
             {
-                response.BodyWriter.Write(member);
+                body.Write(member);
+                unflushed += member.Length;
+                if (unflushed >= FlushBytes)
+                {
+                    await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                    unflushed = 0;
+                }
             }
-
-            await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
         else
         {
-            await response.Body.WriteAsync(payload, context.RequestAborted).ConfigureAwait(false);
+            for (int start = 0; start < payload.Length; start += FlushBytes)
+            {
+                body.Write(payload.Span.Slice(start, Math.Min(FlushBytes, payload.Length - start)));
+                await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            }
         }
+
+        await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
     private GzipMemberCache GzipMembersFor(ScrapeProtocol protocol)
@@ -140,7 +160,7 @@ internal sealed class MetricsEndpoint
             return collection;
         }
 
-        PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes);
+        PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes, _bodyArrays);
         int dataEnd;
         try
         {

@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using Chorus.AspNetCore;
+using Chorus.AspNetCore.Http;
+using Chorus.Exposition;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Chorus.Tests.AspNetCore;
+
+/// <summary>
+/// A big body is handed to the server a bounded piece at a time (flushed every <see cref="MetricsEndpoint.FlushBytes"/>),
+/// not buffered whole before one flush, and still arrives byte for byte, gzipped or not.
+/// </summary>
+public sealed class MetricsEndpointBodyTests
+{
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("identity")]
+    public async Task BigBody_IsFlushedInBoundedPieces_AndArrivesWhole(string encoding)
+    {
+        var source = new BigSource(families: 400, samplesPerFamily: 60);
+        var endpoint = new MetricsEndpoint(source, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
+        var sent = new FlushRecordingStream();
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Headers.Accept = "text/plain;version=0.0.4";
+        context.Request.Headers.AcceptEncoding = encoding;
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(sent));
+
+        await endpoint.HandleAsync(context);
+
+        byte[] body = sent.Bytes.ToArray();
+        byte[] plain = encoding == "gzip" ? Gunzip(body) : body;
+        Assert.Equal(source.Expected, plain);
+        Assert.True(body.Length > 2 * MetricsEndpoint.FlushBytes, "the body is big enough to need several flushes");
+        Assert.InRange(sent.LargestUnflushed, 1, MetricsEndpoint.FlushBytes + (64 * 1024));
+    }
+
+    private static byte[] Gunzip(byte[] wire)
+    {
+        using var input = new GZipStream(new MemoryStream(wire), CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        input.CopyTo(plain);
+        return plain.ToArray();
+    }
+
+    /// <summary>Families of distinct, hard-to-compress lines (so a gzipped body is still several flushes long).</summary>
+    private sealed class BigSource : IScrapeSource
+    {
+        public BigSource(int families, int samplesPerFamily)
+        {
+            var text = new StringBuilder();
+            var random = new Random(11);
+            for (int f = 0; f < families; f++)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"# HELP family_{f} A family.\n# TYPE family_{f} gauge\n");
+                for (int s = 0; s < samplesPerFamily; s++)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"family_{f}{{id=\"{random.NextInt64():x16}{random.NextInt64():x16}\"}} {random.NextDouble().ToString("R", CultureInfo.InvariantCulture)}\n");
+                }
+            }
+
+            Expected = Encoding.UTF8.GetBytes(text.ToString());
+        }
+
+        public byte[] Expected { get; }
+
+        public void Collect(IBufferWriter<byte> output, ExpositionFormat format) => output.Write(Expected);
+    }
+
+    /// <summary>Records what the server's writer sends, and the most bytes sent between two flushes.</summary>
+    private sealed class FlushRecordingStream : Stream
+    {
+        private int _sinceFlush;
+
+        public MemoryStream Bytes { get; } = new();
+
+        public int LargestUnflushed { get; private set; }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => Bytes.Length;
+
+        public override long Position { get => Bytes.Position; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Bytes.Write(buffer);
+            _sinceFlush += buffer.Length;
+            LargestUnflushed = Math.Max(LargestUnflushed, _sinceFlush);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Write(buffer.AsSpan(offset, count));
+            return Task.CompletedTask;
+        }
+
+        public override void Flush() => _sinceFlush = 0;
+
+        public override Task FlushAsync(CancellationToken cancellationToken)
+        {
+            Flush();
+            return Task.CompletedTask;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
