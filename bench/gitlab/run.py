@@ -88,7 +88,8 @@ def serve(directory):
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         process.stdout.readline()
-        first, size = scrape(url)
+        first, body = scrape(url)
+        size = len(body)
         back_to_back = sorted(scrape(url)[0] for _ in range(WARMUP))
         after_idle = []
         for _ in range(WARM):

@@ -108,7 +108,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
         {
             foreach (FileState file in _merging)
             {
-                MergeLiveFile(file, generation, rankNumbering, worker: -1);
+                MergeLiveFile(file, generation, rankNumbering, worker: -1, workers);
             }
         }
         else
@@ -117,7 +117,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
             {
                 foreach (FileState file in _merging)
                 {
-                    MergeLiveFile(file, generation, rankNumbering, worker);
+                    MergeLiveFile(file, generation, rankNumbering, worker, workers);
                 }
             });
         }
@@ -215,7 +215,8 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
     /// <param name="generation">This collection's pass.</param>
     /// <param name="numbering">Changes whenever file ranks were numbered again.</param>
     /// <param name="worker">The worker folding (only its families, <see cref="FamilyState.MergeWorker"/>); -1 for every family.</param>
-    private static void MergeLiveFile(FileState file, int generation, int numbering, int worker)
+    /// <param name="workers">How many workers fold.</param>
+    private static void MergeLiveFile(FileState file, int generation, int numbering, int worker, int workers)
     {
         EntryTarget[] targets = file.Targets;
         SeriesSlot?[] ownSlots = file.PidSlots;
@@ -235,7 +236,8 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
             if (key.Family != family)
             {
                 family = key.Family;
-                changed = family.ChangedIn == generation && (worker < 0 || family.MergeWorker == worker);
+                // Modulo the workers: a family whose number is from an earlier merge still has exactly one worker.
+                changed = family.ChangedIn == generation && (worker < 0 || family.MergeWorker % workers == worker);
                 hasFrozenParts = family.FrozenSlots.Count > 0;
                 kind = MergeRules.KindOf(family);
                 route = MergeRules.RouteOf(family, file.Pid);
