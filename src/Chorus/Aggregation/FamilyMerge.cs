@@ -117,7 +117,10 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
             {
                 foreach (FileState file in _merging)
                 {
-                    MergeLiveFile(file, generation, rankNumbering, worker, workers);
+                    if (MergePartition.HoldsFamilyOf(file, generation, worker, workers))
+                    {
+                        MergeLiveFile(file, generation, rankNumbering, worker, workers);
+                    }
                 }
             });
         }

@@ -80,6 +80,12 @@ internal sealed class FamilyState
     /// <summary>The collection <see cref="MergeWeight"/> was estimated for.</summary>
     public int MergeWeightIn { get; set; }
 
+    /// <summary>
+    /// While a merge is split: another family this one shares a file with (a union-find link; null at the root of the
+    /// family's <see cref="MergePartition"/> group, whose weight and worker the group's families take).
+    /// </summary>
+    public FamilyState? MergeLink { get; set; }
+
     /// <summary><see cref="Output"/> as exposition bytes, formatted again only after a merge.</summary>
     public RenderedFamily Rendered { get; } = new();
 
