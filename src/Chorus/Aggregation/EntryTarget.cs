@@ -6,50 +6,23 @@ namespace Chorus.Aggregation;
 /// (<see cref="FileState.PidSlots"/>).
 /// </summary>
 /// <remarks>
-/// It caches one slot, not one per way of resolving it: which of <see cref="Fixed"/>, <see cref="KeepPid"/> and
-/// <see cref="DropPid"/> applies depends on the family's type and gauge mode, which change rarely, and a change costs one
-/// lookup.
+/// It caches one slot, not one per way of resolving it: which <see cref="SlotRoute"/> applies depends on the family's type
+/// and gauge mode, which change rarely, and a change costs one lookup.
 /// </remarks>
 internal sealed class EntryTarget(ParsedKey key)
 {
     private SeriesSlot? _slot;
-    private SlotKind _slotKind;
-
-    private enum SlotKind : byte
-    {
-        Fixed,
-        KeepPid,
-        DropPid,
-    }
+    private SlotRoute _route;
 
     public ParsedKey Key { get; } = key;
 
-    /// <summary>The slot for non-gauge families, in files without a pid.</summary>
-    public SeriesSlot? Fixed
-    {
-        get => Cached(SlotKind.Fixed);
-        set => Cache(SlotKind.Fixed, value);
-    }
+    /// <summary>The slot cached for <paramref name="route"/>; null when none is (never for <see cref="SlotRoute.PerFile"/>).</summary>
+    public SeriesSlot? Cached(SlotRoute route) => _route == route ? _slot : null;
 
-    /// <summary>The slot for gauge modes that keep one series per process, in files without a pid.</summary>
-    public SeriesSlot? KeepPid
+    /// <summary>Caches <paramref name="slot"/> as the one for <paramref name="route"/> (forgetting any other).</summary>
+    public void Cache(SlotRoute route, SeriesSlot slot)
     {
-        get => Cached(SlotKind.KeepPid);
-        set => Cache(SlotKind.KeepPid, value);
-    }
-
-    /// <summary>The slot for gauge modes that merge processes.</summary>
-    public SeriesSlot? DropPid
-    {
-        get => Cached(SlotKind.DropPid);
-        set => Cache(SlotKind.DropPid, value);
-    }
-
-    private SeriesSlot? Cached(SlotKind kind) => _slotKind == kind ? _slot : null;
-
-    private void Cache(SlotKind kind, SeriesSlot? slot)
-    {
-        _slotKind = kind;
+        _route = route;
         _slot = slot;
     }
 }

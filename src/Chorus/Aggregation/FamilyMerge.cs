@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Chorus.Exposition;
 using Chorus.Files;
 
@@ -10,12 +11,23 @@ namespace Chorus.Aggregation;
 /// </summary>
 /// <remarks>
 /// Everything it reads comes in through its arguments (the files in file order, the live ones, the files left out, the
-/// collection's number); what it keeps between collections lives in the families of its <see cref="KeyTable"/>.
+/// collection's number); what it keeps between collections lives in the families of its <see cref="KeyTable"/>. A
+/// large merge folds and emits its families on every core (<see cref="MergePartition"/>).
 /// </remarks>
-internal sealed class FamilyMerge(KeyTable keys)
+/// <param name="keys">The keys and families the merge folds into.</param>
+/// <param name="parallelMinimumEntries">From this many entries to fold on, a merge is split among threads.</param>
+internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
 {
+    // Reused by every collection: the files the merge folds, the families it changes, the families it emits.
+    private readonly List<FileState> _merging = [];
+    private readonly List<FamilyState> _changed = [];
+    private readonly List<FamilyState> _toEmit = [];
+
     /// <summary>How many families the last merge built frozen parts for over every frozen file (0 when files froze or thawed in place).</summary>
     public int LastFrozenPartsBuilt { get; private set; }
+
+    /// <summary>How many threads the last merge of live files folded on (1 when it stayed on the caller's).</summary>
+    public int LastMergeWorkers { get; private set; } = 1;
 
     /// <summary>
     /// prometheus_client keeps the gauge mode of the last file read for each family. Only a family that changed in this
@@ -73,6 +85,7 @@ internal sealed class FamilyMerge(KeyTable keys)
     public void MergeChanged(List<FileState> ordered, List<FileState> live, IReadOnlySet<string> excluded, int generation, int rankNumbering)
     {
         LastFrozenPartsBuilt = 0;
+        LastMergeWorkers = 1;
         if (!AnyFamilyChangedIn(generation))
         {
             return;
@@ -80,12 +93,36 @@ internal sealed class FamilyMerge(KeyTable keys)
 
         List<FamilyState> families = keys.OrderedFamilies;
         LastFrozenPartsBuilt = FrozenPartials.Rebuild(families, ordered, excluded, generation);
+        _merging.Clear();
         foreach (FileState file in live)
         {
             if (!file.Frozen && !excluded.Contains(file.FileName) && file.HoldsChangedFamily(generation))
             {
-                MergeLiveFile(file, generation, rankNumbering);
+                _merging.Add(file);
             }
+        }
+
+        int workers = MergePartition.Assign(_merging, generation, parallelMinimumEntries, _changed);
+        LastMergeWorkers = workers;
+        if (workers == 1)
+        {
+            foreach (FileState file in _merging)
+            {
+                MergeLiveFile(file, generation, rankNumbering, worker: -1, workers);
+            }
+        }
+        else
+        {
+            OnWorkers(workers, worker =>
+            {
+                foreach (FileState file in _merging)
+                {
+                    if (MergePartition.HoldsFamilyOf(file, generation, worker, workers))
+                    {
+                        MergeLiveFile(file, generation, rankNumbering, worker, workers);
+                    }
+                }
+            });
         }
 
         if (FrozenPartials.Finish(families, generation, rankNumbering) is { } notInOrder)
@@ -107,6 +144,7 @@ internal sealed class FamilyMerge(KeyTable keys)
     {
         output.Clear();
         emitted.Clear();
+        _toEmit.Clear();
         int merged = 0;
         foreach (FamilyState family in keys.OrderedFamilies)
         {
@@ -117,7 +155,7 @@ internal sealed class FamilyMerge(KeyTable keys)
                 family.Emitted = family.Generation == generation;
                 if (family.Emitted)
                 {
-                    MergeRules.Emit(family, generation, accumulate);
+                    _toEmit.Add(family);
                 }
             }
 
@@ -128,7 +166,24 @@ internal sealed class FamilyMerge(KeyTable keys)
             }
         }
 
+        EmitSamples(generation, accumulate);
         return merged;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> once for each worker number below <paramref name="workers"/>, on the caller's thread and
+    /// the pool's. The workers share nothing, so running them one after another (a busy pool) gives the same result.
+    /// </summary>
+    private static void OnWorkers(int workers, Action<int> work)
+    {
+        try
+        {
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, work);
+        }
+        catch (AggregateException failed) when (failed.InnerExceptions.Count == 1)
+        {
+            ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]);
+        }
     }
 
     private static bool MergesByMode(FamilyState family) => family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet;
@@ -159,15 +214,24 @@ internal sealed class FamilyMerge(KeyTable keys)
     /// Folds one live file's entries of the changed families into their slots. Entries of a family come together in a
     /// file, so what the family says (changed or not, its fold kind, whether it has frozen parts) is read once per run.
     /// </summary>
-    private static void MergeLiveFile(FileState file, int generation, int numbering)
+    /// <param name="file">A live file.</param>
+    /// <param name="generation">This collection's pass.</param>
+    /// <param name="numbering">Changes whenever file ranks were numbered again.</param>
+    /// <param name="worker">The worker folding (only its families, <see cref="FamilyState.MergeWorker"/>); -1 for every family.</param>
+    /// <param name="workers">How many workers fold.</param>
+    private static void MergeLiveFile(FileState file, int generation, int numbering, int worker, int workers)
     {
         EntryTarget[] targets = file.Targets;
+        SeriesSlot?[] ownSlots = file.PidSlots;
         double[] values = file.Values;
+        double[] stamps = file.Timestamps;
+        bool keepsTimestamps = file.KeepsTimestamps;
         HashSet<ParsedKey>? removed = file.RemovedKeys;
         FamilyState? family = null;
         bool changed = false;
         bool hasFrozenParts = false;
         FoldKind kind = FoldKind.Sum;
+        SlotRoute route = SlotRoute.Fixed;
         for (int i = 0; i < file.Count; i++)
         {
             EntryTarget target = targets[i];
@@ -175,9 +239,11 @@ internal sealed class FamilyMerge(KeyTable keys)
             if (key.Family != family)
             {
                 family = key.Family;
-                changed = family.ChangedIn == generation;
+                // Modulo the workers: a family whose number is from an earlier merge still has exactly one worker.
+                changed = family.ChangedIn == generation && (worker < 0 || family.MergeWorker % workers == worker);
                 hasFrozenParts = family.FrozenSlots.Count > 0;
                 kind = MergeRules.KindOf(family);
+                route = MergeRules.RouteOf(family, file.Pid);
             }
 
             if (!changed || (removed is not null && removed.Contains(key)))
@@ -185,14 +251,22 @@ internal sealed class FamilyMerge(KeyTable keys)
                 continue;
             }
 
-            if (hasFrozenParts && MergeRules.SlotFor(file, i) is { Frozen: { } part } slot)
+            // The slot cached by the file or the key's target, without going through the family again.
+            SeriesSlot? slot = route == SlotRoute.PerFile ? ownSlots[i] : target.Cached(route);
+            if (slot is null || slot.Removed)
+            {
+                slot = MergeRules.SlotOn(file, i, route);
+            }
+
+            if (hasFrozenParts && slot.Frozen is { } part)
             {
                 // The frozen contributions ranked before this file come first.
                 part.Advance(slot, file.Rank, values[i], generation, numbering);
             }
 
             family.Generation = generation;
-            MergeRules.Apply(file, i, kind, generation);
+            slot.Touch(generation);
+            MergeRules.Fold(slot, kind, values[i], keepsTimestamps ? stamps[i] : 0.0);
         }
     }
 
@@ -233,6 +307,33 @@ internal sealed class FamilyMerge(KeyTable keys)
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Rebuilds the samples of the families to emit: on the merge's threads when it was split (each family's samples are
+    /// its own), the heaviest families first, each thread taking the next.
+    /// </summary>
+    private void EmitSamples(int generation, bool accumulate)
+    {
+        if (LastMergeWorkers == 1 || _toEmit.Count < 2)
+        {
+            foreach (FamilyState family in _toEmit)
+            {
+                MergeRules.Emit(family, generation, accumulate);
+            }
+
+            return;
+        }
+
+        _toEmit.Sort(static (a, b) => b.MergeWeight.CompareTo(a.MergeWeight));
+        int next = -1;
+        OnWorkers(LastMergeWorkers, _ =>
+        {
+            for (int i = Interlocked.Increment(ref next); i < _toEmit.Count; i = Interlocked.Increment(ref next))
+            {
+                MergeRules.Emit(_toEmit[i], generation, accumulate);
+            }
+        });
     }
 
     private bool AnyFamilyChangedIn(int generation)

@@ -71,6 +71,21 @@ internal sealed class FamilyState
     /// <summary>The collection that last folded this family over every file in file order, without its frozen parts.</summary>
     public int FoldedInOrderIn { get; set; }
 
+    /// <summary>The thread that folds this family in a merge split among threads (<see cref="MergePartition"/>).</summary>
+    public int MergeWorker { get; set; }
+
+    /// <summary>The entries this family is estimated to fold in the collection <see cref="MergeWeightIn"/>.</summary>
+    public long MergeWeight { get; set; }
+
+    /// <summary>The collection <see cref="MergeWeight"/> was estimated for.</summary>
+    public int MergeWeightIn { get; set; }
+
+    /// <summary>
+    /// While a merge is split: another family this one shares a file with (a union-find link; null at the root of the
+    /// family's <see cref="MergePartition"/> group, whose weight and worker the group's families take).
+    /// </summary>
+    public FamilyState? MergeLink { get; set; }
+
     /// <summary><see cref="Output"/> as exposition bytes, formatted again only after a merge.</summary>
     public RenderedFamily Rendered { get; } = new();
 

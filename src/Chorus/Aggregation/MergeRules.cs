@@ -46,41 +46,43 @@ internal static class MergeRules
         };
     }
 
-    /// <summary>
-    /// The slot the value of entry <paramref name="index"/> of <paramref name="file"/> goes to (created on first use):
-    /// all/liveall gauges keep one series per file. A slot that carries the file's pid is cached by the file, others by
-    /// the key's target.
-    /// </summary>
-    public static SeriesSlot SlotFor(FileState file, int index)
+    /// <summary>Where the slots of <paramref name="family"/>'s entries are found in a file with pid <paramref name="pid"/> (null: none).</summary>
+    public static SlotRoute RouteOf(FamilyState family, string? pid)
     {
-        EntryTarget target = file.Targets[index];
-        ParsedKey key = target.Key;
-        FamilyState family = key.Family;
-        string? pid = file.Pid;
         if (family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet)
         {
-            if (!family.Mode.KeepsPid())
-            {
-                return target.DropPid is { Removed: false } drop ? drop : (target.DropPid = family.GetSample(key.Labels.Without(PidLabel), key.SampleName));
-            }
-
-            if (pid is null)
-            {
-                return target.KeepPid is { Removed: false } keep ? keep : (target.KeepPid = family.GetSample(key.Labels, key.SampleName));
-            }
-
-            // The file's pid overrides a user label named pid.
-            ref SeriesSlot? perFile = ref file.PidSlots[index];
-            return perFile is { Removed: false } own ? own : (perFile = family.GetSample(key.LabelsWithPid(pid), key.SampleName));
+            // all/liveall gauges keep one series per file.
+            return !family.Mode.KeepsPid() ? SlotRoute.DropPid : pid is null ? SlotRoute.KeepPid : SlotRoute.PerFile;
         }
 
-        if (pid is null)
+        return pid is null ? SlotRoute.Fixed : SlotRoute.PerFile;
+    }
+
+    /// <summary>
+    /// The slot the value of entry <paramref name="index"/> of <paramref name="file"/> goes to (created on first use). A
+    /// slot that carries the file's pid is cached by the file, others by the key's target.
+    /// </summary>
+    public static SeriesSlot SlotFor(FileState file, int index) =>
+        SlotOn(file, index, RouteOf(file.Targets[index].Key.Family, file.Pid));
+
+    /// <summary>As <see cref="SlotFor(FileState, int)"/>, for a caller that knows the entry's route (<see cref="RouteOf"/>).</summary>
+    public static SeriesSlot SlotOn(FileState file, int index, SlotRoute route)
+    {
+        EntryTarget target = file.Targets[index];
+        if (route == SlotRoute.PerFile)
         {
-            return target.Fixed is { Removed: false } known ? known : (target.Fixed = SampleOrBucket(family, key, null));
+            ref SeriesSlot? own = ref file.PidSlots[index];
+            return own is { Removed: false } slot ? slot : (own = NewSlot(target.Key, route, file.Pid));
         }
 
-        ref SeriesSlot? fixedPerFile = ref file.PidSlots[index];
-        return fixedPerFile is { Removed: false } fixedOwn ? fixedOwn : (fixedPerFile = SampleOrBucket(family, key, pid));
+        if (target.Cached(route) is { Removed: false } cached)
+        {
+            return cached;
+        }
+
+        SeriesSlot created = NewSlot(target.Key, route, pid: null);
+        target.Cache(route, created);
+        return created;
     }
 
     /// <summary>Folds one more value (in file order) into a slot touched by this collection.</summary>
@@ -170,6 +172,20 @@ internal static class MergeRules
                 }
             }
         }
+    }
+
+    private static SeriesSlot NewSlot(ParsedKey key, SlotRoute route, string? pid)
+    {
+        FamilyState family = key.Family;
+        return route switch
+        {
+            SlotRoute.DropPid => family.GetSample(key.Labels.Without(PidLabel), key.SampleName),
+            SlotRoute.KeepPid => family.GetSample(key.Labels, key.SampleName),
+
+            // The file's pid overrides a user label named pid.
+            SlotRoute.PerFile when family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet => family.GetSample(key.LabelsWithPid(pid!), key.SampleName),
+            _ => SampleOrBucket(family, key, pid),
+        };
     }
 
     private static SeriesSlot SampleOrBucket(FamilyState family, ParsedKey key, string? pid) => key.IsBucket

@@ -62,7 +62,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept, MakeKeptRoom = ReleaseOneFrozenKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
-        _merge = new FamilyMerge(_keys);
+        _merge = new FamilyMerge(_keys, options.ParallelMergeMinimumEntries);
         _liveFiles = new LiveFiles(_files, _ordered);
         _live = _liveFiles.Files;
         _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, _liveFiles.OnFrozenOrThawed);
@@ -130,6 +130,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
     /// <summary>How many families the last collection built frozen parts for over every frozen file, for tests (0 when files froze or thawed in place).</summary>
     internal int LastFrozenPartsBuilt => _merge.LastFrozenPartsBuilt;
+
+    /// <summary>How many threads the last collection's merge folded on (tests).</summary>
+    internal int LastMergeWorkers => _merge.LastMergeWorkers;
 
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
     internal bool LastListingSkipped { get; private set; }

@@ -55,4 +55,10 @@ public sealed class MultiProcessDirectoryOptions
 
     /// <summary>Reads a first collection's files ahead on a second thread (tests turn it off to compare).</summary>
     internal bool ColdReadAhead { get; init; } = true;
+
+    /// <summary>
+    /// From this many entries to fold on, a merge folds and emits its families on every core (tests lower it to split
+    /// small merges, or raise it to keep every merge on one thread, and compare).
+    /// </summary>
+    internal long ParallelMergeMinimumEntries { get; init; } = 100_000;
 }

@@ -71,7 +71,7 @@ public class FamilyReuseTests
         }
 
         Thread.Sleep(Settle * 2);
-        using MultiProcessDirectory kept = Open(dir.Path);
+        using MultiProcessDirectory kept = Open(dir.Path, splitMerge: true);
         using MultiProcessDirectory unkept = Open(dir.Path, maxKeptFiles: 0, frameworkListing: true);
         for (int step = 0; step < 12; step++)
         {
@@ -93,9 +93,16 @@ public class FamilyReuseTests
         return true;
     }
 
-    // The unkept reader also lists the way platforms without getdents64 do.
-    private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384, bool frameworkListing = false) =>
-        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = maxKeptFiles, ListingSettleTime = Settle, FrameworkListing = frameworkListing });
+    // The unkept reader also lists the way platforms without getdents64 do; a split merge folds every merge with two
+    // families or more on several threads (MergePartition), which the fresh reader compared with never does.
+    private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384, bool frameworkListing = false, bool splitMerge = false) =>
+        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions
+        {
+            MaxKeptFiles = maxKeptFiles,
+            ListingSettleTime = Settle,
+            FrameworkListing = frameworkListing,
+            ParallelMergeMinimumEntries = splitMerge ? 0 : MultiProcessDirectoryOptions.Default.ParallelMergeMinimumEntries,
+        });
 
     private static (string Text, string OpenMetrics) FreshTexts(string path)
     {

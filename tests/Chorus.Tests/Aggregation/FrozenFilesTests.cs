@@ -167,7 +167,7 @@ public class FrozenFilesTests
 
         Thread.Sleep(Settle * 2);
         using var mirror = new TempDirectory();
-        using MultiProcessDirectory kept = Open(dir.Path);
+        using MultiProcessDirectory kept = Open(dir.Path, splitMerge: true);
         using MultiProcessDirectory unkept = Open(dir.Path, maxKeptFiles: 0);
         bool froze = false;
         try
@@ -256,7 +256,7 @@ public class FrozenFilesTests
 
         Thread.Sleep(Settle * 2);
         using var mirror = new TempDirectory();
-        using MultiProcessDirectory reader = Open(dir.Path);
+        using MultiProcessDirectory reader = Open(dir.Path, splitMerge: seed % 2 == 0);
         bool mergedOnFrozen = false;
         int nextDead = 20;
         try
@@ -536,8 +536,15 @@ public class FrozenFilesTests
         return mirror.Path;
     }
 
-    private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384) =>
-        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = maxKeptFiles, ListingSettleTime = Settle });
+    // A split merge folds every merge with two families or more on several threads (MergePartition), which the fresh
+    // reader compared with never does.
+    private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384, bool splitMerge = false) =>
+        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions
+        {
+            MaxKeptFiles = maxKeptFiles,
+            ListingSettleTime = Settle,
+            ParallelMergeMinimumEntries = splitMerge ? 0 : MultiProcessDirectoryOptions.Default.ParallelMergeMinimumEntries,
+        });
 
     private static string Fresh(string path)
     {
