@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using Chorus.Files;
 
@@ -58,7 +59,7 @@ internal sealed class FileRefresh
     /// Loads every file not frozen into <paramref name="pass"/> (its problems, files read and vanished), noting which file
     /// each name was in <paramref name="identities"/> when given.
     /// </summary>
-    public void LoadAll(CollectionPass pass, List<string> directoriesNamedDb, Dictionary<string, FileIdentity>? identities)
+    public void LoadAll(CollectionPass pass, List<string> directoriesNamedDb, Dictionary<string, FileIdentity>? identities, CollectionStageTimes times)
     {
         foreach (string name in directoriesNamedDb)
         {
@@ -67,10 +68,13 @@ internal sealed class FileRefresh
 
         using ColdReadAhead? readAhead = StartReadAhead(pass, identityFromListing: identities is null);
         _loader.ReadAhead = readAhead;
+        long at = Stopwatch.GetTimestamp();
         RefreshAhead(pass);
+        at = times.Add(CollectionStage.Refresh, at);
         try
         {
-            LoadEach(pass, identities);
+            LoadEach(pass, identities, times);
+            times.Add(CollectionStage.Load, at);
         }
         finally
         {
@@ -147,7 +151,7 @@ internal sealed class FileRefresh
         return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(_directory, cold, identityFromListing) : null;
     }
 
-    private void LoadEach(CollectionPass pass, Dictionary<string, FileIdentity>? identities)
+    private void LoadEach(CollectionPass pass, Dictionary<string, FileIdentity>? identities, CollectionStageTimes times)
     {
         List<FileProblem> problems = pass.Problems;
         foreach (FileState file in _live)
@@ -158,7 +162,14 @@ internal sealed class FileRefresh
                 continue;
             }
 
+            int fullReads = pass.FullReads;
+            long started = Stopwatch.GetTimestamp();
             FileProblem? problem = _loader.Load(file, pass);
+            if (pass.FullReads != fullReads)
+            {
+                times.Add(CollectionStage.FullRead, started);
+            }
+
             if (file.HasRemovals || file.RemovedKeys is not null)
             {
                 // The sidecar is read afresh each time, so what it removes may have changed.
