@@ -39,12 +39,6 @@ internal enum CollectionStage
     /// <summary>Files read in full (new or changed; inside <see cref="Load"/>).</summary>
     FullRead,
 
-    /// <summary>Giving a frozen file's kept descriptor and mapping up to a file that changes (inside <see cref="Load"/>).</summary>
-    GiveUpKept,
-
-    /// <summary>Checking the view against a compaction's journal.</summary>
-    Consistency,
-
     /// <summary>Marking the families of changed values.</summary>
     MarkChanged,
 

@@ -24,7 +24,7 @@ internal sealed class CollectionStageTimes
     /// <summary>Whether each collection's stage times are written (<see cref="Write"/>).</summary>
     public static bool Written => Destination is not null;
 
-    /// <summary>Writes the line (<see cref="ToString"/>) where <see cref="Variable"/> says.</summary>
+    /// <summary>Writes the line (<see cref="ToString"/>) where <see cref="Variable"/> says, if it is set.</summary>
     public void Write()
     {
         if (Destination == "1")

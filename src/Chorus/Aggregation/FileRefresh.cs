@@ -59,7 +59,7 @@ internal sealed class FileRefresh
     /// Loads every file not frozen into <paramref name="pass"/> (its problems, files read and vanished), noting which file
     /// each name was in <paramref name="identities"/> when given.
     /// </summary>
-    public void LoadAll(CollectionPass pass, List<string> directoriesNamedDb, Dictionary<string, FileIdentity>? identities, CollectionStageTimes times)
+    public void LoadAll(CollectionPass pass, List<string> directoriesNamedDb, Dictionary<string, FileIdentity>? identities)
     {
         foreach (string name in directoriesNamedDb)
         {
@@ -70,11 +70,11 @@ internal sealed class FileRefresh
         _loader.ReadAhead = readAhead;
         long at = Stopwatch.GetTimestamp();
         RefreshAhead(pass);
-        at = times.Add(CollectionStage.Refresh, at);
+        at = pass.Times.Add(CollectionStage.Refresh, at);
         try
         {
-            LoadEach(pass, identities, times);
-            times.Add(CollectionStage.Load, at);
+            LoadEach(pass, identities);
+            pass.Times.Add(CollectionStage.Load, at);
         }
         finally
         {
@@ -151,7 +151,7 @@ internal sealed class FileRefresh
         return cold.Count >= ReadAheadMinimumFiles ? new ColdReadAhead(_directory, cold, identityFromListing) : null;
     }
 
-    private void LoadEach(CollectionPass pass, Dictionary<string, FileIdentity>? identities, CollectionStageTimes times)
+    private void LoadEach(CollectionPass pass, Dictionary<string, FileIdentity>? identities)
     {
         List<FileProblem> problems = pass.Problems;
         foreach (FileState file in _live)
@@ -162,14 +162,7 @@ internal sealed class FileRefresh
                 continue;
             }
 
-            int fullReads = pass.FullReads;
-            long started = Stopwatch.GetTimestamp();
-            FileProblem? problem = _loader.Load(file, pass);
-            if (pass.FullReads != fullReads)
-            {
-                times.Add(CollectionStage.FullRead, started);
-            }
-
+            FileProblem? problem = LoadTimed(file, pass);
             if (file.HasRemovals || file.RemovedKeys is not null)
             {
                 // The sidecar is read afresh each time, so what it removes may have changed.
@@ -213,6 +206,20 @@ internal sealed class FileRefresh
                 identities[file.FileName] = file.Identity;
             }
         }
+    }
+
+    /// <summary>Loads one file, timing it when it is read in full.</summary>
+    private FileProblem? LoadTimed(FileState file, CollectionPass pass)
+    {
+        int fullReads = pass.FullReads;
+        long started = Stopwatch.GetTimestamp();
+        FileProblem? problem = _loader.Load(file, pass);
+        if (pass.FullReads != fullReads)
+        {
+            pass.Times.Add(CollectionStage.FullRead, started);
+        }
+
+        return problem;
     }
 
     // The sidecar is tiny and present only after removals, so it is read afresh on every collection.

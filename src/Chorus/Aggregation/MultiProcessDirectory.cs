@@ -60,13 +60,14 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         Directory = directory;
         _options = options;
         long idleMilliseconds = options.KeptFileIdleTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)options.KeptFileIdleTimeout.TotalMilliseconds;
-        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept, MakeKeptRoom = ReleaseOneFrozenKept };
+        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
         _merge = new FamilyMerge(_keys);
         _liveFiles = new LiveFiles(_files, _ordered, _times);
         _live = _liveFiles.Files;
         _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, _liveFiles.OnFrozenOrThawed);
+        _loader.MakeKeptRoom = _frozen.KeptToGiveUp;
         _listing = new DirectoryListing(directory, options, _files, _ordered, _liveFiles, _frozen, _loader);
         _refresh = new FileRefresh(directory, options, _keys, _loader, _frozen, _ordered, _live);
         _reporting = new CollectionReporting(_frozen, _ordered, _live);
@@ -127,10 +128,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
 
         _times.Add(CollectionStage.Render, started);
-        if (CollectionStageTimes.Written)
-        {
-            _times.Write();
-        }
+        _times.Write();
     }
 
     /// <summary>Where the last collection's time went (for tests and <see cref="CollectionStageTimes.Variable"/>).</summary>
@@ -233,6 +231,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         at = _times.Add(CollectionStage.Forget, at);
         LastListingSkipped = pass.NamesUnchanged;
         LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
+        _loader.DisposeGivenUp();
         _times.Add(CollectionStage.Report, at);
     }
 
@@ -258,12 +257,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             identities.Clear();
 
             // Which file each name was is needed only to reconcile with a journal, or to leave everything out.
-            _refresh.LoadAll(pass, _listing.DirectoriesNamedDb, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null, _times);
-            at = Stopwatch.GetTimestamp();
+            _refresh.LoadAll(pass, _listing.DirectoriesNamedDb, before.Journal is not null || attempt == CompactionConsistency.MaxAttempts ? identities : null);
             structureChanged |= pass.FullReads > 0 || pass.Vanished is not null;
-            IReadOnlySet<string>? consistent = _consistency.Check(before, identities);
-            _times.Add(CollectionStage.Consistency, at);
-            if (consistent is { } excluded)
+            if (_consistency.Check(before, identities) is { } excluded)
             {
                 if (before.JournalError is { } journalError)
                 {
@@ -404,20 +400,4 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             _loader.Release(state);
         }
-    }
-
-    /// <summary>Lets go of a frozen file's kept descriptor and mapping, for a file that changes when the budget is full; false when no frozen file has one.</summary>
-    private bool ReleaseOneFrozenKept()
-    {
-        long started = Stopwatch.GetTimestamp();
-        if (_frozen.KeptToGiveUp() is not { } file)
-        {
-            _times.Add(CollectionStage.GiveUpKept, started);
-            return false;
-        }
-
-        _loader.Release(file);
-        _times.Add(CollectionStage.GiveUpKept, started);
-        return true;
-    }
-}
+    }}
