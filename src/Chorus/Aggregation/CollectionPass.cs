@@ -9,6 +9,9 @@ internal sealed class CollectionPass(int collection, long now)
 {
     private long _bytesRead;
 
+    /// <summary>Where the collection's time goes (<see cref="CollectionStageTimes"/>).</summary>
+    public CollectionStageTimes Times { get; init; } = new();
+
     /// <summary>The collection (retries inside one collection share it).</summary>
     public int Collection { get; } = collection;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Enumeration;
 using System.Text;
 using Chorus.Files;
@@ -84,6 +85,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         _listedAt = now;
         _listingTrusted = stamped && stamp.SettledBefore(startedAt, options.ListingSettleTime);
         _listingChanged = false;
+        long started = Stopwatch.GetTimestamp();
         try
         {
             ListNames(generation);
@@ -101,6 +103,8 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
             ordered.Sort(static (a, b) => string.CompareOrdinal(a.FileName, b.FileName));
             _ranks.NumberRanks();
         }
+
+        pass.Times.Add(CollectionStage.ListEveryName, started);
 
         return null;
     }
@@ -156,13 +160,17 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         }
 
         // What happened since the collection began (a pass repeated because a compaction ran) counts too.
+        long at = Stopwatch.GetTimestamp();
         frozen.ReadEvents();
+        at = pass.Times.Add(CollectionStage.ListWatchEvents, at);
         if (frozen.WatchEpoch != _namesWatchedEpoch || frozen.NamesChanged is not { } names || !TryLookUp(names, out List<(string Name, ulong Inode)>? present, out List<string>? gone))
         {
             return false;
         }
 
-        ListChanged(present, gone, generation);
+        at = pass.Times.Add(CollectionStage.ListLookUp, at);
+        ListChanged(present, gone, generation, pass.Times);
+        pass.Times.Add(CollectionStage.ListChanged, at);
         frozen.ClearNamesChanged();
         pass.NamesUnchanged = present is null && gone is null;
         return true;
@@ -210,7 +218,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
     }
 
     /// <summary>Adds the files now present (at their place in name order, or notes their inode) and forgets the ones gone.</summary>
-    private void ListChanged(List<(string Name, ulong Inode)>? present, List<string>? gone, int generation)
+    private void ListChanged(List<(string Name, ulong Inode)>? present, List<string>? gone, int generation, CollectionStageTimes times)
     {
         List<FileState>? added = null;
         foreach ((string name, ulong inode) in present ?? [])
@@ -232,7 +240,9 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
             }
         }
 
+        long at = Stopwatch.GetTimestamp();
         bool renumber = added is not null && !_ranks.TryInsert(added);
+        at = times.Add(CollectionStage.ListInsert, at);
         foreach (string name in gone ?? [])
         {
             if (files.TryGetValue(name, out FileState? state))
@@ -244,6 +254,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
             }
         }
 
+        at = times.Add(CollectionStage.ListGone, at);
         if (renumber)
         {
             _ranks.NumberRanks();

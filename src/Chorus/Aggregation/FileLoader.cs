@@ -23,6 +23,7 @@ internal sealed partial class FileLoader : IDisposable
     private readonly long _keptIdleMilliseconds;
     private readonly EntryParsing _entries;
     private readonly FileBytes _bytes;
+    private readonly KeptFileDisposal _givenUp = new();
     private ColdReadAhead? _readAhead;
 
     /// <summary>Creates a loader resolving keys in <paramref name="keys"/>, keeping up to <paramref name="keptBudget"/> files open and mapped until idle for <paramref name="keptIdleMilliseconds"/>.</summary>
@@ -200,7 +201,14 @@ internal sealed partial class FileLoader : IDisposable
         }
     }
 
-    public void Dispose() => _bytes.Dispose();
+    /// <summary>Unmaps and closes the kept files given up by the collection just done, off its thread.</summary>
+    public void DisposeGivenUp() => _givenUp.Start();
+
+    public void Dispose()
+    {
+        _givenUp.Dispose();
+        _bytes.Dispose();
+    }
 
     private SafeFileHandle Open(FileState file)
     {
@@ -220,8 +228,25 @@ internal sealed partial class FileLoader : IDisposable
     /// <summary>Set by the owner: releases every kept file (when descriptors run out).</summary>
     public Action? ReleaseAll { get; set; }
 
-    /// <summary>Set by the owner: lets go of one kept file that no longer needs it (a frozen one) when the budget is full; false when none.</summary>
-    public Func<bool>? MakeKeptRoom { get; set; }
+    /// <summary>Set by the owner: a kept file that no longer needs it (a frozen one), to give up when the budget is full; null when none.</summary>
+    public Func<FileState?>? MakeKeptRoom { get; set; }
 
-    private bool HasKeptRoom() => KeptCount < KeptBudget || (KeptBudget > 0 && MakeKeptRoom?.Invoke() == true && KeptCount < KeptBudget);
+    private bool HasKeptRoom()
+    {
+        if (KeptCount < KeptBudget)
+        {
+            return true;
+        }
+
+        if (KeptBudget == 0 || MakeKeptRoom?.Invoke() is not { Kept: { } kept } file)
+        {
+            return false;
+        }
+
+        // Given up at once for this reader; unmapped and closed after the collection (DisposeGivenUp).
+        _givenUp.Add(kept);
+        file.Kept = null;
+        KeptCount--;
+        return KeptCount < KeptBudget;
+    }
 }

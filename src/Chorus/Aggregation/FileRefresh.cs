@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using Chorus.Files;
 
@@ -67,10 +68,13 @@ internal sealed class FileRefresh
 
         using ColdReadAhead? readAhead = StartReadAhead(pass, identityFromListing: identities is null);
         _loader.ReadAhead = readAhead;
+        long at = Stopwatch.GetTimestamp();
         RefreshAhead(pass);
+        at = pass.Times.Add(CollectionStage.Refresh, at);
         try
         {
             LoadEach(pass, identities);
+            pass.Times.Add(CollectionStage.Load, at);
         }
         finally
         {
@@ -158,7 +162,7 @@ internal sealed class FileRefresh
                 continue;
             }
 
-            FileProblem? problem = _loader.Load(file, pass);
+            FileProblem? problem = LoadTimed(file, pass);
             if (file.HasRemovals || file.RemovedKeys is not null)
             {
                 // The sidecar is read afresh each time, so what it removes may have changed.
@@ -202,6 +206,20 @@ internal sealed class FileRefresh
                 identities[file.FileName] = file.Identity;
             }
         }
+    }
+
+    /// <summary>Loads one file, timing it when it is read in full.</summary>
+    private FileProblem? LoadTimed(FileState file, CollectionPass pass)
+    {
+        int fullReads = pass.FullReads;
+        long started = Stopwatch.GetTimestamp();
+        FileProblem? problem = _loader.Load(file, pass);
+        if (pass.FullReads != fullReads)
+        {
+            pass.Times.Add(CollectionStage.FullRead, started);
+        }
+
+        return problem;
     }
 
     // The sidecar is tiny and present only after removals, so it is read afresh on every collection.

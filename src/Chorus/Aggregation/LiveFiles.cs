@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Chorus.Aggregation;
 
 /// <summary>
@@ -6,7 +8,8 @@ namespace Chorus.Aggregation;
 /// </summary>
 /// <param name="files">Every listed file by name (the coordinator's).</param>
 /// <param name="ordered">Every listed file in file order (the coordinator's).</param>
-internal sealed class LiveFiles(Dictionary<string, FileState> files, List<FileState> ordered)
+/// <param name="times">Times the frozen parts' updates.</param>
+internal sealed class LiveFiles(Dictionary<string, FileState> files, List<FileState> ordered, CollectionStageTimes times)
 {
     /// <summary>The files not frozen, in file order.</summary>
     public List<FileState> Files { get; } = [];
@@ -30,11 +33,15 @@ internal sealed class LiveFiles(Dictionary<string, FileState> files, List<FileSt
         }
         else if (file.Frozen)
         {
+            long started = Stopwatch.GetTimestamp();
             FrozenPartials.AddFrozen(file);
+            times.Add(CollectionStage.AddFrozen, started);
         }
         else
         {
+            long started = Stopwatch.GetTimestamp();
             FrozenPartials.RemoveThawed(file);
+            times.Add(CollectionStage.RemoveThawed, started);
             Added.Add(file);
         }
     }

@@ -44,6 +44,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private readonly List<MetricFamily> _output = [];
     private readonly List<FamilyState> _emitted = [];
     private readonly CompactionConsistency _consistency;
+    private readonly CollectionStageTimes _times = new();
 
     // Reused by every collection so a warm collection does not allocate one entry per file.
     private readonly Dictionary<string, FileIdentity> _identities = new(StringComparer.Ordinal);
@@ -59,13 +60,14 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         Directory = directory;
         _options = options;
         long idleMilliseconds = options.KeptFileIdleTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)options.KeptFileIdleTimeout.TotalMilliseconds;
-        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept, MakeKeptRoom = ReleaseOneFrozenKept };
+        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
         _merge = new FamilyMerge(_keys, options.ParallelMergeMinimumEntries);
-        _liveFiles = new LiveFiles(_files, _ordered);
+        _liveFiles = new LiveFiles(_files, _ordered, _times);
         _live = _liveFiles.Files;
         _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, _liveFiles.OnFrozenOrThawed);
+        _loader.MakeKeptRoom = _frozen.KeptToGiveUp;
         _listing = new DirectoryListing(directory, options, _files, _ordered, _liveFiles, _frozen, _loader);
         _refresh = new FileRefresh(directory, options, _keys, _loader, _frozen, _ordered, _live);
         _reporting = new CollectionReporting(_frozen, _ordered, _live);
@@ -118,12 +120,19 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private void CollectAndWrite(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         CollectCore();
+        long started = Stopwatch.GetTimestamp();
         ParallelRendering.RenderStale(_emitted, format, escaping);
         foreach (FamilyState family in _emitted)
         {
             family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
         }
+
+        _times.Add(CollectionStage.Render, started);
+        _times.Write();
     }
+
+    /// <summary>Where the last collection's time went (for tests and <see cref="CollectionStageTimes.Variable"/>).</summary>
+    internal CollectionStageTimes LastStageTimes => _times;
 
     /// <summary>How many families the last collection merged again (the others' samples were reused), for tests.</summary>
     internal int LastFamiliesMerged { get; private set; }
@@ -195,26 +204,38 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long started = Stopwatch.GetTimestamp();
-        var pass = new CollectionPass(++_collections, Environment.TickCount64);
+        _times.Clear();
+        var pass = new CollectionPass(++_collections, Environment.TickCount64) { Times = _times };
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
         _frozen.Begin(_collections);
+        long at = _times.Add(CollectionStage.Watch, started);
         IReadOnlySet<string> excluded = LoadConsistently(pass, out bool structureChanged);
+        at = Stopwatch.GetTimestamp();
         MarkChangedValues(pass);
+        at = _times.Add(CollectionStage.MarkChanged, at);
         int generation = pass.Generation;
         bool mergeAll = PrepareMerge(pass, excluded);
+        at = Stopwatch.GetTimestamp();
         if (mergeAll || structureChanged)
         {
             // Only files read in full (or added, removed or excluded) can change a family's gauge mode.
             _merge.ApplyGaugeModes(_ordered, excluded, generation);
+            at = _times.Add(CollectionStage.GaugeModes, at);
         }
 
         int entries = _reporting.CountEntries(excluded);
+        at = _times.Add(CollectionStage.CountEntries, at);
         _merge.MergeChanged(_ordered, _live, excluded, generation, _rankNumbering);
+        at = _times.Add(CollectionStage.Merge, at);
         LastFamiliesMerged = _merge.Emit(generation, _options.Accumulate, _output, _emitted);
+        at = _times.Add(CollectionStage.Emit, at);
         ForgetVanished(pass);
+        at = _times.Add(CollectionStage.Forget, at);
         LastListingSkipped = pass.NamesUnchanged;
         LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
+        _loader.DisposeGivenUp();
+        _times.Add(CollectionStage.Report, at);
     }
 
     /// <summary>
@@ -230,9 +251,12 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             // A compaction may move counts between files while we read: repeat until one consistent view.
             CompactionConsistency.Snapshot before = _consistency.Begin();
             pass.Begin(++_generation);
+            long at = Stopwatch.GetTimestamp();
             pass.DirectoryError = _listing.List(pass);
+            at = _times.Add(CollectionStage.Listing, at);
             _rankNumbering = _listing.RankNumbering;
             structureChanged |= _liveFiles.Update(_frozen);
+            at = _times.Add(CollectionStage.LiveList, at);
             identities.Clear();
 
             // Which file each name was is needed only to reconcile with a journal, or to leave everything out.
@@ -278,12 +302,14 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         // gone) merges everything again.
         bool mergeAll = pass.Attempt > 1 || excluded.Count > 0 || _excludedLastTime || pass.DirectoryError is not null;
         _excludedLastTime = excluded.Count > 0;
+        long at = Stopwatch.GetTimestamp();
         if (!mergeAll)
         {
             // Only a consistent pass over the directory as it is may freeze files. A probe that saw an event thaws that
             // file, which the merge must then take from the live files.
             _frozen.FreezeOffered(pass.Now);
             _liveFiles.Update(_frozen);
+            at = _times.Add(CollectionStage.Freeze, at);
         }
 
         if (_options.KeptFileIdleTimeout != Timeout.InfiniteTimeSpan)
@@ -305,6 +331,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             }
         }
 
+        _times.Add(CollectionStage.PrepareMerge, at);
         return mergeAll;
     }
 
@@ -376,17 +403,4 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             _loader.Release(state);
         }
-    }
-
-    /// <summary>Lets go of a frozen file's kept descriptor and mapping, for a file that changes when the budget is full; false when no frozen file has one.</summary>
-    private bool ReleaseOneFrozenKept()
-    {
-        if (_frozen.KeptToGiveUp() is not { } file)
-        {
-            return false;
-        }
-
-        _loader.Release(file);
-        return true;
-    }
-}
+    }}
