@@ -167,27 +167,7 @@ public sealed class ChorusServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            ServerLimits.Apply(kestrel.Limits, options.MaxConnections);
-            Action<ListenOptions> configure = listen =>
-            {
-                if (webConfig.UsesTls)
-                {
-                    listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => webConfig.Current.Certificate);
-                }
-            };
-            if (endPoint is not null)
-            {
-                kestrel.Listen(endPoint, configure);
-            }
-
-            foreach (int descriptor in passedSockets)
-            {
-                kestrel.ListenHandle((ulong)descriptor, configure);
-            }
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options, endPoint, passedSockets, webConfig));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(Options.Create(options.Metrics));
 
@@ -220,6 +200,28 @@ public sealed class ChorusServer : IAsyncDisposable
         var landingPage = new LandingPage(options.Metrics.Directory ?? "(not a directory)", options.MetricsPath, options.DirectoryStatus);
         app.MapMethods("/", ["GET", "HEAD"], landingPage.HandleAsync);
         return app;
+    }
+
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, ChorusServerOptions options, IPEndPoint? endPoint, IReadOnlyList<int> passedSockets, WebConfigSource webConfig)
+    {
+        kestrel.AddServerHeader = false;
+        ServerLimits.Apply(kestrel.Limits, options.MaxConnections);
+        Action<ListenOptions> configure = listen =>
+        {
+            if (webConfig.UsesTls)
+            {
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => webConfig.Current.Certificate);
+            }
+        };
+        if (endPoint is not null)
+        {
+            kestrel.Listen(endPoint, configure);
+        }
+
+        foreach (int descriptor in passedSockets)
+        {
+            kestrel.ListenHandle((ulong)descriptor, configure);
+        }
     }
 
     private static async Task AuthorizeAsync(WebConfigSource webConfig, HttpContext context, RequestDelegate next)
