@@ -8,7 +8,7 @@ namespace Chorus.AspNetCore.Buffers;
 /// renderings taken by reference (<see cref="IKeptBytesOutput"/>), so a big host's body is never copied whole.
 /// </summary>
 /// <remarks>
-/// Written by one collection; then read by every scrape sharing it. <see cref="Dispose"/> gives the buffers back and
+/// Written by one collection; then read by every scrape sharing it (sent as it is, or gzipped part by part). <see cref="Dispose"/> gives the buffers back and
 /// releases the renderings, whose families may then be formatted into the same buffers again.
 /// </remarks>
 internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDisposable
@@ -16,10 +16,8 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
     private readonly PooledBufferWriter _copied;
     private readonly int _maxBytes;
     private readonly List<Part> _parts = [];
-    private readonly Lock _gate = new();
     private int _copiedStart;
     private long _keptBytes;
-    private PooledBufferWriter? _contiguous;
 
     /// <summary>A body whose copied bytes start in a buffer of <paramref name="initialSize"/> bytes.</summary>
     /// <param name="initialSize">The size the copied bytes' buffer starts with.</param>
@@ -29,7 +27,6 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
     public SegmentedBody(int initialSize, int maxBytes, ResponseBuffers arrays, bool keepsBytes)
     {
         _maxBytes = maxBytes;
-        Arrays = arrays;
         KeepsBytes = keepsBytes;
         _copied = new PooledBufferWriter(initialSize, maxBytes, arrays);
     }
@@ -42,8 +39,6 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
 
     /// <summary>How many of the bytes were copied (the rest are kept renderings).</summary>
     public int CopiedCount => _copied.WrittenCount;
-
-    private ResponseBuffers Arrays { get; }
 
     public void Advance(int count) => _copied.Advance(count);
 
@@ -94,38 +89,8 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
         return remaining == 0;
     }
 
-    /// <summary>
-    /// The whole body (once <see cref="Seal"/>ed) in one piece: the copied buffer when nothing was kept, else one copy made on the first call (under a
-    /// lock: the scrapes sharing the body may ask at once) and kept with the body.
-    /// </summary>
-    public ReadOnlyMemory<byte> Contiguous()
-    {
-        if (_keptBytes == 0)
-        {
-            return _copied.WrittenMemory;
-        }
-
-        lock (_gate)
-        {
-            if (_contiguous is null)
-            {
-                var whole = new PooledBufferWriter(WrittenCount, _maxBytes, Arrays);
-                foreach (ReadOnlyMemory<byte> part in Parts())
-                {
-                    whole.Write(part.Span);
-                }
-
-                _contiguous = whole;
-            }
-
-            return _contiguous.WrittenMemory;
-        }
-    }
-
     public void Dispose()
     {
-        _contiguous?.Dispose();
-        _contiguous = null;
         foreach (Part part in _parts)
         {
             part.Lease?.Release();

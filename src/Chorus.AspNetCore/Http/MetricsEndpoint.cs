@@ -78,7 +78,7 @@ internal sealed class MetricsEndpoint
             GzipBody? compressed = null;
             if (gzip)
             {
-                compressed = GzipMembersFor(protocol).Compress(payload.Contiguous().Span, collection.DataEnd);
+                compressed = GzipMembersFor(protocol).Compress(payload, collection.DataEnd);
                 if (compressed.Value.Length > _options.MaxResponseBytes)
                 {
                     throw new ResponseTooLargeException(_options.MaxResponseBytes);
