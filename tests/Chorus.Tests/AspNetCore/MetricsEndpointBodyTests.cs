@@ -24,14 +24,7 @@ public sealed class MetricsEndpointBodyTests
     {
         var source = new BigSource(families: 400, samplesPerFamily: 60);
         var endpoint = new MetricsEndpoint(source, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
-        var sent = new FlushRecordingStream();
-        var context = new DefaultHttpContext();
-        context.Request.Method = "GET";
-        context.Request.Headers.Accept = "text/plain;version=0.0.4";
-        context.Request.Headers.AcceptEncoding = encoding;
-        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(sent));
-
-        await endpoint.HandleAsync(context);
+        (FlushRecordingStream sent, _) = await ScrapeAsync(endpoint, encoding);
 
         byte[] body = sent.Bytes.ToArray();
         byte[] plain = encoding == "gzip" ? Gunzip(body) : body;
@@ -50,14 +43,7 @@ public sealed class MetricsEndpointBodyTests
         var endpoint = new MetricsEndpoint(source, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
         for (int scrape = 0; scrape < 3; scrape++)
         {
-            var sent = new FlushRecordingStream();
-            var context = new DefaultHttpContext();
-            context.Request.Method = "GET";
-            context.Request.Headers.Accept = "text/plain;version=0.0.4";
-            context.Request.Headers.AcceptEncoding = encoding;
-            context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(sent));
-
-            await endpoint.HandleAsync(context);
+            (FlushRecordingStream sent, HttpContext context) = await ScrapeAsync(endpoint, encoding);
 
             byte[] body = sent.Bytes.ToArray();
             Assert.Equal(source.Expected, encoding == "gzip" ? Gunzip(body) : body);
@@ -71,6 +57,18 @@ public sealed class MetricsEndpointBodyTests
         }
 
         Assert.True(source.KeptWrites > 0, "the later scrapes took the big parts by reference");
+    }
+
+    private static async Task<(FlushRecordingStream Sent, HttpContext Context)> ScrapeAsync(MetricsEndpoint endpoint, string encoding)
+    {
+        var sent = new FlushRecordingStream();
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Headers.Accept = "text/plain;version=0.0.4";
+        context.Request.Headers.AcceptEncoding = encoding;
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(sent));
+        await endpoint.HandleAsync(context);
+        return (sent, context);
     }
 
     private static byte[] Gunzip(byte[] wire)
