@@ -47,6 +47,9 @@ internal sealed class MetricsEndpoint
 
     private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
 
+    /// <summary>Where the body arrays come from (for tests).</summary>
+    internal ResponseBuffers BodyArrays => _bodyArrays;
+
     public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
     {
         options.Validate();
@@ -176,6 +179,12 @@ internal sealed class MetricsEndpoint
 
         // A body that needed a large array last time is sent from the families' renderings where they are.
         bool keepsBytes = Volatile.Read(ref _lastResponseBytes) > ResponseBuffers.PooledLimit;
+        if (keepsBytes)
+        {
+            // The first scrape's body-sized array would otherwise stay as the spare for good.
+            _bodyArrays.DropSpare();
+        }
+
         SegmentedBody body = new(Volatile.Read(ref _lastCopiedBytes) + 4096, _options.MaxResponseBytes, _bodyArrays, keepsBytes);
         int dataEnd;
         try

@@ -57,6 +57,7 @@ public sealed class MetricsEndpointBodyTests
         }
 
         Assert.True(source.KeptWrites > 0, "the later scrapes took the big parts by reference");
+        Assert.Null(endpoint.BodyArrays.Spare);
     }
 
     private static async Task<(FlushRecordingStream Sent, HttpContext Context)> ScrapeAsync(MetricsEndpoint endpoint, string encoding)
