@@ -53,6 +53,9 @@ internal sealed class ResponseBuffers
         }
     }
 
+    /// <summary>Lets the kept array go: the bodies to come are sent from the families' renderings and need no such array.</summary>
+    public void DropSpare() => Volatile.Write(ref _spare, null);
+
     /// <summary>The array kept for the next large body, if any (for tests).</summary>
     internal byte[]? Spare => Volatile.Read(ref _spare);
 }

@@ -62,52 +62,39 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         lock (_gate)
         {
             _members.Clear();
-            long length = 0;
-            int compressed = 0;
-            int start = 0;
-            int familyEnd = -1;
-            do
+            var totals = default(Totals);
+            CompressPart(body, dataEnd, ref totals);
+            return Finish(totals);
+        }
+    }
+
+    /// <summary>
+    /// Gzips <paramref name="body"/> part by part, as it is kept (no copy of the whole body). A kept part is a whole family
+    /// rendering, which the cuts of the whole body would make a member of its own anyway, so the members are those of the
+    /// body in one piece.
+    /// </summary>
+    /// <param name="body">The exposition, sealed.</param>
+    /// <param name="dataEnd">Where the application's data ends (the self-metrics and <c># EOF</c> follow).</param>
+    /// <returns>The members (never changed afterwards) and their total length.</returns>
+    public GzipBody Compress(SegmentedBody body, int dataEnd)
+    {
+        lock (_gate)
+        {
+            _members.Clear();
+            var totals = default(Totals);
+            int offset = 0;
+            foreach (ReadOnlyMemory<byte> part in body.Parts())
             {
-                // Hashed as soon as it is cut: its bytes are still in the cache the search for the cut brought them to.
-                int end = GzipMemberCuts.PartEnd(body, dataEnd, start, ref familyEnd);
-                ReadOnlySpan<byte> part = body[start..end];
-                var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
-                if (!_used.TryGetValue(key, out Member? member))
-                {
-                    if (_kept.TryGetValue(key, out member))
-                    {
-                        if (!member.Final && _promotion.IsCompleted)
-                        {
-                            _toPromote.Add((key, part.ToArray()));
-                        }
-                    }
-                    else
-                    {
-                        member = new Member(CompressMember(part, level), Final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
-                        compressed += part.Length;
-                    }
-
-                    _used.Add(key, member);
-                }
-
-                _members.Add(member.Bytes);
-                length += member.Bytes.Length;
-                start = end;
-            }
-            while (start < body.Length);
-
-            LastCompressedBytes = compressed;
-            LastMemberCount = _members.Count;
-            (_kept, _used) = (_used, _kept);
-            _used.Clear();
-            if (_toPromote.Count > 0)
-            {
-                (PartKey Key, byte[] Part)[] parts = [.. _toPromote];
-                _toPromote.Clear();
-                _promotion = Task.Run(() => Promote(parts));
+                CompressPart(part.Span, dataEnd - offset, ref totals);
+                offset += part.Length;
             }
 
-            return new GzipBody([.. _members], length);
+            if (offset == 0)
+            {
+                CompressPart([], 0, ref totals);
+            }
+
+            return Finish(totals);
         }
     }
 
@@ -118,6 +105,61 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         {
             return _promotion;
         }
+    }
+
+    /// <summary>Cuts <paramref name="body"/> (a whole body or one of its parts) and adds its members. Called under <see cref="_gate"/>.</summary>
+    private void CompressPart(ReadOnlySpan<byte> body, int dataEnd, ref Totals totals)
+    {
+        int start = 0;
+        int familyEnd = -1;
+        do
+        {
+            // Hashed as soon as it is cut: its bytes are still in the cache the search for the cut brought them to.
+            int end = GzipMemberCuts.PartEnd(body, dataEnd, start, ref familyEnd);
+            ReadOnlySpan<byte> part = body[start..end];
+            var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
+            if (!_used.TryGetValue(key, out Member? member))
+            {
+                if (_kept.TryGetValue(key, out member))
+                {
+                    if (!member.Final && _promotion.IsCompleted)
+                    {
+                        _toPromote.Add((key, part.ToArray()));
+                    }
+                }
+                else
+                {
+                    member = new Member(CompressMember(part, level), Final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
+                    totals.Compressed += part.Length;
+                }
+
+                _used.Add(key, member);
+            }
+
+            _members.Add(member.Bytes);
+            totals.Length += member.Bytes.Length;
+            start = end;
+        }
+        while (start < body.Length);
+    }
+
+    /// <summary>Ends a body: keeps the members it used, starts promotions and returns the members. Called under <see cref="_gate"/>.</summary>
+    private GzipBody Finish(Totals totals)
+    {
+        LastCompressedBytes = totals.Compressed;
+        LastMemberCount = _members.Count;
+        (_kept, _used) = (_used, _kept);
+        _used.Clear();
+        if (_toPromote.Count > 0)
+        {
+            (PartKey Key, byte[] Part)[] parts = [.. _toPromote];
+            _toPromote.Clear();
+            _promotion = Task.Run(() => Promote(parts));
+        }
+
+        GzipBody body = new([.. _members], totals.Length);
+        _members.Clear();
+        return body;
     }
 
     private void Promote((PartKey Key, byte[] Part)[] parts)
@@ -178,6 +220,13 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private byte[] CompressMember(ReadOnlySpan<byte> part, CompressionLevel partLevel) => Deflate(part, partLevel, _scratch);
 
     private readonly record struct PartKey(UInt128 Hash, int Length);
+
+    /// <summary>What a body's members add up to so far: their length, and how many of its bytes were compressed afresh.</summary>
+    private struct Totals
+    {
+        public long Length;
+        public int Compressed;
+    }
 
     /// <summary>A part's gzip member; final when it is not to be compressed again at <see cref="PromotedLevel"/>.</summary>
     private sealed record Member(byte[] Bytes, bool Final);

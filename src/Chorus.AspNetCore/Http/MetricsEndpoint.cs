@@ -39,10 +39,16 @@ internal sealed class MetricsEndpoint
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
     private int _lastResponseBytes = InitialBufferBytes;
 
+    // Of which copied into the body's own buffer (the rest were kept renderings, sent where they are).
+    private int _lastCopiedBytes = InitialBufferBytes;
+
     // A big host's body-sized array, kept from one scrape to the next instead of in the shared pool.
     private readonly ResponseBuffers _bodyArrays = new();
 
     private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
+
+    /// <summary>Where the body arrays come from (for tests).</summary>
+    internal ResponseBuffers BodyArrays => _bodyArrays;
 
     public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
     {
@@ -71,11 +77,11 @@ internal sealed class MetricsEndpoint
                 return;
             }
 
-            ReadOnlyMemory<byte> payload = collection.Body!.WrittenMemory;
+            SegmentedBody payload = collection.Body!;
             GzipBody? compressed = null;
             if (gzip)
             {
-                compressed = GzipMembersFor(protocol).Compress(payload.Span, collection.DataEnd);
+                compressed = GzipMembersFor(protocol).Compress(payload, collection.DataEnd);
                 if (compressed.Value.Length > _options.MaxResponseBytes)
                 {
                     throw new ResponseTooLargeException(_options.MaxResponseBytes);
@@ -88,7 +94,7 @@ internal sealed class MetricsEndpoint
             response.ContentType = ExpositionContentTypes.For(protocol);
             response.Headers.Vary = "Accept, Accept-Encoding";
             response.Headers.CacheControl = "no-store";
-            response.ContentLength = compressed?.Length ?? payload.Length;
+            response.ContentLength = compressed?.Length ?? payload.WrittenCount;
             if (!HttpMethods.IsHead(request.Method))
             {
                 await WriteBodyAsync(context, payload, compressed).ConfigureAwait(false);
@@ -106,7 +112,7 @@ internal sealed class MetricsEndpoint
         }
     }
 
-    private static async Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> payload, GzipBody? compressed)
+    private static async Task WriteBodyAsync(HttpContext context, SegmentedBody payload, GzipBody? compressed)
     {
         PipeWriter body = context.Response.BodyWriter;
         int unflushed = 0;
@@ -128,10 +134,21 @@ internal sealed class MetricsEndpoint
         }
         else
         {
-            for (int start = 0; start < payload.Length; start += FlushBytes)
+            // A big host's body is its families' kept renderings, sent where they are (no copy of the whole body).
+            foreach (ReadOnlyMemory<byte> part in payload.Parts())
             {
-                body.Write(payload.Span.Slice(start, Math.Min(FlushBytes, payload.Length - start)));
-                await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                for (int start = 0; start < part.Length;)
+                {
+                    int take = Math.Min(FlushBytes - unflushed, part.Length - start);
+                    body.Write(part.Span.Slice(start, take));
+                    start += take;
+                    unflushed += take;
+                    if (unflushed >= FlushBytes)
+                    {
+                        await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                        unflushed = 0;
+                    }
+                }
             }
         }
 
@@ -160,23 +177,34 @@ internal sealed class MetricsEndpoint
             return collection;
         }
 
-        PooledBufferWriter body = new(Volatile.Read(ref _lastResponseBytes) + 4096, _options.MaxResponseBytes, _bodyArrays);
+        // A body that needed a large array last time is sent from the families' renderings where they are.
+        bool keepsBytes = Volatile.Read(ref _lastResponseBytes) > ResponseBuffers.PooledLimit;
+        if (keepsBytes)
+        {
+            // The first scrape's body-sized array would otherwise stay as the spare for good.
+            _bodyArrays.DropSpare();
+        }
+
+        SegmentedBody body = new(Volatile.Read(ref _lastCopiedBytes) + 4096, _options.MaxResponseBytes, _bodyArrays, keepsBytes);
         int dataEnd;
         try
         {
             if (_selfMetrics is not null)
             {
                 int tail = _selfMetrics.CollectWithTailLength(body, format, escaping);
+                body.Seal();
                 dataEnd = body.WrittenCount - tail;
                 LogSelfMetricsFindings();
             }
             else
             {
                 _source.Collect(body, format, escaping);
-                dataEnd = DataEnd(body.WrittenSpan);
+                body.Seal();
+                dataEnd = DataEnd(body);
             }
 
             Volatile.Write(ref _lastResponseBytes, body.WrittenCount);
+            Volatile.Write(ref _lastCopiedBytes, body.CopiedCount);
         }
         catch (Exception failure)
         {
@@ -217,10 +245,10 @@ internal sealed class MetricsEndpoint
     }
 
     /// <summary>Where the source's data ends: before its <c># EOF</c>, which the self-metrics move to the very end.</summary>
-    private static int DataEnd(ReadOnlySpan<byte> sourceOutput) =>
-        sourceOutput.EndsWith(OpenMetricsEof) ? sourceOutput.Length - OpenMetricsEof.Length : sourceOutput.Length;
+    private static int DataEnd(SegmentedBody sourceOutput) =>
+        sourceOutput.EndsWith(OpenMetricsEof) ? sourceOutput.WrittenCount - OpenMetricsEof.Length : sourceOutput.WrittenCount;
 
-    private void Finish(int slot, SharedCollection collection, PooledBufferWriter? body = null, int dataEnd = 0, Exception? failure = null)
+    private void Finish(int slot, SharedCollection collection, SegmentedBody? body = null, int dataEnd = 0, Exception? failure = null)
     {
         // Unregister first: a scrape arriving from now on must see data collected after it arrived.
         lock (_gate)

@@ -3,8 +3,8 @@ using Chorus.AspNetCore.Buffers;
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
-/// One collection that every scrape arriving while it runs shares: the first scrape collects into a pooled buffer,
-/// the others wait for it, and the buffer goes back to the pool when the last of them has sent its response.
+/// One collection that every scrape arriving while it runs shares: the first scrape collects into a body of pooled buffers and kept renderings,
+/// the others wait for it, and the buffers go back (the renderings are released) when the last of them has sent its response.
 /// </summary>
 internal sealed class SharedCollection
 {
@@ -12,7 +12,7 @@ internal sealed class SharedCollection
     private int _references = 1;
 
     /// <summary>The exposition, once <see cref="Completion"/> is done and <see cref="Failure"/> is null.</summary>
-    public PooledBufferWriter? Body { get; private set; }
+    public SegmentedBody? Body { get; private set; }
 
     /// <summary>Where the source's data ends in <see cref="Body"/> (the self-metrics and <c># EOF</c> follow).</summary>
     public int DataEnd { get; private set; }
@@ -25,7 +25,7 @@ internal sealed class SharedCollection
     /// <summary>Another scrape joins; only called while the collection is still registered as in flight.</summary>
     public void AddReference() => Interlocked.Increment(ref _references);
 
-    public void Complete(PooledBufferWriter body, int dataEnd)
+    public void Complete(SegmentedBody body, int dataEnd)
     {
         Body = body;
         DataEnd = dataEnd;

@@ -23,7 +23,15 @@ internal sealed class RenderedFamily
     private const int FittedSlackDivisor = 8;
     private const int FittedMinimumBytes = 64 * 1024;
 
+    // A rendering at least this long is handed to an output that keeps bytes (a big host's response) by reference: below
+    // it, a copy costs less than the response's bookkeeping for one more part.
+    internal const int KeptMinimumBytes = 16 * 1024;
+
     private readonly ArrayBufferWriter<byte>?[] _bytes = new ArrayBufferWriter<byte>?[2 * Schemes];
+
+    // Per rendering: the lease of its buffer while responses still send it; formatting the family again then writes
+    // into a new buffer, and the lent one is left to the responses (and then the GC).
+    private readonly Lent?[] _lent = new Lent?[2 * Schemes];
     private readonly int[] _mergedIn = new int[2 * Schemes];
 
     // Per format: the underscores rendering had only classic names, so it is also what every other scheme writes.
@@ -37,7 +45,17 @@ internal sealed class RenderedFamily
     /// <param name="escaping">How names outside the classic character set are written.</param>
     public void WriteTo(IBufferWriter<byte> output, MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
     {
-        output.Write(Render(family, mergedIn, format, escaping).WrittenSpan);
+        ArrayBufferWriter<byte> bytes = Render(family, mergedIn, format, escaping, out int index);
+        if (bytes.WrittenCount >= KeptMinimumBytes && output is IKeptBytesOutput { KeepsBytes: true } keeping)
+        {
+            Lent lease = _lent[index] is { } lent && lent.Lends(bytes) ? lent : (_lent[index] = new Lent(bytes));
+            lease.Add();
+            keeping.WriteKept(bytes.WrittenMemory, lease);
+        }
+        else
+        {
+            output.Write(bytes.WrittenSpan);
+        }
     }
 
     /// <summary>True when <see cref="WriteTo"/> would format the family again (it was merged since it was last formatted).</summary>
@@ -48,14 +66,18 @@ internal sealed class RenderedFamily
     /// family's state (and caches of its label sets that any thread fills alike), so families may be formatted on
     /// several threads at once.
     /// </summary>
-    public ArrayBufferWriter<byte> Render(MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores)
+    public ArrayBufferWriter<byte> Render(MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping = EscapingScheme.Underscores) =>
+        Render(family, mergedIn, format, escaping, out _);
+
+    private ArrayBufferWriter<byte> Render(MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping, out int index)
     {
-        int index = IndexFor(mergedIn, format, escaping);
+        index = IndexFor(mergedIn, format, escaping);
         int first = FirstIndex(format);
         ArrayBufferWriter<byte> bytes = _bytes[index] ??= new ArrayBufferWriter<byte>(Math.Max(MinimumCapacity, family.SampleList.Count * BytesPerSample));
         if (Stale(index, mergedIn))
         {
-            bytes = _bytes[index] = Fitted(bytes);
+            bool lent = _lent[index] is { } lease && lease.Lends(bytes) && lease.Outstanding;
+            bytes = _bytes[index] = lent ? new ArrayBufferWriter<byte>(Math.Max(MinimumCapacity, bytes.WrittenCount + (bytes.WrittenCount / 16))) : Fitted(bytes);
             bytes.ResetWrittenCount();
             bool escaped = ExpositionWriter.WriteFamily(bytes, family, format, escaping);
             _mergedIn[index] = mergedIn;
@@ -94,4 +116,19 @@ internal sealed class RenderedFamily
     }
 
     private bool Stale(int index, int mergedIn) => _mergedIn[index] != mergedIn || _bytes[index] is not { WrittenCount: > 0 };
+
+    /// <summary>How many outputs still read one rendering buffer (<see cref="IKeptBytesOutput"/>).</summary>
+    private sealed class Lent(ArrayBufferWriter<byte> buffer) : IKeptBytesLease
+    {
+        private int _count;
+
+        /// <summary>True while some output has not released the buffer.</summary>
+        public bool Outstanding => Volatile.Read(ref _count) > 0;
+
+        public bool Lends(ArrayBufferWriter<byte> bytes) => ReferenceEquals(buffer, bytes);
+
+        public void Add() => Interlocked.Increment(ref _count);
+
+        public void Release() => Interlocked.Decrement(ref _count);
+    }
 }

@@ -24,20 +24,52 @@ public sealed class MetricsEndpointBodyTests
     {
         var source = new BigSource(families: 400, samplesPerFamily: 60);
         var endpoint = new MetricsEndpoint(source, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
-        var sent = new FlushRecordingStream();
-        var context = new DefaultHttpContext();
-        context.Request.Method = "GET";
-        context.Request.Headers.Accept = "text/plain;version=0.0.4";
-        context.Request.Headers.AcceptEncoding = encoding;
-        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(sent));
-
-        await endpoint.HandleAsync(context);
+        (FlushRecordingStream sent, _) = await ScrapeAsync(endpoint, encoding);
 
         byte[] body = sent.Bytes.ToArray();
         byte[] plain = encoding == "gzip" ? Gunzip(body) : body;
         Assert.Equal(source.Expected, plain);
         Assert.True(body.Length > 2 * MetricsEndpoint.FlushBytes, "the body is big enough to need several flushes");
         Assert.InRange(sent.LargestUnflushed, 1, MetricsEndpoint.FlushBytes + (64 * 1024));
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("identity")]
+    public async Task BigBody_SentFromKeptRenderings_ArrivesWhole_AndReleasesThem(string encoding)
+    {
+        var source = new KeepingSource(new BigSource(families: 400, samplesPerFamily: 60).Expected);
+        Assert.True(source.Expected.Length > 1 << 20, "big enough for the endpoint to keep renderings on the next scrape");
+        var endpoint = new MetricsEndpoint(source, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
+        for (int scrape = 0; scrape < 3; scrape++)
+        {
+            (FlushRecordingStream sent, HttpContext context) = await ScrapeAsync(endpoint, encoding);
+
+            byte[] body = sent.Bytes.ToArray();
+            Assert.Equal(source.Expected, encoding == "gzip" ? Gunzip(body) : body);
+            if (encoding == "identity")
+            {
+                Assert.Equal(source.Expected.Length, context.Response.ContentLength);
+            }
+
+            Assert.InRange(sent.LargestUnflushed, 1, MetricsEndpoint.FlushBytes + (64 * 1024));
+            Assert.Equal(0, source.Outstanding);
+        }
+
+        Assert.True(source.KeptWrites > 0, "the later scrapes took the big parts by reference");
+        Assert.Null(endpoint.BodyArrays.Spare);
+    }
+
+    private static async Task<(FlushRecordingStream Sent, HttpContext Context)> ScrapeAsync(MetricsEndpoint endpoint, string encoding)
+    {
+        var sent = new FlushRecordingStream();
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Headers.Accept = "text/plain;version=0.0.4";
+        context.Request.Headers.AcceptEncoding = encoding;
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(sent));
+        await endpoint.HandleAsync(context);
+        return (sent, context);
     }
 
     private static byte[] Gunzip(byte[] wire)
@@ -70,6 +102,42 @@ public sealed class MetricsEndpointBodyTests
         public byte[] Expected { get; }
 
         public void Collect(IBufferWriter<byte> output, ExpositionFormat format) => output.Write(Expected);
+    }
+
+    /// <summary>
+    /// Writes its exposition as a family source does for a big host: every other 64 KiB piece by reference when the output
+    /// keeps bytes (counting the leases not yet released), the rest copied.
+    /// </summary>
+    private sealed class KeepingSource(byte[] expected) : IScrapeSource, IKeptBytesLease
+    {
+        private const int Piece = 64 * 1024;
+        private int _outstanding;
+
+        public byte[] Expected { get; } = expected;
+
+        public int Outstanding => Volatile.Read(ref _outstanding);
+
+        public int KeptWrites { get; private set; }
+
+        public void Collect(IBufferWriter<byte> output, ExpositionFormat format)
+        {
+            for (int start = 0, piece = 0; start < Expected.Length; start += Piece, piece++)
+            {
+                ReadOnlyMemory<byte> bytes = Expected.AsMemory(start, Math.Min(Piece, Expected.Length - start));
+                if (piece % 2 == 1 && output is IKeptBytesOutput { KeepsBytes: true } keeping)
+                {
+                    Interlocked.Increment(ref _outstanding);
+                    KeptWrites++;
+                    keeping.WriteKept(bytes, this);
+                }
+                else
+                {
+                    output.Write(bytes.Span);
+                }
+            }
+        }
+
+        public void Release() => Interlocked.Decrement(ref _outstanding);
     }
 
     /// <summary>Records what the server's writer sends, and the most bytes sent between two flushes.</summary>
