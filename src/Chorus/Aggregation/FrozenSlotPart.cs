@@ -49,9 +49,17 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     private Contribution _first;
     private Contribution _best;
 
-    // The collection folding this part now: how far its contributions were folded, and the live values inside the run.
+    // Sum: what a fold from an empty slot holds after the exact run and the first i values kept one by one (in file
+    // order, as the fold adds them), so the frozen values ranked before the first live value folded take one store.
+    private double[] _prefix = [];
+    private bool _prefixStale = true;
+
+    // The collection folding this part now: how far its contributions were folded, whether the slot holds only a prefix
+    // of the frozen fold (it was empty when the collection started on it, and no live value came yet), and the live
+    // values inside the run.
     private int _generation;
     private int _cursor;
+    private bool _atPrefix;
     private ExactSum _liveInRun;
 
     /// <summary>How the part was reduced (the family's fold kind when it was built).</summary>
@@ -67,6 +75,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public bool Add(FileState file, double value, double stamp)
     {
         Contributions++;
+        _prefixStale = true;
         var contribution = new Contribution(file, value, stamp);
         switch (Kind)
         {
@@ -104,6 +113,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public bool Remove(FileState file, double value)
     {
         Contributions--;
+        _prefixStale = true;
         switch (Kind)
         {
             case FoldKind.Last or FoldKind.MostRecent:
@@ -122,12 +132,14 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public void Advance(SeriesSlot slot, int rank, double liveValue, int generation, int numbering)
     {
         Start(slot, generation, numbering);
-        while (_cursor < _count && _ranks[_cursor] < rank)
+        int end = _cursor;
+        while (end < _count && _ranks[end] < rank)
         {
-            MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
-            _cursor++;
+            end++;
         }
 
+        FoldUpTo(slot, end);
+        _atPrefix = false;
         if (_runCount > 0 && rank < _runEndRank)
         {
             _liveInRun = _liveInRun.With(liveValue);
@@ -138,11 +150,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public bool Finish(SeriesSlot slot, int generation, int numbering)
     {
         Start(slot, generation, numbering);
-        for (; _cursor < _count; _cursor++)
-        {
-            MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
-        }
-
+        FoldUpTo(slot, _count);
         return _runCount == 0 || _runBound.Join(_liveInRun).IsExact;
     }
 
@@ -153,6 +161,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             _generation = generation;
             _cursor = 0;
             _liveInRun = ExactSum.Empty;
+            _atPrefix = slot.Generation != generation;
             slot.Touch(generation);
             if (_ranksNumbering != numbering)
             {
@@ -166,6 +175,70 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
                 MergeRules.Fold(slot, Kind, _runSum, 0.0);
             }
         }
+    }
+
+    /// <summary>Folds the kept contributions from the cursor up to (not including) <paramref name="end"/>.</summary>
+    private void FoldUpTo(SeriesSlot slot, int end)
+    {
+        if (end == _cursor)
+        {
+            return;
+        }
+
+        if (Kind != FoldKind.Sum)
+        {
+            for (; _cursor < end; _cursor++)
+            {
+                MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
+            }
+
+            return;
+        }
+
+        if (_atPrefix)
+        {
+            // The slot holds the fold of the run alone: the fold of the values before end is known already.
+            slot.Value = PrefixSum(end);
+        }
+        else
+        {
+            // The additions in file order, in a register rather than through the slot.
+            double sum = slot.Value;
+            for (int i = _cursor; i < end; i++)
+            {
+                sum += _values[i];
+            }
+
+            slot.Value = sum;
+        }
+
+        slot.HasValue = true;
+        _cursor = end;
+    }
+
+    /// <summary>What a fold from an empty slot holds after the run and the first <paramref name="end"/> values kept one by one.</summary>
+    private double PrefixSum(int end)
+    {
+        if (_prefixStale)
+        {
+            if (_prefix.Length < _count + 1)
+            {
+                _prefix = new double[_files.Length + 1];
+            }
+
+            // As Start and MergeRules.Fold add them: 0, the run's sum when there is a run, then each value.
+            double sum = _runCount > 0 ? 0.0 + _runSum : 0.0;
+            _prefix[0] = sum;
+            for (int i = 0; i < _count; i++)
+            {
+                sum += _values[i];
+                _prefix[i + 1] = sum;
+            }
+
+            _prefixStale = false;
+        }
+
+        return _prefix[end];
     }
 
     private void ReadRanks()
