@@ -49,10 +49,8 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     private Contribution _first;
     private Contribution _best;
 
-    // Sum: what a fold from an empty slot holds after the exact run and the first i values kept one by one (in file
-    // order, as the fold adds them), so the frozen values ranked before the first live value folded take one store.
-    private double[] _prefix = [];
-    private bool _prefixStale = true;
+    // Sum: the fold of the run and the values kept one by one up to each of them (made when first read).
+    private FrozenPrefixSums? _prefix;
 
     // The collection folding this part now: how far its contributions were folded, whether the slot holds only a prefix
     // of the frozen fold (it was empty when the collection started on it, and no live value came yet), and the live
@@ -75,7 +73,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public bool Add(FileState file, double value, double stamp)
     {
         Contributions++;
-        _prefixStale = true;
+        _prefix?.MarkStale();
         var contribution = new Contribution(file, value, stamp);
         switch (Kind)
         {
@@ -113,7 +111,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public bool Remove(FileState file, double value)
     {
         Contributions--;
-        _prefixStale = true;
+        _prefix?.MarkStale();
         switch (Kind)
         {
             case FoldKind.Last or FoldKind.MostRecent:
@@ -198,7 +196,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
         if (_atPrefix)
         {
             // The slot holds the fold of the run alone: the fold of the values before end is known already.
-            slot.Value = PrefixSum(end);
+            slot.Value = (_prefix ??= new()).At(end, _runCount > 0, _runSum, _values, _count);
         }
         else
         {
@@ -214,31 +212,6 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
 
         slot.HasValue = true;
         _cursor = end;
-    }
-
-    /// <summary>What a fold from an empty slot holds after the run and the first <paramref name="end"/> values kept one by one.</summary>
-    private double PrefixSum(int end)
-    {
-        if (_prefixStale)
-        {
-            if (_prefix.Length < _count + 1)
-            {
-                _prefix = new double[_files.Length + 1];
-            }
-
-            // As Start and MergeRules.Fold add them: 0, the run's sum when there is a run, then each value.
-            double sum = _runCount > 0 ? 0.0 + _runSum : 0.0;
-            _prefix[0] = sum;
-            for (int i = 0; i < _count; i++)
-            {
-                sum += _values[i];
-                _prefix[i + 1] = sum;
-            }
-
-            _prefixStale = false;
-        }
-
-        return _prefix[end];
     }
 
     private void ReadRanks()
