@@ -49,9 +49,15 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     private Contribution _first;
     private Contribution _best;
 
-    // The collection folding this part now: how far its contributions were folded, and the live values inside the run.
+    // Sum: the fold of the run and the values kept one by one up to each of them (made when first read).
+    private FrozenPrefixSums? _prefix;
+
+    // The collection folding this part now: how far its contributions were folded, whether the slot holds only a prefix
+    // of the frozen fold (it was empty when the collection started on it, and no live value came yet), and the live
+    // values inside the run.
     private int _generation;
     private int _cursor;
+    private bool _atPrefix;
     private ExactSum _liveInRun;
 
     /// <summary>How the part was reduced (the family's fold kind when it was built).</summary>
@@ -67,6 +73,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public bool Add(FileState file, double value, double stamp)
     {
         Contributions++;
+        _prefix?.MarkStale();
         var contribution = new Contribution(file, value, stamp);
         switch (Kind)
         {
@@ -104,6 +111,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public bool Remove(FileState file, double value)
     {
         Contributions--;
+        _prefix?.MarkStale();
         switch (Kind)
         {
             case FoldKind.Last or FoldKind.MostRecent:
@@ -122,12 +130,14 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public void Advance(SeriesSlot slot, int rank, double liveValue, int generation, int numbering)
     {
         Start(slot, generation, numbering);
-        while (_cursor < _count && _ranks[_cursor] < rank)
+        int end = _cursor;
+        while (end < _count && _ranks[end] < rank)
         {
-            MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
-            _cursor++;
+            end++;
         }
 
+        FoldUpTo(slot, end);
+        _atPrefix = false;
         if (_runCount > 0 && rank < _runEndRank)
         {
             _liveInRun = _liveInRun.With(liveValue);
@@ -138,11 +148,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     public bool Finish(SeriesSlot slot, int generation, int numbering)
     {
         Start(slot, generation, numbering);
-        for (; _cursor < _count; _cursor++)
-        {
-            MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
-        }
-
+        FoldUpTo(slot, _count);
         return _runCount == 0 || _runBound.Join(_liveInRun).IsExact;
     }
 
@@ -153,6 +159,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             _generation = generation;
             _cursor = 0;
             _liveInRun = ExactSum.Empty;
+            _atPrefix = slot.Generation != generation;
             slot.Touch(generation);
             if (_ranksNumbering != numbering)
             {
@@ -166,6 +173,45 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
                 MergeRules.Fold(slot, Kind, _runSum, 0.0);
             }
         }
+    }
+
+    /// <summary>Folds the kept contributions from the cursor up to (not including) <paramref name="end"/>.</summary>
+    private void FoldUpTo(SeriesSlot slot, int end)
+    {
+        if (end == _cursor)
+        {
+            return;
+        }
+
+        if (Kind != FoldKind.Sum)
+        {
+            for (; _cursor < end; _cursor++)
+            {
+                MergeRules.Fold(slot, Kind, _values[_cursor], _stamps[_cursor]);
+            }
+
+            return;
+        }
+
+        if (_atPrefix)
+        {
+            // The slot holds the fold of the run alone: the fold of the values before end is known already.
+            slot.Value = (_prefix ??= new()).At(end, _runCount > 0, _runSum, _values, _count);
+        }
+        else
+        {
+            // The additions in file order, in a register rather than through the slot.
+            double sum = slot.Value;
+            for (int i = _cursor; i < end; i++)
+            {
+                sum += _values[i];
+            }
+
+            slot.Value = sum;
+        }
+
+        slot.HasValue = true;
+        _cursor = end;
     }
 
     private void ReadRanks()

@@ -227,6 +227,39 @@ public class FrozenFilesTests
         Assert.Contains("c_total 4.503599627370499e+15", DirectoryFixture.Text(reader), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void FrozenFractionsBeforeALiveFile_FoldInFileOrder_AlsoAfterADeadFileJoinsThem()
+    {
+        // 0.1 is an exact run on its own, 0.2 ends it and is kept one by one: the frozen fold before the live file (the
+        // run, then 0.2) is known before the live value comes, and must take in 0.05 once that dead file freezes.
+        using var dir = new TempDirectory();
+        Counter(0.1).WriteTo(dir.File("counter_4200001.db"));
+        Counter(0.2).WriteTo(dir.File("counter_4200003.db"));
+        string live = Counter(0.0).WriteTo(dir.File("counter_4200005.db"));
+        Counter(0.7).WriteTo(dir.File("counter_4200007.db"));
+        using MultiProcessDirectory reader = Open(dir.Path);
+        using var writer = new MappedTestWriter(live);
+        Freeze(reader, 3);
+
+        foreach (double value in new[] { 0.3, 1e-3, 0.6 })
+        {
+            writer.Write(Counter(value).Build());
+            Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+            Assert.Equal(1, reader.LastFamiliesMerged);
+        }
+
+        // Ranked between 0.2 and the live file.
+        Counter(0.05).WriteTo(dir.File("counter_42000035.db"));
+        Thread.Sleep(Settle * 2);
+        Freeze(reader, 4);
+        foreach (double value in new[] { 0.9, 0.3 })
+        {
+            writer.Write(Counter(value).Build());
+            Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+            Assert.Equal(4, reader.FrozenFileCount);
+        }
+    }
+
     /// <summary>
     /// Live writers keep changing values on top of frozen files, whose contribution the reader keeps per slot instead of
     /// reading them (exact runs of whole sums, first and extreme values, the latest timestamp, the last value): after every
