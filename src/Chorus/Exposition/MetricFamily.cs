@@ -43,6 +43,9 @@ public sealed class MetricFamily
     /// <summary>The samples, for the readers and registries that fill the family.</summary>
     internal List<Sample> SampleList { get; } = [];
 
+    /// <summary>Which values changed in the last merge, when nothing else did (a multiprocess merge fills it; others leave it invalid).</summary>
+    internal SampleEdits Edits { get; } = new();
+
     /// <summary>The name text 0.0.4 puts in <c># HELP</c>/<c># TYPE</c> (<c>x_total</c> for counters, <c>x_info</c> for info), built once.</summary>
     internal string TextHeaderName => _textHeaderName ??= Type switch
     {
