@@ -52,6 +52,9 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     // Sum: the fold of the run and the values kept one by one up to each of them (made when first read).
     private FrozenPrefixSums? _prefix;
 
+    // Sum: whether every frozen contribution adds up exactly (made when first read).
+    private ExactSum? _exact;
+
     // The collection folding this part now: how far its contributions were folded, whether the slot holds only a prefix
     // of the frozen fold (it was empty when the collection started on it, and no live value came yet), and the live
     // values inside the run.
@@ -74,6 +77,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     {
         Contributions++;
         _prefix?.MarkStale();
+        _exact = null;
         var contribution = new Contribution(file, value, stamp);
         switch (Kind)
         {
@@ -112,6 +116,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     {
         Contributions--;
         _prefix?.MarkStale();
+        _exact = null;
         switch (Kind)
         {
             case FoldKind.Last or FoldKind.MostRecent:
@@ -121,6 +126,24 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             default:
                 return RemoveSum(file, value);
         }
+    }
+
+    /// <summary>Sum: whether every frozen contribution (the run and the values kept one by one) adds up exactly, and by how much.</summary>
+    public ExactSum Exactness()
+    {
+        if (_exact is { } known)
+        {
+            return known;
+        }
+
+        ExactSum exact = _runBound;
+        for (int i = 0; i < _count; i++)
+        {
+            exact = exact.With(_values[i]);
+        }
+
+        _exact = exact;
+        return exact;
     }
 
     /// <summary>
