@@ -32,6 +32,18 @@ internal readonly record struct ExactSum(int LowestBit, double Magnitude, bool F
         ? new ExactSum(Math.Min(LowestBit, LowestBitOf(value)), Magnitude - Math.Abs(old) + Math.Abs(value), Finite)
         : this with { Finite = false };
 
+    /// <summary>These values and <paramref name="values"/>.</summary>
+    public ExactSum WithEach(ReadOnlySpan<double> values)
+    {
+        ExactSum sum = this;
+        foreach (double value in values)
+        {
+            sum = sum.With(value);
+        }
+
+        return sum;
+    }
+
     /// <summary>These values and <paramref name="other"/>'s.</summary>
     public ExactSum Join(ExactSum other) =>
         new(Math.Min(LowestBit, other.LowestBit), Magnitude + other.Magnitude, Finite && other.Finite);

@@ -51,8 +51,6 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
 
     // Sum: the fold of the run and the values kept one by one up to each of them (made when first read).
     private FrozenPrefixSums? _prefix;
-
-    // Sum: whether every frozen contribution adds up exactly (made when first read).
     private ExactSum? _exact;
 
     // The collection folding this part now: how far its contributions were folded, whether the slot holds only a prefix
@@ -128,23 +126,8 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
         }
     }
 
-    /// <summary>Sum: whether every frozen contribution (the run and the values kept one by one) adds up exactly, and by how much.</summary>
-    public ExactSum Exactness()
-    {
-        if (_exact is { } known)
-        {
-            return known;
-        }
-
-        ExactSum exact = _runBound;
-        for (int i = 0; i < _count; i++)
-        {
-            exact = exact.With(_values[i]);
-        }
-
-        _exact = exact;
-        return exact;
-    }
+    /// <summary>Sum: whether every frozen contribution (the run and the values kept one by one) adds up exactly.</summary>
+    public ExactSum Exactness() => _exact ??= _runBound.WithEach(_values.AsSpan(0, _count));
 
     /// <summary>
     /// Before a live value from the file ranked <paramref name="rank"/> is folded: folds the frozen contributions ranked

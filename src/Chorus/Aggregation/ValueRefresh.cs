@@ -166,15 +166,7 @@ internal static class ValueRefresh
                     }
 
                     changed = true;
-                    changedEntries ??= ChangedEntriesOf(file);
-                    changes ??= ChangesOf(file, collection, changedEntries);
-                    ref ulong word = ref changedEntries[i >> 6];
-                    if ((word & (1UL << i)) == 0)
-                    {
-                        // The first change in this collection: its old value is the one the last merge folded.
-                        word |= 1UL << i;
-                        changes.Add(i, old);
-                    }
+                    Note(file, i, old, collection, ref changedEntries, ref changes);
                 }
             }
         }
@@ -195,6 +187,20 @@ internal static class ValueRefresh
         }
 
         return bits;
+    }
+
+    /// <summary>Notes entry <paramref name="entry"/> changed from <paramref name="old"/>, once per collection.</summary>
+    private static void Note(FileState file, int entry, double old, int collection, ref ulong[]? bits, ref ChangedValues? changes)
+    {
+        bits ??= ChangedEntriesOf(file);
+        changes ??= ChangesOf(file, collection, bits);
+        ref ulong word = ref bits[entry >> 6];
+        if ((word & (1UL << entry)) == 0)
+        {
+            // The first change in this collection: its old value is the one the last merge folded.
+            word |= 1UL << entry;
+            changes.Add(entry, old);
+        }
     }
 
     /// <summary>The file's list of changed entries for <paramref name="collection"/>: one of an earlier collection is started afresh, its bits cleared.</summary>
