@@ -24,6 +24,7 @@ internal sealed class ChangedSlots
     private readonly List<FileState> _files = [];
     private readonly List<FamilyState> _inPlace = [];
     private readonly List<int> _changedSamples = [];
+    private readonly List<(SeriesSlot Slot, FamilyState Family, FoldKind Kind)> _refolds = [];
 
     /// <summary>How many slots the last collection updated in place (tests).</summary>
     public int LastSlotsUpdated { get; private set; }
@@ -62,6 +63,16 @@ internal sealed class ChangedSlots
         }
 
         _files.Clear();
+        foreach ((SeriesSlot slot, FamilyState family, FoldKind kind) in _refolds)
+        {
+            if (family.ChangedIn != generation && !slot.Contributions!.Refold(slot, kind))
+            {
+                // A mostrecent gauge's sample appeared or went: the family's samples are emitted anew.
+                family.ChangedIn = generation;
+            }
+        }
+
+        _refolds.Clear();
     }
 
     /// <summary>
@@ -95,6 +106,9 @@ internal sealed class ChangedSlots
         ChangedValues changes = file.Changes!;
         ReadOnlySpan<int> entries = changes.Entries;
         ReadOnlySpan<double> olds = changes.OldValues;
+
+        // The new values as the refresh copied them, unless an entry changed twice in the collection (then the file's).
+        ReadOnlySpan<double> news = changes.Repeated ? file.Values : changes.NewValues;
         EntryTarget[] targets = file.Targets;
         HashSet<ParsedKey>? removed = file.RemovedKeys;
         FamilyState? family = null;
@@ -110,22 +124,21 @@ internal sealed class ChangedSlots
             }
 
             EntryTarget target = targets[i];
-            ParsedKey key = target.Key;
-            if (key.Family != family)
+            if (target.Family != family)
             {
-                family = key.Family;
+                family = target.Family;
                 inPlace = Begin(family, file, generation);
                 kind = MergeRules.KindOf(family);
                 route = MergeRules.RouteOf(family, file.Pid);
             }
 
-            if (!inPlace || (removed is not null && removed.Contains(key)))
+            if (!inPlace || (removed is not null && removed.Contains(target.Key)))
             {
                 continue;
             }
 
             SeriesSlot? slot = route == SlotRoute.PerFile ? file.PidSlots[i] : target.Cached(route);
-            if (slot is null || slot.Removed || !TryUpdate(slot, family, kind, file, i, olds[k], generation))
+            if (slot is null || slot.Removed || !TryUpdate(slot, family, kind, file, i, olds[k], news[changes.Repeated ? i : k], generation))
             {
                 // The full merge folds the family again (slots updated already are started afresh by it).
                 family.ChangedIn = generation;
@@ -163,10 +176,9 @@ internal sealed class ChangedSlots
         return true;
     }
 
-    /// <summary>Updates one slot for the change of entry <paramref name="entry"/> of <paramref name="file"/> from <paramref name="old"/>; false when only a full merge can.</summary>
-    private static bool TryUpdate(SeriesSlot slot, FamilyState family, FoldKind kind, FileState file, int entry, double old, int generation)
+    /// <summary>Updates one slot for the change of entry <paramref name="entry"/> of <paramref name="file"/> from <paramref name="old"/> to <paramref name="value"/>; false when only a full merge can.</summary>
+    private bool TryUpdate(SeriesSlot slot, FamilyState family, FoldKind kind, FileState file, int entry, double old, double value, int generation)
     {
-        double value = file.Values[entry];
         FrozenSlotPart? frozen = slot.Frozen is { Contributions: > 0 } part ? part : null;
         if (slot.Folds == 1 && frozen is null)
         {
@@ -181,9 +193,14 @@ internal sealed class ChangedSlots
             return false;
         }
 
+        if (contributions.Listed && !contributions.Take(file, entry, value))
+        {
+            return false;
+        }
+
         if (contributions.RefoldedIn == generation)
         {
-            // Folded again from every current value already.
+            // Folded again once every changed value is taken.
             return true;
         }
 
@@ -198,7 +215,9 @@ internal sealed class ChangedSlots
             return false;
         }
 
-        return contributions.Refold(slot, kind, generation);
+        contributions.RefoldedIn = generation;
+        _refolds.Add((slot, family, kind));
+        return true;
     }
 
     /// <summary>A sum slot whose values add up exactly before and after: the new value swapped in for the old, exactly.</summary>

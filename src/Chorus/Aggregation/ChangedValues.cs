@@ -9,6 +9,7 @@ internal sealed class ChangedValues
 {
     private int[] _entries = new int[16];
     private double[] _old = new double[16];
+    private double[] _new = new double[16];
 
     /// <summary>The collection whose changes these are (a list from an earlier one is started afresh).</summary>
     public int Collection { get; private set; }
@@ -22,24 +23,33 @@ internal sealed class ChangedValues
     /// <summary>The value each entry had before the collection changed it (the one the last merge folded).</summary>
     public ReadOnlySpan<double> OldValues => _old.AsSpan(0, Count);
 
+    /// <summary>The value each entry was changed to (the file's current one unless <see cref="Repeated"/>).</summary>
+    public ReadOnlySpan<double> NewValues => _new.AsSpan(0, Count);
+
+    /// <summary>True when an entry changed again in the same collection: its new value is the file's, not <see cref="NewValues"/>'s.</summary>
+    public bool Repeated { get; set; }
+
     /// <summary>Empties the list for <paramref name="collection"/>.</summary>
     public void Restart(int collection)
     {
         Collection = collection;
         Count = 0;
+        Repeated = false;
     }
 
-    /// <summary>Notes that entry <paramref name="entry"/> changed from <paramref name="old"/>.</summary>
-    public void Add(int entry, double old)
+    /// <summary>Notes that entry <paramref name="entry"/> changed from <paramref name="old"/> to <paramref name="value"/>.</summary>
+    public void Add(int entry, double old, double value)
     {
         if (Count == _entries.Length)
         {
             Array.Resize(ref _entries, Count * 2);
             Array.Resize(ref _old, Count * 2);
+            Array.Resize(ref _new, Count * 2);
         }
 
         _entries[Count] = entry;
         _old[Count] = old;
+        _new[Count] = value;
         Count++;
     }
 }

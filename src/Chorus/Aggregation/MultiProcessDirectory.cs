@@ -139,6 +139,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>How many families the last collection built frozen parts for over every frozen file, for tests (0 when files froze or thawed in place).</summary>
     internal int LastFrozenPartsBuilt => _merge.LastFrozenPartsBuilt;
 
+    /// <summary>The families the last collection handed to the writer, as they are (tests: their <see cref="MetricFamily.Edits"/>).</summary>
+    internal IReadOnlyList<MetricFamily> LastFamilies => _output;
+
     /// <summary>How many slots the last collection updated per changed slot, without a full merge of their families (tests).</summary>
     internal int LastSlotsUpdated => _merge.LastSlotsUpdated;
 

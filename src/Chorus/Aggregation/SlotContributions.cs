@@ -13,8 +13,12 @@ namespace Chorus.Aggregation;
 /// </remarks>
 internal sealed class SlotContributions
 {
+    // The listed contributions in file order, with a copy of each one's value (and timestamp, once one is not 0): folding
+    // again reads one array instead of a value in every file's.
     private FileState[] _files = [];
     private int[] _entries = [];
+    private double[] _values = [];
+    private double[]? _stamps;
     private int _count;
 
     /// <summary>Whether the live values folded add up exactly in any order, and by how much (kept up to date by the per-slot path).</summary>
@@ -23,7 +27,7 @@ internal sealed class SlotContributions
     /// <summary>Set when the contributions are listed by the next full merge (and, once it ran, were).</summary>
     public bool Listed { get; set; }
 
-    /// <summary>The collection that last folded the slot again from its list (once is enough: it reads every current value).</summary>
+    /// <summary>The collection that last queued the slot to be folded again from its list (once, after every changed value is taken).</summary>
     public int RefoldedIn { get; set; }
 
     /// <summary>
@@ -55,35 +59,79 @@ internal sealed class SlotContributions
             int size = Math.Max(4, _count * 2);
             Array.Resize(ref _files, size);
             Array.Resize(ref _entries, size);
+            Array.Resize(ref _values, size);
+            if (_stamps is not null)
+            {
+                Array.Resize(ref _stamps, size);
+            }
         }
 
         _files[_count] = file;
         _entries[_count] = entry;
+        _values[_count] = value;
+        SetStamp(_count, file.KeepsTimestamps ? file.Timestamps[entry] : 0.0);
         _count++;
     }
 
-    /// <summary>
-    /// Folds <paramref name="slot"/> again from its listed contributions' current values, in file order, as the full merge
-    /// folds it (only for a slot without frozen parts). False when the slot's sample appeared or went (a mostrecent gauge).
-    /// </summary>
-    public bool Refold(SeriesSlot slot, FoldKind kind, int generation)
+    /// <summary>Takes the new value (and timestamp) of a listed contribution; false when it is not listed.</summary>
+    public bool Take(FileState file, int entry, double value)
     {
-        RefoldedIn = generation;
+        for (int i = 0; i < _count; i++)
+        {
+            if (_entries[i] == entry && _files[i] == file)
+            {
+                _values[i] = value;
+                SetStamp(i, file.KeepsTimestamps ? file.Timestamps[entry] : 0.0);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Folds <paramref name="slot"/> again from its listed contributions' current values (each changed one taken first), in
+    /// file order, as the full merge folds it (only for a slot without frozen parts). False when the slot's sample appeared
+    /// or went (a mostrecent gauge).
+    /// </summary>
+    public bool Refold(SeriesSlot slot, FoldKind kind)
+    {
         bool had = slot.HasValue;
         slot.Value = 0.0;
         slot.Timestamp = 0.0;
         slot.HasValue = false;
         ExactSum exact = ExactSum.Empty;
-        for (int i = 0; i < _count; i++)
+        if (kind == FoldKind.Sum)
         {
-            FileState file = _files[i];
-            int entry = _entries[i];
-            double value = file.Values[entry];
-            exact = exact.With(value);
-            MergeRules.Fold(slot, kind, value, file.KeepsTimestamps ? file.Timestamps[entry] : 0.0);
+            // The additions in file order, in a register rather than through the slot.
+            double sum = 0.0;
+            for (int i = 0; i < _count; i++)
+            {
+                sum += _values[i];
+                exact = exact.With(_values[i]);
+            }
+
+            slot.Value = sum;
+            slot.HasValue = _count > 0;
+        }
+        else
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                exact = exact.With(_values[i]);
+                MergeRules.Fold(slot, kind, _values[i], _stamps?[i] ?? 0.0);
+            }
         }
 
         Exact = exact;
         return slot.HasValue == had;
+    }
+
+    private void SetStamp(int index, double stamp)
+    {
+        if (stamp != 0.0 || _stamps is not null)
+        {
+            (_stamps ??= new double[_values.Length])[index] = stamp;
+        }
     }
 }

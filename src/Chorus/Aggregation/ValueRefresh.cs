@@ -166,7 +166,7 @@ internal static class ValueRefresh
                     }
 
                     changed = true;
-                    Note(file, i, old, collection, ref changedEntries, ref changes);
+                    Note(file, i, old, values[i], collection, ref changedEntries, ref changes);
                 }
             }
         }
@@ -189,8 +189,8 @@ internal static class ValueRefresh
         return bits;
     }
 
-    /// <summary>Notes entry <paramref name="entry"/> changed from <paramref name="old"/>, once per collection.</summary>
-    private static void Note(FileState file, int entry, double old, int collection, ref ulong[]? bits, ref ChangedValues? changes)
+    /// <summary>Notes entry <paramref name="entry"/> changed from <paramref name="old"/> to <paramref name="value"/>, once per collection.</summary>
+    private static void Note(FileState file, int entry, double old, double value, int collection, ref ulong[]? bits, ref ChangedValues? changes)
     {
         bits ??= ChangedEntriesOf(file);
         changes ??= ChangesOf(file, collection, bits);
@@ -199,7 +199,11 @@ internal static class ValueRefresh
         {
             // The first change in this collection: its old value is the one the last merge folded.
             word |= 1UL << entry;
-            changes.Add(entry, old);
+            changes.Add(entry, old, value);
+        }
+        else
+        {
+            changes.Repeated = true;
         }
     }
 
