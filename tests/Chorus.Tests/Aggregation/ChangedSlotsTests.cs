@@ -46,6 +46,12 @@ public class ChangedSlotsTests
                 foreach (string name in new[] { $"counter_{pid}.db", $"histogram_{pid}.db", $"gauge_{mode}_{pid}.db" })
                 {
                     files[name] = NewFile(name, random);
+                    if (p >= 4)
+                    {
+                        // Dead files' sums are exact or not, so frozen parts decide whether a live change can be swapped in.
+                        files[name] = [.. files[name].Select(e => e with { Value = DeadValue(random) })];
+                    }
+
                     File.WriteAllBytes(dir.File(name), Build(files[name]));
                     if (p < 4)
                     {
@@ -127,6 +133,9 @@ public class ChangedSlotsTests
 
             // g{k=0..2} of pid 11 (0, 2, 4) and of pid 12 (1, 3, 5), in label order.
             Assert.Equal([5], ChangedOf(reader, "g"));
+
+            // And the values are a fresh reader's (the live files cannot freeze: their writers hold them).
+            Assert.Equal(Fresh(dir.Path, accumulate: true), DirectoryFixture.Text(reader));
         }
         finally
         {
@@ -199,6 +208,13 @@ public class ChangedSlotsTests
     }
 
     private static double Whole(Random random) => random.Next(50);
+
+    private static double DeadValue(Random random) => random.Next(3) switch
+    {
+        0 => Whole(random),
+        1 => Math.Round(random.NextDouble() * 10, 2) + 0.1,
+        _ => 4503599627370497.0,
+    };
 
     // Mostly whole steps (sums stay exact), then fractions, values past 2^53, and the values no sum keeps exact.
     private static double ChangedValue(double value, Random random) => random.Next(12) switch
