@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Chorus.Exposition;
 
 namespace Chorus.Aggregation;
@@ -115,12 +117,18 @@ internal sealed class ChangedSlots
         bool inPlace = false;
         FoldKind kind = FoldKind.Sum;
         SlotRoute route = SlotRoute.Fixed;
+        bool prefetch = Sse.IsSupported;
         for (int k = 0; k < entries.Length; k++)
         {
             int i = entries[k];
             if (i >= file.Count)
             {
                 continue;
+            }
+
+            if (prefetch)
+            {
+                Prefetch(file, entries, k, targets);
             }
 
             EntryTarget target = targets[i];
@@ -148,6 +156,34 @@ internal sealed class ChangedSlots
 
             family.PendingSlots.Add(slot);
             LastSlotsUpdated++;
+        }
+    }
+
+    /// <summary>
+    /// Asks for what entries further on will load (their targets, then the slots of nearer ones), so the scattered loads
+    /// of several changed entries overlap instead of waiting one after another.
+    /// </summary>
+    private static void Prefetch(FileState file, ReadOnlySpan<int> entries, int k, EntryTarget[] targets)
+    {
+        const int TargetsAhead = 8;
+        const int SlotsAhead = 4;
+        if (k + TargetsAhead < entries.Length && entries[k + TargetsAhead] < file.Count)
+        {
+            PrefetchObject(targets[entries[k + TargetsAhead]]);
+        }
+
+        if (k + SlotsAhead < entries.Length && entries[k + SlotsAhead] is int near && near < file.Count)
+        {
+            PrefetchObject(file.PidSlots.Length > near && file.PidSlots[near] is { } own ? own : targets[near].CachedSlot);
+        }
+    }
+
+    private static unsafe void PrefetchObject(object? value)
+    {
+        if (value is not null)
+        {
+            // The object's address; a prefetch of an address the GC has since moved from is harmless.
+            Sse.Prefetch0((void*)Unsafe.As<object, nint>(ref value));
         }
     }
 
