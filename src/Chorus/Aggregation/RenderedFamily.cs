@@ -5,8 +5,10 @@ namespace Chorus.Aggregation;
 
 /// <summary>
 /// A family's exposition bytes, per format, kept until the family is merged again: a warm scrape of a directory
-/// whose values mostly did not change copies most of its output instead of formatting every number again.
-/// One rendering per format and escaping scheme (the schemes differ only for names outside the classic set).
+/// whose values mostly did not change copies most of its output instead of formatting every number again, and a family
+/// whose merge changed only some values (<see cref="MetricFamily.Edits"/>) is patched at those lines
+/// (<see cref="RenderingPatch"/>). One rendering per format and escaping scheme (the schemes differ only for names
+/// outside the classic set).
 /// </summary>
 internal sealed class RenderedFamily
 {
@@ -66,8 +68,9 @@ internal sealed class RenderedFamily
     public bool NeedsRendering(int mergedIn, ExpositionFormat format, EscapingScheme escaping) => Stale(IndexFor(mergedIn, format, escaping), mergedIn);
 
     /// <summary>
-    /// What <see cref="Render(MetricFamily, int, ExpositionFormat, EscapingScheme)"/> would cost, counted in lines formatted: 0 when the rendering is current, the changed
-    /// lines and a copy of the others when it can be patched, else every line.
+    /// What <see cref="Render(MetricFamily, int, ExpositionFormat, EscapingScheme)"/> would cost, counted in lines
+    /// formatted: 0 when the rendering is current, the changed lines and a copy of the others when it can be patched,
+    /// else every line.
     /// </summary>
     public int RenderingCost(MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping)
     {
