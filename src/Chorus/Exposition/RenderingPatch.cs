@@ -16,7 +16,7 @@ namespace Chorus.Exposition;
 internal static class RenderingPatch
 {
     // What formatting one line (name, labels and value) costs next to copying one, for who weighs a patch against
-    // formatting a family in full: about 20 in RenderingPatchBenchmarks (docs/benchmarks.md).
+    // formatting a family in full: 15 to 20 in RenderingPatchBenchmarks (docs/benchmarks.md).
     private const int CopiedLinesPerFormattedLine = 16;
 
     /// <summary>True when <paramref name="changed"/> can patch a rendering of <paramref name="samples"/> samples with <paramref name="valueStarts"/>: one start per sample, indices ascending and in range.</summary>
