@@ -10,8 +10,8 @@ namespace Chorus.Exposition;
 /// <see cref="ExpositionWriter"/> writes for the new samples, in either format and any escaping scheme.
 /// </summary>
 /// <remarks>
-/// A rendering is one family's bytes as <c>ExpositionWriter.WriteFamily</c> wrote them with the offset of each sample's
-/// value (its line ends at the first newline after it: no name, label or value holds a raw newline).
+/// A rendering is one family's bytes as <c>ExpositionWriter.WriteFamily</c> wrote them, with the offset of each sample's
+/// value; the value ends at the first newline after it (the line's end: a value never holds one).
 /// </remarks>
 internal static class RenderingPatch
 {
