@@ -16,6 +16,9 @@ namespace Chorus.Exposition;
 /// </remarks>
 internal static class ExpositionWriter
 {
+    /// <summary>Bytes always enough for one value written by <see cref="WriteValue"/>.</summary>
+    public const int MaxValueLength = GoFloat.MaxLength;
+
     /// <summary>Writes <paramref name="families"/> in order.</summary>
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="families">The families, already in output order.</param>
@@ -95,9 +98,6 @@ internal static class ExpositionWriter
     /// <param name="destination">At least <see cref="MaxValueLength"/> bytes.</param>
     /// <returns>The number of bytes written.</returns>
     public static int WriteValue(double value, Span<byte> destination) => GoFloat.Format(value, destination);
-
-    /// <summary>Bytes always enough for one value written by <see cref="WriteValue"/>.</summary>
-    public const int MaxValueLength = GoFloat.MaxLength;
 
     /// <summary>Writes a family's <c># HELP</c>, <c># TYPE</c> and (OpenMetrics) <c># UNIT</c> lines.</summary>
     private static void WriteHeader(IBufferWriter<byte> output, MetricFamily family, ExpositionFormat format, EscapingScheme escaping)
