@@ -10,74 +10,18 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed class FileBytes(EntryParsing entries) : IDisposable
 {
-    /// <summary>The least asked of a read: one page.</summary>
-    public const int MinimumRead = 4096;
-
-    // Without a better guess: covers header and all entries of a typical file (prometheus_client's files
-    // grow in 1 MiB steps but usually use a few KiB), so a cold file costs one read instead of two.
-    private const int FirstRead = 16384;
-    private const int HintSlack = 1024;
-
     private byte[] _buffer = ReadBuffers.Rent(1 << 16);
 
     /// <summary>Loads <paramref name="file"/> from its mapping; false when the mapping no longer covers it (read it by path then).</summary>
     public bool TryLoadKept(FileState file, KeptFile kept, CollectionPass pass, out FileProblem? problem)
     {
         problem = null;
-
-        // Deleted, replaced by a rename, or shrunk: read it by path again.
-        return kept.IsCurrent(file.Identity, out long length) && TryLoadMapping(file, kept, length, pass, out problem);
-    }
-
-    /// <summary>
-    /// Loads <paramref name="file"/>, which has no entries yet and will be kept, from a new mapping of <paramref name="handle"/>:
-    /// parsed where its bytes are, not copied into the read buffer first (a worker replaced every second brings new files to
-    /// every scrape). Null when nothing was done (the read path says what is wrong, or mapping failed). Otherwise the handle
-    /// went with the mapping: true when loaded (<paramref name="kept"/> is the mapping to keep, or null when no entry was
-    /// loaded and the handle is closed); false (handle closed) when the file must be read by path again: it grew past the
-    /// mapping meanwhile, or is damaged.
-    /// </summary>
-    public bool? TryLoadNewMapped(FileState file, SafeFileHandle handle, CollectionPass pass, out KeptFile? kept)
-    {
-        kept = null;
-        FileIdentity identity = FileIdentity.Of(handle, out long length, out _, out bool regular);
-        Span<byte> header = stackalloc byte[DbFormat.HeaderSize];
-        if (!regular || identity == FileIdentity.Unknown || length < DbFormat.HeaderSize
-            || PositionalRead.Read(handle, header, 0) != DbFormat.HeaderSize)
+        if (!kept.IsCurrent(file.Identity, out long length))
         {
-            return null;
+            // Deleted, replaced by a rename, or shrunk: read it by path again.
+            return false;
         }
 
-        int used = DbFormat.ReadUsed(header);
-        if (used <= DbFormat.HeaderSize || used > length || KeptFile.TryCreate(handle, used, length, identity) is not { } mapped)
-        {
-            return null;
-        }
-
-        if (identity != file.Identity)
-        {
-            file.Reset();
-            file.Identity = identity;
-        }
-
-        pass.CountRead(used);
-        bool loaded = TryLoadMapping(file, mapped, length, pass, out _);
-        if (loaded && file.Count > 0)
-        {
-            kept = mapped;
-        }
-        else
-        {
-            mapped.Dispose();
-        }
-
-        return loaded;
-    }
-
-    /// <summary>Loads <paramref name="file"/> from <paramref name="kept"/>'s mapping, mapped again when it grew (up to <paramref name="length"/>); false when it cannot or the file is damaged.</summary>
-    private bool TryLoadMapping(FileState file, KeptFile kept, long length, CollectionPass pass, out FileProblem? problem)
-    {
-        problem = null;
         int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
         if (used > kept.MappedLength && (used > length || !kept.TryRemap(used, length)))
         {
@@ -110,8 +54,8 @@ internal sealed class FileBytes(EntryParsing entries) : IDisposable
         // same keys, so that one read usually covers header and body (histogram files use ~40 KiB).
         // The kernel copies all that is asked for (files are sized in 1 MiB steps), so ask for little more than that.
         int read = PositionalRead.ReadInto(handle, ref _buffer, 0, file.ParsedUpTo > DbFormat.HeaderSize
-            ? Math.Max(MinimumRead, file.ParsedUpTo)
-            : FirstReadSize(entries.LastParsed(file.Name.Kind)?.ParsedUpTo ?? 0));
+            ? Math.Max(FileLoader.MinimumRead, file.ParsedUpTo)
+            : FileLoader.FirstReadSize(entries.LastParsed(file.Name.Kind)?.ParsedUpTo ?? 0));
         if (read < DbFormat.HeaderSize)
         {
             file.Reset();
@@ -135,10 +79,6 @@ internal sealed class FileBytes(EntryParsing entries) : IDisposable
         pass.CountRead(read);
         return entries.Process(file, _buffer.AsSpan(0, read), used, pass);
     }
-
-    /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
-    public static int FirstReadSize(int usedBefore) =>
-        Math.Max(MinimumRead, usedBefore > DbFormat.HeaderSize ? usedBefore + HintSlack : FirstRead);
 
     public void Dispose()
     {

@@ -12,6 +12,14 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed partial class FileLoader : IDisposable
 {
+    /// <summary>The least asked of a read: one page.</summary>
+    public const int MinimumRead = 4096;
+
+    // Without a better guess: covers header and all entries of a typical file (prometheus_client's files
+    // grow in 1 MiB steps but usually use a few KiB), so a cold file costs one read instead of two.
+    private const int FirstRead = 16384;
+    private const int HintSlack = 1024;
+
     private readonly long _keptIdleMilliseconds;
     private readonly EntryParsing _entries;
     private readonly FileBytes _bytes;
@@ -100,8 +108,8 @@ internal sealed partial class FileLoader : IDisposable
         return ReadByPath(file, readBefore, pass);
     }
 
-    /// <summary>Opens <paramref name="file"/> by path and reads it (a new one mapped first unless <paramref name="copyFirst"/>), keeping it when read before and not idle.</summary>
-    private FileProblem? ReadByPath(FileState file, bool readBefore, CollectionPass pass, bool copyFirst = false)
+    /// <summary>Opens <paramref name="file"/> by path and reads it, keeping it open and mapped when it was read before and is not idle.</summary>
+    private FileProblem? ReadByPath(FileState file, bool readBefore, CollectionPass pass)
     {
         SafeFileHandle handle;
         try
@@ -122,21 +130,21 @@ internal sealed partial class FileLoader : IDisposable
         bool keep = false;
         try
         {
-            if (!copyFirst && pass.Collection > 1 && file.Count == 0 && KeptCount < KeptBudget && ReadAhead is null
-                && _bytes.TryLoadNewMapped(file, handle, pass, out KeptFile? mapped) is { } loaded)
-            {
-                // The handle went with the mapping: kept, or closed (and the file opened again when not loaded).
-                keep = true;
-                Keep(file, mapped);
-                return loaded ? null : ReadByPath(file, readBefore, pass, copyFirst: true);
-            }
-
             FileProblem? problem = _bytes.Load(file, handle, pass, out long length);
 
             // A file that appears after the first collection most likely has a live writer: kept from its first read.
             keep = problem is null && (readBefore || pass.Collection > 1) && pass.Now - file.LastChanged <= _keptIdleMilliseconds
                 && file.Identity != FileIdentity.Unknown && file.Count > 0 && HasKeptRoom();
-            keep = keep && Keep(file, KeptFile.TryCreate(handle, file.ParsedUpTo, length, file.Identity));
+            if (keep && KeptFile.TryCreate(handle, file.ParsedUpTo, length, file.Identity) is { } created)
+            {
+                file.Kept = created;
+                KeptCount++;
+            }
+            else
+            {
+                keep = false;
+            }
+
             return problem;
         }
         catch (IOException e)
@@ -151,14 +159,6 @@ internal sealed partial class FileLoader : IDisposable
                 handle.Dispose();
             }
         }
-    }
-
-    /// <summary>Keeps <paramref name="file"/> open and mapped as <paramref name="kept"/>; false when that is null (not kept).</summary>
-    private bool Keep(FileState file, KeptFile? kept)
-    {
-        file.Kept = kept;
-        KeptCount += kept is null ? 0 : 1;
-        return kept is not null;
     }
 
     /// <summary>Files read ahead on another thread during a cold pass (null: read each file here).</summary>
@@ -176,6 +176,10 @@ internal sealed partial class FileLoader : IDisposable
 
     /// <summary>Whether <paramref name="file"/> would be kept open and mapped if read now (keeping is on and it is not idle).</summary>
     public bool WouldKeep(FileState file, long now) => KeptBudget > 0 && now - file.LastChanged <= _keptIdleMilliseconds;
+
+    /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
+    public static int FirstReadSize(int usedBefore) =>
+        Math.Max(MinimumRead, usedBefore > DbFormat.HeaderSize ? usedBefore + HintSlack : FirstRead);
 
     /// <summary>Lets a kept file go when it has not changed for longer than the idle timeout (frozen files are not loaded).</summary>
     public void ReleaseIfIdle(FileState file, long now)
