@@ -271,8 +271,7 @@ internal sealed class ColdReadAhead : IDisposable
     /// <summary>
     /// Finds the slot's entries: those of the reference of the file's kind (the first file of that kind and gauge mode
     /// prepared, by either thread) when every byte but the values is the reference's, else by walking them. Files
-    /// that match let the thread that resolves keys share entry arrays (or, for gauge files, take the model's keys)
-    /// without comparing any key itself (see <see cref="FileLoader"/>'s cold half).
+    /// that match let the thread that resolves keys share entry arrays without comparing any key itself (see <see cref="FileLoader"/>'s cold half).
     /// </summary>
     private void WalkEntries(ColdReadSlot slot, FileState file, int used)
     {
@@ -304,7 +303,7 @@ internal sealed class ColdReadAhead : IDisposable
         if (file.Name.Kind != DbFileKind.Gauge)
         {
             // Such a file will most likely share its entry arrays: it needs only its values, read here while hot.
-            // (A gauge file's values are copied with their timestamps as its entries are added.)
+            // (A gauge file's values are copied with their timestamps once its entries are taken.)
             entries.Values = ReadValues(data, entries.ValueOffsets);
         }
     }

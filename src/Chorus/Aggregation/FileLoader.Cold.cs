@@ -74,11 +74,9 @@ internal sealed partial class FileLoader
         }
 
         DbFileKind kind = file.Name.Kind;
-        string? pid = kind == DbFileKind.Gauge ? file.Name.Identity : null;
         FileState? model = _entries.LastParsed(kind);
         ReadOnlySpan<int> offsets = walked.Offsets;
-        bool sameKeys = SameReferenceAs(model, kind, walked) || (pid is null && SameEntriesAs(model, file, data, walked));
-        if (sameKeys && pid is null)
+        if (SameReferenceAs(model, kind, walked) || SameEntriesAs(model, file, data, walked))
         {
             valuesRead = file.ShareEntriesOf(model!, walked.Values);
             file.ParsedUpTo = walked.End;
@@ -90,18 +88,7 @@ internal sealed partial class FileLoader
 
         // Exactly: most files never grow, and small gauge files are half of a typical directory.
         file.EnsureCapacity(walked.Count, exact: true);
-        if (sameKeys)
-        {
-            // A gauge file with the model's keys, compared by the thread that read it: the keys' shared targets (the slots
-            // that carry its pid are cached by the file itself, FileState.PidSlots).
-            EntryTarget[] modelTargets = model!.Targets;
-            ReadOnlySpan<int> valueOffsets = walked.ValueOffsets;
-            for (int i = 0; i < valueOffsets.Length; i++)
-            {
-                file.Add(modelTargets[i], valueOffsets[i]);
-            }
-        }
-        else if (ResolveEach(file, model, data, walked, pass) is { IsDamaged: true } invalid)
+        if (ResolveEach(file, model, data, walked, pass) is { IsDamaged: true } invalid)
         {
             return invalid;
         }

@@ -86,6 +86,42 @@ internal sealed class FileRanks(List<FileState> ordered)
         return true;
     }
 
+    /// <summary>The index of the first of the first <paramref name="count"/> of <paramref name="files"/> (in file order) ranked <paramref name="rank"/> or later.</summary>
+    public static int FirstRankedFrom(FileState[] files, int count, long rank)
+    {
+        int low = 0;
+        int high = count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (files[middle].Rank < rank)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>Where <paramref name="file"/> first is among the first <paramref name="count"/> of <paramref name="files"/> (in file order), or -1.</summary>
+    public static int IndexOf(FileState[] files, int count, FileState file)
+    {
+        for (int i = FirstRankedFrom(files, count, file.Rank); i < count && files[i].Rank == file.Rank; i++)
+        {
+            if (files[i] == file)
+            {
+                return i;
+            }
+        }
+
+        // Not where its rank says (files out of file order): found all the same, only slower.
+        return Array.IndexOf(files, file, 0, count);
+    }
+
     /// <summary>Where <paramref name="name"/> (not listed yet) goes among the first <paramref name="count"/> listed files, from <paramref name="low"/> on.</summary>
     private int PlaceOf(string name, int low, int count)
     {

@@ -134,8 +134,8 @@ internal sealed class FileState
     /// <summary>
     /// Takes <paramref name="model"/>'s entries (targets and value offsets, the same arrays) for a file whose entries
     /// have the same keys at the same offsets: processes of one application write the same keys in the same order,
-    /// and sharing keeps a cold pass from allocating (and the GC from copying) the same arrays per file.
-    /// Only for files whose targets do not depend on the file (not gauge files, whose targets carry the pid).
+    /// and sharing keeps a cold pass from allocating (and the reader from holding) the same arrays per file. Targets
+    /// do not depend on the file: a gauge file's pid slots are its own (<see cref="PidSlots"/>).
     /// </summary>
     /// <returns>True when <paramref name="values"/> (the file's values, read already) were taken as they are.</returns>
     public bool ShareEntriesOf(FileState model, double[]? values = null)
@@ -144,6 +144,12 @@ internal sealed class FileState
         ValueOffsets = model.ValueOffsets;
         bool taken = values is not null && values.Length == Targets.Length && !KeepsTimestamps;
         Values = taken ? values! : new double[Targets.Length];
+        if (KeepsTimestamps)
+        {
+            Timestamps = new double[Targets.Length];
+            PidSlots = new SeriesSlot?[Targets.Length];
+        }
+
         Count = model.Count;
         SharesEntries = true;
         model.SharesEntries = true;
@@ -240,6 +246,7 @@ internal sealed class FileState
             ValueOffsets = [];
             Values = [];
             Timestamps = [];
+            PidSlots = [];
             SharesEntries = false;
         }
         else

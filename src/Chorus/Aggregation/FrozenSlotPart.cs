@@ -300,7 +300,8 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
             return true;
         }
 
-        int index = Array.IndexOf(_files, file, 0, _count);
+        // Found by rank: a thawed file (a reused PID) is not looked for among thousands of frozen files one by one.
+        int index = FileRanks.IndexOf(_files, _count, file);
         if (index < 0)
         {
             return false;
@@ -364,26 +365,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     }
 
     /// <summary>Inserts a contribution kept one by one after every kept one ranked no later.</summary>
-    private void Insert(Contribution contribution)
-    {
-        int rank = contribution.File!.Rank;
-        int low = 0;
-        int high = _count;
-        while (low < high)
-        {
-            int middle = (low + high) >>> 1;
-            if (_files[middle].Rank <= rank)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
-        Keep(contribution, low);
-    }
+    private void Insert(Contribution contribution) => Keep(contribution, FileRanks.FirstRankedFrom(_files, _count, contribution.File!.Rank + 1L));
 
     private void Keep(Contribution contribution, int index)
     {

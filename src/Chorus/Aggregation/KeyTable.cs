@@ -14,6 +14,12 @@ internal sealed class KeyTable
     private readonly Dictionary<byte[], ParsedKey>.AlternateLookup<ReadOnlySpan<byte>> _keysBySpan;
     private readonly Dictionary<string, FamilyState> _families = new(StringComparer.Ordinal);
     private readonly List<FamilyState> _ordered = [];
+
+    // One instance per distinct label set and string: the keys of a host repeat them (every family of an application
+    // has the same label sets, a histogram series' buckets share their labels without le, each name recurs in every
+    // key), and each key decoded on its own would keep its own copies for as long as the reader lives.
+    private readonly Dictionary<LabelSet, LabelSet> _labelSets = [];
+    private readonly HashSet<string> _strings = new(StringComparer.Ordinal);
     private bool _orderDirty;
 
     public KeyTable()
@@ -89,7 +95,7 @@ internal sealed class KeyTable
             _orderDirty = true;
         }
 
-        LabelSet labels = LabelSet.Create(decoded.Labels is KeyValuePair<string, string>[] array ? array : [.. decoded.Labels]);
+        LabelSet labels = SharedLabels(decoded.Labels);
         bool isBucket = false;
         double bound = double.NaN;
         LabelSet baseLabels = labels;
@@ -103,13 +109,47 @@ internal sealed class KeyTable
             }
 
             isBucket = true;
-            baseLabels = labels.Without("le");
+            baseLabels = Shared(labels.Without("le"));
         }
 
         byte[] keyBytes = key.ToArray();
-        parsed = new ParsedKey(keyBytes, family, decoded.Sample, labels, isBucket, baseLabels, bound);
+        parsed = new ParsedKey(keyBytes, family, Shared(decoded.Sample), labels, isBucket, baseLabels, bound);
         _keys.Add(keyBytes, parsed);
         return true;
+    }
+
+    /// <summary>The label set of <paramref name="pairs"/>, the instance already held when an earlier key had the same labels.</summary>
+    private LabelSet SharedLabels(IReadOnlyList<KeyValuePair<string, string>> pairs)
+    {
+        var shared = new KeyValuePair<string, string>[pairs.Count];
+        for (int i = 0; i < shared.Length; i++)
+        {
+            shared[i] = new(Shared(pairs[i].Key), Shared(pairs[i].Value));
+        }
+
+        return Shared(LabelSet.Create(shared));
+    }
+
+    private LabelSet Shared(LabelSet labels)
+    {
+        if (_labelSets.TryGetValue(labels, out LabelSet? held))
+        {
+            return held;
+        }
+
+        _labelSets.Add(labels, labels);
+        return labels;
+    }
+
+    private string Shared(string text)
+    {
+        if (_strings.TryGetValue(text, out string? held))
+        {
+            return held;
+        }
+
+        _strings.Add(text);
+        return text;
     }
 
     private static MetricType TypeOf(DbFileKind kind, DbKey key) => kind switch

@@ -9,8 +9,9 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal static class ParallelRendering
 {
-    // Below this many samples to format, handing work to other threads costs more than it saves.
-    private const int MinimumSamples = 4096;
+    // Below this much work (in lines formatted; a patched family counts its changed lines and a share for copying the
+    // rest), handing work to other threads costs more than it saves.
+    private const int MinimumCost = 4096;
 
     /// <summary>Formats every family of <paramref name="families"/> that needs it, on several threads when worth it.</summary>
     public static void RenderStale(List<FamilyState> families, ExpositionFormat format, EscapingScheme escaping)
@@ -20,33 +21,35 @@ internal static class ParallelRendering
             return;
         }
 
-        List<FamilyState>? stale = null;
-        int samples = 0;
+        List<(FamilyState Family, int Cost)>? stale = null;
+        long cost = 0;
         foreach (FamilyState family in families)
         {
-            if (family.Rendered.NeedsRendering(family.MergedIn, format, escaping))
+            int familyCost = family.Rendered.RenderingCost(family.Output, family.MergedIn, format, escaping);
+            if (familyCost > 0)
             {
-                (stale ??= []).Add(family);
-                samples += family.Output.SampleList.Count;
+                (stale ??= []).Add((family, familyCost));
+                cost += familyCost;
             }
         }
 
-        if (stale is null || stale.Count < 2 || samples < MinimumSamples)
+        if (stale is null || stale.Count < 2 || cost < MinimumCost)
         {
             // Formatted as they are written.
             return;
         }
 
-        // Biggest first, so the families left when a thread runs out of work are small ones. Each thread takes the next
+        // Costliest first, so the families left when a thread runs out of work are cheap ones. Each thread takes the next
         // family one at a time (Parallel.For would hand each thread a contiguous range to start with: one of them
         // all the big families).
-        stale.Sort(static (a, b) => b.Output.SampleList.Count.CompareTo(a.Output.SampleList.Count));
+        stale.Sort(static (a, b) => b.Cost.CompareTo(a.Cost));
         int next = -1;
         Parallel.For(0, Math.Min(Environment.ProcessorCount, stale.Count), _ =>
         {
             for (int i = Interlocked.Increment(ref next); i < stale.Count; i = Interlocked.Increment(ref next))
             {
-                stale[i].Rendered.Render(stale[i].Output, stale[i].MergedIn, format, escaping);
+                FamilyState family = stale[i].Family;
+                family.Rendered.Render(family.Output, family.MergedIn, format, escaping);
             }
         });
     }

@@ -5,8 +5,10 @@ namespace Chorus.Aggregation;
 
 /// <summary>
 /// A family's exposition bytes, per format, kept until the family is merged again: a warm scrape of a directory
-/// whose values mostly did not change copies most of its output instead of formatting every number again.
-/// One rendering per format and escaping scheme (the schemes differ only for names outside the classic set).
+/// whose values mostly did not change copies most of its output instead of formatting every number again, and a family
+/// whose merge changed only some values (<see cref="MetricFamily.Edits"/>) is patched at those lines
+/// (<see cref="RenderingPatch"/>). One rendering per format and escaping scheme (the schemes differ only for names
+/// outside the classic set).
 /// </summary>
 internal sealed class RenderedFamily
 {
@@ -33,6 +35,10 @@ internal sealed class RenderedFamily
     // into a new buffer, and the lent one is left to the responses (and then the GC).
     private readonly Lent?[] _lent = new Lent?[2 * Schemes];
     private readonly int[] _mergedIn = new int[2 * Schemes];
+
+    // Per rendering: where each sample's value starts in its bytes, so a merge that changed only some values patches
+    // those lines (RenderingPatch). Four bytes per sample, next to a line's 40-90.
+    private readonly int[]?[] _valueStarts = new int[]?[2 * Schemes];
 
     // Per format: the underscores rendering had only classic names, so it is also what every other scheme writes.
     private readonly bool[] _classicOnly = new bool[2];
@@ -62,6 +68,23 @@ internal sealed class RenderedFamily
     public bool NeedsRendering(int mergedIn, ExpositionFormat format, EscapingScheme escaping) => Stale(IndexFor(mergedIn, format, escaping), mergedIn);
 
     /// <summary>
+    /// What <see cref="Render(MetricFamily, int, ExpositionFormat, EscapingScheme)"/> would cost, counted in lines
+    /// formatted: 0 when the rendering is current, the changed lines and a copy of the others when it can be patched,
+    /// else every line.
+    /// </summary>
+    public int RenderingCost(MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping)
+    {
+        int index = IndexFor(mergedIn, format, escaping);
+        if (!Stale(index, mergedIn))
+        {
+            return 0;
+        }
+
+        int samples = family.SampleList.Count;
+        return Patches(family, index, mergedIn) ? RenderingPatch.Cost(samples, family.Edits.Changed.Count) : samples + 1;
+    }
+
+    /// <summary>
     /// Formats <paramref name="family"/> if it was merged since the last time, and returns its bytes. Touches only this
     /// family's state (and caches of its label sets that any thread fills alike), so families may be formatted on
     /// several threads at once.
@@ -72,23 +95,46 @@ internal sealed class RenderedFamily
     private ArrayBufferWriter<byte> Render(MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping, out int index)
     {
         index = IndexFor(mergedIn, format, escaping);
-        int first = FirstIndex(format);
         ArrayBufferWriter<byte> bytes = _bytes[index] ??= new ArrayBufferWriter<byte>(Math.Max(MinimumCapacity, family.SampleList.Count * BytesPerSample));
         if (Stale(index, mergedIn))
         {
             bool lent = _lent[index] is { } lease && lease.Lends(bytes) && lease.Outstanding;
-            bytes = _bytes[index] = lent ? new ArrayBufferWriter<byte>(Math.Max(MinimumCapacity, bytes.WrittenCount + (bytes.WrittenCount / 16))) : Fitted(bytes);
-            bytes.ResetWrittenCount();
-            bool escaped = ExpositionWriter.WriteFamily(bytes, family, format, escaping);
+            bytes = _bytes[index] = Patches(family, index, mergedIn)
+                ? RenderingPatch.Apply(bytes, _valueStarts[index]!, family.SampleList, family.Edits.Changed, inPlace: !lent)
+                : Formatted(family, format, escaping, index, bytes, lent);
             _mergedIn[index] = mergedIn;
-            if (index == first)
-            {
-                _classicOnly[FormatIndex(format)] = !escaped;
-            }
         }
 
         return bytes;
     }
+
+    /// <summary>
+    /// Formats <paramref name="family"/> in full, noting where each value starts: into <paramref name="last"/>'s buffer
+    /// (fitted), or into a new one when a response still sends it (<paramref name="lent"/>).
+    /// </summary>
+    private ArrayBufferWriter<byte> Formatted(MetricFamily family, ExpositionFormat format, EscapingScheme escaping, int index, ArrayBufferWriter<byte> last, bool lent)
+    {
+        ArrayBufferWriter<byte> bytes = lent ? new ArrayBufferWriter<byte>(Math.Max(MinimumCapacity, last.WrittenCount + (last.WrittenCount / 16))) : Fitted(last);
+        bytes.ResetWrittenCount();
+        int samples = family.SampleList.Count;
+        int[] valueStarts = _valueStarts[index] is { } kept && kept.Length == samples ? kept : (_valueStarts[index] = new int[samples]);
+        bool escaped = ExpositionWriter.WriteFamily(bytes, family, format, escaping, valueStarts);
+        if (index == FirstIndex(format))
+        {
+            _classicOnly[FormatIndex(format)] = !escaped;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// True when the rendering at <paramref name="index"/> is of the samples the family's last merge changed only values
+    /// of (<see cref="SampleEdits"/>): patching its changed lines gives the bytes formatting anew would.
+    /// </summary>
+    private bool Patches(MetricFamily family, int index, int mergedIn) =>
+        family.Edits.Lead(_mergedIn[index], mergedIn)
+        && _bytes[index] is { WrittenCount: > 0 }
+        && RenderingPatch.Applies(family.SampleList.Count, _valueStarts[index], family.Edits.Changed);
 
     /// <summary>
     /// <paramref name="bytes"/>, or a buffer sized to its last rendering (plus a sixteenth) when that left more than an

@@ -16,6 +16,9 @@ namespace Chorus.Exposition;
 /// </remarks>
 internal static class ExpositionWriter
 {
+    /// <summary>Bytes always enough for one value written by <see cref="WriteValue"/>.</summary>
+    public const int MaxValueLength = GoFloat.MaxLength;
+
     /// <summary>Writes <paramref name="families"/> in order.</summary>
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="families">The families, already in output order.</param>
@@ -65,8 +68,36 @@ internal static class ExpositionWriter
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(family);
         WriteHeader(output, family, format, escaping);
-        return WriteSamples(output, family, escaping);
+        return WriteSamples(output, family, escaping, valueStarts: default, written: 0);
     }
+
+    /// <summary>
+    /// Writes one family (no <c># EOF</c>) into a buffer of its own, noting where each sample's value starts: a rendering
+    /// of the same samples with other values can then be patched instead of written again (<see cref="RenderingPatch"/>).
+    /// </summary>
+    /// <param name="output">Where the UTF-8 bytes go, from its start (its written count is the offset of the family's first byte).</param>
+    /// <param name="family">The family.</param>
+    /// <param name="format">The format.</param>
+    /// <param name="escaping">How names outside the classic character set are written.</param>
+    /// <param name="valueStarts">Per sample, filled with the offset in <paramref name="output"/> of its value's first byte (one per sample).</param>
+    /// <returns>True when some name was outside the classic set (the bytes depend on <paramref name="escaping"/>).</returns>
+    public static bool WriteFamily(ArrayBufferWriter<byte> output, MetricFamily family, ExpositionFormat format, EscapingScheme escaping, Span<int> valueStarts)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(family);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(valueStarts.Length, family.SampleList.Count);
+        WriteHeader(output, family, format, escaping);
+        return WriteSamples(output, family, escaping, valueStarts, output.WrittenCount);
+    }
+
+    /// <summary>
+    /// Writes a sample's value as every line of the writer spells it (<see cref="GoFloat"/>); the line patching of
+    /// <see cref="RenderingPatch"/> formats changed values with it too.
+    /// </summary>
+    /// <param name="value">The value.</param>
+    /// <param name="destination">At least <see cref="MaxValueLength"/> bytes.</param>
+    /// <returns>The number of bytes written.</returns>
+    public static int WriteValue(double value, Span<byte> destination) => GoFloat.Format(value, destination);
 
     /// <summary>Writes a family's <c># HELP</c>, <c># TYPE</c> and (OpenMetrics) <c># UNIT</c> lines.</summary>
     private static void WriteHeader(IBufferWriter<byte> output, MetricFamily family, ExpositionFormat format, EscapingScheme escaping)
@@ -122,8 +153,11 @@ internal static class ExpositionWriter
         }
     }
 
-    /// <summary>Writes a family's samples; true when some name was outside the classic set.</summary>
-    private static bool WriteSamples(IBufferWriter<byte> output, MetricFamily family, EscapingScheme escaping)
+    /// <summary>
+    /// Writes a family's samples; true when some name was outside the classic set. With <paramref name="valueStarts"/>
+    /// (one per sample), notes where each value starts, counting from <paramref name="written"/> at the first sample.
+    /// </summary>
+    private static bool WriteSamples(IBufferWriter<byte> output, MetricFamily family, EscapingScheme escaping, Span<int> valueStarts, int written)
     {
         bool escaped = !NameEscaper.IsClassicMetricName(family.Name);
         List<Sample> samples = family.SampleList;
@@ -132,23 +166,31 @@ internal static class ExpositionWriter
         {
             Sample sample = samples[i];
             escaped |= !sample.Labels.HasClassicNames;
-            if (NameEscaper.IsClassicMetricName(sample.Name))
+            string name = sample.Name;
+            bool quotedName = false;
+            if (!NameEscaper.IsClassicMetricName(name))
             {
-                WriteSample(output, sample, sample.Name, quotedName: false, escaping);
-                continue;
+                escaped = true;
+
+                // A family's samples share a few names (_bucket, _count, _sum): each is escaped once per write.
+                escapedNames ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                if (!escapedNames.TryGetValue(sample.Name, out string? escapedName))
+                {
+                    escapedName = escaping == EscapingScheme.AllowUtf8 ? Quote(sample.Name) : NameEscaper.EscapeMetricName(sample.Name, family.Name, escaping);
+                    escapedNames.Add(sample.Name, escapedName);
+                }
+
+                name = escapedName;
+                quotedName = escaping == EscapingScheme.AllowUtf8;
             }
 
-            escaped = true;
-
-            // A family's samples share a few names (_bucket, _count, _sum): each is escaped once per write.
-            escapedNames ??= new Dictionary<string, string>(StringComparer.Ordinal);
-            if (!escapedNames.TryGetValue(sample.Name, out string? name))
+            int line = WriteSample(output, sample, name, quotedName, escaping, out int valueAt);
+            if (!valueStarts.IsEmpty)
             {
-                name = escaping == EscapingScheme.AllowUtf8 ? Quote(sample.Name) : NameEscaper.EscapeMetricName(sample.Name, family.Name, escaping);
-                escapedNames.Add(sample.Name, name);
+                valueStarts[i] = written + valueAt;
             }
 
-            WriteSample(output, sample, name, quotedName: escaping == EscapingScheme.AllowUtf8, escaping);
+            written += line;
         }
 
         return escaped;
@@ -172,7 +214,8 @@ internal static class ExpositionWriter
     }
 
     // A quoted (allow-utf-8) name goes inside the braces, first: {"my.metric",le="1.0"}.
-    private static void WriteSample(IBufferWriter<byte> output, in Sample sample, string name, bool quotedName, EscapingScheme escaping)
+    // Returns the line's length and where in it the value starts.
+    private static int WriteSample(IBufferWriter<byte> output, in Sample sample, string name, bool quotedName, EscapingScheme escaping, out int valueAt)
     {
         ReadOnlySpan<byte> labels = sample.Labels.RenderedUtf8(escaping);
         int maxName = Encoding.UTF8.GetMaxByteCount(name.Length);
@@ -204,9 +247,11 @@ internal static class ExpositionWriter
         }
 
         span[n++] = (byte)' ';
-        n += GoFloat.Format(sample.Value, span[n..]);
+        valueAt = n;
+        n += WriteValue(sample.Value, span[n..]);
         span[n++] = (byte)'\n';
         output.Advance(n);
+        return n;
     }
 
     private static void WriteHelp(IBufferWriter<byte> output, string help, bool escapeQuotes)

@@ -36,5 +36,31 @@ public class FileRanksTests
         return inNameOrder && othersKept && (ranked ? increasing : spacing < 4096);
     }
 
+    [Property(MaxTest = 200)]
+    public bool AFileLookedUpByRank_IsFoundWhereAScanFindsIt(int seed)
+    {
+        // Contributions in file order, a file's several entries next to each other (as a frozen part keeps them).
+        var random = new Random(seed);
+        var files = Enumerable.Range(0, random.Next(1, 30)).Select(i => new FileState($"f{i:D3}.db", "") { Rank = (i + 1) * random.Next(1, 5000) }).ToList();
+        for (int i = 1; i < files.Count; i++)
+        {
+            files[i].Rank = Math.Max(files[i].Rank, files[i - 1].Rank + 1);
+        }
+
+        List<FileState> kept = [.. files.Where(_ => random.Next(3) > 0).SelectMany(f => Enumerable.Repeat(f, random.Next(1, 3)))];
+        FileState[] array = [.. kept, .. files];
+        foreach (FileState file in files)
+        {
+            int expected = kept.IndexOf(file);
+            if (FileRanks.IndexOf(array, kept.Count, file) != expected
+                || FileRanks.FirstRankedFrom(array, kept.Count, file.Rank) != kept.Count(f => f.Rank < file.Rank))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static FileState State(string name) => new(name, name);
 }

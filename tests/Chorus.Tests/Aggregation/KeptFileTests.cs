@@ -129,6 +129,41 @@ public class KeptFileTests
         Assert.Equal(Math.Min(maxKeptFiles, source.LastReport.FilesListed), source.LastReport.FilesKeptOpen);
     }
 
+    [Fact]
+    public void FileNewToAWarmReader_IsKeptFromItsFirstRead_AndReadAsAFreshReaderReadsIt()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder().Add("c", "c_total", 1.0).WriteTo(dir.File("counter_1.db"));
+        using MultiProcessDirectory source = Warm(dir.Path);
+
+        // A new worker's file is kept from its first read: every later write is seen.
+        string path = new DbFileBuilder().Add("c", "c_total", 2.0).Add("c", "c_total", 3.0, labels: ("a", "b")).WriteTo(dir.File("counter_2.db"));
+        AssertReadAsFresh(source);
+        Assert.Equal(2, source.LastReport.FilesKeptOpen);
+        UpdateInPlace(path, new DbFileBuilder().Add("c", "c_total", 5.0).Add("c", "c_total", 7.0, labels: ("a", "b")).Add("d", "d_total", 1.0).Build());
+        AssertReadAsFresh(source);
+
+        // New files that are not clean: only a header, a header claiming more than the file holds, a key that does not decode.
+        new DbFileBuilder().WriteTo(dir.File("counter_3.db"));
+        byte[] claiming = new DbFileBuilder(capacity: 4096).Add("c", "c_total", 4.0).Build();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(claiming, 8192);
+        File.WriteAllBytes(dir.File("counter_4.db"), claiming);
+        new DbFileBuilder().Add("c", "c_total", 8.0).AddRaw([0xff, 0xfe, 0x7b], 16.0).WriteTo(dir.File("counter_5.db"));
+        AssertReadAsFresh(source);
+        Assert.Equal(2, source.LastReport.FilesKeptOpen);
+        AssertReadAsFresh(source);
+    }
+
+    /// <summary>The warm reader's next collection is a fresh reader's: the same text and the same problems.</summary>
+    private static void AssertReadAsFresh(MultiProcessDirectory source)
+    {
+        using MultiProcessDirectory fresh = MultiProcessDirectory.Open(source.Directory);
+        Assert.Equal(DirectoryFixture.Text(fresh), DirectoryFixture.Text(source));
+        Assert.Equal(
+            fresh.LastReport.Problems.Select(p => (p.FileName, p.Kind, p.Reason, p.Damage, p.EntriesKept)).OrderBy(p => p.FileName),
+            source.LastReport.Problems.Select(p => (p.FileName, p.Kind, p.Reason, p.Damage, p.EntriesKept)).OrderBy(p => p.FileName));
+    }
+
     /// <summary>Opens and collects three times, so every file is kept open and mapped.</summary>
     private static MultiProcessDirectory Warm(string dir)
     {

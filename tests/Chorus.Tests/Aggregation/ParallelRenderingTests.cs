@@ -72,6 +72,33 @@ public sealed class ParallelRenderingTests
         Assert.All(small, family => Assert.True(family.Rendered.NeedsRendering(family.MergedIn, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores)));
     }
 
+    [Fact]
+    public void FamiliesToPatch_AreWeighedByTheirChangedLines()
+    {
+        // 9,000 samples to format in full are worth other threads; one changed value per family is not.
+        List<FamilyState> families = Families(count: 3, samples: 3000);
+        ParallelRendering.RenderStale(families, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores);
+        foreach (FamilyState family in families)
+        {
+            family.Output.SampleList[7] = family.Output.SampleList[7] with { Value = -1 };
+            family.Output.Edits.Start(1, 2);
+            family.Output.Edits.Changed.Add(7);
+            family.MergedIn = 2;
+        }
+
+        ParallelRendering.RenderStale(families, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores);
+        Assert.All(families, family => Assert.True(family.Rendered.NeedsRendering(family.MergedIn, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores)));
+
+        // Every value changed: the patches are worth other threads again.
+        foreach (FamilyState family in families)
+        {
+            family.Output.Edits.Changed.AddRange(Enumerable.Range(8, 2992));
+        }
+
+        ParallelRendering.RenderStale(families, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores);
+        Assert.All(families, family => Assert.False(family.Rendered.NeedsRendering(family.MergedIn, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores)));
+    }
+
     private static List<FamilyState> Families(int count, int samples)
     {
         var families = new List<FamilyState>();

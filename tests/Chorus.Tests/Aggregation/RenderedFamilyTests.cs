@@ -3,12 +3,14 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Chorus.Aggregation;
 using Chorus.Exposition;
+using FsCheck.Xunit;
 
 namespace Chorus.Tests.Aggregation;
 
 /// <summary>
 /// A family's rendering is kept for as long as the family: formatted again, it must write the same bytes the writer
-/// does, in a buffer about as long as the rendering (not what doubling from a first guess left).
+/// does, in a buffer about as long as the rendering (not what doubling from a first guess left); after a merge that
+/// changed only some values (<see cref="SampleEdits"/>) it is patched at those lines, never in a buffer a response still sends.
 /// </summary>
 public sealed class RenderedFamilyTests
 {
@@ -76,10 +78,172 @@ public sealed class RenderedFamilyTests
         Assert.Same(lent.Array, reused.Array);
     }
 
-    private static byte[] Expected(MetricFamily family)
+    [Theory]
+    [InlineData("gitlab_gauge")]
+    [InlineData("gitlab.gauge")]
+    public void ValuesChangedByAMerge_ArePatched_InEveryFormatAndScheme(string name)
+    {
+        MetricFamily family = Family(name, samples: 300);
+        var rendered = new RenderedFamily();
+        RenderEverywhere(rendered, family, mergedIn: 1);
+
+        // Index 250 changes too but is left out of the edits: only a patch keeps its old text.
+        MetricFamily expected = Copy(family);
+        SetValues(expected, [0, 17, 18, 299], [double.NaN, 1e300, -0.0, 12.5]);
+        SetValues(family, [0, 17, 18, 250, 299], [double.NaN, 1e300, -0.0, 7.0, 12.5]);
+        family.Edits.Start(1, 2);
+        family.Edits.Changed.AddRange([0, 17, 18, 299]);
+
+        foreach (ExpositionFormat format in new[] { ExpositionFormat.PrometheusText, ExpositionFormat.OpenMetrics })
+        {
+            foreach (EscapingScheme escaping in Enum.GetValues<EscapingScheme>())
+            {
+                Assert.Equal(Expected(expected, format, escaping), rendered.Render(family, mergedIn: 2, format, escaping).WrittenSpan.ToArray());
+            }
+        }
+    }
+
+    [Fact]
+    public void EditsFromAnotherMerge_AreFormattedAnew()
+    {
+        MetricFamily family = Family("gitlab_gauge", samples: 300);
+        var rendered = new RenderedFamily();
+        rendered.Render(family, mergedIn: 1, ExpositionFormat.OpenMetrics);
+        SetValues(family, [3, 4], [100, 200]);
+
+        // The edits lead from merge 2, which this rendering never saw (or lead nowhere): the listed change is not all.
+        family.Edits.Start(2, 3);
+        family.Edits.Changed.Add(3);
+        Assert.Equal(Expected(family, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores), rendered.Render(family, mergedIn: 3, ExpositionFormat.OpenMetrics).WrittenSpan.ToArray());
+        SetValues(family, [5, 6], [300, 400]);
+        family.Edits.Start(3, 4);
+        family.Edits.Changed.Add(5);
+        family.Edits.Invalidate();
+        Assert.Equal(Expected(family, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores), rendered.Render(family, mergedIn: 4, ExpositionFormat.OpenMetrics).WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void PatchedWhileLent_LeavesTheLentBytes_AndPatchesInPlaceOnceReleased()
+    {
+        MetricFamily family = Family("gitlab_gauge", samples: 2_000);
+        var rendered = new RenderedFamily();
+        var output = new KeepingOutput();
+        rendered.WriteTo(output, family, mergedIn: 1, ExpositionFormat.OpenMetrics);
+        byte[] firstExpected = Expected(family, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores);
+        Assert.True(firstExpected.Length >= RenderedFamily.KeptMinimumBytes);
+
+        // Index 1,500 changes unlisted, so the second rendering is a patch (a full one would show its new value).
+        MetricFamily expected = Copy(family);
+        SetValues(expected, [0, 900, 1_999], [1e300, 0.5, double.NegativeInfinity]);
+        SetValues(family, [0, 900, 1_500, 1_999], [1e300, 0.5, 8.0, double.NegativeInfinity]);
+        family.Edits.Start(1, 2);
+        family.Edits.Changed.AddRange([0, 900, 1_999]);
+        rendered.WriteTo(output, family, mergedIn: 2, ExpositionFormat.OpenMetrics);
+
+        Assert.Equal(firstExpected, output.Kept[0].Bytes.ToArray());
+        Assert.Equal(Expected(expected, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores), output.Kept[1].Bytes.ToArray());
+
+        // Released, the buffer is patched where it is.
+        output.Kept[0].Lease.Release();
+        output.Kept[1].Lease.Release();
+        SetValues(expected, [1_000], [-1.0]);
+        SetValues(family, [1_000], [-1.0]);
+        family.Edits.Start(2, 3);
+        family.Edits.Changed.Add(1_000);
+        ArrayBufferWriter<byte> third = rendered.Render(family, mergedIn: 3, ExpositionFormat.OpenMetrics);
+        Assert.Equal(Expected(expected, ExpositionFormat.OpenMetrics, EscapingScheme.Underscores), third.WrittenSpan.ToArray());
+        Assert.True(MemoryMarshal.TryGetArray(output.Kept[1].Bytes, out ArraySegment<byte> lent));
+        Assert.True(MemoryMarshal.TryGetArray(third.WrittenMemory, out ArraySegment<byte> patched));
+        Assert.Same(lent.Array, patched.Array);
+    }
+
+    [Property(MaxTest = 100)]
+    public bool MergesOfRandomEdits_RenderedInRandomFormatsAndSchemes_WriteWhatTheWriterWrites(bool dotted, byte[] requests, int[] indices, double[] values, byte[] edited)
+    {
+        MetricFamily family = Family(dotted ? "gitlab.gauge" : "gitlab_gauge", samples: 50);
+        var rendered = new RenderedFamily();
+        requests ??= [];
+        indices ??= [];
+        values ??= [];
+        edited ??= [];
+        int next = 0;
+        for (int merge = 1; merge <= requests.Length; merge++)
+        {
+            // Some merges change only values and say which (from the merge before), others leave the edits invalid.
+            int changes = edited.Length > 0 ? edited[merge % edited.Length] % 8 : 0;
+            var changed = new SortedSet<int>();
+            for (int c = 0; c < changes && next < Math.Min(indices.Length, values.Length); c++, next++)
+            {
+                int index = (int)((uint)indices[next] % 50u);
+                SetValues(family, [index], [values[next]]);
+                changed.Add(index);
+            }
+
+            family.Edits.Start(merge - 1, merge);
+            family.Edits.Changed.AddRange(changed);
+            if (changes == 7)
+            {
+                family.Edits.Invalidate();
+            }
+
+            // One to three renderings per merge, in any format and scheme.
+            for (int r = 0; r <= requests[merge - 1] % 3; r++)
+            {
+                byte request = (byte)(requests[merge - 1] >> (2 * r));
+                ExpositionFormat format = (request & 4) == 0 ? ExpositionFormat.PrometheusText : ExpositionFormat.OpenMetrics;
+                EscapingScheme escaping = (EscapingScheme)(request & 3);
+                if (!rendered.Render(family, merge, format, escaping).WrittenSpan.SequenceEqual(Expected(family, format, escaping)))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static void RenderEverywhere(RenderedFamily rendered, MetricFamily family, int mergedIn)
+    {
+        foreach (ExpositionFormat format in new[] { ExpositionFormat.PrometheusText, ExpositionFormat.OpenMetrics })
+        {
+            foreach (EscapingScheme escaping in Enum.GetValues<EscapingScheme>())
+            {
+                rendered.Render(family, mergedIn, format, escaping);
+            }
+        }
+    }
+
+    private static MetricFamily Family(string name, int samples)
+    {
+        var family = new MetricFamily(name, MetricType.Gauge, "help");
+        for (int s = 0; s < samples; s++)
+        {
+            // A dotted family has a dotted label too; the other has only classic names (its schemes share one rendering).
+            family.SampleList.Add(new Sample(name, LabelSet.Create(["pid", name.Contains('.', StringComparison.Ordinal) ? "a.b" : "ab"], ["worker-" + s.ToString(CultureInfo.InvariantCulture), "x"]), s));
+        }
+
+        return family;
+    }
+
+    private static MetricFamily Copy(MetricFamily family)
+    {
+        var copy = new MetricFamily(family.Name, family.Type, family.Help, family.Unit);
+        copy.SampleList.AddRange(family.SampleList);
+        return copy;
+    }
+
+    private static void SetValues(MetricFamily family, int[] indices, double[] values)
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
+            family.SampleList[indices[i]] = family.SampleList[indices[i]] with { Value = values[i] };
+        }
+    }
+
+    private static byte[] Expected(MetricFamily family, ExpositionFormat format = ExpositionFormat.OpenMetrics, EscapingScheme escaping = EscapingScheme.Underscores)
     {
         var expected = new ArrayBufferWriter<byte>();
-        ExpositionWriter.WriteFamily(expected, family, ExpositionFormat.OpenMetrics);
+        ExpositionWriter.WriteFamily(expected, family, format, escaping);
         return expected.WrittenSpan.ToArray();
     }
 
