@@ -39,7 +39,7 @@ internal enum CollectionStage
     /// <summary>Files read in full (new or changed; inside <see cref="Load"/>).</summary>
     FullRead,
 
-    /// <summary>Marking the families of changed values.</summary>
+    /// <summary>Noting the files whose values changed (before any is frozen).</summary>
     MarkChanged,
 
     /// <summary>Lease probes of the files offered for freezing, and freezing them.</summary>
@@ -59,6 +59,9 @@ internal enum CollectionStage
 
     /// <summary>Counting the entries merged.</summary>
     CountEntries,
+
+    /// <summary>Updating the slots of changed values in place, or marking their families to merge in full (<see cref="ChangedSlots"/>).</summary>
+    MergeSlots,
 
     /// <summary>Merging the families changed (<see cref="FamilyMerge.MergeChanged"/>).</summary>
     Merge,

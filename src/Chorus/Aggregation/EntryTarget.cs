@@ -16,6 +16,12 @@ internal sealed class EntryTarget(ParsedKey key)
 
     public ParsedKey Key { get; } = key;
 
+    /// <summary>The key's family, kept here too so a changed entry finds it with one load less (<see cref="ChangedSlots"/>).</summary>
+    public FamilyState Family { get; } = key.Family;
+
+    /// <summary>The slot cached for whichever route (only to prefetch it).</summary>
+    public SeriesSlot? CachedSlot => _slot;
+
     /// <summary>The slot cached for <paramref name="route"/>; null when none is (never for <see cref="SlotRoute.PerFile"/>).</summary>
     public SeriesSlot? Cached(SlotRoute route) => _route == route ? _slot : null;
 

@@ -23,6 +23,27 @@ internal readonly record struct ExactSum(int LowestBit, double Magnitude, bool F
         ? new ExactSum(Math.Min(LowestBit, LowestBitOf(value)), Magnitude + Math.Abs(value), Finite)
         : this with { Finite = false };
 
+    /// <summary>
+    /// These values with <paramref name="old"/> (one of them) replaced by <paramref name="value"/>; only for an exact set,
+    /// where taking a member's magnitude out is exact (a subset of an exact set is exact) and the lowest bit kept can only
+    /// be lower than the rest's, which keeps the bound a safe one.
+    /// </summary>
+    public ExactSum Replace(double old, double value) => double.IsFinite(value)
+        ? new ExactSum(Math.Min(LowestBit, LowestBitOf(value)), Magnitude - Math.Abs(old) + Math.Abs(value), Finite)
+        : this with { Finite = false };
+
+    /// <summary>These values and <paramref name="values"/>.</summary>
+    public ExactSum WithEach(ReadOnlySpan<double> values)
+    {
+        ExactSum sum = this;
+        foreach (double value in values)
+        {
+            sum = sum.With(value);
+        }
+
+        return sum;
+    }
+
     /// <summary>These values and <paramref name="other"/>'s.</summary>
     public ExactSum Join(ExactSum other) =>
         new(Math.Min(LowestBit, other.LowestBit), Magnitude + other.Magnitude, Finite && other.Finite);

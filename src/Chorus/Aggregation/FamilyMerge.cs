@@ -22,12 +22,25 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
     private readonly List<FileState> _merging = [];
     private readonly List<FamilyState> _changed = [];
     private readonly List<FamilyState> _toEmit = [];
+    private readonly ChangedSlots _slots = new();
 
     /// <summary>How many families the last merge built frozen parts for over every frozen file (0 when files froze or thawed in place).</summary>
     public int LastFrozenPartsBuilt { get; private set; }
 
+    /// <summary>How many slots the last collection updated per changed slot (<see cref="ChangedSlots"/>).</summary>
+    public int LastSlotsUpdated => _slots.LastSlotsUpdated;
+
     /// <summary>How many threads the last merge of live files folded on (1 when it stayed on the caller's).</summary>
     public int LastMergeWorkers { get; private set; } = 1;
+
+    /// <summary>Notes the live files whose values changed in <paramref name="collection"/> (before any is frozen).</summary>
+    public void NoteChangedValues(List<FileState> live, int collection) => _slots.Note(live, collection);
+
+    /// <summary>
+    /// Updates per changed slot the families whose entries changed only in value, and marks the others of the changed
+    /// entries changed in <paramref name="generation"/>, for <see cref="MergeChanged"/> (<see cref="ChangedSlots"/>).
+    /// </summary>
+    public void UpdateChangedSlots(int generation) => _slots.Update(generation);
 
     /// <summary>
     /// prometheus_client keeps the gauge mode of the last file read for each family. Only a family that changed in this
@@ -145,13 +158,15 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
         output.Clear();
         emitted.Clear();
         _toEmit.Clear();
-        int merged = 0;
+        int merged = _slots.Emit(generation, accumulate);
         foreach (FamilyState family in keys.OrderedFamilies)
         {
             if (family.ChangedIn == generation)
             {
                 merged++;
                 family.MergedIn = generation;
+                family.Output.Edits.Invalidate();
+                family.SlotsReady = true;
                 family.Emitted = family.Generation == generation;
                 if (family.Emitted)
                 {
@@ -230,6 +245,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
         FamilyState? family = null;
         bool changed = false;
         bool hasFrozenParts = false;
+        bool tracksSums = false;
         FoldKind kind = FoldKind.Sum;
         SlotRoute route = SlotRoute.Fixed;
         for (int i = 0; i < file.Count; i++)
@@ -244,6 +260,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
                 hasFrozenParts = family.FrozenSlots.Count > 0;
                 kind = MergeRules.KindOf(family);
                 route = MergeRules.RouteOf(family, file.Pid);
+                tracksSums = family.TracksSums && kind == FoldKind.Sum;
             }
 
             if (!changed || (removed is not null && removed.Contains(key)))
@@ -266,7 +283,15 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
 
             family.Generation = generation;
             slot.Touch(generation);
-            MergeRules.Fold(slot, kind, values[i], keepsTimestamps ? stamps[i] : 0.0);
+            double value = values[i];
+            MergeRules.Fold(slot, kind, value, keepsTimestamps ? stamps[i] : 0.0);
+            slot.Folds++;
+            if (tracksSums && slot.Contributions is null)
+            {
+                slot.Contributions = new SlotContributions();
+            }
+
+            slot.Contributions?.Record(file, i, value);
         }
     }
 

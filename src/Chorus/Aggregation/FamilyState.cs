@@ -8,6 +8,7 @@ internal sealed class FamilyState
     private readonly Dictionary<LabelSet, LabelGroup> _groups = [];
     private readonly List<LabelGroup> _ordered = [];
     private bool _orderDirty;
+    private List<SeriesSlot>? _pending;
 
     public FamilyState(string name, MetricType type, string help)
     {
@@ -85,6 +86,22 @@ internal sealed class FamilyState
     /// family's <see cref="MergePartition"/> group, whose weight and worker the group's families take).
     /// </summary>
     public FamilyState? MergeLink { get; set; }
+
+    /// <summary>
+    /// True while the slots' per-slot state (<see cref="SeriesSlot.Folds"/>, <see cref="SeriesSlot.Contributions"/>, sample
+    /// indices) says what the last full merge folded: set by a full merge, cleared when a file holding the family froze or
+    /// thawed (its contributions moved between the frozen parts and the live files).
+    /// </summary>
+    public bool SlotsReady { get; set; }
+
+    /// <summary>Set once a changed sum slot lacked its <see cref="SeriesSlot.Contributions"/>: full merges then keep them for every sum slot.</summary>
+    public bool TracksSums { get; set; }
+
+    /// <summary>The collection that last updated this family per changed slot (<see cref="ChangedSlots"/>).</summary>
+    public int InPlaceIn { get; set; }
+
+    /// <summary>The slots updated per changed slot in <see cref="InPlaceIn"/> (repeats allowed).</summary>
+    public List<SeriesSlot> PendingSlots => _pending ??= [];
 
     /// <summary><see cref="Output"/> as exposition bytes, formatted again only after a merge.</summary>
     public RenderedFamily Rendered { get; } = new();

@@ -104,6 +104,9 @@ internal sealed class FileState
     /// </summary>
     public ulong[]? ChangedEntries { get; set; }
 
+    /// <summary>The entries the loader found changed in a collection, with their values before (null until a value changes).</summary>
+    public ChangedValues? Changes { get; set; }
+
     /// <summary>The file's place in file order (names sorted ordinally); ranks only grow with the name, gaps allowed.</summary>
     public int Rank { get; set; }
 

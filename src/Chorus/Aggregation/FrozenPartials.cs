@@ -53,11 +53,16 @@ internal static class FrozenPartials
     }
 
     /// <summary>A file was just frozen: adds its values to the built parts of its families, at its rank.</summary>
-    public static void AddFrozen(FileState file) => AddFile(file, rebuiltIn: -1);
+    public static void AddFrozen(FileState file)
+    {
+        NotReadyPerSlot(file);
+        AddFile(file, rebuiltIn: -1);
+    }
 
     /// <summary>A file was just thawed (its values still the ones it was frozen with): takes them out of the built parts of its families.</summary>
     public static void RemoveThawed(FileState file)
     {
+        NotReadyPerSlot(file);
         EntryTarget[] targets = file.Targets;
         double[] values = file.Values;
         for (int i = 0; i < file.Count; i++)
@@ -114,6 +119,15 @@ internal static class FrozenPartials
         }
 
         return notInOrder;
+    }
+
+    /// <summary>The file's contributions move between the frozen parts and the live files: its families merge in full next.</summary>
+    private static void NotReadyPerSlot(FileState file)
+    {
+        foreach (FamilyState family in file.Families)
+        {
+            family.SlotsReady = false;
+        }
     }
 
     private static bool HoldsRebuiltFamily(FileState file, int generation)

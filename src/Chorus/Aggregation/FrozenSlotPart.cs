@@ -51,6 +51,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
 
     // Sum: the fold of the run and the values kept one by one up to each of them (made when first read).
     private FrozenPrefixSums? _prefix;
+    private ExactSum? _exact;
 
     // The collection folding this part now: how far its contributions were folded, whether the slot holds only a prefix
     // of the frozen fold (it was empty when the collection started on it, and no live value came yet), and the live
@@ -74,6 +75,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     {
         Contributions++;
         _prefix?.MarkStale();
+        _exact = null;
         var contribution = new Contribution(file, value, stamp);
         switch (Kind)
         {
@@ -112,6 +114,7 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
     {
         Contributions--;
         _prefix?.MarkStale();
+        _exact = null;
         switch (Kind)
         {
             case FoldKind.Last or FoldKind.MostRecent:
@@ -122,6 +125,9 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
                 return RemoveSum(file, value);
         }
     }
+
+    /// <summary>Sum: whether every frozen contribution (the run and the values kept one by one) adds up exactly.</summary>
+    public ExactSum Exactness() => _exact ??= _runBound.WithEach(_values.AsSpan(0, _count));
 
     /// <summary>
     /// Before a live value from the file ranked <paramref name="rank"/> is folded: folds the frozen contributions ranked

@@ -17,4 +17,7 @@ internal sealed class LabelGroup(LabelSet labels)
     public ref SlotRun Buckets => ref _buckets;
 
     public int Generation { get; set; }
+
+    /// <summary>The collection that last emitted this group's cumulative buckets in place (<see cref="ChangedSlots"/>).</summary>
+    public int EmittedInPlaceIn { get; set; }
 }

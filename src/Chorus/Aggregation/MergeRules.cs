@@ -24,7 +24,10 @@ internal static class MergeRules
     {
         SeriesSlot slot = SlotFor(file, index);
         slot.Touch(generation);
-        Fold(slot, kind, file.Values[index], file.KeepsTimestamps ? file.Timestamps[index] : 0.0);
+        double value = file.Values[index];
+        Fold(slot, kind, value, file.KeepsTimestamps ? file.Timestamps[index] : 0.0);
+        slot.Folds++;
+        slot.Contributions?.Record(file, index, value);
     }
 
     /// <summary>How the values of <paramref name="family"/> that meet in one slot combine.</summary>
@@ -155,6 +158,7 @@ internal static class MergeRules
 
                     any = true;
                     cumulative += bucket.Value;
+                    bucket.SampleIndex = samples.Count;
                     samples.Add(new Sample(bucket.Name, bucket.Labels, accumulate ? cumulative : bucket.Value));
                 }
 
@@ -168,6 +172,7 @@ internal static class MergeRules
             {
                 if (slot.Generation == generation && slot.HasValue)
                 {
+                    slot.SampleIndex = samples.Count;
                     samples.Add(new Sample(slot.Name, slot.Labels, slot.Value));
                 }
             }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Numerics;
 using Chorus.Exposition;
 using Chorus.Files;
 
@@ -140,6 +139,12 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>How many families the last collection built frozen parts for over every frozen file, for tests (0 when files froze or thawed in place).</summary>
     internal int LastFrozenPartsBuilt => _merge.LastFrozenPartsBuilt;
 
+    /// <summary>The families the last collection handed to the writer, as they are (tests: their <see cref="MetricFamily.Edits"/>).</summary>
+    internal IReadOnlyList<MetricFamily> LastFamilies => _output;
+
+    /// <summary>How many slots the last collection updated per changed slot, without a full merge of their families (tests).</summary>
+    internal int LastSlotsUpdated => _merge.LastSlotsUpdated;
+
     /// <summary>How many threads the last collection's merge folded on (tests).</summary>
     internal int LastMergeWorkers => _merge.LastMergeWorkers;
 
@@ -212,7 +217,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         long at = _times.Add(CollectionStage.Watch, started);
         IReadOnlySet<string> excluded = LoadConsistently(pass, out bool structureChanged);
         at = Stopwatch.GetTimestamp();
-        MarkChangedValues(pass);
+        _merge.NoteChangedValues(_live, pass.Collection);
         at = _times.Add(CollectionStage.MarkChanged, at);
         int generation = pass.Generation;
         bool mergeAll = PrepareMerge(pass, excluded);
@@ -224,6 +229,8 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             at = _times.Add(CollectionStage.GaugeModes, at);
         }
 
+        _merge.UpdateChangedSlots(generation);
+        at = _times.Add(CollectionStage.MergeSlots, at);
         int entries = _reporting.CountEntries(excluded);
         at = _times.Add(CollectionStage.CountEntries, at);
         _merge.MergeChanged(_ordered, _live, excluded, generation, _rankNumbering);
@@ -357,43 +364,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             _keys.Prune(pass.Generation);
             _listing.FilesRemoved = false;
-        }
-    }
-
-    /// <summary>
-    /// Marks the families of the entries whose values the loading found changed (<see cref="FileState.ChangedEntries"/>,
-    /// noted on each file, on several threads at once for a refresh) as changed in the pass, and takes the notes.
-    /// </summary>
-    private void MarkChangedValues(CollectionPass pass)
-    {
-        foreach (FileState file in _live)
-        {
-            if (file.ChangedInCollection != pass.Collection || file.ChangedEntries is not { } bits)
-            {
-                continue;
-            }
-
-            EntryTarget[] targets = file.Targets;
-            int count = file.Count;
-            for (int word = 0; word < bits.Length; word++)
-            {
-                ulong set = bits[word];
-                if (set == 0)
-                {
-                    continue;
-                }
-
-                bits[word] = 0;
-                while (set != 0)
-                {
-                    int i = (word << 6) + BitOperations.TrailingZeroCount(set);
-                    set &= set - 1;
-                    if (i < count)
-                    {
-                        targets[i].Key.Family.ChangedIn = pass.Generation;
-                    }
-                }
-            }
         }
     }
 

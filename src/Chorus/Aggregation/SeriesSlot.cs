@@ -33,12 +33,23 @@ internal sealed class SeriesSlot(LabelGroup group, string name, LabelSet labels,
     /// <summary>What the frozen files contribute to this slot (<see cref="FrozenPartials"/>); null when nothing or not built.</summary>
     public FrozenSlotPart? Frozen { get; set; }
 
+    /// <summary>How many live entries the last full merge of the family folded into this slot (frozen ones: <see cref="Frozen"/>).</summary>
+    public int Folds { get; set; }
+
+    /// <summary>The index of this slot's sample in its family's samples as last emitted in full (a bucket's: before <c>_count</c>).</summary>
+    public int SampleIndex { get; set; }
+
+    /// <summary>What the last full merge folded into this slot, when a merge per changed slot needs it; null otherwise.</summary>
+    public SlotContributions? Contributions { get; set; }
+
     /// <summary>Empties a slot this collection touched, to fold it again from the start.</summary>
     public void Restart()
     {
         Value = 0.0;
         Timestamp = 0.0;
         HasValue = false;
+        Folds = 0;
+        Contributions?.Restart();
     }
 
     /// <summary>Starts the slot afresh the first time a collection touches it.</summary>
@@ -50,6 +61,8 @@ internal sealed class SeriesSlot(LabelGroup group, string name, LabelSet labels,
             Value = 0.0;
             Timestamp = 0.0;
             HasValue = false;
+            Folds = 0;
+            Contributions?.Restart();
             Group.Generation = generation;
         }
     }

@@ -42,7 +42,7 @@ internal static class ValueRefresh
             return false;
         }
 
-        if (CopyValues(file, kept.Bytes(used)))
+        if (CopyValues(file, kept.Bytes(used), pass.Collection))
         {
             file.LastChanged = pass.Now;
             file.ChangedInCollection = pass.Collection;
@@ -97,7 +97,7 @@ internal static class ValueRefresh
             return false;
         }
 
-        if (CopyValues(file, buffer.AsSpan(0, size)))
+        if (CopyValues(file, buffer.AsSpan(0, size), pass.Collection))
         {
             file.LastChanged = pass.Now;
             file.ChangedInCollection = pass.Collection;
@@ -109,13 +109,15 @@ internal static class ValueRefresh
 
     /// <summary>
     /// Copies every parsed entry's value (and timestamp) from <paramref name="data"/>; true when any changed.
-    /// Each changed entry is noted in <see cref="FileState.ChangedEntries"/>, whose families the merge side marks.
+    /// Each changed entry is noted once per collection in <see cref="FileState.ChangedEntries"/> and, with the value it had,
+    /// in <see cref="FileState.Changes"/> for collection <paramref name="collection"/> (0 for a file read in full, whose
+    /// families merge in full), which the merge side takes (<see cref="ChangedSlots"/>).
     /// </summary>
     /// <remarks>
     /// The hottest loop of a warm scrape (every value of every file): one scattered 8-byte read per entry, so it
     /// is bound by memory latency. It stores only what changed and asks for values a few entries ahead.
     /// </remarks>
-    public static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data)
+    public static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data, int collection = 0)
     {
         int count = file.Count;
         if (count == 0)
@@ -137,6 +139,7 @@ internal static class ValueRefresh
         bool keepStamps = file.KeepsTimestamps;
         bool changed = false;
         ulong[]? changedEntries = null;
+        ChangedValues? changes = null;
         const int Ahead = 8;
         fixed (byte* start = data)
         {
@@ -152,7 +155,8 @@ internal static class ValueRefresh
                 long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
 
                 // Bit patterns, so a NaN that stays NaN is no change.
-                if (valueBits != BitConverter.DoubleToInt64Bits(values[i])
+                double old = values[i];
+                if (valueBits != BitConverter.DoubleToInt64Bits(old)
                     || (keepStamps && stampBits != BitConverter.DoubleToInt64Bits(stamps[i])))
                 {
                     values[i] = BitConverter.Int64BitsToDouble(valueBits);
@@ -162,8 +166,7 @@ internal static class ValueRefresh
                     }
 
                     changed = true;
-                    changedEntries ??= ChangedEntriesOf(file);
-                    changedEntries[i >> 6] |= 1UL << i;
+                    Note(file, i, old, values[i], collection, ref changedEntries, ref changes);
                 }
             }
         }
@@ -184,6 +187,37 @@ internal static class ValueRefresh
         }
 
         return bits;
+    }
+
+    /// <summary>Notes entry <paramref name="entry"/> changed from <paramref name="old"/> to <paramref name="value"/>, once per collection.</summary>
+    private static void Note(FileState file, int entry, double old, double value, int collection, ref ulong[]? bits, ref ChangedValues? changes)
+    {
+        bits ??= ChangedEntriesOf(file);
+        changes ??= ChangesOf(file, collection, bits);
+        ref ulong word = ref bits[entry >> 6];
+        if ((word & (1UL << entry)) == 0)
+        {
+            // The first change in this collection: its old value is the one the last merge folded.
+            word |= 1UL << entry;
+            changes.Add(entry, old, value);
+        }
+        else
+        {
+            changes.Repeated = true;
+        }
+    }
+
+    /// <summary>The file's list of changed entries for <paramref name="collection"/>: one of an earlier collection is started afresh, its bits cleared.</summary>
+    private static ChangedValues ChangesOf(FileState file, int collection, ulong[] bits)
+    {
+        ChangedValues changes = file.Changes ??= new ChangedValues();
+        if (changes.Collection != collection || collection == 0)
+        {
+            changes.Restart(collection);
+            Array.Clear(bits);
+        }
+
+        return changes;
     }
 
     private static long LittleEndian(long bits) => BitConverter.IsLittleEndian ? bits : BinaryPrimitives.ReverseEndianness(bits);

@@ -1,0 +1,311 @@
+using System.Globalization;
+using Chorus.Aggregation;
+using Chorus.Exposition;
+using Chorus.Files;
+using FsCheck.Xunit;
+
+using static Chorus.Tests.Aggregation.RandomDbFiles;
+
+namespace Chorus.Tests.Aggregation;
+
+/// <summary>
+/// A family whose entries changed only in value is merged per changed slot (<c>ChangedSlots</c>) and its samples emitted in
+/// place: the warm reader must still be a fresh reader byte for byte, and the edits must name exactly the samples that changed.
+/// </summary>
+public class ChangedSlotsTests
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(10);
+
+    // PIDs above any this machine hands out, so files without a writer are dead (and freeze).
+    private const int FakePids = 4_200_000;
+    private static readonly string[] Bounds = ["0.5", "1.0", "+Inf"];
+
+    /// <summary>
+    /// Live writers change random values of counters, cumulative (or not) histograms and gauges of every mode, beside dead
+    /// files that freeze: whole counts (exact sums), fractions, sums past 2^53, NaN, infinities, signed zeros, and gauge
+    /// timestamps (0 leaves a mostrecent gauge without a sample). After every change the warm reader equals a fresh one, and
+    /// each family's edits list exactly the samples whose value changed.
+    /// </summary>
+    [Property(MaxTest = 30)]
+    public bool ValueChanges_KeepTheWarmReaderEqualToAFreshOne_AndTheEditsExact(int seed)
+    {
+        var random = new Random(seed);
+        string mode = Modes[Math.Abs(seed % Modes.Length)];
+        bool accumulate = seed % 2 == 0;
+        int dead = Math.Abs(seed % 3) == 0 ? 3 : 0;
+        using var dir = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var writers = new Dictionary<string, MappedTestWriter>(StringComparer.Ordinal);
+        using var mirror = new TempDirectory();
+        try
+        {
+            // Dead processes on even PIDs, live ones on odd PIDs between them, so file order interleaves the two.
+            for (int p = 0; p < 4 + dead; p++)
+            {
+                int pid = p < 4 ? FakePids + (2 * p) + 1 : FakePids + (2 * (p - 4));
+                foreach (string name in new[] { $"counter_{pid}.db", $"histogram_{pid}.db", $"gauge_{mode}_{pid}.db" })
+                {
+                    files[name] = NewFile(name, random);
+                    if (p >= 4)
+                    {
+                        // Dead files' sums are exact or not, so frozen parts decide whether a live change can be swapped in.
+                        files[name] = [.. files[name].Select(e => e with { Value = DeadValue(random) })];
+                    }
+
+                    File.WriteAllBytes(dir.File(name), Build(files[name]));
+                    if (p < 4)
+                    {
+                        writers[name] = new MappedTestWriter(dir.File(name));
+                    }
+                }
+            }
+
+            Thread.Sleep(Settle * 2);
+            using MultiProcessDirectory reader = Open(dir.Path, accumulate, splitMerge: seed % 4 == 1);
+            for (int i = 0; i < 4 && reader.FrozenFileCount != 3 * dead; i++)
+            {
+                DirectoryFixture.Text(reader);
+            }
+
+            int updated = 0;
+            Dictionary<string, Sample[]> before = Copy(reader.LastFamilies);
+            Dictionary<string, int> editsIn = reader.LastFamilies.ToDictionary(f => f.Name, f => f.Edits.In, StringComparer.Ordinal);
+            for (int step = 0; step < 24; step++)
+            {
+                ChangeValues(files, writers, random);
+                string warm = DirectoryFixture.Text(reader);
+                Assert.Equal(Fresh(Mirror(mirror, files), accumulate), warm);
+                Assert.True(EditsExact(before, editsIn, reader.LastFamilies), $"edits of step {step}");
+
+                updated += reader.LastSlotsUpdated;
+                before = Copy(reader.LastFamilies);
+            }
+
+            // The test means nothing unless slots were updated in place, and frozen files stayed frozen.
+            Assert.Equal(3 * dead, reader.FrozenFileCount);
+            return updated > 0;
+        }
+        finally
+        {
+            foreach (MappedTestWriter writer in writers.Values)
+            {
+                writer.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void Edits_NameTheChangedSample_TheLaterCumulativeBuckets_AndTheCount()
+    {
+        using var dir = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var writers = new Dictionary<string, MappedTestWriter>(StringComparer.Ordinal);
+        try
+        {
+            foreach (string name in new[] { "counter_11.db", "counter_12.db", "histogram_11.db", "histogram_12.db", "gauge_all_11.db", "gauge_all_12.db" })
+            {
+                List<Entry> entries = NewFile(name, new Random(1));
+                files[name] = [.. entries.Select(e => e with { Value = 1.0, Timestamp = 5.0 })];
+                File.WriteAllBytes(dir.File(name), Build(files[name]));
+                writers[name] = new MappedTestWriter(dir.File(name));
+            }
+
+            using MultiProcessDirectory reader = Open(dir.Path, accumulate: true, splitMerge: false);
+            DirectoryFixture.Text(reader);
+
+            // Thrice: the files are kept from their second read, and the first value change of a sum makes the full merge
+            // keep what the per-slot path needs.
+            for (int round = 1; round <= 3; round++)
+            {
+                SetValue(files, writers, "counter_12.db", 1, 1.0 + round);                  // c_total{k="1"}
+                SetValue(files, writers, "histogram_11.db", 0, 1.0 + round);                // h_bucket{k="0",le="0.5"}
+                SetValue(files, writers, "histogram_12.db", 7, 0.5 + round);                // h_sum{k="1"}
+                SetValue(files, writers, "gauge_all_12.db", 2, 7.0 + round);                // g{k="2",pid="12"}
+                DirectoryFixture.Text(reader);
+            }
+
+            Assert.Equal(4, reader.LastSlotsUpdated);
+            Assert.Equal([1], ChangedOf(reader, "c"));
+
+            // Group k=0: three cumulative buckets, _count, _sum (0-4); group k=1 the same (5-9).
+            Assert.Equal([0, 1, 2, 3, 9], ChangedOf(reader, "h"));
+
+            // g{k=0..2} of pid 11 (0, 2, 4) and of pid 12 (1, 3, 5), in label order.
+            Assert.Equal([5], ChangedOf(reader, "g"));
+
+            // And the values are a fresh reader's (the live files cannot freeze: their writers hold them).
+            Assert.Equal(Fresh(dir.Path, accumulate: true), DirectoryFixture.Text(reader));
+        }
+        finally
+        {
+            foreach (MappedTestWriter writer in writers.Values)
+            {
+                writer.Dispose();
+            }
+        }
+    }
+
+    private static int[] ChangedOf(MultiProcessDirectory reader, string family)
+    {
+        SampleEdits edits = reader.LastFamilies.Single(f => f.Name == family).Edits;
+        Assert.NotEqual(0, edits.In);
+        return [.. edits.Changed];
+    }
+
+    /// <summary>Three counters, two histogram groups of three buckets and a <c>_sum</c>, three gauges; the same keys in every process.</summary>
+    private static List<Entry> NewFile(string name, Random random)
+    {
+        List<Entry> entries = [];
+        for (int k = 0; k < (name.StartsWith("histogram_", StringComparison.Ordinal) ? 2 : 3); k++)
+        {
+            string label = k.ToString(CultureInfo.InvariantCulture);
+            if (name.StartsWith("counter_", StringComparison.Ordinal))
+            {
+                entries.Add(new Entry(Key("c", "c_total", ("k", label)), Whole(random), 0.0));
+            }
+            else if (name.StartsWith("histogram_", StringComparison.Ordinal))
+            {
+                foreach (string bound in Bounds)
+                {
+                    entries.Add(new Entry(Key("h", "h_bucket", ("k", label), ("le", bound)), Whole(random), 0.0));
+                }
+
+                entries.Add(new Entry(Key("h", "h_sum", ("k", label)), Whole(random) / 4, 0.0));
+            }
+            else
+            {
+                entries.Add(new Entry(Key("g", "g", ("k", label)), Whole(random), 1000 + random.Next(1000)));
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>Changes a few random entries of the live files through their writers (values only: the keys stay).</summary>
+    private static void ChangeValues(Dictionary<string, List<Entry>> files, Dictionary<string, MappedTestWriter> writers, Random random)
+    {
+        string[] live = [.. writers.Keys.Order(StringComparer.Ordinal)];
+        for (int n = 1 + random.Next(4); n > 0; n--)
+        {
+            string name = live[random.Next(live.Length)];
+            List<Entry> entries = files[name];
+            int i = random.Next(entries.Count);
+            double stamp = random.Next(6) == 0 ? 0.0 : entries[i].Timestamp + random.Next(-2, 4);
+            entries[i] = entries[i] with { Value = ChangedValue(entries[i].Value, random), Timestamp = stamp };
+        }
+
+        foreach (string name in live)
+        {
+            writers[name].Write(Build(files[name]));
+        }
+    }
+
+    private static void SetValue(Dictionary<string, List<Entry>> files, Dictionary<string, MappedTestWriter> writers, string name, int entry, double value)
+    {
+        files[name][entry] = files[name][entry] with { Value = value };
+        writers[name].Write(Build(files[name]));
+    }
+
+    private static double Whole(Random random) => random.Next(50);
+
+    // Mostly whole counts, so some frozen parts are exact sums and a live change can be swapped in beside them.
+    private static double DeadValue(Random random) => random.Next(6) switch
+    {
+        < 4 => Whole(random),
+        4 => Math.Round(random.NextDouble() * 10, 2) + 0.1,
+        _ => 4503599627370497.0,
+    };
+
+    // Mostly whole steps (sums stay exact), then fractions, values past 2^53, and the values no sum keeps exact.
+    private static double ChangedValue(double value, Random random) => random.Next(12) switch
+    {
+        < 5 => double.IsFinite(value) && Math.Abs(value) < 1e6 ? value + random.Next(1, 4) : random.Next(100),
+        5 or 6 => Math.Round(random.NextDouble() * 100, 3) + 0.1,
+        7 => 9007199254740993.0 + (2 * random.Next(3)),
+        8 => random.Next(2) == 0 ? -0.0 : 0.0,
+        9 => double.NaN,
+        10 => random.Next(2) == 0 ? double.PositiveInfinity : double.NegativeInfinity,
+        _ => -random.Next(100),
+    };
+
+    /// <summary>
+    /// True when every family whose edits are new since <paramref name="before"/> differs from it exactly at the listed
+    /// samples (same names and labels), and every other family kept its samples or was emitted anew (edits invalid).
+    /// </summary>
+    private static bool EditsExact(Dictionary<string, Sample[]> before, Dictionary<string, int> editsIn, IReadOnlyList<MetricFamily> families)
+    {
+        foreach (MetricFamily family in families)
+        {
+            if (!before.TryGetValue(family.Name, out Sample[]? old) || family.Edits.In == 0)
+            {
+                editsIn[family.Name] = family.Edits.In;
+                continue;
+            }
+
+            List<Sample> now = family.SampleList;
+            if (now.Count != old.Length)
+            {
+                return false;
+            }
+
+            var differing = new List<int>();
+            for (int i = 0; i < now.Count; i++)
+            {
+                if (now[i].Name != old[i].Name || !now[i].Labels.Equals(old[i].Labels))
+                {
+                    return false;
+                }
+
+                if (BitConverter.DoubleToInt64Bits(now[i].Value) != BitConverter.DoubleToInt64Bits(old[i].Value))
+                {
+                    differing.Add(i);
+                }
+            }
+
+            // Edits from an earlier collection (the family not merged since) leave the samples as they were.
+            bool current = editsIn.TryGetValue(family.Name, out int lastIn) && lastIn == family.Edits.In ? differing.Count == 0 : differing.SequenceEqual(family.Edits.Changed);
+            editsIn[family.Name] = family.Edits.In;
+            if (!current)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static Dictionary<string, Sample[]> Copy(IReadOnlyList<MetricFamily> families) =>
+        families.ToDictionary(f => f.Name, f => f.SampleList.ToArray(), StringComparer.Ordinal);
+
+    private static string Mirror(TempDirectory mirror, Dictionary<string, List<Entry>> files)
+    {
+        foreach (string old in Directory.GetFiles(mirror.Path))
+        {
+            File.Delete(old);
+        }
+
+        foreach ((string name, List<Entry> entries) in files)
+        {
+            File.WriteAllBytes(mirror.File(name), Build(entries));
+        }
+
+        return mirror.Path;
+    }
+
+    private static MultiProcessDirectory Open(string path, bool accumulate, bool splitMerge) =>
+        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions
+        {
+            ListingSettleTime = Settle,
+            Accumulate = accumulate,
+            ParallelMergeMinimumEntries = splitMerge ? 0 : MultiProcessDirectoryOptions.Default.ParallelMergeMinimumEntries,
+        });
+
+    private static string Fresh(string path, bool accumulate)
+    {
+        using MultiProcessDirectory fresh = MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = 0, Accumulate = accumulate });
+        return DirectoryFixture.Text(fresh);
+    }
+
+    private static byte[] Key(string family, string sample, params (string Name, string Value)[] labels) =>
+        DbKey.Encode(family, sample, [.. labels.Select(l => l.Name)], [.. labels.Select(l => l.Value)], "help");
+}
