@@ -192,6 +192,21 @@ internal static class ValueRefresh
     /// <summary>Notes entry <paramref name="entry"/> changed from <paramref name="old"/> to <paramref name="value"/>, once per collection.</summary>
     private static void Note(FileState file, int entry, double old, double value, int collection, ref ulong[]? bits, ref ChangedValues? changes)
     {
+        if (collection == 0)
+        {
+            // A file read in full merges in full: only its bits are noted. Listing its old values would cost a cold
+            // collection a copy of every value it reads, never read and kept for the life of the file.
+            if (bits is null)
+            {
+                bits = ChangedEntriesOf(file);
+                Array.Clear(bits);
+                file.Changes?.Restart(0);
+            }
+
+            bits[entry >> 6] |= 1UL << entry;
+            return;
+        }
+
         bits ??= ChangedEntriesOf(file);
         changes ??= ChangesOf(file, collection, bits);
         ref ulong word = ref bits[entry >> 6];
