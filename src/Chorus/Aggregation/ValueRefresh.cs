@@ -222,11 +222,11 @@ internal static class ValueRefresh
         }
     }
 
-    /// <summary>The file's list of changed entries for <paramref name="collection"/>: one of an earlier collection is started afresh, its bits cleared.</summary>
+    /// <summary>The file's list of changed entries for <paramref name="collection"/> (never 0): one of an earlier collection is started afresh, its bits cleared.</summary>
     private static ChangedValues ChangesOf(FileState file, int collection, ulong[] bits)
     {
         ChangedValues changes = file.Changes ??= new ChangedValues();
-        if (changes.Collection != collection || collection == 0)
+        if (changes.Collection != collection)
         {
             changes.Restart(collection);
             Array.Clear(bits);
