@@ -14,10 +14,11 @@ namespace Chorus.Aggregation;
 /// <para>A slot with one contribution (the <c>all</c> gauges' per-file slots) takes the fold of its new value. A sum slot
 /// whose contributions add up exactly in any order (<see cref="ExactSum"/>: whole counts) takes <c>new - old</c>, every
 /// step exact. Any other slot (a histogram's <c>_sum</c>, a livesum gauge, a min or max over several files) is folded
-/// again from its contributions listed by the last full merge (<see cref="SlotContributions"/>), when it has no frozen
-/// part. When none of these applies (the first time a slot needs a list, a non-exact sum with frozen parts, a
-/// mostrecent gauge's sample appearing or going) the family takes the full merge instead, which keeps what the next
-/// collection needs.</para>
+/// again from its contributions listed by the last full merge (<see cref="SlotContributions"/>), a sum with its frozen
+/// part's values between them in file order (<see cref="FrozenSlotPart.FoldSum"/>). When none of these applies (the
+/// first time a slot needs a list, a min, max or mostrecent slot with frozen parts, a mostrecent gauge's sample appearing
+/// or going, a live value breaking a frozen exact run) the family takes the full merge instead, which keeps what the
+/// next collection needs.</para>
 /// <para>The old values come from the refresh (<see cref="ChangedValues"/>, per file); this stage writes only merge state.</para>
 /// </remarks>
 internal sealed class ChangedSlots
@@ -30,6 +31,9 @@ internal sealed class ChangedSlots
 
     /// <summary>How many slots the last collection updated in place (tests).</summary>
     public int LastSlotsUpdated { get; private set; }
+
+    /// <summary>How many sum slots with frozen parts the last collection folded again in place (tests).</summary>
+    public int LastFrozenSumsRefolded { get; private set; }
 
     /// <summary>Notes the live files whose values changed in <paramref name="collection"/> (before any is frozen).</summary>
     public void Note(List<FileState> live, int collection)
@@ -47,12 +51,13 @@ internal sealed class ChangedSlots
     /// <summary>
     /// Updates the slots of the changed entries of families that changed only in value; marks every other family of a
     /// changed entry changed in <paramref name="generation"/> (the full merge). Call after the files were frozen and the
-    /// families that must merge in full were marked.
+    /// families that must merge in full were marked; <paramref name="numbering"/> changes whenever file ranks were renumbered.
     /// </summary>
-    public void Update(int generation)
+    public void Update(int generation, int numbering)
     {
         _inPlace.Clear();
         LastSlotsUpdated = 0;
+        LastFrozenSumsRefolded = 0;
         foreach (FileState file in _files)
         {
             UpdateFile(file, generation);
@@ -67,10 +72,19 @@ internal sealed class ChangedSlots
         _files.Clear();
         foreach ((SeriesSlot slot, FamilyState family, FoldKind kind) in _refolds)
         {
-            if (family.ChangedIn != generation && !slot.Contributions!.Refold(slot, kind))
+            if (family.ChangedIn == generation)
             {
-                // A mostrecent gauge's sample appeared or went: the family's samples are emitted anew.
+                continue;
+            }
+
+            if (!slot.Contributions!.Refold(slot, kind, numbering))
+            {
+                // A mostrecent gauge's sample appeared or went, or a live value broke a frozen exact run: the full merge.
                 family.ChangedIn = generation;
+            }
+            else if (slot.Frozen is { Contributions: > 0 })
+            {
+                LastFrozenSumsRefolded++;
             }
         }
 
@@ -245,7 +259,7 @@ internal sealed class ChangedSlots
             return true;
         }
 
-        if (!contributions.Listed || frozen is not null)
+        if (!contributions.Listed || (frozen is not null && kind != FoldKind.Sum))
         {
             contributions.Listed = true;
             return false;

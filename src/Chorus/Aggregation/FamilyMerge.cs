@@ -30,6 +30,9 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
     /// <summary>How many slots the last collection updated per changed slot (<see cref="ChangedSlots"/>).</summary>
     public int LastSlotsUpdated => _slots.LastSlotsUpdated;
 
+    /// <summary>How many sum slots with frozen parts the last collection folded again per changed slot (tests).</summary>
+    public int LastFrozenSumsRefolded => _slots.LastFrozenSumsRefolded;
+
     /// <summary>How many threads the last merge of live files folded on (1 when it stayed on the caller's).</summary>
     public int LastMergeWorkers { get; private set; } = 1;
 
@@ -38,9 +41,10 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
 
     /// <summary>
     /// Updates per changed slot the families whose entries changed only in value, and marks the others of the changed
-    /// entries changed in <paramref name="generation"/>, for <see cref="MergeChanged"/> (<see cref="ChangedSlots"/>).
+    /// entries changed in <paramref name="generation"/>, for <see cref="MergeChanged"/> (<see cref="ChangedSlots"/>);
+    /// <paramref name="rankNumbering"/> changes whenever file ranks were numbered again.
     /// </summary>
-    public void UpdateChangedSlots(int generation) => _slots.Update(generation);
+    public void UpdateChangedSlots(int generation, int rankNumbering) => _slots.Update(generation, rankNumbering);
 
     /// <summary>
     /// prometheus_client keeps the gauge mode of the last file read for each family. Only a family that changed in this

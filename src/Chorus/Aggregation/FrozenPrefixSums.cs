@@ -37,4 +37,46 @@ internal sealed class FrozenPrefixSums
 
         return _sums[end];
     }
+
+    /// <summary>
+    /// The fold from an empty slot of the run (when <paramref name="hasRun"/>), the first <paramref name="count"/> of
+    /// <paramref name="values"/> (their files ranked <paramref name="ranks"/>) and the <paramref name="live"/> values of
+    /// <paramref name="files"/> (in file order), as the full merge adds them: the frozen values before the first live one
+    /// from the prefix sums, then one addition per value after it. <paramref name="inRun"/> gets the live values ranked
+    /// inside the run (before <paramref name="runEndRank"/>), which must keep it exact for the fold to be a file-order one.
+    /// </summary>
+    public double Fold(bool hasRun, double runSum, int runEndRank, double[] values, int[] ranks, int count, ReadOnlySpan<FileState> files, ReadOnlySpan<double> live, out ExactSum inRun)
+    {
+        int cursor = 0;
+        int rank = files[0].Rank;
+        while (cursor < count && ranks[cursor] < rank)
+        {
+            cursor++;
+        }
+
+        double sum = At(cursor, hasRun, runSum, values, count);
+        inRun = ExactSum.Empty;
+        for (int j = 0; j < live.Length; j++)
+        {
+            rank = files[j].Rank;
+            for (; cursor < count && ranks[cursor] < rank; cursor++)
+            {
+                sum += values[cursor];
+            }
+
+            if (hasRun && rank < runEndRank)
+            {
+                inRun = inRun.With(live[j]);
+            }
+
+            sum += live[j];
+        }
+
+        for (; cursor < count; cursor++)
+        {
+            sum += values[cursor];
+        }
+
+        return sum;
+    }
 }

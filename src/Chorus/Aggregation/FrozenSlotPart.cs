@@ -150,6 +150,22 @@ internal sealed class FrozenSlotPart(FoldKind kind, bool keepsEverySum)
         }
     }
 
+    /// <summary>
+    /// Sum: the fold from an empty slot of this part and the live values of <paramref name="files"/> (in file order), as the
+    /// full merge folds them; null when a live value breaks the exact run (only a fold of every file is right then).
+    /// </summary>
+    public double? FoldSum(ReadOnlySpan<FileState> files, ReadOnlySpan<double> live, int numbering)
+    {
+        if (_ranksNumbering != numbering)
+        {
+            ReadRanks();
+            _ranksNumbering = numbering;
+        }
+
+        double sum = (_prefix ??= new()).Fold(_runCount > 0, _runSum, _runEndRank, _values, _ranks, _count, files, live, out ExactSum inRun);
+        return _runCount == 0 || _runBound.Join(inRun).IsExact ? sum : null;
+    }
+
     /// <summary>Folds the frozen contributions not folded yet; false when a live value broke the exact run (the result is not a file-order fold).</summary>
     public bool Finish(SeriesSlot slot, int generation, int numbering)
     {

@@ -145,6 +145,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>How many slots the last collection updated per changed slot, without a full merge of their families (tests).</summary>
     internal int LastSlotsUpdated => _merge.LastSlotsUpdated;
 
+    /// <summary>How many sum slots with frozen parts the last collection folded again per changed slot (tests).</summary>
+    internal int LastFrozenSumsRefolded => _merge.LastFrozenSumsRefolded;
+
     /// <summary>How many threads the last collection's merge folded on (tests).</summary>
     internal int LastMergeWorkers => _merge.LastMergeWorkers;
 
@@ -229,7 +232,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             at = _times.Add(CollectionStage.GaugeModes, at);
         }
 
-        _merge.UpdateChangedSlots(generation);
+        _merge.UpdateChangedSlots(generation, _rankNumbering);
         at = _times.Add(CollectionStage.MergeSlots, at);
         int entries = _reporting.CountEntries(excluded);
         at = _times.Add(CollectionStage.CountEntries, at);

@@ -91,10 +91,11 @@ internal sealed class SlotContributions
 
     /// <summary>
     /// Folds <paramref name="slot"/> again from its listed contributions' current values (each changed one taken first), in
-    /// file order, as the full merge folds it (only for a slot without frozen parts). False when the slot's sample appeared
-    /// or went (a mostrecent gauge).
+    /// file order, as the full merge folds it: a sum with its frozen part's values between them (ranks numbered in
+    /// <paramref name="numbering"/>), any other kind only without a frozen part. False when only a full merge gives the
+    /// result: the slot's sample appeared or went (a mostrecent gauge), or a live value broke the frozen part's exact run.
     /// </summary>
-    public bool Refold(SeriesSlot slot, FoldKind kind)
+    public bool Refold(SeriesSlot slot, FoldKind kind, int numbering)
     {
         bool had = slot.HasValue;
         slot.Value = 0.0;
@@ -113,6 +114,16 @@ internal sealed class SlotContributions
 
             slot.Value = sum;
             slot.HasValue = _count > 0;
+            if (slot.Frozen is { Contributions: > 0 } frozen)
+            {
+                if (frozen.FoldSum(_files.AsSpan(0, _count), _values.AsSpan(0, _count), numbering) is not double folded)
+                {
+                    return false;
+                }
+
+                slot.Value = folded;
+                slot.HasValue = true;
+            }
         }
         else
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Chorus.Aggregation;
 using Chorus.Exposition;
 using Chorus.Files;
@@ -68,6 +69,7 @@ public class ChangedSlotsTests
             }
 
             int updated = 0;
+            int frozenSumsRefolded = 0;
             Dictionary<string, Sample[]> before = Copy(reader.LastFamilies);
             Dictionary<string, int> editsIn = reader.LastFamilies.ToDictionary(f => f.Name, f => f.Edits.In, StringComparer.Ordinal);
             for (int step = 0; step < 24; step++)
@@ -78,12 +80,132 @@ public class ChangedSlotsTests
                 Assert.True(EditsExact(before, editsIn, reader.LastFamilies), $"edits of step {step}");
 
                 updated += reader.LastSlotsUpdated;
+                frozenSumsRefolded += reader.LastFrozenSumsRefolded;
                 before = Copy(reader.LastFamilies);
             }
 
-            // The test means nothing unless slots were updated in place, and frozen files stayed frozen.
+            // The test means nothing unless slots were updated in place (sums beside frozen parts among them when files
+            // froze), and frozen files stayed frozen.
             Assert.Equal(3 * dead, reader.FrozenFileCount);
-            return updated > 0;
+            return updated > 0 && (dead == 0 || frozenSumsRefolded > 0);
+        }
+        finally
+        {
+            foreach (MappedTestWriter writer in writers.Values)
+            {
+                writer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Live writers' fractional histogram <c>_sum</c>s between dead files' fractional ones, which freeze (the shape of
+    /// bench/scrape/gen_dir.py with bench/serve/live_writer.py): each change is folded again in place with the frozen values
+    /// between the live ones in file order, bit for bit what a fresh reader's fold over every file gives.
+    /// </summary>
+    [Fact]
+    public void FractionalSums_BesideFrozenFractions_AreFoldedInPlace_AsAFreshReaderFolds()
+    {
+        var random = new Random(11);
+        using var dir = new TempDirectory();
+        using var mirror = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var writers = new Dictionary<string, MappedTestWriter>(StringComparer.Ordinal);
+        try
+        {
+            // Dead processes on even PIDs, live ones on odd PIDs, so the live sums sit between frozen ones in file order.
+            for (int pid = FakePids; pid < FakePids + 12; pid++)
+            {
+                string name = $"histogram_{pid}.db";
+                files[name] = [.. NewFile(name, random).Select(e => IsSum(e) ? e with { Value = Fraction(random) } : e)];
+                File.WriteAllBytes(dir.File(name), Build(files[name]));
+                if (pid % 2 == 1)
+                {
+                    writers[name] = new MappedTestWriter(dir.File(name));
+                }
+            }
+
+            Thread.Sleep(Settle * 2);
+            using MultiProcessDirectory reader = Open(dir.Path, accumulate: true, splitMerge: false);
+            for (int i = 0; i < 4 && reader.FrozenFileCount != 6; i++)
+            {
+                DirectoryFixture.Text(reader);
+            }
+
+            int refolded = 0;
+            for (int step = 0; step < 8; step++)
+            {
+                foreach ((string name, MappedTestWriter writer) in writers)
+                {
+                    files[name] = [.. files[name].Select(e => IsSum(e) ? e with { Value = Fraction(random) } : e)];
+                    writer.Write(Build(files[name]));
+                }
+
+                Assert.Equal(Fresh(Mirror(mirror, files), accumulate: true), DirectoryFixture.Text(reader));
+                refolded += reader.LastFrozenSumsRefolded;
+            }
+
+            // Both sums of every change from the fourth on: the first merges in full (files froze), the second starts
+            // tracking the family's sums, the third lists the inexact ones.
+            Assert.Equal(6, reader.FrozenFileCount);
+            Assert.Equal(2 * 5, refolded);
+        }
+        finally
+        {
+            foreach (MappedTestWriter writer in writers.Values)
+            {
+                writer.Dispose();
+            }
+        }
+
+        static double Fraction(Random random) => (random.NextDouble() * 500) + 1e-9;
+    }
+
+    /// <summary>
+    /// A live sum ranked inside the dead files' exact run (2^52 and 1, folded as one sum before every file) turns into a
+    /// fraction: the run is no longer exact with it, so the fold in place must give way to a file-order fold (2^52 + 0.5
+    /// rounds to 2^52 before the 1 comes, where the run's sum plus 0.5 would round up to 2^52 + 2).
+    /// </summary>
+    [Fact]
+    public void A_LiveFraction_InsideAFrozenExactRun_IsFoldedInFileOrder()
+    {
+        using var dir = new TempDirectory();
+        using var mirror = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var writers = new Dictionary<string, MappedTestWriter>(StringComparer.Ordinal);
+        try
+        {
+            // Dead, live (inside the run), dead, dead (a fraction: it ends the run), live (after the run, inexact).
+            double[] sums = [4503599627370496.0, 2.0, 1.0, 0.3, 0.7];
+            for (int p = 0; p < sums.Length; p++)
+            {
+                string name = $"histogram_{FakePids + p}.db";
+                files[name] = [.. NewFile(name, new Random(p)).Select(e => IsSum(e) ? e with { Value = sums[p] } : e)];
+                File.WriteAllBytes(dir.File(name), Build(files[name]));
+                if (p is 1 or 4)
+                {
+                    writers[name] = new MappedTestWriter(dir.File(name));
+                }
+            }
+
+            Thread.Sleep(Settle * 2);
+            using MultiProcessDirectory reader = Open(dir.Path, accumulate: true, splitMerge: false);
+            for (int i = 0; i < 4 && reader.FrozenFileCount != 3; i++)
+            {
+                DirectoryFixture.Text(reader);
+            }
+
+            // The sums after the run change until their slots are listed (the family is not exact), then the one inside it.
+            string after = $"histogram_{FakePids + 4}.db";
+            string inside = $"histogram_{FakePids + 1}.db";
+            foreach ((string name, double value) in new[] { (after, 0.9), (after, 1.1), (after, 1.3), (after, 1.5), (inside, 0.5) })
+            {
+                files[name] = [.. files[name].Select(e => IsSum(e) ? e with { Value = value } : e)];
+                writers[name].Write(Build(files[name]));
+                Assert.Equal(Fresh(Mirror(mirror, files), accumulate: true), DirectoryFixture.Text(reader));
+            }
+
+            Assert.Equal(3, reader.FrozenFileCount);
         }
         finally
         {
@@ -144,6 +266,8 @@ public class ChangedSlotsTests
             }
         }
     }
+
+    private static bool IsSum(Entry entry) => Encoding.UTF8.GetString(entry.Key).Contains("\"h_sum\"", StringComparison.Ordinal);
 
     private static int[] ChangedOf(MultiProcessDirectory reader, string family)
     {
