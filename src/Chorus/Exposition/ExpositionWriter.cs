@@ -219,7 +219,7 @@ internal static class ExpositionWriter
     {
         LabelSet labels = sample.Labels;
         int maxName = Encoding.UTF8.GetMaxByteCount(name.Length);
-        Span<byte> span = output.GetSpan(maxName + labels.MaxRenderedLength(escaping) + GoFloat.MaxLength + 5);
+        Span<byte> span = output.GetSpan(maxName + LabelBytes.MaxLength(labels, escaping) + GoFloat.MaxLength + 5);
         int n = 0;
         if (quotedName)
         {
@@ -228,7 +228,7 @@ internal static class ExpositionWriter
             if (labels.Count > 0)
             {
                 span[n++] = (byte)',';
-                n += labels.WriteRendered(span[n..], escaping);
+                n += LabelBytes.Write(labels, span[n..], escaping);
             }
 
             span[n++] = (byte)'}';
@@ -239,7 +239,7 @@ internal static class ExpositionWriter
             if (labels.Count > 0)
             {
                 span[n++] = (byte)'{';
-                n += labels.WriteRendered(span[n..], escaping);
+                n += LabelBytes.Write(labels, span[n..], escaping);
                 span[n++] = (byte)'}';
             }
         }

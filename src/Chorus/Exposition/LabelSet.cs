@@ -3,9 +3,9 @@ using System.Text;
 namespace Chorus.Exposition;
 
 /// <summary>
-/// An immutable set of label pairs kept sorted by name (ordinal), compared by value. A set whose names are all classic
-/// writes its labels straight into the output (<c>a="x",b="y"</c>); one with another name caches its rendering per
-/// escaping scheme.
+/// An immutable set of label pairs kept sorted by name (ordinal), compared by value. A set whose names are all classic is
+/// written straight into the output (<c>a="x",b="y"</c>, <see cref="LabelBytes"/>); one with another name caches its
+/// rendering per escaping scheme.
 /// </summary>
 /// <remarks>Thread-safe: instances never change after construction; the cached rendering is idempotent.</remarks>
 public sealed class LabelSet : IEquatable<LabelSet>
@@ -207,82 +207,6 @@ public sealed class LabelSet : IEquatable<LabelSet>
 
         byte[]?[] renderings = _renderedEscaped ??= new byte[]?[4];
         return renderings[(int)escaping] ??= Render(escaping);
-    }
-
-    /// <summary>At least the length of <see cref="RenderedUtf8"/>'s bytes, for sizing the span <see cref="WriteRendered"/> writes into.</summary>
-    /// <param name="escaping">How names outside the classic set are written.</param>
-    internal int MaxRenderedLength(EscapingScheme escaping)
-    {
-        if (!HasClassicNames)
-        {
-            return RenderedUtf8(escaping).Length;
-        }
-
-        // Per label: the classic (ASCII) name, '=', two quotes, a comma, and the value at up to three bytes a character
-        // (an escaped character takes two).
-        int length = 0;
-        for (int i = 0; i < _names.Length; i++)
-        {
-            length += _names[i].Length + 4 + Encoding.UTF8.GetMaxByteCount(_values[i].Length);
-        }
-
-        return length;
-    }
-
-    /// <summary>Writes the bytes <see cref="RenderedUtf8"/> returns into <paramref name="output"/> (at least <see cref="MaxRenderedLength"/> long); returns their length.</summary>
-    /// <param name="output">Where the bytes go.</param>
-    /// <param name="escaping">How names outside the classic set are written.</param>
-    internal int WriteRendered(Span<byte> output, EscapingScheme escaping)
-    {
-        if (!HasClassicNames)
-        {
-            ReadOnlySpan<byte> rendered = RenderedUtf8(escaping);
-            rendered.CopyTo(output);
-            return rendered.Length;
-        }
-
-        int n = 0;
-        for (int i = 0; i < _names.Length; i++)
-        {
-            if (i > 0)
-            {
-                output[n++] = (byte)',';
-            }
-
-            n += Encoding.UTF8.GetBytes(_names[i], output[n..]);
-            output[n++] = (byte)'=';
-            n += WriteQuoted(_values[i], output[n..]);
-        }
-
-        return n;
-    }
-
-    /// <summary>
-    /// <paramref name="text"/> quoted and escaped as <see cref="NameEscaper.AppendQuoted"/> writes it, in UTF-8. The pieces
-    /// between escaped characters are encoded one by one: only ASCII is inserted between them, so a lone surrogate at a
-    /// piece's end is lone in the whole text too, and becomes U+FFFD either way.
-    /// </summary>
-    private static int WriteQuoted(ReadOnlySpan<char> text, Span<byte> output)
-    {
-        int n = 0;
-        output[n++] = (byte)'"';
-        while (true)
-        {
-            int at = text.IndexOfAny('\\', '"', '\n');
-            if (at < 0)
-            {
-                n += Encoding.UTF8.GetBytes(text, output[n..]);
-                break;
-            }
-
-            n += Encoding.UTF8.GetBytes(text[..at], output[n..]);
-            output[n++] = (byte)'\\';
-            output[n++] = text[at] == '\n' ? (byte)'n' : (byte)text[at];
-            text = text[(at + 1)..];
-        }
-
-        output[n++] = (byte)'"';
-        return n;
     }
 
     /// <summary>True when every label name is classic (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), so every escaping scheme renders the set alike.</summary>

@@ -47,8 +47,8 @@ public class ExpositionWriterTests
         LabelSet labels = LabelSet.Create([nonClassicName ? "a.b" : "a", "b"], [first ?? string.Empty, second ?? "\\\"\n\ud800x"]);
         foreach (EscapingScheme escaping in Enum.GetValues<EscapingScheme>())
         {
-            var written = new byte[labels.MaxRenderedLength(escaping)];
-            int length = labels.WriteRendered(written, escaping);
+            var written = new byte[LabelBytes.MaxLength(labels, escaping)];
+            int length = LabelBytes.Write(labels, written, escaping);
             if (!written.AsSpan(0, length).SequenceEqual(labels.RenderedUtf8(escaping)))
             {
                 return false;
