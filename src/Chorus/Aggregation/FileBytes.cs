@@ -10,7 +10,12 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed class FileBytes(EntryParsing entries) : IDisposable
 {
-    private byte[] _buffer = ReadBuffers.Rent(1 << 16);
+    private const int SmallBuffer = 1 << 16;
+
+    private byte[] _buffer = ReadBuffers.Rent(SmallBuffer);
+
+    // Whether a file was read into the buffer since the last EndCollection.
+    private bool _read;
 
     /// <summary>Loads <paramref name="file"/> from its mapping; false when the mapping no longer covers it (read it by path then).</summary>
     public bool TryLoadKept(FileState file, KeptFile kept, CollectionPass pass, out FileProblem? problem)
@@ -49,6 +54,8 @@ internal sealed class FileBytes(EntryParsing entries) : IDisposable
             file.Identity = identity;
         }
 
+        _read = true;
+
         // A known file is read in one call: up to its last used length, which covers it unless it grew.
         // A new file is read as far as the last file of its kind used: processes of one application write the
         // same keys, so that one read usually covers header and body (histogram files use ~40 KiB).
@@ -79,6 +86,24 @@ internal sealed class FileBytes(EntryParsing entries) : IDisposable
         pass.CountRead(read);
         return entries.Process(file, _buffer.AsSpan(0, read), used, pass);
     }
+
+    /// <summary>
+    /// Lets go of a large buffer (<see cref="ReadBuffers.IsLarge"/>) when no file was read into it since the last call: files
+    /// are kept mapped after their first reads, so a buffer grown for those reads (5 MiB on a GitLab-sized host) is
+    /// otherwise kept for nothing.
+    /// </summary>
+    public void EndCollection()
+    {
+        if (!_read && ReadBuffers.IsLarge(_buffer))
+        {
+            _buffer = ReadBuffers.Rent(SmallBuffer);
+        }
+
+        _read = false;
+    }
+
+    /// <summary>The length of the buffer files are read into (for tests).</summary>
+    internal int BufferLength => _buffer.Length;
 
     public void Dispose()
     {

@@ -204,6 +204,12 @@ internal sealed partial class FileLoader : IDisposable
     /// <summary>Unmaps and closes the kept files given up by the collection just done, off its thread.</summary>
     public void DisposeGivenUp() => _givenUp.Start();
 
+    /// <summary>Ends a collection: lets go of a large read buffer no file needed in it (<see cref="FileBytes.EndCollection"/>).</summary>
+    public void EndCollection() => _bytes.EndCollection();
+
+    /// <summary>The length of the buffer files are read into by path (for tests).</summary>
+    internal int ReadBufferLength => _bytes.BufferLength;
+
     public void Dispose()
     {
         _givenUp.Dispose();

@@ -193,6 +193,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
+    /// <summary>The length of the buffer files are read into by path (for tests).</summary>
+    internal int ReadBufferLength => _loader.ReadBufferLength;
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -245,6 +248,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         LastListingSkipped = pass.NamesUnchanged;
         LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
         _loader.DisposeGivenUp();
+        _loader.EndCollection();
         _times.Add(CollectionStage.Report, at);
     }
 

@@ -217,19 +217,18 @@ internal static class ExpositionWriter
     // Returns the line's length and where in it the value starts.
     private static int WriteSample(IBufferWriter<byte> output, in Sample sample, string name, bool quotedName, EscapingScheme escaping, out int valueAt)
     {
-        ReadOnlySpan<byte> labels = sample.Labels.RenderedUtf8(escaping);
+        LabelSet labels = sample.Labels;
         int maxName = Encoding.UTF8.GetMaxByteCount(name.Length);
-        Span<byte> span = output.GetSpan(maxName + labels.Length + GoFloat.MaxLength + 5);
+        Span<byte> span = output.GetSpan(maxName + LabelBytes.MaxLength(labels, escaping) + GoFloat.MaxLength + 5);
         int n = 0;
         if (quotedName)
         {
             span[n++] = (byte)'{';
             n += Encoding.UTF8.GetBytes(name, span[n..]);
-            if (labels.Length > 0)
+            if (labels.Count > 0)
             {
                 span[n++] = (byte)',';
-                labels.CopyTo(span[n..]);
-                n += labels.Length;
+                n += LabelBytes.Write(labels, span[n..], escaping);
             }
 
             span[n++] = (byte)'}';
@@ -237,11 +236,10 @@ internal static class ExpositionWriter
         else
         {
             n += Encoding.UTF8.GetBytes(name, span);
-            if (labels.Length > 0)
+            if (labels.Count > 0)
             {
                 span[n++] = (byte)'{';
-                labels.CopyTo(span[n..]);
-                n += labels.Length;
+                n += LabelBytes.Write(labels, span[n..], escaping);
                 span[n++] = (byte)'}';
             }
         }

@@ -3,8 +3,9 @@ using System.Text;
 namespace Chorus.Exposition;
 
 /// <summary>
-/// An immutable set of label pairs kept sorted by name (ordinal), compared by value. It caches its
-/// escaped UTF-8 rendering (<c>a="x",b="y"</c>), so a label set written on every scrape is escaped once.
+/// An immutable set of label pairs kept sorted by name (ordinal), compared by value. A set whose names are all classic is
+/// written straight into the output (<c>a="x",b="y"</c>, <see cref="LabelBytes"/>); one with another name caches its
+/// rendering per escaping scheme.
 /// </summary>
 /// <remarks>Thread-safe: instances never change after construction; the cached rendering is idempotent.</remarks>
 public sealed class LabelSet : IEquatable<LabelSet>
@@ -12,7 +13,6 @@ public sealed class LabelSet : IEquatable<LabelSet>
     private readonly string[] _names;
     private readonly string[] _values;
     private readonly int _hash;
-    private byte[]? _rendered;
 
     // Reused by each thread's renderings: a cold scrape renders every label set once (about 300,000 on a big host), and
     // a builder per set made most of what that scrape allocated.
@@ -20,7 +20,9 @@ public sealed class LabelSet : IEquatable<LabelSet>
     private static StringBuilder? t_renderBuilder;
     private const int RenderBuilderCapacity = 256;
 
-    // Renderings per EscapingScheme, only for sets with a name outside the classic set (the others render alike in all).
+    // Renderings per EscapingScheme, only for sets with a name outside the classic set (the others render alike in all,
+    // and are written without a cached rendering: a reader keeps each family's rendered bytes, and a cached copy of every
+    // label set was 18 MiB of a GitLab-sized host's heap, docs/benchmarks.md).
     private byte[]?[]? _renderedEscaped;
     private int _classicNames;
 
@@ -200,7 +202,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
     {
         if (HasClassicNames)
         {
-            return _rendered ??= Render(escaping);
+            return Render(escaping);
         }
 
         byte[]?[] renderings = _renderedEscaped ??= new byte[]?[4];

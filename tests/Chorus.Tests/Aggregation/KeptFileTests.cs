@@ -75,6 +75,28 @@ public class KeptFileTests
     }
 
     [Fact]
+    public void ReadBufferGrownForALargeFile_IsLetGoOnceTheFileIsKept()
+    {
+        using var dir = new TempDirectory();
+        var builder = new DbFileBuilder();
+        for (int i = 0; i < 30_000; i++)
+        {
+            builder.Add("c", "c_total", i, labels: ("i", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        builder.WriteTo(dir.File("counter_1.db"));
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        DirectoryFixture.Scrape(source);
+        Assert.True(source.ReadBufferLength > Chorus.Internal.ReadBuffers.PooledLimit, "the first collection reads the file by path");
+
+        // Mapped from the second collection on: nothing needs the large buffer any more.
+        DirectoryFixture.Scrape(source);
+        DirectoryFixture.Scrape(source);
+        Assert.True(source.ReadBufferLength <= Chorus.Internal.ReadBuffers.PooledLimit);
+        Assert.Equal(29_999.0, DirectoryFixture.Scrape(source).Samples["c_total{i=\"29999\"}"]);
+    }
+
+    [Fact]
     public void IdleFiles_AreLetGoAfterAConfiguredIdleTimeout()
     {
         using var dir = new TempDirectory();

@@ -1,0 +1,89 @@
+using System.Text;
+
+namespace Chorus.Exposition;
+
+/// <summary>
+/// Writes a label set's escaped UTF-8 (<see cref="LabelSet.RenderedUtf8"/>'s bytes) straight into the output. A reader
+/// keeps each family's rendered bytes, so a cached rendering per label set besides (18 MiB of a GitLab-sized host's
+/// heap, docs/benchmarks.md) is not kept for sets whose names are all classic; the others use their cached rendering.
+/// </summary>
+internal static class LabelBytes
+{
+    /// <summary>At least the length of <paramref name="labels"/>' rendering, for sizing the span <see cref="Write"/> writes into.</summary>
+    /// <param name="labels">The label set.</param>
+    /// <param name="escaping">How names outside the classic set are written.</param>
+    public static int MaxLength(LabelSet labels, EscapingScheme escaping)
+    {
+        if (!labels.HasClassicNames)
+        {
+            return labels.RenderedUtf8(escaping).Length;
+        }
+
+        // Per label: the classic (ASCII) name, '=', two quotes, a comma, and the value at up to three bytes a character
+        // (an escaped character takes two).
+        int length = 0;
+        for (int i = 0; i < labels.Count; i++)
+        {
+            length += labels.GetName(i).Length + 4 + Encoding.UTF8.GetMaxByteCount(labels.GetValue(i).Length);
+        }
+
+        return length;
+    }
+
+    /// <summary>Writes <paramref name="labels"/>' rendering into <paramref name="output"/> (at least <see cref="MaxLength"/> long); returns its length.</summary>
+    /// <param name="labels">The label set.</param>
+    /// <param name="output">Where the bytes go.</param>
+    /// <param name="escaping">How names outside the classic set are written.</param>
+    public static int Write(LabelSet labels, Span<byte> output, EscapingScheme escaping)
+    {
+        if (!labels.HasClassicNames)
+        {
+            ReadOnlySpan<byte> rendered = labels.RenderedUtf8(escaping);
+            rendered.CopyTo(output);
+            return rendered.Length;
+        }
+
+        int n = 0;
+        for (int i = 0; i < labels.Count; i++)
+        {
+            if (i > 0)
+            {
+                output[n++] = (byte)',';
+            }
+
+            n += Encoding.UTF8.GetBytes(labels.GetName(i), output[n..]);
+            output[n++] = (byte)'=';
+            n += WriteQuoted(labels.GetValue(i), output[n..]);
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> quoted and escaped as <see cref="NameEscaper.AppendQuoted"/> writes it, in UTF-8. The pieces
+    /// between escaped characters are encoded one by one: only ASCII is inserted between them, so a lone surrogate at a
+    /// piece's end is lone in the whole text too, and becomes U+FFFD either way.
+    /// </summary>
+    private static int WriteQuoted(ReadOnlySpan<char> text, Span<byte> output)
+    {
+        int n = 0;
+        output[n++] = (byte)'"';
+        while (true)
+        {
+            int at = text.IndexOfAny('\\', '"', '\n');
+            if (at < 0)
+            {
+                n += Encoding.UTF8.GetBytes(text, output[n..]);
+                break;
+            }
+
+            n += Encoding.UTF8.GetBytes(text[..at], output[n..]);
+            output[n++] = (byte)'\\';
+            output[n++] = text[at] == '\n' ? (byte)'n' : (byte)text[at];
+            text = text[(at + 1)..];
+        }
+
+        output[n++] = (byte)'"';
+        return n;
+    }
+}

@@ -1,0 +1,64 @@
+using Chorus.Aggregation;
+using Chorus.Exposition;
+using FsCheck.Xunit;
+
+namespace Chorus.Tests.Aggregation;
+
+/// <summary>A label group's run of slots: one slot held as itself, more in an array, in order either way.</summary>
+public class SlotRunTests
+{
+    [Property(MaxTest = 300)]
+    public bool InsertsAndRemovals_KeepTheOrderAListKeeps(byte[] operations)
+    {
+        var group = new LabelGroup(LabelSet.Empty);
+        var run = default(SlotRun);
+        var model = new List<SeriesSlot>();
+        foreach (byte operation in operations ?? [])
+        {
+            // Mostly inserts, so runs pass through one slot, two, and growth; a removal takes any slot.
+            if (operation % 3 == 0 && model.Count > 0)
+            {
+                int at = operation % model.Count;
+                run.RemoveAt(at);
+                model.RemoveAt(at);
+            }
+            else
+            {
+                int at = operation % (model.Count + 1);
+                var slot = new SeriesSlot(group, "s" + operation, LabelSet.Empty, double.NaN);
+                run.Insert(at, slot);
+                model.Insert(at, slot);
+            }
+
+            if (run.Count != model.Count || !run.AsSpan().SequenceEqual(model.ToArray()))
+            {
+                return false;
+            }
+
+            for (int i = 0; i < model.Count; i++)
+            {
+                if (!ReferenceEquals(run[i], model[i]))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    [Fact]
+    public void ARunOfOneSlot_AllocatesNoArray()
+    {
+        // Most of a big host's label groups hold one slot: an array each was 8 MiB of the GitLab-sized host's heap.
+        var slot = new SeriesSlot(new LabelGroup(LabelSet.Empty), "g", LabelSet.Empty, double.NaN);
+        var run = default(SlotRun);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        run.Insert(0, slot);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Same(slot, run[0]);
+        Assert.Same(slot, run.AsSpan()[0]);
+    }
+}
