@@ -100,27 +100,15 @@ internal sealed class EntryParsing(KeyTable keys, WalkedEntriesParser parseWalke
         DbFileKind kind = file.Name.Kind;
         FileState? model = _lastParsed[(int)kind];
 
-        ParsedKey? previous = file.Count > 0 ? file.Targets[file.Count - 1].Key : null;
         while (reader.TryReadNext(out DbEntry entry))
         {
-            ReadOnlySpan<byte> key = data.Slice(entry.KeyOffset, entry.KeyLength);
-            if (previous?.FollowedBy is not { } next || !key.SequenceEqual(next.KeyBytes))
+            if (!TryResolve(file, model, data.Slice(entry.KeyOffset, entry.KeyLength), out ParsedKey? parsed, out string? error))
             {
-                if (!TryResolve(file, model, key, out ParsedKey? resolved, out string? error))
-                {
-                    // A key that does not decode means the bytes from here on cannot be trusted.
-                    return new DbDamage(DbDamageKind.InvalidKey, entry.Offset, error ?? "invalid key");
-                }
-
-                next = resolved!;
-                if (previous is not null)
-                {
-                    previous.FollowedBy = next;
-                }
+                // A key that does not decode means the bytes from here on cannot be trusted.
+                return new DbDamage(DbDamageKind.InvalidKey, entry.Offset, error ?? "invalid key");
             }
 
-            previous = next;
-            file.Add(next.Target, entry.ValueOffset);
+            file.Add(parsed!.Target, entry.ValueOffset);
             file.ParsedUpTo = reader.Position;
             pass.EntriesParsed++;
         }
@@ -131,8 +119,7 @@ internal sealed class EntryParsing(KeyTable keys, WalkedEntriesParser parseWalke
     }
 
     /// <summary>
-    /// Resolves the key of the next entry of <paramref name="file"/> (a file parsed by path first tries the key that followed
-    /// the last entry's key where it was last seen, <see cref="ParsedKey.FollowedBy"/>). Processes of one application write the same keys
+    /// Resolves the key of the next entry of <paramref name="file"/>. Processes of one application write the same keys
     /// in the same order, so the entry at the same index of <paramref name="model"/> (the last file of this kind)
     /// usually has the same key: one vectorised compare instead of hashing the key for the table lookup.
     /// </summary>

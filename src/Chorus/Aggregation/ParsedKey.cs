@@ -27,12 +27,6 @@ internal sealed class ParsedKey(byte[] keyBytes, FamilyState family, string samp
     /// <summary>The bucket's bound, parsed from <c>le</c>.</summary>
     public double Bound { get; } = bound;
 
-    /// <summary>
-    /// The key that followed this one in the last file parsed where another did (a guess for the next entry of a file whose
-    /// label sets come in another order than the model's: a histogram's child writes its buckets and sum in one order).
-    /// </summary>
-    public ParsedKey? FollowedBy { get; set; }
-
     /// <summary>The key's labels with a gauge file's <c>pid</c> label set; every writer's copy shares one names array.</summary>
     public LabelSet LabelsWithPid(string pid) => Labels.With(MergeRules.PidLabel, pid, ref _namesWithPid);
 
