@@ -5,8 +5,11 @@ namespace Chorus.AspNetCore;
 /// <summary>Chooses the <see cref="IScrapeSource"/> for a set of options.</summary>
 internal static class ScrapeSources
 {
-    /// <summary>The merged directory when one is set, else <paramref name="registry"/> (or the default registry).</summary>
+    /// <summary>
+    /// The merged directory when one is set (probing files for freezing after each response, so a scrape does not wait
+    /// for it), else <paramref name="registry"/> (or the default registry).
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     public static IScrapeSource Create(ChorusEndpointOptions options, MetricRegistry? registry = null, MultiProcessDirectoryOptions? directoryOptions = null) =>
-        options.Directory is { } directory ? MultiProcessDirectory.Open(directory, directoryOptions) : registry ?? Metrics.DefaultRegistry;
+        options.Directory is { } directory ? MultiProcessDirectory.Open(directory, (directoryOptions ?? MultiProcessDirectoryOptions.Default).WithProbesAfterCollection()) : registry ?? Metrics.DefaultRegistry;
 }

@@ -10,7 +10,8 @@ namespace Chorus.Aggregation;
 /// of a file to append to, for a server whose standard error goes nowhere); otherwise it only costs two timestamp reads
 /// per stage.
 /// </summary>
-internal sealed class CollectionStageTimes
+/// <param name="label">What the line starts with.</param>
+internal sealed class CollectionStageTimes(string label = "chorus stages us:")
 {
     /// <summary>The environment variable that turns the per-collection line on standard error on.</summary>
     public const string Variable = "CHORUS_DEBUG_STAGE_TIMES";
@@ -62,7 +63,7 @@ internal sealed class CollectionStageTimes
     /// <summary>One line: each stage timed, in microseconds, and how often when more than once.</summary>
     public override string ToString()
     {
-        var line = new StringBuilder("chorus stages us:");
+        var line = new StringBuilder(label);
         for (int i = 0; i < Names.Length; i++)
         {
             if (_counts[i] == 0)

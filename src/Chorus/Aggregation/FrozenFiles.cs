@@ -82,11 +82,13 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
     public bool SetChanged { get; set; }
 
     /// <summary>
-    /// Starts collection <paramref name="collection"/>: from the second collection on, watches the directory (from now
-    /// on, before any probe) and thaws every frozen file something happened to since the last collection.
+    /// Starts collection <paramref name="collection"/>: probes the files the last collection left to probe later (see
+    /// <see cref="ProbeLater"/>); from the second collection on, watches the directory (from now on, before any probe)
+    /// and thaws every frozen file something happened to since the last collection.
     /// </summary>
-    public void Begin(int collection)
+    public void Begin(int collection, long now)
     {
+        ProbePending(now);
         _collection = collection;
         _offered.Clear();
         if (!enabled || collection < 2)
@@ -125,6 +127,38 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         if (_watch is not null && !file.Frozen && file.NextFreezeProbe <= now && file.NameEventIn != _collection)
         {
             _offered.Add(file);
+        }
+    }
+
+    /// <summary>True while files offered by the last collection wait for <see cref="ProbePending"/>.</summary>
+    public bool ProbesPending => _probesPending && _offered.Count > 0;
+
+    private bool _probesPending;
+
+    /// <summary>
+    /// Leaves the offered files of a consistent pass to <see cref="ProbePending"/>, after the collection's response: freezing
+    /// only spares later collections a file's refresh, and the probe checks under its lease that the file still holds what
+    /// was read, so a file written meanwhile is not frozen. The next collection's <see cref="Begin"/> probes them if
+    /// nothing did before.
+    /// </summary>
+    public void ProbeLater() => _probesPending = true;
+
+    /// <summary>Probes the files <see cref="ProbeLater"/> left, if any (they still belong to the collection that offered them).</summary>
+    public void ProbePending(long now)
+    {
+        if (_probesPending)
+        {
+            _probesPending = false;
+            try
+            {
+                FreezeOffered(now);
+            }
+            finally
+            {
+                // A probe that failed leaves its files unfrozen (read again by the next collection), never half held.
+                _offered.Clear();
+                _held.Clear();
+            }
         }
     }
 
@@ -316,6 +350,7 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
 
     public void Dispose()
     {
+        _probesPending = false;
         _watch?.Dispose();
         _watch = null;
         _held.Dispose();

@@ -14,6 +14,9 @@ internal sealed class LiveFiles(Dictionary<string, FileState> files, List<FileSt
     /// <summary>The files not frozen, in file order.</summary>
     public List<FileState> Files { get; } = [];
 
+    /// <summary>Where the frozen parts' updates are timed (the collection's times, or those of probes made after a response).</summary>
+    public CollectionStageTimes Times { get; set; } = times;
+
     /// <summary>
     /// Files to join <see cref="Files"/> at their rank (names the directory watch reported, files thawed one at a time), so a
     /// change of a few files does not walk every file.
@@ -35,13 +38,13 @@ internal sealed class LiveFiles(Dictionary<string, FileState> files, List<FileSt
         {
             long started = Stopwatch.GetTimestamp();
             FrozenPartials.AddFrozen(file);
-            times.Add(CollectionStage.AddFrozen, started);
+            Times.Add(CollectionStage.AddFrozen, started);
         }
         else
         {
             long started = Stopwatch.GetTimestamp();
             FrozenPartials.RemoveThawed(file);
-            times.Add(CollectionStage.RemoveThawed, started);
+            Times.Add(CollectionStage.RemoveThawed, started);
             Added.Add(file);
         }
     }

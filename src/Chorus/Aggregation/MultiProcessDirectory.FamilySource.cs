@@ -10,13 +10,17 @@ public sealed partial class MultiProcessDirectory : IFamilySource
     int IFamilySource.WriteFamilies(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping, ReadOnlySpan<string> names, out CollectionReport? report)
     {
         ArgumentNullException.ThrowIfNull(output);
+        int found;
         lock (_gate)
         {
             CollectAndWrite(output, format, escaping);
             report = LastReport;
 
             // _output holds the families just written, in name order.
-            return FamilyNameSearch.InFamilies(_output, names);
+            found = FamilyNameSearch.InFamilies(_output, names);
         }
+
+        ProbeAfterResponse();
+        return found;
     }
 }

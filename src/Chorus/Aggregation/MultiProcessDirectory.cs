@@ -112,6 +112,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             CollectAndWrite(output, format, escaping);
         }
 
+        ProbeAfterResponse();
         ExpositionWriter.WriteEnd(output, format);
     }
 
@@ -161,7 +162,18 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     internal int FilesReadAhead => _refresh.FilesReadAhead;
 
     /// <summary>Files frozen after the last collection (no process can write them; see <see cref="FrozenFiles"/>), for tests.</summary>
-    internal int FrozenFileCount => _frozen.Count;
+    internal int FrozenFileCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                // As the next collection would see them.
+                _frozen.ProbePending(Environment.TickCount64);
+                return _frozen.Count;
+            }
+        }
+    }
 
     /// <summary>Slots held in memory (tests of bounded memory under churn).</summary>
     internal int SlotCount
@@ -189,6 +201,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
                 copy.Add(clone);
             }
 
+            _frozen.ProbePending(Environment.TickCount64);
             return copy;
         }
     }
@@ -219,7 +232,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         var pass = new CollectionPass(++_collections, Environment.TickCount64) { Times = _times };
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
-        _frozen.Begin(_collections);
+        _frozen.Begin(_collections, pass.Now);
         long at = _times.Add(CollectionStage.Watch, started);
         IReadOnlySet<string> excluded = LoadConsistently(pass, out bool structureChanged);
         at = Stopwatch.GetTimestamp();
@@ -321,9 +334,16 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             // Only a consistent pass over the directory as it is may freeze files. A probe that saw an event thaws that
             // file, which the merge must then take from the live files.
-            _frozen.FreezeOffered(pass.Now);
-            _liveFiles.Update(_frozen);
-            at = _times.Add(CollectionStage.Freeze, at);
+            if (_options.ProbeAfterCollection)
+            {
+                _frozen.ProbeLater();
+            }
+            else
+            {
+                _frozen.FreezeOffered(pass.Now);
+                _liveFiles.Update(_frozen);
+                at = _times.Add(CollectionStage.Freeze, at);
+            }
         }
 
         if (_options.KeptFileIdleTimeout != Timeout.InfiniteTimeSpan)

@@ -61,4 +61,20 @@ public sealed class MultiProcessDirectoryOptions
     /// small merges, or raise it to keep every merge on one thread, and compare).
     /// </summary>
     internal long ParallelMergeMinimumEntries { get; init; } = 100_000;
+
+    /// <summary>
+    /// Probes the files a collection offers for freezing after its response, on the thread pool, instead of before its
+    /// merge (servers: freezing only spares later collections work, so a scrape need not wait for it).
+    /// </summary>
+    internal bool ProbeAfterCollection { get => _probeAfterCollection; init => _probeAfterCollection = value; }
+
+    private bool _probeAfterCollection;
+
+    /// <summary>A copy of these options with <see cref="ProbeAfterCollection"/> on.</summary>
+    internal MultiProcessDirectoryOptions WithProbesAfterCollection()
+    {
+        var copy = (MultiProcessDirectoryOptions)MemberwiseClone();
+        copy._probeAfterCollection = true;
+        return copy;
+    }
 }

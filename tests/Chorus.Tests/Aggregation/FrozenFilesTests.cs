@@ -16,6 +16,9 @@ public class FrozenFilesTests
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(10);
     // PIDs above any this machine hands out (pid_max is at most 2^22), so the compactor judges them by their files alone.
     private const int FakePids = 4_200_000;
+
+    /// <summary>Whether the readers probe files for freezing after each response, on the thread pool (a server's readers do).</summary>
+    protected virtual bool ProbeAfterCollection => false;
     private static readonly CompactionOptions s_compaction = new() { FlushToDisk = false, ClaimSettleTime = TimeSpan.Zero };
 
     [Fact]
@@ -571,9 +574,10 @@ public class FrozenFilesTests
 
     // A split merge folds every merge with two families or more on several threads (MergePartition), which the fresh
     // reader compared with never does.
-    private static MultiProcessDirectory Open(string path, int maxKeptFiles = 16384, bool splitMerge = false) =>
+    private MultiProcessDirectory Open(string path, int maxKeptFiles = 16384, bool splitMerge = false) =>
         MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions
         {
+            ProbeAfterCollection = ProbeAfterCollection,
             MaxKeptFiles = maxKeptFiles,
             ListingSettleTime = Settle,
             ParallelMergeMinimumEntries = splitMerge ? 0 : MultiProcessDirectoryOptions.Default.ParallelMergeMinimumEntries,

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+
+namespace Chorus.Aggregation;
+
+/// <content>
+/// Freezing probes left by a collection for after its response (<see cref="MultiProcessDirectoryOptions.ProbeAfterCollection"/>):
+/// a newly dead worker's files cost a lease probe and their frozen parts' update each, which only spare later
+/// collections work, so a server's scrape does not wait for them.
+/// </content>
+public sealed partial class MultiProcessDirectory
+{
+    private static readonly Action<MultiProcessDirectory> s_probePending = static reader => reader.ProbePending();
+
+    // Times the probes made after a response (a line of their own when stage times are written).
+    private readonly CollectionStageTimes _probeTimes = new("chorus stages after the response us:");
+
+    /// <summary>Called after a collection's lock is released: probes the files it left, on the thread pool.</summary>
+    private void ProbeAfterResponse()
+    {
+        if (_options.ProbeAfterCollection && _frozen.ProbesPending)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(s_probePending, this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Probes the files the last collection left, unless the next collection (which would first) or a dispose came first.</summary>
+    private void ProbePending()
+    {
+        lock (_gate)
+        {
+            if (_disposed || !_frozen.ProbesPending)
+            {
+                return;
+            }
+
+            _probeTimes.Clear();
+            _liveFiles.Times = _probeTimes;
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                _frozen.ProbePending(Environment.TickCount64);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The files stay unfrozen: the next collection reads them as it does any live file.
+            }
+            finally
+            {
+                _liveFiles.Times = _times;
+            }
+
+            _probeTimes.Add(CollectionStage.Freeze, started);
+            _probeTimes.Write();
+        }
+    }
+}
