@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -38,11 +39,14 @@ public sealed partial class MultiProcessDirectory
             long started = Stopwatch.GetTimestamp();
             try
             {
+                _options.BeforeProbesAfterResponse?.Invoke();
                 _frozen.ProbePending(Environment.TickCount64);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e)
             {
-                // The files stay unfrozen: the next collection reads them as it does any live file.
+                // This runs on the thread pool, where an exception would end the server; the probes only spare later
+                // collections work, and the files they leave unfrozen are read as any live file is, so nothing is lost.
+                ChorusEventSource.Log.FreezeProbesFailed(Directory, e.Message);
             }
             finally
             {

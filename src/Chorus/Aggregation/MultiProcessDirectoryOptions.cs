@@ -70,6 +70,9 @@ public sealed class MultiProcessDirectoryOptions
 
     private bool _probeAfterCollection;
 
+    /// <summary>Runs before the probes made after a response (tests: a fault there must not end the process).</summary>
+    internal Action? BeforeProbesAfterResponse { get; init; }
+
     /// <summary>A copy of these options with <see cref="ProbeAfterCollection"/> on.</summary>
     internal MultiProcessDirectoryOptions WithProbesAfterCollection()
     {

@@ -32,4 +32,12 @@ internal sealed class ChorusEventSource : EventSource
         Trace.TraceWarning($"Chorus moved '{path}' to '{newPath}': {reason}");
         WriteEvent(2, path, newPath, reason);
     }
+
+    /// <summary>Probing dead writers' files for freezing after a response failed; they stay unfrozen and are read as live files.</summary>
+    [Event(3, Level = EventLevel.Warning, Message = "Chorus could not freeze dead writers' files in '{0}' after a scrape: {1}. They are read as live files.")]
+    public void FreezeProbesFailed(string directory, string reason)
+    {
+        Trace.TraceWarning($"Chorus could not freeze dead writers' files in '{directory}' after a scrape: {reason}. They are read as live files.");
+        WriteEvent(3, directory, reason);
+    }
 }

@@ -40,4 +40,59 @@ public sealed class FrozenFilesProbedAfterResponseTests : FrozenFilesTests
         MappedTestWriter.WriteOnce(path, new DbFileBuilder(capacity: 4096).Add("c", "c_total", 6.0).Build());
         Assert.Contains("c_total 8.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AFaultInTheProbesAfterAResponse_IsReported_AndTheFilesAreReadAsLiveFiles()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).WriteTo(dir.File("counter_3900001.db"));
+        string path = new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File("counter_3900002.db"));
+        int faults = 0;
+        using var events = new FreezeProbeEvents();
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions
+        {
+            ProbeAfterCollection = true,
+            ListingSettleTime = TimeSpan.FromMilliseconds(10),
+            BeforeProbesAfterResponse = () =>
+            {
+                Interlocked.Increment(ref faults);
+                throw new InvalidOperationException("probe fault for the test");
+            },
+        });
+
+        // The second scrape leaves its probes to the thread pool, where the fault must be caught (or the test host ends).
+        DirectoryFixture.Text(reader);
+        DirectoryFixture.Text(reader);
+        string reason = await events.First.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("probe fault for the test", reason, StringComparison.Ordinal);
+        Assert.True(Volatile.Read(ref faults) >= 1);
+
+        // Nothing was frozen, and a write to a file is seen as to any live file.
+        MappedTestWriter.WriteOnce(path, new DbFileBuilder(capacity: 4096).Add("c", "c_total", 5.0).Build());
+        Assert.Contains("c_total 6.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+    }
+
+    /// <summary>The reason of the first <c>FreezeProbesFailed</c> event of the Chorus event source.</summary>
+    private sealed class FreezeProbeEvents : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly TaskCompletionSource<string> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<string> First => _first.Task;
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+        {
+            if (eventSource.Name == "Chorus")
+            {
+                EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Warning);
+            }
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+        {
+            if (eventData.EventName == "FreezeProbesFailed" && eventData.Payload is [_, string reason])
+            {
+                _first.TrySetResult(reason);
+            }
+        }
+    }
 }
