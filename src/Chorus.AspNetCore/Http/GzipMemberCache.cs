@@ -24,6 +24,13 @@ namespace Chorus.AspNetCore.Http;
 /// <see cref="CompressionLevel.Fastest"/>): about a third fewer bytes to send for the parts that stay, while a part that
 /// changes on every scrape keeps paying only the fast level.
 /// </para>
+/// <para>
+/// With <see cref="CompressionLevel.Fastest"/>, the first <see cref="StoredFreshBytes"/> of new parts per body are not
+/// deflated at all but stored (and compressed on a pool thread if they come back unchanged): every deflater is set up
+/// afresh (some 300 KiB of window and hash tables) and, after the idle gap between two scrapes, its memory is cold
+/// again, so compressing the few KiB that a handful of live writers change cost 0.2–1.7 ms per scrape against about
+/// 0.06 ms for the rest of the gzip work (docs/benchmarks.md). Storing them sends a few tens of KiB more instead.
+/// </para>
 /// </remarks>
 internal sealed class GzipMemberCache(CompressionLevel level)
 {
@@ -36,6 +43,13 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// </summary>
     public const int StoredPartBytes = 1024;
 
+    /// <summary>
+    /// How many bytes of new parts a body sends stored rather than compressed, when the level is
+    /// <see cref="CompressionLevel.Fastest"/>: enough for what a few live writers change between scrapes, small beside a
+    /// body's unchanged members; a host where more changes compresses the rest.
+    /// </summary>
+    public const int StoredFreshBytes = 64 * 1024;
+
     private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
 
     private readonly long _seed = Random.Shared.NextInt64();
@@ -47,8 +61,11 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private Dictionary<PartKey, Member> _used = [];
     private Task _promotion = Task.CompletedTask;
 
-    /// <summary>How many bytes of the last body were compressed afresh (the rest came from kept members).</summary>
-    public int LastCompressedBytes { get; private set; }
+    /// <summary>How many bytes of the last body were new: compressed or stored afresh (the rest came from kept members).</summary>
+    public int LastFreshBytes { get; private set; }
+
+    /// <summary>Of <see cref="LastFreshBytes"/>, how many were sent stored, not deflated (see <see cref="StoredFreshBytes"/>).</summary>
+    public int LastStoredBytes { get; private set; }
 
     /// <summary>How many members the last body was sent as.</summary>
     public int LastMemberCount { get; private set; }
@@ -129,8 +146,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                 }
                 else
                 {
-                    member = new Member(CompressMember(part, level), Final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
-                    totals.Compressed += part.Length;
+                    member = NewMember(part, ref totals);
                 }
 
                 _used.Add(key, member);
@@ -146,7 +162,8 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// <summary>Ends a body: keeps the members it used, starts promotions and returns the members. Called under <see cref="_gate"/>.</summary>
     private GzipBody Finish(Totals totals)
     {
-        LastCompressedBytes = totals.Compressed;
+        LastFreshBytes = totals.Fresh;
+        LastStoredBytes = totals.Stored;
         LastMemberCount = _members.Count;
         (_kept, _used) = (_used, _kept);
         _used.Clear();
@@ -160,6 +177,19 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         GzipBody body = new([.. _members], totals.Length);
         _members.Clear();
         return body;
+    }
+
+    /// <summary>The member of a part the last body did not have: stored while the body's budget lasts, else compressed at the level.</summary>
+    private Member NewMember(ReadOnlySpan<byte> part, ref Totals totals)
+    {
+        totals.Fresh += part.Length;
+        if (level == CompressionLevel.Fastest && part.Length >= StoredPartBytes && totals.Stored + part.Length <= StoredFreshBytes)
+        {
+            totals.Stored += part.Length;
+            return new Member(StoredMember(part), Final: false);
+        }
+
+        return new Member(CompressMember(part, level), Final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
     }
 
     private void Promote((PartKey Key, byte[] Part)[] parts)
@@ -196,24 +226,34 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     }
 
     /// <summary>
-    /// A member that holds <paramref name="part"/> as it is, in one stored deflate block (RFC 1951 §3.2.4; RFC 1952 header
-    /// with no flags, no time, unknown OS, then the CRC-32 and length). Also what an empty body is sent as: GZipStream
-    /// writes nothing at all for no input, and an empty body is not gzip (Go's gzip.NewReader, which Prometheus uses,
-    /// answers io.EOF).
+    /// A member that holds <paramref name="part"/> as it is, in stored deflate blocks of at most 65,535 bytes (RFC 1951
+    /// §3.2.4; RFC 1952 header with no flags, no time, unknown OS, then the CRC-32 and length). Also what an empty body is
+    /// sent as: GZipStream writes nothing at all for no input, and an empty body is not gzip (Go's gzip.NewReader, which
+    /// Prometheus uses, answers io.EOF).
     /// </summary>
     internal static byte[] StoredMember(ReadOnlySpan<byte> part)
     {
         const int Header = 10;
         const int BlockHeader = 5;
-        byte[] member = new byte[Header + BlockHeader + part.Length + 8];
+        const int MaxBlock = ushort.MaxValue;
+        int blocks = Math.Max(1, (part.Length + MaxBlock - 1) / MaxBlock);
+        byte[] member = new byte[Header + (blocks * BlockHeader) + part.Length + 8];
         ReadOnlySpan<byte> gzipHeader = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
         gzipHeader.CopyTo(member);
-        member[Header] = 0x01; // BFINAL, BTYPE 00: stored
-        BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(Header + 1), (ushort)part.Length);
-        BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(Header + 3), (ushort)~part.Length);
-        part.CopyTo(member.AsSpan(Header + BlockHeader));
-        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(Header + BlockHeader + part.Length), Crc32.HashToUInt32(part));
-        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(Header + BlockHeader + part.Length + 4), (uint)part.Length);
+        int at = Header;
+        for (int block = 0, start = 0; block < blocks; block++)
+        {
+            int length = Math.Min(MaxBlock, part.Length - start);
+            member[at] = block == blocks - 1 ? (byte)0x01 : (byte)0x00; // BFINAL on the last block only, BTYPE 00: stored
+            BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(at + 1), (ushort)length);
+            BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(at + 3), (ushort)~length);
+            part.Slice(start, length).CopyTo(member.AsSpan(at + BlockHeader));
+            at += BlockHeader + length;
+            start += length;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(at), Crc32.HashToUInt32(part));
+        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(at + 4), (uint)part.Length);
         return member;
     }
 
@@ -221,11 +261,12 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private readonly record struct PartKey(UInt128 Hash, int Length);
 
-    /// <summary>What a body's members add up to so far: their length, and how many of its bytes were compressed afresh.</summary>
+    /// <summary>What a body's members add up to so far: their length, how many of its bytes were new, and how many of those were stored.</summary>
     private struct Totals
     {
         public long Length;
-        public int Compressed;
+        public int Fresh;
+        public int Stored;
     }
 
     /// <summary>A part's gzip member; final when it is not to be compressed again at <see cref="PromotedLevel"/>.</summary>

@@ -50,7 +50,7 @@ public sealed class GzipMemberCacheTests
             using SegmentedBody kept = Kept(families, body, dataEnd);
             GzipBody gzip = byParts.Compress(kept, dataEnd);
             byte[] wire = [.. gzip.Members.SelectMany(member => member)];
-            if (wire.Length != gzip.Length || !wire.AsSpan().SequenceEqual(Compress(whole, body, dataEnd)) || byParts.LastCompressedBytes != whole.LastCompressedBytes)
+            if (wire.Length != gzip.Length || !wire.AsSpan().SequenceEqual(Compress(whole, body, dataEnd)) || byParts.LastFreshBytes != whole.LastFreshBytes)
             {
                 return false;
             }
@@ -70,13 +70,13 @@ public sealed class GzipMemberCacheTests
         var cache = new GzipMemberCache(CompressionLevel.Fastest);
         (byte[] first, int firstEnd) = Body(families, 0, openMetrics: true);
         Compress(cache, first, firstEnd);
-        Assert.Equal(first.Length, cache.LastCompressedBytes);
+        Assert.Equal(first.Length, cache.LastFreshBytes);
         int members = cache.LastMemberCount;
         Assert.InRange(members, 8, 40);
 
         (byte[] sameData, int sameEnd) = Body(families, 1, openMetrics: true);
         Compress(cache, sameData, sameEnd);
-        Assert.Equal(sameData.Length - sameEnd, cache.LastCompressedBytes);
+        Assert.Equal(sameData.Length - sameEnd, cache.LastFreshBytes);
 
         // A small family grows by a byte: its group and the tail are compressed, every other member is found again.
         families[20] = families[20].Replace(" 1\n", " 10\n", StringComparison.Ordinal);
@@ -84,13 +84,13 @@ public sealed class GzipMemberCacheTests
         byte[] wire = Compress(cache, smallChange, smallEnd);
         Assert.Equal(smallChange, Gunzip(wire));
         Assert.Equal(members, cache.LastMemberCount);
-        Assert.InRange(cache.LastCompressedBytes, families[20].Length + (smallChange.Length - smallEnd), smallChange.Length / 10);
+        Assert.InRange(cache.LastFreshBytes, families[20].Length + (smallChange.Length - smallEnd), smallChange.Length / 10);
 
         // A big family changes: it is a member of its own.
         families[61] += "app_family_61{i=\"extra\"} 1\n";
         (byte[] bigChange, int bigEnd) = Body(families, 3, openMetrics: true);
         Compress(cache, bigChange, bigEnd);
-        Assert.Equal(families[61].Length + (bigChange.Length - bigEnd), cache.LastCompressedBytes);
+        Assert.Equal(families[61].Length + (bigChange.Length - bigEnd), cache.LastFreshBytes);
     }
 
     [Fact]
@@ -110,7 +110,63 @@ public sealed class GzipMemberCacheTests
         Assert.Equal(fast, again);
         Assert.True(promoted.Length < fast.Length * 0.9, $"{promoted.Length} bytes after promotion, {fast.Length} before");
         Assert.Equal(body, Gunzip(promoted));
-        Assert.Equal(0, cache.LastCompressedBytes);
+        Assert.Equal(0, cache.LastFreshBytes);
+    }
+
+    [Fact]
+    public async Task ChangedParts_AreSentStored_UpToTheBudget_ThenCompressed_AndCompressedLaterIfTheyStay()
+    {
+        var families = Enumerable.Range(0, 40).Select(i => Family(i, samples: 200)).ToList();
+        var cache = new GzipMemberCache(CompressionLevel.Fastest);
+        (byte[] first, int firstEnd) = Body(families, 0, openMetrics: true);
+        Compress(cache, first, firstEnd);
+        Assert.InRange(first.Length, GzipMemberCache.StoredFreshBytes * 2, int.MaxValue);
+        Assert.InRange(cache.LastStoredBytes, GzipMemberCache.StoredFreshBytes - families[0].Length, GzipMemberCache.StoredFreshBytes);
+
+        // Three families change: each is a member of its own, sent as it is, with no deflater set up.
+        foreach (int changed in new[] { 3, 17, 30 })
+        {
+            families[changed] = families[changed].Replace(" 1\n", " 2\n", StringComparison.Ordinal);
+        }
+
+        (byte[] small, int smallEnd) = Body(families, 1, openMetrics: true);
+        byte[] wire = Compress(cache, small, smallEnd);
+        Assert.Equal(small, Gunzip(wire));
+        Assert.Equal(families[3].Length + families[17].Length + families[30].Length, cache.LastStoredBytes);
+        Assert.Equal(cache.LastStoredBytes + (small.Length - smallEnd), cache.LastFreshBytes);
+
+        // They stay: compressed on a pool thread, then sent compressed.
+        Compress(cache, small, smallEnd);
+        await cache.PromotionAsync();
+        byte[] promoted = Compress(cache, small, smallEnd);
+        Assert.Equal(small, Gunzip(promoted));
+        Assert.True(promoted.Length < wire.Length - (cache.LastStoredBytes / 2), $"{promoted.Length} bytes after promotion, {wire.Length} stored");
+
+        // Every family changes: the budget is stored, the rest compressed.
+        for (int i = 0; i < families.Count; i++)
+        {
+            families[i] = families[i].Replace(" 2\n", " 3\n", StringComparison.Ordinal).Replace(" 1\n", " 3\n", StringComparison.Ordinal);
+        }
+
+        (byte[] all, int allEnd) = Body(families, 2, openMetrics: true);
+        byte[] allWire = Compress(cache, all, allEnd);
+        Assert.Equal(all, Gunzip(allWire));
+        Assert.InRange(cache.LastStoredBytes, GzipMemberCache.StoredFreshBytes - families[0].Length, GzipMemberCache.StoredFreshBytes);
+        Assert.True(allWire.Length < all.Length / 2, $"{allWire.Length} bytes sent for {all.Length}");
+    }
+
+    [Fact]
+    public void AnyLevelButFastest_CompressesEveryNewPart()
+    {
+        var families = Enumerable.Range(0, 10).Select(i => Family(i, samples: 200)).ToList();
+        var cache = new GzipMemberCache(CompressionLevel.Optimal);
+        (byte[] body, int dataEnd) = Body(families, 0, openMetrics: false);
+
+        byte[] wire = Compress(cache, body, dataEnd);
+
+        Assert.Equal(body, Gunzip(wire));
+        Assert.Equal(0, cache.LastStoredBytes);
+        Assert.True(wire.Length < body.Length / 4, $"{wire.Length} bytes sent for {body.Length}");
     }
 
     [Theory]
@@ -132,6 +188,9 @@ public sealed class GzipMemberCacheTests
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(GzipMemberCache.StoredPartBytes - 1)]
+    [InlineData(ushort.MaxValue)]
+    [InlineData(ushort.MaxValue + 1)]
+    [InlineData(GzipMemberCache.StoredFreshBytes * 3)]
     public void StoredMember_DecompressesToThePart(int length)
     {
         byte[] part = [.. Enumerable.Range(0, length).Select(i => (byte)(i * 7))];
