@@ -61,6 +61,9 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private Dictionary<PartKey, Member> _used = [];
     private Task _promotion = Task.CompletedTask;
 
+    // Parts the last body found again unchanged, to compress again once its response is sent.
+    private (PartKey Key, byte[] Part)[]? _promotable;
+
     /// <summary>How many bytes of the last body were new: compressed or stored afresh (the rest came from kept members).</summary>
     public int LastFreshBytes { get; private set; }
 
@@ -115,9 +118,27 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         }
     }
 
-    /// <summary>Completes when the members being compressed again (if any) have replaced the fast ones.</summary>
+    /// <summary>
+    /// Starts compressing again, on a pool thread, the parts the last body found unchanged (see
+    /// <see cref="PromotedPartBytes"/>). A server calls it once the response is sent: beside the response, it took a core
+    /// from it on a small machine.
+    /// </summary>
+    public void PromoteAfterResponse()
+    {
+        lock (_gate)
+        {
+            if (_promotable is { } parts && _promotion.IsCompleted)
+            {
+                _promotable = null;
+                _promotion = Task.Run(() => Promote(parts));
+            }
+        }
+    }
+
+    /// <summary>Starts the promotions left (<see cref="PromoteAfterResponse"/>); completes when their members have replaced the first ones.</summary>
     public Task PromotionAsync()
     {
+        PromoteAfterResponse();
         lock (_gate)
         {
             return _promotion;
@@ -167,12 +188,8 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         LastMemberCount = _members.Count;
         (_kept, _used) = (_used, _kept);
         _used.Clear();
-        if (_toPromote.Count > 0)
-        {
-            (PartKey Key, byte[] Part)[] parts = [.. _toPromote];
-            _toPromote.Clear();
-            _promotion = Task.Run(() => Promote(parts));
-        }
+        _promotable = _toPromote.Count > 0 ? [.. _toPromote] : null;
+        _toPromote.Clear();
 
         GzipBody body = new([.. _members], totals.Length);
         _members.Clear();

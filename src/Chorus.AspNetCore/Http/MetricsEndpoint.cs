@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Chorus.Aggregation;
 using Chorus.AspNetCore.Buffers;
 using Chorus.AspNetCore.SelfMetrics;
 using Chorus.Exposition;
@@ -23,6 +24,9 @@ internal sealed class MetricsEndpoint
     internal const int FlushBytes = 256 * 1024;
 
     private readonly IScrapeSource _source;
+
+    // The source when it is a merged directory, told when each response is sent.
+    private readonly MultiProcessDirectory? _directory;
     private readonly ChorusEndpointOptions _options;
     private readonly SelfMetricsSource? _selfMetrics;
     private readonly ProblemLog _problemLog;
@@ -57,6 +61,7 @@ internal sealed class MetricsEndpoint
         _logger = logger;
         _selfMetrics = options.IncludeSelfMetrics ? new SelfMetricsSource(source) : null;
         _source = _selfMetrics ?? source;
+        _directory = source as MultiProcessDirectory;
         _problemLog = new ProblemLog(logger);
     }
 
@@ -68,6 +73,7 @@ internal sealed class MetricsEndpoint
         bool gzip = _options.EnableGzip && ScrapeNegotiation.AcceptsGzip(request.Headers.AcceptEncoding);
 
         SharedCollection collection = await CollectSharedAsync(protocol.Format, protocol.Escaping).ConfigureAwait(false);
+        GzipMemberCache? gzipMembers = null;
         try
         {
             if (collection.Failure is { } failure)
@@ -81,7 +87,8 @@ internal sealed class MetricsEndpoint
             GzipBody? compressed = null;
             if (gzip)
             {
-                compressed = GzipMembersFor(protocol).Compress(payload, collection.DataEnd);
+                gzipMembers = GzipMembersFor(protocol);
+                compressed = gzipMembers.Compress(payload, collection.DataEnd);
                 if (compressed.Value.Length > _options.MaxResponseBytes)
                 {
                     throw new ResponseTooLargeException(_options.MaxResponseBytes);
@@ -109,6 +116,10 @@ internal sealed class MetricsEndpoint
         finally
         {
             collection.Release();
+
+            // Work that only spares later scrapes starts once this response is out, so it does not take a core from it.
+            gzipMembers?.PromoteAfterResponse();
+            _directory?.ProbeAfterResponse();
         }
     }
 

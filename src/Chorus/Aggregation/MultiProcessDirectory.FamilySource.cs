@@ -20,7 +20,6 @@ public sealed partial class MultiProcessDirectory : IFamilySource
             found = FamilyNameSearch.InFamilies(_output, names);
         }
 
-        ProbeAfterResponse();
         return found;
     }
 }

@@ -6,7 +6,9 @@ namespace Chorus.Aggregation;
 /// <content>
 /// Freezing probes left by a collection for after its response (<see cref="MultiProcessDirectoryOptions.ProbeAfterCollection"/>):
 /// a newly dead worker's files cost a lease probe and their frozen parts' update each, which only spare later
-/// collections work, so a server's scrape does not wait for them.
+/// collections work, so a server's scrape does not wait for them. The server starts them once the response is sent (run
+/// beside it, they took a core from the response on a small machine); probes nobody started are made by the next
+/// collection first.
 /// </content>
 public sealed partial class MultiProcessDirectory
 {
@@ -15,8 +17,8 @@ public sealed partial class MultiProcessDirectory
     // Times the probes made after a response (a line of their own when stage times are written).
     private readonly CollectionStageTimes _probeTimes = new("chorus stages after the response us:");
 
-    /// <summary>Called after a collection's lock is released: probes the files it left, on the thread pool.</summary>
-    private void ProbeAfterResponse()
+    /// <summary>Called by a server once the response of a collection is sent: probes the files it left, on the thread pool.</summary>
+    internal void ProbeAfterResponse()
     {
         if (_options.ProbeAfterCollection && _frozen.ProbesPending)
         {

@@ -112,7 +112,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             CollectAndWrite(output, format, escaping);
         }
 
-        ProbeAfterResponse();
         ExpositionWriter.WriteEnd(output, format);
     }
 

@@ -64,7 +64,9 @@ public sealed class MultiProcessDirectoryOptions
 
     /// <summary>
     /// Probes the files a collection offers for freezing after its response, on the thread pool, instead of before its
-    /// merge (servers: freezing only spares later collections work, so a scrape need not wait for it).
+    /// merge (servers: freezing only spares later collections work, so a scrape need not wait for it). The server starts
+    /// them once the response is sent (<see cref="MultiProcessDirectory.ProbeAfterResponse"/>); the next collection makes
+    /// those nobody started first.
     /// </summary>
     internal bool ProbeAfterCollection { get => _probeAfterCollection; init => _probeAfterCollection = value; }
 

@@ -28,6 +28,9 @@ internal static class DirectoryFixture
     {
         var buffer = new ArrayBufferWriter<byte>();
         source.Collect(buffer, format);
+
+        // As a server does once the response is sent (a no-op unless the reader probes after collections).
+        source.ProbeAfterResponse();
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 

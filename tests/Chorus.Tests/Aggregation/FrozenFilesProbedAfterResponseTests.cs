@@ -60,7 +60,8 @@ public sealed class FrozenFilesProbedAfterResponseTests : FrozenFilesTests
             },
         });
 
-        // The second scrape leaves its probes to the thread pool, where the fault must be caught (or the test host ends).
+        // The second scrape leaves its probes to the thread pool (DirectoryFixture.Text starts them as a server does once
+        // the response is sent), where the fault must be caught (or the test host ends).
         DirectoryFixture.Text(reader);
         DirectoryFixture.Text(reader);
         string reason = await events.First.WaitAsync(TimeSpan.FromSeconds(30));
