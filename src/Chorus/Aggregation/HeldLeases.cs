@@ -44,11 +44,7 @@ internal sealed class HeldLeases : IDisposable
 
         // No new open for a kept file: an open would thaw this file in every other reader of the directory.
         SafeFileHandle handle = opened ?? kept!.Handle;
-        LeaseOutcome lease = ReadLease.TryAcquire(handle, signalSet: kept is { LeaseSignalSet: true });
-        if (kept is not null)
-        {
-            kept.LeaseSignalSet |= lease != LeaseOutcome.Unavailable;
-        }
+        LeaseOutcome lease = ReadLease.TryAcquire(handle);
 
         if (lease != LeaseOutcome.Held)
         {

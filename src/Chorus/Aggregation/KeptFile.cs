@@ -35,9 +35,6 @@ internal sealed unsafe partial class KeptFile : IDisposable
     /// <summary>Which file the descriptor is (a descriptor never changes file, whatever happens to its name).</summary>
     public FileIdentity Identity { get; }
 
-    /// <summary>True once <see cref="ReadLease"/> set the descriptor's lease-break signal (it stays set on the open file).</summary>
-    public bool LeaseSignalSet { get; set; }
-
     /// <summary>Bytes mapped (the file's size when mapped).</summary>
     public long MappedLength { get; private set; }
 

@@ -25,24 +25,24 @@ internal enum LeaseOutcome
 internal static class ReadLease
 {
     private const int FcntlSetSignal = 10;
+    private const int FcntlGetSignal = 11;
     private const int FcntlSetLease = 1024;
     private const int LeaseRead = 0;
     private const int LeaseUnlock = 2;
 
     // A writer's open while the lease is held signals the holder, SIGIO by default, whose default action ends the
     // process (.NET does not handle it). SIGURG is ignored by default and unused by the runtime.
-    private const int SignalUrgent = 23;
-
-    /// <summary>Asks for a read lease on <paramref name="fd"/> (opened read-only); release it with <see cref="Release(int)"/>.</summary>
-    public static LeaseOutcome TryAcquire(int fd) => TryAcquire(fd, signalSet: false);
+    internal const int SignalUrgent = 23;
 
     /// <summary>
-    /// As <see cref="TryAcquire(int)"/>; <paramref name="signalSet"/> when an earlier call on the same open file set its
-    /// lease-break signal already (it belongs to the open file, so a descriptor kept open needs it once).
+    /// Asks for a read lease on <paramref name="fd"/> (opened read-only); release it with <see cref="Release(int)"/>. The
+    /// lease-break signal is set on every call: releasing a lease resets the open file's signal to SIGIO (the kernel's
+    /// <c>lease_modify</c> clears it), so a descriptor kept open and leased again without it was killed by the next
+    /// writer's open.
     /// </summary>
-    public static LeaseOutcome TryAcquire(int fd, bool signalSet)
+    public static LeaseOutcome TryAcquire(int fd)
     {
-        if (!OperatingSystem.IsLinux() || (!signalSet && Libc.Fcntl(fd, FcntlSetSignal, SignalUrgent) != 0))
+        if (!OperatingSystem.IsLinux() || Libc.Fcntl(fd, FcntlSetSignal, SignalUrgent) != 0)
         {
             return LeaseOutcome.Unavailable;
         }
@@ -62,14 +62,14 @@ internal static class ReadLease
         return Marshal.GetLastPInvokeError() == Errno.WouldBlock ? LeaseOutcome.WriterPresent : LeaseOutcome.Unavailable;
     }
 
-    /// <summary>As <see cref="TryAcquire(int, bool)"/> for a handle, which must stay open until <see cref="Release(SafeFileHandle)"/>.</summary>
-    public static LeaseOutcome TryAcquire(SafeFileHandle handle, bool signalSet = false)
+    /// <summary>As <see cref="TryAcquire(int)"/> for a handle, which must stay open until <see cref="Release(SafeFileHandle)"/>.</summary>
+    public static LeaseOutcome TryAcquire(SafeFileHandle handle)
     {
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            return TryAcquire((int)handle.DangerousGetHandle(), signalSet);
+            return TryAcquire((int)handle.DangerousGetHandle());
         }
         finally
         {
@@ -79,6 +79,9 @@ internal static class ReadLease
             }
         }
     }
+
+    /// <summary>The signal a lease break on <paramref name="fd"/>'s open file would send now (0: SIGIO), for tests.</summary>
+    internal static int BreakSignal(int fd) => Libc.Fcntl(fd, FcntlGetSignal, 0);
 
     /// <summary>Gives a held lease back (a writer waiting in <c>open</c> then proceeds).</summary>
     public static void Release(int fd) => _ = Libc.Fcntl(fd, FcntlSetLease, LeaseUnlock);
