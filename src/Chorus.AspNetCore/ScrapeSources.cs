@@ -6,10 +6,10 @@ namespace Chorus.AspNetCore;
 internal static class ScrapeSources
 {
     /// <summary>
-    /// The merged directory when one is set (probing files for freezing after each response, so a scrape does not wait
-    /// for it), else <paramref name="registry"/> (or the default registry).
+    /// The merged directory when one is set (probing files for freezing after each response and reading new files
+    /// between scrapes, so a scrape does not wait for either), else <paramref name="registry"/> (or the default registry).
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     public static IScrapeSource Create(ChorusEndpointOptions options, MetricRegistry? registry = null, MultiProcessDirectoryOptions? directoryOptions = null) =>
-        options.Directory is { } directory ? MultiProcessDirectory.Open(directory, (directoryOptions ?? MultiProcessDirectoryOptions.Default).WithProbesAfterCollection()) : registry ?? Metrics.DefaultRegistry;
+        options.Directory is { } directory ? MultiProcessDirectory.Open(directory, (directoryOptions ?? MultiProcessDirectoryOptions.Default).ForServer()) : registry ?? Metrics.DefaultRegistry;
 }

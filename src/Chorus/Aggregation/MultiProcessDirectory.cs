@@ -70,6 +70,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _listing = new DirectoryListing(directory, options, _files, _ordered, _liveFiles, _frozen, _loader);
         _refresh = new FileRefresh(directory, options, _keys, _loader, _frozen, _ordered, _live);
         _reporting = new CollectionReporting(_frozen, _ordered, _live);
+        StartCollectionsAhead();
     }
 
     /// <summary>The directory read.</summary>
@@ -119,6 +120,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private void CollectAndWrite(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         CollectCore();
+        _lastWritten = (format, escaping);
         long started = Stopwatch.GetTimestamp();
         ParallelRendering.RenderStale(_emitted, format, escaping);
         foreach (FamilyState family in _emitted)
@@ -211,6 +213,8 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        // Outside the lock: a collection ahead in flight takes it, and disposing the watch waits for nothing of ours.
+        _ahead?.Dispose();
         lock (_gate)
         {
             if (!_disposed)
@@ -223,7 +227,8 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         }
     }
 
-    private void CollectCore()
+    /// <summary>Collects: lists, loads, merges and emits. A collection <paramref name="ahead"/> of the next scrape leaves its report to that scrape's.</summary>
+    private void CollectCore(bool ahead = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long started = Stopwatch.GetTimestamp();
@@ -258,7 +263,17 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         ForgetVanished(pass);
         at = _times.Add(CollectionStage.Forget, at);
         LastListingSkipped = pass.NamesUnchanged;
-        LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
+        if (ahead)
+        {
+            _bytesReadAhead += pass.BytesRead;
+        }
+        else
+        {
+            pass.CountRead(_bytesReadAhead);
+            _bytesReadAhead = 0;
+            LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
+        }
+
         _loader.DisposeGivenUp();
         _loader.EndCollection();
         _times.Add(CollectionStage.Report, at);

@@ -72,14 +72,27 @@ public sealed class MultiProcessDirectoryOptions
 
     private bool _probeAfterCollection;
 
+    /// <summary>
+    /// Collects ahead of the next scrape, on the thread pool, shortly after <c>*.db</c> files appear, vanish or are
+    /// renamed (servers: a replaced worker's new files are then read between scrapes, not inside the next one). See
+    /// <see cref="CollectionsAhead"/>.
+    /// </summary>
+    internal bool CollectAheadOnNewFiles { get => _collectAheadOnNewFiles; init => _collectAheadOnNewFiles = value; }
+
+    private bool _collectAheadOnNewFiles;
+
     /// <summary>Runs before the probes made after a response (tests: a fault there must not end the process).</summary>
     internal Action? BeforeProbesAfterResponse { get; init; }
 
-    /// <summary>A copy of these options with <see cref="ProbeAfterCollection"/> on.</summary>
-    internal MultiProcessDirectoryOptions WithProbesAfterCollection()
+    /// <summary>Runs before each collection ahead of a scrape (tests: a fault there must not end the process).</summary>
+    internal Action? BeforeCollectionAhead { get; init; }
+
+    /// <summary>A copy of these options as a server's reader wants them: <see cref="ProbeAfterCollection"/> and <see cref="CollectAheadOnNewFiles"/> on.</summary>
+    internal MultiProcessDirectoryOptions ForServer()
     {
         var copy = (MultiProcessDirectoryOptions)MemberwiseClone();
         copy._probeAfterCollection = true;
+        copy._collectAheadOnNewFiles = true;
         return copy;
     }
 }

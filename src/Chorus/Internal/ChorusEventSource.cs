@@ -40,4 +40,12 @@ internal sealed class ChorusEventSource : EventSource
         Trace.TraceWarning($"Chorus could not freeze dead writers' files in '{directory}' after a scrape: {reason}. They are read as live files.");
         WriteEvent(3, directory, reason);
     }
+
+    /// <summary>A collection ahead of the next scrape failed; that scrape reads what it would have read.</summary>
+    [Event(4, Level = EventLevel.Warning, Message = "Chorus could not read new files in '{0}' ahead of the next scrape: {1}. That scrape reads them.")]
+    public void CollectionAheadFailed(string directory, string reason)
+    {
+        Trace.TraceWarning($"Chorus could not read new files in '{directory}' ahead of the next scrape: {reason}. That scrape reads them.");
+        WriteEvent(4, directory, reason);
+    }
 }

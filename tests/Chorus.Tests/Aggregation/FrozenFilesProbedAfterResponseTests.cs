@@ -48,7 +48,7 @@ public sealed class FrozenFilesProbedAfterResponseTests : FrozenFilesTests
         new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).WriteTo(dir.File("counter_3900001.db"));
         string path = new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File("counter_3900002.db"));
         int faults = 0;
-        using var events = new FreezeProbeEvents();
+        using var events = new ChorusWarnings("FreezeProbesFailed");
         using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions
         {
             ProbeAfterCollection = true,
@@ -71,29 +71,5 @@ public sealed class FrozenFilesProbedAfterResponseTests : FrozenFilesTests
         // Nothing was frozen, and a write to a file is seen as to any live file.
         MappedTestWriter.WriteOnce(path, new DbFileBuilder(capacity: 4096).Add("c", "c_total", 5.0).Build());
         Assert.Contains("c_total 6.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
-    }
-
-    /// <summary>The reason of the first <c>FreezeProbesFailed</c> event of the Chorus event source.</summary>
-    private sealed class FreezeProbeEvents : System.Diagnostics.Tracing.EventListener
-    {
-        private readonly TaskCompletionSource<string> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<string> First => _first.Task;
-
-        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
-        {
-            if (eventSource.Name == "Chorus")
-            {
-                EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Warning);
-            }
-        }
-
-        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
-        {
-            if (eventData.EventName == "FreezeProbesFailed" && eventData.Payload is [_, string reason])
-            {
-                _first.TrySetResult(reason);
-            }
-        }
     }
 }

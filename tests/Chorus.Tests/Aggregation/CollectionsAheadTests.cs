@@ -1,0 +1,207 @@
+using Chorus.Aggregation;
+using FsCheck.Xunit;
+
+using static Chorus.Tests.Aggregation.RandomDbFiles;
+
+namespace Chorus.Tests.Aggregation;
+
+/// <summary>
+/// A server's reader collects ahead of the next scrape when files appear (a replaced worker's): the scrape then reads
+/// none of them in full, and whatever happens after the collection ahead, the scrape is still a fresh reader's.
+/// </summary>
+public sealed class CollectionsAheadTests
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(10);
+    private const int FakePids = 4_300_000;
+
+    [Fact]
+    public void NewFiles_AreReadAheadOfTheScrape_WhichReadsNoneInFull_AndCountsTheirBytes()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
+        using MultiProcessDirectory reader = Open(dir.Path);
+        DirectoryFixture.Text(reader);
+
+        // A worker starts: the watch sees its file and a collection ahead reads it.
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 2}.db"));
+        WaitForCollectionsAhead(reader, 1);
+
+        string scrape = DirectoryFixture.Text(reader);
+        Assert.Contains("c_total 3.0", scrape, StringComparison.Ordinal);
+        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.FullRead));
+        Assert.True(reader.LastReport.BytesRead >= 4096, $"{reader.LastReport.BytesRead} bytes counted");
+        Assert.Equal(Fresh(dir.Path), scrape);
+    }
+
+    [Fact]
+    public void NothingIsReadAhead_BeforeTheFirstScrape()
+    {
+        using var dir = new TempDirectory();
+        using MultiProcessDirectory reader = Open(dir.Path);
+
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 2}.db"));
+        WaitForCollectionsAhead(reader, 1);
+
+        Assert.Null(reader.CollectAhead());
+        Assert.Same(CollectionReport.None, reader.LastReport);
+    }
+
+    [Fact]
+    public void ADamagedFileReadAhead_IsStillANewProblemInTheScrape()
+    {
+        using var dir = new TempDirectory();
+        using MultiProcessDirectory reader = Open(dir.Path);
+        DirectoryFixture.Text(reader);
+
+        File.WriteAllBytes(dir.File($"counter_{FakePids + 3}.db"), [0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 1, 2, 3]);
+        Assert.NotNull(reader.CollectAhead());
+        DirectoryFixture.Text(reader);
+
+        FileProblem problem = Assert.Single(reader.LastReport.Problems);
+        Assert.True(problem.IsNew);
+    }
+
+    [Fact]
+    public async Task AFaultInACollectionAhead_IsReported_AndTheScrapeReadsTheFiles()
+    {
+        using var dir = new TempDirectory();
+        using var events = new ChorusWarnings("CollectionAheadFailed");
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions
+        {
+            CollectAheadOnNewFiles = true,
+            ListingSettleTime = Settle,
+            BeforeCollectionAhead = () => throw new InvalidOperationException("collection ahead fault for the test"),
+        });
+        DirectoryFixture.Text(reader);
+
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 2}.db"));
+        string reason = await events.First.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Contains("collection ahead fault for the test", reason, StringComparison.Ordinal);
+        Assert.Contains("c_total 2.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Files appear, change, vanish, shrink in place or are replaced, with collections ahead at random points: every
+    /// scrape is a fresh reader's. (Called here, not started by the watch: a file shrunk in place while any collection
+    /// reads its mapping can raise SIGBUS, the window KeptFile's remarks describe, which this test would widen.)
+    /// </summary>
+    [Property(MaxTest = 25)]
+    public bool AfterAnyChangesAndCollectionsAhead_TheScrapeIsAFreshReaders(int seed)
+    {
+        var random = new Random(seed);
+        using var dir = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>();
+        for (int i = 0; i < 6; i++)
+        {
+            AddFile(dir, files, random, FakePids + i);
+        }
+
+        using MultiProcessDirectory reader = Open(dir.Path, watch: false);
+        int nextPid = 6;
+        for (int step = 0; step < 20; step++)
+        {
+            if (DirectoryFixture.Text(reader) != Fresh(dir.Path))
+            {
+                return false;
+            }
+
+            for (int change = random.Next(1, 4); change > 0; change--)
+            {
+                bool shrunk = Change(dir, files, random, ref nextPid);
+                if (random.Next(3) == 0)
+                {
+                    reader.CollectAhead();
+                }
+
+                if (shrunk)
+                {
+                    break;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Applies one random change; true when a file shrank in place, which must be read before it may grow again: a file
+    /// shrunk and grown back to its length with other keys between two collections looks unchanged but for its values
+    /// (docs/architecture.md, known gaps; prometheus_client only ever appends).
+    /// </summary>
+    private static bool Change(TempDirectory dir, Dictionary<string, List<Entry>> files, Random random, ref int nextPid)
+    {
+        string[] names = [.. files.Keys.Order(StringComparer.Ordinal)];
+        string name = names.Length > 0 ? names[random.Next(names.Length)] : "";
+        switch (random.Next(7))
+        {
+            case 0:
+                // A worker starts.
+                AddFile(dir, files, random, FakePids + nextPid++);
+                break;
+            case 1 when names.Length > 0:
+                // A live writer changes a value in place, or appends an entry; or a new process with the same PID opens
+                // the file as it is and does.
+                List<Entry> entries = files[name];
+                int at = random.Next(entries.Count);
+                entries[at] = entries[at] with { Value = NextValue(random) };
+                if (random.Next(2) == 0)
+                {
+                    entries.Add(NewEntry(name, random, random.Next(6)));
+                }
+
+                MappedTestWriter.WriteOnce(dir.File(name), Build(entries));
+                break;
+            case 2 when names.Length > 0:
+                File.Delete(dir.File(name));
+                files.Remove(name);
+                break;
+            case 3 when names.Length > 0 && files[name].Count > 1:
+                // Truncated in place and written again shorter.
+                files[name].RemoveAt(files[name].Count - 1);
+                using (var stream = new FileStream(dir.File(name), FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+                {
+                    stream.SetLength(0);
+                    stream.Write(Build(files[name]));
+                }
+
+                return true;
+            case 4 when names.Length > 0:
+                // Replaced by a rename, as a compaction does.
+                List<Entry> replacement = [NewEntry(name, random, 0), NewEntry(name, random, 1)];
+                File.WriteAllBytes(dir.File("next.tmp"), Build(replacement));
+                File.Move(dir.File("next.tmp"), dir.File(name), overwrite: true);
+                files[name] = replacement;
+                break;
+            default:
+                Thread.Sleep(Settle * 2);
+                break;
+        }
+
+        return false;
+    }
+
+    private static MultiProcessDirectory Open(string path, bool watch = true) =>
+        MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions
+        {
+            ProbeAfterCollection = true,
+            CollectAheadOnNewFiles = watch,
+            ListingSettleTime = Settle,
+        });
+
+    private static string Fresh(string path)
+    {
+        using MultiProcessDirectory fresh = MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = 0 });
+        return DirectoryFixture.Text(fresh);
+    }
+
+    private static void WaitForCollectionsAhead(MultiProcessDirectory reader, int count)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (reader.CollectionsAheadRun < count)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "no collection ahead ran within 30 s of the new file");
+            Thread.Sleep(20);
+        }
+    }
+}
