@@ -11,8 +11,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Chorus.Tests.AspNetCore;
 
 /// <summary>
-/// Work that only spares later scrapes (freezing probes of newly dead files) starts once the response is sent, not
-/// beside it: on a small machine it took a core from the response.
+/// Work that only spares later scrapes (freezing probes of newly dead files, compressing again the gzip members that
+/// stayed) starts once the response is sent, not beside it: on a small machine it took a core from the response.
 /// </summary>
 public sealed class MetricsEndpointAfterResponseTests
 {
