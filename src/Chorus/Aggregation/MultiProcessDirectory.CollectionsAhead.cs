@@ -19,25 +19,28 @@ public sealed partial class MultiProcessDirectory
     private (ExpositionFormat Format, EscapingScheme Escaping)? _lastWritten;
 
     /// <summary>Collections ahead started so far (tests).</summary>
-    internal int CollectionsAheadRun => _ahead?.Runs ?? 0;
+    internal int CollectionsAheadRun => Volatile.Read(ref _ahead)?.Runs ?? 0;
 
-    /// <summary>Starts watching for new files when the options ask for collections ahead.</summary>
-    private void StartCollectionsAhead()
+    /// <summary>
+    /// Called when the first collection is written out: starts watching for new files when the options ask for
+    /// collections ahead (a reader nobody scrapes watches nothing). Returns the format and escaping written.
+    /// </summary>
+    private (ExpositionFormat, EscapingScheme) StartCollectionsAhead(ExpositionFormat format, EscapingScheme escaping)
     {
-        if (!_options.CollectAheadOnNewFiles)
+        if (_options.CollectAheadOnNewFiles && !_disposed)
         {
-            return;
+            try
+            {
+                _ahead = new CollectionsAhead(Directory, CollectAhead, e => ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
+            {
+                // Out of inotify instances or watches, say: scrapes read new files themselves, as without the option.
+                ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message);
+            }
         }
 
-        try
-        {
-            _ahead = new CollectionsAhead(Directory, CollectAhead, e => ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
-        {
-            // Out of inotify instances or watches, say: scrapes read new files themselves, as without the option.
-            ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message);
-        }
+        return (format, escaping);
     }
 
     /// <summary>

@@ -70,7 +70,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _listing = new DirectoryListing(directory, options, _files, _ordered, _liveFiles, _frozen, _loader);
         _refresh = new FileRefresh(directory, options, _keys, _loader, _frozen, _ordered, _live);
         _reporting = new CollectionReporting(_frozen, _ordered, _live);
-        StartCollectionsAhead();
     }
 
     /// <summary>The directory read.</summary>
@@ -120,6 +119,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private void CollectAndWrite(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         CollectCore();
+        _lastWritten ??= StartCollectionsAhead(format, escaping);
         _lastWritten = (format, escaping);
         long started = Stopwatch.GetTimestamp();
         ParallelRendering.RenderStale(_emitted, format, escaping);
@@ -213,8 +213,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        // Outside the lock: a collection ahead in flight takes it, and disposing the watch waits for nothing of ours.
-        _ahead?.Dispose();
+        CollectionsAhead? ahead;
         lock (_gate)
         {
             if (!_disposed)
@@ -224,7 +223,13 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
                 _loader.Dispose();
                 _frozen.Dispose();
             }
+
+            ahead = _ahead;
+            _ahead = null;
         }
+
+        // A collection ahead that starts from now on finds the reader disposed and does nothing.
+        ahead?.Dispose();
     }
 
     /// <summary>Collects: lists, loads, merges and emits. A collection <paramref name="ahead"/> of the next scrape leaves its report to that scrape's.</summary>

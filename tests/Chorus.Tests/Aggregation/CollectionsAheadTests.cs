@@ -39,9 +39,11 @@ public sealed class CollectionsAheadTests
         using var dir = new TempDirectory();
         using MultiProcessDirectory reader = Open(dir.Path);
 
+        // Nothing watches until a scrape was written: the file starts no collection ahead, and one asked for does nothing.
         new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 2}.db"));
-        WaitForCollectionsAhead(reader, 1);
+        Thread.Sleep(CollectionsAhead.Delay * 5);
 
+        Assert.Equal(0, reader.CollectionsAheadRun);
         Assert.Null(reader.CollectAhead());
         Assert.Same(CollectionReport.None, reader.LastReport);
     }
