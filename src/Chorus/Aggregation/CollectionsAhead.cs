@@ -35,6 +35,7 @@ internal sealed class CollectionsAhead : IDisposable
     private readonly Action<Exception> _failed;
     private readonly Lock _gate = new();
     private bool _scheduled;
+    private bool _running;
     private bool _disposed;
     private long _nextAllowed;
 
@@ -87,21 +88,33 @@ internal sealed class CollectionsAhead : IDisposable
             }
 
             _scheduled = true;
-            long wait = Math.Max((long)Delay.TotalMilliseconds, _nextAllowed - Environment.TickCount64);
-            _timer.Change(wait, Timeout.Infinite);
+            if (!_running)
+            {
+                // Names that change during a collection ahead are scheduled when it ends, after its gap.
+                ScheduleLocked();
+            }
         }
+    }
+
+    /// <summary>Sets the timer for the next collection ahead. Called under <see cref="_gate"/>.</summary>
+    private void ScheduleLocked()
+    {
+        long wait = Math.Max((long)Delay.TotalMilliseconds, _nextAllowed - Environment.TickCount64);
+        _timer.Change(wait, Timeout.Infinite);
     }
 
     private void Run()
     {
         lock (_gate)
         {
-            // Names that change from here on schedule the next collection ahead.
+            // Names that change from here on make another collection ahead, once this one has ended.
             _scheduled = false;
             if (_disposed)
             {
                 return;
             }
+
+            _running = true;
         }
 
         long started = Environment.TickCount64;
@@ -120,6 +133,11 @@ internal sealed class CollectionsAhead : IDisposable
         {
             Runs++;
             _nextAllowed = started + gap;
+            _running = false;
+            if (_scheduled && !_disposed)
+            {
+                ScheduleLocked();
+            }
         }
     }
 }

@@ -23,9 +23,9 @@ public sealed partial class MultiProcessDirectory
 
     /// <summary>
     /// Called when the first collection is written out: starts watching for new files when the options ask for
-    /// collections ahead (a reader nobody scrapes watches nothing). Returns the format and escaping written.
+    /// collections ahead (a reader nobody scrapes watches nothing).
     /// </summary>
-    private (ExpositionFormat, EscapingScheme) StartCollectionsAhead(ExpositionFormat format, EscapingScheme escaping)
+    private void StartCollectionsAhead()
     {
         if (_options.CollectAheadOnNewFiles && !_disposed)
         {
@@ -39,8 +39,6 @@ public sealed partial class MultiProcessDirectory
                 ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message);
             }
         }
-
-        return (format, escaping);
     }
 
     /// <summary>

@@ -119,7 +119,11 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private void CollectAndWrite(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         CollectCore();
-        _lastWritten ??= StartCollectionsAhead(format, escaping);
+        if (_lastWritten is null)
+        {
+            StartCollectionsAhead();
+        }
+
         _lastWritten = (format, escaping);
         long started = Stopwatch.GetTimestamp();
         ParallelRendering.RenderStale(_emitted, format, escaping);

@@ -34,6 +34,49 @@ public sealed class CollectionsAheadTests
     }
 
     [Fact]
+    public void FilesThatAppearDuringACollectionAhead_AreReadByTheNextOne_AfterItsGap()
+    {
+        using var dir = new TempDirectory();
+        using var firstStarted = new ManualResetEventSlim();
+        using var secondFileWritten = new ManualResetEventSlim();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        List<(TimeSpan Start, TimeSpan End)> runs = [];
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions
+        {
+            CollectAheadOnNewFiles = true,
+            ListingSettleTime = Settle,
+            BeforeCollectionAhead = () =>
+            {
+                TimeSpan start = clock.Elapsed;
+                firstStarted.Set();
+                secondFileWritten.Wait(TimeSpan.FromSeconds(30));
+                lock (runs)
+                {
+                    runs.Add((start, clock.Elapsed));
+                }
+            },
+        });
+        DirectoryFixture.Text(reader);
+
+        // The second file appears while the first collection ahead runs: it makes one more, once the first has ended
+        // and its gap has passed (not a timer that fires meanwhile and waits for the reader's lock).
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
+        Assert.True(firstStarted.Wait(TimeSpan.FromSeconds(30)), "no collection ahead started");
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 2}.db"));
+        Thread.Sleep(CollectionsAhead.Delay * 2);
+        secondFileWritten.Set();
+        WaitForCollectionsAhead(reader, 2);
+
+        Assert.Contains("c_total 3.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.FullRead));
+        lock (runs)
+        {
+            Assert.Equal(2, runs.Count);
+            Assert.True(runs[1].Start - runs[0].End >= CollectionsAhead.MinimumGap, $"the second started {(runs[1].Start - runs[0].End).TotalMilliseconds} ms after the first ended");
+        }
+    }
+
+    [Fact]
     public void NothingIsReadAhead_BeforeTheFirstScrape()
     {
         using var dir = new TempDirectory();
