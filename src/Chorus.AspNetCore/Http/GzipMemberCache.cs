@@ -31,6 +31,14 @@ namespace Chorus.AspNetCore.Http;
 /// again, so compressing the few KiB that a handful of live writers change cost 0.2–1.7 ms per scrape against about
 /// 0.06 ms for the rest of the gzip work (docs/benchmarks.md). Storing them sends a few tens of KiB more instead.
 /// </para>
+/// <para>
+/// The new parts of a body are compressed once all its parts are known, on every core when they come to
+/// <see cref="ParallelFreshBytes"/> or more: on a host whose writers all change values between scrapes, every piece of the
+/// body is new, and one core compressing 26 MB took longer than the whole collection. Each core compresses a run of
+/// the new parts into a scratch buffer kept from body to body, and the run's members are slices of one array made from
+/// it: hundreds of small member arrays, each kept for a scrape or two, filled the oldest generation of the heap
+/// between full collections (the serving process's anonymous memory grew by 35–150 MiB on the GitLab-sized host).
+/// </para>
 /// </remarks>
 internal sealed class GzipMemberCache(CompressionLevel level)
 {
@@ -50,12 +58,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// </summary>
     public const int StoredFreshBytes = 64 * 1024;
 
+    /// <summary>New parts coming to this many bytes or more are compressed on every core.</summary>
+    public const int ParallelFreshBytes = 256 * 1024;
+
     private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
 
     private readonly long _seed = Random.Shared.NextInt64();
     private readonly Lock _gate = new();
-    private readonly List<byte[]> _members = [];
-    private readonly ArrayBufferWriter<byte> _scratch = new();
+    private readonly List<Member> _members = [];
+    private readonly List<(Member Member, ReadOnlyMemory<byte> Part)> _fresh = [];
+    private readonly ArrayBufferWriter<byte>[] _runScratch = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new ArrayBufferWriter<byte>())];
     private readonly List<(PartKey Key, byte[] Part)> _toPromote = [];
     private Dictionary<PartKey, Member> _kept = [];
     private Dictionary<PartKey, Member> _used = [];
@@ -77,13 +89,14 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// <param name="body">The exposition.</param>
     /// <param name="dataEnd">Where the application's data ends (the self-metrics and <c># EOF</c> follow).</param>
     /// <returns>The members (never changed afterwards: they may be written while the next scrape compresses) and their total length.</returns>
-    public GzipBody Compress(ReadOnlySpan<byte> body, int dataEnd)
+    public GzipBody Compress(ReadOnlyMemory<byte> body, int dataEnd)
     {
         lock (_gate)
         {
             _members.Clear();
             var totals = default(Totals);
             CompressPart(body, dataEnd, ref totals);
+            CompressFresh();
             return Finish(totals);
         }
     }
@@ -105,15 +118,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             int offset = 0;
             foreach (ReadOnlyMemory<byte> part in body.Parts())
             {
-                CompressPart(part.Span, dataEnd - offset, ref totals);
+                CompressPart(part, dataEnd - offset, ref totals);
                 offset += part.Length;
             }
 
             if (offset == 0)
             {
-                CompressPart([], 0, ref totals);
+                CompressPart(ReadOnlyMemory<byte>.Empty, 0, ref totals);
             }
 
+            CompressFresh();
             return Finish(totals);
         }
     }
@@ -145,16 +159,20 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         }
     }
 
-    /// <summary>Cuts <paramref name="body"/> (a whole body or one of its parts) and adds its members. Called under <see cref="_gate"/>.</summary>
-    private void CompressPart(ReadOnlySpan<byte> body, int dataEnd, ref Totals totals)
+    /// <summary>
+    /// Cuts <paramref name="body"/> (a whole body or one of its parts) and adds its members, the new ones still to be
+    /// compressed (<see cref="CompressFresh"/>). Called under <see cref="_gate"/>.
+    /// </summary>
+    private void CompressPart(ReadOnlyMemory<byte> body, int dataEnd, ref Totals totals)
     {
         int start = 0;
-        int familyEnd = -1;
+        var cursor = default(GzipMemberCuts.Cursor);
         do
         {
             // Hashed as soon as it is cut: its bytes are still in the cache the search for the cut brought them to.
-            int end = GzipMemberCuts.PartEnd(body, dataEnd, start, ref familyEnd);
-            ReadOnlySpan<byte> part = body[start..end];
+            int end = GzipMemberCuts.PartEnd(body.Span, dataEnd, start, ref cursor);
+            ReadOnlyMemory<byte> piece = body[start..end];
+            ReadOnlySpan<byte> part = piece.Span;
             var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
             if (!_used.TryGetValue(key, out Member? member))
             {
@@ -167,22 +185,87 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                 }
                 else
                 {
-                    member = NewMember(part, ref totals);
+                    member = NewMember(piece, ref totals);
                 }
 
                 _used.Add(key, member);
             }
 
-            _members.Add(member.Bytes);
-            totals.Length += member.Bytes.Length;
+            _members.Add(member);
             start = end;
         }
         while (start < body.Length);
     }
 
+    /// <summary>Compresses the body's new parts, on every core when they are big (<see cref="ParallelFreshBytes"/>). Called under <see cref="_gate"/>.</summary>
+    private void CompressFresh()
+    {
+        long bytes = 0;
+        foreach ((_, ReadOnlyMemory<byte> part) in _fresh)
+        {
+            bytes += part.Length;
+        }
+
+        int runs = bytes >= ParallelFreshBytes ? Math.Min(_runScratch.Length, _fresh.Count) : Math.Min(1, _fresh.Count);
+        if (runs > 1)
+        {
+            // Contiguous runs of about equal bytes, one per core: the parts are tens of KiB each.
+            Parallel.For(0, runs, run => CompressRun(FreshIndex(bytes * run / runs), FreshIndex(bytes * (run + 1) / runs), _runScratch[run]));
+        }
+        else if (runs == 1)
+        {
+            CompressRun(0, _fresh.Count, _runScratch[0]);
+        }
+
+        _fresh.Clear();
+    }
+
+    /// <summary>The first new part that starts at or after <paramref name="offset"/> bytes into the new parts.</summary>
+    private int FreshIndex(long offset)
+    {
+        long at = 0;
+        for (int i = 0; i < _fresh.Count; i++)
+        {
+            if (at >= offset)
+            {
+                return i;
+            }
+
+            at += _fresh[i].Part.Length;
+        }
+
+        return _fresh.Count;
+    }
+
+    /// <summary>Compresses new parts <paramref name="from"/> to <paramref name="to"/> (excluded) into one array their members slice.</summary>
+    private void CompressRun(int from, int to, ArrayBufferWriter<byte> scratch)
+    {
+        scratch.ResetWrittenCount();
+        Span<int> ends = to - from <= 256 ? stackalloc int[to - from] : new int[to - from];
+        for (int i = from; i < to; i++)
+        {
+            Deflate(_fresh[i].Part.Span, level, scratch);
+            ends[i - from] = scratch.WrittenCount;
+        }
+
+        byte[] run = scratch.WrittenSpan.ToArray();
+        for (int i = from, start = 0; i < to; i++)
+        {
+            _fresh[i].Member.Bytes = run.AsMemory(start, ends[i - from] - start);
+            start = ends[i - from];
+        }
+    }
+
     /// <summary>Ends a body: keeps the members it used, starts promotions and returns the members. Called under <see cref="_gate"/>.</summary>
     private GzipBody Finish(Totals totals)
     {
+        var members = new ReadOnlyMemory<byte>[_members.Count];
+        for (int i = 0; i < members.Length; i++)
+        {
+            members[i] = _members[i].Bytes;
+            totals.Length += members[i].Length;
+        }
+
         LastFreshBytes = totals.Fresh;
         LastStoredBytes = totals.Stored;
         LastMemberCount = _members.Count;
@@ -191,22 +274,26 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         _promotable = _toPromote.Count > 0 ? [.. _toPromote] : null;
         _toPromote.Clear();
 
-        GzipBody body = new([.. _members], totals.Length);
         _members.Clear();
-        return body;
+        return new GzipBody(members, totals.Length);
     }
 
-    /// <summary>The member of a part the last body did not have: stored while the body's budget lasts, else compressed at the level.</summary>
-    private Member NewMember(ReadOnlySpan<byte> part, ref Totals totals)
+    /// <summary>
+    /// The member of a part the last body did not have: stored while the body's budget lasts, else to be compressed at the
+    /// level once the body's parts are all known (<see cref="CompressFresh"/>).
+    /// </summary>
+    private Member NewMember(ReadOnlyMemory<byte> part, ref Totals totals)
     {
         totals.Fresh += part.Length;
         if (level == CompressionLevel.Fastest && part.Length >= StoredPartBytes && totals.Stored + part.Length <= StoredFreshBytes)
         {
             totals.Stored += part.Length;
-            return new Member(StoredMember(part), Final: false);
+            return new Member(StoredMember(part.Span), final: false);
         }
 
-        return new Member(CompressMember(part, level), Final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
+        var member = new Member(ReadOnlyMemory<byte>.Empty, final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
+        _fresh.Add((member, part));
+        return member;
     }
 
     private void Promote((PartKey Key, byte[] Part)[] parts)
@@ -214,32 +301,31 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         var scratch = new ArrayBufferWriter<byte>();
         foreach ((PartKey key, byte[] part) in parts)
         {
-            byte[] smaller = Deflate(part, PromotedLevel, scratch);
+            scratch.ResetWrittenCount();
+            Deflate(part, PromotedLevel, scratch);
+            byte[] smaller = scratch.WrittenSpan.ToArray();
             lock (_gate)
             {
                 // Only a part the last body still used is worth replacing; the bytes decompress to the same part either way.
                 if (_kept.ContainsKey(key))
                 {
-                    _kept[key] = new Member(smaller, Final: true);
+                    _kept[key] = new Member(smaller, final: true);
                 }
             }
         }
     }
 
-    private static byte[] Deflate(ReadOnlySpan<byte> part, CompressionLevel level, ArrayBufferWriter<byte> scratch)
+    /// <summary>Appends the gzip member of <paramref name="part"/> at <paramref name="partLevel"/> to <paramref name="output"/>.</summary>
+    private static void Deflate(ReadOnlySpan<byte> part, CompressionLevel partLevel, ArrayBufferWriter<byte> output)
     {
         if (part.Length < StoredPartBytes)
         {
-            return StoredMember(part);
+            output.Write(StoredMember(part));
+            return;
         }
 
-        scratch.ResetWrittenCount();
-        using (var zip = new GZipStream(new BufferWriterStream(scratch), level, leaveOpen: false))
-        {
-            zip.Write(part);
-        }
-
-        return scratch.WrittenSpan.ToArray();
+        using var zip = new GZipStream(new BufferWriterStream(output), partLevel, leaveOpen: false);
+        zip.Write(part);
     }
 
     /// <summary>
@@ -274,8 +360,6 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         return member;
     }
 
-    private byte[] CompressMember(ReadOnlySpan<byte> part, CompressionLevel partLevel) => Deflate(part, partLevel, _scratch);
-
     private readonly record struct PartKey(UInt128 Hash, int Length);
 
     /// <summary>What a body's members add up to so far: their length, how many of its bytes were new, and how many of those were stored.</summary>
@@ -287,5 +371,11 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     }
 
     /// <summary>A part's gzip member; final when it is not to be compressed again at <see cref="PromotedLevel"/>.</summary>
-    private sealed record Member(byte[] Bytes, bool Final);
+    /// <remarks>A new part's bytes are set once, when the body's new parts are compressed, before any body sends them.</remarks>
+    private sealed class Member(ReadOnlyMemory<byte> bytes, bool final)
+    {
+        public ReadOnlyMemory<byte> Bytes { get; set; } = bytes;
+
+        public bool Final { get; } = final;
+    }
 }

@@ -132,9 +132,9 @@ internal sealed class MetricsEndpoint
             // The members go straight into Kestrel's buffers (no copy of the body into one array first), flushed every
             // FlushBytes: Kestrel's pool keeps every block a response was buffered in, so a big host's whole body
             // written before one flush stayed in the process as thousands of 4 KiB blocks.
-            foreach (byte[] member in members)
+            foreach (ReadOnlyMemory<byte> member in members)
             {
-                body.Write(member);
+                body.Write(member.Span);
                 unflushed += member.Length;
                 if (unflushed >= FlushBytes)
                 {

@@ -49,7 +49,7 @@ public sealed class GzipMemberCacheTests
             (byte[] body, int dataEnd) = Body(families, scrape, openMetrics);
             using SegmentedBody kept = Kept(families, body, dataEnd);
             GzipBody gzip = byParts.Compress(kept, dataEnd);
-            byte[] wire = [.. gzip.Members.SelectMany(member => member)];
+            byte[] wire = [.. gzip.Members.SelectMany(member => member.ToArray())];
             if (wire.Length != gzip.Length || !wire.AsSpan().SequenceEqual(Compress(whole, body, dataEnd)) || byParts.LastFreshBytes != whole.LastFreshBytes)
             {
                 return false;
@@ -86,11 +86,58 @@ public sealed class GzipMemberCacheTests
         Assert.Equal(members, cache.LastMemberCount);
         Assert.InRange(cache.LastFreshBytes, families[20].Length + (smallChange.Length - smallEnd), smallChange.Length / 10);
 
-        // A big family changes: it is a member of its own.
+        // A big family gains a line at its end: only its last piece is new (its first 512 lines are one piece of their own).
         families[61] += "app_family_61{i=\"extra\"} 1\n";
         (byte[] bigChange, int bigEnd) = Body(families, 3, openMetrics: true);
         Compress(cache, bigChange, bigEnd);
-        Assert.Equal(families[61].Length + (bigChange.Length - bigEnd), cache.LastFreshBytes);
+        int firstPiece = LinesLength(families[61], GzipMemberCuts.PieceLines);
+        Assert.Equal(families[61].Length - firstPiece + (bigChange.Length - bigEnd), cache.LastFreshBytes);
+    }
+
+    [Fact]
+    public void BigFamily_IsCutEveryPieceLinesFromItsHelpLine_AndAChangedValueRenewsOnlyItsPiece()
+    {
+        var families = new List<string> { Family(0, samples: 3), Family(1, samples: 2_000), Family(2, samples: 3) };
+        (byte[] body, int dataEnd) = Body(families, 0, openMetrics: false);
+        List<int> cuts = [];
+        GzipMemberCuts.Find(body, dataEnd, cuts);
+
+        int familyStart = families[0].Length;
+        int[] pieces = [.. Enumerable.Range(1, 3).Select(k => familyStart + LinesLength(families[1], k * GzipMemberCuts.PieceLines))];
+        Assert.Equal([familyStart, .. pieces, familyStart + families[1].Length], cuts.Where(c => c < dataEnd));
+
+        var cache = new GzipMemberCache(CompressionLevel.Optimal);
+        Compress(cache, body, dataEnd);
+        // Sample 700 is in the second piece; its value gets longer, which moves no later cut.
+        families[1] = families[1].Replace("{i=\"700\"} 1\n", "{i=\"700\"} 12345\n", StringComparison.Ordinal);
+        (byte[] changed, int changedEnd) = Body(families, 0, openMetrics: false);
+        byte[] wire = Compress(cache, changed, changedEnd);
+
+        Assert.Equal(changed, Gunzip(wire));
+        Assert.Equal(pieces[1] - pieces[0] + 4, cache.LastFreshBytes);
+    }
+
+    [Theory]
+    [InlineData(CompressionLevel.Fastest)]
+    [InlineData(CompressionLevel.Optimal)]
+    public void ManyNewPieces_AreCompressedOnEveryCore_IntoTheBodyInOrder(CompressionLevel level)
+    {
+        var families = Enumerable.Range(0, 12).Select(i => Family(i, samples: 3_000 + i)).ToList();
+        var cache = new GzipMemberCache(level);
+        for (int scrape = 0; scrape < 3; scrape++)
+        {
+            (byte[] body, int dataEnd) = Body(families, scrape, openMetrics: true);
+            byte[] wire = Compress(cache, body, dataEnd);
+
+            Assert.InRange(cache.LastFreshBytes - cache.LastStoredBytes, GzipMemberCache.ParallelFreshBytes, int.MaxValue);
+            Assert.InRange(cache.LastMemberCount, 12 * 6, 12 * 7 + 1);
+            Assert.Equal(body, Gunzip(wire));
+            Assert.True(wire.Length < body.Length / 3, $"{wire.Length} bytes sent for {body.Length}");
+            for (int i = 0; i < families.Count; i++)
+            {
+                families[i] = families[i].Replace($" {scrape + 1}\n", $" {scrape + 2}\n", StringComparison.Ordinal);
+            }
+        }
     }
 
     [Fact]
@@ -207,7 +254,8 @@ public sealed class GzipMemberCacheTests
         List<int> cuts = [];
         GzipMemberCuts.Find(body, dataEnd, cuts);
 
-        Assert.All(cuts, cut => Assert.True(cut == dataEnd || body.AsSpan(cut).StartsWith("# HELP "u8), $"cut at {cut}"));
+        // A family past PieceLines lines is also cut inside, at line starts (BigFamily_IsCutEveryPieceLines... pins where).
+        Assert.All(cuts, cut => Assert.True(cut == dataEnd || body.AsSpan(cut).StartsWith("# HELP "u8) || body[cut - 1] == (byte)'\n', $"cut at {cut}"));
         Assert.Equal(cuts.Order(), cuts);
         Assert.Equal(cuts.Distinct(), cuts);
         Assert.DoesNotContain(0, cuts);
@@ -228,7 +276,7 @@ public sealed class GzipMemberCacheTests
     private static byte[] Compress(GzipMemberCache cache, byte[] body, int dataEnd)
     {
         GzipBody gzip = cache.Compress(body, dataEnd);
-        byte[] wire = [.. gzip.Members.SelectMany(member => member)];
+        byte[] wire = [.. gzip.Members.SelectMany(member => member.ToArray())];
         Assert.Equal(gzip.Length, wire.Length);
         return wire;
     }
@@ -295,6 +343,18 @@ public sealed class GzipMemberCacheTests
         }
 
         return text.ToString();
+    }
+
+    /// <summary>The length of the first <paramref name="lines"/> lines of <paramref name="text"/> (ASCII).</summary>
+    private static int LinesLength(string text, int lines)
+    {
+        int at = 0;
+        for (int i = 0; i < lines; i++)
+        {
+            at = text.IndexOf('\n', at) + 1;
+        }
+
+        return at;
     }
 
     // Mostly small families, some past the size that makes a family a member of its own.
