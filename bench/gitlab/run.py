@@ -3,7 +3,9 @@
 Usage: /usr/bin/python3 bench/gitlab/run.py            (about 5 minutes with the defaults, most of it Python)
 
 Writes WRITERS (128) writers x 40,000 entries with bench/gitlab/gen_host.py (16-byte layout, ~1 GB in use) into a
-temporary directory (or uses DIR when set and already written), then with LIVE=1 (default) starts the live writers
+temporary directory on /dev/shm (tmpfs, where GitLab keeps it: omnibus under /dev/shm, its chart an emptyDir in
+memory; TMPFS=0 uses the default temporary directory, on this VM a disk whose writeback and page reclaim add hundreds of
+ms), or uses DIR when set and already written, then with LIVE=1 (default) starts the live writers
 (bench/gitlab/live_host.py, LIVE_PROCS processes, default one per writer, each mapping its writers' files and changing
 CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits SETTLE (5) s and measures:
   cold   `chorus scrape --dir DIR` COLD_RUNS (2) times: the whole process's wall time and peak RSS (ru_maxrss);
@@ -111,7 +113,8 @@ def python_collector(directory):
 
 
 def main():
-    directory = os.environ.get("DIR") or tempfile.mkdtemp(prefix="chorus-gitlab-host-")
+    tmpfs = "/dev/shm" if os.environ.get("TMPFS", "1") == "1" and os.path.isdir("/dev/shm") else None
+    directory = os.environ.get("DIR") or tempfile.mkdtemp(prefix="chorus-gitlab-host-", dir=tmpfs)
     own = "DIR" not in os.environ
     scratch = tempfile.mkdtemp(prefix="chorus-gitlab-out-")
     live = []
