@@ -29,7 +29,7 @@ that changed). The timed part reads the whole compressed body and does not decom
 transfer); body bytes are what crossed the wire. Once per server, outside the timing, the gzipped body is decompressed
 and compared with an identity scrape (Chorus's own chorus_* self-metrics left out; skipped with LIVE > 0, whose values move).
 The chorus CLI must be built first: dotnet build src/Chorus.Cli -c Release; CHORUS_CLI=native measures the NativeAOT
-binary that ships instead (artifacts/bin/linux-x64/chorus, from bash scripts/pack.sh).
+binary that ships instead (artifacts/bin/linux-x64/chorus, from bash scripts/pack.sh); CHORUS_BIN=PATH any native chorus.
 """
 import os
 import re
@@ -48,6 +48,8 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CHORUS = os.path.join(REPO, "src", "Chorus.Cli", "bin", "Release", "net10.0", "chorus.dll")
 NATIVE_CHORUS = os.path.join(REPO, "artifacts", "bin", "linux-x64", "chorus")
 CHORUS_COMMAND = [NATIVE_CHORUS] if os.environ.get("CHORUS_CLI") == "native" else ["dotnet", CHORUS]
+# CHORUS_BIN=path measures that native binary instead (another checkout's, to compare builds in one session).
+CHORUS_COMMAND = [os.environ["CHORUS_BIN"]] if os.environ.get("CHORUS_BIN") else CHORUS_COMMAND
 GEN_DIR = os.environ.get("GEN_DIR") or os.path.join(REPO, "bench", "scrape", "gen_dir.py")
 APP = os.path.join(REPO, "bench", "serve", "python_metrics_app.py")
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
