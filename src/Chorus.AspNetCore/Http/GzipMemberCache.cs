@@ -63,6 +63,11 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
 
+    // A stored member (RFC 1951 §3.2.4): gzip header, then blocks of at most 65,535 bytes with a 5-byte header each.
+    private const int StoredHeader = 10;
+    private const int StoredBlockHeader = 5;
+    private const int StoredMaxBlock = ushort.MaxValue;
+
     private readonly long _seed = Random.Shared.NextInt64();
     private readonly Lock _gate = new();
     private readonly List<Member> _members = [];
@@ -320,7 +325,10 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     {
         if (part.Length < StoredPartBytes)
         {
-            output.Write(StoredMember(part));
+            // Straight into the output: the scrape's tail is one of these on every scrape.
+            int length = StoredMemberLength(part.Length);
+            WriteStoredMember(part, output.GetSpan(length));
+            output.Advance(length);
             return;
         }
 
@@ -336,28 +344,35 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// </summary>
     internal static byte[] StoredMember(ReadOnlySpan<byte> part)
     {
-        const int Header = 10;
-        const int BlockHeader = 5;
-        const int MaxBlock = ushort.MaxValue;
-        int blocks = Math.Max(1, (part.Length + MaxBlock - 1) / MaxBlock);
-        byte[] member = new byte[Header + (blocks * BlockHeader) + part.Length + 8];
+        byte[] member = new byte[StoredMemberLength(part.Length)];
+        WriteStoredMember(part, member);
+        return member;
+    }
+
+    private static int StoredBlocks(int partLength) => Math.Max(1, (partLength + StoredMaxBlock - 1) / StoredMaxBlock);
+
+    private static int StoredMemberLength(int partLength) => StoredHeader + (StoredBlocks(partLength) * StoredBlockHeader) + partLength + 8;
+
+    /// <summary>Writes <see cref="StoredMember"/>'s bytes into the first <see cref="StoredMemberLength"/> bytes of <paramref name="member"/>.</summary>
+    private static void WriteStoredMember(ReadOnlySpan<byte> part, Span<byte> member)
+    {
+        int blocks = StoredBlocks(part.Length);
         ReadOnlySpan<byte> gzipHeader = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
         gzipHeader.CopyTo(member);
-        int at = Header;
+        int at = StoredHeader;
         for (int block = 0, start = 0; block < blocks; block++)
         {
-            int length = Math.Min(MaxBlock, part.Length - start);
+            int length = Math.Min(StoredMaxBlock, part.Length - start);
             member[at] = block == blocks - 1 ? (byte)0x01 : (byte)0x00; // BFINAL on the last block only, BTYPE 00: stored
-            BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(at + 1), (ushort)length);
-            BinaryPrimitives.WriteUInt16LittleEndian(member.AsSpan(at + 3), (ushort)~length);
-            part.Slice(start, length).CopyTo(member.AsSpan(at + BlockHeader));
-            at += BlockHeader + length;
+            BinaryPrimitives.WriteUInt16LittleEndian(member[(at + 1)..], (ushort)length);
+            BinaryPrimitives.WriteUInt16LittleEndian(member[(at + 3)..], (ushort)~length);
+            part.Slice(start, length).CopyTo(member[(at + StoredBlockHeader)..]);
+            at += StoredBlockHeader + length;
             start += length;
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(at), Crc32.HashToUInt32(part));
-        BinaryPrimitives.WriteUInt32LittleEndian(member.AsSpan(at + 4), (uint)part.Length);
-        return member;
+        BinaryPrimitives.WriteUInt32LittleEndian(member[at..], Crc32.HashToUInt32(part));
+        BinaryPrimitives.WriteUInt32LittleEndian(member[(at + 4)..], (uint)part.Length);
     }
 
     private readonly record struct PartKey(UInt128 Hash, int Length);
