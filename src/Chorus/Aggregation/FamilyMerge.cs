@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using Chorus.Exposition;
 using Chorus.Files;
 
@@ -16,19 +15,23 @@ namespace Chorus.Aggregation;
 /// </remarks>
 /// <param name="keys">The keys and families the merge folds into.</param>
 /// <param name="parallelMinimumEntries">From this many entries to fold on, a merge is split among threads.</param>
-internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
+/// <param name="parallelMinimumChanges">From this many changed entries on, the merge per changed slot is split among threads.</param>
+internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, long parallelMinimumChanges)
 {
     // Reused by every collection: the files the merge folds, the families it changes, the families it emits.
     private readonly List<FileState> _merging = [];
     private readonly List<FamilyState> _changed = [];
     private readonly List<FamilyState> _toEmit = [];
-    private readonly ChangedSlots _slots = new();
+    private readonly ChangedSlots _slots = new(parallelMinimumChanges);
 
     /// <summary>How many families the last merge built frozen parts for over every frozen file (0 when files froze or thawed in place).</summary>
     public int LastFrozenPartsBuilt { get; private set; }
 
     /// <summary>How many slots the last collection updated per changed slot (<see cref="ChangedSlots"/>).</summary>
     public int LastSlotsUpdated => _slots.LastSlotsUpdated;
+
+    /// <summary>How many threads the last collection's update per changed slot ran on.</summary>
+    public int LastSlotWorkers => _slots.LastWorkers;
 
     /// <summary>How many sum slots with frozen parts the last collection folded again per changed slot (tests).</summary>
     public int LastFrozenSumsRefolded => _slots.LastFrozenSumsRefolded;
@@ -130,7 +133,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
         }
         else
         {
-            OnWorkers(workers, worker =>
+            MergePartition.OnWorkers(workers, worker =>
             {
                 foreach (FileState file in _merging)
                 {
@@ -187,22 +190,6 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
 
         EmitSamples(generation, accumulate);
         return merged;
-    }
-
-    /// <summary>
-    /// Runs <paramref name="work"/> once for each worker number below <paramref name="workers"/>, on the caller's thread and
-    /// the pool's. The workers share nothing, so running them one after another (a busy pool) gives the same result.
-    /// </summary>
-    private static void OnWorkers(int workers, Action<int> work)
-    {
-        try
-        {
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, work);
-        }
-        catch (AggregateException failed) when (failed.InnerExceptions.Count == 1)
-        {
-            ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]);
-        }
     }
 
     private static bool MergesByMode(FamilyState family) => family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet;
@@ -356,7 +343,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries)
 
         _toEmit.Sort(static (a, b) => b.MergeWeight.CompareTo(a.MergeWeight));
         int next = -1;
-        OnWorkers(LastMergeWorkers, _ =>
+        MergePartition.OnWorkers(LastMergeWorkers, _ =>
         {
             for (int i = Interlocked.Increment(ref next); i < _toEmit.Count; i = Interlocked.Increment(ref next))
             {

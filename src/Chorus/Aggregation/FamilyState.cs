@@ -81,6 +81,12 @@ internal sealed class FamilyState
     /// <summary>The collection <see cref="MergeWeight"/> was estimated for.</summary>
     public int MergeWeightIn { get; set; }
 
+    /// <summary>The collection whose per-slot update saw this family in a changed file (<see cref="SlotShares"/>).</summary>
+    public int SlotShareIn { get; set; } = -1;
+
+    /// <summary>The first changed file seen holding this family in <see cref="SlotShareIn"/> (its index there).</summary>
+    public int SlotShareFile { get; set; }
+
     /// <summary>
     /// While a merge is split: another family this one shares a file with (a union-find link; null at the root of the
     /// family's <see cref="MergePartition"/> group, whose weight and worker the group's families take).

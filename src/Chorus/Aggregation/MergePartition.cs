@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace Chorus.Aggregation;
 
 /// <summary>
@@ -149,6 +151,22 @@ internal static class MergePartition
         }
 
         return entries;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> once for each worker number below <paramref name="workers"/>, on the caller's thread and
+    /// the pool's. The workers share nothing, so running them one after another (a busy pool) gives the same result.
+    /// </summary>
+    public static void OnWorkers(int workers, Action<int> work)
+    {
+        try
+        {
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, work);
+        }
+        catch (AggregateException failed) when (failed.InnerExceptions.Count == 1)
+        {
+            ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]);
+        }
     }
 
     private static FamilyState Root(FamilyState family)

@@ -62,7 +62,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
         _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
         _consistency = new CompactionConsistency(directory);
-        _merge = new FamilyMerge(_keys, options.ParallelMergeMinimumEntries);
+        _merge = new FamilyMerge(_keys, options.ParallelMergeMinimumEntries, options.ParallelSlotUpdateMinimumChanges);
         _liveFiles = new LiveFiles(_files, _ordered, _times);
         _live = _liveFiles.Files;
         _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, _liveFiles.OnFrozenOrThawed);
@@ -156,6 +156,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
     /// <summary>How many threads the last collection's merge folded on (tests).</summary>
     internal int LastMergeWorkers => _merge.LastMergeWorkers;
+
+    /// <summary>How many threads the last collection's merge per changed slot ran on (tests).</summary>
+    internal int LastSlotWorkers => _merge.LastSlotWorkers;
 
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
     internal bool LastListingSkipped { get; private set; }

@@ -63,6 +63,12 @@ public sealed class MultiProcessDirectoryOptions
     internal long ParallelMergeMinimumEntries { get; init; } = 100_000;
 
     /// <summary>
+    /// From this many changed entries on, the merge per changed slot runs on every core (a GitLab-sized host's writers
+    /// change ~125,000 entries between two scrapes 5 s apart; tests lower it to split small updates, and compare).
+    /// </summary>
+    internal long ParallelSlotUpdateMinimumChanges { get; init; } = 8_192;
+
+    /// <summary>
     /// Probes the files a collection offers for freezing after its response, on the thread pool, instead of before its
     /// merge (servers: freezing only spares later collections work, so a scrape need not wait for it). The server starts
     /// them once the response is sent (<see cref="MultiProcessDirectory.ProbeAfterResponse"/>); the next collection makes

@@ -62,7 +62,8 @@ public class ChangedSlotsTests
             }
 
             Thread.Sleep(Settle * 2);
-            using MultiProcessDirectory reader = Open(dir.Path, accumulate, splitMerge: seed % 4 == 1);
+            bool splitSlots = Math.Abs(seed % 3) == 1;
+            using MultiProcessDirectory reader = Open(dir.Path, accumulate, splitMerge: seed % 4 == 1, splitSlots);
             for (int i = 0; i < 4 && reader.FrozenFileCount != 3 * dead; i++)
             {
                 DirectoryFixture.Text(reader);
@@ -70,6 +71,7 @@ public class ChangedSlotsTests
 
             int updated = 0;
             int frozenSumsRefolded = 0;
+            int slotWorkers = 1;
             Dictionary<string, Sample[]> before = Copy(reader.LastFamilies);
             Dictionary<string, int> editsIn = reader.LastFamilies.ToDictionary(f => f.Name, f => f.Edits.In, StringComparer.Ordinal);
             for (int step = 0; step < 24; step++)
@@ -81,12 +83,14 @@ public class ChangedSlotsTests
 
                 updated += reader.LastSlotsUpdated;
                 frozenSumsRefolded += reader.LastFrozenSumsRefolded;
+                slotWorkers = Math.Max(slotWorkers, reader.LastSlotWorkers);
                 before = Copy(reader.LastFamilies);
             }
 
             // The test means nothing unless slots were updated in place (sums beside frozen parts among them when files
-            // froze), and frozen files stayed frozen.
+            // froze), frozen files stayed frozen, and a split update ran on several threads.
             Assert.Equal(3 * dead, reader.FrozenFileCount);
+            Assert.True(!splitSlots || Environment.ProcessorCount < 2 || slotWorkers > 1, "the per-slot update never split");
             return updated > 0 && (dead == 0 || frozenSumsRefolded > 0);
         }
         finally
@@ -416,12 +420,13 @@ public class ChangedSlotsTests
         return mirror.Path;
     }
 
-    private static MultiProcessDirectory Open(string path, bool accumulate, bool splitMerge) =>
+    private static MultiProcessDirectory Open(string path, bool accumulate, bool splitMerge, bool splitSlots = false) =>
         MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions
         {
             ListingSettleTime = Settle,
             Accumulate = accumulate,
             ParallelMergeMinimumEntries = splitMerge ? 0 : MultiProcessDirectoryOptions.Default.ParallelMergeMinimumEntries,
+            ParallelSlotUpdateMinimumChanges = splitSlots ? 0 : MultiProcessDirectoryOptions.Default.ParallelSlotUpdateMinimumChanges,
         });
 
     private static string Fresh(string path, bool accumulate)
