@@ -102,8 +102,22 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
                 continue;
             }
 
+            step(CompactionStep.DeleteFound);
             string claim = path + ArchiveNames.ClaimSuffix;
-            File.Move(path, claim, overwrite: true);
+            if (!NativeFile.TryRename(path, claim))
+            {
+                // Gone since it was found: a prometheus_client process's mark_process_dead removes dead workers' live
+                // gauge files, and a slot's next writer its predecessor's.
+                continue;
+            }
+
+            if (NativeFile.TryGetId(claim) != id)
+            {
+                // A new file took the name since it was found (the slot's next writer): not this compaction's to delete.
+                _ = NativeFile.TryRenameNoReplace(claim, path);
+                continue;
+            }
+
             step(CompactionStep.DeleteClaimed);
             claimed.Add((claim, id, file, reason));
         }

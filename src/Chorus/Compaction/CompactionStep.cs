@@ -39,6 +39,9 @@ internal enum CompactionStep
     /// <summary>The journal was removed.</summary>
     JournalRemoved,
 
+    /// <summary>A dead process's live gauge or expired <c>all</c> gauge to delete was found under its name (not claimed yet).</summary>
+    DeleteFound,
+
     /// <summary>A dead process's live gauge or expired <c>all</c> gauge was claimed for deletion.</summary>
     DeleteClaimed,
 

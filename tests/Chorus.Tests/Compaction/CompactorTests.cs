@@ -37,6 +37,73 @@ public sealed class CompactorTests : IDisposable
     }
 
     [Fact]
+    public void Run_DeadLiveGaugeRemovedWhileCompacting_IsSkipped_AndTheCompactionFinishes()
+    {
+        // prometheus_client's mark_process_dead (or a slot's next writer) removes a dead worker's live gauge files
+        // whenever it likes, also between the compactor finding one and claiming it.
+        RandomWorkload.Write(_dir.Path, new Random(5), processes: 3, ValueLayout.Value8);
+        var before = TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved);
+        int found = 0;
+        var options = new CompactionOptions
+        {
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = step =>
+            {
+                if (step == CompactionStep.DeleteFound && found++ == 0)
+                {
+                    foreach (string live in Directory.GetFiles(_dir.Path, "gauge_livesum_*.db"))
+                    {
+                        File.Delete(live);
+                    }
+                }
+            },
+        };
+
+        CompactionReport report = Compactor.Run(_dir.Path, options);
+
+        Assert.Null(report.Refusal);
+        Assert.Equal(1, found);
+        Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
+        Assert.DoesNotContain(report.Files, a => a.FileName.StartsWith("gauge_livesum_", StringComparison.Ordinal));
+        Assert.Empty(Directory.EnumerateFiles(_dir.Path, "counter_w*.db"));
+    }
+
+    [Fact]
+    public void Run_DeadLiveGaugeReplacedWhileCompacting_KeepsTheNewFile()
+    {
+        // The slot's next writer removed its predecessor's live gauge and created its own under the same name after the
+        // compactor found the old one: the new file is not the compaction's to delete.
+        RandomWorkload.Write(_dir.Path, new Random(6), processes: 3, ValueLayout.Value8);
+        byte[]? fresh = null;
+        int found = 0;
+        var options = new CompactionOptions
+        {
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = step =>
+            {
+                if (step == CompactionStep.DeleteFound && found++ == 0)
+                {
+                    foreach (string live in Directory.GetFiles(_dir.Path, "gauge_livesum_*.db"))
+                    {
+                        File.Delete(live);
+                        TestDirectory.WriteDb(live, ValueLayout.Value8, [("inprogress", "inprogress", [], [], 7, 0)]);
+                        fresh = File.ReadAllBytes(live);
+                    }
+                }
+            },
+        };
+
+        CompactionReport report = Compactor.Run(_dir.Path, options);
+
+        Assert.Null(report.Refusal);
+        // The file found first was replaced before its claim: it stays. The later ones were found as replaced and are
+        // dead processes' files like any other.
+        string kept = Assert.Single(Directory.GetFiles(_dir.Path, "gauge_livesum_*.db"));
+        Assert.Equal(fresh, File.ReadAllBytes(kept));
+        Assert.DoesNotContain(report.Files, a => a.FileName == Path.GetFileName(kept));
+    }
+
+    [Fact]
     public void Run_Twice_FoldsIntoTheExistingArchive()
     {
         RandomWorkload.Write(_dir.Path, new Random(1), processes: 3, ValueLayout.Value8, "a");
