@@ -20,6 +20,8 @@ Checks (each violation is printed; the exit code is 1 if there is any):
     count or bucket series decreases or disappears from one scrape to the next;
   - at the end: acknowledged <= merged total <= acknowledged + kills, for each kind of writer;
   - prometheus_client 0.16's MultiProcessCollector reads exactly what `chorus scrape` reads;
+  - every `chorus compact` that was not killed finished or was refused (a failed run is a bug: writers and
+    prometheus_client's mark_process_dead create and remove files around it all the time);
   - no journal, working file or dead writer's start-up file is left, and only live writers' files and archives remain
     once the retention passed;
   - serve's RSS (and the directory's .db files) flat: the median of the last tenth of the samples at most 10 % above
@@ -787,6 +789,10 @@ def main():
             violations.add("descriptors", problem)
         if serve.proc.poll() is not None:
             violations.add("serve died", "exit code {}".format(serve.proc.returncode))
+        for failure in compactions.failures:
+            violations.add("compaction failed", failure)
+        if compactions.outcomes["failed"] > len(compactions.failures):
+            violations.add("compaction failed", "{} more".format(compactions.outcomes["failed"] - len(compactions.failures)))
 
         summary = {
             "soak_seconds": round(soak_seconds, 1),
