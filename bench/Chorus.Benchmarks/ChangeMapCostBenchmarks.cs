@@ -59,6 +59,14 @@ public unsafe class ChangeMapCostBenchmarks : IDisposable
     [BenchmarkCategory("Set"), Benchmark(OperationsPerInvoke = Operations)]
     public void SetFencedThenBumpIfSeen() => Run(default(SetFencedBumpIfSeen));
 
+    private static void BumpIfSeen(long* word)
+    {
+        if ((Volatile.Read(ref *word) & 1) != 0)
+        {
+            Interlocked.Increment(ref *word);
+        }
+    }
+
     // Struct records let the JIT specialise and inline each loop, so only the recording is measured.
     private interface IRecord
     {
@@ -83,12 +91,9 @@ public unsafe class ChangeMapCostBenchmarks : IDisposable
     {
         public void Record(double* cell, long* word)
         {
-            // The add's locked compare-exchange is a full fence on x64 already.
+            // The add's locked compare-exchange is a full fence already.
             AtomicDouble.Add(cell, 1);
-            if ((Volatile.Read(ref *word) & 1) != 0)
-            {
-                Interlocked.Increment(ref *word);
-            }
+            BumpIfSeen(word);
         }
     }
 
@@ -112,10 +117,7 @@ public unsafe class ChangeMapCostBenchmarks : IDisposable
         {
             AtomicDouble.Write(cell, 42);
             Interlocked.MemoryBarrier();
-            if ((Volatile.Read(ref *word) & 1) != 0)
-            {
-                Interlocked.Increment(ref *word);
-            }
+            BumpIfSeen(word);
         }
     }
 

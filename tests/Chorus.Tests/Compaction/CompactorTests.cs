@@ -43,26 +43,10 @@ public sealed class CompactorTests : IDisposable
         // whenever it likes, also between the compactor finding one and claiming it.
         RandomWorkload.Write(_dir.Path, new Random(5), processes: 3, ValueLayout.Value8);
         var before = TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved);
-        int found = 0;
-        var options = new CompactionOptions
-        {
-            ClaimSettleTime = TimeSpan.Zero,
-            StepHook = step =>
-            {
-                if (step == CompactionStep.DeleteFound && found++ == 0)
-                {
-                    foreach (string live in Directory.GetFiles(_dir.Path, "gauge_livesum_*.db"))
-                    {
-                        File.Delete(live);
-                    }
-                }
-            },
-        };
 
-        CompactionReport report = Compactor.Run(_dir.Path, options);
+        CompactionReport report = Compactor.Run(_dir.Path, AtFirstDeleteFound(live => File.Delete(live)));
 
         Assert.Null(report.Refusal);
-        Assert.Equal(1, found);
         Assert.Equal(before, TestDirectory.ChorusView(_dir.Path, RandomWorkload.Preserved));
         Assert.DoesNotContain(report.Files, a => a.FileName.StartsWith("gauge_livesum_", StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateFiles(_dir.Path, "counter_w*.db"));
@@ -75,25 +59,13 @@ public sealed class CompactorTests : IDisposable
         // compactor found the old one: the new file is not the compaction's to delete.
         RandomWorkload.Write(_dir.Path, new Random(6), processes: 3, ValueLayout.Value8);
         byte[]? fresh = null;
-        int found = 0;
-        var options = new CompactionOptions
-        {
-            ClaimSettleTime = TimeSpan.Zero,
-            StepHook = step =>
-            {
-                if (step == CompactionStep.DeleteFound && found++ == 0)
-                {
-                    foreach (string live in Directory.GetFiles(_dir.Path, "gauge_livesum_*.db"))
-                    {
-                        File.Delete(live);
-                        TestDirectory.WriteDb(live, ValueLayout.Value8, [("inprogress", "inprogress", [], [], 7, 0)]);
-                        fresh = File.ReadAllBytes(live);
-                    }
-                }
-            },
-        };
 
-        CompactionReport report = Compactor.Run(_dir.Path, options);
+        CompactionReport report = Compactor.Run(_dir.Path, AtFirstDeleteFound(live =>
+        {
+            File.Delete(live);
+            TestDirectory.WriteDb(live, ValueLayout.Value8, [("inprogress", "inprogress", [], [], 7, 0)]);
+            fresh = File.ReadAllBytes(live);
+        }));
 
         Assert.Null(report.Refusal);
         // The file found first was replaced before its claim: it stays. The later ones were found as replaced and are
@@ -383,6 +355,27 @@ public sealed class CompactorTests : IDisposable
         File.WriteAllBytes(path, new byte[DbFormat.HeaderSize]);
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow - age);
         return path;
+    }
+
+    /// <summary>Options whose hook does <paramref name="toEachLiveGauge"/> to every dead live gauge file once, when the first is found for deletion.</summary>
+    private CompactionOptions AtFirstDeleteFound(Action<string> toEachLiveGauge)
+    {
+        bool done = false;
+        return new CompactionOptions
+        {
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = step =>
+            {
+                if (step == CompactionStep.DeleteFound && !done)
+                {
+                    done = true;
+                    foreach (string live in Directory.GetFiles(_dir.Path, "gauge_livesum_*.db"))
+                    {
+                        toEachLiveGauge(live);
+                    }
+                }
+            },
+        };
     }
 
     private static int ExitedProcessId()
