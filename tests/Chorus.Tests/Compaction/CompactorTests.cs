@@ -62,8 +62,11 @@ public sealed class CompactorTests : IDisposable
 
         CompactionReport report = Compactor.Run(_dir.Path, AtFirstDeleteFound(live =>
         {
-            File.Delete(live);
-            TestDirectory.WriteDb(live, ValueLayout.Value8, [("inprogress", "inprogress", [], [], 7, 0)]);
+            // Written aside and renamed over the old file, so the new one cannot get the old one's inode number back
+            // (deleting first lets the filesystem reuse it, and the claim compares dev+inode).
+            string aside = live + ".new";
+            TestDirectory.WriteDb(aside, ValueLayout.Value8, [("inprogress", "inprogress", [], [], 7, 0)]);
+            File.Move(aside, live, overwrite: true);
             fresh = File.ReadAllBytes(live);
         }));
 
