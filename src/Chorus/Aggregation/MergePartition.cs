@@ -51,12 +51,7 @@ internal static class MergePartition
         Span<long> load = stackalloc long[workers];
         foreach (FamilyState root in changed)
         {
-            int lightest = 0;
-            for (int w = 1; w < workers; w++)
-            {
-                lightest = load[w] < load[lightest] ? w : lightest;
-            }
-
+            int lightest = Lightest(load);
             root.MergeWorker = lightest;
             load[lightest] += root.MergeWeight;
         }
@@ -167,6 +162,18 @@ internal static class MergePartition
         {
             ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]);
         }
+    }
+
+    /// <summary>The worker with the least load so far (the first of equal ones): where the next heaviest group goes.</summary>
+    public static int Lightest(ReadOnlySpan<long> load)
+    {
+        int lightest = 0;
+        for (int w = 1; w < load.Length; w++)
+        {
+            lightest = load[w] < load[lightest] ? w : lightest;
+        }
+
+        return lightest;
     }
 
     private static FamilyState Root(FamilyState family)

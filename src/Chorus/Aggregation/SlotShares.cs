@@ -53,12 +53,7 @@ internal sealed class SlotShares
         Span<long> load = stackalloc long[workers];
         foreach (int root in _roots)
         {
-            int lightest = 0;
-            for (int w = 1; w < workers; w++)
-            {
-                lightest = load[w] < load[lightest] ? w : lightest;
-            }
-
+            int lightest = MergePartition.Lightest(load);
             load[lightest] += _weights[root];
             _weights[root] = ~lightest;
         }
