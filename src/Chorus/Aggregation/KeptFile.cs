@@ -20,8 +20,13 @@ internal sealed unsafe partial class KeptFile : IDisposable
     private const int ProtectRead = 1;
     private const int MapShared = 1;
 
+    // A file without a change map is asked again this often: a Chorus writer may take it over and start one.
+    private const long ChangeMapRetryMilliseconds = 10_000;
+
     private readonly SafeFileHandle _handle;
     private byte* _pointer;
+    private ChangeMapWatch? _changes;
+    private long _nextChangeMapTry = long.MinValue;
 
     private KeptFile(SafeFileHandle handle, FileIdentity identity)
     {
@@ -108,6 +113,22 @@ internal sealed unsafe partial class KeptFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// The change map of this file (at <paramref name="path"/>), opened when first asked for; null while there is none
+    /// (asked again every <see cref="ChangeMapRetryMilliseconds"/>). It lives as long as this mapping: a file replaced
+    /// under the name gets a new kept file, and its map is taken afresh.
+    /// </summary>
+    public ChangeMapWatch? ChangeMap(string path, long now)
+    {
+        if (_changes is null && now >= _nextChangeMapTry)
+        {
+            _changes = ChangeMapWatch.TryOpen(path);
+            _nextChangeMapTry = now + ChangeMapRetryMilliseconds;
+        }
+
+        return _changes;
+    }
+
     /// <summary>The mapped bytes from offset 0, at most <paramref name="count"/>.</summary>
     public ReadOnlySpan<byte> Bytes(long count) => new(_pointer, (int)Math.Min(count, MappedLength));
 
@@ -117,6 +138,7 @@ internal sealed unsafe partial class KeptFile : IDisposable
     public void Dispose()
     {
         Unmap();
+        _changes?.Dispose();
         _handle.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -42,7 +42,10 @@ internal static class ValueRefresh
             return false;
         }
 
-        if (CopyValues(file, kept.Bytes(used), pass.Collection))
+        bool changed = kept.ChangeMap(file.Path, pass.Now) is { } map && map.TryBegin(ChangeMapFormat.RegionsFor(used))
+            ? CopyChangedValues(file, kept.Bytes(used), map, pass.Collection)
+            : CopyValues(file, kept.Bytes(used), pass.Collection);
+        if (changed)
         {
             file.LastChanged = pass.Now;
             file.ChangedInCollection = pass.Collection;
@@ -119,6 +122,59 @@ internal static class ValueRefresh
     /// </remarks>
     public static unsafe bool CopyValues(FileState file, ReadOnlySpan<byte> data, int collection = 0)
     {
+        if (!CheckBounds(file, data))
+        {
+            return false;
+        }
+
+        var noted = default(Noted);
+        fixed (byte* start = data)
+        {
+            return CopyEntries(file, start, 0, file.Count, collection, ref noted);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="CopyValues"/>, for a file whose change map says which regions may have changed: only the entries
+    /// whose values lie in those regions are compared, each region marked seen first (<see cref="ChangeMapWatch.MarkSeen"/>).
+    /// </summary>
+    public static unsafe bool CopyChangedValues(FileState file, ReadOnlySpan<byte> data, ChangeMapWatch map, int collection)
+    {
+        if (!CheckBounds(file, data))
+        {
+            return false;
+        }
+
+        int count = file.Count;
+        int[] offsets = file.ValueOffsets;
+        int regions = ChangeMapFormat.RegionsFor(data.Length);
+        bool changed = false;
+        var noted = default(Noted);
+        fixed (byte* start = data)
+        {
+            int entry = 0;
+            for (int region = map.NextChanged(0, regions); region < regions && entry < count; region = map.NextChanged(region + 1, regions))
+            {
+                map.MarkSeen(region);
+                int first = LowerBound(offsets, entry, count, region << ChangeMapFormat.RegionShift);
+                entry = LowerBound(offsets, first, count, (region + 1) << ChangeMapFormat.RegionShift);
+                changed |= CopyEntries(file, start, first, entry, collection, ref noted);
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>The first of entries <paramref name="from"/> to <paramref name="to"/> whose value lies at or after <paramref name="offset"/>.</summary>
+    private static int LowerBound(int[] offsets, int from, int to, int offset)
+    {
+        int index = Array.BinarySearch(offsets, from, to - from, offset);
+        return index >= 0 ? index : ~index;
+    }
+
+    /// <summary>False when the file has no entries; throws when one lies past <paramref name="data"/>.</summary>
+    private static bool CheckBounds(FileState file, ReadOnlySpan<byte> data)
+    {
         int count = file.Count;
         if (count == 0)
         {
@@ -126,50 +182,52 @@ internal static class ValueRefresh
         }
 
         bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
-        int[] offsets = file.ValueOffsets;
 
         // Entries are appended in file order, so the last value lies furthest in: one check covers every read.
-        if ((uint)offsets[count - 1] > (uint)(data.Length - (timestamps ? 16 : 8)))
+        if ((uint)file.ValueOffsets[count - 1] > (uint)(data.Length - (timestamps ? 16 : 8)))
         {
             throw new InvalidOperationException("A parsed entry lies beyond the data it was parsed from.");
         }
 
+        return true;
+    }
+
+    /// <summary>Copies entries <paramref name="from"/> to <paramref name="to"/> (excluded) from <paramref name="start"/>; true when any changed.</summary>
+    private static unsafe bool CopyEntries(FileState file, byte* start, int from, int to, int collection, ref Noted noted)
+    {
+        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
+        int[] offsets = file.ValueOffsets;
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
         bool keepStamps = file.KeepsTimestamps;
         bool changed = false;
-        ulong[]? changedEntries = null;
-        ChangedValues? changes = null;
         // Far enough ahead to cover a cold page's latency after an idle gap: the GitLab-sized host's refresh stage (5.1 M
         // entries, 1 GB mapped) took 51–54 ms (medians) asking 8 entries ahead, 38–49 ms asking 32 (docs/benchmarks.md).
         const int Ahead = 32;
-        fixed (byte* start = data)
+        for (int i = from; i < to; i++)
         {
-            for (int i = 0; i < count; i++)
+            if (Sse.IsSupported && i + Ahead < to)
             {
-                if (Sse.IsSupported && i + Ahead < count)
+                Sse.Prefetch0(start + offsets[i + Ahead]);
+            }
+
+            byte* at = start + offsets[i];
+            long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
+            long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
+
+            // Bit patterns, so a NaN that stays NaN is no change.
+            double old = values[i];
+            if (valueBits != BitConverter.DoubleToInt64Bits(old)
+                || (keepStamps && stampBits != BitConverter.DoubleToInt64Bits(stamps[i])))
+            {
+                values[i] = BitConverter.Int64BitsToDouble(valueBits);
+                if (keepStamps)
                 {
-                    Sse.Prefetch0(start + offsets[i + Ahead]);
+                    stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
                 }
 
-                byte* at = start + offsets[i];
-                long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
-                long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
-
-                // Bit patterns, so a NaN that stays NaN is no change.
-                double old = values[i];
-                if (valueBits != BitConverter.DoubleToInt64Bits(old)
-                    || (keepStamps && stampBits != BitConverter.DoubleToInt64Bits(stamps[i])))
-                {
-                    values[i] = BitConverter.Int64BitsToDouble(valueBits);
-                    if (keepStamps)
-                    {
-                        stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
-                    }
-
-                    changed = true;
-                    Note(file, i, old, values[i], collection, ref changedEntries, ref changes);
-                }
+                changed = true;
+                Note(file, i, old, values[i], collection, ref noted.Bits, ref noted.Changes);
             }
         }
 
@@ -235,6 +293,13 @@ internal static class ValueRefresh
         }
 
         return changes;
+    }
+
+    /// <summary>What one copy has noted so far: the file's changed-entry bits and list, once taken.</summary>
+    private struct Noted
+    {
+        public ulong[]? Bits;
+        public ChangedValues? Changes;
     }
 
     private static long LittleEndian(long bits) => BitConverter.IsLittleEndian ? bits : BinaryPrimitives.ReverseEndianness(bits);

@@ -63,6 +63,7 @@ public static class Compactor
             IReadOnlyList<string> archives = execution.FoldGroups(plan.Groups.Values);
             execution.DeleteFiles(plan.Deletes);
             execution.DeleteFiles(plan.MovesAside, moveAside: true);
+            _ = ChangeMapSweep.Run(dir);
             var unusable = survey.UnusableFiles.Select(u => u.Key).ToHashSet(StringComparer.Ordinal);
             List<FileInfo> after = new DirectoryInfo(dir).EnumerateFiles("*.db").Where(f => !unusable.Contains(f.Name)).ToList();
             return new CompactionReport

@@ -196,16 +196,16 @@ internal sealed unsafe class MeterFamily : Collector
             {
                 double[] bounds = Bounds!;
                 var keys = new SeriesKey[bounds.Length + 1];
-                nint[] cells = new nint[bounds.Length];
+                var cells = new ValueCell[bounds.Length];
                 string[] bucketNames = [.. names, "le"];
 
                 // Key order as prometheus_client creates them: _sum first, then one _bucket per bound.
                 keys[0] = new SeriesKey(DbFileKind.Histogram, GaugeMode.All, Name, Name + "_sum", names, values, Help);
-                double* sum = store.Allocate(keys[0]);
+                ValueCell sum = store.Allocate(keys[0]);
                 for (int i = 0; i < bounds.Length; i++)
                 {
                     keys[i + 1] = new SeriesKey(DbFileKind.Histogram, GaugeMode.All, Name, Name + "_bucket", bucketNames, [.. values, _boundLabels[i]], Help);
-                    cells[i] = (nint)store.Allocate(keys[i + 1]);
+                    cells[i] = store.Allocate(keys[i + 1]);
                 }
 
                 return new MeterSeries(names, values, keys, sum, cells, bounds, false);

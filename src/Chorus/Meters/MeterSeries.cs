@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Chorus.Internal;
 using Chorus.Storage;
 
 namespace Chorus.Meters;
@@ -11,8 +10,8 @@ namespace Chorus.Meters;
 /// <remarks>Recording is lock-free: a CAS or a volatile store on the cell, as the registry's own metrics.</remarks>
 internal sealed unsafe class MeterSeries
 {
-    private readonly double* _value;
-    private readonly nint[]? _buckets;
+    private readonly ValueCell _value;
+    private readonly ValueCell[]? _buckets;
     private readonly double[]? _bounds;
     private readonly bool _writeTimestamp;
 
@@ -20,7 +19,7 @@ internal sealed unsafe class MeterSeries
     // value continued from a previous owner of this process's files is never overwritten (counters never go back).
     private double _lastObserved;
 
-    public MeterSeries(string[] labelNames, string[] labelValues, SeriesKey[] keys, double* value, nint[]? buckets, double[]? bounds, bool writeTimestamp)
+    public MeterSeries(string[] labelNames, string[] labelValues, SeriesKey[] keys, ValueCell value, ValueCell[]? buckets, double[]? bounds, bool writeTimestamp)
     {
         LabelNames = labelNames;
         LabelValues = labelValues;
@@ -38,20 +37,23 @@ internal sealed unsafe class MeterSeries
     public SeriesKey[] Keys { get; }
 
     /// <summary>The counter or gauge value, or the histogram's sum.</summary>
-    public double Value => AtomicDouble.Read(_value);
+    public double Value => _value.Value;
 
     /// <summary>Adds to a counter (only non-negative finite amounts) or an up-down counter (any finite amount).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add(double amount) => AtomicDouble.Add(_value, amount);
+    public void Add(double amount) => _value.Add(amount);
 
     /// <summary>Sets a gauge, and its timestamp in the <c>mostrecent</c> modes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Set(double value)
     {
-        AtomicDouble.Write(_value, value);
         if (_writeTimestamp)
         {
-            AtomicDouble.Write(_value + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            _value.Set(value, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+        }
+        else
+        {
+            _value.Set(value);
         }
     }
 
@@ -59,8 +61,8 @@ internal sealed unsafe class MeterSeries
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Observe(double value)
     {
-        AtomicDouble.Add((double*)_buckets![Histogram.FindBucket(_bounds!, value)], 1);
-        AtomicDouble.Add(_value, value);
+        _buckets![Histogram.FindBucket(_bounds!, value)].Add(1);
+        _value.Add(value);
     }
 
     /// <summary>
@@ -74,12 +76,12 @@ internal sealed unsafe class MeterSeries
         _lastObserved = cumulative;
         if (growth > 0)
         {
-            AtomicDouble.Add(_value, growth);
+            _value.Add(growth);
         }
     }
 
     /// <summary>The non-cumulative count of bucket <paramref name="index"/>.</summary>
-    public double BucketValue(int index) => AtomicDouble.Read((double*)_buckets![index]);
+    public double BucketValue(int index) => _buckets![index].Value;
 
     public int BucketCount => _buckets?.Length ?? 0;
 }

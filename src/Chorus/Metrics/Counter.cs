@@ -60,9 +60,9 @@ public sealed unsafe class Counter : Collector<Counter.Child>
     public sealed class Child : MetricChild
     {
         private readonly Counter _parent;
-        private readonly double* _cell;
+        private readonly ValueCell _cell;
 
-        internal Child(Counter parent, string[] labelValues, SeriesKey[] keys, double* cell)
+        internal Child(Counter parent, string[] labelValues, SeriesKey[] keys, ValueCell cell)
             : base(labelValues, keys)
         {
             _parent = parent;
@@ -70,7 +70,7 @@ public sealed unsafe class Counter : Collector<Counter.Child>
         }
 
         /// <summary>The current value in this process (in multiprocess mode: this process's file).</summary>
-        public double Value => AtomicDouble.Read(_cell);
+        public double Value => _cell.Value;
 
         /// <summary>Adds <paramref name="increment"/> (default 1).</summary>
         /// <exception cref="ArgumentOutOfRangeException">The increment is negative, NaN or infinite.</exception>
@@ -83,7 +83,7 @@ public sealed unsafe class Counter : Collector<Counter.Child>
                 ThrowHelper.NegativeOrNonFinite(_parent.Name, increment);
             }
 
-            AtomicDouble.Add(_cell, increment);
+            _cell.Add(increment);
         }
 
         /// <summary>Raises the value to <paramref name="target"/> if it is lower; never lowers it.</summary>
@@ -95,7 +95,7 @@ public sealed unsafe class Counter : Collector<Counter.Child>
                 ThrowHelper.NegativeOrNonFinite(_parent.Name, target);
             }
 
-            AtomicDouble.RaiseTo(_cell, target);
+            _cell.RaiseTo(target);
         }
     }
 }

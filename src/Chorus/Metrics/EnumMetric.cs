@@ -1,6 +1,5 @@
 using Chorus.Exposition;
 using Chorus.Files;
-using Chorus.Internal;
 using Chorus.Storage;
 
 namespace Chorus;
@@ -59,11 +58,11 @@ public sealed unsafe class EnumMetric : Collector<EnumMetric.Child>
     private protected override Child CreateChild(string[] labelValues)
     {
         var keys = new SeriesKey[_states.Length];
-        nint[] cells = new nint[_states.Length];
+        var cells = new ValueCell[_states.Length];
         for (int i = 0; i < _states.Length; i++)
         {
             keys[i] = KeyFor(DbFileKind.Gauge, GaugeMode.LiveMax, Name, labelValues, Name, _states[i]);
-            cells[i] = (nint)Registry.Store.Allocate(keys[i]);
+            cells[i] = Registry.Store.Allocate(keys[i]);
         }
 
         var child = new Child(this, labelValues, keys, cells);
@@ -75,9 +74,9 @@ public sealed unsafe class EnumMetric : Collector<EnumMetric.Child>
     public sealed class Child : MetricChild
     {
         private readonly EnumMetric _parent;
-        private readonly nint[] _cells;
+        private readonly ValueCell[] _cells;
 
-        internal Child(EnumMetric parent, string[] labelValues, SeriesKey[] keys, nint[] cells)
+        internal Child(EnumMetric parent, string[] labelValues, SeriesKey[] keys, ValueCell[] cells)
             : base(labelValues, keys)
         {
             _parent = parent;
@@ -96,10 +95,10 @@ public sealed unsafe class EnumMetric : Collector<EnumMetric.Child>
 
             for (int i = 0; i < _cells.Length; i++)
             {
-                AtomicDouble.Write((double*)_cells[i], i == index ? 1 : 0);
+                _cells[i].Set(i == index ? 1 : 0);
             }
         }
 
-        internal double StateValue(int index) => AtomicDouble.Read((double*)_cells[index]);
+        internal double StateValue(int index) => _cells[index].Value;
     }
 }

@@ -74,11 +74,11 @@ public sealed unsafe class Gauge : Collector<Gauge.Child>
     public sealed class Child : MetricChild
     {
         private readonly Gauge _parent;
-        private readonly double* _cell;
+        private readonly ValueCell _cell;
         private readonly bool _writeTimestamp;
         private readonly bool _mostRecent;
 
-        internal Child(Gauge parent, string[] labelValues, SeriesKey[] keys, double* cell, bool hasTimestamp)
+        internal Child(Gauge parent, string[] labelValues, SeriesKey[] keys, ValueCell cell, bool hasTimestamp)
             : base(labelValues, keys)
         {
             _parent = parent;
@@ -88,7 +88,7 @@ public sealed unsafe class Gauge : Collector<Gauge.Child>
         }
 
         /// <summary>The current value in this process.</summary>
-        public double Value => AtomicDouble.Read(_cell);
+        public double Value => _cell.Value;
 
         /// <summary>Adds <paramref name="increment"/> (default 1).</summary>
         /// <exception cref="InvalidOperationException">The gauge is in a mostrecent mode.</exception>
@@ -100,7 +100,7 @@ public sealed unsafe class Gauge : Collector<Gauge.Child>
                 ThrowHelper.IncDecInMostRecentMode(_parent.Name);
             }
 
-            AtomicDouble.Add(_cell, increment);
+            _cell.Add(increment);
         }
 
         /// <summary>Subtracts <paramref name="decrement"/> (default 1).</summary>
@@ -112,11 +112,13 @@ public sealed unsafe class Gauge : Collector<Gauge.Child>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Set(double value)
         {
-            AtomicDouble.Write(_cell, value);
             if (_writeTimestamp)
             {
-                // Value first, then its timestamp, as prometheus_client; a reader may pair them torn, which it accepts too.
-                AtomicDouble.Write(_cell + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+                _cell.Set(value, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            }
+            else
+            {
+                _cell.Set(value);
             }
         }
 

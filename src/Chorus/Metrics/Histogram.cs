@@ -102,16 +102,16 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
     private protected override Child CreateChild(string[] labelValues)
     {
         var keys = new SeriesKey[_bounds.Length + 1];
-        nint[] cells = new nint[_bounds.Length];
+        var cells = new ValueCell[_bounds.Length];
         IValueStore store = Registry.Store;
 
         // Key order as prometheus_client creates them: _sum first, then one _bucket per bound.
         keys[0] = KeyFor(DbFileKind.Histogram, GaugeMode.All, Name + "_sum", labelValues);
-        double* sum = store.Allocate(keys[0]);
+        ValueCell sum = store.Allocate(keys[0]);
         for (int i = 0; i < _bounds.Length; i++)
         {
             keys[i + 1] = KeyFor(DbFileKind.Histogram, GaugeMode.All, Name + "_bucket", labelValues, "le", _boundLabels[i]);
-            cells[i] = (nint)store.Allocate(keys[i + 1]);
+            cells[i] = store.Allocate(keys[i + 1]);
         }
 
         return new Child(this, labelValues, keys, cells, sum);
@@ -169,10 +169,10 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
     {
         private readonly Histogram _parent;
         private readonly double[] _bounds;
-        private readonly nint[] _buckets;
-        private readonly double* _sum;
+        private readonly ValueCell[] _buckets;
+        private readonly ValueCell _sum;
 
-        internal Child(Histogram parent, string[] labelValues, SeriesKey[] keys, nint[] buckets, double* sum)
+        internal Child(Histogram parent, string[] labelValues, SeriesKey[] keys, ValueCell[] buckets, ValueCell sum)
             : base(labelValues, keys)
         {
             _parent = parent;
@@ -182,7 +182,7 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
         }
 
         /// <summary>The sum of observations in this process.</summary>
-        public double Sum => AtomicDouble.Read(_sum);
+        public double Sum => _sum.Value;
 
         /// <summary>The number of observations in this process.</summary>
         public double Count
@@ -209,14 +209,14 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
                 ThrowHelper.NonFiniteObservation(_parent.Name, value);
             }
 
-            AtomicDouble.Add((double*)_buckets[BucketIndex(value)], 1);
-            AtomicDouble.Add(_sum, value);
+            _buckets[BucketIndex(value)].Add(1);
+            _sum.Add(value);
         }
 
         /// <summary>Starts a timer that observes the elapsed seconds when disposed.</summary>
         public HistogramTimer NewTimer() => new(this, Stopwatch.GetTimestamp());
 
-        internal double BucketValue(int index) => AtomicDouble.Read((double*)_buckets[index]);
+        internal double BucketValue(int index) => _buckets[index].Value;
 
         private int BucketIndex(double value) => FindBucket(_bounds, value);
     }

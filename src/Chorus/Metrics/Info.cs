@@ -1,6 +1,5 @@
 using Chorus.Exposition;
 using Chorus.Files;
-using Chorus.Internal;
 using Chorus.Storage;
 
 namespace Chorus;
@@ -45,7 +44,7 @@ public sealed unsafe class Info : Collector<Info.Child>
     {
         private readonly Info _parent;
         private readonly Lock _lock = new();
-        private (string[] Names, string[] Values, SeriesKey Key, nint Cell)? _current;
+        private (string[] Names, string[] Values, SeriesKey Key, ValueCell Cell)? _current;
         private bool _detached;
 
         internal Child(Info parent, string[] labelValues)
@@ -96,7 +95,7 @@ public sealed unsafe class Info : Collector<Info.Child>
                 if (_detached)
                 {
                     // A removed child keeps working but is no longer exported: its facts stay in this object only.
-                    _current = (names, all, key, 0);
+                    _current = (names, all, key, default);
                     return;
                 }
 
@@ -108,13 +107,13 @@ public sealed unsafe class Info : Collector<Info.Child>
                     }
 
                     // Zero the old facts so prometheus_client's collector (which ignores removals) shows 0, not a stale 1.
-                    AtomicDouble.Write((double*)old.Cell, 0);
+                    old.Cell.Set(0);
                     _parent.Registry.Store.Release([old.Key]);
                 }
 
-                double* cell = _parent.Registry.Store.Allocate(key);
-                AtomicDouble.Write(cell, 1);
-                _current = (names, all, key, (nint)cell);
+                ValueCell cell = _parent.Registry.Store.Allocate(key);
+                cell.Set(1);
+                _current = (names, all, key, cell);
             }
         }
 
@@ -129,7 +128,7 @@ public sealed unsafe class Info : Collector<Info.Child>
                 }
 
                 // As in Set: prometheus_client's collector ignores removals, so it should at least see 0, not a stale 1.
-                AtomicDouble.Write((double*)current.Cell, 0);
+                current.Cell.Set(0);
                 return [current.Key];
             }
         }

@@ -45,8 +45,8 @@ public sealed unsafe class Summary : Collector<Summary.Child>
     {
         SeriesKey count = KeyFor(DbFileKind.Summary, GaugeMode.All, Name + "_count", labelValues);
         SeriesKey sum = KeyFor(DbFileKind.Summary, GaugeMode.All, Name + "_sum", labelValues);
-        double* countCell = Registry.Store.Allocate(count);
-        double* sumCell = Registry.Store.Allocate(sum);
+        ValueCell countCell = Registry.Store.Allocate(count);
+        ValueCell sumCell = Registry.Store.Allocate(sum);
         return new Child(this, labelValues, [count, sum], countCell, sumCell);
     }
 
@@ -54,10 +54,10 @@ public sealed unsafe class Summary : Collector<Summary.Child>
     public sealed class Child : MetricChild
     {
         private readonly Summary _parent;
-        private readonly double* _count;
-        private readonly double* _sum;
+        private readonly ValueCell _count;
+        private readonly ValueCell _sum;
 
-        internal Child(Summary parent, string[] labelValues, SeriesKey[] keys, double* count, double* sum)
+        internal Child(Summary parent, string[] labelValues, SeriesKey[] keys, ValueCell count, ValueCell sum)
             : base(labelValues, keys)
         {
             _parent = parent;
@@ -66,10 +66,10 @@ public sealed unsafe class Summary : Collector<Summary.Child>
         }
 
         /// <summary>Observations in this process.</summary>
-        public double Count => AtomicDouble.Read(_count);
+        public double Count => _count.Value;
 
         /// <summary>Sum of observations in this process.</summary>
-        public double Sum => AtomicDouble.Read(_sum);
+        public double Sum => _sum.Value;
 
         /// <summary>Records one observation.</summary>
         /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite.</exception>
@@ -81,8 +81,8 @@ public sealed unsafe class Summary : Collector<Summary.Child>
                 ThrowHelper.NonFiniteObservation(_parent.Name, value);
             }
 
-            AtomicDouble.Add(_count, 1);
-            AtomicDouble.Add(_sum, value);
+            _count.Add(1);
+            _sum.Add(value);
         }
 
         /// <summary>Observes the seconds elapsed since <paramref name="startTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>).</summary>

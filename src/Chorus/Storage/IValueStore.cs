@@ -14,7 +14,7 @@ internal unsafe interface IValueStore : IDisposable
     bool HasTimestamps { get; }
 
     /// <summary>Returns the cell of a series, creating it (zeroed, or continuing a stored value) when new.</summary>
-    double* Allocate(in SeriesKey key);
+    ValueCell Allocate(in SeriesKey key);
 
     /// <summary>Marks series as removed: readers stop showing them once no live process holds them.</summary>
     void Release(ReadOnlySpan<SeriesKey> keys);

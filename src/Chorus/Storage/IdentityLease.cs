@@ -119,6 +119,7 @@ internal sealed class IdentityLease : IDisposable
             string path = Path.Combine(directory, new DbFileName(DbFileKind.Gauge, mode, id).ToString());
             File.Delete(path);
             File.Delete(DbRemovedKeys.PathFor(path));
+            File.Delete(ChangeMapFormat.PathFor(path));
         }
     }
 

@@ -14,7 +14,8 @@ namespace Chorus.Storage;
 /// the object, and all views see the same shared pages. The file is never shrunk, because another process
 /// touching a mapped page past the new end would die (reference/dotnet-measurements.md §2).
 /// Disk blocks are reserved before a region is written, so a full disk shows up as a failed append
-/// (the caller degrades that series to memory) instead of SIGBUS.
+/// (the caller degrades that series to memory) instead of SIGBUS. The file's change map
+/// (<see cref="ChangeMapFile"/>) is opened, reserved and closed with it; each cell handed out carries its region's word.
 /// </remarks>
 internal sealed unsafe class MappedDbFile : IDisposable
 {
@@ -24,6 +25,7 @@ internal sealed unsafe class MappedDbFile : IDisposable
     private readonly FileStream _stream;
     private readonly List<(MemoryMappedFile File, MemoryMappedViewAccessor View)> _views = [];
     private readonly Dictionary<byte[], int> _valueOffsets = new(ByteArrayComparer.Instance);
+    private ChangeMapFile? _changes;
     private byte* _base;
     private long _capacity;
     private long _reservedEnd;
@@ -63,6 +65,8 @@ internal sealed unsafe class MappedDbFile : IDisposable
         var file = new MappedDbFile(path, stream, layout);
         try
         {
+            // Before the first value is touched: a reader must learn of this writer (its owner number) before its writes.
+            file._changes = ChangeMapFile.TryOpen(path);
             file.Initialize();
             return file;
         }
@@ -77,18 +81,18 @@ internal sealed unsafe class MappedDbFile : IDisposable
     public bool Contains(byte[] key) => _valueOffsets.ContainsKey(key);
 
     /// <summary>
-    /// Returns the address of the value of <paramref name="key"/>, appending a zeroed entry when the key is
-    /// new. Returns null when the file cannot hold it (disk full, 2 GiB limit). The caller holds the owner's lock.
+    /// Returns the cell of the value of <paramref name="key"/>, appending a zeroed entry when the key is
+    /// new. Returns a cell with a null address when the file cannot hold it (disk full, 2 GiB limit). The caller holds the owner's lock.
     /// </summary>
     /// <param name="key">The encoded key (<see cref="DbKey.Encode"/>).</param>
     /// <param name="error">Why the entry could not be added.</param>
-    public double* GetOrAdd(byte[] key, out string? error)
+    public ValueCell GetOrAdd(byte[] key, out string? error)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         error = null;
         if (_valueOffsets.TryGetValue(key, out int existing))
         {
-            return (double*)(_base + existing);
+            return CellAt(existing);
         }
 
         int size = DbFormat.EntrySize(key.Length, Layout);
@@ -96,17 +100,17 @@ internal sealed unsafe class MappedDbFile : IDisposable
         if (end > DbFormat.MaxFileSize)
         {
             error = "the file would pass the format's 2 GiB limit";
-            return null;
+            return default;
         }
 
         if (end > _capacity && !TryGrow(end, out error))
         {
-            return null;
+            return default;
         }
 
         if (end > _reservedEnd && !TryReserve(end, out error))
         {
-            return null;
+            return default;
         }
 
         DbFormat.WriteEntry(new Span<byte>(_base + _used, size), key, Layout);
@@ -116,8 +120,10 @@ internal sealed unsafe class MappedDbFile : IDisposable
         _used = (int)end;
         Volatile.Write(ref *(int*)_base, _used);
         _valueOffsets.Add(key, valueOffset);
-        return (double*)(_base + valueOffset);
+        return CellAt(valueOffset);
     }
+
+    private ValueCell CellAt(int valueOffset) => new((double*)(_base + valueOffset), _changes is { } changes ? changes.WordFor(valueOffset) : null);
 
     /// <summary>
     /// Closes the file handle but keeps the mappings, so pointers handed out stay valid: a child used after
@@ -127,6 +133,7 @@ internal sealed unsafe class MappedDbFile : IDisposable
     public void Detach()
     {
         _disposed = true;
+        _changes?.Detach();
         _stream.Dispose();
     }
 
@@ -147,6 +154,7 @@ internal sealed unsafe class MappedDbFile : IDisposable
         }
 
         _views.Clear();
+        _changes?.Dispose();
         _stream.Dispose();
     }
 
@@ -240,6 +248,11 @@ internal sealed unsafe class MappedDbFile : IDisposable
     {
         long end = Math.Min(_capacity, ((needed + ReserveStep - 1) / ReserveStep) * ReserveStep);
         int errno = DiskSpace.TryReserve(_stream.SafeFileHandle, Path, _reservedEnd, end - _reservedEnd);
+        if (errno == 0 && _changes is { } changes)
+        {
+            errno = changes.TryReserve(end);
+        }
+
         if (errno != 0)
         {
             error = DiskSpace.Describe(errno);

@@ -102,7 +102,7 @@ internal sealed unsafe class MultiProcessStore : IValueStore
     }
 
     /// <inheritdoc />
-    public double* Allocate(in SeriesKey key)
+    public ValueCell Allocate(in SeriesKey key)
     {
         byte[] encoded = key.Encode();
         lock (_lock)
@@ -111,23 +111,26 @@ internal sealed unsafe class MultiProcessStore : IValueStore
             OwnedFile? file = GetFile(key.Kind, key.Mode);
             if (file is null)
             {
-                return _fallback.AllocateCell();
+                return new ValueCell(_fallback.AllocateCell(), null);
             }
 
-            double* cell = file.Data.GetOrAdd(encoded, out string? error);
-            if (cell is null)
+            ValueCell cell = file.Data.GetOrAdd(encoded, out string? error);
+            if (cell.Address is null)
             {
                 file.ReportDegraded(error ?? "unknown error", _notes);
-                return _fallback.AllocateCell();
+                return new ValueCell(_fallback.AllocateCell(), null);
             }
 
             if (file.Removed.Remove(encoded))
             {
                 // A series created again after removal starts from zero; zero it before it reappears.
-                AtomicDouble.Write(cell, 0);
                 if (HasTimestamps)
                 {
-                    AtomicDouble.Write(cell + 1, 0);
+                    cell.Set(0, 0);
+                }
+                else
+                {
+                    cell.Set(0);
                 }
 
                 file.SaveRemoved();

@@ -21,7 +21,7 @@ internal sealed unsafe class SlabStore : IValueStore
     public bool HasTimestamps => true;
 
     /// <inheritdoc />
-    public double* Allocate(in SeriesKey key) => AllocateCell();
+    public ValueCell Allocate(in SeriesKey key) => new(AllocateCell(), null);
 
     /// <summary>Hands out a zeroed cell.</summary>
     public double* AllocateCell()
