@@ -43,7 +43,7 @@ internal static class ValueRefresh
         }
 
         bool changed = kept.ChangeMap(file.Path, pass.Now) is { } map && map.TryBegin(ChangeMapFormat.RegionsFor(used))
-            ? CopyChangedValues(file, kept.Bytes(used), map, pass.Collection)
+            ? ChangedRegions.Copy(file, kept.Bytes(used), map, pass.Collection)
             : CopyValues(file, kept.Bytes(used), pass.Collection);
         if (changed)
         {
@@ -134,46 +134,8 @@ internal static class ValueRefresh
         }
     }
 
-    /// <summary>
-    /// As <see cref="CopyValues"/>, for a file whose change map says which regions may have changed: only the entries
-    /// whose values lie in those regions are compared, each region marked seen first (<see cref="ChangeMapWatch.MarkSeen"/>).
-    /// </summary>
-    public static unsafe bool CopyChangedValues(FileState file, ReadOnlySpan<byte> data, ChangeMapWatch map, int collection)
-    {
-        if (!CheckBounds(file, data))
-        {
-            return false;
-        }
-
-        int count = file.Count;
-        int[] offsets = file.ValueOffsets;
-        int regions = ChangeMapFormat.RegionsFor(data.Length);
-        bool changed = false;
-        var noted = default(Noted);
-        fixed (byte* start = data)
-        {
-            int entry = 0;
-            for (int region = map.NextChanged(0, regions); region < regions && entry < count; region = map.NextChanged(region + 1, regions))
-            {
-                map.MarkSeen(region);
-                int first = LowerBound(offsets, entry, count, region << ChangeMapFormat.RegionShift);
-                entry = LowerBound(offsets, first, count, (region + 1) << ChangeMapFormat.RegionShift);
-                changed |= CopyEntries(file, start, first, entry, collection, ref noted);
-            }
-        }
-
-        return changed;
-    }
-
-    /// <summary>The first of entries <paramref name="from"/> to <paramref name="to"/> whose value lies at or after <paramref name="offset"/>.</summary>
-    private static int LowerBound(int[] offsets, int from, int to, int offset)
-    {
-        int index = Array.BinarySearch(offsets, from, to - from, offset);
-        return index >= 0 ? index : ~index;
-    }
-
     /// <summary>False when the file has no entries; throws when one lies past <paramref name="data"/>.</summary>
-    private static bool CheckBounds(FileState file, ReadOnlySpan<byte> data)
+    public static bool CheckBounds(FileState file, ReadOnlySpan<byte> data)
     {
         int count = file.Count;
         if (count == 0)
@@ -197,10 +159,8 @@ internal static class ValueRefresh
     {
         bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
         int[] offsets = file.ValueOffsets;
-        double[] values = file.Values;
-        double[] stamps = file.Timestamps;
-        bool keepStamps = file.KeepsTimestamps;
         bool changed = false;
+
         // Far enough ahead to cover a cold page's latency after an idle gap: the GitLab-sized host's refresh stage (5.1 M
         // entries, 1 GB mapped) took 51–54 ms (medians) asking 8 entries ahead, 38–49 ms asking 32 (docs/benchmarks.md).
         const int Ahead = 32;
@@ -211,27 +171,76 @@ internal static class ValueRefresh
                 Sse.Prefetch0(start + offsets[i + Ahead]);
             }
 
-            byte* at = start + offsets[i];
-            long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
-            long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
-
-            // Bit patterns, so a NaN that stays NaN is no change.
-            double old = values[i];
-            if (valueBits != BitConverter.DoubleToInt64Bits(old)
-                || (keepStamps && stampBits != BitConverter.DoubleToInt64Bits(stamps[i])))
-            {
-                values[i] = BitConverter.Int64BitsToDouble(valueBits);
-                if (keepStamps)
-                {
-                    stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
-                }
-
-                changed = true;
-                Note(file, i, old, values[i], collection, ref noted.Bits, ref noted.Changes);
-            }
+            changed |= CopyEntry(file, start, i, timestamps, collection, ref noted);
         }
 
         return changed;
+    }
+
+    /// <summary>
+    /// Copies the <paramref name="count"/> entries listed in <paramref name="picked"/> (in file order) from
+    /// <paramref name="start"/>; true when any changed. The entries are scattered (a few per changed region), so each
+    /// costs cache misses on its offset, its kept value and its mapped value: all three are asked for ahead, the offset
+    /// and kept value twice as far, since the mapped value's address needs the offset.
+    /// </summary>
+    public static unsafe bool CopyPicked(FileState file, byte* start, int[] picked, int count, int collection)
+    {
+        bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
+        int[] offsets = file.ValueOffsets;
+        double[] values = file.Values;
+        bool changed = false;
+        var noted = default(Noted);
+        const int Ahead = 16;
+        for (int k = 0; k < count; k++)
+        {
+            if (Sse.IsSupported)
+            {
+                if (k + (2 * Ahead) < count)
+                {
+                    int far = picked[k + (2 * Ahead)];
+                    Sse.Prefetch0(Unsafe.AsPointer(ref offsets[far]));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref values[far]));
+                }
+
+                if (k + Ahead < count)
+                {
+                    Sse.Prefetch0(start + offsets[picked[k + Ahead]]);
+                }
+            }
+
+            changed |= CopyEntry(file, start, picked[k], timestamps, collection, ref noted);
+        }
+
+        return changed;
+    }
+
+    /// <summary>Copies entry <paramref name="i"/>'s value (and timestamp) from <paramref name="start"/>; true when it changed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool CopyEntry(FileState file, byte* start, int i, bool timestamps, int collection, ref Noted noted)
+    {
+        byte* at = start + file.ValueOffsets[i];
+        long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
+        long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
+        double[] values = file.Values;
+        double[] stamps = file.Timestamps;
+        bool keepStamps = file.KeepsTimestamps;
+
+        // Bit patterns, so a NaN that stays NaN is no change.
+        double old = values[i];
+        if (valueBits == BitConverter.DoubleToInt64Bits(old)
+            && (!keepStamps || stampBits == BitConverter.DoubleToInt64Bits(stamps[i])))
+        {
+            return false;
+        }
+
+        values[i] = BitConverter.Int64BitsToDouble(valueBits);
+        if (keepStamps)
+        {
+            stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
+        }
+
+        Note(file, i, old, values[i], collection, ref noted.Bits, ref noted.Changes);
+        return true;
     }
 
     /// <summary>The bits of <paramref name="file"/>'s changed entries, with room for every entry (bits not yet taken are kept).</summary>
