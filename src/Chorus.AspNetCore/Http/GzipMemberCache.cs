@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
 using Chorus.AspNetCore.Buffers;
@@ -63,16 +62,14 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
 
-    // A stored member (RFC 1951 §3.2.4): gzip header, then blocks of at most 65,535 bytes with a 5-byte header each.
-    private const int StoredHeader = 10;
-    private const int StoredBlockHeader = 5;
-    private const int StoredMaxBlock = ushort.MaxValue;
-
     private readonly long _seed = Random.Shared.NextInt64();
     private readonly Lock _gate = new();
     private readonly List<Member> _members = [];
     private readonly List<(Member Member, ReadOnlyMemory<byte> Part)> _fresh = [];
     private readonly ArrayBufferWriter<byte>[] _runScratch = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new ArrayBufferWriter<byte>())];
+    private readonly int[][] _runEnds = new int[Math.Max(1, Environment.ProcessorCount)][];
+    private readonly GzipRunBuffers _runBuffers = new(Math.Max(1, Environment.ProcessorCount) + 1);
+    private readonly HashSet<GzipRunBuffer> _bodyRuns = [];
     private readonly List<(PartKey Key, byte[] Part)> _toPromote = [];
     private Dictionary<PartKey, Member> _kept = [];
     private Dictionary<PartKey, Member> _used = [];
@@ -154,6 +151,21 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         }
     }
 
+    /// <summary>
+    /// The response that sent <paramref name="body"/> is done: the arrays its new members slice may be reused once no
+    /// later body keeps them. A body never released only keeps its arrays from being reused.
+    /// </summary>
+    public void Release(GzipBody body)
+    {
+        if (body.Runs is { } runs)
+        {
+            lock (_gate)
+            {
+                GzipRunBuffers.Release(runs);
+            }
+        }
+    }
+
     /// <summary>Starts the promotions left (<see cref="PromoteAfterResponse"/>); completes when their members have replaced the first ones.</summary>
     public Task PromotionAsync()
     {
@@ -215,11 +227,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         if (runs > 1)
         {
             // Contiguous runs of about equal bytes, one per core: the parts are tens of KiB each.
-            Parallel.For(0, runs, run => CompressRun(FreshIndex(bytes * run / runs), FreshIndex(bytes * (run + 1) / runs), _runScratch[run]));
+            Parallel.For(0, runs, run => CompressRun(FreshIndex(bytes * run / runs), FreshIndex(bytes * (run + 1) / runs), run));
         }
         else if (runs == 1)
         {
-            CompressRun(0, _fresh.Count, _runScratch[0]);
+            CompressRun(0, _fresh.Count, 0);
+        }
+
+        for (int run = 0; run < runs; run++)
+        {
+            Publish(runs > 1 ? FreshIndex(bytes * run / runs) : 0, runs > 1 ? FreshIndex(bytes * (run + 1) / runs) : _fresh.Count, run);
         }
 
         _fresh.Clear();
@@ -242,21 +259,31 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         return _fresh.Count;
     }
 
-    /// <summary>Compresses new parts <paramref name="from"/> to <paramref name="to"/> (excluded) into one array their members slice.</summary>
-    private void CompressRun(int from, int to, ArrayBufferWriter<byte> scratch)
+    /// <summary>Compresses new parts <paramref name="from"/> to <paramref name="to"/> (excluded) into run <paramref name="run"/>'s scratch buffer, noting where each member ends.</summary>
+    private void CompressRun(int from, int to, int run)
     {
+        ArrayBufferWriter<byte> scratch = _runScratch[run];
         scratch.ResetWrittenCount();
-        Span<int> ends = to - from <= 256 ? stackalloc int[to - from] : new int[to - from];
+        int[] ends = _runEnds[run] is { } kept && kept.Length >= to - from ? kept : _runEnds[run] = new int[Math.Max(16, (to - from) * 2)];
         for (int i = from; i < to; i++)
         {
-            Deflate(_fresh[i].Part.Span, level, scratch);
+            GzipMembers.Deflate(_fresh[i].Part.Span, level, scratch);
             ends[i - from] = scratch.WrittenCount;
         }
+    }
 
-        byte[] run = scratch.WrittenSpan.ToArray();
+    /// <summary>Copies run <paramref name="run"/>'s members into one reused array (<see cref="GzipRunBuffers"/>) and points them at it. Called under <see cref="_gate"/>.</summary>
+    private void Publish(int from, int to, int run)
+    {
+        ReadOnlySpan<byte> written = _runScratch[run].WrittenSpan;
+        GzipRunBuffer buffer = _runBuffers.Take(written.Length);
+        written.CopyTo(buffer.Bytes);
+        int[] ends = _runEnds[run];
         for (int i = from, start = 0; i < to; i++)
         {
-            _fresh[i].Member.Bytes = run.AsMemory(start, ends[i - from] - start);
+            Member member = _fresh[i].Member;
+            member.Bytes = buffer.Bytes.AsMemory(start, ends[i - from] - start);
+            member.Run = buffer;
             start = ends[i - from];
         }
     }
@@ -265,11 +292,18 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private GzipBody Finish(Totals totals)
     {
         var members = new ReadOnlyMemory<byte>[_members.Count];
+        _bodyRuns.Clear();
         for (int i = 0; i < members.Length; i++)
         {
             members[i] = _members[i].Bytes;
             totals.Length += members[i].Length;
+            if (_members[i].Run is { } run)
+            {
+                _bodyRuns.Add(run);
+            }
         }
+
+        GzipRunBuffer[] lease = _runBuffers.Lease(_bodyRuns);
 
         LastFreshBytes = totals.Fresh;
         LastStoredBytes = totals.Stored;
@@ -280,7 +314,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         _toPromote.Clear();
 
         _members.Clear();
-        return new GzipBody(members, totals.Length);
+        return new GzipBody(members, totals.Length, lease);
     }
 
     /// <summary>
@@ -293,7 +327,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         if (level == CompressionLevel.Fastest && part.Length >= StoredPartBytes && totals.Stored + part.Length <= StoredFreshBytes)
         {
             totals.Stored += part.Length;
-            return new Member(StoredMember(part.Span), final: false);
+            return new Member(GzipMembers.Stored(part.Span), final: false);
         }
 
         var member = new Member(ReadOnlyMemory<byte>.Empty, final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
@@ -307,7 +341,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         foreach ((PartKey key, byte[] part) in parts)
         {
             scratch.ResetWrittenCount();
-            Deflate(part, PromotedLevel, scratch);
+            GzipMembers.Deflate(part, PromotedLevel, scratch);
             byte[] smaller = scratch.WrittenSpan.ToArray();
             lock (_gate)
             {
@@ -318,61 +352,6 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                 }
             }
         }
-    }
-
-    /// <summary>Appends the gzip member of <paramref name="part"/> at <paramref name="partLevel"/> to <paramref name="output"/>.</summary>
-    private static void Deflate(ReadOnlySpan<byte> part, CompressionLevel partLevel, ArrayBufferWriter<byte> output)
-    {
-        if (part.Length < StoredPartBytes)
-        {
-            // Straight into the output: the scrape's tail is one of these on every scrape.
-            int length = StoredMemberLength(part.Length);
-            WriteStoredMember(part, output.GetSpan(length));
-            output.Advance(length);
-            return;
-        }
-
-        using var zip = new GZipStream(new BufferWriterStream(output), partLevel, leaveOpen: false);
-        zip.Write(part);
-    }
-
-    /// <summary>
-    /// A member that holds <paramref name="part"/> as it is, in stored deflate blocks of at most 65,535 bytes (RFC 1951
-    /// §3.2.4; RFC 1952 header with no flags, no time, unknown OS, then the CRC-32 and length). Also what an empty body is
-    /// sent as: GZipStream writes nothing at all for no input, and an empty body is not gzip (Go's gzip.NewReader, which
-    /// Prometheus uses, answers io.EOF).
-    /// </summary>
-    internal static byte[] StoredMember(ReadOnlySpan<byte> part)
-    {
-        byte[] member = new byte[StoredMemberLength(part.Length)];
-        WriteStoredMember(part, member);
-        return member;
-    }
-
-    private static int StoredBlocks(int partLength) => Math.Max(1, (partLength + StoredMaxBlock - 1) / StoredMaxBlock);
-
-    private static int StoredMemberLength(int partLength) => StoredHeader + (StoredBlocks(partLength) * StoredBlockHeader) + partLength + 8;
-
-    /// <summary>Writes <see cref="StoredMember"/>'s bytes into the first <see cref="StoredMemberLength"/> bytes of <paramref name="member"/>.</summary>
-    private static void WriteStoredMember(ReadOnlySpan<byte> part, Span<byte> member)
-    {
-        int blocks = StoredBlocks(part.Length);
-        ReadOnlySpan<byte> gzipHeader = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
-        gzipHeader.CopyTo(member);
-        int at = StoredHeader;
-        for (int block = 0, start = 0; block < blocks; block++)
-        {
-            int length = Math.Min(StoredMaxBlock, part.Length - start);
-            member[at] = block == blocks - 1 ? (byte)0x01 : (byte)0x00; // BFINAL on the last block only, BTYPE 00: stored
-            BinaryPrimitives.WriteUInt16LittleEndian(member[(at + 1)..], (ushort)length);
-            BinaryPrimitives.WriteUInt16LittleEndian(member[(at + 3)..], (ushort)~length);
-            part.Slice(start, length).CopyTo(member[(at + StoredBlockHeader)..]);
-            at += StoredBlockHeader + length;
-            start += length;
-        }
-
-        BinaryPrimitives.WriteUInt32LittleEndian(member[at..], Crc32.HashToUInt32(part));
-        BinaryPrimitives.WriteUInt32LittleEndian(member[(at + 4)..], (uint)part.Length);
     }
 
     private readonly record struct PartKey(UInt128 Hash, int Length);
@@ -390,6 +369,9 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private sealed class Member(ReadOnlyMemory<byte> bytes, bool final)
     {
         public ReadOnlyMemory<byte> Bytes { get; set; } = bytes;
+
+        /// <summary>The reused array <see cref="Bytes"/> slices, for a member compressed in a run.</summary>
+        public GzipRunBuffer? Run { get; set; }
 
         public bool Final { get; } = final;
     }

@@ -74,6 +74,7 @@ internal sealed class MetricsEndpoint
 
         SharedCollection collection = await CollectSharedAsync(protocol.Format, protocol.Escaping).ConfigureAwait(false);
         GzipMemberCache? gzipMembers = null;
+        GzipBody? compressed = null;
         try
         {
             if (collection.Failure is { } failure)
@@ -84,7 +85,6 @@ internal sealed class MetricsEndpoint
             }
 
             SegmentedBody payload = collection.Body!;
-            GzipBody? compressed = null;
             if (gzip)
             {
                 gzipMembers = GzipMembersFor(protocol);
@@ -116,6 +116,10 @@ internal sealed class MetricsEndpoint
         finally
         {
             collection.Release();
+            if (compressed is { } sent)
+            {
+                gzipMembers!.Release(sent);
+            }
 
             // Work that only spares later scrapes starts once this response is out, so it does not take a core from it.
             gzipMembers?.PromoteAfterResponse();

@@ -242,7 +242,7 @@ public sealed class GzipMemberCacheTests
     {
         byte[] part = [.. Enumerable.Range(0, length).Select(i => (byte)(i * 7))];
 
-        Assert.Equal(part, Gunzip(GzipMemberCache.StoredMember(part)));
+        Assert.Equal(part, Gunzip(GzipMembers.Stored(part)));
     }
 
     [Fact]
@@ -272,6 +272,42 @@ public sealed class GzipMemberCacheTests
         Assert.Equal(cuts.Where(c => c < familyStart), grownCuts.Where(c => c < familyStart));
         Assert.Equal(cuts.Where(c => c > familyEnd - growth).Select(c => c + growth), grownCuts.Where(c => c > familyEnd));
     }
+
+    [Fact]
+    public void RunArrays_AreReusedOnceReleased_AndNeverWhileAResponseSendsThem()
+    {
+        // Every family new in every body (all values change), big enough to be compressed in runs on every core.
+        var cache = new GzipMemberCache(CompressionLevel.Fastest);
+        GzipBody a = cache.Compress(NewBody(0, out byte[] first), first.Length);
+        byte[] aWire = a.Members.SelectMany(m => m.ToArray()).ToArray();
+        GzipBody b = cache.Compress(NewBody(1, out byte[] second), second.Length);
+        cache.Release(b);
+
+        // The first body is kept by no body now, but its response is still sending: the third must not write into it.
+        GzipBody c = cache.Compress(NewBody(2, out byte[] third), third.Length);
+        Assert.Equal(aWire, a.Members.SelectMany(m => m.ToArray()).ToArray());
+        Assert.Equal(first, Gunzip(aWire));
+        Assert.Empty(Arrays(a).Intersect(Arrays(c)));
+
+        cache.Release(a);
+        cache.Release(c);
+        GzipBody d = cache.Compress(NewBody(3, out byte[] fourth), fourth.Length);
+        Assert.Equal(fourth, Gunzip(d.Members.SelectMany(m => m.ToArray()).ToArray()));
+
+        // Released and kept by no later body: the fourth body's runs went into the first two bodies' arrays.
+        Assert.NotEmpty(Arrays(d));
+        Assert.Subset(Arrays(a).Union(Arrays(b)).ToHashSet(), Arrays(d));
+    }
+
+    private static byte[] NewBody(int scrape, out byte[] body)
+    {
+        (body, _) = Body([.. Enumerable.Range(scrape * 100, 60).Select(i => Family(i, 400))], scrape, false);
+        return body;
+    }
+
+    /// <summary>The arrays a body's members slice (the runs' arrays; stored members have their own).</summary>
+    private static HashSet<byte[]> Arrays(GzipBody body) =>
+        [.. body.Runs!.Select(run => run.Bytes)];
 
     private static byte[] Compress(GzipMemberCache cache, byte[] body, int dataEnd)
     {
