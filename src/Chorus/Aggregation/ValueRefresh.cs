@@ -190,7 +190,7 @@ internal static class ValueRefresh
         double[] values = file.Values;
         bool changed = false;
         var noted = default(Noted);
-        const int Ahead = 16;
+        const int Ahead = 48;
         for (int k = 0; k < count; k++)
         {
             if (Sse.IsSupported)
