@@ -115,16 +115,22 @@ internal sealed class MetricsEndpoint
         }
         finally
         {
-            collection.Release();
-            if (compressed is { } sent)
-            {
-                gzipMembers!.Release(sent);
-            }
-
-            // Work that only spares later scrapes starts once this response is out, so it does not take a core from it.
-            gzipMembers?.PromoteAfterResponse();
-            _directory?.ProbeAfterResponse();
+            AfterResponse(collection, gzipMembers, compressed);
         }
+    }
+
+    /// <summary>Lets go of what the response sent, then starts the work that only spares later scrapes.</summary>
+    private void AfterResponse(SharedCollection collection, GzipMemberCache? gzipMembers, GzipBody? compressed)
+    {
+        collection.Release();
+        if (compressed is { } sent)
+        {
+            gzipMembers!.Release(sent);
+        }
+
+        // Started once this response is out, so it does not take a core from it.
+        gzipMembers?.PromoteAfterResponse();
+        _directory?.ProbeAfterResponse();
     }
 
     private static async Task WriteBodyAsync(HttpContext context, SegmentedBody payload, GzipBody? compressed)

@@ -16,14 +16,8 @@ namespace Chorus.Aggregation;
 /// </remarks>
 internal sealed unsafe class ChangeMapWatch : IDisposable
 {
-    private const int OpenReadWrite = 2;
-    private const int OpenNonBlock = 0x800;
-    private const int OpenCloseOnExec = 0x80000;
     private const int ProtectReadWrite = 3;
     private const int MapShared = 1;
-    private const int LockShared = 1;
-    private const int LockNonBlocking = 4;
-    private const int LockUnlock = 8;
 
     private int _fd;
     private byte* _base;
@@ -48,7 +42,7 @@ internal sealed unsafe class ChangeMapWatch : IDisposable
             return null;
         }
 
-        int fd = Libc.Open(ChangeMapFormat.PathFor(dbPath), OpenReadWrite | OpenNonBlock | OpenCloseOnExec | LinuxOpenFlags.NoFollow, 0);
+        int fd = Libc.Open(ChangeMapFormat.PathFor(dbPath), LinuxOpenFlags.ReadWrite | LinuxOpenFlags.NonBlock | LinuxOpenFlags.CloseOnExec | LinuxOpenFlags.NoFollow, 0);
         if (fd < 0)
         {
             return null;
@@ -176,9 +170,9 @@ internal sealed unsafe class ChangeMapWatch : IDisposable
     /// <summary>Whether some writer holds the map's exclusive lock: a shared probe that fails because of it.</summary>
     private bool IsHeld()
     {
-        if (Libc.Flock(_fd, LockShared | LockNonBlocking) == 0)
+        if (Libc.Flock(_fd, FlockOperation.Shared | FlockOperation.NonBlocking) == 0)
         {
-            _ = Libc.Flock(_fd, LockUnlock);
+            _ = Libc.Flock(_fd, FlockOperation.Unlock);
             return false;
         }
 

@@ -14,11 +14,6 @@ namespace Chorus.Compaction;
 /// </remarks>
 internal static class ChangeMapSweep
 {
-    private const int OpenReadWrite = 2;
-    private const int OpenNonBlock = 0x800;
-    private const int OpenCloseOnExec = 0x80000;
-    private const int LockExclusive = 2;
-    private const int LockNonBlocking = 4;
 
     /// <summary>Deletes the orphaned maps in <paramref name="directory"/>; returns how many.</summary>
     public static int Run(string directory)
@@ -43,7 +38,7 @@ internal static class ChangeMapSweep
 
     private static bool TryDeleteUnheld(string path, string db)
     {
-        int fd = Libc.Open(path, OpenReadWrite | OpenNonBlock | OpenCloseOnExec | LinuxOpenFlags.NoFollow, 0);
+        int fd = Libc.Open(path, LinuxOpenFlags.ReadWrite | LinuxOpenFlags.NonBlock | LinuxOpenFlags.CloseOnExec | LinuxOpenFlags.NoFollow, 0);
         if (fd < 0)
         {
             return false;
@@ -52,7 +47,7 @@ internal static class ChangeMapSweep
         try
         {
             // Checked again under the lock: a writer creates its .db file before its map.
-            if (Libc.Flock(fd, LockExclusive | LockNonBlocking) != 0 || File.Exists(db))
+            if (Libc.Flock(fd, FlockOperation.Exclusive | FlockOperation.NonBlocking) != 0 || File.Exists(db))
             {
                 return false;
             }

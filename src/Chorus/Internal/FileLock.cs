@@ -16,13 +16,7 @@ namespace Chorus.Internal;
 /// </remarks>
 internal sealed partial class FileLock : IDisposable
 {
-    private const int LockShared = 1;
-    private const int LockExclusive = 2;
-    private const int LockNonBlocking = 4;
     private const int OpenReadOnly = 0;
-    private const int OpenReadWrite = 2;
-    private const int OpenCreate = 0x40;
-    private const int OpenCloseOnExec = 0x80000;
     private const int ModeRwRR = 0x1A4; // 0644
 
     private int _fd;
@@ -83,7 +77,7 @@ internal sealed partial class FileLock : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         EnsureSupported();
         heldByOther = false;
-        int flags = (create ? OpenReadWrite | OpenCreate : OpenReadOnly) | OpenCloseOnExec;
+        int flags = (create ? LinuxOpenFlags.ReadWrite | LinuxOpenFlags.Create : OpenReadOnly) | LinuxOpenFlags.CloseOnExec;
         int fd;
         do
         {
@@ -102,7 +96,7 @@ internal sealed partial class FileLock : IDisposable
             throw new IOException($"Cannot open lock file '{path}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
         }
 
-        int operation = (exclusive ? LockExclusive : LockShared) | LockNonBlocking;
+        int operation = (exclusive ? FlockOperation.Exclusive : FlockOperation.Shared) | FlockOperation.NonBlocking;
         int result;
         do
         {

@@ -18,15 +18,9 @@ namespace Chorus.Storage;
 /// </remarks>
 internal sealed unsafe class ChangeMapFile : IDisposable
 {
-    private const int OpenReadWrite = 2;
-    private const int OpenCreate = 0x40;
-    private const int OpenCloseOnExec = 0x80000;
     private const int ModeRwRR = 0x1A4; // 0644
     private const int ProtectReadWrite = 3;
     private const int MapShared = 1;
-    private const int LockExclusive = 2;
-    private const int LockNonBlocking = 4;
-    private const int LockUnlock = 8;
     private const long PageBytes = 4096;
 
     // A reader's liveness probe holds the lock shared for a moment; a few tries 1 ms apart get past one.
@@ -68,7 +62,7 @@ internal sealed unsafe class ChangeMapFile : IDisposable
         }
 
         string path = ChangeMapFormat.PathFor(dbPath);
-        int fd = Libc.Open(path, OpenReadWrite | OpenCreate | OpenCloseOnExec | LinuxOpenFlags.NoFollow, ModeRwRR);
+        int fd = Libc.Open(path, LinuxOpenFlags.ReadWrite | LinuxOpenFlags.Create | LinuxOpenFlags.CloseOnExec | LinuxOpenFlags.NoFollow, ModeRwRR);
         if (fd < 0)
         {
             ChorusEventSource.Log.StorageDegraded(path, Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
@@ -193,7 +187,7 @@ internal sealed unsafe class ChangeMapFile : IDisposable
         int fd = (int)_handle.DangerousGetHandle();
         for (int i = 0; i < LockTries; i++)
         {
-            if (Libc.Flock(fd, LockExclusive | LockNonBlocking) == 0)
+            if (Libc.Flock(fd, FlockOperation.Exclusive | FlockOperation.NonBlocking) == 0)
             {
                 return true;
             }
@@ -210,7 +204,7 @@ internal sealed unsafe class ChangeMapFile : IDisposable
     {
         if (IsOwner)
         {
-            _ = Libc.Flock((int)_handle.DangerousGetHandle(), LockUnlock);
+            _ = Libc.Flock((int)_handle.DangerousGetHandle(), FlockOperation.Unlock);
             IsOwner = false;
         }
     }
