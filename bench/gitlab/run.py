@@ -144,7 +144,9 @@ def main():
         if PY:
             elapsed, detail = python_collector(directory)
             print(f"python 0.21.1 collector: {elapsed:.1f} s whole process; {detail}", flush=True)
-        print(f"directory: {len(os.listdir(directory))} files, {used / 1e9:.2f} GB on disk; "
+        names = os.listdir(directory)
+        maps = sum(n.endswith(".db.changes") for n in names)
+        print(f"directory: {sum(n.endswith('.db') for n in names)} .db files and {maps} change maps, {used / 1e9:.2f} GB on disk; "
               f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
     finally:
         for process in live:
