@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Chorus.Aggregation;
 
 /// <summary>
-/// How many files may stay open and mapped: the configured maximum, capped by half the open-file limit
-/// (other parts of the process need descriptors too) and half the kernel's map-count limit.
+/// How many files may stay open and mapped: the configured maximum, capped by a third of the open-file limit and a third
+/// of the kernel's map-count limit. A kept file of a Chorus writer holds its change map open and mapped too
+/// (<see cref="ChangeMapWatch"/>), and the last third is for the rest of the process (sockets, its own files).
 /// </summary>
 internal static class KeptFileBudget
 {
@@ -18,12 +19,12 @@ internal static class KeptFileBudget
         long budget = configured;
         if (ReadOpenFileLimit() is long files)
         {
-            budget = Math.Min(budget, files / 2);
+            budget = Math.Min(budget, files / 3);
         }
 
         if (ReadNumber("/proc/sys/vm/max_map_count") is long maps)
         {
-            budget = Math.Min(budget, maps / 2);
+            budget = Math.Min(budget, maps / 3);
         }
 
         return (int)Math.Max(0, budget);

@@ -34,7 +34,13 @@ internal static partial class DiskSpace
         try
         {
             handle.DangerousAddRef(ref added);
-            int result = Libc.PosixFallocate((int)handle.DangerousGetHandle(), offset, length);
+            int result;
+            do
+            {
+                // A signal (the runtime suspends threads with them) interrupts it; an interrupted reservation is not a full disk.
+                result = Libc.PosixFallocate((int)handle.DangerousGetHandle(), offset, length);
+            }
+            while (result == Errno.Interrupted);
 
             // Some file systems cannot reserve; they behave as before (sparse), which is what Python does.
             return result is Errno.NotSupported or Errno.Invalid ? 0 : result;
