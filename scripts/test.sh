@@ -34,9 +34,12 @@ echo "Integration tests again, against the native chorus:"
 CHORUS_CLI=native dotnet test tests/Chorus.IntegrationTests -c Release --no-build 2>&1 | tee -a "$log" || status=$?
 echo "Soak, about 2 minutes (bench/soak: 1,000 worker and 100 chorus compact SIGKILLs beside chorus serve):"
 soak_out=$(mktemp)
-nice /usr/bin/python3 bench/soak/soak.py --kills 1000 --compaction-kills 100 --out "$soak_out" \
-  || { echo "bench/soak: an invariant broke (the violations are listed above)"; status=1; }
-rm -f "$soak_out"
+if nice /usr/bin/python3 bench/soak/soak.py --kills 1000 --compaction-kills 100 --out "$soak_out"; then
+  rm -f "$soak_out"
+else
+  # Kept: the timeline of scrapes, kills and compactions is what tells a rare loss apart.
+  echo "bench/soak: an invariant broke (the violations are listed above; details kept in $soak_out)"; status=1
+fi
 echo "Fuzzing smoke run (60 s per target, bench/fuzz):"
 bash bench/fuzz/run.sh 60 || { echo "bench/fuzz found a crash or a hang (inputs in bench/fuzz/out/findings)"; status=1; }
 
