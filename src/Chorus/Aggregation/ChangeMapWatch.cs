@@ -16,8 +16,6 @@ namespace Chorus.Aggregation;
 /// </remarks>
 internal sealed unsafe class ChangeMapWatch : IDisposable
 {
-    private const int ProtectReadWrite = 3;
-    private const int MapShared = 1;
 
     private int _fd;
     private byte* _base;
@@ -54,14 +52,14 @@ internal sealed unsafe class ChangeMapWatch : IDisposable
             return null;
         }
 
-        void* mapped = Libc.Mmap(null, (nuint)ChangeMapFormat.FileLength, ProtectReadWrite, MapShared, fd, 0);
-        if (mapped == (void*)-1)
+        byte* mapped = ChangeMapMapping.TryMap(fd);
+        if (mapped == null)
         {
             _ = Libc.Close(fd);
             return null;
         }
 
-        var watch = new ChangeMapWatch(fd, (byte*)mapped);
+        var watch = new ChangeMapWatch(fd, mapped);
         if (!ChangeMapFormat.IsValidHeader(new ReadOnlySpan<byte>(mapped, ChangeMapFormat.HeaderSize)))
         {
             watch.Dispose();
@@ -156,7 +154,7 @@ internal sealed unsafe class ChangeMapWatch : IDisposable
     {
         if (_base != null)
         {
-            _ = Libc.Munmap(_base, (nuint)ChangeMapFormat.FileLength);
+            ChangeMapMapping.Unmap(_base);
             _base = null;
         }
 

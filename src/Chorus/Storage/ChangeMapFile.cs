@@ -19,8 +19,6 @@ namespace Chorus.Storage;
 internal sealed unsafe class ChangeMapFile : IDisposable
 {
     private const int ModeRwRR = 0x1A4; // 0644
-    private const int ProtectReadWrite = 3;
-    private const int MapShared = 1;
     private const long PageBytes = 4096;
 
     // A reader's liveness probe holds the lock shared for a moment; a few tries 1 ms apart get past one.
@@ -78,16 +76,14 @@ internal sealed unsafe class ChangeMapFile : IDisposable
                 RandomAccess.SetLength(handle, ChangeMapFormat.FileLength);
             }
 
-            void* mapped = DiskSpace.TryReserve(handle, path, 0, PageBytes) == 0
-                ? Libc.Mmap(null, (nuint)ChangeMapFormat.FileLength, ProtectReadWrite, MapShared, fd, 0)
-                : (void*)-1;
-            if (mapped == (void*)-1)
+            byte* mapped = DiskSpace.TryReserve(handle, path, 0, PageBytes) == 0 ? ChangeMapMapping.TryMap(fd) : null;
+            if (mapped == null)
             {
                 handle.Dispose();
                 return null;
             }
 
-            var map = new ChangeMapFile(path, handle, (byte*)mapped);
+            var map = new ChangeMapFile(path, handle, mapped);
             if (!map.TakeOver())
             {
                 map.Dispose();
@@ -152,7 +148,7 @@ internal sealed unsafe class ChangeMapFile : IDisposable
         Detach();
         if (_base != null)
         {
-            _ = Libc.Munmap(_base, (nuint)ChangeMapFormat.FileLength);
+            ChangeMapMapping.Unmap(_base);
             _base = null;
         }
     }
