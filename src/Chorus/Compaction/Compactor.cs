@@ -65,7 +65,7 @@ public static class Compactor
             execution.DeleteFiles(plan.MovesAside, moveAside: true);
             _ = ChangeMapSweep.Run(dir);
             var unusable = survey.UnusableFiles.Select(u => u.Key).ToHashSet(StringComparer.Ordinal);
-            List<FileInfo> after = new DirectoryInfo(dir).EnumerateFiles("*.db").Where(f => !unusable.Contains(f.Name)).ToList();
+            DbFileTotals after = DbFileTotals.Of(dir, name => !unusable.Contains(name));
             return new CompactionReport
             {
                 Directory = dir,
@@ -77,8 +77,8 @@ public static class Compactor
                 FilesBefore = survey.Files.Count,
                 BytesBefore = survey.Files.Sum(f => f.Length),
                 PythonDoubleCountWindow = execution.LongestDoubleCountWindow,
-                FilesAfter = after.Count,
-                BytesAfter = after.Sum(f => f.Length),
+                FilesAfter = after.Files,
+                BytesAfter = after.Bytes,
             };
         }
         finally
