@@ -31,6 +31,14 @@ internal static class ArchiveNames
     /// <summary>The lock file of Chorus slot <paramref name="identity"/>.</summary>
     public static string SlotLock(string identity) => $"chorus-slot-{identity}.lock";
 
+    /// <summary>
+    /// A fresh name for a folded file that cannot go back under its own (a new file took it while its group was being
+    /// undone): the same type and gauge mode, identity <c>{identity}-restored-{unixms}</c> plus <c>-{attempt}</c> after
+    /// the first. No writer ever holds that identity, so readers count the file and the next compaction folds it.
+    /// </summary>
+    public static string Restored(DbFileName name, long unixMilliseconds, int attempt) =>
+        (name with { Identity = $"{name.Identity}-restored-{unixMilliseconds}" + (attempt == 0 ? string.Empty : $"-{attempt}") }).ToString();
+
     /// <summary>The archive file name for files of this type, gauge mode and layout.</summary>
     public static string ArchiveFor(DbFileName name, ValueLayout layout) => (name with { Identity = Identity(layout) }).ToString();
 }

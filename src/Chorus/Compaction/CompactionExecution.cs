@@ -58,10 +58,10 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
                 journal.WriteDurably(directory, options.FlushToDisk);
                 CompactionGeneration.Bump(directory);
                 step(CompactionStep.UndoStarted);
-                IReadOnlyList<string> stuck = CompactionGroupOps.Undo(directory, group with { Undoing = true });
-                string reason = stuck.Count == 0
+                IReadOnlyList<string> keptAside = CompactionGroupOps.Undo(directory, group with { Undoing = true });
+                string reason = keptAside.Count == 0
                     ? "a process opened a folded file during compaction (PID reused); nothing was changed"
-                    : $"a process opened a folded file during compaction; could not restore {string.Join(", ", stuck)}";
+                    : $"a process opened a folded file during compaction; kept {string.Join(", ", keptAside)}";
                 actions.AddRange(group.Folded.Select(f => new FileAction(f.Name, FileDisposition.Kept, reason, null, 0)));
                 continue;
             }

@@ -9,18 +9,23 @@ internal static class CompactionGroupOps
     /// <summary>
     /// Puts a group back to its state before the compaction: folded files renamed back to their <c>.db</c>
     /// names first (Python may count twice for a moment, the Chorus reader retries), then the old archive.
-    /// The journal must already mark the group as undoing. Returns the folded files whose name could not be restored.
+    /// The journal must already mark the group as undoing. Returns what did not go back under its own name: a folded
+    /// file whose name a new file took meanwhile is kept under a fresh name (<see cref="ArchiveNames.Restored"/>).
     /// </summary>
     public static IReadOnlyList<string> Undo(string directory, JournalGroup group)
     {
-        var stuck = new List<string>();
+        var renamed = new List<string>();
         foreach (JournalFolded folded in group.Folded)
         {
             string claim = Path.Combine(directory, folded.Claim);
             if (NativeFile.TryGetId(claim) == folded.Id && !NativeFile.TryRenameNoReplace(claim, Path.Combine(directory, folded.Name)))
             {
-                // A new file took the name meanwhile; leave the claimed copy for an operator (reported).
-                stuck.Add(folded.Claim);
+                // A slot's next owner created a fresh file under the name after a killed compactor let go of the slot.
+                // Once the old archive is back, the claimed file is the only place its counts are: deleting it as a
+                // leftover claim (as the sweep would) loses them, so it is given a name no writer holds.
+                renamed.Add(KeepUnderFreshName(directory, claim, folded.Name) is { } fresh
+                    ? $"{folded.Name} as {fresh} (its name was taken)"
+                    : $"{folded.Claim} (its name was taken)");
             }
         }
 
@@ -36,7 +41,28 @@ internal static class CompactionGroupOps
         }
 
         File.Delete(Path.Combine(directory, group.Temp));
-        return stuck;
+        return renamed;
+    }
+
+    /// <summary>Renames a claimed file to a fresh <c>.db</c> name of its type; returns that name, or null if none was free.</summary>
+    private static string? KeepUnderFreshName(string directory, string claim, string originalName)
+    {
+        if (!DbFileName.TryParse(originalName, out DbFileName name, out _))
+        {
+            return null;
+        }
+
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            string fresh = ArchiveNames.Restored(name, now, attempt);
+            if (NativeFile.TryRenameNoReplace(claim, Path.Combine(directory, fresh)))
+            {
+                return fresh;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Renames the folded files still under their <c>.db</c> names to their claim names; returns every claimed file present.</summary>

@@ -77,10 +77,10 @@ internal static class CompactionRecovery
             group = group with { Undoing = true };
         }
 
-        IReadOnlyList<string> stuck = CompactionGroupOps.Undo(directory, group);
-        return stuck.Count == 0
+        IReadOnlyList<string> renamed = CompactionGroupOps.Undo(directory, group);
+        return renamed.Count == 0
             ? $"{group.Archive}: rolled back (a folded file was reopened)"
-            : $"{group.Archive}: rolled back; could not restore {string.Join(", ", stuck)} (its name was taken)";
+            : $"{group.Archive}: rolled back (a folded file was reopened); kept {string.Join(", ", renamed)}";
     }
 
     // A writer keeps its write-check probe or its new file's sizing name for microseconds. A PID we cannot see may

@@ -247,6 +247,56 @@ public sealed class CompactorCrashTests
         AssertClean(dir.Path);
     }
 
+    /// <summary>
+    /// The gap docs/compaction.md listed as known: a compactor killed between two claims of one group, then both names
+    /// taken over before recovery: one by a fresh file (the slot's next owner), the other by a process that reopened the
+    /// unclaimed file. Recovery must undo the group, and the claimed file cannot go back under its taken name. It used to
+    /// stay a claim that the sweep then deleted, losing its counts; it is now kept under a fresh name and counted.
+    /// </summary>
+    [Fact]
+    public void CrashBetweenTwoClaims_ThenBothNamesTaken_RecoveryUndoesAndKeepsTheClaimedFileCounted()
+    {
+        using var dir = new TestDirectory();
+        RandomWorkload.Write(dir.Path, new Random(7), 2, ValueLayout.Value8);
+        Compactor.Run(dir.Path, s_fast);
+        RandomWorkload.Write(dir.Path, new Random(8), 2, ValueLayout.Value8, "s");
+        string[] names = [Path.Combine(dir.Path, "counter_s0.db"), Path.Combine(dir.Path, "counter_s1.db")];
+        var options = new CompactionOptions
+        {
+            FlushToDisk = false,
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = step =>
+            {
+                if (step == CompactionStep.FileClaimed && names.Count(n => File.Exists(n + ArchiveNames.ClaimSuffix)) == 1)
+                {
+                    throw new SimulatedCrashException();
+                }
+            },
+        };
+        Assert.Throws<SimulatedCrashException>(() => Compactor.Run(dir.Path, options));
+        string taken = names.Single(n => File.Exists(n + ArchiveNames.ClaimSuffix));
+        string reopened = names.Single(n => n != taken);
+        var beforeNewOwners = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
+
+        TestDirectory.WriteDb(taken, ValueLayout.Value8, [("requests", "requests_total", ["path"], ["/new"], 7, 0)]);
+        using var freshOwner = new FileStream(taken, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        using var reopenedOwner = new FileStream(reopened, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var expected = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
+        Assert.Equal(beforeNewOwners.Values.Sum() + 7, expected.Values.Sum());
+
+        CompactionReport recovery = Compactor.Run(dir.Path, s_fast);
+
+        Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+        Assert.Contains("rolled back", recovery.Recovery, StringComparison.Ordinal);
+        string kept = Path.GetFileName(taken)[..^3] + "-restored-";
+        Assert.Contains(kept, recovery.Recovery, StringComparison.Ordinal);
+        Assert.Equal(FileIdentity.Of(freshOwner.SafeFileHandle, out _), NativeFile.TryGetId(taken));
+        AssertClean(dir.Path);
+
+        // The kept file belongs to no writer: the same run, once recovered, folded it like any dead writer's file.
+        Assert.Equal(FileDisposition.Folded, Assert.Single(recovery.Files, f => f.FileName.StartsWith(kept, StringComparison.Ordinal)).Disposition);
+    }
+
     private static void AssertClean(string directory)
     {
         Assert.False(File.Exists(Path.Combine(directory, CompactionJournal.FileName)));
