@@ -25,17 +25,39 @@ internal sealed class CollectionStageTimes(string label = "chorus stages us:")
     /// <summary>Whether each collection's stage times are written (<see cref="Write"/>).</summary>
     public static bool Written => Destination is not null;
 
+    // The process's garbage collector at the last line written: the next line says what happened since (the scrape's
+    // gzip and HTTP work included), since a collection that allocates pays for it in pauses and in pages zeroed again.
+    private static (long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) s_lastGc;
+
     /// <summary>Writes the line (<see cref="ToString"/>) where <see cref="Variable"/> says, if it is set.</summary>
     public void Write()
     {
+        if (Destination is null)
+        {
+            return;
+        }
+
+        string line = ToString() + GcSinceLastLine();
         if (Destination == "1")
         {
-            Console.Error.WriteLine(ToString());
+            Console.Error.WriteLine(line);
         }
-        else if (Destination is not null)
+        else
         {
-            File.AppendAllText(Destination, ToString() + Environment.NewLine);
+            File.AppendAllText(Destination, line + Environment.NewLine);
         }
+    }
+
+    /// <summary>" | allocated=…KiB gc=gen0/gen1/gen2 paused=…us": the process's garbage collection since the last line.</summary>
+    private static string GcSinceLastLine()
+    {
+        (long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) now =
+            (GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        (long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) last = s_lastGc;
+        s_lastGc = now;
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $" | allocated={(now.Allocated - last.Allocated) / 1024}KiB gc={now.Gen0 - last.Gen0}/{now.Gen1 - last.Gen1}/{now.Gen2 - last.Gen2} paused={(now.Paused - last.Paused).Ticks / 10}us");
     }
 
     /// <summary>Forgets the last collection's times.</summary>
