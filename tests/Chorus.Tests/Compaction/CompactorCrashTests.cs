@@ -248,6 +248,52 @@ public sealed class CompactorCrashTests
     }
 
     /// <summary>
+    /// A process that reused a dead writer's PID opened its file before the claim, wrote, and let go before the claim
+    /// check (it died): no holder is left to see, but the bytes are not those folded. The group must be undone, keeping the
+    /// write; unlinking the claim loses it.
+    /// </summary>
+    [Fact]
+    public void FoldedFileWrittenAndClosedDuringClaim_GroupIsUndone_AndTheWriteIsKept()
+    {
+        using var dir = new TestDirectory();
+        RandomWorkload.Write(dir.Path, new Random(3), 2, ValueLayout.Value8);
+        Compactor.Run(dir.Path, s_fast);
+        RandomWorkload.Write(dir.Path, new Random(4), 2, ValueLayout.Value8, "late");
+        (string, string, string[], string[], double, double)[] rewritten = [("requests", "requests_total", ["path"], ["/late"], 5, 0)];
+        using var withWrite = new TestDirectory();
+        foreach (string file in Directory.EnumerateFiles(dir.Path, "*.db"))
+        {
+            File.Copy(file, Path.Combine(withWrite.Path, Path.GetFileName(file)));
+        }
+
+        TestDirectory.WriteDb(Path.Combine(withWrite.Path, "counter_late0.db"), ValueLayout.Value8, rewritten);
+        var expected = TestDirectory.ChorusView(withWrite.Path, RandomWorkload.Preserved);
+        string claimed = Path.Combine(dir.Path, "counter_late0.db" + ArchiveNames.ClaimSuffix);
+        bool written = false;
+        var options = new CompactionOptions
+        {
+            FlushToDisk = false,
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = step =>
+            {
+                if (step == CompactionStep.FileClaimed && !written && File.Exists(claimed))
+                {
+                    // Same inode, new bytes, and nobody holds it afterwards.
+                    TestDirectory.WriteDb(claimed, ValueLayout.Value8, rewritten);
+                    written = true;
+                }
+            },
+        };
+
+        CompactionReport report = Compactor.Run(dir.Path, options);
+
+        Assert.True(written);
+        Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+        Assert.Contains(report.Files, f => f.FileName == "counter_late0.db" && f.Disposition == FileDisposition.Kept && f.Reason.Contains("wrote", StringComparison.Ordinal));
+        AssertClean(dir.Path);
+    }
+
+    /// <summary>
     /// The gap docs/compaction.md listed as known: a compactor killed between two claims of one group, then both names
     /// taken over before recovery: one by a fresh file (the slot's next owner), the other by a process that reopened the
     /// unclaimed file. Recovery must undo the group, and the claimed file cannot go back under its taken name. It used to
