@@ -13,9 +13,6 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
     // Dead writers' damaged files whose complete entries were folded, with the damage: kept as {name}.damaged.
     private readonly Dictionary<string, (DbDamage Damage, int Entries)> _salvaged = new(StringComparer.Ordinal);
 
-    // What each folded file's bytes were when they were read into the new archive, by file name.
-    private readonly Dictionary<string, (int Length, int Hash)> _foldedBytes = new(StringComparer.Ordinal);
-
     /// <summary>The longest time between an archive's rename and its last folded file's claim.</summary>
     public TimeSpan LongestDoubleCountWindow { get; private set; }
 
@@ -56,7 +53,7 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
             IReadOnlyList<string> held = ClaimCheck.FindHeld(directory, claimed, options.ClaimSettleTime);
             if (held.Count == 0)
             {
-                held = WrittenSinceFolded(claimed);
+                held = FoldedContent.ChangedClaims(group, claimed);
             }
 
             step(CompactionStep.ClaimsVerified);
@@ -196,13 +193,12 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
             }
 
             fold.Add(data, scan!, DbRemovedKeys.Read(path));
-            _foldedBytes[source.FileName] = Fingerprint(data);
             if (scan!.Damage.IsDamaged)
             {
                 _salvaged[source.FileName] = (scan.Damage, scan.Entries.Count);
             }
 
-            folded.Add(new JournalFolded(source.FileName, source.FileName + ArchiveNames.ClaimSuffix, id.Value));
+            folded.Add(new JournalFolded(source.FileName, source.FileName + ArchiveNames.ClaimSuffix, id.Value, FoldedBytes.Of(data)));
         }
 
         if (folded.Count == 0)
@@ -235,47 +231,6 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
         }
 
         return new JournalGroup(group.Archive, oldId, temp, newId, backup, false, folded);
-    }
-
-    /// <summary>
-    /// The claimed files whose bytes are no longer those folded. The claim check sees a process that holds a file; one
-    /// that reused the dead writer's PID, opened the file before its claim, wrote and let go again before the check (it
-    /// died, or closed it) is only seen here, and without this its writes after the fold would be unlinked with the file.
-    /// </summary>
-    private List<string> WrittenSinceFolded(List<(string Path, FileIdentity Id)> claimed)
-    {
-        var written = new List<string>();
-        foreach ((string path, FileIdentity _) in claimed)
-        {
-            string name = Path.GetFileName(path)[..^ArchiveNames.ClaimSuffix.Length];
-            if (!_foldedBytes.TryGetValue(name, out (int Length, int Hash) folded))
-            {
-                continue;
-            }
-
-            try
-            {
-                if (Fingerprint(DirectorySurvey.ReadUsedBytes(path, out _)) != folded)
-                {
-                    written.Add(path);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Unreadable now: nothing shows it unchanged, so it is not unlinked.
-                written.Add(path);
-            }
-        }
-
-        return written;
-    }
-
-    /// <summary>A file's length and a hash of its bytes (process-local, 32-bit: a change it misses is one in 4 billion).</summary>
-    private static (int Length, int Hash) Fingerprint(ReadOnlySpan<byte> data)
-    {
-        var hash = default(HashCode);
-        hash.AddBytes(data);
-        return (data.Length, hash.ToHashCode());
     }
 
     /// <summary>

@@ -57,14 +57,18 @@ internal static class CompactionRecovery
         {
             // Folded files still under their .db names may have been reopened by a process that reused the PID
             // while no compactor ran; only if none was can the compaction be completed.
+            // Written since the fold and let go again (a slot's next owner that died, say) counts as reopened: only the
+            // bytes show it, and completing would unlink what it wrote.
             var named = group.Folded
                 .Where(f => NativeFile.TryGetId(Path.Combine(directory, f.Name)) == f.Id)
-                .Select(f => (Path.Combine(directory, f.Name), f.Id))
+                .Select(f => (Path: Path.Combine(directory, f.Name), f.Id, f.Bytes))
                 .ToList();
-            if (ClaimCheck.FindHeld(directory, named, TimeSpan.Zero).Count == 0)
+            if (ClaimCheck.FindHeld(directory, named.Select(n => (n.Path, n.Id)).ToList(), TimeSpan.Zero).Count == 0
+                && FoldedContent.Changed(named.Select(n => (n.Path, n.Bytes))).Count == 0)
             {
                 List<(string Path, FileIdentity Id)> claimed = CompactionGroupOps.Claim(directory, group, step);
-                if (ClaimCheck.FindHeld(directory, claimed, options.ClaimSettleTime).Count == 0)
+                if (ClaimCheck.FindHeld(directory, claimed, options.ClaimSettleTime).Count == 0
+                    && FoldedContent.ChangedClaims(group, claimed).Count == 0)
                 {
                     CompactionGroupOps.Unlink(claimed, step);
                     return $"{group.Archive}: completed ({group.Folded.Count} folded files removed)";

@@ -52,7 +52,7 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
         {
             return Parse(bytes);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
         {
             throw new InvalidDataException($"The compaction journal '{path}' is unreadable: {e.Message}", e);
         }
@@ -158,6 +158,12 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
                     writer.WriteString("name", folded.Name);
                     writer.WriteString("claim", folded.Claim);
                     writer.WriteString("id", Format(folded.Id));
+                    if (folded.Bytes is { } bytes)
+                    {
+                        writer.WriteNumber("length", bytes.Length);
+                        writer.WriteString("xxh3", bytes.Hash.ToString("x16", CultureInfo.InvariantCulture));
+                    }
+
                     writer.WriteEndObject();
                 }
 
@@ -187,7 +193,10 @@ internal sealed record CompactionJournal(IReadOnlyList<JournalGroup> Groups)
             var folded = new List<JournalFolded>();
             foreach (JsonElement f in g.GetProperty("folded").EnumerateArray())
             {
-                folded.Add(new JournalFolded(f.GetProperty("name").GetString()!, f.GetProperty("claim").GetString()!, ParseId(f.GetProperty("id").GetString())!.Value));
+                FoldedBytes? foldedBytes = f.TryGetProperty("length", out JsonElement length) && f.TryGetProperty("xxh3", out JsonElement hash)
+                    ? new FoldedBytes(length.GetInt32(), ulong.Parse(hash.GetString()!, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture))
+                    : null;
+                folded.Add(new JournalFolded(f.GetProperty("name").GetString()!, f.GetProperty("claim").GetString()!, ParseId(f.GetProperty("id").GetString())!.Value, foldedBytes));
             }
 
             groups.Add(new JournalGroup(
@@ -240,4 +249,5 @@ internal sealed record JournalGroup(string Archive, FileIdentity? OldArchive, st
 /// <param name="Name">Its <c>.db</c> name.</param>
 /// <param name="Claim">The non-<c>.db</c> name it is renamed to before it is unlinked.</param>
 /// <param name="Id">Its identity.</param>
-internal sealed record JournalFolded(string Name, string Claim, FileIdentity Id);
+/// <param name="Bytes">What its bytes were when folded; null in a journal written before it was recorded.</param>
+internal sealed record JournalFolded(string Name, string Claim, FileIdentity Id, FoldedBytes? Bytes = null);

@@ -294,6 +294,68 @@ public sealed class CompactorCrashTests
     }
 
     /// <summary>
+    /// A compactor killed after its archive rename lets go of the slot locks; the slot's next owner continues the folded
+    /// file under its name, writes, and dies before the next run. Recovery finds nobody holding the file, but its bytes
+    /// are not those the journal recorded: it must undo, keeping the write, not complete and unlink it.
+    /// </summary>
+    [Fact]
+    public void CrashAfterTheArchiveRename_FoldedFileWrittenByANewOwnerThatDied_RecoveryUndoesAndKeepsTheWrite()
+    {
+        using var dir = new TestDirectory();
+        RandomWorkload.Write(dir.Path, new Random(3), 2, ValueLayout.Value8);
+        Compactor.Run(dir.Path, s_fast);
+        RandomWorkload.Write(dir.Path, new Random(4), 2, ValueLayout.Value8, "late");
+        (string, string, string[], string[], double, double)[] continued = [("requests", "requests_total", ["path"], ["/late"], 5, 0)];
+        using var withWrite = new TestDirectory();
+        foreach (string file in Directory.EnumerateFiles(dir.Path, "*.db"))
+        {
+            File.Copy(file, Path.Combine(withWrite.Path, Path.GetFileName(file)));
+        }
+
+        string continuedName = "counter_late0.db";
+        TestDirectory.WriteDb(Path.Combine(withWrite.Path, continuedName), ValueLayout.Value8, continued);
+        var expected = TestDirectory.ChorusView(withWrite.Path, RandomWorkload.Preserved);
+        var options = new CompactionOptions
+        {
+            FlushToDisk = false,
+            ClaimSettleTime = TimeSpan.Zero,
+            StepHook = step =>
+            {
+                // The counter archive's rename, not another group's: its new file has left the temp name.
+                if (step == CompactionStep.ArchiveRenamed && !File.Exists(Path.Combine(dir.Path, "counter_archive8.db" + ArchiveNames.TempSuffix)))
+                {
+                    throw new SimulatedCrashException();
+                }
+            },
+        };
+        Assert.Throws<SimulatedCrashException>(() => Compactor.Run(dir.Path, options));
+
+        // Same inode, new bytes, nobody holding it afterwards.
+        TestDirectory.WriteDb(Path.Combine(dir.Path, continuedName), ValueLayout.Value8, continued);
+        CompactionReport recovery = Compactor.Run(dir.Path, s_fast);
+
+        Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
+        Assert.Contains("counter_archive8.db: rolled back (a folded file was reopened)", recovery.Recovery, StringComparison.Ordinal);
+        AssertClean(dir.Path);
+    }
+
+    [Fact]
+    public void Journal_KeepsWhatEachFoldedFilesBytesWere_AndReadsJournalsWithout()
+    {
+        var id = new FileIdentity(1, 2);
+        var group = new JournalGroup("counter_archive8.db", null, "counter_archive8.db.chorus-new", new FileIdentity(1, 3), null, false,
+            [new JournalFolded("counter_1.db", "counter_1.db.chorus-claimed", id, FoldedBytes.Of([1, 2, 3])), new JournalFolded("counter_2.db", "counter_2.db.chorus-claimed", id)]);
+        using var dir = new TestDirectory();
+        new CompactionJournal([group]).WriteDurably(dir.Path, flushToDisk: false);
+
+        JournalGroup read = Assert.Single(CompactionJournal.TryRead(dir.Path)!.Groups);
+
+        Assert.Equal(FoldedBytes.Of([1, 2, 3]), read.Folded[0].Bytes);
+        Assert.Null(read.Folded[1].Bytes);
+        Assert.NotEqual(FoldedBytes.Of([1, 2, 3]), FoldedBytes.Of([1, 2, 4]));
+    }
+
+    /// <summary>
     /// The gap docs/compaction.md listed as known: a compactor killed between two claims of one group, then both names
     /// taken over before recovery: one by a fresh file (the slot's next owner), the other by a process that reopened the
     /// unclaimed file. Recovery must undo the group, and the claimed file cannot go back under its taken name. It used to
