@@ -12,6 +12,9 @@ public sealed class CompactorCrashTests
 {
     private static readonly CompactionOptions s_fast = new() { FlushToDisk = false, ClaimSettleTime = TimeSpan.Zero };
 
+    // What a process that reused a dead writer's identity wrote into its counter file.
+    private static readonly (string, string, string[], string[], double, double)[] s_lateWrite = [("requests", "requests_total", ["path"], ["/late"], 5, 0)];
+
     [Fact]
     public void Crash_AtRandomSteps_100Runs_ReaderNeverSeesLossOrDoubleCount_AndRecoveryCompletes()
     {
@@ -259,15 +262,7 @@ public sealed class CompactorCrashTests
         RandomWorkload.Write(dir.Path, new Random(3), 2, ValueLayout.Value8);
         Compactor.Run(dir.Path, s_fast);
         RandomWorkload.Write(dir.Path, new Random(4), 2, ValueLayout.Value8, "late");
-        (string, string, string[], string[], double, double)[] rewritten = [("requests", "requests_total", ["path"], ["/late"], 5, 0)];
-        using var withWrite = new TestDirectory();
-        foreach (string file in Directory.EnumerateFiles(dir.Path, "*.db"))
-        {
-            File.Copy(file, Path.Combine(withWrite.Path, Path.GetFileName(file)));
-        }
-
-        TestDirectory.WriteDb(Path.Combine(withWrite.Path, "counter_late0.db"), ValueLayout.Value8, rewritten);
-        var expected = TestDirectory.ChorusView(withWrite.Path, RandomWorkload.Preserved);
+        var expected = ViewWithFileRewritten(dir.Path, "counter_late0.db", s_lateWrite);
         string claimed = Path.Combine(dir.Path, "counter_late0.db" + ArchiveNames.ClaimSuffix);
         bool written = false;
         var options = new CompactionOptions
@@ -279,7 +274,7 @@ public sealed class CompactorCrashTests
                 if (step == CompactionStep.FileClaimed && !written && File.Exists(claimed))
                 {
                     // Same inode, new bytes, and nobody holds it afterwards.
-                    TestDirectory.WriteDb(claimed, ValueLayout.Value8, rewritten);
+                    TestDirectory.WriteDb(claimed, ValueLayout.Value8, s_lateWrite);
                     written = true;
                 }
             },
@@ -305,16 +300,8 @@ public sealed class CompactorCrashTests
         RandomWorkload.Write(dir.Path, new Random(3), 2, ValueLayout.Value8);
         Compactor.Run(dir.Path, s_fast);
         RandomWorkload.Write(dir.Path, new Random(4), 2, ValueLayout.Value8, "late");
-        (string, string, string[], string[], double, double)[] continued = [("requests", "requests_total", ["path"], ["/late"], 5, 0)];
-        using var withWrite = new TestDirectory();
-        foreach (string file in Directory.EnumerateFiles(dir.Path, "*.db"))
-        {
-            File.Copy(file, Path.Combine(withWrite.Path, Path.GetFileName(file)));
-        }
-
         string continuedName = "counter_late0.db";
-        TestDirectory.WriteDb(Path.Combine(withWrite.Path, continuedName), ValueLayout.Value8, continued);
-        var expected = TestDirectory.ChorusView(withWrite.Path, RandomWorkload.Preserved);
+        var expected = ViewWithFileRewritten(dir.Path, continuedName, s_lateWrite);
         var options = new CompactionOptions
         {
             FlushToDisk = false,
@@ -331,7 +318,7 @@ public sealed class CompactorCrashTests
         Assert.Throws<SimulatedCrashException>(() => Compactor.Run(dir.Path, options));
 
         // Same inode, new bytes, nobody holding it afterwards.
-        TestDirectory.WriteDb(Path.Combine(dir.Path, continuedName), ValueLayout.Value8, continued);
+        TestDirectory.WriteDb(Path.Combine(dir.Path, continuedName), ValueLayout.Value8, s_lateWrite);
         CompactionReport recovery = Compactor.Run(dir.Path, s_fast);
 
         Assert.Equal(expected, TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved));
@@ -403,6 +390,19 @@ public sealed class CompactorCrashTests
 
         // The kept file belongs to no writer: the same run, once recovered, folded it like any dead writer's file.
         Assert.Equal(FileDisposition.Folded, Assert.Single(recovery.Files, f => f.FileName.StartsWith(kept, StringComparison.Ordinal)).Disposition);
+    }
+
+    /// <summary>What Chorus's reader shows of <paramref name="directory"/> with file <paramref name="name"/> holding <paramref name="entries"/> instead (on a copy).</summary>
+    private static SortedDictionary<string, double> ViewWithFileRewritten(string directory, string name, (string, string, string[], string[], double, double)[] entries)
+    {
+        using var copy = new TestDirectory();
+        foreach (string file in Directory.EnumerateFiles(directory, "*.db"))
+        {
+            File.Copy(file, Path.Combine(copy.Path, Path.GetFileName(file)));
+        }
+
+        TestDirectory.WriteDb(Path.Combine(copy.Path, name), ValueLayout.Value8, entries);
+        return TestDirectory.ChorusView(copy.Path, RandomWorkload.Preserved);
     }
 
     private static void AssertClean(string directory)
