@@ -64,15 +64,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private readonly long _seed = Random.Shared.NextInt64();
     private readonly Lock _gate = new();
-    private readonly List<Member> _members = [];
-    private readonly List<(Member Member, ReadOnlyMemory<byte> Part)> _fresh = [];
+    private readonly List<GzipMember> _members = [];
+    private readonly List<(GzipMember Member, ReadOnlyMemory<byte> Part)> _fresh = [];
     private readonly ArrayBufferWriter<byte>[] _runScratch = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new ArrayBufferWriter<byte>())];
     private readonly int[][] _runEnds = new int[Math.Max(1, Environment.ProcessorCount)][];
     private readonly GzipRunBuffers _runBuffers = new(Math.Max(1, Environment.ProcessorCount) + 1);
     private readonly HashSet<GzipRunBuffer> _bodyRuns = [];
+    private readonly GzipRunCarry _carry = new();
     private readonly List<(PartKey Key, byte[] Part)> _toPromote = [];
-    private Dictionary<PartKey, Member> _kept = [];
-    private Dictionary<PartKey, Member> _used = [];
+    private Dictionary<PartKey, GzipMember> _kept = [];
+    private Dictionary<PartKey, GzipMember> _used = [];
     private Task _promotion = Task.CompletedTask;
 
     // Parts the last body found again unchanged, to compress again once its response is sent.
@@ -99,6 +100,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             var totals = default(Totals);
             CompressPart(body, dataEnd, ref totals);
             CompressFresh();
+            _carry.Carry(_used.Values, _runBuffers);
             return Finish(totals);
         }
     }
@@ -130,6 +132,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             }
 
             CompressFresh();
+            _carry.Carry(_used.Values, _runBuffers);
             return Finish(totals);
         }
     }
@@ -191,7 +194,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             ReadOnlyMemory<byte> piece = body[start..end];
             ReadOnlySpan<byte> part = piece.Span;
             var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
-            if (!_used.TryGetValue(key, out Member? member))
+            if (!_used.TryGetValue(key, out GzipMember? member))
             {
                 if (_kept.TryGetValue(key, out member))
                 {
@@ -281,7 +284,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         int[] ends = _runEnds[run];
         for (int i = from, start = 0; i < to; i++)
         {
-            Member member = _fresh[i].Member;
+            GzipMember member = _fresh[i].Member;
             member.Bytes = buffer.Bytes.AsMemory(start, ends[i - from] - start);
             member.Run = buffer;
             start = ends[i - from];
@@ -321,16 +324,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// The member of a part the last body did not have: stored while the body's budget lasts, else to be compressed at the
     /// level once the body's parts are all known (<see cref="CompressFresh"/>).
     /// </summary>
-    private Member NewMember(ReadOnlyMemory<byte> part, ref Totals totals)
+    private GzipMember NewMember(ReadOnlyMemory<byte> part, ref Totals totals)
     {
         totals.Fresh += part.Length;
         if (level == CompressionLevel.Fastest && part.Length >= StoredPartBytes && totals.Stored + part.Length <= StoredFreshBytes)
         {
             totals.Stored += part.Length;
-            return new Member(GzipMembers.Stored(part.Span), final: false);
+            return new GzipMember(GzipMembers.Stored(part.Span), final: false);
         }
 
-        var member = new Member(ReadOnlyMemory<byte>.Empty, final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
+        var member = new GzipMember(ReadOnlyMemory<byte>.Empty, final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
         _fresh.Add((member, part));
         return member;
     }
@@ -348,7 +351,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
                 // Only a part the last body still used is worth replacing; the bytes decompress to the same part either way.
                 if (_kept.ContainsKey(key))
                 {
-                    _kept[key] = new Member(smaller, final: true);
+                    _kept[key] = new GzipMember(smaller, final: true);
                 }
             }
         }
@@ -362,17 +365,5 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         public long Length;
         public int Fresh;
         public int Stored;
-    }
-
-    /// <summary>A part's gzip member; final when it is not to be compressed again at <see cref="PromotedLevel"/>.</summary>
-    /// <remarks>A new part's bytes are set once, when the body's new parts are compressed, before any body sends them.</remarks>
-    private sealed class Member(ReadOnlyMemory<byte> bytes, bool final)
-    {
-        public ReadOnlyMemory<byte> Bytes { get; set; } = bytes;
-
-        /// <summary>The reused array <see cref="Bytes"/> slices, for a member compressed in a run.</summary>
-        public GzipRunBuffer? Run { get; set; }
-
-        public bool Final { get; } = final;
     }
 }

@@ -46,6 +46,7 @@ internal sealed class GzipRunBuffers
         }
 
         best.Kept = true;
+        best.TakenForBody = true;
         return best;
     }
 
@@ -58,6 +59,7 @@ internal sealed class GzipRunBuffers
         _body++;
         foreach (GzipRunBuffer buffer in _buffers)
         {
+            buffer.TakenForBody = false;
             buffer.Kept = used.Contains(buffer);
             if (buffer.Kept)
             {
@@ -88,6 +90,9 @@ internal sealed class GzipRunBuffer(byte[] bytes)
 
     /// <summary>Whether the last body's members slice it.</summary>
     public bool Kept { get; set; }
+
+    /// <summary>Whether the body being compressed took it (<see cref="GzipRunBuffers.Take"/>), until that body ends.</summary>
+    public bool TakenForBody { get; set; }
 
     /// <summary>Responses sending it that have not released it yet.</summary>
     public int Responses { get; set; }

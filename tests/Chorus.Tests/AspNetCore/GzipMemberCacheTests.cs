@@ -299,6 +299,41 @@ public sealed class GzipMemberCacheTests
         Assert.Subset(Arrays(a).Union(Arrays(b)).ToHashSet(), Arrays(d));
     }
 
+    [Fact]
+    public void RunArrays_FewUnchangedMembersAreCarriedOut_SoAWarmCacheTakesNoNewArrays()
+    {
+        // Nine families in ten change in every body; the unchanged tenth used to keep each old run array from being
+        // reused, so every body took a new one (on the large object heap, for a big host).
+        var cache = new GzipMemberCache(CompressionLevel.Fastest);
+        var random = new Random(11);
+        List<string> families = [.. Enumerable.Range(0, 60).Select(i => Family(100_000 + i, 400))];
+        var seen = new HashSet<byte[]>();
+        int takenOnceWarm = 0;
+        for (int scrape = 1; scrape <= 120; scrape++)
+        {
+            for (int i = 0; i < families.Count; i++)
+            {
+                if (random.Next(10) != 0)
+                {
+                    families[i] = Family((100_000 * (1 + (scrape % 9))) + i, 400);
+                }
+            }
+
+            (byte[] body, int dataEnd) = Body(families, scrape, false);
+            GzipBody gzip = cache.Compress(body, dataEnd);
+            Assert.Equal(body, Gunzip([.. gzip.Members.SelectMany(m => m.ToArray())]));
+            foreach (byte[] array in Arrays(gzip))
+            {
+                takenOnceWarm += seen.Add(array) && scrape > 20 ? 1 : 0;
+            }
+
+            cache.Release(gzip);
+        }
+
+        // Only a run larger than every free array takes a new one once warm (1 here; 12 without carrying).
+        Assert.InRange(takenOnceWarm, 0, 2);
+    }
+
     private static byte[] NewBody(int scrape, out byte[] body)
     {
         (body, _) = Body([.. Enumerable.Range(scrape * 100, 60).Select(i => Family(i, 400))], scrape, false);

@@ -1,0 +1,16 @@
+namespace Chorus.AspNetCore.Http;
+
+/// <summary>
+/// A part's gzip member in <see cref="GzipMemberCache"/>; final when it is not to be compressed again at the promoted
+/// level (<see cref="GzipMemberCache.PromotedPartBytes"/>).
+/// </summary>
+/// <remarks>A new part's bytes are set once, when the body's new parts are compressed, before any body sends them.</remarks>
+internal sealed class GzipMember(ReadOnlyMemory<byte> bytes, bool final)
+{
+    public ReadOnlyMemory<byte> Bytes { get; set; } = bytes;
+
+    /// <summary>The reused array <see cref="Bytes"/> slices, for a member compressed in a run (or carried, <see cref="GzipRunCarry"/>).</summary>
+    public GzipRunBuffer? Run { get; set; }
+
+    public bool Final { get; } = final;
+}
