@@ -107,9 +107,7 @@ public sealed class CompactorCrashTests
     public void FoldedFileOpenedDuringClaim_GroupIsUndone_AndNothingIsLost()
     {
         using var dir = new TestDirectory();
-        RandomWorkload.Write(dir.Path, new Random(3), 2, ValueLayout.Value8);
-        Compactor.Run(dir.Path, s_fast);
-        RandomWorkload.Write(dir.Path, new Random(4), 2, ValueLayout.Value8, "late");
+        WriteArchivedAndLate(dir.Path, 3, 4, "late");
         var expected = TestDirectory.ChorusView(dir.Path, RandomWorkload.Preserved);
         FileStream? reopened = null;
         try
@@ -205,9 +203,7 @@ public sealed class CompactorCrashTests
     public void FoldedFileNameTakenByANewFileAfterACrash_RecoveryLeavesTheNewFileInPlace()
     {
         using var dir = new TestDirectory();
-        RandomWorkload.Write(dir.Path, new Random(7), 2, ValueLayout.Value8);
-        Compactor.Run(dir.Path, s_fast);
-        RandomWorkload.Write(dir.Path, new Random(8), 2, ValueLayout.Value8, "s");
+        WriteArchivedAndLate(dir.Path, 7, 8, "s");
         string taken = Path.Combine(dir.Path, "counter_s0.db");
         var options = new CompactionOptions
         {
@@ -259,9 +255,7 @@ public sealed class CompactorCrashTests
     public void FoldedFileWrittenAndClosedDuringClaim_GroupIsUndone_AndTheWriteIsKept()
     {
         using var dir = new TestDirectory();
-        RandomWorkload.Write(dir.Path, new Random(3), 2, ValueLayout.Value8);
-        Compactor.Run(dir.Path, s_fast);
-        RandomWorkload.Write(dir.Path, new Random(4), 2, ValueLayout.Value8, "late");
+        WriteArchivedAndLate(dir.Path, 3, 4, "late");
         var expected = ViewWithFileRewritten(dir.Path, "counter_late0.db", s_lateWrite);
         string claimed = Path.Combine(dir.Path, "counter_late0.db" + ArchiveNames.ClaimSuffix);
         bool written = false;
@@ -297,9 +291,7 @@ public sealed class CompactorCrashTests
     public void CrashAfterTheArchiveRename_FoldedFileWrittenByANewOwnerThatDied_RecoveryUndoesAndKeepsTheWrite()
     {
         using var dir = new TestDirectory();
-        RandomWorkload.Write(dir.Path, new Random(3), 2, ValueLayout.Value8);
-        Compactor.Run(dir.Path, s_fast);
-        RandomWorkload.Write(dir.Path, new Random(4), 2, ValueLayout.Value8, "late");
+        WriteArchivedAndLate(dir.Path, 3, 4, "late");
         string continuedName = "counter_late0.db";
         var expected = ViewWithFileRewritten(dir.Path, continuedName, s_lateWrite);
         var options = new CompactionOptions
@@ -352,9 +344,7 @@ public sealed class CompactorCrashTests
     public void CrashBetweenTwoClaims_ThenBothNamesTaken_RecoveryUndoesAndKeepsTheClaimedFileCounted()
     {
         using var dir = new TestDirectory();
-        RandomWorkload.Write(dir.Path, new Random(7), 2, ValueLayout.Value8);
-        Compactor.Run(dir.Path, s_fast);
-        RandomWorkload.Write(dir.Path, new Random(8), 2, ValueLayout.Value8, "s");
+        WriteArchivedAndLate(dir.Path, 7, 8, "s");
         string[] names = [Path.Combine(dir.Path, "counter_s0.db"), Path.Combine(dir.Path, "counter_s1.db")];
         var options = new CompactionOptions
         {
@@ -390,6 +380,14 @@ public sealed class CompactorCrashTests
 
         // The kept file belongs to no writer: the same run, once recovered, folded it like any dead writer's file.
         Assert.Equal(FileDisposition.Folded, Assert.Single(recovery.Files, f => f.FileName.StartsWith(kept, StringComparison.Ordinal)).Disposition);
+    }
+
+    /// <summary>Two dead writers' files folded into archives by a first compaction, then two more under <paramref name="latePrefix"/>.</summary>
+    private static void WriteArchivedAndLate(string directory, int archivedSeed, int lateSeed, string latePrefix)
+    {
+        RandomWorkload.Write(directory, new Random(archivedSeed), 2, ValueLayout.Value8);
+        Compactor.Run(directory, s_fast);
+        RandomWorkload.Write(directory, new Random(lateSeed), 2, ValueLayout.Value8, latePrefix);
     }
 
     /// <summary>What Chorus's reader shows of <paramref name="directory"/> with file <paramref name="name"/> holding <paramref name="entries"/> instead (on a copy).</summary>
