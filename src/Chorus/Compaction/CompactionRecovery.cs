@@ -55,10 +55,9 @@ internal static class CompactionRecovery
 
         if (!group.Undoing)
         {
-            // Folded files still under their .db names may have been reopened by a process that reused the PID
-            // while no compactor ran; only if none was can the compaction be completed.
-            // Written since the fold and let go again (a slot's next owner that died, say) counts as reopened: only the
-            // bytes show it, and completing would unlink what it wrote.
+            // Folded files still under their .db names may have been reopened while no compactor ran (a reused PID, a
+            // slot's next owner), and perhaps let go again (it died), which only their bytes show; only if none was can
+            // the compaction be completed without unlinking what was written since the fold.
             var named = group.Folded
                 .Where(f => NativeFile.TryGetId(Path.Combine(directory, f.Name)) == f.Id)
                 .Select(f => (Path: Path.Combine(directory, f.Name), f.Id, f.Bytes))
