@@ -8,7 +8,8 @@ namespace Chorus.Aggregation;
 /// Collections ahead of the next scrape (<see cref="MultiProcessDirectoryOptions.CollectAheadOnNewFiles"/>, run by
 /// <see cref="CollectionsAhead"/>): a collection whose output nobody reads, which leaves the next scrape only what
 /// changed after it. It formats the families it merged in the format of the last scrape, and reports nothing: its bytes
-/// read are counted in the next scrape's report, and a problem it finds is still new to that report.
+/// read are counted in the next scrape's report, and a problem it finds is still new to that report. A server's reader
+/// also collects once when it is opened (<see cref="MultiProcessDirectoryOptions.CollectAtStart"/>), before any scrape.
 /// </content>
 public sealed partial class MultiProcessDirectory
 {
@@ -38,6 +39,53 @@ public sealed partial class MultiProcessDirectory
                 // Out of inotify instances or watches, say: scrapes read new files themselves, as without the option.
                 ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// The collection started when the reader was opened (<see cref="MultiProcessDirectoryOptions.CollectAtStart"/>), or a
+    /// completed task. It never faults: a failure is logged, and the first scrape reads the files as without it.
+    /// </summary>
+    internal Task CollectionAtStart { get; private set; } = Task.CompletedTask;
+
+    private void StartCollectionAtStart()
+    {
+        if (_options.CollectAtStart)
+        {
+            CollectionAtStart = Task.Run(CollectAtStart);
+        }
+    }
+
+    /// <summary>
+    /// Reads and merges every file as collections ahead do, unless a scrape came first. Two collections: the first reads
+    /// each file once, as a one-shot scrape does, and the second keeps them open and mapped (a file is kept from its second
+    /// read), which is what lets later scrapes refresh instead of read. Nothing is rendered: the format is the first
+    /// scrape's to choose, and formatting costs a fraction of reading and merging.
+    /// </summary>
+    private void CollectAtStart()
+    {
+        try
+        {
+            for (int before = 0; before < 2; before++)
+            {
+                lock (_gate)
+                {
+                    if (_disposed || _collections > before)
+                    {
+                        return;
+                    }
+
+                    _options.BeforeCollectionAhead?.Invoke();
+                    CollectCore(ahead: true);
+                }
+
+                ProbePending();
+            }
+        }
+        catch (Exception e)
+        {
+            // On the thread pool, where an exception would end the server; the first scrape reads whatever this did not.
+            ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message);
         }
     }
 

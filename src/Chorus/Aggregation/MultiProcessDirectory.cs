@@ -92,7 +92,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
                 : $"The directory '{directory}' does not exist.");
         }
 
-        return new MultiProcessDirectory(Path.GetFullPath(directory), options ?? MultiProcessDirectoryOptions.Default);
+        var reader = new MultiProcessDirectory(Path.GetFullPath(directory), options ?? MultiProcessDirectoryOptions.Default);
+        reader.StartCollectionAtStart();
+        return reader;
     }
 
     /// <summary>Collects and writes the whole exposition in <paramref name="format"/>, names outside the classic character set escaped with underscores.</summary>

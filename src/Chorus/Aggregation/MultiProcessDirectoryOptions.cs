@@ -87,18 +87,31 @@ public sealed class MultiProcessDirectoryOptions
 
     private bool _collectAheadOnNewFiles;
 
+    /// <summary>
+    /// Collects once on the thread pool as soon as the reader is opened (servers: the first scrape after a start then only
+    /// refreshes what changed since, instead of reading and merging every file inside Prometheus's scrape timeout). See
+    /// <see cref="MultiProcessDirectory.CollectionAtStart"/>.
+    /// </summary>
+    internal bool CollectAtStart { get => _collectAtStart; init => _collectAtStart = value; }
+
+    private bool _collectAtStart;
+
     /// <summary>Runs before the probes made after a response (tests: a fault there must not end the process).</summary>
     internal Action? BeforeProbesAfterResponse { get; init; }
 
     /// <summary>Runs before each collection ahead of a scrape (tests: a fault there must not end the process).</summary>
     internal Action? BeforeCollectionAhead { get; init; }
 
-    /// <summary>A copy of these options as a server's reader wants them: <see cref="ProbeAfterCollection"/> and <see cref="CollectAheadOnNewFiles"/> on.</summary>
+    /// <summary>
+    /// A copy of these options as a server's reader wants them: <see cref="ProbeAfterCollection"/>,
+    /// <see cref="CollectAheadOnNewFiles"/> and <see cref="CollectAtStart"/> on.
+    /// </summary>
     internal MultiProcessDirectoryOptions ForServer()
     {
         var copy = (MultiProcessDirectoryOptions)MemberwiseClone();
         copy._probeAfterCollection = true;
         copy._collectAheadOnNewFiles = true;
+        copy._collectAtStart = true;
         return copy;
     }
 }

@@ -92,6 +92,66 @@ public sealed class CollectionsAheadTests
     }
 
     [Fact]
+    public async Task AServersReader_CollectsWhenOpened_SoTheFirstScrapeReadsNoFileInFull()
+    {
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 3; i++)
+        {
+            new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0 + i).WriteTo(dir.File($"counter_{FakePids + i}.db"));
+        }
+
+        Assert.True(MultiProcessDirectoryOptions.Default.ForServer().CollectAtStart);
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, MultiProcessDirectoryOptions.Default.ForServer());
+        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+
+        string scrape = DirectoryFixture.Text(reader);
+        Assert.Contains("c_total 6.0", scrape, StringComparison.Ordinal);
+        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.FullRead));
+        Assert.True(reader.LastReport.BytesRead >= 3 * 4096, $"{reader.LastReport.BytesRead} bytes counted");
+        Assert.Equal(Fresh(dir.Path), scrape);
+    }
+
+    [Fact]
+    public async Task WritesAfterTheCollectionAtStart_AreInTheFirstScrape()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 2}.db"));
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, MultiProcessDirectoryOptions.Default.ForServer());
+        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // A value changes in place, a file goes and another comes, all after the reader merged them.
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 10.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
+        File.Delete(dir.File($"counter_{FakePids + 2}.db"));
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 5.0).WriteTo(dir.File($"counter_{FakePids + 3}.db"));
+
+        string scrape = DirectoryFixture.Text(reader);
+        Assert.Contains("c_total 15.0", scrape, StringComparison.Ordinal);
+        Assert.Equal(Fresh(dir.Path), scrape);
+    }
+
+    [Fact]
+    public async Task AFaultInTheCollectionAtStart_IsReported_AndTheFirstScrapeReadsTheFiles()
+    {
+        using var dir = new TempDirectory();
+        using var events = new ChorusWarnings("CollectionAheadFailed");
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 2}.db"));
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions
+        {
+            CollectAtStart = true,
+            BeforeCollectionAhead = () => throw new InvalidOperationException("collection at start fault for the test"),
+        });
+
+        // The task itself completes: nothing waits on a faulted task, and nothing is thrown on the thread pool.
+        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+        string reason = await events.First.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Contains("collection at start fault for the test", reason, StringComparison.Ordinal);
+        Assert.Contains("c_total 2.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+        Assert.True(reader.LastStageTimes.CountOf(CollectionStage.FullRead) > 0, "the scrape read the file itself");
+    }
+
+    [Fact]
     public void ADamagedFileReadAhead_IsStillANewProblemInTheScrape()
     {
         using var dir = new TempDirectory();
