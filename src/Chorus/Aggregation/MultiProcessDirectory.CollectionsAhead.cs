@@ -13,6 +13,13 @@ namespace Chorus.Aggregation;
 /// </content>
 public sealed partial class MultiProcessDirectory
 {
+    // What the collection at start formats: what Prometheus 3 asks for first (OpenMetrics 1.0.0 with escaping=allow-utf-8).
+    // A scraper that asks for something else has it formatted on its first scrape, and this rendering is let go a few
+    // scrapes later (RenderedFamily.Written).
+    private const ExpositionFormat StartFormat = ExpositionFormat.OpenMetrics;
+    private const EscapingScheme StartEscaping = EscapingScheme.AllowUtf8;
+    private const int StartCollections = 3;
+
     private CollectionsAhead? _ahead;
     private long _bytesReadAhead;
 
@@ -57,16 +64,17 @@ public sealed partial class MultiProcessDirectory
     }
 
     /// <summary>
-    /// Reads and merges every file as collections ahead do, unless a scrape came first. Two collections: the first reads
-    /// each file once, as a one-shot scrape does, and the second keeps them open and mapped (a file is kept from its second
-    /// read), which is what lets later scrapes refresh instead of read. Nothing is rendered: the format is the first
-    /// scrape's to choose, and formatting costs a fraction of reading and merging.
+    /// Reads, merges and formats every family as collections ahead do, unless a scrape came first. Three collections, as a
+    /// reader's first three scrapes would be: the first reads each file once, as a one-shot scrape does; the second keeps
+    /// them open and mapped (a file is kept from its second read); the third adopts the writers' change maps (their first
+    /// refresh reads every value), and formats the families in <see cref="StartFormat"/>. The first scrape then finds what
+    /// a warm one finds.
     /// </summary>
     private void CollectAtStart()
     {
         try
         {
-            for (int before = 0; before < 2; before++)
+            for (int before = 0; before < StartCollections; before++)
             {
                 lock (_gate)
                 {
@@ -77,6 +85,11 @@ public sealed partial class MultiProcessDirectory
 
                     _options.BeforeCollectionAhead?.Invoke();
                     CollectCore(ahead: true);
+                    if (before == StartCollections - 1)
+                    {
+                        ParallelRendering.RenderStale(_emitted, StartFormat, StartEscaping);
+                        RenderAhead(StartFormat, StartEscaping);
+                    }
                 }
 
                 ProbePending();
@@ -105,16 +118,22 @@ public sealed partial class MultiProcessDirectory
 
             _options.BeforeCollectionAhead?.Invoke();
             CollectCore(ahead: true);
-            foreach (FamilyState family in _emitted)
-            {
-                if (family.Rendered.NeedsRendering(family.MergedIn, last.Format, last.Escaping))
-                {
-                    family.Rendered.Render(family.Output, family.MergedIn, last.Format, last.Escaping);
-                }
-            }
+            RenderAhead(last.Format, last.Escaping);
         }
 
         ProbePending();
         return Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>Formats, on this thread, the families merged since they were last formatted in <paramref name="format"/>.</summary>
+    private void RenderAhead(ExpositionFormat format, EscapingScheme escaping)
+    {
+        foreach (FamilyState family in _emitted)
+        {
+            if (family.Rendered.NeedsRendering(family.MergedIn, format, escaping))
+            {
+                family.Rendered.Render(family.Output, family.MergedIn, format, escaping);
+            }
+        }
     }
 }

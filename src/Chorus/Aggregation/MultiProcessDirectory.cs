@@ -51,6 +51,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
     // The collection in progress, or the last one.
     private int _collections;
+
+    // Scrapes written out (not collections ahead): how old a family's renderings are (RenderedFamily.Written).
+    private int _scrapesWritten;
     private bool _excludedLastTime;
     private bool _disposed;
 
@@ -129,9 +132,11 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _lastWritten = (format, escaping);
         long started = Stopwatch.GetTimestamp();
         ParallelRendering.RenderStale(_emitted, format, escaping);
+        _scrapesWritten++;
         foreach (FamilyState family in _emitted)
         {
             family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
+            family.Rendered.Written(family.MergedIn, format, escaping, _scrapesWritten);
         }
 
         _times.Add(CollectionStage.Render, started);
@@ -140,6 +145,18 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
     /// <summary>Where the last collection's time went (for tests and <see cref="CollectionStageTimes.Variable"/>).</summary>
     internal CollectionStageTimes LastStageTimes => _times;
+
+    /// <summary>How many renderings the emitted families keep, all formats together (tests).</summary>
+    internal int RenderingsKept
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _emitted.Sum(family => family.Rendered.RenderingsKept);
+            }
+        }
+    }
 
     /// <summary>How many families the last collection merged again (the others' samples were reused), for tests.</summary>
     internal int LastFamiliesMerged { get; private set; }

@@ -88,9 +88,9 @@ public sealed class MultiProcessDirectoryOptions
     private bool _collectAheadOnNewFiles;
 
     /// <summary>
-    /// Collects once on the thread pool as soon as the reader is opened (servers: the first scrape after a start then only
-    /// refreshes what changed since, instead of reading and merging every file inside Prometheus's scrape timeout). See
-    /// <see cref="MultiProcessDirectory.CollectionAtStart"/>.
+    /// Collects and formats on the thread pool as soon as the reader is opened (servers: the first scrape after a start
+    /// then only refreshes what changed since, instead of reading, merging and formatting every file inside Prometheus's
+    /// scrape timeout). See <see cref="MultiProcessDirectory.CollectionAtStart"/>.
     /// </summary>
     internal bool CollectAtStart { get => _collectAtStart; init => _collectAtStart = value; }
 

@@ -43,6 +43,15 @@ internal sealed class RenderedFamily
     // Per format: the underscores rendering had only classic names, so it is also what every other scheme writes.
     private readonly bool[] _classicOnly = new bool[2];
 
+    // Per rendering: the written scrape that last used it (see Written).
+    private readonly int[] _usedIn = new int[2 * Schemes];
+
+    /// <summary>How many written scrapes a rendering may go unused before it is let go (<see cref="Written"/>).</summary>
+    internal const int UnusedScrapes = 4;
+
+    /// <summary>How many renderings the family keeps (tests).</summary>
+    internal int RenderingsKept => _bytes.Count(bytes => bytes is not null);
+
     /// <summary>Writes <paramref name="family"/> in <paramref name="format"/>, formatting it only if it was merged since the last time.</summary>
     /// <param name="output">Where the bytes go.</param>
     /// <param name="family">The family's samples as merged in collection <paramref name="mergedIn"/>.</param>
@@ -61,6 +70,28 @@ internal sealed class RenderedFamily
         else
         {
             output.Write(bytes.WrittenSpan);
+        }
+    }
+
+    /// <summary>
+    /// Notes that the <paramref name="scrape"/>th written scrape wrote the family in <paramref name="format"/>, and lets go of
+    /// every rendering that none of the last <see cref="UnusedScrapes"/> wrote: one made for a client that asked once for
+    /// another format (a curl beside Prometheus), or ahead of a first scrape that asked for another, is a second copy of
+    /// the family's exposition (26 MB on a GitLab-sized host) that would otherwise stay for the life of the reader.
+    /// </summary>
+    public void Written(int mergedIn, ExpositionFormat format, EscapingScheme escaping, int scrape)
+    {
+        _usedIn[IndexFor(mergedIn, format, escaping)] = scrape;
+        for (int i = 0; i < _bytes.Length; i++)
+        {
+            if (_bytes[i] is not null && scrape - _usedIn[i] > UnusedScrapes)
+            {
+                // A response still sending the buffer holds its own lease; the next use formats into a new buffer.
+                _bytes[i] = null;
+                _lent[i] = null;
+                _valueStarts[i] = null;
+                _mergedIn[i] = 0;
+            }
         }
     }
 

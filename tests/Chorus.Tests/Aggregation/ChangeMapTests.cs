@@ -141,6 +141,29 @@ public sealed class ChangeMapTests : IDisposable
     }
 
     [Fact]
+    public async Task ServersReader_TakesTheMapsInItsCollectionAtStart_SoTheFirstScrapeReadsOnlyChangedRegions()
+    {
+        using MetricRegistry writer = OpenWriter();
+        Counter counter = writer.CreateCounter("requests", Help, new CounterConfiguration { LabelNames = ["route"] });
+        for (int i = 0; i < 400; i++)
+        {
+            counter.WithLabels($"/r{i}").Inc(i);
+        }
+
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(_dir.Path, MultiProcessDirectoryOptions.Default.ForServer());
+        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+        counter.WithLabels("/r0").Inc(1000);
+
+        // As in WarmReader_SeesEveryChangeThroughTheMaps_AndReadsOnlyChangedRegions: a value changed behind the writer's
+        // back is read only by a refresh that reads every value, which the first scrape after taking the maps is not.
+        WriteBehindTheWriter(_dir.File("counter_0.db"), """["requests", "requests_total", {"route": "/r399"}, "Help."]""", 12345);
+        string first = DirectoryFixture.Text(reader);
+
+        Assert.Contains("requests_total{route=\"/r0\"} 1000.0", first);
+        Assert.DoesNotContain("requests_total{route=\"/r399\"} 12345", first);
+    }
+
+    [Fact]
     public void ForeignWrite_AfterTheWriterEnds_IsSeen()
     {
         string path = _dir.File("counter_0.db");

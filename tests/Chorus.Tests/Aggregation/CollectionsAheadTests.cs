@@ -1,4 +1,5 @@
 using Chorus.Aggregation;
+using Chorus.Exposition;
 using FsCheck.Xunit;
 
 using static Chorus.Tests.Aggregation.RandomDbFiles;
@@ -109,6 +110,42 @@ public sealed class CollectionsAheadTests
         Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.FullRead));
         Assert.True(reader.LastReport.BytesRead >= 3 * 4096, $"{reader.LastReport.BytesRead} bytes counted");
         Assert.Equal(Fresh(dir.Path), scrape);
+    }
+
+    [Fact]
+    public async Task TheCollectionAtStart_FormatsWhatPrometheusAsksFor_AndARenderingNoScrapeWritesIsLetGo()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).Add("d", "d_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, MultiProcessDirectoryOptions.Default.ForServer());
+        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // One rendering per family, in OpenMetrics for escaping=allow-utf-8, before any scrape: Prometheus's first scrape
+        // formats nothing.
+        Assert.Equal(2, reader.RenderingsKept);
+        Assert.Equal(Fresh(dir.Path, ExpositionFormat.OpenMetrics), AsPrometheus3(reader));
+        Assert.Equal(2, reader.RenderingsKept);
+
+        // A scraper that asks for text only: both kept until the OpenMetrics ones went unused for UnusedScrapes scrapes.
+        for (int scrape = 0; scrape < RenderedFamily.UnusedScrapes; scrape++)
+        {
+            Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+            Assert.Equal(4, reader.RenderingsKept);
+        }
+
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+        Assert.Equal(2, reader.RenderingsKept);
+
+        // Asked for again, OpenMetrics is formatted afresh.
+        Assert.Equal(Fresh(dir.Path, ExpositionFormat.OpenMetrics), AsPrometheus3(reader));
+        Assert.Equal(4, reader.RenderingsKept);
+    }
+
+    private static string AsPrometheus3(MultiProcessDirectory reader)
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        reader.Collect(output, ExpositionFormat.OpenMetrics, EscapingScheme.AllowUtf8);
+        return System.Text.Encoding.UTF8.GetString(output.WrittenSpan);
     }
 
     [Fact]
@@ -294,10 +331,10 @@ public sealed class CollectionsAheadTests
             ListingSettleTime = Settle,
         });
 
-    private static string Fresh(string path)
+    private static string Fresh(string path, ExpositionFormat format = ExpositionFormat.PrometheusText)
     {
         using MultiProcessDirectory fresh = MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = 0 });
-        return DirectoryFixture.Text(fresh);
+        return DirectoryFixture.Text(fresh, format);
     }
 
     private static void WaitForCollectionsAhead(MultiProcessDirectory reader, int count)
