@@ -36,8 +36,22 @@ internal sealed class MetricsEndpoint
     // One slot per ExpositionFormat and EscapingScheme: the collection of that format in flight, if any.
     private readonly SharedCollection?[] _inFlight = new SharedCollection?[Slots];
 
-    // Per slot: the gzip members of its last body, created on the slot's first gzipped scrape.
+    // Per slot: the gzip members of its last body, created on the slot's first gzipped scrape, and the gzipped scrape
+    // that last used them (counted in _gzipScrapes).
     private readonly GzipMemberCache?[] _gzipMembers = new GzipMemberCache?[Slots];
+    private readonly int[] _gzipUsedIn = new int[Slots];
+    private int _gzipScrapes;
+
+    /// <summary>
+    /// How many gzipped scrapes a slot's members may go unused before they are let go: a client that asked once for
+    /// another format (a curl beside Prometheus) does not leave a second compressed copy of the body (6 MB on a
+    /// GitLab-sized host, with the arrays that hold it) for the life of the server. As the reader's renderings
+    /// (<c>RenderedFamily.Written</c>).
+    /// </summary>
+    internal const int UnusedGzipScrapes = 4;
+
+    /// <summary>How many slots hold gzip members (tests).</summary>
+    internal int GzipCachesKept => _gzipMembers.Count(members => members is not null);
     private readonly Lock _gate = new();
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
@@ -178,9 +192,27 @@ internal sealed class MetricsEndpoint
 
     private GzipMemberCache GzipMembersFor(ScrapeProtocol protocol)
     {
-        ref GzipMemberCache? members = ref _gzipMembers[SlotOf(protocol.Format, protocol.Escaping)];
+        int slot = SlotOf(protocol.Format, protocol.Escaping);
+        int scrape = Interlocked.Increment(ref _gzipScrapes);
+        Volatile.Write(ref _gzipUsedIn[slot], scrape);
+        ForgetUnusedGzipMembers(scrape);
+        ref GzipMemberCache? members = ref _gzipMembers[slot];
         GzipMemberCache? existing = Volatile.Read(ref members);
         return existing ?? Interlocked.CompareExchange(ref members, new GzipMemberCache(_options.GzipLevel), null) ?? members!;
+    }
+
+    /// <summary>Lets go of the gzip members of every slot no gzipped scrape used in the last <see cref="UnusedGzipScrapes"/>.</summary>
+    private void ForgetUnusedGzipMembers(int scrape)
+    {
+        for (int slot = 0; slot < Slots; slot++)
+        {
+            GzipMemberCache? members = Volatile.Read(ref _gzipMembers[slot]);
+            if (members is not null && scrape - Volatile.Read(ref _gzipUsedIn[slot]) > UnusedGzipScrapes)
+            {
+                // A scrape compressing with them now keeps its own reference; only this one goes, if no scrape took the slot since.
+                Interlocked.CompareExchange(ref _gzipMembers[slot], null, members);
+            }
+        }
     }
 
     private static int SlotOf(ExpositionFormat format, EscapingScheme escaping) => ((int)format * 4) + (int)escaping;

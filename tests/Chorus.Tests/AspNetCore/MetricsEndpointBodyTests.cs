@@ -60,12 +60,34 @@ public sealed class MetricsEndpointBodyTests
         Assert.Null(endpoint.BodyArrays.Spare);
     }
 
-    private static async Task<(FlushRecordingStream Sent, HttpContext Context)> ScrapeAsync(MetricsEndpoint endpoint, string encoding)
+    [Fact]
+    public async Task GzipMembersOfAFormatNoScrapeAskedForLately_AreLetGo_AndMadeAgainWhenAskedFor()
+    {
+        const string OpenMetrics = "application/openmetrics-text;version=1.0.0";
+        var source = new BigSource(families: 40, samplesPerFamily: 20);
+        var endpoint = new MetricsEndpoint(source, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
+        byte[] openMetrics = Gunzip((await ScrapeAsync(endpoint, "gzip", OpenMetrics)).Sent.Bytes.ToArray());
+
+        // A text scraper from now on: the OpenMetrics members stay for UnusedGzipScrapes gzipped scrapes, then go.
+        for (int scrape = 0; scrape < MetricsEndpoint.UnusedGzipScrapes; scrape++)
+        {
+            Assert.Equal(source.Expected, Gunzip((await ScrapeAsync(endpoint, "gzip")).Sent.Bytes.ToArray()));
+            Assert.Equal(2, endpoint.GzipCachesKept);
+        }
+
+        Assert.Equal(source.Expected, Gunzip((await ScrapeAsync(endpoint, "gzip")).Sent.Bytes.ToArray()));
+        Assert.Equal(1, endpoint.GzipCachesKept);
+
+        Assert.Equal(openMetrics, Gunzip((await ScrapeAsync(endpoint, "gzip", OpenMetrics)).Sent.Bytes.ToArray()));
+        Assert.Equal(2, endpoint.GzipCachesKept);
+    }
+
+    private static async Task<(FlushRecordingStream Sent, HttpContext Context)> ScrapeAsync(MetricsEndpoint endpoint, string encoding, string accept = "text/plain;version=0.0.4")
     {
         var sent = new FlushRecordingStream();
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
-        context.Request.Headers.Accept = "text/plain;version=0.0.4";
+        context.Request.Headers.Accept = accept;
         context.Request.Headers.AcceptEncoding = encoding;
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(sent));
         await endpoint.HandleAsync(context);
