@@ -41,17 +41,6 @@ internal sealed class MetricsEndpoint
     private readonly GzipMemberCache?[] _gzipMembers = new GzipMemberCache?[Slots];
     private readonly int[] _gzipUsedIn = new int[Slots];
     private int _gzipScrapes;
-
-    /// <summary>
-    /// How many gzipped scrapes a slot's members may go unused before they are let go: a client that asked once for
-    /// another format (a curl beside Prometheus) does not leave a second compressed copy of the body (6 MB on a
-    /// GitLab-sized host, with the arrays that hold it) for the life of the server. As the reader's renderings
-    /// (<c>RenderedFamily.Written</c>).
-    /// </summary>
-    internal const int UnusedGzipScrapes = 4;
-
-    /// <summary>How many slots hold gzip members (tests).</summary>
-    internal int GzipCachesKept => _gzipMembers.Count(members => members is not null);
     private readonly Lock _gate = new();
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
@@ -64,6 +53,17 @@ internal sealed class MetricsEndpoint
     private readonly ResponseBuffers _bodyArrays = new();
 
     private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
+
+    /// <summary>
+    /// How many gzipped scrapes a slot's members may go unused before they are let go: a client that asked once for
+    /// another format (a curl beside Prometheus) does not leave a second compressed copy of the body (6 MB on a
+    /// GitLab-sized host, with the arrays that hold it) for the life of the server. As the reader's renderings
+    /// (<c>RenderedFamily.Written</c>).
+    /// </summary>
+    internal const int UnusedGzipScrapes = 4;
+
+    /// <summary>How many slots hold gzip members (tests).</summary>
+    internal int GzipCachesKept => _gzipMembers.Count(members => members is not null);
 
     /// <summary>Where the body arrays come from (for tests).</summary>
     internal ResponseBuffers BodyArrays => _bodyArrays;

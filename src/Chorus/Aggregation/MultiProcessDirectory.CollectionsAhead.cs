@@ -9,7 +9,7 @@ namespace Chorus.Aggregation;
 /// <see cref="CollectionsAhead"/>): a collection whose output nobody reads, which leaves the next scrape only what
 /// changed after it. It formats the families it merged in the format of the last scrape, and reports nothing: its bytes
 /// read are counted in the next scrape's report, and a problem it finds is still new to that report. A server's reader
-/// also collects once when it is opened (<see cref="MultiProcessDirectoryOptions.CollectAtStart"/>), before any scrape.
+/// also collects ahead when it is opened (<see cref="MultiProcessDirectoryOptions.CollectAtStart"/>), before any scrape.
 /// </content>
 public sealed partial class MultiProcessDirectory
 {
@@ -50,7 +50,7 @@ public sealed partial class MultiProcessDirectory
     }
 
     /// <summary>
-    /// The collection started when the reader was opened (<see cref="MultiProcessDirectoryOptions.CollectAtStart"/>), or a
+    /// The collections started when the reader was opened (<see cref="MultiProcessDirectoryOptions.CollectAtStart"/>), or a
     /// completed task. It never faults: a failure is logged, and the first scrape reads the files as without it.
     /// </summary>
     internal Task CollectionAtStart { get; private set; } = Task.CompletedTask;
@@ -104,7 +104,8 @@ public sealed partial class MultiProcessDirectory
 
     /// <summary>
     /// Collects as a scrape would and formats what changed, writing nothing; then makes the freezing probes it left. Only
-    /// once a scrape has been written (a reader nobody scrapes reads nothing ahead). Returns how long it took, or null.
+    /// once a scrape has been written (new files are read ahead only for a reader that is scraped). Returns how long it
+    /// took, or null.
     /// </summary>
     internal TimeSpan? CollectAhead()
     {
