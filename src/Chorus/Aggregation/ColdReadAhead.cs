@@ -244,15 +244,11 @@ internal sealed class ColdReadAhead : IDisposable
         ColdReadSlot slot = _slots[index % Window];
         FileState file = _files[index];
         int kind = (int)file.Name.Kind;
-        if (slot.Buffer.Length == 0)
+        if (!ReadBuffers.IsLarge(slot.Buffer))
         {
-            lock (_spareBuffers)
-            {
-                if (_spareBuffers.TryPop(out byte[]? spare))
-                {
-                    slot.Buffer = spare;
-                }
-            }
+            // A slot that last held a small file keeps its small buffer; a large file read into it would allocate
+            // (and fault in) a new large buffer while the spares of files given back sit unused.
+            TakeSpare(slot);
         }
 
         // Only a read-size guess: both threads update it, and a stale value costs at most a second read.
@@ -266,6 +262,21 @@ internal sealed class ColdReadAhead : IDisposable
         }
 
         Volatile.Write(ref slot.PreparedIndex, index + 1);
+    }
+
+    private void TakeSpare(ColdReadSlot slot)
+    {
+        byte[]? spare;
+        lock (_spareBuffers)
+        {
+            _spareBuffers.TryPop(out spare);
+        }
+
+        if (spare is not null)
+        {
+            ReadBuffers.Return(slot.Buffer);
+            slot.Buffer = spare;
+        }
     }
 
     /// <summary>
