@@ -35,6 +35,7 @@ internal static class ScrapeCommand
     private static int Run(string? dirValue, ExpositionFormat format)
     {
         string directory = DirectoryOption.Resolve(dirValue);
+        HeapHugePages.Advise();
         SuspendCollections();
         using MultiProcessDirectory source = MultiProcessDirectory.Open(directory);
         using Stream stdout = Console.OpenStandardOutput();
