@@ -68,6 +68,6 @@ internal sealed class CollectionPass(int collection, long now)
     /// <summary>Counts bytes read on the collecting thread.</summary>
     public void CountRead(long bytes) => _bytesRead += bytes;
 
-    /// <summary>Counts bytes read by one chunk of a refresh that runs on several threads at once.</summary>
+    /// <summary>Counts bytes read by one worker of a refresh that runs on several threads at once.</summary>
     public void CountReadConcurrently(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
 }

@@ -182,8 +182,8 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>Whether the last collection skipped listing the directory (its names had not changed), for tests.</summary>
     internal bool LastListingSkipped { get; private set; }
 
-    /// <summary>How many chunks the last warm refresh split the files into: 1 on one thread, more on every core (for tests).</summary>
-    internal int RefreshChunks => _refresh.RefreshChunks;
+    /// <summary>How many workers the last warm refresh ran: 1 on one thread, one per core on a big directory (for tests).</summary>
+    internal int RefreshWorkers => _refresh.RefreshWorkers;
 
     /// <summary>Files the last collection took from a <see cref="ColdReadAhead"/> (for tests).</summary>
     internal int FilesReadAhead => _refresh.FilesReadAhead;
