@@ -33,10 +33,11 @@ namespace Chorus.AspNetCore.Http;
 /// <para>
 /// The new parts of a body are compressed once all its parts are known, on every core when they come to
 /// <see cref="ParallelFreshBytes"/> or more: on a host whose writers all change values between scrapes, every piece of the
-/// body is new, and one core compressing 26 MB took longer than the whole collection. Each core compresses a run of
-/// the new parts into a scratch buffer kept from body to body, and the run's members are slices of one array made from
-/// it: hundreds of small member arrays, each kept for a scrape or two, filled the oldest generation of the heap
-/// between full collections (the serving process's anonymous memory grew by 35–150 MiB on the GitLab-sized host).
+/// body is new, and one core compressing 26 MB took longer than the whole collection. Each core takes new parts one at a
+/// time and compresses them into a scratch buffer kept from body to body, and the body's new members are slices of one
+/// array made from those: hundreds of small member arrays, each kept for a scrape or two, filled the oldest generation
+/// of the heap between full collections (the serving process's anonymous memory grew by 35–150 MiB on the GitLab-sized
+/// host). Cutting the body into parts and hashing them runs on every core too.
 /// </para>
 /// </remarks>
 internal sealed class GzipMemberCache(CompressionLevel level)
@@ -67,8 +68,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private readonly List<GzipMember> _members = [];
     private readonly List<(GzipMember Member, ReadOnlyMemory<byte> Part)> _fresh = [];
     private readonly ArrayBufferWriter<byte>[] _runScratch = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new ArrayBufferWriter<byte>())];
-    private readonly int[][] _runEnds = new int[Math.Max(1, Environment.ProcessorCount)][];
+
+    // Per run: the new parts it compressed (their index in _fresh) and where each one's member ends in its scratch buffer.
+    private readonly List<(int Fresh, int End)>[] _runParts = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new List<(int, int)>())];
     private readonly GzipRunBuffers _runBuffers = new(Math.Max(1, Environment.ProcessorCount) + 1);
+
+    // The body's parts (with where the application's data ends in each) and, per part, its pieces once cut and hashed.
+    private readonly List<(ReadOnlyMemory<byte> Part, int DataEnd)> _bodyParts = [];
+    private readonly List<List<CutPiece>> _cutPieces = [];
+    private int _nextToCut;
+    private int _nextToCompress;
     private readonly HashSet<GzipRunBuffer> _bodyRuns = [];
     private readonly GzipRunCarry _carry = new();
     private readonly List<(PartKey Key, byte[] Part)> _toPromote = [];
@@ -88,6 +97,12 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// <summary>How many members the last body was sent as.</summary>
     public int LastMemberCount { get; private set; }
 
+    /// <summary>On how many cores the last body was cut and hashed (for tests).</summary>
+    internal int LastCutWorkers { get; private set; }
+
+    /// <summary>On how many cores the last body's new parts were compressed (for tests).</summary>
+    internal int LastCompressRuns { get; private set; }
+
     /// <summary>Gzips <paramref name="body"/>: the members that, sent in order, are its gzip encoding.</summary>
     /// <param name="body">The exposition.</param>
     /// <param name="dataEnd">Where the application's data ends (the self-metrics and <c># EOF</c> follow).</param>
@@ -96,12 +111,8 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     {
         lock (_gate)
         {
-            _members.Clear();
-            var totals = default(Totals);
-            CompressPart(body, dataEnd, ref totals);
-            CompressFresh();
-            _carry.Carry(_used.Values, _runBuffers);
-            return Finish(totals);
+            _bodyParts.Add((body, dataEnd));
+            return CompressBodyParts();
         }
     }
 
@@ -117,23 +128,50 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     {
         lock (_gate)
         {
-            _members.Clear();
-            var totals = default(Totals);
             int offset = 0;
             foreach (ReadOnlyMemory<byte> part in body.Parts())
             {
-                CompressPart(part, dataEnd - offset, ref totals);
+                _bodyParts.Add((part, dataEnd - offset));
                 offset += part.Length;
             }
 
             if (offset == 0)
             {
-                CompressPart(ReadOnlyMemory<byte>.Empty, 0, ref totals);
+                _bodyParts.Add((ReadOnlyMemory<byte>.Empty, 0));
+            }
+
+            return CompressBodyParts();
+        }
+    }
+
+    /// <summary>
+    /// Gzips the parts in <see cref="_bodyParts"/>: cuts and hashes them (on every core for a big body), takes each piece's
+    /// member from the last body or makes it new, compresses the new ones. Called under <see cref="_gate"/>.
+    /// </summary>
+    private GzipBody CompressBodyParts()
+    {
+        try
+        {
+            _members.Clear();
+            var totals = default(Totals);
+            CutAll();
+            for (int i = 0; i < _bodyParts.Count; i++)
+            {
+                AddPieces(_cutPieces[i], ref totals);
             }
 
             CompressFresh();
             _carry.Carry(_used.Values, _runBuffers);
             return Finish(totals);
+        }
+        finally
+        {
+            // Neither list may keep the body's arrays alive until the next scrape.
+            _bodyParts.Clear();
+            foreach (List<CutPiece> pieces in _cutPieces)
+            {
+                pieces.Clear();
+            }
         }
     }
 
@@ -180,20 +218,66 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     }
 
     /// <summary>
-    /// Cuts <paramref name="body"/> (a whole body or one of its parts) and adds its members, the new ones still to be
-    /// compressed (<see cref="CompressFresh"/>). Called under <see cref="_gate"/>.
+    /// Cuts and hashes every part of <see cref="_bodyParts"/> into <see cref="_cutPieces"/>: on every core when the body is
+    /// big, each core taking the next part not taken (a big host's body is some 40 family renderings of up to 2 MB; on one
+    /// core, cutting and hashing its 26 MB took 12 ms while the other core waited). Called under <see cref="_gate"/>.
     /// </summary>
-    private void CompressPart(ReadOnlyMemory<byte> body, int dataEnd, ref Totals totals)
+    private void CutAll()
     {
-        int start = 0;
-        var cursor = default(GzipMemberCuts.Cursor);
-        do
+        long bytes = 0;
+        foreach ((ReadOnlyMemory<byte> part, _) in _bodyParts)
         {
-            // Hashed as soon as it is cut: its bytes are still in the cache the search for the cut brought them to.
-            int end = GzipMemberCuts.PartEnd(body.Span, dataEnd, start, ref cursor);
-            ReadOnlyMemory<byte> piece = body[start..end];
+            bytes += part.Length;
+        }
+
+        while (_cutPieces.Count < _bodyParts.Count)
+        {
+            _cutPieces.Add([]);
+        }
+
+        _nextToCut = 0;
+        int workers = bytes >= ParallelFreshBytes ? Math.Min(_runScratch.Length, _bodyParts.Count) : 1;
+        LastCutWorkers = workers;
+        if (workers > 1)
+        {
+            Parallel.For(0, workers, _ => CutParts());
+        }
+        else
+        {
+            CutParts();
+        }
+    }
+
+    /// <summary>Cuts and hashes parts of <see cref="_bodyParts"/>, taking the next one not taken until none is left.</summary>
+    private void CutParts()
+    {
+        for (int i = Interlocked.Increment(ref _nextToCut) - 1; i < _bodyParts.Count; i = Interlocked.Increment(ref _nextToCut) - 1)
+        {
+            (ReadOnlyMemory<byte> body, int dataEnd) = _bodyParts[i];
+            List<CutPiece> pieces = _cutPieces[i];
+            int start = 0;
+            var cursor = default(GzipMemberCuts.Cursor);
+            do
+            {
+                // Hashed as soon as it is cut: its bytes are still in the cache the search for the cut brought them to.
+                int end = GzipMemberCuts.PartEnd(body.Span, dataEnd, start, ref cursor);
+                ReadOnlyMemory<byte> piece = body[start..end];
+                pieces.Add(new CutPiece(piece, new PartKey(XxHash128.HashToUInt128(piece.Span, _seed), piece.Length)));
+                start = end;
+            }
+            while (start < body.Length);
+        }
+    }
+
+    /// <summary>
+    /// Adds the members of one part's <paramref name="pieces"/>: kept from the last body, or new (still to be compressed,
+    /// <see cref="CompressFresh"/>). Called under <see cref="_gate"/>.
+    /// </summary>
+    private void AddPieces(List<CutPiece> pieces, ref Totals totals)
+    {
+        foreach ((ReadOnlyMemory<byte> piece, PartKey key) in pieces)
+        {
             ReadOnlySpan<byte> part = piece.Span;
-            var key = new PartKey(XxHash128.HashToUInt128(part, _seed), part.Length);
             if (!_used.TryGetValue(key, out GzipMember? member))
             {
                 if (_kept.TryGetValue(key, out member))
@@ -212,12 +296,14 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             }
 
             _members.Add(member);
-            start = end;
         }
-        while (start < body.Length);
     }
 
-    /// <summary>Compresses the body's new parts, on every core when they are big (<see cref="ParallelFreshBytes"/>). Called under <see cref="_gate"/>.</summary>
+    /// <summary>
+    /// Compresses the body's new parts, on every core when they are big (<see cref="ParallelFreshBytes"/>), each core taking
+    /// the next part not taken (fixed shares of equal bytes left one core compressing alone for up to 20 ms of a 26 MB body
+    /// when the other was taken by a live writer for a while), then copies them into one array. Called under <see cref="_gate"/>.
+    /// </summary>
     private void CompressFresh()
     {
         long bytes = 0;
@@ -226,68 +312,72 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             bytes += part.Length;
         }
 
+        _nextToCompress = 0;
         int runs = bytes >= ParallelFreshBytes ? Math.Min(_runScratch.Length, _fresh.Count) : Math.Min(1, _fresh.Count);
+        LastCompressRuns = runs;
         if (runs > 1)
         {
-            // Contiguous runs of about equal bytes, one per core: the parts are tens of KiB each.
-            Parallel.For(0, runs, run => CompressRun(FreshIndex(bytes * run / runs), FreshIndex(bytes * (run + 1) / runs), run));
+            Parallel.For(0, runs, CompressRun);
         }
         else if (runs == 1)
         {
-            CompressRun(0, _fresh.Count, 0);
+            CompressRun(0);
         }
 
-        for (int run = 0; run < runs; run++)
-        {
-            Publish(runs > 1 ? FreshIndex(bytes * run / runs) : 0, runs > 1 ? FreshIndex(bytes * (run + 1) / runs) : _fresh.Count, run);
-        }
-
+        Publish(runs);
         _fresh.Clear();
     }
 
-    /// <summary>The first new part that starts at or after <paramref name="offset"/> bytes into the new parts.</summary>
-    private int FreshIndex(long offset)
-    {
-        long at = 0;
-        for (int i = 0; i < _fresh.Count; i++)
-        {
-            if (at >= offset)
-            {
-                return i;
-            }
-
-            at += _fresh[i].Part.Length;
-        }
-
-        return _fresh.Count;
-    }
-
-    /// <summary>Compresses new parts <paramref name="from"/> to <paramref name="to"/> (excluded) into run <paramref name="run"/>'s scratch buffer, noting where each member ends.</summary>
-    private void CompressRun(int from, int to, int run)
+    /// <summary>
+    /// Compresses new parts into run <paramref name="run"/>'s scratch buffer, taking the next one not taken until none is
+    /// left, noting which part each member is and where it ends.
+    /// </summary>
+    private void CompressRun(int run)
     {
         ArrayBufferWriter<byte> scratch = _runScratch[run];
+        List<(int Fresh, int End)> parts = _runParts[run];
         scratch.ResetWrittenCount();
-        int[] ends = _runEnds[run] is { } kept && kept.Length >= to - from ? kept : _runEnds[run] = new int[Math.Max(16, (to - from) * 2)];
-        for (int i = from; i < to; i++)
+        parts.Clear();
+        for (int i = Interlocked.Increment(ref _nextToCompress) - 1; i < _fresh.Count; i = Interlocked.Increment(ref _nextToCompress) - 1)
         {
             GzipMembers.Deflate(_fresh[i].Part.Span, level, scratch);
-            ends[i - from] = scratch.WrittenCount;
+            parts.Add((i, scratch.WrittenCount));
         }
     }
 
-    /// <summary>Copies run <paramref name="run"/>'s members into one reused array (<see cref="GzipRunBuffers"/>) and points them at it. Called under <see cref="_gate"/>.</summary>
-    private void Publish(int from, int to, int run)
+    /// <summary>
+    /// Copies the members of the first <paramref name="runs"/> runs into one reused array (<see cref="GzipRunBuffers"/>)
+    /// and points them at it: one array per body, whose size varies little from body to body where the runs' shares do.
+    /// Called under <see cref="_gate"/>.
+    /// </summary>
+    private void Publish(int runs)
     {
-        ReadOnlySpan<byte> written = _runScratch[run].WrittenSpan;
-        GzipRunBuffer buffer = _runBuffers.Take(written.Length);
-        written.CopyTo(buffer.Bytes);
-        int[] ends = _runEnds[run];
-        for (int i = from, start = 0; i < to; i++)
+        if (runs == 0)
         {
-            GzipMember member = _fresh[i].Member;
-            member.Bytes = buffer.Bytes.AsMemory(start, ends[i - from] - start);
-            member.Run = buffer;
-            start = ends[i - from];
+            return;
+        }
+
+        int length = 0;
+        for (int run = 0; run < runs; run++)
+        {
+            length += _runScratch[run].WrittenCount;
+        }
+
+        GzipRunBuffer buffer = _runBuffers.Take(length);
+        int at = 0;
+        for (int run = 0; run < runs; run++)
+        {
+            _runScratch[run].WrittenSpan.CopyTo(buffer.Bytes.AsSpan(at));
+            int start = 0;
+            foreach ((int fresh, int end) in _runParts[run])
+            {
+                GzipMember member = _fresh[fresh].Member;
+                member.Bytes = buffer.Bytes.AsMemory(at + start, end - start);
+                member.Run = buffer;
+                start = end;
+            }
+
+            at += _runScratch[run].WrittenCount;
         }
     }
 
@@ -358,6 +448,9 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     }
 
     private readonly record struct PartKey(UInt128 Hash, int Length);
+
+    /// <summary>A piece of the body as cut (<see cref="GzipMemberCuts"/>), with its key.</summary>
+    private readonly record struct CutPiece(ReadOnlyMemory<byte> Bytes, PartKey Key);
 
     /// <summary>What a body's members add up to so far: their length, how many of its bytes were new, and how many of those were stored.</summary>
     private struct Totals

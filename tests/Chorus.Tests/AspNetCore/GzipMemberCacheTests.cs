@@ -130,6 +130,7 @@ public sealed class GzipMemberCacheTests
             byte[] wire = Compress(cache, body, dataEnd);
 
             Assert.InRange(cache.LastFreshBytes - cache.LastStoredBytes, GzipMemberCache.ParallelFreshBytes, int.MaxValue);
+            Assert.Equal(Math.Max(1, Environment.ProcessorCount), cache.LastCompressRuns);
             Assert.InRange(cache.LastMemberCount, 12 * 6, 12 * 7 + 1);
             Assert.Equal(body, Gunzip(wire));
             Assert.True(wire.Length < body.Length / 3, $"{wire.Length} bytes sent for {body.Length}");
@@ -137,6 +138,28 @@ public sealed class GzipMemberCacheTests
             {
                 families[i] = families[i].Replace($" {scrape + 1}\n", $" {scrape + 2}\n", StringComparison.Ordinal);
             }
+        }
+    }
+
+    [Fact]
+    public void BigKeptBody_IsCutOnEveryCore_IntoTheMembersOfTheWholeBody()
+    {
+        var random = new Random(5);
+        var families = Enumerable.Range(0, 24).Select(i => i % 3 == 0 ? Family(i, samples: 2_000 + i) : RandomFamily(random, i)).ToList();
+        var whole = new GzipMemberCache(CompressionLevel.Optimal);
+        var byParts = new GzipMemberCache(CompressionLevel.Optimal);
+        for (int scrape = 0; scrape < 3; scrape++)
+        {
+            (byte[] body, int dataEnd) = Body(families, scrape, openMetrics: scrape == 1);
+            using SegmentedBody kept = Kept(families, body, dataEnd);
+            GzipBody gzip = byParts.Compress(kept, dataEnd);
+            byte[] wire = [.. gzip.Members.SelectMany(member => member.ToArray())];
+
+            Assert.Equal(Math.Max(1, Environment.ProcessorCount), byParts.LastCutWorkers);
+            Assert.Equal(Compress(whole, body, dataEnd), wire);
+            Assert.Equal(whole.LastMemberCount, byParts.LastMemberCount);
+            Assert.Equal(whole.LastFreshBytes, byParts.LastFreshBytes);
+            Change(families, random);
         }
     }
 
