@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Compression;
-using System.IO.Hashing;
 using Chorus.AspNetCore.Buffers;
 
 namespace Chorus.AspNetCore.Http;
@@ -12,9 +11,8 @@ namespace Chorus.AspNetCore.Http;
 /// sent from its kept member, so a scrape compresses only the families that changed and the scrape's own tail.
 /// </summary>
 /// <remarks>
-/// The body is cut by <see cref="GzipMemberCuts"/>. A part is known by its length and its XxHash128 under a seed drawn
-/// per cache (so nobody can aim at a collision, and an accidental one has odds of 2^-128): this reads the body once,
-/// at memory speed, and keeps no uncompressed copy. Members not used by the last body are let go, so the cache holds
+/// The body is cut by <see cref="GzipMemberCuts"/> (<see cref="GzipBodyCuts"/>). A part is known by its length and its
+/// XxHash128 (<see cref="GzipPartKey"/>): this reads the body once, at memory speed, and keeps no uncompressed copy. Members not used by the last body are let go, so the cache holds
 /// one compressed body. The decompressed response is byte for byte the body, whatever the cuts.
 /// <para>
 /// A part is compressed at <c>level</c> when it first appears. Since a kept member costs nothing on later scrapes, a part
@@ -63,7 +61,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
 
-    private readonly long _seed = Random.Shared.NextInt64();
+    private readonly GzipBodyCuts _cuts = new(Random.Shared.NextInt64());
     private readonly Lock _gate = new();
     private readonly List<GzipMember> _members = [];
     private readonly List<(GzipMember Member, ReadOnlyMemory<byte> Part)> _fresh = [];
@@ -73,20 +71,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private readonly List<(int Fresh, int End)>[] _runParts = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new List<(int, int)>())];
     private readonly GzipRunBuffers _runBuffers = new(Math.Max(1, Environment.ProcessorCount) + 1);
 
-    // The body's parts (with where the application's data ends in each) and, per part, its pieces once cut and hashed.
-    private readonly List<(ReadOnlyMemory<byte> Part, int DataEnd)> _bodyParts = [];
-    private readonly List<List<CutPiece>> _cutPieces = [];
-    private int _nextToCut;
     private int _nextToCompress;
     private readonly HashSet<GzipRunBuffer> _bodyRuns = [];
     private readonly GzipRunCarry _carry = new();
-    private readonly List<(PartKey Key, byte[] Part)> _toPromote = [];
-    private Dictionary<PartKey, GzipMember> _kept = [];
-    private Dictionary<PartKey, GzipMember> _used = [];
+    private readonly List<(GzipPartKey Key, byte[] Part)> _toPromote = [];
+    private Dictionary<GzipPartKey, GzipMember> _kept = [];
+    private Dictionary<GzipPartKey, GzipMember> _used = [];
     private Task _promotion = Task.CompletedTask;
 
     // Parts the last body found again unchanged, to compress again once its response is sent.
-    private (PartKey Key, byte[] Part)[]? _promotable;
+    private (GzipPartKey Key, byte[] Part)[]? _promotable;
 
     /// <summary>How many bytes of the last body were new: compressed or stored afresh (the rest came from kept members).</summary>
     public int LastFreshBytes { get; private set; }
@@ -98,7 +92,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     public int LastMemberCount { get; private set; }
 
     /// <summary>On how many cores the last body was cut and hashed (for tests).</summary>
-    internal int LastCutWorkers { get; private set; }
+    internal int LastCutWorkers => _cuts.LastWorkers;
 
     /// <summary>On how many cores the last body's new parts were compressed (for tests).</summary>
     internal int LastCompressRuns { get; private set; }
@@ -111,7 +105,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     {
         lock (_gate)
         {
-            _bodyParts.Add((body, dataEnd));
+            _cuts.Add(body, dataEnd);
             return CompressBodyParts();
         }
     }
@@ -131,13 +125,13 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             int offset = 0;
             foreach (ReadOnlyMemory<byte> part in body.Parts())
             {
-                _bodyParts.Add((part, dataEnd - offset));
+                _cuts.Add(part, dataEnd - offset);
                 offset += part.Length;
             }
 
             if (offset == 0)
             {
-                _bodyParts.Add((ReadOnlyMemory<byte>.Empty, 0));
+                _cuts.Add(ReadOnlyMemory<byte>.Empty, 0);
             }
 
             return CompressBodyParts();
@@ -145,7 +139,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     }
 
     /// <summary>
-    /// Gzips the parts in <see cref="_bodyParts"/>: cuts and hashes them (on every core for a big body), takes each piece's
+    /// Gzips the parts added to <see cref="_cuts"/>: cuts and hashes them (on every core for a big body), takes each piece's
     /// member from the last body or makes it new, compresses the new ones. Called under <see cref="_gate"/>.
     /// </summary>
     private GzipBody CompressBodyParts()
@@ -154,10 +148,10 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         {
             _members.Clear();
             var totals = default(Totals);
-            CutAll();
-            for (int i = 0; i < _bodyParts.Count; i++)
+            _cuts.CutAll(_runScratch.Length, ParallelFreshBytes);
+            for (int i = 0; i < _cuts.Count; i++)
             {
-                AddPieces(_cutPieces[i], ref totals);
+                AddPieces(_cuts.PiecesOf(i), ref totals);
             }
 
             CompressFresh();
@@ -166,12 +160,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         }
         finally
         {
-            // Neither list may keep the body's arrays alive until the next scrape.
-            _bodyParts.Clear();
-            foreach (List<CutPiece> pieces in _cutPieces)
-            {
-                pieces.Clear();
-            }
+            _cuts.Clear();
         }
     }
 
@@ -218,64 +207,12 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     }
 
     /// <summary>
-    /// Cuts and hashes every part of <see cref="_bodyParts"/> into <see cref="_cutPieces"/>: on every core when the body is
-    /// big, each core taking the next part not taken (a big host's body is some 40 family renderings of up to 2 MB; on one
-    /// core, cutting and hashing its 26 MB took 12 ms while the other core waited). Called under <see cref="_gate"/>.
-    /// </summary>
-    private void CutAll()
-    {
-        long bytes = 0;
-        foreach ((ReadOnlyMemory<byte> part, _) in _bodyParts)
-        {
-            bytes += part.Length;
-        }
-
-        while (_cutPieces.Count < _bodyParts.Count)
-        {
-            _cutPieces.Add([]);
-        }
-
-        _nextToCut = 0;
-        int workers = bytes >= ParallelFreshBytes ? Math.Min(_runScratch.Length, _bodyParts.Count) : 1;
-        LastCutWorkers = workers;
-        if (workers > 1)
-        {
-            Parallel.For(0, workers, _ => CutParts());
-        }
-        else
-        {
-            CutParts();
-        }
-    }
-
-    /// <summary>Cuts and hashes parts of <see cref="_bodyParts"/>, taking the next one not taken until none is left.</summary>
-    private void CutParts()
-    {
-        for (int i = Interlocked.Increment(ref _nextToCut) - 1; i < _bodyParts.Count; i = Interlocked.Increment(ref _nextToCut) - 1)
-        {
-            (ReadOnlyMemory<byte> body, int dataEnd) = _bodyParts[i];
-            List<CutPiece> pieces = _cutPieces[i];
-            int start = 0;
-            var cursor = default(GzipMemberCuts.Cursor);
-            do
-            {
-                // Hashed as soon as it is cut: its bytes are still in the cache the search for the cut brought them to.
-                int end = GzipMemberCuts.PartEnd(body.Span, dataEnd, start, ref cursor);
-                ReadOnlyMemory<byte> piece = body[start..end];
-                pieces.Add(new CutPiece(piece, new PartKey(XxHash128.HashToUInt128(piece.Span, _seed), piece.Length)));
-                start = end;
-            }
-            while (start < body.Length);
-        }
-    }
-
-    /// <summary>
     /// Adds the members of one part's <paramref name="pieces"/>: kept from the last body, or new (still to be compressed,
     /// <see cref="CompressFresh"/>). Called under <see cref="_gate"/>.
     /// </summary>
-    private void AddPieces(List<CutPiece> pieces, ref Totals totals)
+    private void AddPieces(List<GzipPiece> pieces, ref Totals totals)
     {
-        foreach ((ReadOnlyMemory<byte> piece, PartKey key) in pieces)
+        foreach ((ReadOnlyMemory<byte> piece, GzipPartKey key) in pieces)
         {
             ReadOnlySpan<byte> part = piece.Span;
             if (!_used.TryGetValue(key, out GzipMember? member))
@@ -428,10 +365,10 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         return member;
     }
 
-    private void Promote((PartKey Key, byte[] Part)[] parts)
+    private void Promote((GzipPartKey Key, byte[] Part)[] parts)
     {
         var scratch = new ArrayBufferWriter<byte>();
-        foreach ((PartKey key, byte[] part) in parts)
+        foreach ((GzipPartKey key, byte[] part) in parts)
         {
             scratch.ResetWrittenCount();
             GzipMembers.Deflate(part, PromotedLevel, scratch);
@@ -446,11 +383,6 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             }
         }
     }
-
-    private readonly record struct PartKey(UInt128 Hash, int Length);
-
-    /// <summary>A piece of the body as cut (<see cref="GzipMemberCuts"/>), with its key.</summary>
-    private readonly record struct CutPiece(ReadOnlyMemory<byte> Bytes, PartKey Key);
 
     /// <summary>What a body's members add up to so far: their length, how many of its bytes were new, and how many of those were stored.</summary>
     private struct Totals
