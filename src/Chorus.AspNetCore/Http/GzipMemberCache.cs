@@ -12,8 +12,9 @@ namespace Chorus.AspNetCore.Http;
 /// </summary>
 /// <remarks>
 /// The body is cut by <see cref="GzipMemberCuts"/> (<see cref="GzipBodyCuts"/>). A part is known by its length and its
-/// XxHash128 (<see cref="GzipPartKey"/>): this reads the body once, at memory speed, and keeps no uncompressed copy. Members not used by the last body are let go, so the cache holds
-/// one compressed body. The decompressed response is byte for byte the body, whatever the cuts.
+/// XxHash128 (<see cref="GzipPartKey"/>): this reads the body once, at memory speed, and keeps no uncompressed copy.
+/// Members not used by the last body are let go, so the cache holds one compressed body. The decompressed response is
+/// byte for byte the body, whatever the cuts.
 /// <para>
 /// A part is compressed at <c>level</c> when it first appears. Since a kept member costs nothing on later scrapes, a part
 /// of <see cref="PromotedPartBytes"/> or more that comes back unchanged is compressed again at
@@ -70,14 +71,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     // Per run: the new parts it compressed (their index in _fresh) and where each one's member ends in its scratch buffer.
     private readonly List<(int Fresh, int End)>[] _runParts = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new List<(int, int)>())];
     private readonly GzipRunBuffers _runBuffers = new(Math.Max(1, Environment.ProcessorCount) + 1);
-
-    private int _nextToCompress;
     private readonly HashSet<GzipRunBuffer> _bodyRuns = [];
     private readonly GzipRunCarry _carry = new();
     private readonly List<(GzipPartKey Key, byte[] Part)> _toPromote = [];
     private Dictionary<GzipPartKey, GzipMember> _kept = [];
     private Dictionary<GzipPartKey, GzipMember> _used = [];
     private Task _promotion = Task.CompletedTask;
+
+    // The next of _fresh a run takes: parts are taken one at a time, so a core held by something else for a while
+    // leaves the rest of the body to the others instead of a fixed share undone.
+    private int _nextToCompress;
 
     // Parts the last body found again unchanged, to compress again once its response is sent.
     private (GzipPartKey Key, byte[] Part)[]? _promotable;

@@ -105,7 +105,7 @@ internal sealed class FileRefresh
         _nextToRefresh = 0;
         if (_live.Count >= ParallelRefreshMinimumFiles && Environment.ProcessorCount >= 2)
         {
-            // Fixed shares left one core working alone for the last 12–20 ms of a GitLab-sized host's 40 ms refresh:
+            // Fixed shares left one core working alone for the last 12–32 ms of a GitLab-sized host's 40 ms refresh:
             // Parallel.For handed one worker the histogram files (8 MiB each, most of the changes) in one batch.
             _refreshWorkers = Math.Min(Environment.ProcessorCount, 8);
             Parallel.For(0, _refreshWorkers, _refreshWorker);
