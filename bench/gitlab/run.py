@@ -10,8 +10,11 @@ ms), or uses DIR when set and already written, then with LIVE=1 (default) starts
 CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits SETTLE (5) s and measures:
   cold   `chorus scrape --dir DIR` COLD_RUNS (2) times: the whole process's wall time and peak RSS (ru_maxrss);
   serve  `chorus serve`: its first scrape, WARMUP (3) scrapes back to back (their median), then WARM (8) scrapes each
-         after IDLE (5) s (their median and maximum: every writer changed values in the gap), then the server's
-         RssAnon (its own memory), RssFile (mapped .db pages: the shared page cache) and VmHWM (peak RSS);
+         after IDLE (5) s (their median and maximum: every writer changed values in the gap), the server's CPU time per
+         warm scrape (user + system, from one warm scrape's start to the next's, so work done after the response counts),
+         then its RssAnon (its own memory), RssFile (mapped .db pages: the shared page cache) and VmHWM (peak RSS);
+         SERVES (1) fresh servers one after another, their warm scrapes pooled (median, quartiles): on this VM the
+         median of one server's 8 scrapes moves by +-15 ms between servers of the same build;
   python prometheus_client 0.21.1's collector (tests/peers/prometheus_client-0.21, which reads the 16-byte layout;
          copy it from the main checkout) on the same directory once, PY=0 skips it: collect + generate_latest wall
          time and ru_maxrss (bench/scrape/py_collect_timing.py).
@@ -47,6 +50,7 @@ COLD_RUNS = int(os.environ.get("COLD_RUNS", "2"))
 WARMUP = int(os.environ.get("WARMUP", "3"))
 WARM = int(os.environ.get("WARM", "8"))
 IDLE = float(os.environ.get("IDLE", "5"))
+SERVES = int(os.environ.get("SERVES", "1"))
 PY = os.environ.get("PY", "1") == "1"
 PEER = os.path.join(REPO, "tests", "peers", "prometheus_client-0.21", "usr", "lib", "python3", "dist-packages")
 FIRST_IDENTITY = 100_000
@@ -93,15 +97,27 @@ def serve(directory):
         first, body = scrape(url)
         back_to_back = sorted(scrape(url)[0] for _ in range(WARMUP))
         after_idle = []
+        cpu = []
         for _ in range(WARM):
             time.sleep(IDLE)
+            cpu.append(cpu_seconds(process.pid))
             after_idle.append(scrape(url)[0])
+        time.sleep(IDLE)
+        cpu.append(cpu_seconds(process.pid))
         return {"first": first, "b2b": statistics.median(back_to_back), "idle": statistics.median(after_idle),
-                "idle_max": max(after_idle), "anon": status_mib(process.pid, "RssAnon"),
+                "idle_max": max(after_idle), "warm": after_idle,
+                "cpu": statistics.median(b - a for a, b in zip(cpu, cpu[1:])), "anon": status_mib(process.pid, "RssAnon"),
                 "file": status_mib(process.pid, "RssFile"), "hwm": status_mib(process.pid, "VmHWM"), "bytes": len(body)}
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process pid so far (/proc/PID/stat fields 14 and 15, in clock ticks)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def python_collector(directory):
@@ -135,12 +151,21 @@ def main():
             size, samples = body_shape(output)
             print(f"cold chorus scrape #{run + 1}: {elapsed:.2f} s, peak RSS {peak:.0f} MiB, {size:,} bytes, "
                   f"{samples:,} samples", flush=True)
-        r = serve(directory)
-        print(f"chorus serve: first {r['first'] * 1000:.0f} ms, back-to-back median {r['b2b'] * 1000:.1f} ms, "
-              f"after {IDLE:g} s idle median {r['idle'] * 1000:.1f} ms (max {r['idle_max'] * 1000:.1f}, {WARM} scrapes), "
-              f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / size:.2f}x the {size:,}-byte text response; "
-              f"{r['bytes']:,} bytes as sent with Accept-Encoding: {ENCODING}), "
-              f"RssFile {r['file']:.0f} MiB, VmHWM {r['hwm']:.0f} MiB", flush=True)
+        pooled = []
+        for _ in range(SERVES):
+            r = serve(directory)
+            pooled.extend(r["warm"])
+            print(f"chorus serve: first {r['first'] * 1000:.0f} ms, back-to-back median {r['b2b'] * 1000:.1f} ms, "
+                  f"after {IDLE:g} s idle median {r['idle'] * 1000:.1f} ms (max {r['idle_max'] * 1000:.1f}, {WARM} scrapes), "
+                  f"CPU {r['cpu'] * 1000:.0f} ms per warm scrape, "
+                  f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / size:.2f}x the {size:,}-byte text response; "
+                  f"{r['bytes']:,} bytes as sent with Accept-Encoding: {ENCODING}), "
+                  f"RssFile {r['file']:.0f} MiB, VmHWM {r['hwm']:.0f} MiB", flush=True)
+        if SERVES > 1:
+            quartiles = statistics.quantiles(pooled, n=4)
+            print(f"chorus serve, {SERVES} servers pooled: after {IDLE:g} s idle median {statistics.median(pooled) * 1000:.1f} ms, "
+                  f"quartiles {quartiles[0] * 1000:.1f} / {quartiles[2] * 1000:.1f} ms, max {max(pooled) * 1000:.1f} ms, "
+                  f"{len(pooled)} scrapes", flush=True)
         if PY:
             elapsed, detail = python_collector(directory)
             print(f"python 0.21.1 collector: {elapsed:.1f} s whole process; {detail}", flush=True)
