@@ -11,7 +11,8 @@ CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits S
   cold   `chorus scrape --dir DIR` COLD_RUNS (2) times: the whole process's wall time and peak RSS (ru_maxrss);
   serve  `chorus serve`: its first scrape, WARMUP (3) scrapes back to back (their median), then WARM (8) scrapes each
          after IDLE (5) s (their median and maximum: every writer changed values in the gap), the server's CPU time per
-         warm scrape (user + system, from one warm scrape's start to the next's, so work done after the response counts),
+         warm scrape (all its threads, from the request until the response is read) and per cycle (from one warm
+         scrape's start to the next's: the work after the response and the idle server's timers too),
          then its RssAnon (its own memory), RssFile (mapped .db pages: the shared page cache) and VmHWM (peak RSS);
          SERVES (1) fresh servers one after another, their warm scrapes pooled (median, quartiles): on this VM the
          median of one server's 8 scrapes moves by +-15 ms between servers of the same build;
@@ -97,16 +98,19 @@ def serve(directory):
         first, body = scrape(url)
         back_to_back = sorted(scrape(url)[0] for _ in range(WARMUP))
         after_idle = []
-        cpu = []
+        starts = []
+        in_scrape = []
         for _ in range(WARM):
             time.sleep(IDLE)
-            cpu.append(cpu_seconds(process.pid))
+            starts.append(cpu_seconds(process.pid))
             after_idle.append(scrape(url)[0])
+            in_scrape.append(cpu_seconds(process.pid) - starts[-1])
         time.sleep(IDLE)
-        cpu.append(cpu_seconds(process.pid))
+        starts.append(cpu_seconds(process.pid))
         return {"first": first, "b2b": statistics.median(back_to_back), "idle": statistics.median(after_idle),
                 "idle_max": max(after_idle), "warm": after_idle,
-                "cpu": statistics.median(b - a for a, b in zip(cpu, cpu[1:])), "anon": status_mib(process.pid, "RssAnon"),
+                "cpu": statistics.median(in_scrape), "cycle_cpu": statistics.median(b - a for a, b in zip(starts, starts[1:])),
+                "anon": status_mib(process.pid, "RssAnon"),
                 "file": status_mib(process.pid, "RssFile"), "hwm": status_mib(process.pid, "VmHWM"), "bytes": len(body)}
     finally:
         process.terminate()
@@ -114,10 +118,16 @@ def serve(directory):
 
 
 def cpu_seconds(pid):
-    """User + system CPU time of process pid so far (/proc/PID/stat fields 14 and 15, in clock ticks)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of every thread of process pid so far: the scheduler's nanoseconds (/proc/PID/task/*/schedstat), not the
+    10 ms ticks of /proc/PID/stat, which are too coarse for one scrape."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as schedstat:
+                total += int(schedstat.read().split()[0])
+        except OSError:
+            pass  # a thread that ended between the listing and the read
+    return total / 1e9
 
 
 def python_collector(directory):
@@ -157,7 +167,8 @@ def main():
             pooled.extend(r["warm"])
             print(f"chorus serve: first {r['first'] * 1000:.0f} ms, back-to-back median {r['b2b'] * 1000:.1f} ms, "
                   f"after {IDLE:g} s idle median {r['idle'] * 1000:.1f} ms (max {r['idle_max'] * 1000:.1f}, {WARM} scrapes), "
-                  f"CPU {r['cpu'] * 1000:.0f} ms per warm scrape, "
+                  f"CPU {r['cpu'] * 1000:.0f} ms per warm scrape (until its response is read; "
+                  f"{r['cycle_cpu'] * 1000:.0f} ms per {IDLE:g} s cycle with the idle server's timers), "
                   f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / size:.2f}x the {size:,}-byte text response; "
                   f"{r['bytes']:,} bytes as sent with Accept-Encoding: {ENCODING}), "
                   f"RssFile {r['file']:.0f} MiB, VmHWM {r['hwm']:.0f} MiB", flush=True)
