@@ -107,8 +107,7 @@ def serve(directory):
             in_scrape.append(cpu_seconds(process.pid) - starts[-1])
         time.sleep(IDLE)
         starts.append(cpu_seconds(process.pid))
-        return {"first": first, "b2b": statistics.median(back_to_back), "idle": statistics.median(after_idle),
-                "idle_max": max(after_idle), "warm": after_idle,
+        return {"first": first, "b2b": statistics.median(back_to_back), "warm": after_idle,
                 "cpu": statistics.median(in_scrape), "cycle_cpu": statistics.median(b - a for a, b in zip(starts, starts[1:])),
                 "anon": status_mib(process.pid, "RssAnon"),
                 "file": status_mib(process.pid, "RssFile"), "hwm": status_mib(process.pid, "VmHWM"), "bytes": len(body)}
@@ -166,7 +165,7 @@ def main():
             r = serve(directory)
             pooled.extend(r["warm"])
             print(f"chorus serve: first {r['first'] * 1000:.0f} ms, back-to-back median {r['b2b'] * 1000:.1f} ms, "
-                  f"after {IDLE:g} s idle median {r['idle'] * 1000:.1f} ms (max {r['idle_max'] * 1000:.1f}, {WARM} scrapes), "
+                  f"after {IDLE:g} s idle median {statistics.median(r['warm']) * 1000:.1f} ms (max {max(r['warm']) * 1000:.1f}, {WARM} scrapes), "
                   f"CPU {r['cpu'] * 1000:.0f} ms per warm scrape (until its response is read; "
                   f"{r['cycle_cpu'] * 1000:.0f} ms per {IDLE:g} s cycle with the idle server's timers), "
                   f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / size:.2f}x the {size:,}-byte text response; "
