@@ -12,6 +12,9 @@ internal enum CollectionStage
     /// <summary>Reading every name of the directory (inside <see cref="Listing"/>), not only those the watch saw change.</summary>
     ListEveryName,
 
+    /// <summary>After a response: checking that every name is as listed, when the next collection would list them all (<see cref="DirectoryListing.CheckNames"/>).</summary>
+    CheckNames,
+
     /// <summary>Reading the watch's queue for the names changed (inside <see cref="Listing"/>).</summary>
     ListWatchEvents,
 

@@ -67,6 +67,14 @@ internal sealed partial class DirectoryEntries : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether the entry <paramref name="name"/> of <paramref name="directoryPath"/> is a directory: its <c>d_type</c> says
+    /// so, or (when the filesystem does not say, or it is a symbolic link) the framework finds one there.
+    /// </summary>
+    public static bool IsDirectory(string directoryPath, ReadOnlySpan<char> name, byte type) =>
+        type == TypeDirectory
+        || ((type is TypeUnknown or TypeSymlink) && System.IO.Directory.Exists(Path.Join(directoryPath, name)));
+
     /// <summary>The next entry (<c>.</c> and <c>..</c> included); false at the end.</summary>
     /// <param name="name">The name's bytes (not NUL-terminated), valid until the next call.</param>
     /// <param name="inode">The entry's inode number.</param>

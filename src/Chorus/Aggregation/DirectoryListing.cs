@@ -20,10 +20,12 @@ namespace Chorus.Aggregation;
 /// <param name="loader">Lets go of the kept files whose names are gone.</param>
 internal sealed class DirectoryListing(string directoryPath, MultiProcessDirectoryOptions options, Dictionary<string, FileState> files, List<FileState> ordered, LiveFiles live, FrozenFiles frozen, FileLoader loader)
 {
-    // A listing is redone at least this often whatever the stamp says (a clock stepped back could hide a change).
-    private const long ListingReuseLimitMilliseconds = 60_000;
+    // A listing is redone at least this often whatever the stamp or the watch says (a clock stepped back could hide a
+    // change); a server makes it after a response when the next scrape would have to (CheckNames).
+    private readonly long _reuseLimitMilliseconds = (long)options.ListingReuseLimit.TotalMilliseconds;
 
     private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan = files.GetAlternateLookup<ReadOnlySpan<char>>();
+    private readonly ListedNamesCheck _check = new(directoryPath, options, files.GetAlternateLookup<ReadOnlySpan<char>>());
     private readonly HashSet<string> _removalSidecars = new(StringComparer.Ordinal);
     private readonly FileRanks _ranks = new(ordered);
 
@@ -63,7 +65,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
             frozen.CheckDirectory(stamp.Device, stamp.Inode);
         }
 
-        if (stamped && now - _listedAt < ListingReuseLimitMilliseconds && TryListWatchedNames(pass))
+        if (stamped && now - _listedAt < _reuseLimitMilliseconds && TryListWatchedNames(pass))
         {
             return null;
         }
@@ -71,7 +73,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         int? watchEpoch = frozen.WatchEpoch;
 
         // Listed (the generation of the last listing that saw a file) is only compared right after a listing.
-        pass.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < ListingReuseLimitMilliseconds;
+        pass.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < _reuseLimitMilliseconds;
         if (pass.NamesUnchanged)
         {
             // The names are as listed now, so from now on the watch's events say what changes.
@@ -107,6 +109,54 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         pass.Times.Add(CollectionStage.ListEveryName, started);
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether the collection expected <paramref name="collectionGap"/> milliseconds after <paramref name="now"/> (with a
+    /// margin for a late one) would have to list every name because the last listing is about to reach the reuse limit.
+    /// </summary>
+    public bool FullListingDueBy(long now, long collectionGap) =>
+        _listedAt != 0 && !options.FrameworkListing && now - _listedAt + (collectionGap * 3 / 2) >= _reuseLimitMilliseconds;
+
+    /// <summary>
+    /// Lists every name, as the next collection would have to, and when the directory holds exactly the names listed
+    /// (same inodes, removal sidecars and directories), counts that as a full listing made now. Otherwise it changes
+    /// nothing and the next collection lists the names itself, so a difference is never taken in outside a collection.
+    /// True when the names were found as listed.
+    /// </summary>
+    public bool CheckNames(CollectionStageTimes times)
+    {
+        long started = Stopwatch.GetTimestamp();
+        long now = Environment.TickCount64;
+        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+        int? watchEpoch = frozen.WatchEpoch;
+        if (!DirectoryStamp.TryRead(directoryPath, out DirectoryStamp stamp)
+            || stamp.Device != _listedStamp.Device || stamp.Inode != _listedStamp.Inode)
+        {
+            return false;
+        }
+
+        try
+        {
+            using DirectoryEntries? entries = DirectoryEntries.TryOpen(directoryPath);
+            if (entries is null || !_check.Matches(entries, _removalSidecars, DirectoriesNamedDb))
+            {
+                return false;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        // As a full listing leaves them. The names the watch saw change meanwhile are looked up again by the next
+        // collection, which finds them as listed or takes their change in.
+        _listedStamp = stamp;
+        _listedAt = now;
+        _listingTrusted = stamp.SettledBefore(startedAt, options.ListingSettleTime);
+        _namesWatchedEpoch = watchEpoch ?? -1;
+        times.Add(CollectionStage.CheckNames, started);
+        return true;
     }
 
     /// <summary>Reads every name of the directory into the listing.</summary>
@@ -275,9 +325,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
 
             int length = Encoding.UTF8.GetChars(bytes, name);
             ReadOnlySpan<char> fileName = name[..length];
-            bool directory = type == DirectoryEntries.TypeDirectory
-                || ((type is DirectoryEntries.TypeUnknown or DirectoryEntries.TypeSymlink) && System.IO.Directory.Exists(Path.Join(directoryPath, fileName)));
-            Consider(fileName, directory, inode, type == DirectoryEntries.TypeRegular, generation);
+            Consider(fileName, DirectoryEntries.IsDirectory(directoryPath, fileName, type), inode, type == DirectoryEntries.TypeRegular, generation);
         }
     }
 

@@ -173,6 +173,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     /// <summary>How many sum slots with frozen parts the last collection folded again per changed slot (tests).</summary>
     internal int LastFrozenSumsRefolded => _merge.LastFrozenSumsRefolded;
 
+    /// <summary>How many listings of every name were made after a response, and found every name as listed (tests).</summary>
+    internal int NamesCheckedAfterResponse => Volatile.Read(ref _namesCheckedAfterResponse);
+
     /// <summary>How many threads the last collection's merge folded on (tests).</summary>
     internal int LastMergeWorkers => _merge.LastMergeWorkers;
 
@@ -265,6 +268,11 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         long started = Stopwatch.GetTimestamp();
         _times.Clear();
         var pass = new CollectionPass(++_collections, Environment.TickCount64) { Times = _times };
+        if (!ahead)
+        {
+            NoteScrapeStarted(pass.Now);
+        }
+
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
         _frozen.Begin(_collections, pass.Now);

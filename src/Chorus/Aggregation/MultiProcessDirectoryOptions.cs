@@ -41,6 +41,13 @@ public sealed class MultiProcessDirectoryOptions
     /// </summary>
     internal TimeSpan ListingSettleTime { get; init; } = DirectoryStamp.DefaultSettleTime;
 
+    /// <summary>
+    /// How long a listing of every name may vouch for the directory, with the directory watch or its change time saying
+    /// what changed since (default 60 s; tests shorten it). A server's reader lists again after a response when the next
+    /// scrape would otherwise have to.
+    /// </summary>
+    internal TimeSpan ListingReuseLimit { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>List with the framework's enumeration, as where <c>getdents64</c> is missing (tests of that path).</summary>
     internal bool FrameworkListing { get; init; }
 

@@ -3,13 +3,17 @@ using Chorus.Aggregation;
 namespace Chorus.Tests.Aggregation;
 
 /// <summary>
-/// Every <see cref="FrozenFilesTests"/> case again with the freezing probes made after each response, on the thread pool,
-/// as a server's reader makes them: whether a probe runs before the next scrape or that scrape runs it first, and
+/// Every <see cref="FrozenFilesTests"/> case again with the freezing probes (and the listings of every name that fall
+/// due) made after each response, on the thread pool, as a server's reader makes them: whether a probe runs before the next scrape or that scrape runs it first, and
 /// whatever is written meanwhile, the next scrape must be a fresh reader's.
 /// </summary>
 public sealed class FrozenFilesProbedAfterResponseTests : FrozenFilesTests
 {
     protected override bool ProbeAfterCollection => true;
+
+    // Short enough that the listing of every name falls due every few steps, so it is made after responses too, in a
+    // race with the next scrape and whatever the step changes.
+    protected override TimeSpan ListingReuseLimit => TimeSpan.FromMilliseconds(150);
 
     [Fact]
     public void TheScrape_LeavesItsProbes_AndAWriteBeforeOrAfterThemIsSeen()

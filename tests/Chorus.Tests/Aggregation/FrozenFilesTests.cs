@@ -19,6 +19,9 @@ public class FrozenFilesTests
 
     /// <summary>Whether the readers probe files for freezing after each response, on the thread pool (a server's readers do).</summary>
     protected virtual bool ProbeAfterCollection => false;
+
+    /// <summary>How long a listing of every name vouches for the directory (the readers' <see cref="MultiProcessDirectoryOptions.ListingReuseLimit"/>).</summary>
+    protected virtual TimeSpan ListingReuseLimit => MultiProcessDirectoryOptions.Default.ListingReuseLimit;
     private static readonly CompactionOptions s_compaction = new() { FlushToDisk = false, ClaimSettleTime = TimeSpan.Zero };
 
     [Fact]
@@ -580,6 +583,7 @@ public class FrozenFilesTests
             ProbeAfterCollection = ProbeAfterCollection,
             MaxKeptFiles = maxKeptFiles,
             ListingSettleTime = Settle,
+            ListingReuseLimit = ListingReuseLimit,
             ParallelMergeMinimumEntries = splitMerge ? 0 : MultiProcessDirectoryOptions.Default.ParallelMergeMinimumEntries,
         });
 
