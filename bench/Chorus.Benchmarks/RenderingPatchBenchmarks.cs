@@ -160,7 +160,7 @@ public class RenderingPatchBenchmarks
 
         public bool KeepsBytes => true;
 
-        public void WriteKept(ReadOnlyMemory<byte> bytes, IKeptBytesLease lease) => _leases.Add(lease);
+        public void WriteKept(ReadOnlyMemory<byte> bytes, IKeptBytesLease lease, long version) => _leases.Add(lease);
 
         public void ReleaseAll()
         {

@@ -47,10 +47,10 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
     public Span<byte> GetSpan(int sizeHint = 0) => _copied.GetSpan(sizeHint);
 
     /// <inheritdoc />
-    public void WriteKept(ReadOnlyMemory<byte> bytes, IKeptBytesLease lease)
+    public void WriteKept(ReadOnlyMemory<byte> bytes, IKeptBytesLease lease, long version)
     {
         CloseCopiedRun();
-        _parts.Add(new Part(bytes, lease));
+        _parts.Add(new Part(bytes, lease, version));
         _keptBytes += bytes.Length;
         if (_copied.WrittenCount + _keptBytes > _maxBytes)
         {
@@ -61,12 +61,15 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
     /// <summary>Ends the writing: from now on the body is only read, by any number of threads.</summary>
     public void Seal() => CloseCopiedRun();
 
-    /// <summary>The parts, in order (once <see cref="Seal"/>ed).</summary>
-    public IEnumerable<ReadOnlyMemory<byte>> Parts()
+    /// <summary>
+    /// The parts, in order (once <see cref="Seal"/>ed), each with its version: a kept rendering's
+    /// (<see cref="IKeptBytesOutput.WriteKept"/>), 0 for copied bytes.
+    /// </summary>
+    public IEnumerable<(ReadOnlyMemory<byte> Bytes, long Version)> Parts()
     {
         foreach (Part part in _parts)
         {
-            yield return part.Lease is null ? _copied.WrittenMemory[part.From..part.To] : part.Kept;
+            yield return part.Lease is null ? (_copied.WrittenMemory[part.From..part.To], 0) : (part.Kept, part.Version);
         }
     }
 
@@ -109,11 +112,11 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
     {
         if (_copied.WrittenCount > _copiedStart)
         {
-            _parts.Add(new Part(default, null, _copiedStart, _copied.WrittenCount));
+            _parts.Add(new Part(default, null, 0, _copiedStart, _copied.WrittenCount));
             _copiedStart = _copied.WrittenCount;
         }
     }
 
-    /// <summary>A kept rendering (with its lease), or the copied bytes from <c>From</c> to <c>To</c> (no lease).</summary>
-    private readonly record struct Part(ReadOnlyMemory<byte> Kept, IKeptBytesLease? Lease, int From = 0, int To = 0);
+    /// <summary>A kept rendering (with its lease and version), or the copied bytes from <c>From</c> to <c>To</c> (no lease).</summary>
+    private readonly record struct Part(ReadOnlyMemory<byte> Kept, IKeptBytesLease? Lease, long Version, int From = 0, int To = 0);
 }

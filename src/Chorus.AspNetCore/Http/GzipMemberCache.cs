@@ -12,7 +12,9 @@ namespace Chorus.AspNetCore.Http;
 /// </summary>
 /// <remarks>
 /// The body is cut by <see cref="GzipMemberCuts"/> (<see cref="GzipBodyCuts"/>). A part is known by its length and its
-/// XxHash128 (<see cref="GzipPartKey"/>): this reads the body once, at memory speed, and keeps no uncompressed copy.
+/// XxHash128 (<see cref="GzipPartKey"/>): this reads the body once, at memory speed, and keeps no uncompressed copy. A
+/// family rendering kept by reference that comes back under the same version is not read at all: its pieces are the
+/// last body's (<see cref="GzipBodyCuts"/>), so an unchanged family costs a lookup, not a pass over its bytes.
 /// Members not used by the last body are let go, so the cache holds one compressed body. The decompressed response is
 /// byte for byte the body, whatever the cuts.
 /// <para>
@@ -97,6 +99,9 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// <summary>On how many cores the last body was cut and hashed (for tests).</summary>
     internal int LastCutWorkers => _cuts.LastWorkers;
 
+    /// <summary>How many kept parts of the last body were found under their version, not cut nor hashed (for tests).</summary>
+    internal int LastPartsKnown => _cuts.LastKnown;
+
     /// <summary>On how many cores the last body's new parts were compressed (for tests).</summary>
     internal int LastCompressRuns { get; private set; }
 
@@ -108,7 +113,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     {
         lock (_gate)
         {
-            _cuts.Add(body, dataEnd);
+            _cuts.Add(body, dataEnd, version: 0);
             return CompressBodyParts();
         }
     }
@@ -126,15 +131,15 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         lock (_gate)
         {
             int offset = 0;
-            foreach (ReadOnlyMemory<byte> part in body.Parts())
+            foreach ((ReadOnlyMemory<byte> part, long version) in body.Parts())
             {
-                _cuts.Add(part, dataEnd - offset);
+                _cuts.Add(part, dataEnd - offset, version);
                 offset += part.Length;
             }
 
             if (offset == 0)
             {
-                _cuts.Add(ReadOnlyMemory<byte>.Empty, 0);
+                _cuts.Add(ReadOnlyMemory<byte>.Empty, 0, version: 0);
             }
 
             return CompressBodyParts();

@@ -170,7 +170,7 @@ internal sealed class MetricsEndpoint
         else
         {
             // A big host's body is its families' kept renderings, sent where they are (no copy of the whole body).
-            foreach (ReadOnlyMemory<byte> part in payload.Parts())
+            foreach ((ReadOnlyMemory<byte> part, _) in payload.Parts())
             {
                 for (int start = 0; start < part.Length;)
                 {

@@ -36,6 +36,11 @@ internal sealed class RenderedFamily
     private readonly Lent?[] _lent = new Lent?[2 * Schemes];
     private readonly int[] _mergedIn = new int[2 * Schemes];
 
+    // Per rendering: its version (IKeptBytesOutput.WriteKept), taken from one counter for every family whenever its bytes
+    // are made anew or patched, so no two renderings' bytes ever share one.
+    private readonly long[] _versions = new long[2 * Schemes];
+    private static long s_lastVersion;
+
     // Per rendering: where each sample's value starts in its bytes, so a merge that changed only some values patches
     // those lines (RenderingPatch). Four bytes per sample, next to a line's 40-90.
     private readonly int[]?[] _valueStarts = new int[]?[2 * Schemes];
@@ -65,7 +70,7 @@ internal sealed class RenderedFamily
         {
             Lent lease = _lent[index] is { } lent && lent.Lends(bytes) ? lent : (_lent[index] = new Lent(bytes));
             lease.Add();
-            keeping.WriteKept(bytes.WrittenMemory, lease);
+            keeping.WriteKept(bytes.WrittenMemory, lease, _versions[index]);
         }
         else
         {
@@ -91,6 +96,7 @@ internal sealed class RenderedFamily
                 _lent[i] = null;
                 _valueStarts[i] = null;
                 _mergedIn[i] = 0;
+                _versions[i] = 0;
             }
         }
     }
@@ -134,6 +140,7 @@ internal sealed class RenderedFamily
                 ? RenderingPatch.Apply(bytes, _valueStarts[index]!, family.SampleList, family.Edits.Changed, inPlace: !lent)
                 : Formatted(family, format, escaping, index, bytes, lent);
             _mergedIn[index] = mergedIn;
+            _versions[index] = Interlocked.Increment(ref s_lastVersion);
         }
 
         return bytes;

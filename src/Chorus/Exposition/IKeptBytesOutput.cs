@@ -15,5 +15,9 @@ internal interface IKeptBytesOutput
     /// </summary>
     /// <param name="bytes">The bytes, appended after everything written so far.</param>
     /// <param name="lease">Released once the output is done with <paramref name="bytes"/>.</param>
-    void WriteKept(ReadOnlyMemory<byte> bytes, IKeptBytesLease lease);
+    /// <param name="version">
+    /// Names these bytes: never given with other bytes, so an output that sees a version again may reuse what it made of
+    /// them last time without reading them (the gzip members of an unchanged family). 0 when the writer cannot say.
+    /// </param>
+    void WriteKept(ReadOnlyMemory<byte> bytes, IKeptBytesLease lease, long version);
 }

@@ -78,6 +78,37 @@ public sealed class RenderedFamilyTests
         Assert.Same(lent.Array, reused.Array);
     }
 
+    [Fact]
+    public void KeptRendering_KeepsItsVersion_UntilItsBytesChange_AndNoTwoRenderingsShareOne()
+    {
+        var family = new FamilyState("gitlab_gauge", MetricType.Gauge, "help") { MergedIn = 1 };
+        var other = new FamilyState("gitlab_other", MetricType.Gauge, "help") { MergedIn = 1 };
+        for (int s = 0; s < 2_000; s++)
+        {
+            LabelSet labels = LabelSet.Create(["pid"], ["worker-" + s.ToString(CultureInfo.InvariantCulture)]);
+            family.Output.SampleList.Add(new Sample("gitlab_gauge", labels, s));
+            other.Output.SampleList.Add(new Sample("gitlab_other", labels, s));
+        }
+
+        var output = new KeepingOutput();
+        family.Rendered.WriteTo(output, family.Output, mergedIn: 1, ExpositionFormat.OpenMetrics);
+        family.Rendered.WriteTo(output, family.Output, mergedIn: 1, ExpositionFormat.OpenMetrics);
+        other.Rendered.WriteTo(output, other.Output, mergedIn: 1, ExpositionFormat.OpenMetrics);
+        family.Rendered.WriteTo(output, family.Output, mergedIn: 1, ExpositionFormat.PrometheusText);
+
+        // Merged again with one value changed: the rendering is patched in place, under a new version.
+        family.Output.SampleList[7] = family.Output.SampleList[7] with { Value = 70 };
+        family.Output.Edits.Start(1, 2);
+        family.Output.Edits.Changed.Add(7);
+        family.Rendered.WriteTo(output, family.Output, mergedIn: 2, ExpositionFormat.OpenMetrics);
+
+        long[] versions = [.. output.Versions];
+        Assert.All(versions, version => Assert.NotEqual(0, version));
+        Assert.Equal(versions[0], versions[1]);
+        Assert.Equal(4, versions.Distinct().Count());
+        Assert.Equal(Expected(family.Output), output.Kept[4].Bytes.ToArray());
+    }
+
     [Theory]
     [InlineData("gitlab_gauge")]
     [InlineData("gitlab.gauge")]
@@ -254,9 +285,15 @@ public sealed class RenderedFamilyTests
 
         public List<(ReadOnlyMemory<byte> Bytes, IKeptBytesLease Lease)> Kept { get; } = [];
 
+        public List<long> Versions { get; } = [];
+
         public bool KeepsBytes => true;
 
-        public void WriteKept(ReadOnlyMemory<byte> bytes, IKeptBytesLease lease) => Kept.Add((bytes, lease));
+        public void WriteKept(ReadOnlyMemory<byte> bytes, IKeptBytesLease lease, long version)
+        {
+            Kept.Add((bytes, lease));
+            Versions.Add(version);
+        }
 
         public void Advance(int count) => _copied.Advance(count);
 

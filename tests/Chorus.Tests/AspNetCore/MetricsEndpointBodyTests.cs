@@ -150,7 +150,7 @@ public sealed class MetricsEndpointBodyTests
                 {
                     Interlocked.Increment(ref _outstanding);
                     KeptWrites++;
-                    keeping.WriteKept(bytes, this);
+                    keeping.WriteKept(bytes, this, version: 0);
                 }
                 else
                 {
