@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.IO.Enumeration;
 using System.Text;
 using Chorus.Files;
-using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -213,7 +212,7 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         long at = Stopwatch.GetTimestamp();
         frozen.ReadEvents();
         at = pass.Times.Add(CollectionStage.ListWatchEvents, at);
-        if (frozen.WatchEpoch != _namesWatchedEpoch || frozen.NamesChanged is not { } names || !TryLookUp(names, out List<(string Name, ulong Inode)>? present, out List<string>? gone))
+        if (frozen.WatchEpoch != _namesWatchedEpoch || frozen.NamesChanged is not { } names || !WatchedNames.TryLookUp(directoryPath, options, DirectoriesNamedDb, names, out List<(string Name, ulong Inode)>? present, out List<string>? gone))
         {
             return false;
         }
@@ -223,47 +222,6 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         pass.Times.Add(CollectionStage.ListChanged, at);
         frozen.ClearNamesChanged();
         pass.NamesUnchanged = present is null && gone is null;
-        return true;
-    }
-
-    /// <summary>
-    /// Looks up each name the watch saw change: a <c>.db</c> file there now (with its inode), or gone. False when a name
-    /// needs the whole listing (a removal sidecar, a directory, a symbolic link or anything but a regular file, a name that
-    /// was a directory).
-    /// </summary>
-    private bool TryLookUp(IReadOnlySet<string> names, out List<(string Name, ulong Inode)>? present, out List<string>? gone)
-    {
-        present = null;
-        gone = null;
-        foreach (string name in names)
-        {
-            if (name.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal) || DirectoriesNamedDb.Contains(name))
-            {
-                return false;
-            }
-
-            if (name.Length == 0 || name[0] == '.' || !name.EndsWith(".db", StringComparison.Ordinal)
-                || (options.FileFilter is not null && !options.FileFilter(name)))
-            {
-                // Not a name the listing takes (lock files, a writer's temporary files).
-                continue;
-            }
-
-            // One statx that does not follow a symbolic link: a regular file there is the entry itself.
-            if (!FileStatus.TryReadEntry(Path.Join(directoryPath, name), out FileStatus status))
-            {
-                (gone ??= []).Add(name);
-            }
-            else if (status.IsRegular)
-            {
-                (present ??= []).Add((name, status.Inode));
-            }
-            else
-            {
-                return false;
-            }
-        }
-
         return true;
     }
 
