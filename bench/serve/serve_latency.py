@@ -14,7 +14,7 @@ its body, read outside the timing): the reader's part of each scrape, the rest b
 WARMUP (default 10; PY_WARMUP 1) scrapes are made after the cold one and not counted, then 1 s is waited: an
 exporter runs for days, and the first seconds of a .NET process run code the JIT has not optimised yet (tiered
 compilation), which is not what Prometheus sees after the first minute.
-SETTLE (seconds, default 5) is waited after writing the directory and before starting the servers: a directory
+SETTLE (seconds, default 5) is waited after writing the directory (and syncing it to disk) and before starting the servers: a directory
 whose names changed in the last 3 s is listed on every scrape (and its kept files checked with fstat), so
 SETTLE=0 measures Chorus's warm path while names keep changing, the default the steady state.
 IDLE (seconds, default 0) is waited before each measured warm scrape, as Prometheus scrapes every 15-60 s: caches
@@ -22,6 +22,8 @@ are cold again then. LIVE (default 0) starts that many live prometheus_client wo
 the same families as the generated files) before the servers, changing values every 0.2 s until both are measured.
 REPLACE (seconds, default 0: never) replaces one live worker that often, round robin, as a recycling server does: the
 old one exits, a new one (a new PID, so new files) starts. Needs LIVE > 0.
+CLIENT (default urllib) is how the client reads: urllib.request, or raw (one socket per scrape, read into a buffer kept
+from scrape to scrape, so the client's allocations do not grow with the body; see fetch_raw).
 ENCODING (default gzip) is the Accept-Encoding the client sends: gzip, as Prometheus sends by default
 (enable_compression: true), or identity for an uncompressed body. Both servers gzip when asked (prometheus_client the
 way its own exposition does, gzip.compress per scrape; Chorus from its kept gzip members, compressing only the parts
@@ -74,8 +76,53 @@ def free_port():
         return s.getsockname()[1]
 
 
+# CLIENT=raw reads each response with one socket into a buffer kept from scrape to scrape (as Prometheus's scrape loop
+# keeps its buffers), so the figure is the server's and the wire's: urllib allocates a new bytes object per body, and at
+# 50,000 files (an 800 KB body) the client's own page faults moved each scrape by 1-3 ms from one server to the next.
+CLIENT = os.environ.get("CLIENT", "urllib")
+if CLIENT not in ("urllib", "raw"):
+    sys.exit(f"CLIENT must be urllib or raw, not {CLIENT!r}")
+_RAW_BUFFER = bytearray(4 << 20)
+
+
+def fetch_raw(url, encoding, accept):
+    """fetch() over one socket: an HTTP/1.1 request with Connection: close, read to the end into _RAW_BUFFER."""
+    global _RAW_BUFFER
+    address, path = url.removeprefix("http://").split("/", 1)
+    host, port = address.rsplit(":", 1)
+    request = (f"GET /{path} HTTP/1.1\r\nHost: {address}\r\nAccept: {accept}\r\nAccept-Encoding: {encoding}\r\n"
+               "Connection: close\r\n\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=120) as connection:
+        started = time.perf_counter()
+        connection.sendall(request)
+        length = 0
+        while True:
+            if length == len(_RAW_BUFFER):
+                _RAW_BUFFER.extend(bytes(len(_RAW_BUFFER)))
+            read = connection.recv_into(memoryview(_RAW_BUFFER)[length:])
+            if not read:
+                break
+            length += read
+        elapsed = time.perf_counter() - started
+    head, _, body = bytes(_RAW_BUFFER[:length]).partition(b"\r\n\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head.decode("latin-1").split("\r\n")[1:])}
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        plain, at = b"", 0
+        while True:
+            size_end = body.index(b"\r\n", at)
+            size = int(body[at:size_end].split(b";")[0], 16)
+            if size == 0:
+                break
+            plain += body[size_end + 2:size_end + 2 + size]
+            at = size_end + 2 + size + 2
+        body = plain
+    return elapsed, body, headers.get("content-encoding", "identity")
+
+
 def fetch(url, encoding, accept="text/plain;version=0.0.4"):
     """One scrape: the seconds it took to get the whole body as sent (compressed or not), the body, its encoding."""
+    if CLIENT == "raw":
+        return fetch_raw(url, encoding, accept)
     request = urllib.request.Request(url, headers={"Accept": accept, "Accept-Encoding": encoding})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=120) as response:
@@ -225,6 +272,9 @@ def main():
         directory = tempfile.mkdtemp(prefix=f"chorus-serve-bench-{files}-")
         try:
             subprocess.run(["/usr/bin/python3", GEN_DIR, directory, str(files)], check=True)
+            # The new directory's pages (686 MB at 50,000 files) are written back to disk now, not by the kernel's
+            # flusher 30 s later, in the middle of the warm scrapes of the biggest directory only.
+            os.sync()
             writers = LiveWriters(directory)
             try:
                 time.sleep(SETTLE)
