@@ -20,6 +20,7 @@ internal sealed class ListedNamesCheck(string directoryPath, MultiProcessDirecto
     public bool Matches(DirectoryEntries entries, HashSet<string> removalSidecars, IReadOnlyList<string> directoriesNamedDb)
     {
         Span<char> name = stackalloc char[1024];
+        HashSet<string>.AlternateLookup<ReadOnlySpan<char>> sidecarOwners = removalSidecars.GetAlternateLookup<ReadOnlySpan<char>>();
         int filesSeen = 0;
         int sidecarsSeen = 0;
         int directoriesSeen = 0;
@@ -47,7 +48,7 @@ internal sealed class ListedNamesCheck(string directoryPath, MultiProcessDirecto
             }
             else if (fileName.EndsWith(DbRemovedKeys.Suffix, StringComparison.Ordinal))
             {
-                if (!removalSidecars.GetAlternateLookup<ReadOnlySpan<char>>().Contains(fileName[..^DbRemovedKeys.Suffix.Length]))
+                if (!sidecarOwners.Contains(fileName[..^DbRemovedKeys.Suffix.Length]))
                 {
                     return false;
                 }

@@ -45,7 +45,8 @@ public sealed partial class MultiProcessDirectory
         _scrapeStartedAt = now;
     }
 
-    private bool NamesCheckDue() => _listing.FullListingDueBy(Environment.TickCount64, _scrapeGap);
+    // Only a server's reader (one that works after its responses) lists the names ahead of its scrapes.
+    private bool NamesCheckDue() => _options.ProbeAfterCollection && _listing.FullListingDueBy(Environment.TickCount64, _scrapeGap);
 
     /// <summary>
     /// Probes the files the last collection left and checks the names when due, unless the next collection (which would
@@ -55,7 +56,8 @@ public sealed partial class MultiProcessDirectory
     {
         lock (_gate)
         {
-            if (_disposed || !(_frozen.ProbesPending || (_options.ProbeAfterCollection && NamesCheckDue())))
+            bool checkNames = NamesCheckDue();
+            if (_disposed || !(_frozen.ProbesPending || checkNames))
             {
                 return;
             }
@@ -67,7 +69,7 @@ public sealed partial class MultiProcessDirectory
             {
                 _options.BeforeProbesAfterResponse?.Invoke();
                 _frozen.ProbePending(Environment.TickCount64);
-                if (_options.ProbeAfterCollection && NamesCheckDue() && _listing.CheckNames(_probeTimes))
+                if (checkNames && _listing.CheckNames(_probeTimes))
                 {
                     Interlocked.Increment(ref _namesCheckedAfterResponse);
                 }
