@@ -28,6 +28,7 @@ internal sealed class MetricsEndpoint
     // The source when it is a merged directory, told when each response is sent.
     private readonly MultiProcessDirectory? _directory;
     private readonly ChorusEndpointOptions _options;
+    private readonly GarbageCollectionBetweenScrapes? _collections;
     private readonly SelfMetricsSource? _selfMetrics;
     private readonly ProblemLog _problemLog;
     private int _collisionLogged;
@@ -77,7 +78,11 @@ internal sealed class MetricsEndpoint
         _source = _selfMetrics ?? source;
         _directory = source as MultiProcessDirectory;
         _problemLog = new ProblemLog(logger);
+        _collections = options.CollectGarbageBetweenScrapes ? new GarbageCollectionBetweenScrapes() : null;
     }
+
+    /// <summary>The collections run between scrapes, when <see cref="ChorusEndpointOptions.CollectGarbageBetweenScrapes"/> is on (tests).</summary>
+    internal GarbageCollectionBetweenScrapes? CollectionsBetweenScrapes => _collections;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -145,6 +150,7 @@ internal sealed class MetricsEndpoint
         // Started once this response is out, so it does not take a core from it.
         gzipMembers?.PromoteAfterResponse();
         _directory?.ProbeAfterResponse();
+        _collections?.AfterResponse();
     }
 
     private static async Task WriteBodyAsync(HttpContext context, SegmentedBody payload, GzipBody? compressed)

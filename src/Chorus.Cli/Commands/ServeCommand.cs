@@ -117,6 +117,9 @@ internal static class ServeCommand
         string dir = DirectoryOption.Resolve(dirValue);
 
         options.Metrics.Directory = Path.GetFullPath(dir);
+
+        // This process only serves the directory: its collections may as well fall between scrapes.
+        options.Metrics.CollectGarbageBetweenScrapes = true;
         options.DirectoryStatus = () => ServeDirectoryStatus.Survey(options.Metrics.Directory);
 
         if (compactInterval is { } interval)

@@ -80,4 +80,7 @@ internal enum CollectionStage
 
     /// <summary>Formatting the families merged and writing every family (after the collection).</summary>
     Render,
+
+    /// <summary>A garbage collection a server ran between scrapes (not part of any collection).</summary>
+    CollectGarbage,
 }

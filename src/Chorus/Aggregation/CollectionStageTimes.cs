@@ -48,16 +48,21 @@ internal sealed class CollectionStageTimes(string label = "chorus stages us:")
         }
     }
 
-    /// <summary>" | allocated=…KiB gc=gen0/gen1/gen2 paused=…us": the process's garbage collection since the last line.</summary>
+    /// <summary>
+    /// " | allocated=…KiB gc=gen0/gen1/gen2 paused=…us heap=…KiB fragmented=…KiB committed=…KiB": the process's garbage
+    /// collection since the last line, and its heap as the last collection left it (what of the process's anonymous memory
+    /// is live, free within the heap, or committed beyond both).
+    /// </summary>
     private static string GcSinceLastLine()
     {
         (long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) now =
             (GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         (long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) last = s_lastGc;
         s_lastGc = now;
+        GCMemoryInfo heap = GC.GetGCMemoryInfo();
         return string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $" | allocated={(now.Allocated - last.Allocated) / 1024}KiB gc={now.Gen0 - last.Gen0}/{now.Gen1 - last.Gen1}/{now.Gen2 - last.Gen2} paused={(now.Paused - last.Paused).Ticks / 10}us");
+            $" | allocated={(now.Allocated - last.Allocated) / 1024}KiB gc={now.Gen0 - last.Gen0}/{now.Gen1 - last.Gen1}/{now.Gen2 - last.Gen2} paused={(now.Paused - last.Paused).Ticks / 10}us heap={heap.HeapSizeBytes / 1024}KiB fragmented={heap.FragmentedBytes / 1024}KiB committed={heap.TotalCommittedBytes / 1024}KiB");
     }
 
     /// <summary>Forgets the last collection's times.</summary>

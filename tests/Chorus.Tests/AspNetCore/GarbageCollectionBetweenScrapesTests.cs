@@ -1,0 +1,146 @@
+using System.Buffers;
+using Chorus.AspNetCore;
+using Chorus.AspNetCore.Http;
+using Chorus.Exposition;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Chorus.Tests.AspNetCore;
+
+/// <summary>
+/// A server that only serves metrics runs the garbage collector in the gap after a response, once a MiB was allocated
+/// since the last collection, so the runtime's own collection does not fall inside a later scrape.
+/// </summary>
+public sealed class GarbageCollectionBetweenScrapesTests
+{
+    private static readonly TimeSpan Settled = GarbageCollectionBetweenScrapes.Delay * 4;
+
+    [Fact]
+    public async Task AfterAMiBAllocatedSinceTheLastCollection_OneIsRun_AfterTheDelay()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+        between.AfterResponse();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+
+        between.AfterResponse();
+        Assert.Equal(0, process.Collected);
+
+        await process.WaitForCollectionsAsync(1);
+        Assert.Equal(1, between.Run);
+    }
+
+    [Fact]
+    public async Task LessThanAMiBAllocated_RunsNone()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+        between.AfterResponse();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes - 1;
+        between.AfterResponse();
+
+        await Task.Delay(Settled);
+        Assert.Equal(0, process.Collected);
+    }
+
+    [Fact]
+    public async Task ACollectionByTheRuntime_StartsTheCountAgain()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+        between.AfterResponse();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        process.Collections++;
+
+        // The runtime collected since: the MiB before that is gone, and only what comes after it counts.
+        between.AfterResponse();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes / 2;
+        between.AfterResponse();
+        await Task.Delay(Settled);
+        Assert.Equal(0, process.Collected);
+
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes / 2;
+        between.AfterResponse();
+        await process.WaitForCollectionsAsync(1);
+    }
+
+    [Fact]
+    public async Task ResponsesWhileOneIsPending_RunOnlyOne()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+        between.AfterResponse();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        for (int response = 0; response < 5; response++)
+        {
+            between.AfterResponse();
+        }
+
+        await process.WaitForCollectionsAsync(1);
+        await Task.Delay(Settled);
+        Assert.Equal(1, process.Collected);
+    }
+
+    [Fact]
+    public async Task TheEndpoint_RunsTheProcessCollector_OnlyWhenTurnedOn()
+    {
+        var off = new MetricsEndpoint(new FixedSource(), new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
+        var on = new MetricsEndpoint(new FixedSource(), new ChorusEndpointOptions { IncludeSelfMetrics = false, CollectGarbageBetweenScrapes = true }, NullLogger.Instance);
+        Assert.Null(off.CollectionsBetweenScrapes);
+        GarbageCollectionBetweenScrapes between = on.CollectionsBetweenScrapes!;
+
+        // Other tests allocate and collect beside this one, so a scrape may find a collection it did not ask for and
+        // start counting again: scrape until one was run, with more than a MiB allocated before each.
+        int gen1Before = GC.CollectionCount(1);
+        for (int scrape = 0; scrape < 200 && between.Run == 0; scrape++)
+        {
+            GC.KeepAlive(new byte[2 * GarbageCollectionBetweenScrapes.AllocatedBytes]);
+            await ScrapeAsync(on);
+            await Task.Delay(scrape < 2 ? 0 : 20);
+        }
+
+        Assert.True(between.Run > 0, "no collection was run between scrapes");
+        Assert.True(GC.CollectionCount(1) > gen1Before);
+    }
+
+    private static async Task ScrapeAsync(MetricsEndpoint endpoint)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Headers.Accept = "text/plain;version=0.0.4";
+        context.Response.Body = Stream.Null;
+        await endpoint.HandleAsync(context);
+        Assert.Equal(StatusCodes.Status200OK, context.Response.StatusCode);
+    }
+
+    /// <summary>The counters a process would show, and the collections asked of it.</summary>
+    private sealed class FakeProcess
+    {
+        private int _count;
+
+        public int Collections { get; set; }
+
+        public long Allocated { get; set; }
+
+        public int Collected => Volatile.Read(ref _count);
+
+        public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), () => Interlocked.Increment(ref _count));
+
+        public async Task WaitForCollectionsAsync(int count)
+        {
+            long deadline = Environment.TickCount64 + 30_000;
+            while (Collected < count && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.True(Collected >= count, $"{Collected} collections run, {count} expected");
+        }
+    }
+
+    /// <summary>A source with one sample.</summary>
+    private sealed class FixedSource : IScrapeSource
+    {
+        public void Collect(IBufferWriter<byte> output, ExpositionFormat format) => output.Write("# TYPE one gauge\none 1\n"u8);
+    }
+}
