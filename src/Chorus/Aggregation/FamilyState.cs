@@ -121,7 +121,7 @@ internal sealed class FamilyState
         {
             if (_orderDirty)
             {
-                _ordered.Sort(static (a, b) => a.Labels.CompareTo(b.Labels));
+                GroupOrder.Sort(_ordered);
                 _orderDirty = false;
             }
 

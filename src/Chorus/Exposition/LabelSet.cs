@@ -103,6 +103,10 @@ public sealed class LabelSet : IEquatable<LabelSet>
     /// <param name="index">Position, 0 to <see cref="Count"/> - 1.</param>
     public string GetValue(int index) => _values[index];
 
+    /// <summary>Whether <paramref name="other"/> has the same label names, in the same (sorted) order.</summary>
+    internal bool SameNames(LabelSet other) =>
+        ReferenceEquals(_names, other._names) || _names.AsSpan().SequenceEqual(other._names);
+
     /// <summary>The value of label <paramref name="name"/>, or null when absent.</summary>
     /// <param name="name">Label name.</param>
     public string? Find(string name)
