@@ -117,10 +117,10 @@ internal static class ServeCommand
         string dir = DirectoryOption.Resolve(dirValue);
 
         options.Metrics.Directory = Path.GetFullPath(dir);
+        options.DirectoryStatus = () => ServeDirectoryStatus.Survey(options.Metrics.Directory);
 
         // This process only serves the directory: its collections may as well fall between scrapes.
         options.Metrics.CollectGarbageBetweenScrapes = true;
-        options.DirectoryStatus = () => ServeDirectoryStatus.Survey(options.Metrics.Directory);
 
         if (compactInterval is { } interval)
         {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Chorus.Exposition;
 
 namespace Chorus.Aggregation;
@@ -49,7 +50,6 @@ internal static class GroupOrder
         }
 
         ulong[] keys = new ulong[groups.Count];
-        LabelGroup[] ordered = new LabelGroup[groups.Count];
         for (int i = 0; i < groups.Count; i++)
         {
             LabelSet labels = groups[i].Labels;
@@ -60,16 +60,10 @@ internal static class GroupOrder
             }
 
             keys[i] = key;
-            ordered[i] = groups[i];
         }
 
         // No two groups share a label set, so no two share a key.
-        Array.Sort(keys, ordered);
-        for (int i = 0; i < ordered.Length; i++)
-        {
-            groups[i] = ordered[i];
-        }
-
+        keys.AsSpan().Sort(CollectionsMarshal.AsSpan(groups));
         return true;
     }
 
