@@ -13,7 +13,7 @@ namespace Chorus.Aggregation;
 /// whose contributions add up exactly in any order (<see cref="ExactSum"/>: whole counts) takes <c>new - old</c>, every
 /// step exact. Any other slot (a histogram's <c>_sum</c>, a livesum gauge, a min or max over several files) is folded
 /// again from its contributions listed by the last full merge (<see cref="SlotContributions"/>), a sum with its frozen
-/// part's values between them in file order (<see cref="FrozenSlotPart.FoldSum"/>). When none of these applies (the
+/// part's values between them in file order (<see cref="FrozenSumPart.FoldSum"/>). When none of these applies (the
 /// first time a slot needs a list, a min, max or mostrecent slot with frozen parts, a mostrecent gauge's sample appearing
 /// or going, a live value breaking a frozen exact run) the family takes the full merge instead, which keeps what the
 /// next collection needs.</para>

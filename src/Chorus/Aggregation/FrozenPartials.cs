@@ -162,7 +162,7 @@ internal static class FrozenPartials
     {
         if (slot.Frozen is not { } part)
         {
-            slot.Frozen = part = new FrozenSlotPart(family.FrozenKind, family.KeepsEveryFrozenSum);
+            slot.Frozen = part = FrozenSlotPart.For(family.FrozenKind, family.KeepsEveryFrozenSum);
             family.FrozenSlots.Add(slot);
         }
 

@@ -116,7 +116,7 @@ internal sealed class SlotContributions
             slot.HasValue = _count > 0;
             if (slot.Frozen is { Contributions: > 0 } frozen)
             {
-                if (frozen.FoldSum(_files.AsSpan(0, _count), _values.AsSpan(0, _count), numbering) is not double folded)
+                if (frozen is not FrozenSumPart sumPart || sumPart.FoldSum(_files.AsSpan(0, _count), _values.AsSpan(0, _count), numbering) is not double folded)
                 {
                     return false;
                 }

@@ -232,7 +232,13 @@ internal sealed class SlotUpdater
     /// <summary>A sum slot whose values add up exactly before and after: the new value swapped in for the old, exactly.</summary>
     private static bool TrySwap(SeriesSlot slot, SlotContributions contributions, FrozenSlotPart? frozen, double old, double value)
     {
-        ExactSum frozenSum = frozen?.Exactness() ?? ExactSum.Empty;
+        if (frozen is not (null or FrozenSumPart))
+        {
+            // Parts built for another fold kind (a gauge's mode changed): they are built again in the full merge.
+            return false;
+        }
+
+        ExactSum frozenSum = (frozen as FrozenSumPart)?.Exactness() ?? ExactSum.Empty;
         if (!contributions.Exact.Join(frozenSum).IsExact)
         {
             return false;
