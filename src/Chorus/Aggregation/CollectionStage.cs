@@ -83,4 +83,7 @@ internal enum CollectionStage
 
     /// <summary>A garbage collection a server ran between scrapes (not part of any collection).</summary>
     CollectGarbage,
+
+    /// <summary>A full, compacting collection a server ran between scrapes to give back the memory its heap outgrew.</summary>
+    CompactHeap,
 }

@@ -10,9 +10,10 @@ namespace Chorus.IntegrationTests.Serve;
 /// </summary>
 internal static class LargeDirectory
 {
-    public static void Write(string directory, int files)
+    /// <summary>Writes <paramref name="files"/> files, of workers <paramref name="first"/> on.</summary>
+    public static void Write(string directory, int files, int first = 0)
     {
-        for (int i = 0; i < files; i++)
+        for (int i = first; i < first + files; i++)
         {
             string worker = i.ToString(CultureInfo.InvariantCulture);
             byte[] bytes = new DbFileBuilder()

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Chorus.Aggregation;
 using Chorus.AspNetCore;
 using Chorus.AspNetCore.Http;
 using Chorus.Exposition;
@@ -124,7 +125,13 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         public int Collected => Volatile.Read(ref _count);
 
-        public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), () => Interlocked.Increment(ref _count));
+        public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), Collect);
+
+        private CollectionStage Collect()
+        {
+            Interlocked.Increment(ref _count);
+            return CollectionStage.CollectGarbage;
+        }
 
         public async Task WaitForCollectionsAsync(int count)
         {

@@ -1,0 +1,42 @@
+using Chorus.Aggregation;
+using Chorus.AspNetCore.Http;
+
+namespace Chorus.Tests.AspNetCore;
+
+/// <summary>
+/// A collection between scrapes compacts the heap before the first compaction and whenever the committed heap outgrew the
+/// last one by an eighth (and at least 16 MiB); otherwise it is a gen1 collection.
+/// </summary>
+public sealed class HeapCompactionDueTests
+{
+    private const long MiB = 1 << 20;
+
+    [Fact]
+    public void BeforeTheFirstCompaction_OneIsDue()
+    {
+        Assert.True(new HeapCompactionDue().IsDue(0));
+    }
+
+    [Theory]
+    [InlineData(40, 40, false)]
+    [InlineData(40, 56, false)]
+    [InlineData(40, 57, true)]
+    [InlineData(256, 288, false)]
+    [InlineData(256, 289, true)]
+    public void AfterACompaction_OneIsDueOnlyOnceTheHeapGrewByAnEighthAndAtLeast16MiB(long compactedMiB, long nowMiB, bool due)
+    {
+        var policy = new HeapCompactionDue();
+        policy.Compacted(compactedMiB * MiB);
+
+        Assert.Equal(due, policy.IsDue(nowMiB * MiB));
+    }
+
+    [Fact]
+    public void TheProcessCollector_CompactsFirst_WithAFullCollection()
+    {
+        int fullBefore = GC.CollectionCount(GC.MaxGeneration);
+
+        Assert.Equal(CollectionStage.CompactHeap, new ProcessCollector().Collect());
+        Assert.True(GC.CollectionCount(GC.MaxGeneration) > fullBefore);
+    }
+}
