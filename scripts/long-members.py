@@ -15,21 +15,25 @@ member = re.compile(r'^(\s+)(?!(?:' + KEYWORDS + r')\b)[^/\s].*\)\s*(where .*)?$
 type_declaration = re.compile(r'^(\s*)(?:\w+\s+)*(?:class|struct|interface|record)\s+(\w+)')
 
 
-def scan(path, types, members):
+def scan(path, types, members, unclosed):
     lines = open(path, encoding='utf-8').read().split('\n')
     for i, line in enumerate(lines[:-1]):
         declared = type_declaration.match(line)
         last = i
         # A declaration may go on over several lines (parameters, base types, constraints) before its brace.
         while (last + 1 < len(lines) and lines[last + 1].strip() and not lines[last + 1].strip().startswith('{')
-               and (lines[last].rstrip().endswith(',') or lines[last + 1].lstrip().startswith((':', 'where')))):
+               and (lines[last].rstrip().endswith((',', '(')) or lines[last + 1].lstrip().startswith((':', 'where')))):
             last += 1
         found = declared or member.match(lines[last])
         if not found or last + 1 >= len(lines) or lines[last + 1] != found.group(1) + '{':
             continue
         end = next((j for j in range(last + 2, len(lines)) if lines[j] == found.group(1) + '}'), None)
         if end is None:
-            # An initializer or expression ("new X(...)" then "{ ... };"), not a declaration.
+            if declared:
+                # A type whose closing brace is not on a line of its own ("    }}" at the end of a file) would escape the
+                # count altogether: report it, so it gets formatted and counted.
+                unclosed.append(f'{path}:{i + 1}  {declared.group(2)}')
+            # Otherwise an initializer or expression ("new X(...)" then "{ ... };"), not a declaration.
             continue
         length = end - i + 1
         if declared:
@@ -41,20 +45,22 @@ def scan(path, types, members):
 
 def main(arguments):
     verbose = '-v' in arguments
-    types, members = collections.Counter(), []
+    types, members, unclosed = collections.Counter(), [], []
     for root in (a for a in arguments if a != '-v'):
         for directory, _, files in os.walk(root):
             if os.sep + 'obj' in directory or os.sep + 'bin' in directory:
                 continue
             for name in sorted(files):
                 if name.endswith('.cs'):
-                    scan(os.path.join(directory, name), types, members)
+                    scan(os.path.join(directory, name), types, members, unclosed)
     for length, where, name in sorted(members, reverse=True):
         if verbose or length > MAX_MEMBER:
             print(f'member {length:4d} lines  {where}  {name}')
     for name, length in types.most_common():
         if length > MAX_TYPE:
             print(f'type   {length:4d} lines  {name} (partial parts added up)')
+    for where in unclosed:
+        print(f'type   not counted: no closing brace on a line of its own  {where}')
 
 
 if __name__ == '__main__':

@@ -30,9 +30,9 @@ public sealed class FrozenFilesPythonTests
         }
 
         // Every worker exited: every file with entries is frozen.
-        Assert.True(reader.FrozenFileCount > 0, "no file was frozen");
-        Assert.Equal(reader.LastReport.FilesRead, reader.FrozenFileCount);
-        Assert.Equal(0, reader.LastFamiliesMerged);
+        Assert.True(reader.Diagnostics.FrozenFileCount > 0, "no file was frozen");
+        Assert.Equal(reader.LastReport.FilesRead, reader.Diagnostics.FrozenFileCount);
+        Assert.Equal(0, reader.Diagnostics.LastFamiliesMerged);
 
         // Role 1 again, as the process its PID now names: same metrics and labels, so it adds to the values it finds.
         var reused = new Dictionary<string, string?> { ["WORKLOAD_PID"] = pids[1].ToString(CultureInfo.InvariantCulture) };

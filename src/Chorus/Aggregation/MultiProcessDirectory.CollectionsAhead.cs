@@ -23,9 +23,6 @@ public sealed partial class MultiProcessDirectory
     private CollectionsAhead? _ahead;
     private long _bytesReadAhead;
 
-    // The format and escaping of the last collection written out: what the next scrape most likely asks for again.
-    private (ExpositionFormat Format, EscapingScheme Escaping)? _lastWritten;
-
     /// <summary>Collections ahead started so far (tests).</summary>
     internal int CollectionsAheadRun => Volatile.Read(ref _ahead)?.Runs ?? 0;
 
@@ -87,8 +84,7 @@ public sealed partial class MultiProcessDirectory
                     CollectCore(ahead: true);
                     if (before == StartCollections - 1)
                     {
-                        ParallelRendering.RenderStale(_emitted, StartFormat, StartEscaping);
-                        RenderAhead(StartFormat, StartEscaping);
+                        _renderings.RenderAhead(StartFormat, StartEscaping, onEveryCore: true);
                     }
                 }
 
@@ -112,29 +108,17 @@ public sealed partial class MultiProcessDirectory
         long started = Stopwatch.GetTimestamp();
         lock (_gate)
         {
-            if (_disposed || _lastWritten is not { } last)
+            if (_disposed || _renderings.LastWritten is not { } last)
             {
                 return null;
             }
 
             _options.BeforeCollectionAhead?.Invoke();
             CollectCore(ahead: true);
-            RenderAhead(last.Format, last.Escaping);
+            _renderings.RenderAhead(last.Format, last.Escaping);
         }
 
         ProbePending();
         return Stopwatch.GetElapsedTime(started);
-    }
-
-    /// <summary>Formats, on this thread, the families merged since they were last formatted in <paramref name="format"/>.</summary>
-    private void RenderAhead(ExpositionFormat format, EscapingScheme escaping)
-    {
-        foreach (FamilyState family in _emitted)
-        {
-            if (family.Rendered.NeedsRendering(family.MergedIn, format, escaping))
-            {
-                family.Rendered.Render(family.Output, family.MergedIn, format, escaping);
-            }
-        }
     }
 }

@@ -64,7 +64,7 @@ public class ChangedSlotsTests
             Thread.Sleep(Settle * 2);
             bool splitSlots = Math.Abs(seed % 3) == 1;
             using MultiProcessDirectory reader = Open(dir.Path, accumulate, splitMerge: seed % 4 == 1, splitSlots);
-            for (int i = 0; i < 4 && reader.FrozenFileCount != 3 * dead; i++)
+            for (int i = 0; i < 4 && reader.Diagnostics.FrozenFileCount != 3 * dead; i++)
             {
                 DirectoryFixture.Text(reader);
             }
@@ -72,24 +72,24 @@ public class ChangedSlotsTests
             int updated = 0;
             int frozenSumsRefolded = 0;
             int slotWorkers = 1;
-            Dictionary<string, Sample[]> before = Copy(reader.LastFamilies);
-            Dictionary<string, int> editsIn = reader.LastFamilies.ToDictionary(f => f.Name, f => f.Edits.In, StringComparer.Ordinal);
+            Dictionary<string, Sample[]> before = Copy(reader.Diagnostics.LastFamilies);
+            Dictionary<string, int> editsIn = reader.Diagnostics.LastFamilies.ToDictionary(f => f.Name, f => f.Edits.In, StringComparer.Ordinal);
             for (int step = 0; step < 24; step++)
             {
                 ChangeValues(files, writers, random);
                 string warm = DirectoryFixture.Text(reader);
                 Assert.Equal(Fresh(Mirror(mirror, files), accumulate), warm);
-                Assert.True(EditsExact(before, editsIn, reader.LastFamilies), $"edits of step {step}");
+                Assert.True(EditsExact(before, editsIn, reader.Diagnostics.LastFamilies), $"edits of step {step}");
 
-                updated += reader.LastSlotsUpdated;
-                frozenSumsRefolded += reader.LastFrozenSumsRefolded;
-                slotWorkers = Math.Max(slotWorkers, reader.LastSlotWorkers);
-                before = Copy(reader.LastFamilies);
+                updated += reader.Diagnostics.LastSlotsUpdated;
+                frozenSumsRefolded += reader.Diagnostics.LastFrozenSumsRefolded;
+                slotWorkers = Math.Max(slotWorkers, reader.Diagnostics.LastSlotWorkers);
+                before = Copy(reader.Diagnostics.LastFamilies);
             }
 
             // The test means nothing unless slots were updated in place (sums beside frozen parts among them when files
             // froze), frozen files stayed frozen, and a split update ran on several threads.
-            Assert.Equal(3 * dead, reader.FrozenFileCount);
+            Assert.Equal(3 * dead, reader.Diagnostics.FrozenFileCount);
             Assert.True(!splitSlots || Environment.ProcessorCount < 2 || slotWorkers > 1, "the per-slot update never split");
             return updated > 0 && (dead == 0 || frozenSumsRefolded > 0);
         }
@@ -131,7 +131,7 @@ public class ChangedSlotsTests
 
             Thread.Sleep(Settle * 2);
             using MultiProcessDirectory reader = Open(dir.Path, accumulate: true, splitMerge: false);
-            for (int i = 0; i < 4 && reader.FrozenFileCount != 6; i++)
+            for (int i = 0; i < 4 && reader.Diagnostics.FrozenFileCount != 6; i++)
             {
                 DirectoryFixture.Text(reader);
             }
@@ -146,12 +146,12 @@ public class ChangedSlotsTests
                 }
 
                 Assert.Equal(Fresh(Mirror(mirror, files), accumulate: true), DirectoryFixture.Text(reader));
-                refolded += reader.LastFrozenSumsRefolded;
+                refolded += reader.Diagnostics.LastFrozenSumsRefolded;
             }
 
             // Both sums of every change from the fourth on: the first merges in full (files froze), the second starts
             // tracking the family's sums, the third lists the inexact ones.
-            Assert.Equal(6, reader.FrozenFileCount);
+            Assert.Equal(6, reader.Diagnostics.FrozenFileCount);
             Assert.Equal(2 * 5, refolded);
         }
         finally
@@ -194,7 +194,7 @@ public class ChangedSlotsTests
 
             Thread.Sleep(Settle * 2);
             using MultiProcessDirectory reader = Open(dir.Path, accumulate: true, splitMerge: false);
-            for (int i = 0; i < 4 && reader.FrozenFileCount != 3; i++)
+            for (int i = 0; i < 4 && reader.Diagnostics.FrozenFileCount != 3; i++)
             {
                 DirectoryFixture.Text(reader);
             }
@@ -209,7 +209,7 @@ public class ChangedSlotsTests
                 Assert.Equal(Fresh(Mirror(mirror, files), accumulate: true), DirectoryFixture.Text(reader));
             }
 
-            Assert.Equal(3, reader.FrozenFileCount);
+            Assert.Equal(3, reader.Diagnostics.FrozenFileCount);
         }
         finally
         {
@@ -250,7 +250,7 @@ public class ChangedSlotsTests
                 DirectoryFixture.Text(reader);
             }
 
-            Assert.Equal(4, reader.LastSlotsUpdated);
+            Assert.Equal(4, reader.Diagnostics.LastSlotsUpdated);
             Assert.Equal([1], ChangedOf(reader, "c"));
 
             // Group k=0: three cumulative buckets, _count, _sum (0-4); group k=1 the same (5-9).
@@ -275,7 +275,7 @@ public class ChangedSlotsTests
 
     private static int[] ChangedOf(MultiProcessDirectory reader, string family)
     {
-        SampleEdits edits = reader.LastFamilies.Single(f => f.Name == family).Edits;
+        SampleEdits edits = reader.Diagnostics.LastFamilies.Single(f => f.Name == family).Edits;
         Assert.NotEqual(0, edits.In);
         return [.. edits.Changed];
     }

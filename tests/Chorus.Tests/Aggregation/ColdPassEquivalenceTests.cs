@@ -27,9 +27,9 @@ public sealed class ColdPassEquivalenceTests
 
         // Bounded: a FIFO among the files must not block either reader.
         (string text, IReadOnlyList<FileProblem> problems) = await Task.Run(() => Collect(twoThreads)).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(twoThreads.FilesReadAhead > 100, $"only {twoThreads.FilesReadAhead} files went through the read-ahead");
+        Assert.True(twoThreads.Diagnostics.FilesReadAhead > 100, $"only {twoThreads.Diagnostics.FilesReadAhead} files went through the read-ahead");
         (string expectedText, IReadOnlyList<FileProblem> expectedProblems) = await Task.Run(() => Collect(oneThread)).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(0, oneThread.FilesReadAhead);
+        Assert.Equal(0, oneThread.Diagnostics.FilesReadAhead);
 
         Assert.Contains("c_total{", text, StringComparison.Ordinal);
         Assert.Equal(expectedText, text);
@@ -75,7 +75,7 @@ public sealed class ColdPassEquivalenceTests
             using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
             string text = await Task.Run(() => DirectoryFixture.Text(source)).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Contains("c_total 1500", text, StringComparison.Ordinal);
-            Assert.Equal(1500, source.FilesReadAhead);
+            Assert.Equal(1500, source.Diagnostics.FilesReadAhead);
         }
     }
 

@@ -17,7 +17,7 @@ public class CollectionStageTimesTests
         // A new file is read in full by the next collection, once.
         new DbFileBuilder(capacity: 4096).Add("c", "c_total", 2.0).WriteTo(dir.File("counter_4100002.db"));
         Assert.Contains("c_total 3.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
-        CollectionStageTimes times = reader.LastStageTimes;
+        CollectionStageTimes times = reader.Diagnostics.LastStageTimes;
         Assert.Equal(1, times.CountOf(CollectionStage.Listing));
         Assert.Equal(1, times.CountOf(CollectionStage.FullRead));
         Assert.Equal(1, times.CountOf(CollectionStage.Render));
@@ -25,7 +25,7 @@ public class CollectionStageTimesTests
 
         // Nothing new: no file is read in full, and the times are the last collection's only.
         DirectoryFixture.Text(reader);
-        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.FullRead));
-        Assert.Equal(1, reader.LastStageTimes.CountOf(CollectionStage.Listing));
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.FullRead));
+        Assert.Equal(1, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.Listing));
     }
 }

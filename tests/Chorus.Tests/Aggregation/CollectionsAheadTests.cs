@@ -29,7 +29,7 @@ public sealed class CollectionsAheadTests
 
         string scrape = DirectoryFixture.Text(reader);
         Assert.Contains("c_total 3.0", scrape, StringComparison.Ordinal);
-        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.FullRead));
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.FullRead));
         Assert.True(reader.LastReport.BytesRead >= 4096, $"{reader.LastReport.BytesRead} bytes counted");
         Assert.Equal(Fresh(dir.Path), scrape);
     }
@@ -69,7 +69,7 @@ public sealed class CollectionsAheadTests
         WaitForCollectionsAhead(reader, 2);
 
         Assert.Contains("c_total 3.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
-        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.FullRead));
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.FullRead));
         lock (runs)
         {
             Assert.Equal(2, runs.Count);
@@ -107,7 +107,7 @@ public sealed class CollectionsAheadTests
 
         string scrape = DirectoryFixture.Text(reader);
         Assert.Contains("c_total 6.0", scrape, StringComparison.Ordinal);
-        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.FullRead));
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.FullRead));
         Assert.True(reader.LastReport.BytesRead >= 3 * 4096, $"{reader.LastReport.BytesRead} bytes counted");
         Assert.Equal(Fresh(dir.Path), scrape);
     }
@@ -122,23 +122,23 @@ public sealed class CollectionsAheadTests
 
         // One rendering per family, in OpenMetrics for escaping=allow-utf-8, before any scrape: Prometheus's first scrape
         // formats nothing.
-        Assert.Equal(2, reader.RenderingsKept);
+        Assert.Equal(2, reader.Diagnostics.RenderingsKept);
         Assert.Equal(Fresh(dir.Path, ExpositionFormat.OpenMetrics), AsPrometheus3(reader));
-        Assert.Equal(2, reader.RenderingsKept);
+        Assert.Equal(2, reader.Diagnostics.RenderingsKept);
 
         // A scraper that asks for text only: both kept until the OpenMetrics ones went unused for UnusedScrapes scrapes.
         for (int scrape = 0; scrape < RenderedFamily.UnusedScrapes; scrape++)
         {
             Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
-            Assert.Equal(4, reader.RenderingsKept);
+            Assert.Equal(4, reader.Diagnostics.RenderingsKept);
         }
 
         Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
-        Assert.Equal(2, reader.RenderingsKept);
+        Assert.Equal(2, reader.Diagnostics.RenderingsKept);
 
         // Asked for again, OpenMetrics is formatted afresh.
         Assert.Equal(Fresh(dir.Path, ExpositionFormat.OpenMetrics), AsPrometheus3(reader));
-        Assert.Equal(4, reader.RenderingsKept);
+        Assert.Equal(4, reader.Diagnostics.RenderingsKept);
     }
 
     private static string AsPrometheus3(MultiProcessDirectory reader)
@@ -185,7 +185,7 @@ public sealed class CollectionsAheadTests
 
         Assert.Contains("collection at start fault for the test", reason, StringComparison.Ordinal);
         Assert.Contains("c_total 2.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
-        Assert.True(reader.LastStageTimes.CountOf(CollectionStage.FullRead) > 0, "the scrape read the file itself");
+        Assert.True(reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.FullRead) > 0, "the scrape read the file itself");
     }
 
     [Fact]

@@ -114,7 +114,7 @@ public sealed class EntryReferenceTests
     {
         using MultiProcessDirectory twoThreads = MultiProcessDirectory.Open(dir.Path);
         string text = await Task.Run(() => DirectoryFixture.Text(twoThreads)).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(twoThreads.FilesReadAhead > 100);
+        Assert.True(twoThreads.Diagnostics.FilesReadAhead > 100);
         using MultiProcessDirectory oneThread = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions { ColdReadAhead = false });
         Assert.Equal(DirectoryFixture.Text(oneThread), text);
         return text;

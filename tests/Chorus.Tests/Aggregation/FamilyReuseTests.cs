@@ -24,25 +24,25 @@ public class FamilyReuseTests
         new DbFileBuilder(capacity: 4096).Add("b", "b", 2.5).WriteTo(dir.File("gauge_livesum_1.db"));
         using MultiProcessDirectory source = Open(dir.Path);
         string first = DirectoryFixture.Text(source);
-        Assert.Equal(2, source.LastFamiliesMerged);
+        Assert.Equal(2, source.Diagnostics.LastFamiliesMerged);
         Thread.Sleep(Settle * 3);
 
         DirectoryFixture.Text(source);
         Assert.Equal(first, DirectoryFixture.Text(source));
-        Assert.Equal(0, source.LastFamiliesMerged);
-        Assert.True(source.LastListingSkipped);
+        Assert.Equal(0, source.Diagnostics.LastFamiliesMerged);
+        Assert.True(source.Diagnostics.LastListingSkipped);
 
         // A value written in place changes one family only, and no name.
         WriteInPlace(dir.File("gauge_livesum_1.db"), new DbFileBuilder(capacity: 4096).Add("b", "b", 7.25).Build());
         Assert.Contains("b 7.25", DirectoryFixture.Text(source), StringComparison.Ordinal);
-        Assert.Equal(1, source.LastFamiliesMerged);
-        Assert.True(source.LastListingSkipped);
+        Assert.Equal(1, source.Diagnostics.LastFamiliesMerged);
+        Assert.True(source.Diagnostics.LastListingSkipped);
 
         // A new file changes the names: listed again, and its family merged again.
         new DbFileBuilder(capacity: 4096).Add("a", "a_total", 2.0).WriteTo(dir.File("counter_2.db"));
         Assert.Contains("a_total 3.5", DirectoryFixture.Text(source), StringComparison.Ordinal);
-        Assert.False(source.LastListingSkipped);
-        Assert.Equal(1, source.LastFamiliesMerged);
+        Assert.False(source.Diagnostics.LastListingSkipped);
+        Assert.Equal(1, source.Diagnostics.LastFamiliesMerged);
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public class FamilyReuseTests
         DirectoryFixture.Text(source);
 
         // With the default settle time the directory changed too recently for its times to be trusted.
-        Assert.False(source.LastListingSkipped);
+        Assert.False(source.Diagnostics.LastListingSkipped);
     }
 
     [Property(MaxTest = 40)]

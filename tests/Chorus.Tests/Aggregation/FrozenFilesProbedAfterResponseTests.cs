@@ -30,17 +30,17 @@ public sealed class FrozenFilesProbedAfterResponseTests : FrozenFilesTests
         // The second scrape offers both files; it probes none of them itself.
         DirectoryFixture.Text(reader);
         DirectoryFixture.Text(reader);
-        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.Freeze));
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.Freeze));
 
         // A dead PID reused between the scrape and its probes (or after them): the next scrape sees the write.
         MappedTestWriter.WriteOnce(path, new DbFileBuilder(capacity: 4096).Add("c", "c_total", 5.0).Build());
         Assert.Contains("c_total 7.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
-        for (int i = 0; i < 4 && reader.FrozenFileCount != 2; i++)
+        for (int i = 0; i < 4 && reader.Diagnostics.FrozenFileCount != 2; i++)
         {
             DirectoryFixture.Text(reader);
         }
 
-        Assert.Equal(2, reader.FrozenFileCount);
+        Assert.Equal(2, reader.Diagnostics.FrozenFileCount);
         MappedTestWriter.WriteOnce(path, new DbFileBuilder(capacity: 4096).Add("c", "c_total", 6.0).Build());
         Assert.Contains("c_total 8.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
     }

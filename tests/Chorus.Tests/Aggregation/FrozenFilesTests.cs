@@ -36,7 +36,7 @@ public class FrozenFilesTests
         Assert.Contains("c_total 3.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
         Assert.Equal(2, reader.LastReport.FilesRead);
         Assert.Equal(2, reader.LastReport.EntriesMerged);
-        Assert.Equal(0, reader.LastFamiliesMerged);
+        Assert.Equal(0, reader.Diagnostics.LastFamiliesMerged);
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public class FrozenFilesTests
                 Assert.Contains($"c_total {value + 2}.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
             }
 
-            Assert.Equal(1, reader.FrozenFileCount);
+            Assert.Equal(1, reader.Diagnostics.FrozenFileCount);
 
             // Quiet for a few scrapes (so the file is probed: the writer's open descriptor refuses the lease), then a write.
             for (int i = 0; i < 3; i++)
@@ -92,7 +92,7 @@ public class FrozenFilesTests
                 DirectoryFixture.Text(reader);
             }
 
-            Assert.Equal(1, reader.FrozenFileCount);
+            Assert.Equal(1, reader.Diagnostics.FrozenFileCount);
             writer.Write(Counter(15.0).Build());
             Assert.Contains("c_total 17.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
         }
@@ -143,7 +143,7 @@ public class FrozenFilesTests
                 Assert.Equal(0, reader.LastReport.BytesRead);
             }
 
-            Assert.Equal(3, reader.FrozenFileCount);
+            Assert.Equal(3, reader.Diagnostics.FrozenFileCount);
 
             // Every dead file written again by a process that came and went (the one that gave up its place included).
             for (int i = 0; i < dead.Length; i++)
@@ -188,7 +188,7 @@ public class FrozenFilesTests
                     return false;
                 }
 
-                froze |= kept.FrozenFileCount > 0 && unkept.FrozenFileCount > 0;
+                froze |= kept.Diagnostics.FrozenFileCount > 0 && unkept.Diagnostics.FrozenFileCount > 0;
                 if (Change(dir, files, writers, random, ref nextId))
                 {
                     Thread.Sleep(Settle * 2);
@@ -225,8 +225,8 @@ public class FrozenFilesTests
         {
             writer.Write(Counter(value).Build());
             string warm = DirectoryFixture.Text(reader);
-            Assert.Equal(1, reader.LastFamiliesMerged);
-            Assert.Equal(2, reader.FrozenFileCount);
+            Assert.Equal(1, reader.Diagnostics.LastFamiliesMerged);
+            Assert.Equal(2, reader.Diagnostics.FrozenFileCount);
             Assert.Equal(Fresh(dir.Path), warm);
         }
 
@@ -251,7 +251,7 @@ public class FrozenFilesTests
         {
             writer.Write(Counter(value).Build());
             Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
-            Assert.Equal(1, reader.LastFamiliesMerged);
+            Assert.Equal(1, reader.Diagnostics.LastFamiliesMerged);
         }
 
         // Ranked between 0.2 and the live file.
@@ -262,7 +262,7 @@ public class FrozenFilesTests
         {
             writer.Write(Counter(value).Build());
             Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
-            Assert.Equal(4, reader.FrozenFileCount);
+            Assert.Equal(4, reader.Diagnostics.FrozenFileCount);
         }
     }
 
@@ -307,7 +307,7 @@ public class FrozenFilesTests
                     return false;
                 }
 
-                mergedOnFrozen |= reader.FrozenFileCount >= 12 && reader.LastFamiliesMerged > 0;
+                mergedOnFrozen |= reader.Diagnostics.FrozenFileCount >= 12 && reader.Diagnostics.LastFamiliesMerged > 0;
                 ChangeOnFrozen(dir, files, writers, live, random, ref nextDead);
             }
         }
@@ -348,9 +348,9 @@ public class FrozenFilesTests
         DirectoryFixture.Text(reader);
         writer.Write(Gauge(2.0, 1000.0).Build());
         string warm = DirectoryFixture.Text(reader);
-        Assert.Equal(3, reader.FrozenFileCount);
-        Assert.Equal(1, reader.LastFamiliesMerged);
-        Assert.Equal(0, reader.LastFrozenPartsBuilt);
+        Assert.Equal(3, reader.Diagnostics.FrozenFileCount);
+        Assert.Equal(1, reader.Diagnostics.LastFamiliesMerged);
+        Assert.Equal(0, reader.Diagnostics.LastFrozenPartsBuilt);
         Assert.Equal(Fresh(dir.Path), warm);
         Assert.Contains(expected + "\n", warm, StringComparison.Ordinal);
     }
@@ -391,7 +391,7 @@ public class FrozenFilesTests
             Assert.Equal(Fresh(Mirror(dir, mirror, files)), warm);
         }
 
-        Assert.Equal(18, reader.FrozenFileCount);
+        Assert.Equal(18, reader.Diagnostics.FrozenFileCount);
     }
 
     /// <summary>
@@ -437,10 +437,10 @@ public class FrozenFilesTests
                     return false;
                 }
 
-                bool inPlace = reader.LastFamiliesMerged > 0 && reader.LastFrozenPartsBuilt == 0 && frozenBefore > 0;
-                frozeInPlace |= inPlace && reader.FrozenFileCount > frozenBefore;
-                thawedInPlace |= inPlace && reader.FrozenFileCount < frozenBefore;
-                frozenBefore = reader.FrozenFileCount;
+                bool inPlace = reader.Diagnostics.LastFamiliesMerged > 0 && reader.Diagnostics.LastFrozenPartsBuilt == 0 && frozenBefore > 0;
+                frozeInPlace |= inPlace && reader.Diagnostics.FrozenFileCount > frozenBefore;
+                thawedInPlace |= inPlace && reader.Diagnostics.FrozenFileCount < frozenBefore;
+                frozenBefore = reader.Diagnostics.FrozenFileCount;
                 FreezeOrThawOne(dir, files, writers, live, mode, random);
             }
         }
@@ -596,12 +596,12 @@ public class FrozenFilesTests
     /// <summary>Scrapes until <paramref name="count"/> files are frozen (the second scrape of an unchanged file freezes it).</summary>
     private static void Freeze(MultiProcessDirectory reader, int count)
     {
-        for (int i = 0; i < 4 && reader.FrozenFileCount != count; i++)
+        for (int i = 0; i < 4 && reader.Diagnostics.FrozenFileCount != count; i++)
         {
             DirectoryFixture.Text(reader);
         }
 
-        Assert.Equal(count, reader.FrozenFileCount);
+        Assert.Equal(count, reader.Diagnostics.FrozenFileCount);
     }
 
     private static DbFileBuilder Gauge(double value, double timestamp) => new DbFileBuilder(capacity: 4096).Add("g", "g", value, timestamp);

@@ -129,7 +129,7 @@ public class IncrementalTests
             Assert.Equal(1.0, samples["s{}"]);
             if (worker == 0)
             {
-                firstSlots = source.SlotCount;
+                firstSlots = source.Diagnostics.SlotCount;
             }
 
             File.Delete(dir.File($"gauge_all_{worker}.db"));
@@ -140,7 +140,7 @@ public class IncrementalTests
         new DbFileBuilder().Add("s", "s", 1.0).WriteTo(dir.File("gauge_livesum_last.db"));
         Assert.Equal(2, DirectoryFixture.Scrape(source).Samples.Count);
 
-        Assert.Equal(firstSlots, source.SlotCount);
+        Assert.Equal(firstSlots, source.Diagnostics.SlotCount);
     }
 
     /// <summary>Rewrites a file's bytes through the same inode, as a live writer does.</summary>

@@ -22,12 +22,12 @@ public class KeptFileDisposalTests
         MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions { MaxKeptFiles = 2, ListingSettleTime = Settle });
         try
         {
-            for (int i = 0; i < 4 && reader.FrozenFileCount != 3; i++)
+            for (int i = 0; i < 4 && reader.Diagnostics.FrozenFileCount != 3; i++)
             {
                 DirectoryFixture.Text(reader);
             }
 
-            Assert.Equal(3, reader.FrozenFileCount);
+            Assert.Equal(3, reader.Diagnostics.FrozenFileCount);
             Assert.Equal(2, DescriptorsUnder(dir.Path));
 
             // A new worker's file takes a frozen file's place: its read does not wait for the old one's munmap and close,

@@ -87,12 +87,12 @@ public class KeptFileTests
         builder.WriteTo(dir.File("counter_1.db"));
         using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
         DirectoryFixture.Scrape(source);
-        Assert.True(source.ReadBufferLength > Chorus.Internal.ReadBuffers.PooledLimit, "the first collection reads the file by path");
+        Assert.True(source.Diagnostics.ReadBufferLength > Chorus.Internal.ReadBuffers.PooledLimit, "the first collection reads the file by path");
 
         // Mapped from the second collection on: nothing needs the large buffer any more.
         DirectoryFixture.Scrape(source);
         DirectoryFixture.Scrape(source);
-        Assert.True(source.ReadBufferLength <= Chorus.Internal.ReadBuffers.PooledLimit);
+        Assert.True(source.Diagnostics.ReadBufferLength <= Chorus.Internal.ReadBuffers.PooledLimit);
         Assert.Equal(29_999.0, DirectoryFixture.Scrape(source).Samples["c_total{i=\"29999\"}"]);
     }
 

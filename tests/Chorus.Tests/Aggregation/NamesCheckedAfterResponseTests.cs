@@ -26,17 +26,17 @@ public sealed class NamesCheckedAfterResponseTests
         using MultiProcessDirectory reader = Open(dir.Path, probeAfterCollection: true, watched);
         DirectoryFixture.Text(reader);
         DirectoryFixture.Text(reader);
-        Assert.Equal(0, reader.NamesCheckedAfterResponse);
+        Assert.Equal(0, reader.Diagnostics.NamesCheckedAfterResponse);
 
         // The pace of scrapes says the next one comes after the limit: the names are listed after this response.
         Thread.Sleep(Gap);
         DirectoryFixture.Text(reader);
-        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.ListEveryName));
-        WaitFor(() => reader.NamesCheckedAfterResponse == 1);
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.ListEveryName));
+        WaitFor(() => reader.Diagnostics.NamesCheckedAfterResponse == 1);
 
         Thread.Sleep(Gap);
         string scrape = DirectoryFixture.Text(reader);
-        Assert.Equal(0, reader.LastStageTimes.CountOf(CollectionStage.ListEveryName));
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.ListEveryName));
         Assert.Equal(Fresh(dir.Path), scrape);
     }
 
@@ -52,8 +52,8 @@ public sealed class NamesCheckedAfterResponseTests
         DirectoryFixture.Text(reader);
         Thread.Sleep(Gap);
         DirectoryFixture.Text(reader);
-        Assert.Equal(1, reader.LastStageTimes.CountOf(CollectionStage.ListEveryName));
-        Assert.Equal(0, reader.NamesCheckedAfterResponse);
+        Assert.Equal(1, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.ListEveryName));
+        Assert.Equal(0, reader.Diagnostics.NamesCheckedAfterResponse);
     }
 
     [Theory]
@@ -88,7 +88,7 @@ public sealed class NamesCheckedAfterResponseTests
         // The next scrape waits for the work after the response to end (one lock), which vouched for nothing.
         Thread.Sleep(Gap);
         string scrape = DirectoryFixture.Text(reader);
-        Assert.Equal(0, reader.NamesCheckedAfterResponse);
+        Assert.Equal(0, reader.Diagnostics.NamesCheckedAfterResponse);
         Assert.Equal(Fresh(dir.Path), scrape);
         Assert.Contains(change == "remove" ? "c_total 3.0" : change == "add" ? "c_total 10.0" : "c_total 106.0", scrape, StringComparison.Ordinal);
     }
@@ -105,7 +105,7 @@ public sealed class NamesCheckedAfterResponseTests
         DirectoryFixture.Text(reader);
         Thread.Sleep(Gap);
         DirectoryFixture.Text(reader);
-        WaitFor(() => reader.NamesCheckedAfterResponse == 1);
+        WaitFor(() => reader.Diagnostics.NamesCheckedAfterResponse == 1);
 
         foreach (string change in new[] { "add", "replace", "remove" })
         {

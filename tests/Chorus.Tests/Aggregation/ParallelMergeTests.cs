@@ -29,17 +29,17 @@ public sealed class ParallelMergeTests
         {
             string expected = DirectoryFixture.Text(oneThread);
             Assert.Equal(expected, DirectoryFixture.Text(split));
-            Assert.Equal(1, oneThread.LastMergeWorkers);
+            Assert.Equal(1, oneThread.Diagnostics.LastMergeWorkers);
             if (step == 4)
             {
                 // The histogram families alone were merged again.
-                Assert.Equal(2, split.LastFamiliesMerged);
+                Assert.Equal(2, split.Diagnostics.LastFamiliesMerged);
             }
             if (step == 0)
             {
                 // Every family merged: on as many threads as there are cores, up to the 7 groups of families that share
                 // files (the counters, the histograms, each gauge mode).
-                Assert.Equal(Math.Min(Environment.ProcessorCount, 7), split.LastMergeWorkers);
+                Assert.Equal(Math.Min(Environment.ProcessorCount, 7), split.Diagnostics.LastMergeWorkers);
                 Assert.Contains("g_all{kind=\"x\",pid=\"4300001\",series=\"0\"}", expected, StringComparison.Ordinal);
                 Assert.Contains("h0_bucket{le=\"+Inf\",series=\"2\"}", expected, StringComparison.Ordinal);
             }

@@ -70,12 +70,12 @@ public class ParallelRefreshTests
             AssertSameAsFresh(dir.Path, source);
         }
 
-        Assert.Equal(1, source.RefreshWorkers);
+        Assert.Equal(1, source.Diagnostics.RefreshWorkers);
     }
 
     /// <summary>The comparison above proves nothing about threads unless the warm pass really split the files.</summary>
     private static void AssertRefreshedOnEveryCore(MultiProcessDirectory source) =>
-        Assert.Equal(Environment.ProcessorCount >= 2 ? Math.Min(Environment.ProcessorCount, 8) : 1, source.RefreshWorkers);
+        Assert.Equal(Environment.ProcessorCount >= 2 ? Math.Min(Environment.ProcessorCount, 8) : 1, source.Diagnostics.RefreshWorkers);
 
     private static string NameOf(int i) => (i % 3) switch
     {

@@ -29,7 +29,7 @@ public sealed class SharedEntriesTests
         using MultiProcessDirectory shared = MultiProcessDirectory.Open(dir.Path);
         using MultiProcessDirectory alone = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions { ColdReadAhead = false });
         string text = await Task.Run(() => DirectoryFixture.Text(shared)).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(shared.FilesReadAhead >= Writers, $"only {shared.FilesReadAhead} files went through the read-ahead");
+        Assert.True(shared.Diagnostics.FilesReadAhead >= Writers, $"only {shared.Diagnostics.FilesReadAhead} files went through the read-ahead");
         Assert.Equal(DirectoryFixture.Text(alone), text);
         if (mode == "all")
         {

@@ -41,7 +41,7 @@ public sealed class MetricsEndpointAfterResponseTests
         long receivedWhenProbed = await probed.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(sent > 0);
         Assert.Equal(sent, receivedWhenProbed);
-        Assert.Equal(2, reader.FrozenFileCount);
+        Assert.Equal(2, reader.Diagnostics.FrozenFileCount);
     }
 
     [Fact]
