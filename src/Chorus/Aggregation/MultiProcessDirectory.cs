@@ -34,7 +34,6 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     // The files not frozen, in file order (_liveFiles.Files): the only ones a warm collection refreshes.
     private readonly LiveFiles _liveFiles;
     private readonly List<FileState> _live;
-
     private readonly FrozenFiles _frozen;
     private readonly DirectoryListing _listing;
     private readonly FileRefresh _refresh;

@@ -232,13 +232,20 @@ internal sealed class SlotUpdater
     /// <summary>A sum slot whose values add up exactly before and after: the new value swapped in for the old, exactly.</summary>
     private static bool TrySwap(SeriesSlot slot, SlotContributions contributions, FrozenSlotPart? frozen, double old, double value)
     {
-        if (frozen is not (null or FrozenSumPart))
+        ExactSum frozenSum;
+        switch (frozen)
         {
-            // Parts built for another fold kind (a gauge's mode changed): they are built again in the full merge.
-            return false;
+            case null:
+                frozenSum = ExactSum.Empty;
+                break;
+            case FrozenSumPart sumPart:
+                frozenSum = sumPart.Exactness();
+                break;
+            default:
+                // Parts built for another fold kind (a gauge's mode changed): they are built again in the full merge.
+                return false;
         }
 
-        ExactSum frozenSum = (frozen as FrozenSumPart)?.Exactness() ?? ExactSum.Empty;
         if (!contributions.Exact.Join(frozenSum).IsExact)
         {
             return false;
