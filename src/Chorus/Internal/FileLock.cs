@@ -4,7 +4,7 @@ namespace Chorus.Internal;
 
 /// <summary>
 /// A BSD <c>flock(2)</c> advisory lock on its own file descriptor, opened with <c>O_CLOEXEC</c> so child
-/// processes never inherit it. The kernel drops the lock when the descriptor closes or the process dies,
+/// processes never inherit it. <see cref="Dispose"/> unlocks it, and the kernel drops it when the process dies,
 /// however it dies, which is what makes it an exact liveness signal.
 /// </summary>
 /// <remarks>
@@ -30,6 +30,9 @@ internal sealed partial class FileLock : IDisposable
 
     /// <summary>The lock file's path.</summary>
     public string Path { get; }
+
+    /// <summary>The descriptor the lock is on (tests), or -1 once released.</summary>
+    internal int Descriptor => Volatile.Read(ref _fd);
 
     /// <summary>True for an exclusive lock, false for a shared one.</summary>
     public bool IsExclusive { get; }
@@ -59,12 +62,15 @@ internal sealed partial class FileLock : IDisposable
         return held;
     }
 
-    /// <summary>Releases the lock by closing its descriptor. Safe to call twice.</summary>
+    /// <summary>Releases the lock, then closes its descriptor. Safe to call twice.</summary>
     public void Dispose()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
+            // Closing alone would leave the lock on the open file description while a process forked by another
+            // thread still holds a copy of the descriptor (until it execs): the slot would look taken a moment longer.
+            _ = Libc.Flock(fd, FlockOperation.Unlock);
             _ = Libc.Close(fd);
         }
     }

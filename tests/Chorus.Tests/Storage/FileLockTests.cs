@@ -23,6 +23,32 @@ public sealed class FileLockTests : IDisposable
         Assert.NotNull(second);
     }
 
+    /// <summary>
+    /// A process that another thread forks holds a copy of every descriptor until it execs (close-on-exec or not), so a
+    /// lock released only by closing its descriptor stayed held for that moment: the next owner of a slot just given
+    /// back took another one (a unit test saw it once under the parallel suite).
+    /// </summary>
+    [Fact]
+    public void Dispose_ReleasesTheLock_WhileACopyOfItsDescriptorIsStillOpen()
+    {
+        const int DuplicateCloseOnExec = 1030; // F_DUPFD_CLOEXEC
+        string path = Path.Combine(_dir.Path, "copied.lock");
+        FileLock first = FileLock.TryAcquireExclusive(path)!;
+        int copy = Libc.Fcntl(first.Descriptor, DuplicateCloseOnExec, 0);
+        Assert.True(copy >= 0);
+        try
+        {
+            first.Dispose();
+            Assert.False(FileLock.IsHeldExclusively(path));
+            using FileLock? second = FileLock.TryAcquireExclusive(path);
+            Assert.NotNull(second);
+        }
+        finally
+        {
+            _ = Libc.Close(copy);
+        }
+    }
+
     [Fact]
     public void SharedHolders_DoNotBlockEachOther_ButBlockExclusive()
     {
