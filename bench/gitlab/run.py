@@ -20,7 +20,8 @@ CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits S
          copy it from the main checkout) on the same directory once, PY=0 skips it: collect + generate_latest wall
          time and ru_maxrss (bench/scrape/py_collect_timing.py).
 The response is text format 0.0.4 (what `chorus scrape` prints by default); serve's scrapes ask for gzip as Prometheus
-does (ENCODING=identity for uncompressed bodies), and RssAnon is compared with the uncompressed text response. Build first: dotnet build Chorus.slnx
+does (ENCODING=identity for uncompressed bodies; SERVE_LOG=FILE keeps serve's standard error, with
+CHORUS_DEBUG_STAGE_TIMES=1 its stage times per scrape), and RssAnon is compared with the uncompressed text response. Build first: dotnet build Chorus.slnx
 -c Release; CHORUS_CLI=native measures artifacts/bin/linux-x64/chorus (bash scripts/pack.sh), CHORUS_BIN=PATH
 any native chorus.
 """
@@ -92,7 +93,7 @@ def serve(directory):
     port = free_port()
     url = f"http://127.0.0.1:{port}/metrics"
     process = subprocess.Popen(CHORUS_COMMAND + ["serve", "--dir", directory, "--listen", f"127.0.0.1:{port}"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               stdout=subprocess.PIPE, stderr=serve_log(), text=True)
     try:
         process.stdout.readline()
         first, body = scrape(url)
@@ -114,6 +115,12 @@ def serve(directory):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def serve_log():
+    """SERVE_LOG=FILE appends serve's standard error there (its stage lines with CHORUS_DEBUG_STAGE_TIMES=1)."""
+    path = os.environ.get("SERVE_LOG")
+    return open(path, "a") if path else subprocess.DEVNULL
 
 
 def cpu_seconds(pid):

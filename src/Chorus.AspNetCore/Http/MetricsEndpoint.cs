@@ -248,6 +248,7 @@ internal sealed class MetricsEndpoint
         int dataEnd;
         try
         {
+            _collections?.BeforeCollection();
             if (_selfMetrics is not null)
             {
                 int tail = _selfMetrics.CollectWithTailLength(body, format, escaping);

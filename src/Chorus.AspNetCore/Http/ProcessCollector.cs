@@ -10,6 +10,10 @@ namespace Chorus.AspNetCore.Http;
 /// </summary>
 internal sealed class ProcessCollector
 {
+    // What the cold pass may allocate with collections suspended, for small and large objects each: the GitLab-sized
+    // host's first scrape allocates ~430 MB. Memory is committed as it is used; past this the runtime collects as usual.
+    private const long SuspendedBudget = 1L << 30;
+
     private readonly HeapCompactionDue _due = new();
 
     /// <summary>Runs one collection; returns which kind it was.</summary>
@@ -25,5 +29,36 @@ internal sealed class ProcessCollector
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         _due.Compacted(GC.GetGCMemoryInfo().TotalCommittedBytes);
         return CollectionStage.CompactHeap;
+    }
+
+    /// <summary>Suspends the runtime's collections (a no-GC region); false when it could not, e.g. already in one.</summary>
+    public static bool SuspendCollections()
+    {
+        try
+        {
+            return GC.TryStartNoGCRegion(SuspendedBudget);
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Ends the no-GC region, unless the runtime already ended it (the budget was spent, or a collection was induced).</summary>
+    public static void ResumeCollections()
+    {
+        if (GCSettings.LatencyMode != GCLatencyMode.NoGCRegion)
+        {
+            return;
+        }
+
+        try
+        {
+            GC.EndNoGCRegion();
+        }
+        catch (InvalidOperationException)
+        {
+            // Ended by the runtime in between: collections run as usual either way.
+        }
     }
 }

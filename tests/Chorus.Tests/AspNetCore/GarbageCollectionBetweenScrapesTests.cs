@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime;
 using Chorus.Aggregation;
 using Chorus.AspNetCore;
 using Chorus.AspNetCore.Http;
@@ -83,6 +84,40 @@ public sealed class GarbageCollectionBetweenScrapesTests
     }
 
     [Fact]
+    public async Task TheFirstCollection_RunsSuspended_AndACollectionFollowsItsResponse()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+
+        between.BeforeCollection();
+        Assert.Equal((1, 0), (process.Suspended, process.Resumed));
+
+        // Nothing was counted before this response, yet the cold pass's garbage is due.
+        between.AfterResponse();
+        Assert.Equal(1, process.Resumed);
+        await process.WaitForCollectionsAsync(1);
+
+        // Later collections run as the runtime's budget has them, and only the first is suspended.
+        between.BeforeCollection();
+        between.AfterResponse();
+        await Task.Delay(Settled);
+        Assert.Equal((1, 1, 1), (process.Suspended, process.Resumed, process.Collected));
+    }
+
+    [Fact]
+    public async Task WhenCollectionsCouldNotBeSuspended_TheFirstResponseOnlyCounts()
+    {
+        var process = new FakeProcess { Suspends = false };
+        var between = process.Between();
+
+        between.BeforeCollection();
+        between.AfterResponse();
+        await Task.Delay(Settled);
+
+        Assert.Equal((1, 0, 0), (process.Suspended, process.Resumed, process.Collected));
+    }
+
+    [Fact]
     public async Task TheEndpoint_RunsTheProcessCollector_OnlyWhenTurnedOn()
     {
         var off = new MetricsEndpoint(new FixedSource(), new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
@@ -102,6 +137,7 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         Assert.True(between.Run > 0, "no collection was run between scrapes");
         Assert.True(GC.CollectionCount(1) > gen1Before);
+        Assert.NotEqual(GCLatencyMode.NoGCRegion, GCSettings.LatencyMode);
     }
 
     private static async Task ScrapeAsync(MetricsEndpoint endpoint)
@@ -125,7 +161,19 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         public int Collected => Volatile.Read(ref _count);
 
-        public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), Collect);
+        public bool Suspends { get; init; } = true;
+
+        public int Suspended { get; private set; }
+
+        public int Resumed { get; private set; }
+
+        public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), Collect, Suspend, () => Resumed++);
+
+        private bool Suspend()
+        {
+            Suspended++;
+            return Suspends;
+        }
 
         private CollectionStage Collect()
         {
