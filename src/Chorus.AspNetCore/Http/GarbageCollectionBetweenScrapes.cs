@@ -13,7 +13,9 @@ namespace Chorus.AspNetCore.Http;
 /// usually a gen1 one; a full compacting one when the heap outgrew the last).
 /// <para>
 /// The first collection of all, the cold pass that reads every file and allocates the whole merge state, runs with
-/// collections suspended (<see cref="BeforeCollection"/>), and its response is followed by the compacting collection:
+/// collections suspended (<see cref="BeforeCollection"/>; a server's reader, which collects as soon as it is opened, is
+/// opened with them suspended already: <see cref="ScrapeSources"/>), and the first response is followed by the
+/// compacting collection:
 /// on the GitLab-sized host the runtime otherwise ran 17 full collections inside that scrape, 0.38 s of its 1.2–1.35 s
 /// (docs/benchmarks.md), each of them finding nearly everything still reachable.
 /// </para>

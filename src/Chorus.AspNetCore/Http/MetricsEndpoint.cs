@@ -79,6 +79,11 @@ internal sealed class MetricsEndpoint
         _directory = source as MultiProcessDirectory;
         _problemLog = new ProblemLog(logger);
         _collections = options.CollectGarbageBetweenScrapes ? new GarbageCollectionBetweenScrapes() : null;
+        if (_directory is not null)
+        {
+            // A server's reader is collecting already (it collects when opened): its cold pass is the first collection.
+            _collections?.BeforeCollection();
+        }
     }
 
     /// <summary>The collections run between scrapes, when <see cref="ChorusEndpointOptions.CollectGarbageBetweenScrapes"/> is on (tests).</summary>

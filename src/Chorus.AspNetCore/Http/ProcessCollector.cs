@@ -31,9 +31,17 @@ internal sealed class ProcessCollector
         return CollectionStage.CompactHeap;
     }
 
-    /// <summary>Suspends the runtime's collections (a no-GC region); false when it could not, e.g. already in one.</summary>
+    /// <summary>
+    /// Suspends the runtime's collections (a no-GC region), or finds them suspended already (the server's reader was opened
+    /// in one, see <see cref="ScrapeSources"/>); false when they could not be.
+    /// </summary>
     public static bool SuspendCollections()
     {
+        if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+        {
+            return true;
+        }
+
         try
         {
             return GC.TryStartNoGCRegion(SuspendedBudget);
