@@ -37,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "bench", "serve"))
-from serve_latency import CHORUS_COMMAND, ENCODING, free_port, scrape, status_mib  # noqa: E402
+from serve_latency import CHORUS_COMMAND, ENCODING, free_port, scrape, serve_log, status_mib  # noqa: E402
 
 # CHORUS_BIN=path measures that native binary instead (another checkout's, to compare builds in one session).
 CHORUS_COMMAND = [os.environ["CHORUS_BIN"]] if os.environ.get("CHORUS_BIN") else CHORUS_COMMAND
@@ -115,12 +115,6 @@ def serve(directory):
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def serve_log():
-    """SERVE_LOG=FILE appends serve's standard error there (its stage lines with CHORUS_DEBUG_STAGE_TIMES=1)."""
-    path = os.environ.get("SERVE_LOG")
-    return open(path, "a") if path else subprocess.DEVNULL
 
 
 def cpu_seconds(pid):

@@ -24,6 +24,7 @@ REPLACE (seconds, default 0: never) replaces one live worker that often, round r
 old one exits, a new one (a new PID, so new files) starts. Needs LIVE > 0.
 CLIENT (default urllib) is how the client reads: urllib.request, or raw (one socket per scrape, read into a buffer kept
 from scrape to scrape, so the client's allocations do not grow with the body; see fetch_raw).
+SERVE_LOG=FILE keeps chorus serve's standard error there (with CHORUS_DEBUG_STAGE_TIMES=1, its stage times per scrape).
 ENCODING (default gzip) is the Accept-Encoding the client sends: gzip, as Prometheus sends by default
 (enable_compression: true), or identity for an uncompressed body. Both servers gzip when asked (prometheus_client the
 way its own exposition does, gzip.compress per scrape; Chorus from its kept gzip members, compressing only the parts
@@ -68,6 +69,12 @@ REPLACE = float(os.environ.get("REPLACE", "0"))
 ENCODING = os.environ.get("ENCODING", "gzip")
 if ENCODING not in ("gzip", "identity"):
     sys.exit(f"ENCODING must be gzip or identity, not {ENCODING!r}")
+
+
+def serve_log():
+    """SERVE_LOG=FILE appends serve's standard error there (its stage lines with CHORUS_DEBUG_STAGE_TIMES=1)."""
+    path = os.environ.get("SERVE_LOG")
+    return open(path, "a") if path else subprocess.DEVNULL
 
 
 def free_port():
@@ -205,7 +212,7 @@ def measure(url, pid, count, warmup):
 def run_chorus(directory):
     port = free_port()
     process = subprocess.Popen(CHORUS_COMMAND + ["serve", "--dir", directory, "--listen", f"127.0.0.1:{port}"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               stdout=subprocess.PIPE, stderr=serve_log(), text=True)
     try:
         line = process.stdout.readline()
         if not re.search(r"https?://", line):
@@ -235,6 +242,8 @@ class LiveWriters:
 
     def __init__(self, directory):
         self._env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=directory)
+        self._directory = directory
+        self.reused = 0
         self._writers = [self._start() for _ in range(LIVE)]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._replace, daemon=True)
@@ -243,7 +252,12 @@ class LiveWriters:
             self._thread.start()
 
     def _start(self):
-        return subprocess.Popen(["/usr/bin/python3", LIVE_WRITER], env=self._env)
+        process = subprocess.Popen(["/usr/bin/python3", LIVE_WRITER], env=self._env)
+        # gen_dir.py names its dead processes' files with PIDs from 1000 up: on a machine whose PIDs are still that low
+        # (a fresh VM, a container), a worker reopens a dead file set as prometheus_client's PID mode does, a harder case.
+        if os.path.exists(os.path.join(self._directory, f"histogram_{process.pid}.db")):
+            self.reused += 1
+        return process
 
     def _replace(self):
         while not self._stop.wait(REPLACE):
@@ -284,6 +298,9 @@ def main():
                 writers.stop()
             if writers.replaced:
                 print(f"<!-- {files:,} files: {writers.replaced} workers replaced during the run -->", flush=True)
+            if writers.reused:
+                print(f"<!-- {files:,} files: {writers.reused} live workers got the PID of a dead file set and reopened it "
+                      "(PID reuse; raise /proc/sys/kernel/ns_last_pid past the generated PIDs to avoid it) -->", flush=True)
             if chorus["collect"] is not None:
                 print(f"<!-- {files:,} files: chorus collection median {chorus['collect'] * 1000:.2f} ms "
                       "(chorus_scrape_duration_seconds of the warm scrapes: the reader's part of each) -->", flush=True)
