@@ -15,9 +15,9 @@ namespace Chorus.AspNetCore.Http;
 /// The first collection of all, the cold pass that reads every file and allocates the whole merge state, runs with
 /// collections suspended (<see cref="BeforeCollection"/>; a server's reader, which collects as soon as it is opened, is
 /// opened with them suspended already: <see cref="ScrapeSources"/>), and the first response is followed by the
-/// compacting collection:
-/// on the GitLab-sized host the runtime otherwise ran 17 full collections inside that scrape, 0.38 s of its 1.2–1.35 s
-/// (docs/benchmarks.md), each of them finding nearly everything still reachable.
+/// compacting collection. On the GitLab-sized host the runtime otherwise ran 17 full collections in that pass, 0.38 s
+/// of pauses, each finding nearly everything still reachable (docs/benchmarks.md; on a VM where fresh memory is dear,
+/// the memory those collections would have reused costs about as much).
 /// </para>
 /// </summary>
 /// <param name="readCounters">The process's collection count and bytes allocated so far (tests give their own).</param>
