@@ -75,6 +75,16 @@ public sealed class ChorusEndpointOptions
     /// </summary>
     public bool CollectGarbageBetweenScrapes { get; set; }
 
+    /// <summary>
+    /// Whether a merged directory's scrapes are prepared ahead once they come at a steady interval (as Prometheus scrapes,
+    /// one <c>scrape_interval</c> apart, a second or more): shortly before the next scrape is due, its collection runs and
+    /// its body is formatted and compressed, writing nothing. The scrape still collects afresh when it arrives, so it
+    /// serves the files' values at that moment; it only has the changes of the last moments left to do. Costs one more
+    /// collection per interval, and runs only while the interval is at least twenty times a scrape's own time.
+    /// Default: true.
+    /// </summary>
+    public bool PrepareAheadOfScrapes { get; set; } = true;
+
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
     public void Validate()
     {

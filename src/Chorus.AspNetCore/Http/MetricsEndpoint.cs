@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Chorus.Aggregation;
 using Chorus.AspNetCore.Buffers;
@@ -15,7 +16,7 @@ namespace Chorus.AspNetCore.Http;
 /// flight), the self-metrics following the source's data (<see cref="SelfMetricsSource"/>), compresses when allowed and writes the body with its exact
 /// <c>Content-Length</c> (no body for <c>HEAD</c>).
 /// </summary>
-internal sealed class MetricsEndpoint
+internal sealed partial class MetricsEndpoint
 {
     private const int InitialBufferBytes = 64 * 1024;
     private const int Slots = 2 * 4;
@@ -70,6 +71,12 @@ internal sealed class MetricsEndpoint
     internal ResponseBuffers BodyArrays => _bodyArrays;
 
     public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
+        : this(source, options, logger, preparationClock: null)
+    {
+    }
+
+    /// <summary>As the public constructor, the scrapes' cadence timed by <paramref name="preparationClock"/> (milliseconds; tests).</summary>
+    internal MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger, Func<long>? preparationClock)
     {
         options.Validate();
         _options = options;
@@ -84,6 +91,8 @@ internal sealed class MetricsEndpoint
             // A server's reader is collecting already (it collects when opened): its cold pass is the first collection.
             _collections?.BeforeCollection();
         }
+
+        _preparation = CreatePreparation(preparationClock);
     }
 
     /// <summary>The collections run between scrapes, when <see cref="ChorusEndpointOptions.CollectGarbageBetweenScrapes"/> is on (tests).</summary>
@@ -95,6 +104,9 @@ internal sealed class MetricsEndpoint
         HttpResponse response = context.Response;
         ScrapeProtocol protocol = ScrapeNegotiation.Choose(request.Headers.Accept);
         bool gzip = _options.EnableGzip && ScrapeNegotiation.AcceptsGzip(request.Headers.AcceptEncoding);
+        long arrived = Stopwatch.GetTimestamp();
+        int kind = KindOf(protocol, gzip);
+        _preparation?.Arrived(kind);
 
         SharedCollection collection = await CollectSharedAsync(protocol.Format, protocol.Escaping).ConfigureAwait(false);
         GzipMemberCache? gzipMembers = null;
@@ -140,6 +152,7 @@ internal sealed class MetricsEndpoint
         finally
         {
             AfterResponse(collection, gzipMembers, compressed);
+            _preparation?.Answered(kind, Stopwatch.GetElapsedTime(arrived));
         }
     }
 
@@ -241,15 +254,7 @@ internal sealed class MetricsEndpoint
             return collection;
         }
 
-        // A body that needed a large array last time is sent from the families' renderings where they are.
-        bool keepsBytes = Volatile.Read(ref _lastResponseBytes) > ResponseBuffers.PooledLimit;
-        if (keepsBytes)
-        {
-            // The first scrape's body-sized array would otherwise stay as the spare for good.
-            _bodyArrays.DropSpare();
-        }
-
-        SegmentedBody body = new(Volatile.Read(ref _lastCopiedBytes) + 4096, _options.MaxResponseBytes, _bodyArrays, keepsBytes);
+        SegmentedBody body = NewBody();
         int dataEnd;
         try
         {
@@ -289,6 +294,20 @@ internal sealed class MetricsEndpoint
 
         Finish(slot, collection, body, dataEnd);
         return collection;
+    }
+
+    /// <summary>A body for a collection, sized from the last one.</summary>
+    private SegmentedBody NewBody()
+    {
+        // A body that needed a large array last time is sent from the families' renderings where they are.
+        bool keepsBytes = Volatile.Read(ref _lastResponseBytes) > ResponseBuffers.PooledLimit;
+        if (keepsBytes)
+        {
+            // The first scrape's body-sized array would otherwise stay as the spare for good.
+            _bodyArrays.DropSpare();
+        }
+
+        return new SegmentedBody(Volatile.Read(ref _lastCopiedBytes) + 4096, _options.MaxResponseBytes, _bodyArrays, keepsBytes);
     }
 
     /// <summary>Joins the collection in flight for <paramref name="slot"/> (false), or registers a new one this caller runs (true).</summary>

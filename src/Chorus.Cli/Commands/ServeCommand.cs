@@ -58,9 +58,14 @@ internal static class ServeCommand
             HelpName = "DURATION|never",
         };
 
+        var noPrepare = new Option<bool>("--no-prepare-scrapes")
+        {
+            Description = "Do not collect ahead of a scrape whose time is known from the steady interval of the last ones (one more collection per interval, for a faster scrape).",
+        };
+
         var command = new Command("serve", "Serve the merged directory over HTTP: /metrics (text 0.0.4 or OpenMetrics, gzip), /healthz and a landing page at /.")
         {
-            dir, listen, systemdSocket, telemetryPath, webConfig, maxRequests, maxConnections, compactEvery, allRetention,
+            dir, listen, systemdSocket, telemetryPath, webConfig, maxRequests, maxConnections, compactEvery, allRetention, noPrepare,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -73,6 +78,7 @@ internal static class ServeCommand
                 MaxRequests = parse.GetValue(maxRequests),
                 MaxConnections = parse.GetValue(maxConnections),
             };
+            options.Metrics.PrepareAheadOfScrapes = !parse.GetValue(noPrepare);
             return RunAsync(parse.GetValue(dir), options, parse.GetValue(compactEvery), parse.GetValue(allRetention), cancellationToken);
         });
         return command;

@@ -22,7 +22,7 @@ internal sealed class CollectionStageTimes(string label = "chorus stages us:")
 
     private static readonly string? Destination = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
 
-    /// <summary>Whether each collection's stage times are written (<see cref="Write"/>).</summary>
+    /// <summary>Whether each collection's stage times are written (<see cref="Write()"/>).</summary>
     public static bool Written => Destination is not null;
 
     // The process's garbage collector at the last line written: the next line says what happened since (the scrape's
@@ -30,14 +30,17 @@ internal sealed class CollectionStageTimes(string label = "chorus stages us:")
     private static (long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused) s_lastGc;
 
     /// <summary>Writes the line (<see cref="ToString"/>) where <see cref="Variable"/> says, if it is set.</summary>
-    public void Write()
+    public void Write() => Write(label);
+
+    /// <summary>As <see cref="Write()"/>, the line starting with <paramref name="lineLabel"/> (a collection of another kind).</summary>
+    public void Write(string lineLabel)
     {
         if (Destination is null)
         {
             return;
         }
 
-        string line = ToString() + GcSinceLastLine();
+        string line = Line(lineLabel) + GcSinceLastLine();
         if (Destination == "1")
         {
             Console.Error.WriteLine(line);
@@ -88,9 +91,11 @@ internal sealed class CollectionStageTimes(string label = "chorus stages us:")
     public int CountOf(CollectionStage stage) => _counts[(int)stage];
 
     /// <summary>One line: each stage timed, in microseconds, and how often when more than once.</summary>
-    public override string ToString()
+    public override string ToString() => Line(label);
+
+    private string Line(string lineLabel)
     {
-        var line = new StringBuilder(label);
+        var line = new StringBuilder(lineLabel);
         for (int i = 0; i < Names.Length; i++)
         {
             if (_counts[i] == 0)

@@ -37,6 +37,20 @@ internal sealed class FamilyRenderings(List<FamilyState> emitted, CollectionStag
         times.Add(CollectionStage.Render, started);
     }
 
+    /// <summary>
+    /// Writes every emitted family in <paramref name="format"/> for a collection ahead whose output a server compresses
+    /// ahead of a scrape: as <see cref="Write"/>, but it is not a scrape written out (no family's renderings grow older,
+    /// and the format the next scrape most likely asks for stays the last scrape's).
+    /// </summary>
+    public void WriteAhead(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
+    {
+        ParallelRendering.RenderStale(emitted, format, escaping);
+        foreach (FamilyState family in emitted)
+        {
+            family.Rendered.WriteTo(output, family.Output, family.MergedIn, format, escaping);
+        }
+    }
+
     /// <summary>Formats the families merged since they were last formatted in <paramref name="format"/>, writing nothing.</summary>
     /// <param name="format">The format the next scrape most likely asks for.</param>
     /// <param name="escaping">Its escaping scheme.</param>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Chorus.Exposition;
 using Chorus.Internal;
@@ -19,6 +20,9 @@ public sealed partial class MultiProcessDirectory
     private const ExpositionFormat StartFormat = ExpositionFormat.OpenMetrics;
     private const EscapingScheme StartEscaping = EscapingScheme.AllowUtf8;
     private const int StartCollections = 3;
+
+    /// <summary>What the stage-time line of a collection ahead into an output starts with (<see cref="CollectAheadInto"/>).</summary>
+    internal const string PreparedStageTimesLabel = "chorus stages ahead us:";
 
     private CollectionsAhead? _ahead;
     private long _bytesReadAhead;
@@ -96,6 +100,31 @@ public sealed partial class MultiProcessDirectory
             // On the thread pool, where an exception would end the server; the first scrape reads whatever this did not.
             ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message);
         }
+    }
+
+    /// <summary>
+    /// Collects ahead of a scrape a server expects soon and writes every family in <paramref name="format"/> to
+    /// <paramref name="output"/> (not what ends the exposition), for the server to compress ahead as well; then makes the
+    /// freezing probes it left. Reports nothing, as any collection ahead. False, with nothing written, until a scrape has
+    /// been written or once disposed.
+    /// </summary>
+    internal bool CollectAheadInto(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _renderings.LastWritten is null)
+            {
+                return false;
+            }
+
+            _options.BeforeCollectionAhead?.Invoke();
+            CollectCore(ahead: true);
+            _renderings.WriteAhead(output, format, escaping);
+            _times.Write(PreparedStageTimesLabel);
+        }
+
+        ProbePending();
+        return true;
     }
 
     /// <summary>

@@ -1,0 +1,102 @@
+using System.IO.Compression;
+using System.Text;
+using Chorus.Aggregation;
+using Chorus.AspNetCore;
+using Chorus.AspNetCore.Http;
+using Chorus.Exposition;
+using Chorus.Tests.Aggregation;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Chorus.Tests.AspNetCore;
+
+/// <summary>
+/// Scrapes at a steady interval are prepared ahead (<see cref="ScrapePreparation"/>), and the prepared scrape still
+/// serves the files' values as they are when it arrives, not as the preparation read them.
+/// </summary>
+public sealed class MetricsEndpointPreparationTests
+{
+    [Fact]
+    public async Task ASteadyScrapesNext_IsPreparedAhead_AndStillServesAValueWrittenAfterThePreparation()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("counter_3900001.db");
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).WriteTo(path);
+        using var writer = new MappedTestWriter(path);
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path);
+
+        // Three scrapes ten seconds apart on the endpoint's clock; the third is answered two seconds before the fourth is due,
+        // so its preparation starts, in real time, at most those two seconds less its lead from now.
+        var clock = new ScriptedClock(0, 10, 10_000, 10_010, 20_000, 28_000, 30_000);
+        var endpoint = new MetricsEndpoint(reader, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance, clock.Now);
+        for (int scrape = 0; scrape < 3; scrape++)
+        {
+            Assert.Contains("c_total 1.0\n", await ScrapeAsync(endpoint));
+        }
+
+        ScrapePreparation preparation = endpoint.Preparation!;
+        for (int waited = 0; preparation.Runs == 0 && waited < 30_000; waited += 20)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, preparation.Runs);
+        writer.Write(new DbFileBuilder(capacity: 4096).Add("c", "c_total", 5.0).Build());
+
+        string prepared = await ScrapeAsync(endpoint);
+        Assert.Contains("c_total 5.0\n", prepared);
+        using MultiProcessDirectory fresh = MultiProcessDirectory.Open(dir.Path);
+        Assert.Equal(Exposition(fresh), prepared);
+    }
+
+    [Fact]
+    public void NothingIsPrepared_WhenTheOptionIsOff_OrTheSourceIsNoDirectory()
+    {
+        using var dir = new TempDirectory();
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path);
+        var off = new MetricsEndpoint(reader, new ChorusEndpointOptions { PrepareAheadOfScrapes = false }, NullLogger.Instance);
+        var registry = new MetricsEndpoint(new MetricRegistry(null), new ChorusEndpointOptions(), NullLogger.Instance);
+        var on = new MetricsEndpoint(reader, new ChorusEndpointOptions(), NullLogger.Instance);
+
+        Assert.Null(off.Preparation);
+        Assert.Null(registry.Preparation);
+        Assert.NotNull(on.Preparation);
+    }
+
+    private static string Exposition(MultiProcessDirectory reader)
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        reader.Collect(output, ExpositionFormat.PrometheusText);
+        return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    private static async Task<string> ScrapeAsync(MetricsEndpoint endpoint)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Headers.Accept = "text/plain;version=0.0.4";
+        context.Request.Headers.AcceptEncoding = "gzip";
+        using var body = new MemoryStream();
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
+        await endpoint.HandleAsync(context);
+        Assert.Equal(StatusCodes.Status200OK, context.Response.StatusCode);
+        Assert.Equal("gzip", context.Response.Headers.ContentEncoding.ToString());
+        body.Position = 0;
+        using var gunzip = new GZipStream(body, CompressionMode.Decompress);
+        using var text = new StreamReader(gunzip, Encoding.UTF8);
+        return await text.ReadToEndAsync();
+    }
+
+    /// <summary>A clock that reads the times given, one per call, then stays at the last.</summary>
+    private sealed class ScriptedClock(params long[] times)
+    {
+        private int _next;
+
+        public long Now()
+        {
+            int at = Interlocked.Increment(ref _next) - 1;
+            return times[Math.Min(at, times.Length - 1)];
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using Chorus.AspNetCore.Http;
+using FsCheck;
+using FsCheck.Xunit;
+
+namespace Chorus.Tests.AspNetCore;
+
+public sealed class ScrapeCadenceTests
+{
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public void SteadyScrapes_PredictTheNextOneIntervalAfterTheLast()
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in new long[] { 100, 15_100, 30_103, 45_099 })
+        {
+            cadence.Arrived(kind: 3, at);
+        }
+
+        Assert.True(cadence.TryPredict(3, out long next, out long interval));
+        Assert.Equal(14_996, interval);
+        Assert.Equal(45_099 + 14_996, next);
+    }
+
+    [Fact]
+    public void TooFewScrapes_PredictNothing()
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in new long[] { 0, 5_000 })
+        {
+            cadence.Arrived(kind: 1, at);
+        }
+
+        Assert.False(cadence.TryPredict(1, out _, out _));
+        cadence.Arrived(1, 10_000);
+        Assert.True(cadence.TryPredict(1, out _, out _));
+    }
+
+    [Theory]
+    [InlineData(15_000 + 750, true)]   // within a twentieth of the shorter interval
+    [InlineData(15_000 + 751, false)]
+    [InlineData(15_000 - 712, true)]
+    [InlineData(15_000 - 751, false)]
+    public void AnIntervalOffTheOther_PredictsNothing(long second, bool predicted)
+    {
+        var cadence = new ScrapeCadence(Second);
+        long[] arrivals = [0, 15_000, 15_000 + second];
+        foreach (long at in arrivals)
+        {
+            cadence.Arrived(kind: 0, at);
+        }
+
+        Assert.Equal(predicted, cadence.TryPredict(0, out _, out _));
+    }
+
+    [Fact]
+    public void AScrapeOfAnotherKind_StartsTheLearningAgain()
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in new long[] { 0, 2_000, 4_000, 6_000 })
+        {
+            cadence.Arrived(kind: 1, at);
+        }
+
+        cadence.Arrived(kind: 2, 7_000);
+        Assert.False(cadence.TryPredict(1, out _, out _));
+        Assert.False(cadence.TryPredict(2, out _, out _));
+        cadence.Arrived(kind: 1, 8_000);
+        Assert.False(cadence.TryPredict(1, out _, out _));
+    }
+
+    [Fact]
+    public void ScrapesFasterThanTheMinimumInterval_AreNotACadence()
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in new long[] { 0, 500, 1_000, 1_500 })
+        {
+            cadence.Arrived(kind: 0, at);
+        }
+
+        Assert.False(cadence.TryPredict(0, out _, out _));
+    }
+
+    [Fact]
+    public void OnlyTheLastIntervalsCount()
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in new long[] { 0, 60_000, 61_000, 66_000, 71_000, 76_000 })
+        {
+            cadence.Arrived(kind: 0, at);
+        }
+
+        Assert.True(cadence.TryPredict(0, out long next, out long interval));
+        Assert.Equal((81_000L, 5_000L), (next, interval));
+    }
+
+    [Property(MaxTest = 300)]
+    public void AnySteadyCadence_IsPredicted_WithinItsJitter(PositiveInt intervalSeconds, byte[] jitters)
+    {
+        long interval = 1_000L * (1 + Math.Min(intervalSeconds.Get, 600));
+        var cadence = new ScrapeCadence(Second);
+        long at = 1_000;
+        for (int i = 0; i <= ScrapeCadence.AgreeingIntervals; i++)
+        {
+            // Up to 10 ms either way, as a scraper's timer and the network move a scrape.
+            long jitter = jitters is { Length: var n } && n > i ? (jitters[i] % 21) - 10 : 0;
+            cadence.Arrived(kind: 5, at + jitter);
+            at += interval;
+        }
+
+        Assert.True(cadence.TryPredict(5, out long next, out long predicted));
+        Assert.InRange(predicted, interval - 20, interval + 20);
+        Assert.InRange(next, at - 30, at + 30);
+    }
+
+    [Theory]
+    [InlineData(15_000, 10, 100)]     // a fast scrape: the least lead
+    [InlineData(15_000, 200, 600)]    // three times the scrape's own time
+    [InlineData(300, 10, 75)]         // never more than a quarter of the interval
+    public void ThePreparation_StartsAheadOfTheScrape_ByItsLead(long interval, int tookMs, long lead)
+    {
+        long? delay = ScrapePreparation.DelayUntilPreparing(next: 100_000 + interval, interval, TimeSpan.FromMilliseconds(tookMs), now: 100_000);
+        Assert.Equal(interval - lead, delay);
+    }
+
+    [Fact]
+    public void NoPreparation_WhenTheScrapeTakesTooLargeAShareOfTheInterval_OrItIsTooLate()
+    {
+        Assert.Null(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, TimeSpan.FromMilliseconds(101), now: 0));
+        Assert.NotNull(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, TimeSpan.FromMilliseconds(100), now: 0));
+        Assert.Null(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, TimeSpan.FromMilliseconds(10), now: 1_950));
+    }
+}
