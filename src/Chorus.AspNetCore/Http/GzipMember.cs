@@ -13,4 +13,11 @@ internal sealed class GzipMember(ReadOnlyMemory<byte> bytes, bool final)
     public GzipRunBuffer? Run { get; set; }
 
     public bool Final { get; } = final;
+
+    /// <summary>
+    /// True while the member has been used only by a prepared body and not yet by a scrape's: a part unchanged for the
+    /// moments between a preparation and its scrape has not stayed for a scrape interval, so it is not worth compressing
+    /// again (<see cref="GzipMemberCache.Compress(Buffers.SegmentedBody, int, bool)"/>). Changed under the cache's lock.
+    /// </summary>
+    public bool FromPreparation { get; set; }
 }

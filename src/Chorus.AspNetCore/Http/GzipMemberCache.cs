@@ -80,6 +80,9 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private Dictionary<GzipPartKey, GzipMember> _used = [];
     private Task _promotion = Task.CompletedTask;
 
+    // Set while the body being compressed is a preparation's (see Compress).
+    private bool _preparing;
+
     // The next of _fresh a run takes: parts are taken one at a time, so a core held by something else for a while
     // leaves the rest of the body to the others instead of a fixed share undone.
     private int _nextToCompress;
@@ -125,11 +128,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// </summary>
     /// <param name="body">The exposition, sealed.</param>
     /// <param name="dataEnd">Where the application's data ends (the self-metrics and <c># EOF</c> follow).</param>
+    /// <param name="preparation">
+    /// True for the body of a scrape prepared ahead (<see cref="ScrapePreparation"/>), which is not sent: it promotes
+    /// nothing, and its new members are promoted only once a later scrape's body found them unchanged again.
+    /// </param>
     /// <returns>The members (never changed afterwards) and their total length.</returns>
-    public GzipBody Compress(SegmentedBody body, int dataEnd)
+    public GzipBody Compress(SegmentedBody body, int dataEnd, bool preparation = false)
     {
         lock (_gate)
         {
+            _preparing = preparation;
             int offset = 0;
             foreach ((ReadOnlyMemory<byte> part, long version) in body.Parts())
             {
@@ -169,6 +177,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         finally
         {
             _cuts.Clear();
+            _preparing = false;
         }
     }
 
@@ -227,7 +236,16 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             {
                 if (_kept.TryGetValue(key, out member))
                 {
-                    if (!member.Final && _promotion.IsCompleted)
+                    if (_preparing)
+                    {
+                        // Not sent: whether the part stays is for the next scrape to find.
+                    }
+                    else if (member.FromPreparation)
+                    {
+                        // Unchanged only since the preparation: promoted if the next scrape finds it again.
+                        member.FromPreparation = false;
+                    }
+                    else if (!member.Final && _promotion.IsCompleted)
                     {
                         _toPromote.Add((key, part.ToArray()));
                     }
@@ -365,10 +383,10 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         if (level == CompressionLevel.Fastest && part.Length >= StoredPartBytes && totals.Stored + part.Length <= StoredFreshBytes)
         {
             totals.Stored += part.Length;
-            return new GzipMember(GzipMembers.Stored(part.Span), final: false);
+            return new GzipMember(GzipMembers.Stored(part.Span), final: false) { FromPreparation = _preparing };
         }
 
-        var member = new GzipMember(ReadOnlyMemory<byte>.Empty, final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes);
+        var member = new GzipMember(ReadOnlyMemory<byte>.Empty, final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes) { FromPreparation = _preparing };
         _fresh.Add((member, part));
         return member;
     }

@@ -46,7 +46,7 @@ internal sealed partial class MetricsEndpoint
         if (kind % 2 == 1)
         {
             GzipMemberCache members = GzipMembersFor(protocol);
-            members.Release(members.Compress(body, body.WrittenCount));
+            members.Release(members.Compress(body, body.WrittenCount, preparation: true));
         }
     }
 }

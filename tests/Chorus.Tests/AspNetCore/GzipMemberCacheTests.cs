@@ -219,6 +219,28 @@ public sealed class GzipMemberCacheTests
     }
 
     [Fact]
+    public async Task PartsUnchangedOnlySinceAPreparation_AreNotCompressedAgain_UntilTheNextScrapeFindsThemToo()
+    {
+        var random = new Random(12);
+        var families = Enumerable.Range(0, 30).Select(i => RandomFamily(random, i)).ToList();
+        var cache = new GzipMemberCache(CompressionLevel.Fastest);
+        (byte[] body, int dataEnd) = Body(families, 0, openMetrics: false);
+
+        // A preparation makes the members; the scrape after it finds them unchanged, but only since the preparation.
+        CompressKept(cache, families, body, dataEnd, preparation: true);
+        byte[] first = CompressKept(cache, families, body, dataEnd);
+        await cache.PromotionAsync();
+        byte[] second = CompressKept(cache, families, body, dataEnd);
+        Assert.Equal(first.Length, second.Length);
+
+        // The second scrape found them unchanged since the first: they stayed a scrape interval.
+        await cache.PromotionAsync();
+        byte[] promoted = CompressKept(cache, families, body, dataEnd);
+        Assert.True(promoted.Length < first.Length * 0.9, $"{promoted.Length} bytes after promotion, {first.Length} before");
+        Assert.Equal(body, Gunzip(promoted));
+    }
+
+    [Fact]
     public async Task ChangedParts_AreSentStored_UpToTheBudget_ThenCompressed_AndCompressedLaterIfTheyStay()
     {
         var families = Enumerable.Range(0, 40).Select(i => Family(i, samples: 200)).ToList();
@@ -407,6 +429,15 @@ public sealed class GzipMemberCacheTests
         GzipBody gzip = cache.Compress(body, dataEnd);
         byte[] wire = [.. gzip.Members.SelectMany(member => member.ToArray())];
         Assert.Equal(gzip.Length, wire.Length);
+        return wire;
+    }
+
+    private static byte[] CompressKept(GzipMemberCache cache, List<string> families, byte[] body, int dataEnd, bool preparation = false)
+    {
+        using SegmentedBody kept = Kept(families, body, dataEnd);
+        GzipBody gzip = cache.Compress(kept, dataEnd, preparation);
+        byte[] wire = [.. gzip.Members.SelectMany(member => member.ToArray())];
+        cache.Release(gzip);
         return wire;
     }
 
