@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using Chorus.Aggregation;
 using Chorus.AspNetCore.Buffers;
 using Chorus.AspNetCore.SelfMetrics;
@@ -20,9 +18,6 @@ internal sealed partial class MetricsEndpoint
 {
     private const int InitialBufferBytes = 64 * 1024;
     private const int Slots = 2 * 4;
-
-    /// <summary>The most body bytes handed to the server before they are flushed to the connection.</summary>
-    internal const int FlushBytes = 256 * 1024;
 
     private readonly IScrapeSource _source;
 
@@ -140,7 +135,7 @@ internal sealed partial class MetricsEndpoint
             response.ContentLength = compressed?.Length ?? payload.WrittenCount;
             if (!HttpMethods.IsHead(request.Method))
             {
-                await WriteBodyAsync(context, payload, compressed).ConfigureAwait(false);
+                await ResponseBodyWriter.WriteAsync(context, payload, compressed).ConfigureAwait(false);
             }
         }
         catch (ResponseTooLargeException tooLarge)
@@ -169,49 +164,6 @@ internal sealed partial class MetricsEndpoint
         gzipMembers?.PromoteAfterResponse();
         _directory?.ProbeAfterResponse();
         _collections?.AfterResponse();
-    }
-
-    private static async Task WriteBodyAsync(HttpContext context, SegmentedBody payload, GzipBody? compressed)
-    {
-        PipeWriter body = context.Response.BodyWriter;
-        int unflushed = 0;
-        if (compressed is { Members: var members })
-        {
-            // The members go straight into Kestrel's buffers (no copy of the body into one array first), flushed every
-            // FlushBytes: Kestrel's pool keeps every block a response was buffered in, so a big host's whole body
-            // written before one flush stayed in the process as thousands of 4 KiB blocks.
-            foreach (ReadOnlyMemory<byte> member in members)
-            {
-                body.Write(member.Span);
-                unflushed += member.Length;
-                if (unflushed >= FlushBytes)
-                {
-                    await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-                    unflushed = 0;
-                }
-            }
-        }
-        else
-        {
-            // A big host's body is its families' kept renderings, sent where they are (no copy of the whole body).
-            foreach ((ReadOnlyMemory<byte> part, _) in payload.Parts())
-            {
-                for (int start = 0; start < part.Length;)
-                {
-                    int take = Math.Min(FlushBytes - unflushed, part.Length - start);
-                    body.Write(part.Span.Slice(start, take));
-                    start += take;
-                    unflushed += take;
-                    if (unflushed >= FlushBytes)
-                    {
-                        await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-                        unflushed = 0;
-                    }
-                }
-            }
-        }
-
-        await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
     private GzipMemberCache GzipMembersFor(ScrapeProtocol protocol)

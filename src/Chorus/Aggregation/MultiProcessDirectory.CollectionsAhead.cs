@@ -21,7 +21,7 @@ public sealed partial class MultiProcessDirectory
     private const EscapingScheme StartEscaping = EscapingScheme.AllowUtf8;
     private const int StartCollections = 3;
 
-    /// <summary>What the stage-time line of a collection ahead into an output starts with (<see cref="CollectAheadInto"/>).</summary>
+    /// <summary>What the stage-time line of a collection ahead into an output starts with (<see cref="CollectAhead"/>).</summary>
     internal const string PreparedStageTimesLabel = "chorus stages ahead us:";
 
     private CollectionsAhead? _ahead;
@@ -40,7 +40,7 @@ public sealed partial class MultiProcessDirectory
         {
             try
             {
-                _ahead = new CollectionsAhead(Directory, CollectAhead, e => ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message));
+                _ahead = new CollectionsAhead(Directory, () => CollectAhead(), e => ChorusEventSource.Log.CollectionAheadFailed(Directory, e.Message));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
             {
@@ -103,36 +103,13 @@ public sealed partial class MultiProcessDirectory
     }
 
     /// <summary>
-    /// Collects ahead of a scrape a server expects soon and writes every family in <paramref name="format"/> to
-    /// <paramref name="output"/> (not what ends the exposition), for the server to compress ahead as well; then makes the
-    /// freezing probes it left. Reports nothing, as any collection ahead. False, with nothing written, until a scrape has
-    /// been written or once disposed.
-    /// </summary>
-    internal bool CollectAheadInto(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
-    {
-        lock (_gate)
-        {
-            if (_disposed || _renderings.LastWritten is null)
-            {
-                return false;
-            }
-
-            _options.BeforeCollectionAhead?.Invoke();
-            CollectCore(ahead: true);
-            _renderings.WriteAhead(output, format, escaping);
-            _times.Write(PreparedStageTimesLabel);
-        }
-
-        ProbePending();
-        return true;
-    }
-
-    /// <summary>
     /// Collects as a scrape would and formats what changed, writing nothing; then makes the freezing probes it left. Only
     /// once a scrape has been written (new files are read ahead only for a reader that is scraped). Returns how long it
-    /// took, or null.
+    /// took, or null. With an <paramref name="output"/> (a server preparing a scrape it expects soon), every family is
+    /// written to it in <paramref name="format"/> instead (not what ends the exposition), for the server to compress
+    /// ahead as well.
     /// </summary>
-    internal TimeSpan? CollectAhead()
+    internal TimeSpan? CollectAhead(IBufferWriter<byte>? output = null, ExpositionFormat format = default, EscapingScheme escaping = default)
     {
         long started = Stopwatch.GetTimestamp();
         lock (_gate)
@@ -144,7 +121,15 @@ public sealed partial class MultiProcessDirectory
 
             _options.BeforeCollectionAhead?.Invoke();
             CollectCore(ahead: true);
-            _renderings.RenderAhead(last.Format, last.Escaping);
+            if (output is null)
+            {
+                _renderings.RenderAhead(last.Format, last.Escaping);
+            }
+            else
+            {
+                _renderings.WriteAhead(output, format, escaping);
+                _times.Write(PreparedStageTimesLabel);
+            }
         }
 
         ProbePending();

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Chorus.Tests.AspNetCore;
 
 /// <summary>
-/// A big body is handed to the server a bounded piece at a time (flushed every <see cref="MetricsEndpoint.FlushBytes"/>),
+/// A big body is handed to the server a bounded piece at a time (flushed every <see cref="ResponseBodyWriter.FlushBytes"/>),
 /// not buffered whole before one flush, and still arrives byte for byte, gzipped or not.
 /// </summary>
 public sealed class MetricsEndpointBodyTests
@@ -29,8 +29,8 @@ public sealed class MetricsEndpointBodyTests
         byte[] body = sent.Bytes.ToArray();
         byte[] plain = encoding == "gzip" ? Gunzip(body) : body;
         Assert.Equal(source.Expected, plain);
-        Assert.True(body.Length > 2 * MetricsEndpoint.FlushBytes, "the body is big enough to need several flushes");
-        Assert.InRange(sent.LargestUnflushed, 1, MetricsEndpoint.FlushBytes + (64 * 1024));
+        Assert.True(body.Length > 2 * ResponseBodyWriter.FlushBytes, "the body is big enough to need several flushes");
+        Assert.InRange(sent.LargestUnflushed, 1, ResponseBodyWriter.FlushBytes + (64 * 1024));
     }
 
     [Theory]
@@ -52,7 +52,7 @@ public sealed class MetricsEndpointBodyTests
                 Assert.Equal(source.Expected.Length, context.Response.ContentLength);
             }
 
-            Assert.InRange(sent.LargestUnflushed, 1, MetricsEndpoint.FlushBytes + (64 * 1024));
+            Assert.InRange(sent.LargestUnflushed, 1, ResponseBodyWriter.FlushBytes + (64 * 1024));
             Assert.Equal(0, source.Outstanding);
         }
 
