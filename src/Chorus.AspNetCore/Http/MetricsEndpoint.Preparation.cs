@@ -43,9 +43,11 @@ internal sealed partial class MetricsEndpoint
         }
 
         body.Seal();
-        if (kind % 2 == 1)
+
+        // The members the last scrape of this kind used; a preparation is not a scrape, so it does not count as one
+        // towards letting unused members go (GzipMembersFor).
+        if (kind % 2 == 1 && Volatile.Read(ref _gzipMembers[slot]) is { } members)
         {
-            GzipMemberCache members = GzipMembersFor(protocol);
             members.Release(members.Compress(body, body.WrittenCount, preparation: true));
         }
     }
