@@ -46,12 +46,13 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
     /// <summary>
     /// When the next scrape of <paramref name="kind"/> is due (milliseconds, <see cref="Environment.TickCount64"/>): the last
     /// interval after the last scrape. False unless the last <see cref="AgreeingIntervals"/> intervals of that kind agree
-    /// and are <c>minimumInterval</c> or longer.
+    /// and are <c>minimumInterval</c> or longer. <paramref name="jitter"/> is how far those intervals differed (milliseconds).
     /// </summary>
-    public bool TryPredict(int kind, out long next, out long interval)
+    public bool TryPredict(int kind, out long next, out long interval, out long jitter)
     {
         next = 0;
         interval = 0;
+        jitter = 0;
         if (kind != _kind || _count < _arrivals.Length)
         {
             return false;
@@ -72,6 +73,7 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
         }
 
         interval = _arrivals[^1] - _arrivals[^2];
+        jitter = longest - shortest;
         next = _arrivals[^1] + interval;
         return true;
     }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
@@ -8,9 +10,11 @@ namespace Chorus.AspNetCore.Http;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The preparation starts <see cref="LeadPerScrape"/> times the last scrape's own time before the next is due, at least
-/// <see cref="MinimumLead"/> and at most a quarter of the interval, so that it is done before the scrape arrives; a scrape
-/// that arrives early waits for it as for any collection in flight. It runs only while the interval is at least
+/// The preparation starts as late as it safely can, since whatever changes after it is left for the scrape: before the
+/// next scrape is due by <see cref="LeadPerPreparation"/> times the last preparation's own time,
+/// <see cref="LeadPerScrape"/> times the last scrape's, <see cref="LeadPerJitter"/> times how far the scraper's last
+/// intervals differed, and at least <see cref="MinimumLead"/>, whichever is most, but at most a quarter of the interval;
+/// a scrape that arrives early waits for it as for any collection in flight. It runs only while the interval is at least
 /// <see cref="MaxDutyCycle"/> times the scrape's time: a server scraped back to back (a load test) is not prepared for.
 /// A scrape that arrives cancels the preparation not yet started; its response schedules the next.
 /// </para>
@@ -19,10 +23,20 @@ namespace Chorus.AspNetCore.Http;
 internal sealed class ScrapePreparation : IDisposable
 {
     /// <summary>The least time between the start of a preparation and the scrape it prepares.</summary>
-    public static readonly TimeSpan MinimumLead = TimeSpan.FromMilliseconds(100);
+    /// <remarks>
+    /// Covers a timer that fires late and a scrape's way through the network. 100 ms left Python writers that change
+    /// values every 0.2 s half of their changes to the scrape (docs/benchmarks.md).
+    /// </remarks>
+    public static readonly TimeSpan MinimumLead = TimeSpan.FromMilliseconds(20);
 
     /// <summary>How many times the last scrape's own time a preparation starts before the next scrape.</summary>
     public const int LeadPerScrape = 3;
+
+    /// <summary>How many times the last preparation's own time it starts before the next scrape, so it is done by then.</summary>
+    public const int LeadPerPreparation = 2;
+
+    /// <summary>How many times the scraper's jitter (how far its last intervals differed) a preparation starts before the next scrape.</summary>
+    public const int LeadPerJitter = 4;
 
     /// <summary>How many times the last scrape's own time the interval must be for the next scrape to be prepared.</summary>
     public const int MaxDutyCycle = 20;
@@ -37,19 +51,28 @@ internal sealed class ScrapePreparation : IDisposable
     private bool _disposed;
     private int _runs;
 
+    // The last preparation's own time in milliseconds (it may take longer than the scrape it prepares, which finds
+    // most of the work done).
+    private long _preparedInMs;
+
     /// <summary>Prepares scrapes of a kind with <paramref name="prepare"/> once their cadence is known.</summary>
     /// <param name="minimumInterval">The shortest interval between scrapes that is prepared for.</param>
     /// <param name="prepare">Collects (and compresses) ahead as a scrape of the kind given would.</param>
     /// <param name="failed">Told of a preparation that threw (on a timer thread an exception would end the process).</param>
-    /// <param name="clock">Milliseconds now, <see cref="Environment.TickCount64"/> unless a test moves time itself.</param>
+    /// <param name="clock">Milliseconds now, from <see cref="Stopwatch"/> unless a test moves time itself.</param>
     public ScrapePreparation(TimeSpan minimumInterval, Action<int> prepare, Action<Exception> failed, Func<long>? clock = null)
     {
-        _clock = clock ?? (static () => Environment.TickCount64);
+        // Stopwatch rather than Environment.TickCount64, which may come from a coarse clock (a few ms a tick on Linux):
+        // a lead of a few tens of milliseconds needs the scraper's jitter measured finer than that.
+        _clock = clock ?? (static () => Stopwatch.GetElapsedTime(0).Ticks / TimeSpan.TicksPerMillisecond);
         _cadence = new ScrapeCadence(minimumInterval);
         _prepare = prepare;
         _failed = failed;
         _timer = new Timer(static state => ((ScrapePreparation)state!).Run(), this, Timeout.Infinite, Timeout.Infinite);
     }
+
+    /// <summary>How long from its answer the last scrape scheduled its successor's preparation, in milliseconds, or null (tests).</summary>
+    public long? LastDelay { get; private set; }
 
     /// <summary>How many preparations have run (tests).</summary>
     public int Runs => Volatile.Read(ref _runs);
@@ -73,12 +96,14 @@ internal sealed class ScrapePreparation : IDisposable
         long now = _clock();
         lock (_gate)
         {
-            if (_disposed || !_cadence.TryPredict(kind, out long next, out long interval))
+            if (_disposed || !_cadence.TryPredict(kind, out long next, out long interval, out long jitter))
             {
                 return;
             }
 
-            if (DelayUntilPreparing(next, interval, took, now) is { } due)
+            var lead = new PreparationLead(took, TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)), jitter);
+            LastDelay = DelayUntilPreparing(next, interval, lead, now);
+            if (LastDelay is { } due)
             {
                 _kind = kind;
                 _timer.Change(due, Timeout.Infinite);
@@ -88,20 +113,24 @@ internal sealed class ScrapePreparation : IDisposable
 
     /// <summary>
     /// How long from <paramref name="now"/> the preparation of a scrape due at <paramref name="next"/> starts (milliseconds),
-    /// or null: the interval is too short for a scrape that took <paramref name="took"/>, or it is too late to start.
+    /// or null: the interval is too short for the last scrape's time, or it is too late to start.
     /// </summary>
-    public static long? DelayUntilPreparing(long next, long interval, TimeSpan took, long now)
+    public static long? DelayUntilPreparing(long next, long interval, PreparationLead lead, long now)
     {
-        long tookMs = Math.Max(1, (long)Math.Ceiling(took.TotalMilliseconds));
+        long tookMs = CeilingMs(lead.Took);
         if (interval < tookMs * MaxDutyCycle)
         {
             return null;
         }
 
-        long lead = Math.Min(interval / 4, Math.Max((long)MinimumLead.TotalMilliseconds, tookMs * LeadPerScrape));
-        long due = next - lead - now;
+        long ahead = Math.Max((long)MinimumLead.TotalMilliseconds, tookMs * LeadPerScrape);
+        ahead = Math.Max(ahead, CeilingMs(lead.PreparedIn) * LeadPerPreparation);
+        ahead = Math.Max(ahead, lead.JitterMs * LeadPerJitter);
+        long due = next - Math.Min(interval / 4, ahead) - now;
         return due > 0 ? due : null;
     }
+
+    private static long CeilingMs(TimeSpan time) => Math.Max(1, (long)Math.Ceiling(time.TotalMilliseconds));
 
     /// <inheritdoc />
     public void Dispose()
@@ -127,9 +156,11 @@ internal sealed class ScrapePreparation : IDisposable
             kind = _kind;
         }
 
+        long started = Stopwatch.GetTimestamp();
         try
         {
             _prepare(kind);
+            Volatile.Write(ref _preparedInMs, (long)Math.Ceiling(Stopwatch.GetElapsedTime(started).TotalMilliseconds));
         }
         catch (Exception e)
         {

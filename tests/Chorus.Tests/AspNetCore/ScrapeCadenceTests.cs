@@ -17,9 +17,10 @@ public sealed class ScrapeCadenceTests
             cadence.Arrived(kind: 3, at);
         }
 
-        Assert.True(cadence.TryPredict(3, out long next, out long interval));
+        Assert.True(cadence.TryPredict(3, out long next, out long interval, out long jitter));
         Assert.Equal(14_996, interval);
         Assert.Equal(45_099 + 14_996, next);
+        Assert.Equal(15_003 - 14_996, jitter);
     }
 
     [Fact]
@@ -31,9 +32,9 @@ public sealed class ScrapeCadenceTests
             cadence.Arrived(kind: 1, at);
         }
 
-        Assert.False(cadence.TryPredict(1, out _, out _));
+        Assert.False(cadence.TryPredict(1, out _, out _, out _));
         cadence.Arrived(1, 10_000);
-        Assert.True(cadence.TryPredict(1, out _, out _));
+        Assert.True(cadence.TryPredict(1, out _, out _, out _));
     }
 
     [Theory]
@@ -50,7 +51,7 @@ public sealed class ScrapeCadenceTests
             cadence.Arrived(kind: 0, at);
         }
 
-        Assert.Equal(predicted, cadence.TryPredict(0, out _, out _));
+        Assert.Equal(predicted, cadence.TryPredict(0, out _, out _, out _));
     }
 
     [Fact]
@@ -63,10 +64,10 @@ public sealed class ScrapeCadenceTests
         }
 
         cadence.Arrived(kind: 2, 7_000);
-        Assert.False(cadence.TryPredict(1, out _, out _));
-        Assert.False(cadence.TryPredict(2, out _, out _));
+        Assert.False(cadence.TryPredict(1, out _, out _, out _));
+        Assert.False(cadence.TryPredict(2, out _, out _, out _));
         cadence.Arrived(kind: 1, 8_000);
-        Assert.False(cadence.TryPredict(1, out _, out _));
+        Assert.False(cadence.TryPredict(1, out _, out _, out _));
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public sealed class ScrapeCadenceTests
             cadence.Arrived(kind: 0, at);
         }
 
-        Assert.False(cadence.TryPredict(0, out _, out _));
+        Assert.False(cadence.TryPredict(0, out _, out _, out _));
     }
 
     [Fact]
@@ -90,8 +91,8 @@ public sealed class ScrapeCadenceTests
             cadence.Arrived(kind: 0, at);
         }
 
-        Assert.True(cadence.TryPredict(0, out long next, out long interval));
-        Assert.Equal((81_000L, 5_000L), (next, interval));
+        Assert.True(cadence.TryPredict(0, out long next, out long interval, out long jitter));
+        Assert.Equal((81_000L, 5_000L, 0L), (next, interval, jitter));
     }
 
     [Property(MaxTest = 300)]
@@ -108,26 +109,33 @@ public sealed class ScrapeCadenceTests
             at += interval;
         }
 
-        Assert.True(cadence.TryPredict(5, out long next, out long predicted));
+        Assert.True(cadence.TryPredict(5, out long next, out long predicted, out long spread));
         Assert.InRange(predicted, interval - 20, interval + 20);
+        Assert.InRange(spread, 0, 40);
         Assert.InRange(next, at - 30, at + 30);
     }
 
     [Theory]
-    [InlineData(15_000, 10, 100)]     // a fast scrape: the least lead
-    [InlineData(15_000, 200, 600)]    // three times the scrape's own time
-    [InlineData(300, 10, 75)]         // never more than a quarter of the interval
-    public void ThePreparation_StartsAheadOfTheScrape_ByItsLead(long interval, int tookMs, long lead)
+    [InlineData(15_000, 1, 0, 0, 20)]        // a fast scrape from a steady scraper: the least lead
+    [InlineData(15_000, 200, 0, 0, 600)]     // three times the scrape's own time
+    [InlineData(15_000, 10, 150, 0, 300)]    // twice the preparation's own time
+    [InlineData(15_000, 10, 0, 30, 120)]     // four times the scraper's jitter
+    [InlineData(1_000, 10, 200, 0, 250)]      // never more than a quarter of the interval
+    [InlineData(1_000, 10, 0, 100, 250)]
+    public void ThePreparation_StartsAheadOfTheScrape_ByItsLead(long interval, int tookMs, int preparedInMs, long jitterMs, long lead)
     {
-        long? delay = ScrapePreparation.DelayUntilPreparing(next: 100_000 + interval, interval, TimeSpan.FromMilliseconds(tookMs), now: 100_000);
+        var times = new PreparationLead(TimeSpan.FromMilliseconds(tookMs), TimeSpan.FromMilliseconds(preparedInMs), jitterMs);
+        long? delay = ScrapePreparation.DelayUntilPreparing(next: 100_000 + interval, interval, times, now: 100_000);
         Assert.Equal(interval - lead, delay);
     }
 
     [Fact]
     public void NoPreparation_WhenTheScrapeTakesTooLargeAShareOfTheInterval_OrItIsTooLate()
     {
-        Assert.Null(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, TimeSpan.FromMilliseconds(101), now: 0));
-        Assert.NotNull(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, TimeSpan.FromMilliseconds(100), now: 0));
-        Assert.Null(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, TimeSpan.FromMilliseconds(10), now: 1_950));
+        Assert.Null(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, Took(101), now: 0));
+        Assert.NotNull(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, Took(100), now: 0));
+        Assert.Null(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, Took(10), now: 1_990));
     }
+
+    private static PreparationLead Took(int milliseconds) => new(TimeSpan.FromMilliseconds(milliseconds), TimeSpan.Zero, 0);
 }

@@ -1,0 +1,7 @@
+namespace Chorus.AspNetCore.Http;
+
+/// <summary>What sets how far ahead of a scrape its preparation starts (<see cref="ScrapePreparation.DelayUntilPreparing"/>).</summary>
+/// <param name="Took">The last scrape's own time.</param>
+/// <param name="PreparedIn">The last preparation's own time (zero before the first).</param>
+/// <param name="JitterMs">How far the scraper's last intervals differed, in milliseconds.</param>
+internal readonly record struct PreparationLead(TimeSpan Took, TimeSpan PreparedIn, long JitterMs);
