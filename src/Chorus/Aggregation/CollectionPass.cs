@@ -30,6 +30,15 @@ internal sealed class CollectionPass(int collection, long now)
     /// </summary>
     public bool NamesUnchanged { get; set; }
 
+    /// <summary>
+    /// True when the change map sidecars created since the last collection are known (<see cref="ChangeMapsCreated"/>):
+    /// the directory watch reported every name, or the directory did not change.
+    /// </summary>
+    public bool ChangeMapsKnown { get; set; }
+
+    /// <summary>The <c>.db</c> names whose change map sidecar the directory watch saw created (null: none).</summary>
+    public HashSet<string>? ChangeMapsCreated { get; set; }
+
     /// <summary>Bytes read by the pass.</summary>
     public long BytesRead => _bytesRead;
 
@@ -63,7 +72,16 @@ internal sealed class CollectionPass(int collection, long now)
         FilesRead = 0;
         Vanished = null;
         DirectoryError = null;
+
+        // Each pass's listing says again; the sidecars seen created by an earlier pass of the collection stay looked for.
+        ChangeMapsKnown = false;
     }
+
+    /// <summary>Whether a kept file named <paramref name="fileName"/> without a change map looks for one in this pass.</summary>
+    public ChangeMapLookup ChangeMapLookupFor(string fileName) =>
+        !ChangeMapsKnown ? ChangeMapLookup.Periodic
+        : ChangeMapsCreated?.Contains(fileName) == true ? ChangeMapLookup.Now
+        : ChangeMapLookup.Skip;
 
     /// <summary>Counts bytes read on the collecting thread.</summary>
     public void CountRead(long bytes) => _bytesRead += bytes;

@@ -75,6 +75,8 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         pass.NamesUnchanged = stamped && _listingTrusted && stamp == _listedStamp && now - _listedAt < _reuseLimitMilliseconds;
         if (pass.NamesUnchanged)
         {
+            pass.ChangeMapsKnown = true;
+
             // The names are as listed now, so from now on the watch's events say what changes.
             _namesWatchedEpoch = watchEpoch ?? -1;
             return null;
@@ -220,9 +222,26 @@ internal sealed class DirectoryListing(string directoryPath, MultiProcessDirecto
         at = pass.Times.Add(CollectionStage.ListLookUp, at);
         ListChanged(present, gone, generation, pass.Times);
         pass.Times.Add(CollectionStage.ListChanged, at);
+        NoteChangeMapsCreated(pass, names);
         frozen.ClearNamesChanged();
         pass.NamesUnchanged = present is null && gone is null;
         return true;
+    }
+
+    /// <summary>
+    /// Notes which change map sidecars the watch saw among <paramref name="names"/> (all it saw), so kept files without
+    /// one look for it only when it appears (<see cref="CollectionPass.ChangeMapLookupFor"/>).
+    /// </summary>
+    private static void NoteChangeMapsCreated(CollectionPass pass, IReadOnlySet<string> names)
+    {
+        pass.ChangeMapsKnown = true;
+        foreach (string name in names)
+        {
+            if (name.EndsWith(ChangeMapFormat.Suffix, StringComparison.Ordinal))
+            {
+                (pass.ChangeMapsCreated ??= []).Add(name[..^ChangeMapFormat.Suffix.Length]);
+            }
+        }
     }
 
     /// <summary>Adds the files now present (at their place in name order, or notes their inode) and forgets the ones gone.</summary>

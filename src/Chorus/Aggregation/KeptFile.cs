@@ -23,10 +23,14 @@ internal sealed unsafe partial class KeptFile : IDisposable
     // A file without a change map is asked again this often: a Chorus writer may take it over and start one.
     private const long ChangeMapRetryMilliseconds = 10_000;
 
+    // As often while the directory watch shows no sidecar created: it is still asked now and then, since the watch sees
+    // a sidecar's name appear before its writer has made it readable, and a full listing clears what the watch saw.
+    private const long QuietChangeMapRetryMilliseconds = 60_000;
+
     private readonly SafeFileHandle _handle;
     private byte* _pointer;
     private ChangeMapWatch? _changes;
-    private long _nextChangeMapTry = long.MinValue;
+    private long? _lastChangeMapTry;
 
     private KeptFile(SafeFileHandle handle, FileIdentity identity)
     {
@@ -114,16 +118,20 @@ internal sealed unsafe partial class KeptFile : IDisposable
     }
 
     /// <summary>
-    /// The change map of this file (at <paramref name="path"/>), opened when first asked for; null while there is none
-    /// (asked again every <see cref="ChangeMapRetryMilliseconds"/>). It lives as long as this mapping: a file replaced
-    /// under the name gets a new kept file, and its map is taken afresh.
+    /// The change map of this file (at <paramref name="path"/>), opened when first asked for; null while there is none.
+    /// Asked again as <paramref name="lookup"/> says: at once when the directory watch saw the sidecar's name, every
+    /// <see cref="ChangeMapRetryMilliseconds"/> when nothing is known, every <see cref="QuietChangeMapRetryMilliseconds"/>
+    /// while the watch saw no such name (an <c>open</c> that fails costs a few microseconds per file, which a warm scrape
+    /// of a few live files notices). It lives as long as this mapping: a file replaced under the name gets a new kept
+    /// file, and its map is taken afresh.
     /// </summary>
-    public ChangeMapWatch? ChangeMap(string path, long now)
+    public ChangeMapWatch? ChangeMap(string path, long now, ChangeMapLookup lookup)
     {
-        if (_changes is null && now >= _nextChangeMapTry)
+        if (_changes is null && (_lastChangeMapTry is not { } last || lookup == ChangeMapLookup.Now
+            || now - last >= (lookup == ChangeMapLookup.Skip ? QuietChangeMapRetryMilliseconds : ChangeMapRetryMilliseconds)))
         {
             _changes = ChangeMapWatch.TryOpen(path);
-            _nextChangeMapTry = now + ChangeMapRetryMilliseconds;
+            _lastChangeMapTry = now;
         }
 
         return _changes;

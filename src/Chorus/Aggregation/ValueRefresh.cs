@@ -42,7 +42,7 @@ internal static class ValueRefresh
             return false;
         }
 
-        bool changed = kept.ChangeMap(file.Path, pass.Now) is { } map && map.TryBegin(ChangeMapFormat.RegionsFor(used))
+        bool changed = kept.ChangeMap(file.Path, pass.Now, pass.ChangeMapLookupFor(file.FileName)) is { } map && map.TryBegin(ChangeMapFormat.RegionsFor(used))
             ? ChangedRegions.Copy(file, kept.Bytes(used), map, pass.Collection)
             : CopyValues(file, kept.Bytes(used), pass.Collection);
         if (changed)

@@ -217,6 +217,39 @@ public sealed class ChangeMapTests : IDisposable
     }
 
     [Fact]
+    public void AMapCreatedForAFileKeptWithoutOne_IsTakenByTheNextScrape()
+    {
+        string path = _dir.File("counter_0.db");
+        using (MetricRegistry first = OpenWriter())
+        {
+            Counter counter = first.CreateCounter("requests", Help, new CounterConfiguration { LabelNames = ["route"] });
+            for (int i = 0; i < 200; i++)
+            {
+                counter.WithLabels($"/r{i}").Inc();
+            }
+        }
+
+        // Kept by the warm reader while it has no map, as a file a prometheus_client process wrote.
+        File.Delete(ChangeMapFormat.PathFor(path));
+        using MultiProcessDirectory warm = WarmReader();
+
+        // A Chorus writer takes the file over and creates its map: the directory watch sees the sidecar's name, so the
+        // next scrape looks for the map at once (not some seconds later) and reads only the regions it marks. A value
+        // changed behind the writer's back elsewhere is therefore not read, which shows the map was taken.
+        using MetricRegistry next = OpenWriter();
+        next.CreateCounter("requests", Help, new CounterConfiguration { LabelNames = ["route"] }).WithLabels("/r2").Inc();
+        Assert.Equal("0", next.Identity);
+        Assert.True(File.Exists(ChangeMapFormat.PathFor(path)));
+        _ = DirectoryFixture.Text(warm);
+
+        next.CreateCounter("requests", Help, new CounterConfiguration { LabelNames = ["route"] }).WithLabels("/r3").Inc(10);
+        WriteBehindTheWriter(path, """["requests", "requests_total", {"route": "/r150"}, "Help."]""", 555);
+        string seen = DirectoryFixture.Text(warm);
+        Assert.Contains("requests_total{route=\"/r3\"} 11.0", seen);
+        Assert.DoesNotContain("requests_total{route=\"/r150\"} 555", seen);
+    }
+
+    [Fact]
     public void TwoReaders_EachSeeEveryChange()
     {
         using MetricRegistry writer = OpenWriter();
