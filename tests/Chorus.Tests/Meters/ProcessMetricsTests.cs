@@ -21,7 +21,9 @@ public sealed class ProcessMetricsTests : IDisposable
         Assert.InRange(Assert.Single(families["process_open_fds"].Samples).Value, 3, 1 << 20);
         Assert.True(Assert.Single(families["process_max_fds"].Samples).Value >= Assert.Single(families["process_open_fds"].Samples).Value);
         double start = Assert.Single(families["process_start_time_seconds"].Samples).Value;
-        Assert.InRange(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - start, 0, 24 * 3600);
+        // Both sides to the millisecond, with a second either way: the start time comes from the kernel's boot time, which
+        // /proc gives in whole seconds (whole seconds on this side made a test run within a second of its start fail).
+        Assert.InRange((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0) - start, -1, 24 * 3600);
 
         // CPU time only grows between collections.
         for (long spin = 0, until = Environment.TickCount64 + 50; Environment.TickCount64 < until; spin++)
