@@ -55,6 +55,11 @@ internal sealed class ScrapePreparation : IDisposable
     // most of the work done).
     private long _preparedInMs;
 
+    // Scrapes arrived so far, and how many had when the pending preparation was scheduled: a timer callback already on
+    // its way when a scrape arrives (a busy thread pool delays it past a short lead) finds them differ and does nothing.
+    private long _arrived;
+    private long _scheduledAfter;
+
     /// <summary>Prepares scrapes of a kind with <paramref name="prepare"/> once their cadence is known.</summary>
     /// <param name="minimumInterval">The shortest interval between scrapes that is prepared for.</param>
     /// <param name="prepare">Collects (and compresses) ahead as a scrape of the kind given would.</param>
@@ -68,7 +73,7 @@ internal sealed class ScrapePreparation : IDisposable
         _cadence = new ScrapeCadence(minimumInterval);
         _prepare = prepare;
         _failed = failed;
-        _timer = new Timer(static state => ((ScrapePreparation)state!).Run(), this, Timeout.Infinite, Timeout.Infinite);
+        _timer = new Timer(static state => ((ScrapePreparation)state!).RunIfStillDue(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     /// <summary>How long from its answer the last scrape scheduled its successor's preparation, in milliseconds, or null (tests).</summary>
@@ -83,6 +88,7 @@ internal sealed class ScrapePreparation : IDisposable
         lock (_gate)
         {
             _cadence.Arrived(kind, _clock());
+            _arrived++;
             if (!_disposed)
             {
                 _timer.Change(Timeout.Infinite, Timeout.Infinite);
@@ -106,6 +112,7 @@ internal sealed class ScrapePreparation : IDisposable
             if (LastDelay is { } due)
             {
                 _kind = kind;
+                _scheduledAfter = _arrived;
                 _timer.Change(due, Timeout.Infinite);
             }
         }
@@ -143,12 +150,13 @@ internal sealed class ScrapePreparation : IDisposable
         _timer.Dispose();
     }
 
-    private void Run()
+    /// <summary>Runs the preparation scheduled, unless a scrape arrived since it was scheduled (the timer's callback; tests).</summary>
+    internal void RunIfStillDue()
     {
         int kind;
         lock (_gate)
         {
-            if (_disposed)
+            if (_disposed || _arrived != _scheduledAfter)
             {
                 return;
             }

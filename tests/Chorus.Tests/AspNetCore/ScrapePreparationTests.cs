@@ -38,4 +38,22 @@ public sealed class ScrapePreparationTests
         // Twice the 110+ ms the preparation took, within the quarter of the interval.
         Assert.InRange(preparation.LastDelay!.Value, 1_000 - 1 - 250, 1_000 - 1 - 220);
     }
+
+    [Fact]
+    public void ACallbackOnItsWayWhenAScrapeArrives_PreparesNothing()
+    {
+        var clock = new ScriptedClock(0, 1, 1_000, 1_001, 2_000, 2_001, 2_990);
+        int prepared = 0;
+        using var preparation = new ScrapePreparation(TimeSpan.FromSeconds(1), _ => prepared++, e => Assert.Fail(e.ToString()), clock.Now);
+        for (int scrape = 0; scrape < 3; scrape++)
+        {
+            preparation.Arrived(Kind);
+            preparation.Answered(Kind, TimeSpan.FromMilliseconds(1));
+        }
+
+        // The timer's callback runs late, after the scrape it was for arrived (and cancelled the timer).
+        preparation.Arrived(Kind);
+        preparation.RunIfStillDue();
+        Assert.Equal((0, 0), (prepared, preparation.Runs));
+    }
 }
