@@ -23,9 +23,9 @@ internal sealed partial class MetricsEndpoint
     private static int KindOf(ScrapeProtocol protocol, bool gzip) => (SlotOf(protocol.Format, protocol.Escaping) * 2) + (gzip ? 1 : 0);
 
     /// <summary>The preparation of a merged directory's scrapes, when the options ask for it; null otherwise.</summary>
-    private ScrapePreparation? CreatePreparation(Func<long>? clock) =>
+    private ScrapePreparation? CreatePreparation(TimeProvider? time) =>
         _options.PrepareAheadOfScrapes && _directory is not null
-            ? new ScrapePreparation(PreparedMinimumInterval, Prepare, e => _logger.LogWarning(e, "Preparing the next scrape failed; it collects as without"), clock)
+            ? new ScrapePreparation(PreparedMinimumInterval, Prepare, e => _logger.LogWarning(e, "Preparing the next scrape failed; it collects as without"), time)
             : null;
 
     /// <summary>

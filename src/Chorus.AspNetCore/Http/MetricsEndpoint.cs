@@ -66,12 +66,12 @@ internal sealed partial class MetricsEndpoint
     internal ResponseBuffers BodyArrays => _bodyArrays;
 
     public MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger)
-        : this(source, options, logger, preparationClock: null)
+        : this(source, options, logger, preparationTime: null)
     {
     }
 
-    /// <summary>As the public constructor, the scrapes' cadence timed by <paramref name="preparationClock"/> (milliseconds; tests).</summary>
-    internal MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger, Func<long>? preparationClock)
+    /// <summary>As the public constructor, the scrapes' cadence and preparations timed by <paramref name="preparationTime"/> (tests).</summary>
+    internal MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger, TimeProvider? preparationTime)
     {
         options.Validate();
         _options = options;
@@ -87,7 +87,7 @@ internal sealed partial class MetricsEndpoint
             _collections?.BeforeCollection();
         }
 
-        _preparation = CreatePreparation(preparationClock);
+        _preparation = CreatePreparation(preparationTime);
     }
 
     /// <summary>The collections run between scrapes, when <see cref="ChorusEndpointOptions.CollectGarbageBetweenScrapes"/> is on (tests).</summary>

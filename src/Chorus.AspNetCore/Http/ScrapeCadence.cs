@@ -77,4 +77,22 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
         next = _arrivals[^1] + interval;
         return true;
     }
+
+    /// <summary>
+    /// A guess at when the next scrape of <paramref name="kind"/> is due, before the cadence is known: the last interval
+    /// after the last scrape. False unless two scrapes of that kind came, <c>minimumInterval</c> or more apart.
+    /// </summary>
+    public bool TryGuess(int kind, out long next, out long interval)
+    {
+        next = 0;
+        interval = 0;
+        if (kind != _kind || _count < 2 || _arrivals[_count - 1] - _arrivals[_count - 2] < (long)minimumInterval.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        interval = _arrivals[_count - 1] - _arrivals[_count - 2];
+        next = _arrivals[_count - 1] + interval;
+        return true;
+    }
 }

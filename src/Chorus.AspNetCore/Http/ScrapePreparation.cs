@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
@@ -17,6 +15,15 @@ namespace Chorus.AspNetCore.Http;
 /// a scrape that arrives early waits for it as for any collection in flight. It runs only while the interval is at least
 /// <see cref="MaxDutyCycle"/> times the scrape's time: a server scraped back to back (a load test) is not prepared for.
 /// A scrape that arrives cancels the preparation not yet started; its response schedules the next.
+/// </para>
+/// <para>
+/// Until the cadence is known (a server's first scrapes, a scraper whose interval changed, two Prometheus servers of a
+/// pair scraping at different offsets, a person with curl), the next scrape is prepared every
+/// <see cref="UnknownCadencePeriod"/> (longer when a preparation takes more than a twentieth of it) for
+/// <see cref="UnknownCadenceHorizon"/> after the last answer, so that whenever it comes it finds at most that period's
+/// changes left: without this the first two scrapes after a server started or idled took all of an interval's changes.
+/// Once one interval is known, it is also prepared for as if the cadence were, in case the next interval is the same.
+/// Scrapes closer together than the period cancel each preparation before it starts.
 /// </para>
 /// <para>Thread-safe.</para>
 /// </remarks>
@@ -41,11 +48,20 @@ internal sealed class ScrapePreparation : IDisposable
     /// <summary>How many times the last scrape's own time the interval must be for the next scrape to be prepared.</summary>
     public const int MaxDutyCycle = 20;
 
+    /// <summary>How often a scrape whose cadence is not known yet is prepared while it is awaited.</summary>
+    public static readonly TimeSpan UnknownCadencePeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long after the last answer a scrape whose cadence is not known yet is prepared for: a little over a minute,
+    /// Prometheus's default scrape interval.
+    /// </summary>
+    public static readonly TimeSpan UnknownCadenceHorizon = TimeSpan.FromSeconds(65);
+
     private readonly ScrapeCadence _cadence;
     private readonly Action<int> _prepare;
     private readonly Action<Exception> _failed;
-    private readonly Func<long> _clock;
-    private readonly Timer _timer;
+    private readonly TimeProvider _time;
+    private readonly ITimer _timer;
     private readonly Lock _gate = new();
     private int _kind = -1;
     private bool _disposed;
@@ -60,20 +76,24 @@ internal sealed class ScrapePreparation : IDisposable
     private long _arrived;
     private long _scheduledAfter;
 
+    // While the cadence is unknown: the period the preparations repeat at (zero otherwise), when the last answer was, and
+    // when to prepare for a next scrape one interval after the last (zero without a guess).
+    private long _repeatEveryMs;
+    private long _answeredAt;
+    private long _guessedPreparationAt;
+
     /// <summary>Prepares scrapes of a kind with <paramref name="prepare"/> once their cadence is known.</summary>
     /// <param name="minimumInterval">The shortest interval between scrapes that is prepared for.</param>
     /// <param name="prepare">Collects (and compresses) ahead as a scrape of the kind given would.</param>
     /// <param name="failed">Told of a preparation that threw (on a timer thread an exception would end the process).</param>
-    /// <param name="clock">Milliseconds now, from <see cref="Stopwatch"/> unless a test moves time itself.</param>
-    public ScrapePreparation(TimeSpan minimumInterval, Action<int> prepare, Action<Exception> failed, Func<long>? clock = null)
+    /// <param name="time">The clock and timers; <see cref="TimeProvider.System"/> unless a test moves time itself.</param>
+    public ScrapePreparation(TimeSpan minimumInterval, Action<int> prepare, Action<Exception> failed, TimeProvider? time = null)
     {
-        // Stopwatch rather than Environment.TickCount64, which may come from a coarse clock (a few ms a tick on Linux):
-        // a lead of a few tens of milliseconds needs the scraper's jitter measured finer than that.
-        _clock = clock ?? (static () => Stopwatch.GetElapsedTime(0).Ticks / TimeSpan.TicksPerMillisecond);
+        _time = time ?? TimeProvider.System;
         _cadence = new ScrapeCadence(minimumInterval);
         _prepare = prepare;
         _failed = failed;
-        _timer = new Timer(static state => ((ScrapePreparation)state!).RunIfStillDue(), this, Timeout.Infinite, Timeout.Infinite);
+        _timer = _time.CreateTimer(static state => ((ScrapePreparation)state!).RunIfStillDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>How long from its answer the last scrape scheduled its successor's preparation, in milliseconds, or null (tests).</summary>
@@ -87,11 +107,11 @@ internal sealed class ScrapePreparation : IDisposable
     {
         lock (_gate)
         {
-            _cadence.Arrived(kind, _clock());
+            _cadence.Arrived(kind, NowMs());
             _arrived++;
             if (!_disposed)
             {
-                _timer.Change(Timeout.Infinite, Timeout.Infinite);
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
         }
     }
@@ -99,24 +119,44 @@ internal sealed class ScrapePreparation : IDisposable
     /// <summary>A scrape of <paramref name="kind"/> was answered, <paramref name="took"/> after it arrived: schedules the next one's preparation.</summary>
     public void Answered(int kind, TimeSpan took)
     {
-        long now = _clock();
+        long now = NowMs();
         lock (_gate)
         {
-            if (_disposed || !_cadence.TryPredict(kind, out long next, out long interval, out long jitter))
+            if (_disposed)
             {
                 return;
             }
 
-            var lead = new PreparationLead(took, TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)), jitter);
-            LastDelay = DelayUntilPreparing(next, interval, lead, now);
+            var lead = new PreparationLead(took, TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)), 0);
+            if (_cadence.TryPredict(kind, out long next, out long interval, out long jitter))
+            {
+                _repeatEveryMs = 0;
+                LastDelay = DelayUntilPreparing(next, interval, lead with { JitterMs = jitter }, now);
+            }
+            else
+            {
+                _repeatEveryMs = RepeatPeriod(lead);
+                _answeredAt = now;
+                _guessedPreparationAt = _cadence.TryGuess(kind, out next, out interval)
+                    && DelayUntilPreparing(next, interval, lead, now) is { } guessed ? now + guessed : 0;
+                LastDelay = NextRepeat(now);
+            }
+
             if (LastDelay is { } due)
             {
                 _kind = kind;
                 _scheduledAfter = _arrived;
-                _timer.Change(due, Timeout.Infinite);
+                _timer.Change(TimeSpan.FromMilliseconds(due), Timeout.InfiniteTimeSpan);
             }
         }
     }
+
+    /// <summary>
+    /// How often (milliseconds) a scrape whose cadence is unknown is prepared: <see cref="UnknownCadencePeriod"/>, or
+    /// <see cref="MaxDutyCycle"/> times the last scrape's or preparation's own time when that is longer.
+    /// </summary>
+    public static long RepeatPeriod(PreparationLead lead) =>
+        Math.Max((long)UnknownCadencePeriod.TotalMilliseconds, Math.Max(CeilingMs(lead.Took), CeilingMs(lead.PreparedIn)) * MaxDutyCycle);
 
     /// <summary>
     /// How long from <paramref name="now"/> the preparation of a scrape due at <paramref name="next"/> starts (milliseconds),
@@ -139,6 +179,10 @@ internal sealed class ScrapePreparation : IDisposable
 
     private static long CeilingMs(TimeSpan time) => Math.Max(1, (long)Math.Ceiling(time.TotalMilliseconds));
 
+    // Milliseconds on the provider's monotonic clock (Stopwatch's for the system's, not the coarse Environment.TickCount64:
+    // a lead of a few tens of milliseconds needs the scraper's jitter measured finer than that).
+    private long NowMs() => _time.GetElapsedTime(0, _time.GetTimestamp()).Ticks / TimeSpan.TicksPerMillisecond;
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -154,6 +198,7 @@ internal sealed class ScrapePreparation : IDisposable
     internal void RunIfStillDue()
     {
         int kind;
+        long scheduledAfter;
         lock (_gate)
         {
             if (_disposed || _arrived != _scheduledAfter)
@@ -162,13 +207,14 @@ internal sealed class ScrapePreparation : IDisposable
             }
 
             kind = _kind;
+            scheduledAfter = _scheduledAfter;
         }
 
-        long started = Stopwatch.GetTimestamp();
+        long started = _time.GetTimestamp();
         try
         {
             _prepare(kind);
-            Volatile.Write(ref _preparedInMs, (long)Math.Ceiling(Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            Volatile.Write(ref _preparedInMs, (long)Math.Ceiling(_time.GetElapsedTime(started).TotalMilliseconds));
         }
         catch (Exception e)
         {
@@ -178,5 +224,34 @@ internal sealed class ScrapePreparation : IDisposable
         {
             Interlocked.Increment(ref _runs);
         }
+
+        RepeatWhileCadenceUnknown(scheduledAfter);
     }
+
+    /// <summary>
+    /// Schedules the next preparation of a scrape whose cadence is unknown, unless a scrape arrived since
+    /// <paramref name="scheduledAfter"/> arrivals (its answer schedules anew) or the horizon has passed.
+    /// </summary>
+    private void RepeatWhileCadenceUnknown(long scheduledAfter)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _repeatEveryMs == 0 || _arrived != scheduledAfter)
+            {
+                return;
+            }
+
+            _repeatEveryMs = Math.Max(_repeatEveryMs, Math.Max(1, Volatile.Read(ref _preparedInMs)) * MaxDutyCycle);
+            long now = NowMs();
+            long due = NextRepeat(now);
+            if (now - _answeredAt + due <= (long)UnknownCadenceHorizon.TotalMilliseconds)
+            {
+                _timer.Change(TimeSpan.FromMilliseconds(due), Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    /// <summary>How long from <paramref name="now"/> the next preparation of a scrape whose cadence is unknown starts (milliseconds).</summary>
+    private long NextRepeat(long now) =>
+        _guessedPreparationAt > now ? Math.Min(_repeatEveryMs, _guessedPreparationAt - now) : _repeatEveryMs;
 }

@@ -8,6 +8,7 @@ using Chorus.Tests.Aggregation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Chorus.Tests.AspNetCore;
 
@@ -26,22 +27,22 @@ public sealed class MetricsEndpointPreparationTests
         using var writer = new MappedTestWriter(path);
         using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path);
 
-        // Three scrapes ten seconds apart on the endpoint's clock; the third is answered two seconds before the fourth is due,
-        // so its preparation starts, in real time, at most those two seconds less its lead from now.
-        var clock = new ScriptedClock(0, 10, 10_000, 10_010, 20_000, 28_000, 30_000);
-        var endpoint = new MetricsEndpoint(reader, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance, clock.Now);
+        // Three scrapes ten seconds apart on the endpoint's clock; the fourth is due ten seconds after the third, and its
+        // preparation starts at most a quarter of the interval before.
+        var time = new FakeTimeProvider();
+        var endpoint = new MetricsEndpoint(reader, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance, time);
         for (int scrape = 0; scrape < 3; scrape++)
         {
+            time.Advance(TimeSpan.FromSeconds(scrape == 0 ? 0 : 10));
             Assert.Contains("c_total 1.0\n", await ScrapeAsync(endpoint));
         }
 
         ScrapePreparation preparation = endpoint.Preparation!;
-        for (int waited = 0; preparation.Runs == 0 && waited < 30_000; waited += 20)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.Equal(1, preparation.Runs);
+        int before = preparation.Runs;
+        time.Advance(TimeSpan.FromSeconds(7.4));
+        Assert.Equal(before, preparation.Runs);
+        time.Advance(TimeSpan.FromSeconds(2.59));
+        Assert.Equal(before + 1, preparation.Runs);
         writer.Write(new DbFileBuilder(capacity: 4096).Add("c", "c_total", 5.0).Build());
 
         string prepared = await ScrapeAsync(endpoint);

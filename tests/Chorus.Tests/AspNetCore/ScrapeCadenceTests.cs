@@ -37,6 +37,22 @@ public sealed class ScrapeCadenceTests
         Assert.True(cadence.TryPredict(1, out _, out _, out _));
     }
 
+    [Fact]
+    public void OneIntervalLongEnough_GuessesTheNextScrape_OfThatKindOnly()
+    {
+        var cadence = new ScrapeCadence(Second);
+        cadence.Arrived(kind: 1, 0);
+        Assert.False(cadence.TryGuess(1, out _, out _));
+        cadence.Arrived(kind: 1, 999);
+        Assert.False(cadence.TryGuess(1, out _, out _));
+        cadence.Arrived(kind: 1, 8_000);
+
+        Assert.True(cadence.TryGuess(1, out long next, out long interval));
+        Assert.Equal((15_001, 7_001), (next, interval));
+        Assert.False(cadence.TryGuess(2, out _, out _));
+        Assert.False(cadence.TryPredict(1, out _, out _, out _));
+    }
+
     [Theory]
     [InlineData(15_000 + 750, true)]   // within a twentieth of the shorter interval
     [InlineData(15_000 + 751, false)]

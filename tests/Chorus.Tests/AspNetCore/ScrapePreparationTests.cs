@@ -1,59 +1,144 @@
 using Chorus.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Chorus.Tests.AspNetCore;
 
-/// <summary>The preparation starts earlier when it took longer itself, so it is still done before the scrape.</summary>
+/// <summary>
+/// When the next scrape is prepared: shortly before it is due once the cadence is known, earlier when preparing took
+/// longer; every second for a while until the cadence is known; never for a scrape that came already.
+/// </summary>
 public sealed class ScrapePreparationTests
 {
     private const int Kind = 1;
+    private static readonly TimeSpan Took = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
     [Fact]
-    public async Task APreparationThatTookLong_StartsTheNextOneEarlier()
+    public void APreparationThatTookLong_StartsTheNextOneEarlier()
     {
-        // Scrapes one second apart on the preparation's clock (one reading per arrival and per answer).
-        var clock = new ScriptedClock(0, 1, 1_000, 1_001, 2_000, 2_001, 3_000, 3_001);
-        using var preparation = new ScrapePreparation(
-            TimeSpan.FromSeconds(1),
-            _ => Thread.Sleep(110),
-            e => Assert.Fail(e.ToString()),
-            clock.Now);
-        for (int scrape = 0; scrape < 3; scrape++)
-        {
-            preparation.Arrived(Kind);
-            preparation.Answered(Kind, TimeSpan.FromMilliseconds(1));
-        }
+        var time = new FakeTimeProvider();
+        TimeSpan preparing = TimeSpan.Zero;
+        using var preparation = new ScrapePreparation(Second, _ => time.Advance(preparing), e => Assert.Fail(e.ToString()), time);
+        var took = TimeSpan.FromMilliseconds(40);
+        ScrapesTenSecondsApart(preparation, time, 3, took);
 
-        // The least lead before any preparation ran.
-        Assert.Equal(1_000 - 1 - (long)ScrapePreparation.MinimumLead.TotalMilliseconds, preparation.LastDelay);
-        for (int waited = 0; preparation.Runs == 0 && waited < 30_000; waited += 10)
-        {
-            await Task.Delay(10);
-        }
+        // Three times the scrape's 40 ms, since no preparation took any time yet.
+        Assert.Equal(10_000 - 120, preparation.LastDelay);
+        preparing = TimeSpan.FromMilliseconds(110);
+        int before = preparation.Runs;
+        time.Advance(TimeSpan.FromMilliseconds(preparation.LastDelay!.Value));
+        Assert.Equal(before + 1, preparation.Runs);
 
-        Assert.Equal(1, preparation.Runs);
+        time.Advance(TimeSpan.FromMilliseconds(10_000 - preparation.LastDelay!.Value) - preparing);
+        Scrape(preparation, took);
 
-        preparation.Arrived(Kind);
-        preparation.Answered(Kind, TimeSpan.FromMilliseconds(1));
-
-        // Twice the 110+ ms the preparation took, within the quarter of the interval.
-        Assert.InRange(preparation.LastDelay!.Value, 1_000 - 1 - 250, 1_000 - 1 - 220);
+        // Twice the 110 ms the preparation took, within the quarter of the interval.
+        Assert.Equal(10_000 - 220, preparation.LastDelay);
     }
 
     [Fact]
     public void ACallbackOnItsWayWhenAScrapeArrives_PreparesNothing()
     {
-        var clock = new ScriptedClock(0, 1, 1_000, 1_001, 2_000, 2_001, 2_990);
+        var time = new FakeTimeProvider();
         int prepared = 0;
-        using var preparation = new ScrapePreparation(TimeSpan.FromSeconds(1), _ => prepared++, e => Assert.Fail(e.ToString()), clock.Now);
-        for (int scrape = 0; scrape < 3; scrape++)
-        {
-            preparation.Arrived(Kind);
-            preparation.Answered(Kind, TimeSpan.FromMilliseconds(1));
-        }
+        using var preparation = new ScrapePreparation(Second, _ => prepared++, e => Assert.Fail(e.ToString()), time);
+        ScrapesTenSecondsApart(preparation, time, 3);
+        int before = prepared;
 
         // The timer's callback runs late, after the scrape it was for arrived (and cancelled the timer).
+        time.Advance(TimeSpan.FromSeconds(9));
         preparation.Arrived(Kind);
         preparation.RunIfStillDue();
-        Assert.Equal((0, 0), (prepared, preparation.Runs));
+        Assert.Equal(before, prepared);
+        Assert.Equal(before, preparation.Runs);
+    }
+
+    [Fact]
+    public void UntilTheCadenceIsKnown_TheNextScrapeIsPreparedEverySecond_ForTheHorizon()
+    {
+        var time = new FakeTimeProvider();
+        using var preparation = new ScrapePreparation(Second, _ => { }, e => Assert.Fail(e.ToString()), time);
+        Scrape(preparation);
+        Assert.Equal(1_000, preparation.LastDelay);
+
+        for (int second = 1; second <= 120; second++)
+        {
+            time.Advance(Second);
+            Assert.Equal(Math.Min(second, (int)ScrapePreparation.UnknownCadenceHorizon.TotalSeconds), preparation.Runs);
+        }
+
+        // Another scrape whose cadence is still unknown starts them again.
+        Scrape(preparation);
+        time.Advance(Second);
+        Assert.Equal(66, preparation.Runs);
+    }
+
+    [Fact]
+    public void AfterOneInterval_TheNextScrapeIsAlsoPreparedJustBeforeItWouldComeAgainAsLate()
+    {
+        var time = new FakeTimeProvider();
+        using var preparation = new ScrapePreparation(Second, _ => { }, e => Assert.Fail(e.ToString()), time);
+        ScrapesTenSecondsApart(preparation, time, 2);
+        int before = preparation.Runs;
+        for (int second = 1; second <= 9; second++)
+        {
+            time.Advance(Second);
+        }
+
+        Assert.Equal(before + 9, preparation.Runs);
+        time.Advance(TimeSpan.FromMilliseconds(1_000 - 30));
+        Assert.Equal(before + 9, preparation.Runs);
+
+        // The least lead before the guessed arrival ten seconds after the last; the period starts again from there.
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(before + 10, preparation.Runs);
+        time.Advance(TimeSpan.FromMilliseconds(990));
+        Assert.Equal(before + 10, preparation.Runs);
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(before + 11, preparation.Runs);
+    }
+
+    [Fact]
+    public void ScrapesCloserThanThePeriod_LeaveNothingToPrepare()
+    {
+        var time = new FakeTimeProvider();
+        using var preparation = new ScrapePreparation(Second, _ => { }, e => Assert.Fail(e.ToString()), time);
+        for (int scrape = 0; scrape < 20; scrape++)
+        {
+            Scrape(preparation);
+            time.Advance(TimeSpan.FromMilliseconds(500));
+        }
+
+        Assert.Equal(0, preparation.Runs);
+    }
+
+    [Theory]
+    [InlineData(1, 0, 1_000)]
+    [InlineData(1, 49, 1_000)]
+    [InlineData(1, 100, 2_000)]
+    [InlineData(300, 10, 6_000)]
+    public void WhileTheCadenceIsUnknown_APreparationOrScrapeThatTakesLong_IsRepeatedLessOften(int tookMs, int preparedInMs, long period)
+    {
+        var lead = new PreparationLead(TimeSpan.FromMilliseconds(tookMs), TimeSpan.FromMilliseconds(preparedInMs), 0);
+        Assert.Equal(period, ScrapePreparation.RepeatPeriod(lead));
+    }
+
+    private static void ScrapesTenSecondsApart(ScrapePreparation preparation, FakeTimeProvider time, int scrapes, TimeSpan? took = null)
+    {
+        for (int scrape = 0; scrape < scrapes; scrape++)
+        {
+            if (scrape > 0)
+            {
+                time.Advance(TimeSpan.FromSeconds(10));
+            }
+
+            Scrape(preparation, took);
+        }
+    }
+
+    private static void Scrape(ScrapePreparation preparation, TimeSpan? took = null)
+    {
+        preparation.Arrived(Kind);
+        preparation.Answered(Kind, took ?? Took);
     }
 }
