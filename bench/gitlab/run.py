@@ -172,6 +172,7 @@ def main():
                   f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / size:.2f}x the {size:,}-byte text response; "
                   f"{r['bytes']:,} bytes as sent with Accept-Encoding: {ENCODING}), "
                   f"RssFile {r['file']:.0f} MiB, VmHWM {r['hwm']:.0f} MiB", flush=True)
+            print("  warm scrapes in order, ms: " + ", ".join(f"{t * 1000:.1f}" for t in r["warm"]), flush=True)
         if SERVES > 1:
             quartiles = statistics.quantiles(pooled, n=4)
             print(f"chorus serve, {SERVES} servers pooled: after {IDLE:g} s idle median {statistics.median(pooled) * 1000:.1f} ms, "
