@@ -17,8 +17,8 @@ namespace Chorus.AspNetCore.Http;
 /// A scrape that arrives cancels the preparation not yet started; its response schedules the next.
 /// </para>
 /// <para>
-/// Until the cadence is known (a server's first scrapes, a scraper whose interval changed, two Prometheus servers of a
-/// pair scraping at different offsets, a person with curl), the next scrape is prepared every
+/// Until the cadence is known (a server's first scrapes, a scraper whose interval changed or whose scrapes vary, a person
+/// with curl), the next scrape is prepared every
 /// <see cref="UnknownCadencePeriod"/> (longer when a preparation takes more than a twentieth of it) for
 /// <see cref="UnknownCadenceHorizon"/> after the last answer, so that whenever it comes it finds at most that period's
 /// changes left: without this the first two scrapes after a server started or idled took all of an interval's changes.

@@ -132,6 +132,58 @@ public sealed class ScrapeCadenceTests
     }
 
     [Theory]
+    [InlineData(new long[] { 0, 4_000, 15_000, 19_000, 30_000 }, 34_000, 4_000)]                    // a Prometheus pair
+    [InlineData(new long[] { 0, 4_000, 15_000, 19_000, 30_000, 34_000 }, 45_000, 11_000)]
+    [InlineData(new long[] { 0, 4_010, 14_990, 19_000, 30_005 }, 34_015, 4_010)]                    // with jitter
+    [InlineData(new long[] { 0, 2_000, 7_000, 10_000, 12_000, 17_000, 20_000 }, 22_000, 2_000)]    // three scrapers
+    public void ScrapersAtOneIntervalFromDifferentOffsets_AreACadence(long[] arrivals, long next, long interval)
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in arrivals)
+        {
+            cadence.Arrived(kind: 0, at);
+        }
+
+        Assert.True(cadence.TryPredict(0, out long predicted, out long after, out _));
+        Assert.Equal((next, interval), (predicted, after));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 0, 4_000, 15_000, 19_000 })]                  // too few for a pair
+    [InlineData(new long[] { 0, 4_000, 15_000, 19_000, 31_000 })]          // a pair that disagrees
+    [InlineData(new long[] { 0, 200, 500, 700, 1_000, 1_200, 1_500 })]    // two clients in a load test
+    [InlineData(new long[] { 0, 5_000, 10_000, 20_000, 25_000 })]          // a scrape missed
+    public void ScrapesThatFitNoCadence_PredictNothing(long[] arrivals)
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in arrivals)
+        {
+            cadence.Arrived(kind: 0, at);
+        }
+
+        Assert.False(cadence.TryPredict(0, out _, out _, out _));
+    }
+
+    [Property(MaxTest = 300)]
+    public void AnyPrometheusPair_IsPredicted(PositiveInt intervalSeconds, byte offsetShare, byte[] jitters)
+    {
+        // The second scraper's offset is 20-40 % of the interval: far from half, where the pair looks like one scraper.
+        long interval = 1_000L * (2 + Math.Min(intervalSeconds.Get, 600));
+        long offset = interval * (20 + (offsetShare % 21)) / 100;
+        var cadence = new ScrapeCadence(Second);
+        long[] truth = Enumerable.Range(0, 7).Select(i => (i / 2 * interval) + (i % 2 * offset)).ToArray();
+        for (int i = 0; i < 6; i++)
+        {
+            long jitter = jitters is { Length: var n } && n > i ? (jitters[i] % 21) - 10 : 0;
+            cadence.Arrived(kind: 5, truth[i] + jitter);
+        }
+
+        Assert.True(cadence.TryPredict(5, out long next, out _, out long spread));
+        Assert.InRange(spread, 0, 40);
+        Assert.InRange(next, truth[6] - 30, truth[6] + 30);
+    }
+
+    [Theory]
     [InlineData(15_000, 1, 0, 0, 20)]        // a fast scrape from a steady scraper: the least lead
     [InlineData(15_000, 200, 0, 0, 600)]     // three times the scrape's own time
     [InlineData(15_000, 10, 150, 0, 300)]    // twice the preparation's own time

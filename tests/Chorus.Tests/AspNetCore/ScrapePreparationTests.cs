@@ -99,6 +99,33 @@ public sealed class ScrapePreparationTests
     }
 
     [Fact]
+    public void APrometheusPair_HasEachScrapePreparedJustBeforeIt_AndNothingEverySecond()
+    {
+        var time = new FakeTimeProvider();
+        using var preparation = new ScrapePreparation(Second, _ => { }, e => Assert.Fail(e.ToString()), time);
+
+        // Two scrapers every 15 s, the second 4 s after the first.
+        long[] gaps = [4_000, 11_000, 4_000, 11_000];
+        Scrape(preparation);
+        foreach (long gap in gaps)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(gap));
+            Scrape(preparation);
+        }
+
+        Assert.Equal(4_000 - 20, preparation.LastDelay);
+        int before = preparation.Runs;
+        time.Advance(TimeSpan.FromMilliseconds(3_979));
+        Assert.Equal(before, preparation.Runs);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(before + 1, preparation.Runs);
+
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        Scrape(preparation);
+        Assert.Equal(11_000 - 20, preparation.LastDelay);
+    }
+
+    [Fact]
     public void ScrapesCloserThanThePeriod_LeaveNothingToPrepare()
     {
         var time = new FakeTimeProvider();
