@@ -49,9 +49,10 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
 
     /// <summary>
     /// When the next scrape of <paramref name="kind"/> is due (milliseconds): one interval after the scrape as many
-    /// scrapes back as there are scrapers, for the fewest scrapers whose intervals agree (<see cref="IntervalsAgree"/>). False when none agree, or the interval is
-    /// shorter than <c>minimumInterval</c>. <paramref name="interval"/> is how long after the last scrape the next is due,
-    /// and <paramref name="jitter"/> how far the intervals compared differed (milliseconds).
+    /// scrapes back as there are scrapers, for the fewest scrapers whose intervals agree (<see cref="IntervalsAgree"/>).
+    /// False when none agree, or the interval is shorter than <c>minimumInterval</c>. <paramref name="interval"/> is how
+    /// long after the last scrape the next is due, and <paramref name="jitter"/> how far the intervals compared differed
+    /// (milliseconds).
     /// </summary>
     public bool TryPredict(int kind, out long next, out long interval, out long jitter)
     {

@@ -18,10 +18,10 @@ namespace Chorus.AspNetCore.Http;
 /// </para>
 /// <para>
 /// Until the cadence is known (a server's first scrapes, a scraper whose interval changed or whose scrapes vary, a person
-/// with curl), the next scrape is prepared every
-/// <see cref="UnknownCadencePeriod"/> (longer when a preparation takes more than a twentieth of it) for
-/// <see cref="UnknownCadenceHorizon"/> after the last answer, so that whenever it comes it finds at most that period's
-/// changes left: without this the first two scrapes after a server started or idled took all of an interval's changes.
+/// with curl), the next scrape is prepared every <see cref="UnknownCadencePeriod"/> (longer when a preparation takes more
+/// than a twentieth of it) for <see cref="UnknownCadenceHorizon"/> after the last answer, so that whenever it comes it
+/// finds at most that period's changes left: without this the first two scrapes after a server started or idled took
+/// all of an interval's changes.
 /// Once one interval is known, it is also prepared for as if the cadence were, in case the next interval is the same.
 /// Scrapes closer together than the period cancel each preparation before it starts.
 /// </para>
@@ -82,7 +82,7 @@ internal sealed class ScrapePreparation : IDisposable
     private long _answeredAt;
     private long _guessedPreparationAt;
 
-    /// <summary>Prepares scrapes of a kind with <paramref name="prepare"/> once their cadence is known.</summary>
+    /// <summary>Prepares scrapes of a kind with <paramref name="prepare"/>: just before each once their cadence is known, every second until then.</summary>
     /// <param name="minimumInterval">The shortest interval between scrapes that is prepared for.</param>
     /// <param name="prepare">Collects (and compresses) ahead as a scrape of the kind given would.</param>
     /// <param name="failed">Told of a preparation that threw (on a timer thread an exception would end the process).</param>
