@@ -5,8 +5,9 @@ namespace Chorus.IntegrationTests.Serve;
 
 /// <summary>
 /// <c>chorus serve</c> prepares a scrape whose time it knows from the steady interval of the last ones (collects,
-/// formats and compresses shortly before it, <c>ChorusEndpointOptions.PrepareAheadOfScrapes</c>), unless told
-/// <c>--no-prepare-scrapes</c>; its stage-time lines (<c>CHORUS_DEBUG_STAGE_TIMES</c>) show each preparation.
+/// formats and compresses shortly before it, <c>ChorusEndpointOptions.PrepareAheadOfScrapes</c>), and every second
+/// while it does not know it yet, unless told <c>--no-prepare-scrapes</c>; its stage-time lines
+/// (<c>CHORUS_DEBUG_STAGE_TIMES</c>) show each preparation.
 /// </summary>
 public sealed class ServePreparedScrapesTests
 {
@@ -46,6 +47,44 @@ public sealed class ServePreparedScrapesTests
         Assert.Contains(Prepared, preparedLines);
         Assert.Contains(Scraped, plainLines);
         Assert.DoesNotContain(Prepared, plainLines);
+    }
+
+    [Fact]
+    public async Task Serve_PreparesTheNextScrapeEverySecond_BeforeItKnowsWhenItComes()
+    {
+        using var dir = new TempDirectory("serve-unknown-cadence");
+        LargeDirectory.Write(dir.Path, 40);
+        string preparedTimes = dir.File("prepared-times.txt");
+        string plainTimes = dir.File("plain-times.txt");
+        using ChorusServeProcess prepared = await StartAsync(dir.Path, preparedTimes);
+        using ChorusServeProcess plain = await StartAsync(dir.Path, plainTimes, "--no-prepare-scrapes");
+        using HttpClient preparedClient = ScrapeClient.Create(prepared.BaseAddress);
+        using HttpClient plainClient = ScrapeClient.Create(plain.BaseAddress);
+
+        // One scrape each, then none: one scrape says nothing of when the next comes.
+        await ScrapeAsync(preparedClient);
+        await ScrapeAsync(plainClient);
+        var waited = Stopwatch.StartNew();
+        while (Count(Lines(preparedTimes), Prepared) < 2 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(Count(Lines(preparedTimes), Prepared) >= 2, Lines(preparedTimes));
+        Assert.True(waited.Elapsed >= TimeSpan.FromSeconds(1.5), $"two preparations {waited.Elapsed} after the scrape");
+        Assert.Contains(Scraped, Lines(plainTimes));
+        Assert.DoesNotContain(Prepared, Lines(plainTimes));
+    }
+
+    private static int Count(string text, string line)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(line, StringComparison.Ordinal); at >= 0; at = text.IndexOf(line, at + line.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private static Task<ChorusServeProcess> StartAsync(string directory, string times, params string[] flags) =>
