@@ -18,19 +18,12 @@ public sealed class ServePreparedScrapesTests
     [Fact]
     public async Task Serve_PreparesScrapesThatComeAtASteadyInterval_UnlessToldNotTo()
     {
-        using var dir = new TempDirectory("serve-prepared");
-        LargeDirectory.Write(dir.Path, 200);
-        string preparedTimes = dir.File("prepared-times.txt");
-        string plainTimes = dir.File("plain-times.txt");
-        using ChorusServeProcess prepared = await StartAsync(dir.Path, preparedTimes);
-        using ChorusServeProcess plain = await StartAsync(dir.Path, plainTimes, "--no-prepare-scrapes");
-        using HttpClient preparedClient = ScrapeClient.Create(prepared.BaseAddress);
-        using HttpClient plainClient = ScrapeClient.Create(plain.BaseAddress);
+        using var servers = await ServerPair.StartAsync("serve-prepared", files: 200);
 
         // Scrapes one interval apart by the clock (not one interval after the last ended), as Prometheus scrapes; a round
         // whose timing a busy machine upset only delays the learning, so a few more rounds are allowed.
         var clock = Stopwatch.StartNew();
-        for (int round = 0; round < 12 && !Lines(preparedTimes).Contains(Prepared, StringComparison.Ordinal); round++)
+        for (int round = 0; round < 12 && !Lines(servers.PreparedTimes).Contains(Prepared, StringComparison.Ordinal); round++)
         {
             TimeSpan due = Interval * round;
             if (due > clock.Elapsed)
@@ -38,12 +31,12 @@ public sealed class ServePreparedScrapesTests
                 await Task.Delay(due - clock.Elapsed);
             }
 
-            await ScrapeAsync(preparedClient);
-            await ScrapeAsync(plainClient);
+            await ScrapeAsync(servers.PreparedClient);
+            await ScrapeAsync(servers.PlainClient);
         }
 
-        string preparedLines = Lines(preparedTimes);
-        string plainLines = Lines(plainTimes);
+        string preparedLines = Lines(servers.PreparedTimes);
+        string plainLines = Lines(servers.PlainTimes);
         Assert.Contains(Prepared, preparedLines);
         Assert.Contains(Scraped, plainLines);
         Assert.DoesNotContain(Prepared, plainLines);
@@ -52,40 +45,24 @@ public sealed class ServePreparedScrapesTests
     [Fact]
     public async Task Serve_PreparesTheNextScrapeEverySecond_BeforeItKnowsWhenItComes()
     {
-        using var dir = new TempDirectory("serve-unknown-cadence");
-        LargeDirectory.Write(dir.Path, 40);
-        string preparedTimes = dir.File("prepared-times.txt");
-        string plainTimes = dir.File("plain-times.txt");
-        using ChorusServeProcess prepared = await StartAsync(dir.Path, preparedTimes);
-        using ChorusServeProcess plain = await StartAsync(dir.Path, plainTimes, "--no-prepare-scrapes");
-        using HttpClient preparedClient = ScrapeClient.Create(prepared.BaseAddress);
-        using HttpClient plainClient = ScrapeClient.Create(plain.BaseAddress);
+        using var servers = await ServerPair.StartAsync("serve-unknown-cadence", files: 40);
 
         // One scrape each, then none: one scrape says nothing of when the next comes.
-        await ScrapeAsync(preparedClient);
-        await ScrapeAsync(plainClient);
+        await ScrapeAsync(servers.PreparedClient);
+        await ScrapeAsync(servers.PlainClient);
         var waited = Stopwatch.StartNew();
-        while (Count(Lines(preparedTimes), Prepared) < 2 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        while (Count(Lines(servers.PreparedTimes), Prepared) < 2 && waited.Elapsed < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(100);
         }
 
-        Assert.True(Count(Lines(preparedTimes), Prepared) >= 2, Lines(preparedTimes));
+        Assert.True(Count(Lines(servers.PreparedTimes), Prepared) >= 2, Lines(servers.PreparedTimes));
         Assert.True(waited.Elapsed >= TimeSpan.FromSeconds(1.5), $"two preparations {waited.Elapsed} after the scrape");
-        Assert.Contains(Scraped, Lines(plainTimes));
-        Assert.DoesNotContain(Prepared, Lines(plainTimes));
+        Assert.Contains(Scraped, Lines(servers.PlainTimes));
+        Assert.DoesNotContain(Prepared, Lines(servers.PlainTimes));
     }
 
-    private static int Count(string text, string line)
-    {
-        int count = 0;
-        for (int at = text.IndexOf(line, StringComparison.Ordinal); at >= 0; at = text.IndexOf(line, at + line.Length, StringComparison.Ordinal))
-        {
-            count++;
-        }
-
-        return count;
-    }
+    private static int Count(string text, string line) => text.Split(line).Length - 1;
 
     private static Task<ChorusServeProcess> StartAsync(string directory, string times, params string[] flags) =>
         ChorusServeProcess.StartAsync(ChorusCli.Start(
@@ -99,4 +76,57 @@ public sealed class ServePreparedScrapesTests
     }
 
     private static string Lines(string path) => File.Exists(path) ? File.ReadAllText(path) : "";
+
+    /// <summary>Two servers of one directory, one told <c>--no-prepare-scrapes</c>, each with its stage-time file and a client.</summary>
+    private sealed class ServerPair : IDisposable
+    {
+        private readonly TempDirectory _dir;
+        private readonly ChorusServeProcess _prepared;
+        private readonly ChorusServeProcess _plain;
+
+        private ServerPair(TempDirectory dir, ChorusServeProcess prepared, ChorusServeProcess plain)
+        {
+            _dir = dir;
+            _prepared = prepared;
+            _plain = plain;
+            PreparedClient = ScrapeClient.Create(prepared.BaseAddress);
+            PlainClient = ScrapeClient.Create(plain.BaseAddress);
+        }
+
+        public string PreparedTimes => _dir.File("prepared-times.txt");
+
+        public string PlainTimes => _dir.File("plain-times.txt");
+
+        public HttpClient PreparedClient { get; }
+
+        public HttpClient PlainClient { get; }
+
+        public static async Task<ServerPair> StartAsync(string name, int files)
+        {
+            var dir = new TempDirectory(name);
+            ChorusServeProcess? prepared = null;
+            try
+            {
+                LargeDirectory.Write(dir.Path, files);
+                prepared = await ServePreparedScrapesTests.StartAsync(dir.Path, dir.File("prepared-times.txt"));
+                ChorusServeProcess plain = await ServePreparedScrapesTests.StartAsync(dir.Path, dir.File("plain-times.txt"), "--no-prepare-scrapes");
+                return new ServerPair(dir, prepared, plain);
+            }
+            catch
+            {
+                prepared?.Dispose();
+                dir.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            PreparedClient.Dispose();
+            PlainClient.Dispose();
+            _prepared.Dispose();
+            _plain.Dispose();
+            _dir.Dispose();
+        }
+    }
 }
