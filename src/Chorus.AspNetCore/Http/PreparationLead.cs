@@ -4,4 +4,5 @@ namespace Chorus.AspNetCore.Http;
 /// <param name="Took">The last scrape's own time.</param>
 /// <param name="PreparedIn">The last preparation's own time (zero before the first).</param>
 /// <param name="JitterMs">How far the scraper's last intervals differed, in milliseconds.</param>
-internal readonly record struct PreparationLead(TimeSpan Took, TimeSpan PreparedIn, long JitterMs);
+/// <param name="LateMs">How late the timer started the latest preparations (<see cref="TimerLateness.Worst"/>), in milliseconds.</param>
+internal readonly record struct PreparationLead(TimeSpan Took, TimeSpan PreparedIn, long JitterMs, long LateMs);

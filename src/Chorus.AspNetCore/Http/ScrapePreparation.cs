@@ -11,7 +11,8 @@ namespace Chorus.AspNetCore.Http;
 /// The preparation starts as late as it safely can, since whatever changes after it is left for the scrape: before the
 /// next scrape is due by <see cref="LeadPerPreparation"/> times the last preparation's own time,
 /// <see cref="LeadPerScrape"/> times the last scrape's, <see cref="LeadPerJitter"/> times how far the scraper's last
-/// intervals differed, and at least <see cref="MinimumLead"/>, whichever is most, but at most a quarter of the interval;
+/// intervals differed, <see cref="LeadPerLateness"/> times how late the timer started the latest preparations
+/// (<see cref="TimerLateness"/>), and at least <see cref="MinimumLead"/>, whichever is most, but at most a quarter of the interval;
 /// a scrape that arrives early waits for it as for any collection in flight. It runs only while the interval is at least
 /// <see cref="MaxDutyCycle"/> times the scrape's time: a server scraped back to back (a load test) is not prepared for.
 /// A scrape that arrives cancels the preparation not yet started; its response schedules the next.
@@ -31,10 +32,11 @@ internal sealed class ScrapePreparation : IDisposable
 {
     /// <summary>The least time between the start of a preparation and the scrape it prepares.</summary>
     /// <remarks>
-    /// Covers a timer that fires late and a scrape's way through the network. 100 ms left Python writers that change
-    /// values every 0.2 s half of their changes to the scrape (docs/benchmarks.md).
+    /// Arrivals are timed where the scrape arrives, so the way through the network is in them already; a timer that fires
+    /// late is covered by <see cref="LeadPerLateness"/>. 100 ms left Python writers that change values every 0.2 s half of
+    /// their changes to the scrape (docs/benchmarks.md).
     /// </remarks>
-    public static readonly TimeSpan MinimumLead = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan MinimumLead = TimeSpan.FromMilliseconds(5);
 
     /// <summary>How many times the last scrape's own time a preparation starts before the next scrape.</summary>
     public const int LeadPerScrape = 3;
@@ -44,6 +46,9 @@ internal sealed class ScrapePreparation : IDisposable
 
     /// <summary>How many times the scraper's jitter (how far its last intervals differed) a preparation starts before the next scrape.</summary>
     public const int LeadPerJitter = 4;
+
+    /// <summary>How many times as late as the timer started the latest preparations (<see cref="TimerLateness.Worst"/>) a preparation starts before the next scrape.</summary>
+    public const int LeadPerLateness = 2;
 
     /// <summary>How many times the last scrape's own time the interval must be for the next scrape to be prepared.</summary>
     public const int MaxDutyCycle = 20;
@@ -63,6 +68,7 @@ internal sealed class ScrapePreparation : IDisposable
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private readonly Lock _gate = new();
+    private readonly TimerLateness _lateness = new();
     private int _kind = -1;
     private bool _disposed;
     private int _runs;
@@ -75,6 +81,9 @@ internal sealed class ScrapePreparation : IDisposable
     // its way when a scrape arrives (a busy thread pool delays it past a short lead) finds them differ and does nothing.
     private long _arrived;
     private long _scheduledAfter;
+
+    // When the pending preparation is due to start (zero when none is pending, or once it started): how late it started.
+    private long _dueAt;
 
     // While the cadence is unknown: the period the preparations repeat at (zero otherwise), when the last answer was, and
     // when to prepare for a next scrape one interval after the last (zero without a guess).
@@ -107,8 +116,16 @@ internal sealed class ScrapePreparation : IDisposable
     {
         lock (_gate)
         {
-            _cadence.Arrived(kind, NowMs());
+            long now = NowMs();
+            _cadence.Arrived(kind, now);
             _arrived++;
+            if (_dueAt != 0 && now >= _dueAt)
+            {
+                // The timer has not started the preparation yet that was due by now: it is at least this late.
+                _lateness.Record(now - _dueAt);
+            }
+
+            _dueAt = 0;
             if (!_disposed)
             {
                 _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -127,7 +144,7 @@ internal sealed class ScrapePreparation : IDisposable
                 return;
             }
 
-            var lead = new PreparationLead(took, TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)), 0);
+            var lead = new PreparationLead(took, TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)), 0, _lateness.Worst);
             if (_cadence.TryPredict(kind, out long next, out long interval, out long jitter))
             {
                 _repeatEveryMs = 0;
@@ -146,6 +163,7 @@ internal sealed class ScrapePreparation : IDisposable
             {
                 _kind = kind;
                 _scheduledAfter = _arrived;
+                _dueAt = now + due;
                 _timer.Change(TimeSpan.FromMilliseconds(due), Timeout.InfiniteTimeSpan);
             }
         }
@@ -173,6 +191,7 @@ internal sealed class ScrapePreparation : IDisposable
         long ahead = Math.Max((long)MinimumLead.TotalMilliseconds, tookMs * LeadPerScrape);
         ahead = Math.Max(ahead, CeilingMs(lead.PreparedIn) * LeadPerPreparation);
         ahead = Math.Max(ahead, lead.JitterMs * LeadPerJitter);
+        ahead = Math.Max(ahead, lead.LateMs * LeadPerLateness);
         long due = next - Math.Min(interval / 4, ahead) - now;
         return due > 0 ? due : null;
     }
@@ -208,6 +227,11 @@ internal sealed class ScrapePreparation : IDisposable
 
             kind = _kind;
             scheduledAfter = _scheduledAfter;
+            if (_dueAt != 0)
+            {
+                _lateness.Record(NowMs() - _dueAt);
+                _dueAt = 0;
+            }
         }
 
         long started = _time.GetTimestamp();
@@ -243,9 +267,16 @@ internal sealed class ScrapePreparation : IDisposable
 
             _repeatEveryMs = Math.Max(_repeatEveryMs, Math.Max(1, Volatile.Read(ref _preparedInMs)) * MaxDutyCycle);
             long now = NowMs();
+            if (_guessedPreparationAt - now < (long)MinimumLead.TotalMilliseconds)
+            {
+                // The preparation that just ran is as fresh as the one guessed would be (or was it, a timer fired early).
+                _guessedPreparationAt = 0;
+            }
+
             long due = NextRepeat(now);
             if (now - _answeredAt + due <= (long)UnknownCadenceHorizon.TotalMilliseconds)
             {
+                _dueAt = now + due;
                 _timer.Change(TimeSpan.FromMilliseconds(due), Timeout.InfiniteTimeSpan);
             }
         }

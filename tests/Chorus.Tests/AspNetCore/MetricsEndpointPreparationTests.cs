@@ -33,15 +33,15 @@ public sealed class MetricsEndpointPreparationTests
         var endpoint = new MetricsEndpoint(reader, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance, time);
         for (int scrape = 0; scrape < 3; scrape++)
         {
-            time.Advance(TimeSpan.FromSeconds(scrape == 0 ? 0 : 10));
+            time.AdvanceInSteps(TimeSpan.FromSeconds(scrape == 0 ? 0 : 10));
             Assert.Contains("c_total 1.0\n", await ScrapeAsync(endpoint));
         }
 
         ScrapePreparation preparation = endpoint.Preparation!;
         int before = preparation.Runs;
-        time.Advance(TimeSpan.FromSeconds(7.4));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(7.4));
         Assert.Equal(before, preparation.Runs);
-        time.Advance(TimeSpan.FromSeconds(2.59));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(2.599));
         Assert.Equal(before + 1, preparation.Runs);
         writer.Write(new DbFileBuilder(capacity: 4096).Add("c", "c_total", 5.0).Build());
 

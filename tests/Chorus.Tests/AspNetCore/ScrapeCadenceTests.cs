@@ -184,15 +184,17 @@ public sealed class ScrapeCadenceTests
     }
 
     [Theory]
-    [InlineData(15_000, 1, 0, 0, 20)]        // a fast scrape from a steady scraper: the least lead
-    [InlineData(15_000, 200, 0, 0, 600)]     // three times the scrape's own time
-    [InlineData(15_000, 10, 150, 0, 300)]    // twice the preparation's own time
-    [InlineData(15_000, 10, 0, 30, 120)]     // four times the scraper's jitter
-    [InlineData(1_000, 10, 200, 0, 250)]      // never more than a quarter of the interval
-    [InlineData(1_000, 10, 0, 100, 250)]
-    public void ThePreparation_StartsAheadOfTheScrape_ByItsLead(long interval, int tookMs, int preparedInMs, long jitterMs, long lead)
+    [InlineData(15_000, 1, 0, 0, 0, 5)]         // a fast scrape from a steady scraper, timers on time: the least lead
+    [InlineData(15_000, 200, 0, 0, 0, 600)]     // three times the scrape's own time
+    [InlineData(15_000, 10, 150, 0, 0, 300)]    // twice the preparation's own time
+    [InlineData(15_000, 10, 0, 30, 0, 120)]     // four times the scraper's jitter
+    [InlineData(15_000, 1, 0, 0, 12, 24)]       // twice as late as the timer started the latest preparations
+    [InlineData(1_000, 10, 200, 0, 0, 250)]      // never more than a quarter of the interval
+    [InlineData(1_000, 10, 0, 100, 0, 250)]
+    [InlineData(1_000, 1, 0, 0, 400, 250)]
+    public void ThePreparation_StartsAheadOfTheScrape_ByItsLead(long interval, int tookMs, int preparedInMs, long jitterMs, long lateMs, long lead)
     {
-        var times = new PreparationLead(TimeSpan.FromMilliseconds(tookMs), TimeSpan.FromMilliseconds(preparedInMs), jitterMs);
+        var times = new PreparationLead(TimeSpan.FromMilliseconds(tookMs), TimeSpan.FromMilliseconds(preparedInMs), jitterMs, lateMs);
         long? delay = ScrapePreparation.DelayUntilPreparing(next: 100_000 + interval, interval, times, now: 100_000);
         Assert.Equal(interval - lead, delay);
     }
@@ -205,5 +207,5 @@ public sealed class ScrapeCadenceTests
         Assert.Null(ScrapePreparation.DelayUntilPreparing(next: 2_000, interval: 2_000, Took(10), now: 1_990));
     }
 
-    private static PreparationLead Took(int milliseconds) => new(TimeSpan.FromMilliseconds(milliseconds), TimeSpan.Zero, 0);
+    private static PreparationLead Took(int milliseconds) => new(TimeSpan.FromMilliseconds(milliseconds), TimeSpan.Zero, 0, 0);
 }

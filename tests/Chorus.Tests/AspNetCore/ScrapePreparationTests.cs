@@ -12,13 +12,14 @@ public sealed class ScrapePreparationTests
     private const int Kind = 1;
     private static readonly TimeSpan Took = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+    private static readonly long LeastLead = (long)ScrapePreparation.MinimumLead.TotalMilliseconds;
 
     [Fact]
     public void APreparationThatTookLong_StartsTheNextOneEarlier()
     {
         var time = new FakeTimeProvider();
         TimeSpan preparing = TimeSpan.Zero;
-        using var preparation = new ScrapePreparation(Second, _ => time.Advance(preparing), e => Assert.Fail(e.ToString()), time);
+        using var preparation = new ScrapePreparation(Second, _ => time.AdvanceInSteps(preparing), e => Assert.Fail(e.ToString()), time);
         var took = TimeSpan.FromMilliseconds(40);
         ScrapesTenSecondsApart(preparation, time, 3, took);
 
@@ -26,14 +27,64 @@ public sealed class ScrapePreparationTests
         Assert.Equal(10_000 - 120, preparation.LastDelay);
         preparing = TimeSpan.FromMilliseconds(110);
         int before = preparation.Runs;
-        time.Advance(TimeSpan.FromMilliseconds(preparation.LastDelay!.Value));
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(preparation.LastDelay!.Value));
         Assert.Equal(before + 1, preparation.Runs);
 
-        time.Advance(TimeSpan.FromMilliseconds(10_000 - preparation.LastDelay!.Value) - preparing);
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(10_000 - preparation.LastDelay!.Value) - preparing);
         Scrape(preparation, took);
 
         // Twice the 110 ms the preparation took, within the quarter of the interval.
         Assert.Equal(10_000 - 220, preparation.LastDelay);
+    }
+
+    [Fact]
+    public void ATimerThatFiredLate_StartsTheNextPreparationsEarlier_UntilTimersAreOnTimeAgain()
+    {
+        const int Late = 4;
+        var time = new FakeTimeProvider();
+        using var preparation = new ScrapePreparation(Second, _ => { }, e => Assert.Fail(e.ToString()), time);
+        ScrapesTenSecondsApart(preparation, time, 3);
+        Assert.Equal(10_000 - LeastLead, preparation.LastDelay);
+
+        // The timer starts the preparation 4 ms after it was due (one jump of the clock past it), then the scrape comes.
+        int before = preparation.Runs;
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(10_000 - LeastLead - 2));
+        Assert.Equal(before, preparation.Runs);
+        time.Advance(TimeSpan.FromMilliseconds(2 + Late));
+        Assert.Equal(before + 1, preparation.Runs);
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(LeastLead - Late));
+        Scrape(preparation);
+        Assert.Equal(10_000 - (ScrapePreparation.LeadPerLateness * Late), preparation.LastDelay);
+
+        // Timers on time again: the lateness counts for as many preparations as are remembered, then the least lead is back.
+        for (int scrape = 1; scrape < TimerLateness.Remembered; scrape++)
+        {
+            time.AdvanceInSteps(TimeSpan.FromSeconds(10));
+            Scrape(preparation);
+            Assert.Equal(10_000 - (ScrapePreparation.LeadPerLateness * Late), preparation.LastDelay);
+        }
+
+        time.AdvanceInSteps(TimeSpan.FromSeconds(10));
+        Scrape(preparation);
+        Assert.Equal(10_000 - LeastLead, preparation.LastDelay);
+        Assert.Equal(before + TimerLateness.Remembered + 1, preparation.Runs);
+    }
+
+    [Fact]
+    public void APreparationThatAScrapeOvertook_StartsTheNextOnesEarlier()
+    {
+        var time = new HeldTimers();
+        using var preparation = new ScrapePreparation(Second, _ => { }, e => Assert.Fail(e.ToString()), time);
+        ScrapesTenSecondsApart(preparation, time, 3);
+        Assert.Equal(10_000 - LeastLead, preparation.LastDelay);
+
+        // The scrape arrives on time, a least lead after its preparation was due, and the timer has not started it yet.
+        int before = preparation.Runs;
+        time.Held = true;
+        time.AdvanceInSteps(TimeSpan.FromSeconds(10));
+        Scrape(preparation);
+        Assert.Equal(before, preparation.Runs);
+        Assert.Equal(10_000 - (ScrapePreparation.LeadPerLateness * LeastLead), preparation.LastDelay);
     }
 
     [Fact]
@@ -46,7 +97,7 @@ public sealed class ScrapePreparationTests
         int before = prepared;
 
         // The timer's callback runs late, after the scrape it was for arrived (and cancelled the timer).
-        time.Advance(TimeSpan.FromSeconds(9));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(9));
         preparation.Arrived(Kind);
         preparation.RunIfStillDue();
         Assert.Equal(before, prepared);
@@ -63,13 +114,13 @@ public sealed class ScrapePreparationTests
 
         for (int second = 1; second <= 120; second++)
         {
-            time.Advance(Second);
+            time.AdvanceInSteps(Second);
             Assert.Equal(Math.Min(second, (int)ScrapePreparation.UnknownCadenceHorizon.TotalSeconds), preparation.Runs);
         }
 
         // Another scrape whose cadence is still unknown starts them again.
         Scrape(preparation);
-        time.Advance(Second);
+        time.AdvanceInSteps(Second);
         Assert.Equal(66, preparation.Runs);
     }
 
@@ -82,19 +133,20 @@ public sealed class ScrapePreparationTests
         int before = preparation.Runs;
         for (int second = 1; second <= 9; second++)
         {
-            time.Advance(Second);
+            time.AdvanceInSteps(Second);
         }
 
         Assert.Equal(before + 9, preparation.Runs);
-        time.Advance(TimeSpan.FromMilliseconds(1_000 - 30));
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(1_000 - LeastLead - 2));
         Assert.Equal(before + 9, preparation.Runs);
 
-        // The least lead before the guessed arrival ten seconds after the last; the period starts again from there.
-        time.Advance(TimeSpan.FromMilliseconds(10));
+        // The least lead before the guessed arrival ten seconds after the last (the fake timers fire up to a millisecond
+        // early); the period starts again from there.
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(2));
         Assert.Equal(before + 10, preparation.Runs);
-        time.Advance(TimeSpan.FromMilliseconds(990));
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(997));
         Assert.Equal(before + 10, preparation.Runs);
-        time.Advance(TimeSpan.FromMilliseconds(10));
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(3));
         Assert.Equal(before + 11, preparation.Runs);
     }
 
@@ -109,20 +161,20 @@ public sealed class ScrapePreparationTests
         Scrape(preparation);
         foreach (long gap in gaps)
         {
-            time.Advance(TimeSpan.FromMilliseconds(gap));
+            time.AdvanceInSteps(TimeSpan.FromMilliseconds(gap));
             Scrape(preparation);
         }
 
-        Assert.Equal(4_000 - 20, preparation.LastDelay);
+        Assert.Equal(4_000 - LeastLead, preparation.LastDelay);
         int before = preparation.Runs;
-        time.Advance(TimeSpan.FromMilliseconds(3_979));
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(4_000 - LeastLead - 1));
         Assert.Equal(before, preparation.Runs);
-        time.Advance(TimeSpan.FromMilliseconds(1));
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(1));
         Assert.Equal(before + 1, preparation.Runs);
 
-        time.Advance(TimeSpan.FromMilliseconds(20));
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(LeastLead));
         Scrape(preparation);
-        Assert.Equal(11_000 - 20, preparation.LastDelay);
+        Assert.Equal(11_000 - LeastLead, preparation.LastDelay);
     }
 
     [Fact]
@@ -133,7 +185,7 @@ public sealed class ScrapePreparationTests
         for (int scrape = 0; scrape < 20; scrape++)
         {
             Scrape(preparation);
-            time.Advance(TimeSpan.FromMilliseconds(500));
+            time.AdvanceInSteps(TimeSpan.FromMilliseconds(500));
         }
 
         Assert.Equal(0, preparation.Runs);
@@ -146,7 +198,7 @@ public sealed class ScrapePreparationTests
     [InlineData(300, 10, 6_000)]
     public void WhileTheCadenceIsUnknown_APreparationOrScrapeThatTakesLong_IsRepeatedLessOften(int tookMs, int preparedInMs, long period)
     {
-        var lead = new PreparationLead(TimeSpan.FromMilliseconds(tookMs), TimeSpan.FromMilliseconds(preparedInMs), 0);
+        var lead = new PreparationLead(TimeSpan.FromMilliseconds(tookMs), TimeSpan.FromMilliseconds(preparedInMs), 0, 0);
         Assert.Equal(period, ScrapePreparation.RepeatPeriod(lead));
     }
 
@@ -156,7 +208,7 @@ public sealed class ScrapePreparationTests
         {
             if (scrape > 0)
             {
-                time.Advance(TimeSpan.FromSeconds(10));
+                time.AdvanceInSteps(TimeSpan.FromSeconds(10));
             }
 
             Scrape(preparation, took);
@@ -167,5 +219,24 @@ public sealed class ScrapePreparationTests
     {
         preparation.Arrived(Kind);
         preparation.Answered(Kind, took ?? Took);
+    }
+
+    /// <summary>A fake clock whose timers do nothing while <see cref="Held"/>: the timer of a busy machine, as late as a test likes.</summary>
+    private sealed class HeldTimers : FakeTimeProvider
+    {
+        public bool Held { get; set; }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            base.CreateTimer(
+                held =>
+                {
+                    if (!Held)
+                    {
+                        callback(held);
+                    }
+                },
+                state,
+                dueTime,
+                period);
     }
 }
