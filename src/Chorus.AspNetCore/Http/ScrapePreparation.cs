@@ -1,3 +1,6 @@
+using System.Globalization;
+using Chorus.Aggregation;
+
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
@@ -82,8 +85,10 @@ internal sealed class ScrapePreparation : IDisposable
     private long _arrived;
     private long _scheduledAfter;
 
-    // When the pending preparation is due to start (zero when none is pending, or once it started): how late it started.
+    // When the pending preparation is due to start (zero when none is pending, or once it started): how late it started;
+    // and when the scrape it prepares is predicted (zero when it is not), for the stage-time lines.
     private long _dueAt;
+    private long _predictedAt;
 
     // While the cadence is unknown: the period the preparations repeat at (zero otherwise), when the last answer was, and
     // when to prepare for a next scrape one interval after the last (zero without a guess).
@@ -148,10 +153,12 @@ internal sealed class ScrapePreparation : IDisposable
             if (_cadence.TryPredict(kind, out long next, out long interval, out long jitter))
             {
                 _repeatEveryMs = 0;
+                _predictedAt = next;
                 LastDelay = DelayUntilPreparing(next, interval, lead with { JitterMs = jitter }, now);
             }
             else
             {
+                _predictedAt = 0;
                 _repeatEveryMs = RepeatPeriod(lead);
                 _answeredAt = now;
                 _guessedPreparationAt = _cadence.TryGuess(kind, out next, out interval)
@@ -229,7 +236,15 @@ internal sealed class ScrapePreparation : IDisposable
             scheduledAfter = _scheduledAfter;
             if (_dueAt != 0)
             {
-                _lateness.Record(NowMs() - _dueAt);
+                long now = NowMs();
+                _lateness.Record(now - _dueAt);
+                if (CollectionStageTimes.Written)
+                {
+                    CollectionStageTimes.WriteNote(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"chorus preparation ms: late={now - _dueAt} ahead={(_predictedAt != 0 ? _predictedAt - now : "unknown")}"));
+                }
+
                 _dueAt = 0;
             }
         }

@@ -40,12 +40,17 @@ internal sealed class CollectionStageTimes(string label = "chorus stages us:")
             return;
         }
 
-        string line = Line(lineLabel) + GcSinceLastLine();
+        WriteNote(Line(lineLabel) + GcSinceLastLine());
+    }
+
+    /// <summary>Writes <paramref name="line"/> where <see cref="Variable"/> says, if it is set: what else a collection's time depends on.</summary>
+    public static void WriteNote(string line)
+    {
         if (Destination == "1")
         {
             Console.Error.WriteLine(line);
         }
-        else
+        else if (Destination is not null)
         {
             File.AppendAllText(Destination, line + Environment.NewLine);
         }
