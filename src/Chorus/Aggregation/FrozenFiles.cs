@@ -83,12 +83,17 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
 
     /// <summary>
     /// Starts collection <paramref name="collection"/>: probes the files the last collection left to probe later (see
-    /// <see cref="ProbeLater"/>); from the second collection on, watches the directory (from now on, before any probe)
-    /// and thaws every frozen file something happened to since the last collection.
+    /// <see cref="ProbeLater"/>) unless told <paramref name="probeFirst"/> false; from the second collection on, watches
+    /// the directory (from now on, before any probe) and thaws every frozen file something happened to since the last
+    /// collection.
     /// </summary>
-    public void Begin(int collection, long now)
+    public void Begin(int collection, long now, bool probeFirst)
     {
-        ProbePending(now);
+        if (probeFirst)
+        {
+            ProbePending(now);
+        }
+
         _collection = collection;
         _offered.Clear();
         if (!enabled || collection < 2)

@@ -107,7 +107,8 @@ public sealed partial class MultiProcessDirectory
     /// once a scrape has been written (new files are read ahead only for a reader that is scraped). Returns how long it
     /// took, or null. With an <paramref name="output"/> (a server preparing a scrape it expects soon), every family is
     /// written to it in <paramref name="format"/> instead (not what ends the exposition), for the server to compress
-    /// ahead as well.
+    /// ahead as well, and the probes are left for after that scrape's response: a file they froze now would leave its
+    /// families' merge to the scrape.
     /// </summary>
     internal TimeSpan? CollectAhead(IBufferWriter<byte>? output = null, ExpositionFormat format = default, EscapingScheme escaping = default)
     {
@@ -132,7 +133,11 @@ public sealed partial class MultiProcessDirectory
             }
         }
 
-        ProbePending();
+        if (output is null)
+        {
+            ProbePending();
+        }
+
         return Stopwatch.GetElapsedTime(started);
     }
 }

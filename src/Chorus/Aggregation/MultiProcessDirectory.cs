@@ -191,7 +191,9 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
-        _frozen.Begin(_collections, pass.Now);
+        // A server's scrape leaves the probes pending to after its response: a file frozen now would cost the scrape its
+        // families' merge (their per-slot state is rebuilt without it), which a preparation just before it was to spare.
+        _frozen.Begin(_collections, pass.Now, probeFirst: ahead || !_options.ProbeAfterCollection);
         long at = _times.Add(CollectionStage.Watch, started);
         IReadOnlySet<string> excluded = _load.Load(pass, out bool structureChanged);
         at = Stopwatch.GetTimestamp();

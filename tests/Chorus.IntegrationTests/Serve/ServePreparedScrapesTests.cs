@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
@@ -7,12 +8,17 @@ namespace Chorus.IntegrationTests.Serve;
 /// <c>chorus serve</c> prepares a scrape whose time it knows from the steady interval of the last ones (collects,
 /// formats and compresses shortly before it, <c>ChorusEndpointOptions.PrepareAheadOfScrapes</c>), and every second
 /// while it does not know it yet, unless told <c>--no-prepare-scrapes</c>; its stage-time lines
-/// (<c>CHORUS_DEBUG_STAGE_TIMES</c>) show each preparation.
+/// (<c>CHORUS_DEBUG_STAGE_TIMES</c>) show each preparation, how late its timer fired and how far ahead of the scrape it started.
 /// </summary>
 public sealed class ServePreparedScrapesTests
 {
     private const string Prepared = "chorus stages ahead us:";
     private const string Scraped = "chorus stages us:";
+
+    // Each preparation's line: how late its timer fired, and how long before the predicted scrape it started ("unknown"
+    // while the cadence is).
+    private const string Preparation = "chorus preparation ms: ";
+    private const string PredictedPreparation = @"chorus preparation ms: late=-?\d+ ahead=-?\d+";
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(1500);
 
     [Fact]
@@ -23,7 +29,7 @@ public sealed class ServePreparedScrapesTests
         // Scrapes one interval apart by the clock (not one interval after the last ended), as Prometheus scrapes; a round
         // whose timing a busy machine upset only delays the learning, so a few more rounds are allowed.
         var clock = Stopwatch.StartNew();
-        for (int round = 0; round < 12 && !Lines(servers.PreparedTimes).Contains(Prepared, StringComparison.Ordinal); round++)
+        for (int round = 0; round < 12 && !Regex.IsMatch(Lines(servers.PreparedTimes), PredictedPreparation); round++)
         {
             TimeSpan due = Interval * round;
             if (due > clock.Elapsed)
@@ -38,6 +44,7 @@ public sealed class ServePreparedScrapesTests
         string preparedLines = Lines(servers.PreparedTimes);
         string plainLines = Lines(servers.PlainTimes);
         Assert.Contains(Prepared, preparedLines);
+        Assert.Matches(PredictedPreparation, preparedLines);
         Assert.Contains(Scraped, plainLines);
         Assert.DoesNotContain(Prepared, plainLines);
     }
@@ -58,6 +65,8 @@ public sealed class ServePreparedScrapesTests
 
         Assert.True(Count(Lines(servers.PreparedTimes), Prepared) >= 2, Lines(servers.PreparedTimes));
         Assert.True(waited.Elapsed >= TimeSpan.FromSeconds(1.5), $"two preparations {waited.Elapsed} after the scrape");
+        Assert.Contains(Preparation + "late=", Lines(servers.PreparedTimes));
+        Assert.DoesNotMatch(PredictedPreparation, Lines(servers.PreparedTimes));
         Assert.Contains(Scraped, Lines(servers.PlainTimes));
         Assert.DoesNotContain(Prepared, Lines(servers.PlainTimes));
     }

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using Chorus.Exposition;
 using Chorus.Aggregation;
 
 namespace Chorus.Tests.Aggregation;
@@ -46,6 +49,52 @@ public sealed class FrozenFilesProbedAfterResponseTests : FrozenFilesTests
     }
 
     [Fact]
+    public void APreparedScrape_FindsNoFileFrozenSinceItsPreparation_SoAChangedValueIsUpdatedInItsSlot()
+    {
+        using var dir = new TempDirectory();
+        string live = Counter(1.0).WriteTo(dir.File("counter_3900001.db"));
+        string dying = Counter(2.0).WriteTo(dir.File("counter_3900002.db"));
+        using var writer = new MappedTestWriter(live);
+        var dyingWriter = new MappedTestWriter(dying);
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions
+        {
+            ProbeAfterCollection = true,
+            ListingSettleTime = TimeSpan.FromMilliseconds(10),
+        });
+
+        // Scrapes (each followed by its probes, which find both files held) until the counter's changes take the
+        // per-slot path (the files are kept from their second read, and a sum's changes need a full merge or two to keep
+        // what that path needs).
+        for (int round = 1; round <= 8 && reader.Diagnostics.LastSlotsUpdated == 0; round++)
+        {
+            writer.Write(Counter(1.0 + round).Build());
+            ScrapeWithoutItsProbes(reader);
+            Assert.Equal(0, reader.Diagnostics.FrozenFileCount);
+        }
+
+        Assert.Equal(1, reader.Diagnostics.LastSlotsUpdated);
+
+        // A writer exits; the preparation of the next scrape finds its file unchanged and offers it for freezing.
+        dyingWriter.Dispose();
+        Assert.NotNull(reader.CollectAhead(new ArrayBufferWriter<byte>(), ExpositionFormat.PrometheusText, EscapingScheme.Underscores));
+
+        // A value changes before the scrape: the scrape folds it into its slot, with no file frozen since the preparation
+        // (which would have the family merged again without it).
+        writer.Write(Counter(9.0).Build());
+        string scraped = ScrapeWithoutItsProbes(reader);
+        Assert.Equal(1, reader.Diagnostics.LastSlotsUpdated);
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.AddFrozen));
+        Assert.Contains("c_total 11.0", scraped, StringComparison.Ordinal);
+        using (MultiProcessDirectory fresh = MultiProcessDirectory.Open(dir.Path, new MultiProcessDirectoryOptions { MaxKeptFiles = 0 }))
+        {
+            Assert.Equal(DirectoryFixture.Text(fresh), scraped);
+        }
+
+        // The scrape's probes freeze it, after its response.
+        Assert.Equal(1, reader.Diagnostics.FrozenFileCount);
+    }
+
+    [Fact]
     public async Task AFaultInTheProbesAfterAResponse_IsReported_AndTheFilesAreReadAsLiveFiles()
     {
         using var dir = new TempDirectory();
@@ -75,5 +124,15 @@ public sealed class FrozenFilesProbedAfterResponseTests : FrozenFilesTests
         // Nothing was frozen, and a write to a file is seen as to any live file.
         MappedTestWriter.WriteOnce(path, new DbFileBuilder(capacity: 4096).Add("c", "c_total", 5.0).Build());
         Assert.Contains("c_total 6.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+    }
+
+    private static DbFileBuilder Counter(double value) => new DbFileBuilder(capacity: 4096).Add("c", "c_total", value);
+
+    /// <summary>A scrape whose freezing probes are left pending (a server would start them once the response is sent).</summary>
+    private static string ScrapeWithoutItsProbes(MultiProcessDirectory reader)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        reader.Collect(output, ExpositionFormat.PrometheusText);
+        return Encoding.UTF8.GetString(output.WrittenSpan);
     }
 }
