@@ -93,6 +93,11 @@ internal sealed class FrozenFiles(string directory, Dictionary<string, FileState
         {
             ProbePending(now);
         }
+        else
+        {
+            // This collection offers them again if they still qualify, and only its own offers are probed after it.
+            _probesPending = false;
+        }
 
         _collection = collection;
         _offered.Clear();
