@@ -71,7 +71,7 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
                 continue;
             }
 
-            if (period < (long)minimumInterval.TotalMilliseconds)
+            if (ShorterThanTheMinimum(period))
             {
                 return false;
             }
@@ -107,6 +107,16 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
     }
 
     /// <summary>
+    /// Whether <paramref name="period"/> is shorter than <c>minimumInterval</c> by more than the tolerance: a scraper at
+    /// exactly the minimum (Prometheus at <c>scrape_interval: 1s</c>) is measured a millisecond or so either side of it.
+    /// </summary>
+    private bool ShorterThanTheMinimum(long period)
+    {
+        long minimum = (long)minimumInterval.TotalMilliseconds;
+        return period < minimum - Math.Max(MinimumTolerance, minimum / ToleranceDivisor);
+    }
+
+    /// <summary>
     /// A guess at when the next scrape of <paramref name="kind"/> is due, before the cadence is known: the last interval
     /// after the last scrape. False unless two scrapes of that kind came, <c>minimumInterval</c> or more apart.
     /// </summary>
@@ -114,7 +124,7 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
     {
         next = 0;
         interval = 0;
-        if (kind != _kind || _count < 2 || _arrivals[_count - 1] - _arrivals[_count - 2] < (long)minimumInterval.TotalMilliseconds)
+        if (kind != _kind || _count < 2 || ShorterThanTheMinimum(_arrivals[_count - 1] - _arrivals[_count - 2]))
         {
             return false;
         }

@@ -43,12 +43,12 @@ public sealed class ScrapeCadenceTests
         var cadence = new ScrapeCadence(Second);
         cadence.Arrived(kind: 1, 0);
         Assert.False(cadence.TryGuess(1, out _, out _));
-        cadence.Arrived(kind: 1, 999);
+        cadence.Arrived(kind: 1, 949);
         Assert.False(cadence.TryGuess(1, out _, out _));
         cadence.Arrived(kind: 1, 8_000);
 
         Assert.True(cadence.TryGuess(1, out long next, out long interval));
-        Assert.Equal((15_001, 7_001), (next, interval));
+        Assert.Equal((15_051, 7_051), (next, interval));
         Assert.False(cadence.TryGuess(2, out _, out _));
         Assert.False(cadence.TryPredict(1, out _, out _, out _));
     }
@@ -86,16 +86,35 @@ public sealed class ScrapeCadenceTests
         Assert.False(cadence.TryPredict(1, out _, out _, out _));
     }
 
-    [Fact]
-    public void ScrapesFasterThanTheMinimumInterval_AreNotACadence()
+    [Theory]
+    [InlineData(new long[] { 0, 500, 1_000, 1_500 })]
+    [InlineData(new long[] { 0, 949, 1_898, 2_847 })]   // short of the minimum by more than a twentieth of it
+    public void ScrapesFasterThanTheMinimumInterval_AreNotACadence(long[] arrivals)
     {
         var cadence = new ScrapeCadence(Second);
-        foreach (long at in new long[] { 0, 500, 1_000, 1_500 })
+        foreach (long at in arrivals)
         {
             cadence.Arrived(kind: 0, at);
         }
 
         Assert.False(cadence.TryPredict(0, out _, out _, out _));
+        Assert.False(cadence.TryGuess(0, out _, out _));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 0, 999, 1_998, 2_997 }, 3_996)]                            // one scraper a millisecond short of it
+    [InlineData(new long[] { 0, 300, 999, 1_300, 1_998, 2_301 }, 2_999)]                // a pair
+    [InlineData(new long[] { 0, 951, 1_902, 2_853 }, 3_804)]                            // within a twentieth of it
+    public void ScrapersAtTheMinimumInterval_MeasuredJustUnderIt_AreACadence(long[] arrivals, long next)
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in arrivals)
+        {
+            cadence.Arrived(kind: 0, at);
+        }
+
+        Assert.True(cadence.TryPredict(0, out long predicted, out _, out _));
+        Assert.Equal(next, predicted);
     }
 
     [Fact]
