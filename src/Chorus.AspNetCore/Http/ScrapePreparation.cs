@@ -130,6 +130,12 @@ internal sealed class ScrapePreparation : IDisposable
                 _lateness.Record(now - _dueAt);
             }
 
+            if (_predictedAt != 0 && kind == _kind && CollectionStageTimes.Written)
+            {
+                // Negative: the scrape came before the time predicted for it.
+                CollectionStageTimes.WriteNote(string.Create(CultureInfo.InvariantCulture, $"chorus scrape ms: from prediction={now - _predictedAt}"));
+            }
+
             _dueAt = 0;
             if (!_disposed)
             {

@@ -24,7 +24,9 @@ internal sealed class PrometheusServer : IDisposable
     /// <param name="metricsPath">The path Prometheus scrapes.</param>
     /// <param name="caFile">The PEM certificate that signs the target's (for https).</param>
     /// <param name="basicAuth">The user and password Prometheus sends, if any.</param>
-    public static async Task<PrometheusServer> StartAsync(Uri target, string metricsPath = "/metrics", string? caFile = null, (string User, string Password)? basicAuth = null)
+    /// <param name="replica">The server's <c>replica</c> external label, if any: one of a pair. Prometheus seeds each target's
+    /// scrape offset with its external labels, so two servers that differ in it scrape one target at different offsets.</param>
+    public static async Task<PrometheusServer> StartAsync(Uri target, string metricsPath = "/metrics", string? caFile = null, (string User, string Password)? basicAuth = null, string? replica = null)
     {
         var home = new TempDirectory("prometheus");
         string config = home.File("prometheus.yml");
@@ -51,7 +53,7 @@ internal sealed class PrometheusServer : IDisposable
         await File.WriteAllTextAsync(config, $"""
             global:
               scrape_interval: 1s
-              scrape_timeout: 1s
+              scrape_timeout: 1s{(replica is null ? "" : $"\n  external_labels: {{replica: '{replica}'}}")}
             scrape_configs:
               - job_name: chorus
                 scheme: {target.Scheme}

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using Chorus.AspNetCore;
 using Chorus.IntegrationTests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -51,6 +53,41 @@ public sealed class ServeWithPrometheusTests
         Assert.Equal(1, up);
         Assert.Equal(0, resets);
     }
+
+    [Fact]
+    public async Task APrometheusPair_ScrapingServeFromTwoOffsets_HasItsScrapesPredicted_AndEachSeesWhatTheWorkersWrote()
+    {
+        using var dir = new TempDirectory("serve-pair");
+        string times = dir.File("stage-times.txt");
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(ChorusCli.Start(
+            ["serve", "--dir", dir.Path, "--listen", "127.0.0.1:0"],
+            new Dictionary<string, string?> { ["CHORUS_DEBUG_STAGE_TIMES"] = times }));
+        using PrometheusServer first = await PrometheusServer.StartAsync(serve.MetricsUrl, replica: "a");
+        using PrometheusServer second = await PrometheusServer.StartAsync(serve.MetricsUrl, replica: "b");
+        await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
+
+        await AssertPrometheusSawEveryJobWithoutResetsAsync(first);
+        await AssertPrometheusSawEveryJobWithoutResetsAsync(second);
+
+        // Each scrape that arrives while a prediction stands writes how far from it it came. Two servers scraping every
+        // second from different offsets fit no single scraper's cadence: only the pair's predicts their scrapes.
+        const int Predicted = 16;
+        var waited = Stopwatch.StartNew();
+        while (PredictionMisses(times).Length < Predicted && waited.Elapsed < TimeSpan.FromSeconds(40))
+        {
+            await Task.Delay(250);
+        }
+
+        string lines = File.ReadAllText(times);
+        int scrapes = lines.Split("chorus stages us:").Length - 1;
+        long[] misses = PredictionMisses(times);
+        Assert.True(misses.Length >= Predicted && misses.Length * 3 >= scrapes * 2, $"{misses.Length} of {scrapes} scrapes predicted:\n{lines}");
+        Assert.True(misses.Order().ElementAt(misses.Length / 2) <= 25, $"the scrapes came {string.Join(", ", misses)} ms from their predictions");
+    }
+
+    /// <summary>How far (milliseconds either way) each scrape predicted came from its prediction, from serve's stage-time lines.</summary>
+    private static long[] PredictionMisses(string times) =>
+        [.. Regex.Matches(File.ReadAllText(times), @"chorus scrape ms: from prediction=(-?\d+)").Select(m => Math.Abs(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)))];
 
     [Fact]
     public async Task Prometheus_ScrapingMapChorusMetricsInAnAspNetCoreApp_SeesWhatTheWorkersWrote()
