@@ -118,7 +118,7 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
 
     /// <summary>
     /// A guess at when the next scrape of <paramref name="kind"/> is due, before the cadence is known: the last interval
-    /// after the last scrape. False unless two scrapes of that kind came, <c>minimumInterval</c> or more apart.
+    /// after the last scrape. False unless two scrapes of that kind came about <c>minimumInterval</c> or more apart.
     /// </summary>
     public bool TryGuess(int kind, out long next, out long interval)
     {
