@@ -1,12 +1,13 @@
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
-/// When the next scrape of one kind is due, learnt from the last ones: Prometheus scrapes each target at a fixed
-/// interval (its <c>scrape_interval</c>, from a fixed offset), so once three scrapes came at the same interval the next
-/// one is all but certain to come one interval after the last. A pair of Prometheus servers (or up to
-/// <see cref="MaxScrapers"/>) scraping at the same interval from different offsets is a cadence too: each scrape comes
-/// one interval after the one that many scrapes before it. A scrape of another kind (format, escaping or encoding:
-/// another client) starts the learning again, and scrapes that fit no such cadence (a person with curl) predict nothing.
+/// When the next scrapes are due, learnt per kind (format, escaping and encoding: one client) from the last ones
+/// (<see cref="ScrapeArrivals"/>): Prometheus scrapes each target at a fixed interval (its <c>scrape_interval</c>, from a
+/// fixed offset), so once three scrapes came at the same interval the next one is all but certain to come one interval
+/// after the last. A pair of Prometheus servers (or up to <see cref="MaxScrapers"/>) scraping at the same interval from
+/// different offsets is a cadence too. Scrapes of other kinds in between (another collector asking for another format, a
+/// person with curl) leave a kind's cadence alone; up to <see cref="MaxKinds"/> kinds are followed at once, and scrapes
+/// that fit no cadence predict nothing.
 /// </summary>
 /// <remarks>Not thread-safe: its owner serialises the calls.</remarks>
 /// <param name="minimumInterval">The shortest interval worth predicting (a load test's scrapes back to back are not a cadence).</param>
@@ -24,113 +25,69 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
     /// <summary>The least tolerance in milliseconds: timers and the network move a scrape by a few.</summary>
     public const long MinimumTolerance = 20;
 
-    // The last arrivals of the current kind (milliseconds), oldest first: enough for MaxScrapers scrapers' intervals to agree.
-    private readonly long[] _arrivals = new long[(AgreeingIntervals * MaxScrapers) + 1];
-    private int _count;
-    private int _kind = -1;
+    /// <summary>The most kinds of scrape followed at once; a new kind beyond them replaces the one scraped least recently.</summary>
+    public const int MaxKinds = 4;
+
+    private readonly List<ScrapeArrivals> _kinds = new(MaxKinds);
 
     /// <summary>Notes that a scrape of <paramref name="kind"/> arrived at <paramref name="now"/> (milliseconds).</summary>
     public void Arrived(int kind, long now)
     {
-        if (kind != _kind)
+        ScrapeArrivals? arrivals = Find(kind);
+        if (arrivals is null)
         {
-            _kind = kind;
-            _count = 0;
+            if (_kinds.Count == MaxKinds)
+            {
+                _kinds.Remove(_kinds.MinBy(static known => known.Last)!);
+            }
+
+            arrivals = new ScrapeArrivals(kind, minimumInterval);
+            _kinds.Add(arrivals);
         }
 
-        if (_count == _arrivals.Length)
-        {
-            Array.Copy(_arrivals, 1, _arrivals, 0, _arrivals.Length - 1);
-            _count--;
-        }
-
-        _arrivals[_count++] = now;
+        arrivals.Arrived(now);
     }
 
-    /// <summary>
-    /// When the next scrape of <paramref name="kind"/> is due (milliseconds): one interval after the scrape as many
-    /// scrapes back as there are scrapers, for the fewest scrapers whose intervals agree (<see cref="IntervalsAgree"/>).
-    /// False when none agree, or the interval is shorter than <c>minimumInterval</c>. <paramref name="interval"/> is how
-    /// long after the last scrape the next is due, and <paramref name="jitter"/> how far the intervals compared differed
-    /// (milliseconds).
-    /// </summary>
+    /// <summary>As <see cref="ScrapeArrivals.TryPredict"/>, for the scrapes of <paramref name="kind"/>; false for a kind not followed.</summary>
     public bool TryPredict(int kind, out long next, out long interval, out long jitter)
     {
-        next = 0;
-        interval = 0;
-        jitter = 0;
-        if (kind != _kind)
+        if (Find(kind) is { } arrivals)
         {
-            return false;
+            return arrivals.TryPredict(out next, out interval, out jitter);
         }
 
-        for (int scrapers = 1; scrapers <= MaxScrapers && _count >= (AgreeingIntervals * scrapers) + 1; scrapers++)
-        {
-            if (!IntervalsAgree(scrapers, out long period, out jitter))
-            {
-                continue;
-            }
-
-            if (ShorterThanTheMinimum(period))
-            {
-                return false;
-            }
-
-            next = _arrivals[_count - scrapers] + period;
-            interval = next - _arrivals[_count - 1];
-            return true;
-        }
-
-        jitter = 0;
+        (next, interval, jitter) = (0, 0, 0);
         return false;
     }
 
-    /// <summary>
-    /// Whether, of the last <see cref="AgreeingIntervals"/> × <paramref name="scrapers"/> + 1 scrapes, the times between each
-    /// and the scrape <paramref name="scrapers"/> before it agree within the tolerance (for one scraper, its last
-    /// <see cref="AgreeingIntervals"/> intervals); <paramref name="period"/> is the last of them.
-    /// </summary>
-    private bool IntervalsAgree(int scrapers, out long period, out long spread)
-    {
-        long shortest = long.MaxValue;
-        long longest = long.MinValue;
-        for (int i = _count - (AgreeingIntervals * scrapers) - 1; i + scrapers < _count; i++)
-        {
-            long between = _arrivals[i + scrapers] - _arrivals[i];
-            shortest = Math.Min(shortest, between);
-            longest = Math.Max(longest, between);
-        }
-
-        period = _arrivals[_count - 1] - _arrivals[_count - 1 - scrapers];
-        spread = longest - shortest;
-        return spread <= Math.Max(MinimumTolerance, shortest / ToleranceDivisor);
-    }
-
-    /// <summary>
-    /// Whether <paramref name="period"/> is shorter than <c>minimumInterval</c> by more than the tolerance: a scraper at
-    /// exactly the minimum (Prometheus at <c>scrape_interval: 1s</c>) is measured a millisecond or so either side of it.
-    /// </summary>
-    private bool ShorterThanTheMinimum(long period)
-    {
-        long minimum = (long)minimumInterval.TotalMilliseconds;
-        return period < minimum - Math.Max(MinimumTolerance, minimum / ToleranceDivisor);
-    }
-
-    /// <summary>
-    /// A guess at when the next scrape of <paramref name="kind"/> is due, before the cadence is known: the last interval
-    /// after the last scrape. False unless two scrapes of that kind came about <c>minimumInterval</c> or more apart.
-    /// </summary>
+    /// <summary>As <see cref="ScrapeArrivals.TryGuess"/>, for the scrapes of <paramref name="kind"/>; false for a kind not followed.</summary>
     public bool TryGuess(int kind, out long next, out long interval)
     {
-        next = 0;
-        interval = 0;
-        if (kind != _kind || _count < 2 || ShorterThanTheMinimum(_arrivals[_count - 1] - _arrivals[_count - 2]))
+        if (Find(kind) is { } arrivals)
         {
-            return false;
+            return arrivals.TryGuess(out next, out interval);
         }
 
-        interval = _arrivals[_count - 1] - _arrivals[_count - 2];
-        next = _arrivals[_count - 1] + interval;
-        return true;
+        (next, interval) = (0, 0);
+        return false;
+    }
+
+    /// <summary>How many kinds are followed.</summary>
+    public int KindCount => _kinds.Count;
+
+    /// <summary>The kind followed at <paramref name="index"/> (0 to <see cref="KindCount"/> - 1, in no particular order).</summary>
+    public int KindAt(int index) => _kinds[index].Kind;
+
+    private ScrapeArrivals? Find(int kind)
+    {
+        foreach (ScrapeArrivals arrivals in _kinds)
+        {
+            if (arrivals.Kind == kind)
+            {
+                return arrivals;
+            }
+        }
+
+        return null;
     }
 }

@@ -18,7 +18,9 @@ namespace Chorus.AspNetCore.Http;
 /// (<see cref="TimerLateness"/>), and at least <see cref="MinimumLead"/>, whichever is most, but at most a quarter of the interval;
 /// a scrape that arrives early waits for it as for any collection in flight. It runs only while the interval is at least
 /// <see cref="MaxDutyCycle"/> times the scrape's time: a server scraped back to back (a load test) is not prepared for.
-/// A scrape that arrives cancels the preparation not yet started; its response schedules the next.
+/// A scrape that arrives cancels the preparation not yet started; its response schedules the next: of the kinds whose
+/// cadence is known, the one whose preparation is due first, so a client of another kind scraping between a Prometheus
+/// server's scrapes does not leave those unprepared.
 /// </para>
 /// <para>
 /// Until the cadence is known (a server's first scrapes, a scraper whose interval changed or whose scrapes vary, a person
@@ -86,9 +88,10 @@ internal sealed class ScrapePreparation : IDisposable
     private long _scheduledAfter;
 
     // When the pending preparation is due to start (zero when none is pending, or once it started): how late it started;
-    // and when the scrape it prepares is predicted (zero when it is not), for the stage-time lines.
+    // and when the scrape it prepares is predicted (zero when it is not) and that scrape's kind, for the stage-time lines.
     private long _dueAt;
     private long _predictedAt;
+    private int _predictedKind = -1;
 
     // While the cadence is unknown: the period the preparations repeat at (zero otherwise), when the last answer was, and
     // when to prepare for a next scrape one interval after the last (zero without a guess).
@@ -130,7 +133,7 @@ internal sealed class ScrapePreparation : IDisposable
                 _lateness.Record(now - _dueAt);
             }
 
-            if (_predictedAt != 0 && kind == _kind && CollectionStageTimes.Written)
+            if (_predictedAt != 0 && kind == _predictedKind && CollectionStageTimes.Written)
             {
                 // Negative: the scrape came before the time predicted for it.
                 CollectionStageTimes.WriteNote(string.Create(CultureInfo.InvariantCulture, $"chorus scrape ms: from prediction={now - _predictedAt}"));
@@ -156,30 +159,59 @@ internal sealed class ScrapePreparation : IDisposable
             }
 
             var lead = new PreparationLead(took, TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)), 0, _lateness.Worst);
-            if (_cadence.TryPredict(kind, out long next, out long interval, out long jitter))
+            if (TryPredictSoonest(lead, now, out int predictedKind, out long next, out long? delay))
             {
                 _repeatEveryMs = 0;
                 _predictedAt = next;
-                LastDelay = DelayUntilPreparing(next, interval, lead with { JitterMs = jitter }, now);
+                _predictedKind = predictedKind;
+                LastDelay = delay;
             }
             else
             {
                 _predictedAt = 0;
+                _predictedKind = -1;
                 _repeatEveryMs = RepeatPeriod(lead);
                 _answeredAt = now;
-                _guessedPreparationAt = _cadence.TryGuess(kind, out next, out interval)
+                _guessedPreparationAt = _cadence.TryGuess(kind, out next, out long interval)
                     && DelayUntilPreparing(next, interval, lead, now) is { } guessed ? now + guessed : 0;
                 LastDelay = NextRepeat(now);
             }
 
             if (LastDelay is { } due)
             {
-                _kind = kind;
+                _kind = _predictedKind >= 0 ? _predictedKind : kind;
                 _scheduledAfter = _arrived;
                 _dueAt = now + due;
                 _timer.Change(TimeSpan.FromMilliseconds(due), Timeout.InfiniteTimeSpan);
             }
         }
+    }
+
+    /// <summary>
+    /// Of the kinds whose cadence is known, the one whose next scrape's preparation is due first (from
+    /// <paramref name="now"/>, <paramref name="delay"/>; null when every known cadence's scrape is too close or too
+    /// fast to prepare). Another client's scrapes between a Prometheus server's leave its cadence known, and its
+    /// preparation is scheduled again after each of them. False when no kind's cadence is known.
+    /// </summary>
+    private bool TryPredictSoonest(PreparationLead lead, long now, out int kind, out long next, out long? delay)
+    {
+        (kind, next, delay) = (-1, 0, null);
+        for (int i = 0; i < _cadence.KindCount; i++)
+        {
+            int candidate = _cadence.KindAt(i);
+            if (!_cadence.TryPredict(candidate, out long at, out long interval, out long jitter))
+            {
+                continue;
+            }
+
+            long? due = DelayUntilPreparing(at, interval, lead with { JitterMs = jitter }, now);
+            if (kind < 0 || (due is { } sooner && (delay is not { } best || sooner < best)))
+            {
+                (kind, next, delay) = (candidate, at, due);
+            }
+        }
+
+        return kind >= 0;
     }
 
     /// <summary>

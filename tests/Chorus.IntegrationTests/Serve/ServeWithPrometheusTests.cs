@@ -18,6 +18,9 @@ public sealed class ServeWithPrometheusTests
     private const int Workers = 3;
     private const int Iterations = 150;
 
+    // How many predicted scrapes the tests of predictions wait for.
+    private const int PredictedScrapes = 16;
+
     /// <summary>
     /// Every drop Prometheus saw in the counters over the run: a merged total that went backwards between two scrapes
     /// (a file read twice, then once) would show here even when the last value is right. Empty (null) when the series are missing.
@@ -69,24 +72,80 @@ public sealed class ServeWithPrometheusTests
         await AssertPrometheusSawEveryJobWithoutResetsAsync(first);
         await AssertPrometheusSawEveryJobWithoutResetsAsync(second);
 
-        // Each scrape that arrives while a prediction stands writes how far from it it came. Two servers scraping every
-        // second from different offsets fit no single scraper's cadence: only the pair's predicts their scrapes.
-        const int Predicted = 16;
+        // Two servers scraping every second from different offsets fit no single scraper's cadence: only the pair's
+        // predicts their scrapes.
+        await AssertMostScrapesPredictedAsync(times);
+    }
+
+    [Fact]
+    public async Task Prometheus_WithAnotherClientScrapingAnotherFormatInBetween_HasItsScrapesPredicted()
+    {
+        using var dir = new TempDirectory("serve-two-kinds");
+        string times = dir.File("stage-times.txt");
+        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(ChorusCli.Start(
+            ["serve", "--dir", dir.Path, "--listen", "127.0.0.1:0"],
+            new Dictionary<string, string?> { ["CHORUS_DEBUG_STAGE_TIMES"] = times }));
+        using PrometheusServer prometheus = await PrometheusServer.StartAsync(serve.MetricsUrl);
+        using HttpClient other = ScrapeClient.Create(serve.BaseAddress);
+        await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
+
+        // Another collector asking for plain text without gzip every 1.3 s, by the clock, between Prometheus's scrapes,
+        // until the predictions were counted.
+        using var stop = new CancellationTokenSource();
+        Task<int> otherScrapes = Task.Run(async () =>
+        {
+            var clock = Stopwatch.StartNew();
+            int scrapes = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                using HttpResponseMessage response = await other.SendAsync(ScrapeClient.Request(HttpMethod.Get, "/metrics", "text/plain", null));
+                response.EnsureSuccessStatusCode();
+                scrapes++;
+                TimeSpan next = TimeSpan.FromMilliseconds(1300) * scrapes;
+                await Task.WhenAny(Task.Delay(next > clock.Elapsed ? next - clock.Elapsed : TimeSpan.Zero, stop.Token));
+            }
+
+            return scrapes;
+        });
+
+        try
+        {
+            // Each scrape of another kind used to start the learning again, so Prometheus's were never predicted.
+            await AssertPrometheusSawEveryJobWithoutResetsAsync(prometheus);
+            await AssertMostScrapesPredictedAsync(times);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        Assert.True(await otherScrapes >= 8, "the other client scraped too little to interleave");
+    }
+
+    /// <summary>
+    /// Waits for <see cref="PredictedScrapes"/> scrapes that came while a prediction stood (each writes how far from it it
+    /// came), then asks that they are two thirds of serve's scrapes since the first and came within 25 ms of their
+    /// predictions (median).
+    /// </summary>
+    private static async Task AssertMostScrapesPredictedAsync(string times)
+    {
         var waited = Stopwatch.StartNew();
-        while (PredictionMisses(times).Length < Predicted && waited.Elapsed < TimeSpan.FromSeconds(40))
+        while (PredictionMisses(times).Length < PredictedScrapes && waited.Elapsed < TimeSpan.FromSeconds(40))
         {
             await Task.Delay(250);
         }
 
+        // Counted from the first scrape predicted: each kind's first three scrapes only teach its cadence.
         string lines = File.ReadAllText(times);
-        int scrapes = lines.Split("chorus stages us:").Length - 1;
+        int first = lines.IndexOf("chorus scrape ms: from prediction=", StringComparison.Ordinal);
+        int scrapes = first < 0 ? 0 : lines[first..].Split("chorus stages us:").Length - 1;
         long[] misses = PredictionMisses(times);
-        Assert.True(misses.Length >= Predicted && misses.Length * 3 >= scrapes * 2, $"{misses.Length} of {scrapes} scrapes predicted:\n{lines}");
+        Assert.True(misses.Length >= PredictedScrapes && misses.Length * 3 >= scrapes * 2, $"{misses.Length} of {scrapes} scrapes predicted:\n{lines}");
         Assert.True(misses.Order().ElementAt(misses.Length / 2) <= 25, $"the scrapes came {string.Join(", ", misses)} ms from their predictions");
     }
 
     /// <summary>How far (milliseconds either way) each scrape predicted came from its prediction, from serve's stage-time lines.</summary>
-    private static long[] PredictionMisses(string times) =>
+    private static long[] PredictionMisses(string times) => !File.Exists(times) ? [] :
         [.. Regex.Matches(File.ReadAllText(times), @"chorus scrape ms: from prediction=(-?\d+)").Select(m => Math.Abs(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)))];
 
     [Fact]

@@ -71,19 +71,47 @@ public sealed class ScrapeCadenceTests
     }
 
     [Fact]
-    public void AScrapeOfAnotherKind_StartsTheLearningAgain()
+    public void ScrapesOfAnotherKindInBetween_LeaveEachKindsCadence()
     {
         var cadence = new ScrapeCadence(Second);
-        foreach (long at in new long[] { 0, 2_000, 4_000, 6_000 })
+
+        // Kind 1 every 2 s, kind 2 (another client, another format) every 3 s from 0.5 s, and a person's kind 3 once.
+        (int Kind, long At)[] arrivals = [(1, 0), (2, 500), (1, 2_000), (3, 2_100), (2, 3_500), (1, 4_000), (1, 6_000), (2, 6_500)];
+        foreach ((int kind, long at) in arrivals)
         {
-            cadence.Arrived(kind: 1, at);
+            cadence.Arrived(kind, at);
         }
 
-        cadence.Arrived(kind: 2, 7_000);
-        Assert.False(cadence.TryPredict(1, out _, out _, out _));
-        Assert.False(cadence.TryPredict(2, out _, out _, out _));
-        cadence.Arrived(kind: 1, 8_000);
-        Assert.False(cadence.TryPredict(1, out _, out _, out _));
+        Assert.True(cadence.TryPredict(1, out long next, out long interval, out _));
+        Assert.Equal((8_000, 2_000), (next, interval));
+        Assert.True(cadence.TryPredict(2, out next, out interval, out _));
+        Assert.Equal((9_500, 3_000), (next, interval));
+        Assert.False(cadence.TryPredict(3, out _, out _, out _));
+        Assert.False(cadence.TryPredict(4, out _, out _, out _));
+        Assert.Equal(3, cadence.KindCount);
+    }
+
+    [Fact]
+    public void AKindBeyondTheMost_ReplacesTheKindScrapedLeastRecently()
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in new long[] { 0, 2_000, 4_000 })
+        {
+            for (int kind = 0; kind < ScrapeCadence.MaxKinds; kind++)
+            {
+                cadence.Arrived(kind, at + (kind * 10));
+            }
+        }
+
+        cadence.Arrived(ScrapeCadence.MaxKinds, 5_000);
+
+        Assert.Equal(ScrapeCadence.MaxKinds, cadence.KindCount);
+        Assert.False(cadence.TryPredict(0, out _, out _, out _));
+        for (int kind = 1; kind < ScrapeCadence.MaxKinds; kind++)
+        {
+            Assert.True(cadence.TryPredict(kind, out long next, out _, out _));
+            Assert.Equal(6_000 + (kind * 10), next);
+        }
     }
 
     [Theory]

@@ -178,6 +178,37 @@ public sealed class ScrapePreparationTests
     }
 
     [Fact]
+    public void TwoClientsOfDifferentKinds_HaveEachScrapePreparedJustBeforeIt_AsItsOwnKind()
+    {
+        const int Other = Kind + 1;
+        var time = new FakeTimeProvider();
+        var prepared = new List<(int Kind, long At)>();
+        using var preparation = new ScrapePreparation(Second, kind => prepared.Add((kind, time.GetUtcNow().ToUnixTimeMilliseconds())), e => Assert.Fail(e.ToString()), time);
+        long start = time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        // Prometheus every 10 s; another collector asking for another format every 10 s, 4 s after it.
+        for (int round = 0; round < 3; round++)
+        {
+            Scrape(preparation);
+            time.AdvanceInSteps(TimeSpan.FromSeconds(4));
+            Scrape(preparation, kind: Other);
+            time.AdvanceInSteps(TimeSpan.FromSeconds(6));
+        }
+
+        // Each answer schedules the other client's scrape, the one that comes next.
+        prepared.Clear();
+        Scrape(preparation);
+        Assert.Equal(4_000 - LeastLead, preparation.LastDelay);
+        time.AdvanceInSteps(TimeSpan.FromSeconds(4));
+        Scrape(preparation, kind: Other);
+        Assert.Equal(6_000 - LeastLead, preparation.LastDelay);
+        time.AdvanceInSteps(TimeSpan.FromSeconds(6));
+
+        long round3 = start + 30_000;
+        Assert.Equal([(Other, round3 + 4_000 - LeastLead), (Kind, round3 + 10_000 - LeastLead)], prepared);
+    }
+
+    [Fact]
     public void ScrapesCloserThanThePeriod_LeaveNothingToPrepare()
     {
         var time = new FakeTimeProvider();
@@ -215,10 +246,10 @@ public sealed class ScrapePreparationTests
         }
     }
 
-    private static void Scrape(ScrapePreparation preparation, TimeSpan? took = null)
+    private static void Scrape(ScrapePreparation preparation, TimeSpan? took = null, int kind = Kind)
     {
-        preparation.Arrived(Kind);
-        preparation.Answered(Kind, took ?? Took);
+        preparation.Arrived(kind);
+        preparation.Answered(kind, took ?? Took);
     }
 
     /// <summary>A fake clock whose timers do nothing while <see cref="Held"/>: the timer of a busy machine, as late as a test likes.</summary>
