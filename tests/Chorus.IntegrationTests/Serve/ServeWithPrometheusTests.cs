@@ -62,9 +62,7 @@ public sealed class ServeWithPrometheusTests
     {
         using var dir = new TempDirectory("serve-pair");
         string times = dir.File("stage-times.txt");
-        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(ChorusCli.Start(
-            ["serve", "--dir", dir.Path, "--listen", "127.0.0.1:0"],
-            new Dictionary<string, string?> { ["CHORUS_DEBUG_STAGE_TIMES"] = times }));
+        using ChorusServeProcess serve = await StartServeWritingStageTimesAsync(dir.Path, times);
         using PrometheusServer first = await PrometheusServer.StartAsync(serve.MetricsUrl, replica: "a");
         using PrometheusServer second = await PrometheusServer.StartAsync(serve.MetricsUrl, replica: "b");
         await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
@@ -82,9 +80,7 @@ public sealed class ServeWithPrometheusTests
     {
         using var dir = new TempDirectory("serve-two-kinds");
         string times = dir.File("stage-times.txt");
-        using ChorusServeProcess serve = await ChorusServeProcess.StartAsync(ChorusCli.Start(
-            ["serve", "--dir", dir.Path, "--listen", "127.0.0.1:0"],
-            new Dictionary<string, string?> { ["CHORUS_DEBUG_STAGE_TIMES"] = times }));
+        using ChorusServeProcess serve = await StartServeWritingStageTimesAsync(dir.Path, times);
         using PrometheusServer prometheus = await PrometheusServer.StartAsync(serve.MetricsUrl);
         using HttpClient other = ScrapeClient.Create(serve.BaseAddress);
         await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
@@ -121,6 +117,12 @@ public sealed class ServeWithPrometheusTests
 
         Assert.True(await otherScrapes >= 8, "the other client scraped too little to interleave");
     }
+
+    /// <summary><c>chorus serve</c> of <paramref name="directory"/> appending its stage-time lines to <paramref name="times"/>.</summary>
+    private static Task<ChorusServeProcess> StartServeWritingStageTimesAsync(string directory, string times) =>
+        ChorusServeProcess.StartAsync(ChorusCli.Start(
+            ["serve", "--dir", directory, "--listen", "127.0.0.1:0"],
+            new Dictionary<string, string?> { ["CHORUS_DEBUG_STAGE_TIMES"] = times }));
 
     /// <summary>
     /// Waits for <see cref="PredictedScrapes"/> scrapes that came while a prediction stood (each writes how far from it it
