@@ -199,8 +199,9 @@ internal sealed class ScrapePreparation : IDisposable
         for (int i = 0; i < _cadence.KindCount; i++)
         {
             int candidate = _cadence.KindAt(i);
-            if (!_cadence.TryPredict(candidate, out long at, out long interval, out long jitter))
+            if (!_cadence.TryPredict(candidate, out long at, out long interval, out long jitter) || at <= now)
             {
+                // Overdue: that scraper missed a scrape or went away, and its cadence predicts nothing until it is back.
                 continue;
             }
 

@@ -5,7 +5,7 @@ using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Serve;
 
-/// <summary>A real Prometheus server (Debian's <c>prometheus</c>) scraping one target every second, with its own storage.</summary>
+/// <summary>A real Prometheus server (Debian's <c>prometheus</c>) scraping one target every second (or as told), with its own storage.</summary>
 internal sealed class PrometheusServer : IDisposable
 {
     private readonly ChildProcess _process;
@@ -19,14 +19,15 @@ internal sealed class PrometheusServer : IDisposable
         _client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    /// <summary>Starts Prometheus scraping <paramref name="target"/> (its scheme, host and port) every second.</summary>
+    /// <summary>Starts Prometheus scraping <paramref name="target"/> (its scheme, host and port) every second, or every <paramref name="intervalSeconds"/>.</summary>
     /// <param name="target">Where the target listens; an https target is verified against <paramref name="caFile"/>.</param>
     /// <param name="metricsPath">The path Prometheus scrapes.</param>
     /// <param name="caFile">The PEM certificate that signs the target's (for https).</param>
     /// <param name="basicAuth">The user and password Prometheus sends, if any.</param>
     /// <param name="replica">The server's <c>replica</c> external label, if any: one of a pair. Prometheus seeds each target's
     /// scrape offset with its external labels, so two servers that differ in it scrape one target at different offsets.</param>
-    public static async Task<PrometheusServer> StartAsync(Uri target, string metricsPath = "/metrics", string? caFile = null, (string User, string Password)? basicAuth = null, string? replica = null)
+    /// <param name="intervalSeconds">Its <c>scrape_interval</c> in seconds.</param>
+    public static async Task<PrometheusServer> StartAsync(Uri target, string metricsPath = "/metrics", string? caFile = null, (string User, string Password)? basicAuth = null, string? replica = null, int intervalSeconds = 1)
     {
         var home = new TempDirectory("prometheus");
         string config = home.File("prometheus.yml");
@@ -52,7 +53,7 @@ internal sealed class PrometheusServer : IDisposable
 
         await File.WriteAllTextAsync(config, $"""
             global:
-              scrape_interval: 1s
+              scrape_interval: {intervalSeconds}s
               scrape_timeout: 1s{(replica is null ? "" : $"\n  external_labels: {{replica: '{replica}'}}")}
             scrape_configs:
               - job_name: chorus

@@ -63,15 +63,17 @@ public sealed class ServeWithPrometheusTests
         using var dir = new TempDirectory("serve-pair");
         string times = dir.File("stage-times.txt");
         using ChorusServeProcess serve = await StartServeWritingStageTimesAsync(dir.Path, times);
-        using PrometheusServer first = await PrometheusServer.StartAsync(serve.MetricsUrl, replica: "a");
-        using PrometheusServer second = await PrometheusServer.StartAsync(serve.MetricsUrl, replica: "b");
+        // Every 2 s: at 1 s, a pair whose offsets lie half an interval apart (one run in forty) looks like one scraper
+        // every 0.5 s, under the shortest interval prepared for, and is left alone; at 2 s that is a cadence of 1 s.
+        using PrometheusServer first = await PrometheusServer.StartAsync(serve.MetricsUrl, replica: "a", intervalSeconds: 2);
+        using PrometheusServer second = await PrometheusServer.StartAsync(serve.MetricsUrl, replica: "b", intervalSeconds: 2);
         await PythonWriters.RunToCompletionAsync(dir.Path, Workers, Iterations, sleepMs: 10, TimeSpan.FromSeconds(60));
 
         await AssertPrometheusSawEveryJobWithoutResetsAsync(first);
         await AssertPrometheusSawEveryJobWithoutResetsAsync(second);
 
-        // Two servers scraping every second from different offsets fit no single scraper's cadence: only the pair's
-        // predicts their scrapes.
+        // Two servers scraping every 2 s from different offsets fit no single scraper's cadence (unless half an interval
+        // apart): the pair's predicts their scrapes.
         await AssertMostScrapesPredictedAsync(times);
     }
 

@@ -209,6 +209,22 @@ public sealed class ScrapePreparationTests
     }
 
     [Fact]
+    public void AnotherClientAfterAScraperWentAway_HasItsNextScrapePreparedEverySecond()
+    {
+        const int Other = Kind + 1;
+        var time = new FakeTimeProvider();
+        using var preparation = new ScrapePreparation(Second, _ => { }, e => Assert.Fail(e.ToString()), time);
+        ScrapesTenSecondsApart(preparation, time, 3);
+        Assert.Equal(10_000 - LeastLead, preparation.LastDelay);
+
+        // The scraper stops; 25 s after its last scrape a person's scrape finds its cadence overdue, not due.
+        time.AdvanceInSteps(TimeSpan.FromSeconds(25));
+        Scrape(preparation, kind: Other);
+
+        Assert.Equal(1_000, preparation.LastDelay);
+    }
+
+    [Fact]
     public void ScrapesCloserThanThePeriod_LeaveNothingToPrepare()
     {
         var time = new FakeTimeProvider();
