@@ -35,33 +35,45 @@ internal sealed class ScrapeArrivals(int kind, TimeSpan minimumInterval)
 
     /// <summary>
     /// When the next scrape is due (milliseconds): one interval after the scrape as many scrapes back as there are
-    /// scrapers, for the fewest scrapers whose intervals agree (<see cref="IntervalsAgree"/>). False when none agree, or
-    /// the interval is shorter than <c>minimumInterval</c>. <paramref name="interval"/> is how long after the last scrape
-    /// the next is due, and <paramref name="jitter"/> how far the intervals compared differed (milliseconds).
+    /// scrapers, for the number of scrapers whose intervals agree best (<see cref="IntervalsAgree"/>; the fewest of those
+    /// that agree alike). A pair whose offsets lie near half an interval apart also agrees as one scraper, within the
+    /// tolerance, but the pair's intervals agree closer, and only they predict its scrapes to the millisecond. False when
+    /// none agree, or when the one scraper's interval agrees and is shorter than <c>minimumInterval</c> (scrapes that
+    /// fast are not prepared for, whoever makes them). <paramref name="interval"/> is how long after the last scrape the
+    /// next is due, and <paramref name="jitter"/> how far the intervals compared differed (milliseconds).
     /// </summary>
     public bool TryPredict(out long next, out long interval, out long jitter)
     {
-        next = 0;
-        interval = 0;
+        (next, interval, jitter) = (0, 0, 0);
+        int best = 0;
+        long bestPeriod = 0;
         for (int scrapers = 1; scrapers <= ScrapeCadence.MaxScrapers && _count >= (ScrapeCadence.AgreeingIntervals * scrapers) + 1; scrapers++)
         {
-            if (!IntervalsAgree(scrapers, out long period, out jitter))
+            if (!IntervalsAgree(scrapers, out long period, out long spread))
             {
                 continue;
             }
 
-            if (ShorterThanTheMinimum(period))
+            if (scrapers == 1 && ShorterThanTheMinimum(period))
             {
                 return false;
             }
 
-            next = _arrivals[_count - scrapers] + period;
-            interval = next - _arrivals[_count - 1];
-            return true;
+            if (best == 0 || spread < jitter)
+            {
+                (best, bestPeriod, jitter) = (scrapers, period, spread);
+            }
         }
 
-        jitter = 0;
-        return false;
+        if (best == 0 || ShorterThanTheMinimum(bestPeriod))
+        {
+            jitter = 0;
+            return false;
+        }
+
+        next = _arrivals[_count - best] + bestPeriod;
+        interval = next - _arrivals[_count - 1];
+        return true;
     }
 
     /// <summary>

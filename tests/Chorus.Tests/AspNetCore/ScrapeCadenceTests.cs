@@ -196,6 +196,21 @@ public sealed class ScrapeCadenceTests
     }
 
     [Theory]
+    [InlineData(new long[] { 0, 980, 2_000, 2_980, 4_000 }, 4_980)]             // a pair at 2 s, 980 ms apart: one scraper within the tolerance
+    [InlineData(new long[] { 0, 7_400, 15_000, 22_400, 30_000 }, 37_400)]       // a pair at 15 s, 7.4 s apart
+    public void APairNearlyHalfAnIntervalApart_IsPredictedAsAPair(long[] arrivals, long next)
+    {
+        var cadence = new ScrapeCadence(Second);
+        foreach (long at in arrivals)
+        {
+            cadence.Arrived(kind: 0, at);
+        }
+
+        Assert.True(cadence.TryPredict(0, out long predicted, out _, out long jitter));
+        Assert.Equal((next, 0), (predicted, jitter));
+    }
+
+    [Theory]
     [InlineData(new long[] { 0, 4_000, 15_000, 19_000 })]                  // too few for a pair
     [InlineData(new long[] { 0, 4_000, 15_000, 19_000, 31_000 })]          // a pair that disagrees
     [InlineData(new long[] { 0, 200, 500, 700, 1_000, 1_200, 1_500 })]    // two clients in a load test
