@@ -75,8 +75,15 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
     /// <summary>How many kinds are followed.</summary>
     public int KindCount => _kinds.Count;
 
-    /// <summary>The kind followed at <paramref name="index"/> (0 to <see cref="KindCount"/> - 1, in no particular order).</summary>
-    public int KindAt(int index) => _kinds[index].Kind;
+    /// <summary>
+    /// As <see cref="TryPredict"/>, for the kind followed at <paramref name="index"/> (0 to <see cref="KindCount"/> - 1, in no
+    /// particular order), which <paramref name="kind"/> names.
+    /// </summary>
+    public bool TryPredictAt(int index, out int kind, out long next, out long interval, out long jitter)
+    {
+        kind = _kinds[index].Kind;
+        return _kinds[index].TryPredict(out next, out interval, out jitter);
+    }
 
     private ScrapeArrivals? Find(int kind)
     {

@@ -198,8 +198,7 @@ internal sealed class ScrapePreparation : IDisposable
         (kind, next, delay) = (-1, 0, null);
         for (int i = 0; i < _cadence.KindCount; i++)
         {
-            int candidate = _cadence.KindAt(i);
-            if (!_cadence.TryPredict(candidate, out long at, out long interval, out long jitter) || at <= now)
+            if (!_cadence.TryPredictAt(i, out int candidate, out long at, out long interval, out long jitter) || at <= now)
             {
                 // Overdue: that scraper missed a scrape or went away, and its cadence predicts nothing until it is back.
                 continue;
