@@ -5,10 +5,18 @@ namespace Chorus.Aggregation;
 /// <summary>One merged family: its type (from the first file it was seen in), HELP (from the first key), gauge mode and label groups.</summary>
 internal sealed class FamilyState
 {
-    private readonly Dictionary<LabelSet, LabelGroup> _groups = [];
+    // The groups in output order, then those added since they were last sorted; only the latter are in _added (the others
+    // are found by binary search), so a family holds no dictionary of its groups once its order is known: one entry per
+    // group was 9 MiB of a GitLab-sized host's heap (docs/benchmarks.md).
     private readonly List<LabelGroup> _ordered = [];
+    private Dictionary<LabelSet, LabelGroup> _added = [];
+    private int _sortedCount;
     private bool _orderDirty;
     private List<SeriesSlot>? _pending;
+
+    // A dictionary of added groups at most this big is cleared for the next ones; a bigger one (a cold pass adds every
+    // group) is let go.
+    private const int AddedKeptCapacity = 64;
 
     public FamilyState(string name, MetricType type, string help)
     {
@@ -123,6 +131,9 @@ internal sealed class FamilyState
             {
                 GroupOrder.Sort(_ordered);
                 _orderDirty = false;
+                _sortedCount = _ordered.Count;
+                _added = _added.Count > AddedKeptCapacity ? [] : _added;
+                _added.Clear();
             }
 
             return _ordered;
@@ -202,7 +213,15 @@ internal sealed class FamilyState
             PruneSlots(ref group.Buckets, generation);
             if (group.Samples.Count == 0 && group.Buckets.Count == 0)
             {
-                _groups.Remove(group.Labels);
+                if (g < _sortedCount)
+                {
+                    _sortedCount--;
+                }
+                else
+                {
+                    _added.Remove(group.Labels);
+                }
+
                 _ordered.RemoveAt(g);
             }
         }
@@ -222,14 +241,47 @@ internal sealed class FamilyState
 
     private LabelGroup GetGroup(LabelSet labels)
     {
-        if (!_groups.TryGetValue(labels, out LabelGroup? group))
+        if (FindSorted(labels) is { } sorted)
+        {
+            return sorted;
+        }
+
+        if (!_added.TryGetValue(labels, out LabelGroup? group))
         {
             group = new LabelGroup(labels);
-            _groups.Add(labels, group);
+            _added.Add(labels, group);
             _ordered.Add(group);
             _orderDirty = true;
         }
 
         return group;
+    }
+
+    /// <summary>The group of <paramref name="labels"/> among those in output order (by <see cref="LabelSet.CompareTo"/>, the order <see cref="GroupOrder"/> sorts in).</summary>
+    private LabelGroup? FindSorted(LabelSet labels)
+    {
+        int low = 0;
+        int high = _sortedCount - 1;
+        while (low <= high)
+        {
+            int middle = low + ((high - low) >> 1);
+            LabelGroup group = _ordered[middle];
+            int c = group.Labels.CompareTo(labels);
+            if (c == 0)
+            {
+                return group;
+            }
+
+            if (c < 0)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return null;
     }
 }

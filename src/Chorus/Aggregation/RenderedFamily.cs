@@ -14,9 +14,8 @@ internal sealed class RenderedFamily
 {
     private const int Schemes = 4;
 
-    // A first buffer sized for the family's samples (a typical line is 40-60 bytes) instead of growing from nothing:
-    // a big family's buffer would otherwise be allocated and copied a dozen times over.
-    private const int BytesPerSample = 48;
+    // A first buffer sized for the family's lines (ExpositionWriter.LengthEstimate) instead of growing from nothing: a big
+    // family's buffer would otherwise be allocated and copied a dozen times over.
     private const int MinimumCapacity = 256;
 
     // A rendering buffer with more than this share of itself unused (and at least FittedMinimumBytes long) is replaced by
@@ -132,7 +131,7 @@ internal sealed class RenderedFamily
     private ArrayBufferWriter<byte> Render(MetricFamily family, int mergedIn, ExpositionFormat format, EscapingScheme escaping, out int index)
     {
         index = IndexFor(mergedIn, format, escaping);
-        ArrayBufferWriter<byte> bytes = _bytes[index] ??= new ArrayBufferWriter<byte>(Math.Max(MinimumCapacity, family.SampleList.Count * BytesPerSample));
+        ArrayBufferWriter<byte> bytes = _bytes[index] ??= new ArrayBufferWriter<byte>(Math.Max(MinimumCapacity, ExpositionWriter.LengthEstimate(family)));
         if (Stale(index, mergedIn))
         {
             bool lent = _lent[index] is { } lease && lease.Lends(bytes) && lease.Outstanding;

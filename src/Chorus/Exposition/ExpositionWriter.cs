@@ -91,6 +91,38 @@ internal static class ExpositionWriter
     }
 
     /// <summary>
+    /// About how many bytes <see cref="WriteFamily(ArrayBufferWriter{byte}, MetricFamily, ExpositionFormat, EscapingScheme, Span{int})"/>
+    /// writes for <paramref name="family"/> (ASCII names and values, as nearly every host has), plus the room its last
+    /// lines ask for: a first buffer of this size is not grown. A guess per sample fell short for long label sets, and
+    /// doubling from it allocated two to three times a big family's bytes on a cold pass (docs/benchmarks.md).
+    /// </summary>
+    /// <param name="family">The family.</param>
+    public static int LengthEstimate(MetricFamily family)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+
+        // The HELP, TYPE and (OpenMetrics) UNIT lines.
+        long length = (3 * (family.Name.Length + 16)) + family.Help.Length + (family.Unit?.Length ?? 0);
+        int widest = 0;
+        foreach (Sample sample in family.SampleList)
+        {
+            LabelSet labels = sample.Labels;
+            int line = sample.Name.Length + 4 + ValueLengthEstimate(sample.Value);
+            for (int i = 0; i < labels.Count; i++)
+            {
+                line += labels.GetName(i).Length + labels.GetValue(i).Length + 4;
+            }
+
+            length += line;
+            widest = Math.Max(widest, line);
+        }
+
+        // Each line asks for a span as long as its longest possible rendering (three bytes a character) before writing.
+        length += (3L * widest) + GoFloat.MaxLength;
+        return (int)Math.Min(length, Array.MaxLength);
+    }
+
+    /// <summary>
     /// Writes a sample's value as every line of the writer spells it (<see cref="GoFloat"/>); the line patching of
     /// <see cref="RenderingPatch"/> formats changed values with it too.
     /// </summary>
@@ -98,6 +130,18 @@ internal static class ExpositionWriter
     /// <param name="destination">At least <see cref="MaxValueLength"/> bytes.</param>
     /// <returns>The number of bytes written.</returns>
     public static int WriteValue(double value, Span<byte> destination) => GoFloat.Format(value, destination);
+
+    /// <summary>About the length of <paramref name="value"/> as <see cref="GoFloat"/> spells it: whole numbers as digits and <c>.0</c>.</summary>
+    private static int ValueLengthEstimate(double value)
+    {
+        double magnitude = Math.Abs(value);
+        if (magnitude >= 1e15 || magnitude != Math.Floor(magnitude))
+        {
+            return 22;
+        }
+
+        return (magnitude < 10 ? 1 : (int)Math.Log10(magnitude) + 1) + 3;
+    }
 
     /// <summary>Writes a family's <c># HELP</c>, <c># TYPE</c> and (OpenMetrics) <c># UNIT</c> lines.</summary>
     private static void WriteHeader(IBufferWriter<byte> output, MetricFamily family, ExpositionFormat format, EscapingScheme escaping)

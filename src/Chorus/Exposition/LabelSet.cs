@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Chorus.Exposition;
@@ -11,7 +12,13 @@ namespace Chorus.Exposition;
 public sealed class LabelSet : IEquatable<LabelSet>
 {
     private readonly string[] _names;
+
+    // The values in name order; for a set made by inserting one label into another (a gauge file's pid added to each of
+    // its keys' labels, 256,000 sets on a GitLab-sized host), the other set's values, shared, with the inserted value
+    // apart: an array of values per such set was 14 MiB of that host's heap (docs/benchmarks.md).
     private readonly string[] _values;
+    private readonly string? _inserted;
+    private readonly short _insertedAt = -1;
     private readonly int _hash;
 
     // Reused by each thread's renderings: a cold scrape renders every label set once (about 300,000 on a big host), and
@@ -22,19 +29,29 @@ public sealed class LabelSet : IEquatable<LabelSet>
 
     // Renderings per EscapingScheme, only for sets with a name outside the classic set (the others render alike in all,
     // and are written without a cached rendering: a reader keeps each family's rendered bytes, and a cached copy of every
-    // label set was 18 MiB of a GitLab-sized host's heap, docs/benchmarks.md).
-    private byte[]?[]? _renderedEscaped;
-    private int _classicNames;
+    // label set was 18 MiB of a GitLab-sized host's heap, docs/benchmarks.md). Kept beside the sets, not in a field of
+    // each: nearly every set has classic names.
+    private static readonly ConditionalWeakTable<LabelSet, byte[]?[]> s_renderedEscaped = [];
+
+    // 0: not known yet, 1: every name is classic, 2: some name is not. Racing threads store the same answer.
+    private byte _classicNames;
 
     private LabelSet(string[] names, string[] values)
+        : this(names, values, inserted: null, insertedAt: -1)
+    {
+    }
+
+    private LabelSet(string[] names, string[] values, string? inserted, int insertedAt)
     {
         _names = names;
         _values = values;
+        _inserted = inserted;
+        _insertedAt = (short)insertedAt;
         var hash = default(HashCode);
         for (int i = 0; i < names.Length; i++)
         {
             hash.Add(names[i], StringComparer.Ordinal);
-            hash.Add(values[i], StringComparer.Ordinal);
+            hash.Add(ValueAt(i), StringComparer.Ordinal);
         }
 
         _hash = hash.ToHashCode();
@@ -101,7 +118,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
 
     /// <summary>The value of the label at <paramref name="index"/> (sorted order).</summary>
     /// <param name="index">Position, 0 to <see cref="Count"/> - 1.</param>
-    public string GetValue(int index) => _values[index];
+    public string GetValue(int index) => ValueAt(index);
 
     /// <summary>Whether <paramref name="other"/> has the same label names, in the same (sorted) order.</summary>
     internal bool SameNames(LabelSet other) =>
@@ -112,7 +129,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
     public string? Find(string name)
     {
         int at = Array.BinarySearch(_names, name, StringComparer.Ordinal);
-        return at >= 0 ? _values[at] : null;
+        return at >= 0 ? ValueAt(at) : null;
     }
 
     /// <summary>A copy with label <paramref name="name"/> set to <paramref name="value"/> (replacing any value it had).</summary>
@@ -125,7 +142,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
         int at = Array.BinarySearch(_names, name, StringComparer.Ordinal);
         if (at >= 0)
         {
-            string[] replaced = (string[])_values.Clone();
+            string[] replaced = ValuesCopy();
             replaced[at] = value;
             return new LabelSet(_names, replaced);
         }
@@ -133,12 +150,13 @@ public sealed class LabelSet : IEquatable<LabelSet>
         int insert = ~at;
         string[] names = new string[_names.Length + 1];
         string[] values = new string[_names.Length + 1];
+        string[] own = ValuesCopy();
         Array.Copy(_names, names, insert);
-        Array.Copy(_values, values, insert);
+        Array.Copy(own, values, insert);
         names[insert] = name;
         values[insert] = value;
         Array.Copy(_names, insert, names, insert + 1, _names.Length - insert);
-        Array.Copy(_values, insert, values, insert + 1, _values.Length - insert);
+        Array.Copy(own, insert, values, insert + 1, own.Length - insert);
         return new LabelSet(names, values);
     }
 
@@ -165,11 +183,18 @@ public sealed class LabelSet : IEquatable<LabelSet>
             sharedNames = names;
         }
 
-        string[] values = new string[_names.Length + 1];
-        Array.Copy(_values, values, insert);
-        values[insert] = value;
-        Array.Copy(_values, insert, values, insert + 1, _values.Length - insert);
-        return new LabelSet(names, values);
+        if (_inserted is not null || insert > short.MaxValue)
+        {
+            // Only one label is kept apart; a set that already has one (not made by a reader) copies its values.
+            string[] values = new string[_names.Length + 1];
+            string[] own = ValuesCopy();
+            Array.Copy(own, values, insert);
+            values[insert] = value;
+            Array.Copy(own, insert, values, insert + 1, own.Length - insert);
+            return new LabelSet(names, values);
+        }
+
+        return new LabelSet(names, _values, value, insert);
     }
 
     /// <summary>A copy without label <paramref name="name"/> (this instance when it is absent).</summary>
@@ -189,10 +214,11 @@ public sealed class LabelSet : IEquatable<LabelSet>
 
         string[] names = new string[_names.Length - 1];
         string[] values = new string[_names.Length - 1];
+        string[] own = ValuesCopy();
         Array.Copy(_names, names, at);
-        Array.Copy(_values, values, at);
+        Array.Copy(own, values, at);
         Array.Copy(_names, at + 1, names, at, names.Length - at);
-        Array.Copy(_values, at + 1, values, at, values.Length - at);
+        Array.Copy(own, at + 1, values, at, values.Length - at);
         return new LabelSet(names, values);
     }
 
@@ -209,7 +235,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
             return Render(escaping);
         }
 
-        byte[]?[] renderings = _renderedEscaped ??= new byte[]?[4];
+        byte[]?[] renderings = s_renderedEscaped.GetValue(this, static _ => new byte[]?[4]);
         return renderings[(int)escaping] ??= Render(escaping);
     }
 
@@ -218,8 +244,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
     {
         get
         {
-            // 0: not known yet, 1: every name is classic, 2: some name is not. Racing threads store the same answer.
-            int known = Volatile.Read(ref _classicNames);
+            byte known = Volatile.Read(ref _classicNames);
             if (known == 0)
             {
                 known = 1;
@@ -255,7 +280,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
         for (int i = 0; i < _names.Length; i++)
         {
             if (!string.Equals(_names[i], other._names[i], StringComparison.Ordinal) ||
-                !string.Equals(_values[i], other._values[i], StringComparison.Ordinal))
+                !string.Equals(ValueAt(i), other.ValueAt(i), StringComparison.Ordinal))
             {
                 return false;
             }
@@ -282,7 +307,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
                 return c;
             }
 
-            c = string.CompareOrdinal(_values[i], other._values[i]);
+            c = string.CompareOrdinal(ValueAt(i), other.ValueAt(i));
             if (c != 0)
             {
                 return c;
@@ -302,6 +327,28 @@ public sealed class LabelSet : IEquatable<LabelSet>
     public override string ToString() => "{" + Encoding.UTF8.GetString(RenderedUtf8(EscapingScheme.AllowUtf8)) + "}";
 
     private static int BinarySearch(List<string> names, string name) => names.BinarySearch(name, StringComparer.Ordinal);
+
+    private string ValueAt(int index)
+    {
+        if (_inserted is null || index < _insertedAt)
+        {
+            return _values[index];
+        }
+
+        return index == _insertedAt ? _inserted : _values[index - 1];
+    }
+
+    /// <summary>The values in name order, in an array of their own.</summary>
+    private string[] ValuesCopy()
+    {
+        var values = new string[_names.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = ValueAt(i);
+        }
+
+        return values;
+    }
 
     private byte[] Render(EscapingScheme escaping)
     {
@@ -334,7 +381,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
             }
 
             builder.Append('=');
-            NameEscaper.AppendQuoted(builder, _values[i]);
+            NameEscaper.AppendQuoted(builder, ValueAt(i));
         }
 
         byte[] rendered = Utf8Of(builder);
