@@ -228,7 +228,6 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
     private static void MergeLiveFile(FileState file, int generation, int numbering, int worker, int workers)
     {
         EntryTarget[] targets = file.Targets;
-        SeriesSlot?[] ownSlots = file.PidSlots;
         double[] values = file.Values;
         double[] stamps = file.Timestamps;
         bool keepsTimestamps = file.KeepsTimestamps;
@@ -260,7 +259,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
             }
 
             // The slot cached by the file or the key's target, without going through the family again.
-            SeriesSlot? slot = route == SlotRoute.PerFile ? ownSlots[i] : target.Cached(route);
+            SeriesSlot? slot = route == SlotRoute.PerFile ? file.PidSlotAt(i) : target.Cached(route);
             if (slot is null || slot.Removed)
             {
                 slot = MergeRules.SlotOn(file, i, route);

@@ -140,6 +140,9 @@ internal sealed class FamilyState
         }
     }
 
+    /// <summary>How many groups wait for their place in output order, the only ones a dictionary holds (for tests).</summary>
+    internal int GroupsAwaitingOrder => _added.Count;
+
     public SeriesSlot GetSample(LabelSet labels, string sampleName)
     {
         LabelGroup group = GetGroup(labels);

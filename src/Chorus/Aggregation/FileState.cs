@@ -51,8 +51,9 @@ internal sealed class FileState
 
     /// <summary>
     /// Gauge files: per entry, the slot its value goes to when that slot carries this file's pid (all/liveall gauges,
-    /// any non-gauge family), resolved on first use (<see cref="MergeRules.SlotFor"/>); empty for other files. Kept
-    /// here, not in a target per entry and pid, so every file of a key shares its <see cref="EntryTarget"/>.
+    /// any non-gauge family), resolved on first use (<see cref="MergeRules.SlotFor"/>); empty until a slot carries the pid
+    /// (a livesum or max gauge file never has one), and for other files. Kept here, not in a target per entry and pid, so
+    /// every file of a key shares its <see cref="EntryTarget"/>. Read it through <see cref="PidSlotAt"/>.
     /// </summary>
     public SeriesSlot?[] PidSlots { get; private set; } = [];
 
@@ -147,7 +148,7 @@ internal sealed class FileState
         if (KeepsTimestamps)
         {
             Timestamps = new double[Targets.Length];
-            PidSlots = new SeriesSlot?[Targets.Length];
+            PidSlots = [];
         }
 
         Count = model.Count;
@@ -181,7 +182,7 @@ internal sealed class FileState
             if (KeepsTimestamps)
             {
                 Timestamps = Grow(Timestamps, size);
-                PidSlots = Grow(PidSlots, size);
+                PidSlots = PidSlots.Length == 0 ? [] : Grow(PidSlots, size);
             }
         }
     }
@@ -198,6 +199,20 @@ internal sealed class FileState
         {
             Families.Add(family);
         }
+    }
+
+    /// <summary>The slot cached for entry <paramref name="index"/> (<see cref="PidSlots"/>), null when none is.</summary>
+    public SeriesSlot? PidSlotAt(int index) => index < PidSlots.Length ? PidSlots[index] : null;
+
+    /// <summary>Where entry <paramref name="index"/>'s pid slot is cached, made room for on first use.</summary>
+    public ref SeriesSlot? PidSlotCache(int index)
+    {
+        if (index >= PidSlots.Length)
+        {
+            PidSlots = Grow(PidSlots, Targets.Length);
+        }
+
+        return ref PidSlots[index];
     }
 
     /// <summary>Marks every family this file holds entries of as changed in <paramref name="generation"/>.</summary>

@@ -74,7 +74,7 @@ internal static class MergeRules
         EntryTarget target = file.Targets[index];
         if (route == SlotRoute.PerFile)
         {
-            ref SeriesSlot? own = ref file.PidSlots[index];
+            ref SeriesSlot? own = ref file.PidSlotCache(index);
             return own is { Removed: false } slot ? slot : (own = NewSlot(target.Key, route, file.Pid));
         }
 

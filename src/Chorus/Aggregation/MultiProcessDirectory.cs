@@ -72,7 +72,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         _vanished = new VanishedFiles(_files, _ordered, _listing, _liveFiles, _loader, _keys);
         _renderings = new FamilyRenderings(_emitted, _times);
         _afterResponse = new WorkAfterResponse(directory, options, _frozen, _listing, _liveFiles, _times);
-        Diagnostics = new ReaderDiagnostics(_gate, _times, _keys, _loader, _refresh, _frozen, _merge, _renderings, _output, _afterResponse);
+        Diagnostics = new ReaderDiagnostics(_gate, _times, _keys, _ordered, _loader, _refresh, _frozen, _merge, _renderings, _output, _afterResponse);
     }
 
     /// <summary>The directory read.</summary>

@@ -10,6 +10,7 @@ internal sealed class ReaderDiagnostics(
     Lock gate,
     CollectionStageTimes times,
     KeyTable keys,
+    List<FileState> files,
     FileLoader loader,
     FileRefresh refresh,
     FrozenFiles frozen,
@@ -78,6 +79,18 @@ internal sealed class ReaderDiagnostics(
             {
                 frozen.ProbePending(Environment.TickCount64);
                 return frozen.Count;
+            }
+        }
+    }
+
+    /// <summary>How many files hold a cache of the slots that carry their pid (<see cref="FileState.PidSlots"/>).</summary>
+    public int FilesCachingPidSlots
+    {
+        get
+        {
+            lock (gate)
+            {
+                return files.Count(file => file.PidSlots.Length > 0);
             }
         }
     }

@@ -118,7 +118,7 @@ internal sealed class SlotUpdater
                 continue;
             }
 
-            SeriesSlot? slot = route == SlotRoute.PerFile ? file.PidSlots[i] : target.Cached(route);
+            SeriesSlot? slot = route == SlotRoute.PerFile ? file.PidSlotAt(i) : target.Cached(route);
             if (slot is null || slot.Removed || !TryUpdate(slot, family, kind, file, i, olds[k], news[changes.Repeated ? i : k], generation))
             {
                 // The full merge folds the family again (slots updated already are started afresh by it).
@@ -147,7 +147,7 @@ internal sealed class SlotUpdater
 
         if (k + SlotsAhead < entries.Length && entries[k + SlotsAhead] is int near && near < file.Count)
         {
-            PrefetchObject(file.PidSlots.Length > near && file.PidSlots[near] is { } own ? own : targets[near].CachedSlot);
+            PrefetchObject(file.PidSlotAt(near) is { } own ? own : targets[near].CachedSlot);
         }
     }
 

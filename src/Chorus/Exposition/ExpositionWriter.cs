@@ -131,16 +131,26 @@ internal static class ExpositionWriter
     /// <returns>The number of bytes written.</returns>
     public static int WriteValue(double value, Span<byte> destination) => GoFloat.Format(value, destination);
 
-    /// <summary>About the length of <paramref name="value"/> as <see cref="GoFloat"/> spells it: whole numbers as digits and <c>.0</c>.</summary>
+    /// <summary>
+    /// About the length of <paramref name="value"/> as <see cref="GoFloat"/> spells it: whole numbers as their digits and
+    /// <c>.0</c>, a few binary places (<c>2.5</c>, <c>0.125</c>) a few digits more, any other fraction at full precision.
+    /// </summary>
     private static int ValueLengthEstimate(double value)
     {
         double magnitude = Math.Abs(value);
-        if (magnitude >= 1e15 || magnitude != Math.Floor(magnitude))
+        if (!(magnitude < 1e15))
         {
             return 22;
         }
 
-        return (magnitude < 10 ? 1 : (int)Math.Log10(magnitude) + 1) + 3;
+        int whole = magnitude < 10 ? 1 : (int)Math.Log10(magnitude) + 1;
+        if (magnitude == Math.Floor(magnitude))
+        {
+            return whole + 3;
+        }
+
+        double scaled = magnitude * 1024;
+        return scaled == Math.Floor(scaled) ? whole + 6 : 20;
     }
 
     /// <summary>Writes a family's <c># HELP</c>, <c># TYPE</c> and (OpenMetrics) <c># UNIT</c> lines.</summary>

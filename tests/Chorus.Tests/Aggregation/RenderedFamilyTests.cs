@@ -14,20 +14,44 @@ namespace Chorus.Tests.Aggregation;
 /// </summary>
 public sealed class RenderedFamilyTests
 {
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    [InlineData(0.1)]
+    public void FirstRendering_FitsTheFamilysLengthEstimate_NotGrownFromAGuess(double fraction)
+    {
+        // Lines of about 90 bytes: a first guess of 48 bytes a sample was doubled twice, allocating 2.4 times the rendering.
+        MetricFamily family = LongLabelFamily(20_000, fraction);
+        var rendered = new RenderedFamily();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        ArrayBufferWriter<byte> first = rendered.Render(family, mergedIn: 1, ExpositionFormat.OpenMetrics);
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(Expected(family), first.WrittenSpan.ToArray());
+        Assert.Equal(ExpositionWriter.LengthEstimate(family), first.Capacity);
+
+        // Short decimal fractions (123.1) are estimated at full precision: growing past a short estimate would cost more.
+        Assert.InRange(first.Capacity, first.WrittenCount, first.WrittenCount + (first.WrittenCount / (fraction == 0.1 ? 4 : 8)));
+
+        // The buffer, the value offsets (four bytes a sample) and little else.
+        Assert.InRange(allocated, first.Capacity, first.Capacity + (5L * family.SampleList.Count) + (64 * 1024));
+    }
+
     [Fact]
     public void FormattedAgain_WritesTheSameBytes_InABufferSizedToTheLastRendering()
     {
-        // Lines of about 90 bytes, nearly twice the first guess per sample, so the first buffer is grown by doubling.
+        // Short lines of values far shorter than estimated (1e+16 and up take from five bytes), so the first buffer is
+        // left more than an eighth empty.
         var family = new FamilyState("gitlab_gauge", MetricType.Gauge, "help") { MergedIn = 1 };
         for (int s = 0; s < 20_000; s++)
         {
-            string series = s.ToString(CultureInfo.InvariantCulture);
-            family.Output.SampleList.Add(new Sample("gitlab_gauge", LabelSet.Create(["endpoint", "pid"], ["/api/v4/projects/" + series, "worker-" + series]), s + 0.5));
+            family.Output.SampleList.Add(new Sample("g", LabelSet.Create(["s"], [s.ToString(CultureInfo.InvariantCulture)]), 1e16 * (s + 1)));
         }
 
         ArrayBufferWriter<byte> first = family.Rendered.Render(family.Output, mergedIn: 1, ExpositionFormat.OpenMetrics);
         Assert.Equal(Expected(family.Output), first.WrittenSpan.ToArray());
-        Assert.True(first.Capacity - first.WrittenCount > first.Capacity / 8, "the first buffer is grown past its rendering");
+        Assert.True(first.Capacity - first.WrittenCount > first.Capacity / 8, "the first buffer is left more than an eighth empty");
 
         for (int s = 0; s < family.Output.SampleList.Count; s++)
         {
@@ -242,6 +266,18 @@ public sealed class RenderedFamilyTests
                 rendered.Render(family, mergedIn, format, escaping);
             }
         }
+    }
+
+    private static MetricFamily LongLabelFamily(int samples, double fraction)
+    {
+        var family = new MetricFamily("gitlab_gauge", MetricType.Gauge, "help");
+        for (int s = 0; s < samples; s++)
+        {
+            string series = s.ToString(CultureInfo.InvariantCulture);
+            family.SampleList.Add(new Sample("gitlab_gauge", LabelSet.Create(["endpoint", "pid"], ["/api/v4/projects/" + series, "worker-" + series]), s + fraction));
+        }
+
+        return family;
     }
 
     private static MetricFamily Family(string name, int samples)
