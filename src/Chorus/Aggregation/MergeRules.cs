@@ -131,6 +131,9 @@ internal static class MergeRules
         }
     }
 
+    // A family's sample list at least this long is cut down to what it holds (and a sixteenth) when more than an eighth is unused.
+    private const int TrimmedSamplesMinimum = 4096;
+
     /// <summary>Rebuilds the samples of a family touched by this collection, in output order.</summary>
     public static void Emit(FamilyState family, int generation, bool accumulate)
     {
@@ -176,6 +179,12 @@ internal static class MergeRules
                     samples.Add(new Sample(slot.Name, slot.Labels, slot.Value));
                 }
             }
+        }
+
+        if (samples.Capacity >= TrimmedSamplesMinimum && samples.Capacity - samples.Count > samples.Capacity / 8)
+        {
+            // The list grew by doubling and is kept for the family's life: a fifth of a big family's samples were room.
+            samples.Capacity = samples.Count + (samples.Count / 16);
         }
     }
 

@@ -89,6 +89,27 @@ public class FamilyStateTests
         Assert.Equal(0, family.GroupsAwaitingOrder);
     }
 
+    [Fact]
+    public void EmittedSamples_KeepNoMoreRoomThanASixteenth()
+    {
+        // A family's sample list lives as long as the family; grown by doubling it was a fifth empty on a big host.
+        var family = new FamilyState("f", MetricType.Gauge, "help");
+        for (int i = 0; i < 20_000; i++)
+        {
+            SeriesSlot slot = family.GetSample(LabelSet.Create(["pid"], [i.ToString(System.Globalization.CultureInfo.InvariantCulture)]), "f");
+            slot.Touch(1);
+            slot.Value = i;
+            slot.HasValue = true;
+        }
+
+        MergeRules.Emit(family, generation: 1, accumulate: false);
+
+        List<Sample> samples = family.Output.SampleList;
+        Assert.Equal(20_000, samples.Count);
+        Assert.Equal(Enumerable.Range(0, 20_000).Sum(i => (double)i), samples.Sum(sample => sample.Value));
+        Assert.InRange(samples.Capacity, samples.Count, samples.Count + (samples.Count / 16));
+    }
+
     private static bool SortedAsCompared(List<LabelGroup> groups)
     {
         for (int i = 1; i < groups.Count; i++)
