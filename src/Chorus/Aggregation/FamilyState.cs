@@ -162,7 +162,7 @@ internal sealed class FamilyState
             }
         }
 
-        var slot = new SeriesSlot(group, sampleName, labels, double.NaN);
+        var slot = new SeriesSlot(group, sampleName);
         samples.Insert(i, slot);
         return slot;
     }
@@ -186,7 +186,7 @@ internal sealed class FamilyState
             }
         }
 
-        var slot = new SeriesSlot(group, BucketName, baseLabels.With("le", GoFloat.ToString(bound)), bound);
+        var slot = new BucketSlot(group, BucketName, baseLabels.With("le", GoFloat.ToString(bound)), bound);
         buckets.Insert(i, slot);
         return slot;
     }

@@ -25,7 +25,7 @@ public class SlotRunTests
             else
             {
                 int at = operation % (model.Count + 1);
-                var slot = new SeriesSlot(group, "s" + operation, LabelSet.Empty, double.NaN);
+                var slot = new SeriesSlot(group, "s" + operation);
                 run.Insert(at, slot);
                 model.Insert(at, slot);
             }
@@ -61,10 +61,29 @@ public class SlotRunTests
     }
 
     [Fact]
+    public void ASampleSlot_PrintsItsGroupsLabels_OnlyABucketKeepsLabelsAndABound()
+    {
+        // 256,000 of a GitLab-sized host's 296,000 slots are samples: labels and a bound in each were 16 bytes a slot.
+        LabelSet labels = LabelSet.Create(["handler"], ["/api"]);
+        var group = new LabelGroup(labels);
+        _ = new SeriesSlot(group, "g");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var sample = new SeriesSlot(group, "g");
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var bucket = new BucketSlot(group, "h_bucket", labels.With("le", "0.5"), 0.5);
+
+        Assert.Same(labels, sample.Labels);
+        Assert.True(double.IsNaN(sample.Bound));
+        Assert.Equal("0.5", bucket.Labels.Find("le"));
+        Assert.Equal(0.5, bucket.Bound);
+        Assert.InRange(allocated, 1, 80);
+    }
+
+    [Fact]
     public void ARunOfOneSlot_AllocatesNoArray()
     {
         // Most of a big host's label groups hold one slot: an array each was 8 MiB of the GitLab-sized host's heap.
-        var slot = new SeriesSlot(new LabelGroup(LabelSet.Empty), "g", LabelSet.Empty, double.NaN);
+        var slot = new SeriesSlot(new LabelGroup(LabelSet.Empty), "g");
         var run = default(SlotRun);
         long before = GC.GetAllocatedBytesForCurrentThread();
         run.Insert(0, slot);
