@@ -21,12 +21,6 @@ public sealed class LabelSet : IEquatable<LabelSet>
     private readonly short _insertedAt = -1;
     private readonly int _hash;
 
-    // Reused by each thread's renderings: a cold scrape renders every label set once (about 300,000 on a big host), and
-    // a builder per set made most of what that scrape allocated.
-    [ThreadStatic]
-    private static StringBuilder? t_renderBuilder;
-    private const int RenderBuilderCapacity = 256;
-
     // Renderings per EscapingScheme, only for sets with a name outside the classic set (the others render alike in all,
     // and are written without a cached rendering: a reader keeps each family's rendered bytes, and a cached copy of every
     // label set was 18 MiB of a GitLab-sized host's heap, docs/benchmarks.md). Kept beside the sets, not in a field of
@@ -232,11 +226,11 @@ public sealed class LabelSet : IEquatable<LabelSet>
     {
         if (HasClassicNames)
         {
-            return Render(escaping);
+            return LabelBytes.Render(this, escaping);
         }
 
         byte[]?[] renderings = s_renderedEscaped.GetValue(this, static _ => new byte[]?[4]);
-        return renderings[(int)escaping] ??= Render(escaping);
+        return renderings[(int)escaping] ??= LabelBytes.Render(this, escaping);
     }
 
     /// <summary>True when every label name is classic (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), so every escaping scheme renders the set alike.</summary>
@@ -348,70 +342,5 @@ public sealed class LabelSet : IEquatable<LabelSet>
         }
 
         return values;
-    }
-
-    private byte[] Render(EscapingScheme escaping)
-    {
-        if (_names.Length == 0)
-        {
-            return [];
-        }
-
-        StringBuilder builder = t_renderBuilder ??= new StringBuilder(RenderBuilderCapacity);
-        builder.Clear();
-        for (int i = 0; i < _names.Length; i++)
-        {
-            if (i > 0)
-            {
-                builder.Append(',');
-            }
-
-            string name = _names[i];
-            if (NameEscaper.IsClassicLabelName(name))
-            {
-                builder.Append(name);
-            }
-            else if (escaping == EscapingScheme.AllowUtf8)
-            {
-                NameEscaper.AppendQuoted(builder, name);
-            }
-            else
-            {
-                builder.Append(NameEscaper.Escape(name, escaping, labelName: true));
-            }
-
-            builder.Append('=');
-            NameEscaper.AppendQuoted(builder, ValueAt(i));
-        }
-
-        byte[] rendered = Utf8Of(builder);
-        if (builder.Capacity > RenderBuilderCapacity * 16)
-        {
-            // An unusually long set: not worth keeping that much per thread.
-            t_renderBuilder = null;
-        }
-
-        return rendered;
-    }
-
-    /// <summary>The builder's text in UTF-8, without a string in between when it is one chunk (as a cleared builder is).</summary>
-    private static byte[] Utf8Of(StringBuilder builder)
-    {
-        StringBuilder.ChunkEnumerator chunks = builder.GetChunks();
-        if (!chunks.MoveNext())
-        {
-            return [];
-        }
-
-        ReadOnlySpan<char> text = chunks.Current.Span;
-        if (chunks.MoveNext())
-        {
-            // Several chunks: a surrogate pair may straddle two, so encode the whole text at once.
-            return Encoding.UTF8.GetBytes(builder.ToString());
-        }
-
-        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(text)];
-        Encoding.UTF8.GetBytes(text, bytes);
-        return bytes;
     }
 }
