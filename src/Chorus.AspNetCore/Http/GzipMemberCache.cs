@@ -35,13 +35,14 @@ namespace Chorus.AspNetCore.Http;
 /// The new parts of a body are compressed once all its parts are known, on every core when they come to
 /// <see cref="ParallelFreshBytes"/> or more: on a host whose writers all change values between scrapes, every piece of the
 /// body is new, and one core compressing 26 MB took longer than the whole collection. Each core takes new parts one at a
-/// time and compresses them into a scratch buffer kept from body to body, and the body's new members are slices of one
-/// array made from those: hundreds of small member arrays, each kept for a scrape or two, filled the oldest generation
-/// of the heap between full collections (the serving process's anonymous memory grew by 35–150 MiB on the GitLab-sized
-/// host). Cutting the body into parts and hashing them runs on every core too.
+/// time, compresses each into a scratch buffer kept from body to body and places the member in an array reused from body
+/// to body (<see cref="GzipRunAppender"/>, <see cref="GzipRunBuffers"/>), which the body's new members slice: hundreds of
+/// small member arrays, each kept for a scrape or two, filled the oldest generation of the heap between full collections
+/// (the serving process's anonymous memory grew by 35–150 MiB on the GitLab-sized host). Cutting the body into parts and
+/// hashing them runs on every core too.
 /// </para>
 /// </remarks>
-internal sealed class GzipMemberCache(CompressionLevel level)
+internal sealed class GzipMemberCache
 {
     /// <summary>Parts smaller than this are not compressed again: their members are small either way.</summary>
     public const int PromotedPartBytes = 4 * 1024;
@@ -64,15 +65,17 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     private const CompressionLevel PromotedLevel = CompressionLevel.Optimal;
 
+    // A core's scratch room for one member above this is let go after the body.
+    private const int MaxKeptScratchBytes = 1024 * 1024;
+
     private readonly GzipBodyCuts _cuts = new(Random.Shared.NextInt64());
     private readonly Lock _gate = new();
     private readonly List<GzipMember> _members = [];
     private readonly List<(GzipMember Member, ReadOnlyMemory<byte> Part)> _fresh = [];
+    // Per core: room for the member it is compressing, which it then places in a run array (GzipRunAppender).
     private readonly ArrayBufferWriter<byte>[] _runScratch = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new ArrayBufferWriter<byte>())];
-
-    // Per run: the new parts it compressed (their index in _fresh) and where each one's member ends in its scratch buffer.
-    private readonly List<(int Fresh, int End)>[] _runParts = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new List<(int, int)>())];
     private readonly GzipRunBuffers _runBuffers = new(Math.Max(1, Environment.ProcessorCount) + 1);
+    private readonly GzipRunAppender _appender;
     private readonly HashSet<GzipRunBuffer> _bodyRuns = [];
     private readonly GzipRunCarry _carry = new();
     private readonly List<(GzipPartKey Key, byte[] Part)> _toPromote = [];
@@ -90,6 +93,15 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     // Parts the last body found again unchanged, to compress again once its response is sent.
     private (GzipPartKey Key, byte[] Part)[]? _promotable;
 
+    private readonly CompressionLevel _level;
+
+    /// <param name="level">The level a part is compressed at when it first appears.</param>
+    public GzipMemberCache(CompressionLevel level)
+    {
+        _level = level;
+        _appender = new GzipRunAppender(_runBuffers);
+    }
+
     /// <summary>How many bytes of the last body were new: compressed or stored afresh (the rest came from kept members).</summary>
     public int LastFreshBytes { get; private set; }
 
@@ -104,6 +116,9 @@ internal sealed class GzipMemberCache(CompressionLevel level)
 
     /// <summary>How many kept parts of the last body were found under their version, not cut nor hashed (for tests).</summary>
     internal int LastPartsKnown => _cuts.LastKnown;
+
+    /// <summary>The scratch room the cores keep between bodies (for tests).</summary>
+    internal long ScratchBytes => _runScratch.Sum(scratch => (long)scratch.Capacity);
 
     /// <summary>On how many cores the last body's new parts were compressed (for tests).</summary>
     internal int LastCompressRuns { get; private set; }
@@ -265,7 +280,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     /// <summary>
     /// Compresses the body's new parts, on every core when they are big (<see cref="ParallelFreshBytes"/>), each core taking
     /// the next part not taken (fixed shares of equal bytes left one core compressing alone for up to 20 ms of a 26 MB body
-    /// when the other was taken by a live writer for a while), then copies them into one array. Called under <see cref="_gate"/>.
+    /// when the other was taken by a live writer for a while). Called under <see cref="_gate"/>.
     /// </summary>
     private void CompressFresh()
     {
@@ -276,6 +291,7 @@ internal sealed class GzipMemberCache(CompressionLevel level)
         }
 
         _nextToCompress = 0;
+        _appender.Begin(bytes);
         int runs = bytes >= ParallelFreshBytes ? Math.Min(_runScratch.Length, _fresh.Count) : Math.Min(1, _fresh.Count);
         LastCompressRuns = runs;
         if (runs > 1)
@@ -287,60 +303,29 @@ internal sealed class GzipMemberCache(CompressionLevel level)
             CompressRun(0);
         }
 
-        Publish(runs);
+        _appender.End();
         _fresh.Clear();
     }
 
     /// <summary>
-    /// Compresses new parts into run <paramref name="run"/>'s scratch buffer, taking the next one not taken until none is
-    /// left, noting which part each member is and where it ends.
+    /// Compresses new parts into run <paramref name="run"/>'s scratch buffer one at a time, taking the next one not taken
+    /// until none is left, and places each member in a run array (<see cref="GzipRunAppender"/>) as it is made.
     /// </summary>
     private void CompressRun(int run)
     {
         ArrayBufferWriter<byte> scratch = _runScratch[run];
-        List<(int Fresh, int End)> parts = _runParts[run];
-        scratch.ResetWrittenCount();
-        parts.Clear();
         for (int i = Interlocked.Increment(ref _nextToCompress) - 1; i < _fresh.Count; i = Interlocked.Increment(ref _nextToCompress) - 1)
         {
-            GzipMembers.Deflate(_fresh[i].Part.Span, level, scratch);
-            parts.Add((i, scratch.WrittenCount));
-        }
-    }
-
-    /// <summary>
-    /// Copies the members of the first <paramref name="runs"/> runs into one reused array (<see cref="GzipRunBuffers"/>)
-    /// and points them at it: one array per body, whose size varies little from body to body where the runs' shares do.
-    /// Called under <see cref="_gate"/>.
-    /// </summary>
-    private void Publish(int runs)
-    {
-        if (runs == 0)
-        {
-            return;
+            (GzipMember member, ReadOnlyMemory<byte> part) = _fresh[i];
+            scratch.ResetWrittenCount();
+            GzipMembers.Deflate(part.Span, _level, scratch);
+            _appender.Place(member, part.Length, scratch.WrittenSpan);
         }
 
-        int length = 0;
-        for (int run = 0; run < runs; run++)
+        if (scratch.Capacity > MaxKeptScratchBytes)
         {
-            length += _runScratch[run].WrittenCount;
-        }
-
-        GzipRunBuffer buffer = _runBuffers.Take(length);
-        int at = 0;
-        for (int run = 0; run < runs; run++)
-        {
-            _runScratch[run].WrittenSpan.CopyTo(buffer.Bytes.AsSpan(at));
-            int start = 0;
-            foreach ((int fresh, int end) in _runParts[run])
-            {
-                GzipMember member = _fresh[fresh].Member;
-                member.Bytes = buffer.Bytes.AsMemory(at + start, end - start);
-                member.Run = buffer;
-                start = end;
-            }
-
-            at += _runScratch[run].WrittenCount;
+            // A huge part (a family with enormous lines) does not leave its member's room behind for every later body.
+            _runScratch[run] = new ArrayBufferWriter<byte>();
         }
     }
 
@@ -380,13 +365,13 @@ internal sealed class GzipMemberCache(CompressionLevel level)
     private GzipMember NewMember(ReadOnlyMemory<byte> part, ref Totals totals)
     {
         totals.Fresh += part.Length;
-        if (level == CompressionLevel.Fastest && part.Length >= StoredPartBytes && totals.Stored + part.Length <= StoredFreshBytes)
+        if (_level == CompressionLevel.Fastest && part.Length >= StoredPartBytes && totals.Stored + part.Length <= StoredFreshBytes)
         {
             totals.Stored += part.Length;
             return new GzipMember(GzipMembers.Stored(part.Span), final: false) { FromPreparation = _preparing };
         }
 
-        var member = new GzipMember(ReadOnlyMemory<byte>.Empty, final: level != CompressionLevel.Fastest || part.Length < PromotedPartBytes) { FromPreparation = _preparing };
+        var member = new GzipMember(ReadOnlyMemory<byte>.Empty, final: _level != CompressionLevel.Fastest || part.Length < PromotedPartBytes) { FromPreparation = _preparing };
         _fresh.Add((member, part));
         return member;
     }
