@@ -238,6 +238,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
         bool tracksSums = false;
         FoldKind kind = FoldKind.Sum;
         SlotRoute route = SlotRoute.Fixed;
+        ListedFiles? listed = null;
         for (int i = 0; i < file.Count; i++)
         {
             EntryTarget target = targets[i];
@@ -245,6 +246,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
             if (key.Family != family)
             {
                 family = key.Family;
+                listed = null;
                 // Modulo the workers: a family whose number is from an earlier merge still has exactly one worker.
                 changed = family.ChangedIn == generation && (worker < 0 || family.MergeWorker % workers == worker);
                 hasFrozenParts = family.FrozenSlots.Count > 0;
@@ -281,7 +283,10 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
                 slot.Contributions = new SlotContributions();
             }
 
-            slot.Contributions?.Record(file, i, value);
+            if (slot.Contributions is { } contributions)
+            {
+                contributions.Record(file, i, value, listed ??= family.ListedFilesFor(generation).With(file));
+            }
         }
     }
 

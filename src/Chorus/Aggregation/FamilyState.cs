@@ -13,6 +13,7 @@ internal sealed class FamilyState
     private int _sortedCount;
     private bool _orderDirty;
     private List<SeriesSlot>? _pending;
+    private ListedFiles? _listedFiles;
 
     // A dictionary of added groups at most this big is cleared for the next ones; a bigger one (a cold pass adds every
     // group) is let go.
@@ -110,6 +111,13 @@ internal sealed class FamilyState
 
     /// <summary>Set once a changed sum slot lacked its <see cref="SeriesSlot.Contributions"/>: full merges then keep them for every sum slot.</summary>
     public bool TracksSums { get; set; }
+
+    /// <summary>
+    /// The files the full merge of collection <paramref name="generation"/> folded for this family so far (made by its first
+    /// call in that collection), which its slots' listed contributions share (<see cref="ListedFiles"/>).
+    /// </summary>
+    public ListedFiles ListedFilesFor(int generation) =>
+        _listedFiles is { } listed && listed.Generation == generation ? listed : _listedFiles = new ListedFiles(generation);
 
     /// <summary>The collection that last updated this family per changed slot (<see cref="ChangedSlots"/>).</summary>
     public int InPlaceIn { get; set; }

@@ -16,18 +16,12 @@ internal static class MergeRules
     {
         FamilyState family = file.Targets[index].Key.Family;
         family.Generation = generation;
-        Apply(file, index, KindOf(family), generation);
-    }
-
-    /// <summary>As <see cref="Apply(FileState, int, int)"/>, for a caller that marked the family merged and knows its fold kind.</summary>
-    public static void Apply(FileState file, int index, FoldKind kind, int generation)
-    {
         SeriesSlot slot = SlotFor(file, index);
         slot.Touch(generation);
         double value = file.Values[index];
-        Fold(slot, kind, value, file.KeepsTimestamps ? file.Timestamps[index] : 0.0);
+        Fold(slot, KindOf(family), value, file.KeepsTimestamps ? file.Timestamps[index] : 0.0);
         slot.Folds++;
-        slot.Contributions?.Record(file, index, value);
+        slot.Contributions?.Record(file, index, value, family.ListedFilesFor(generation).With(file));
     }
 
     /// <summary>How the values of <paramref name="family"/> that meet in one slot combine.</summary>

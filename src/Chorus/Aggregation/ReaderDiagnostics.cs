@@ -95,6 +95,34 @@ internal sealed class ReaderDiagnostics(
         }
     }
 
+    /// <summary>
+    /// Of the sample slots whose contributions are listed: how many, how many share their family's list of files
+    /// (<see cref="ListedFiles"/>), and how many name one entry for every file.
+    /// </summary>
+    public (int Listed, int SharingFiles, int OneEntry) ListedContributions
+    {
+        get
+        {
+            lock (gate)
+            {
+                (int listed, int sharing, int oneEntry) = (0, 0, 0);
+                foreach (SlotContributions contributions in keys.OrderedFamilies
+                    .SelectMany(family => family.OrderedGroups)
+                    .SelectMany(group => group.Samples.AsSpan().ToArray())
+                    .Select(slot => slot.Contributions)
+                    .OfType<SlotContributions>()
+                    .Where(contributions => contributions.Listed && contributions.Count > 0))
+                {
+                    listed++;
+                    sharing += contributions.SharesFiles ? 1 : 0;
+                    oneEntry += contributions.HasOneEntry ? 1 : 0;
+                }
+
+                return (listed, sharing, oneEntry);
+            }
+        }
+    }
+
     /// <summary>Slots held in memory (bounded memory under churn).</summary>
     public int SlotCount
     {

@@ -4,21 +4,27 @@ namespace Chorus.Aggregation;
 /// What the last full merge of a family folded into one slot from live files, kept for a merge per changed slot
 /// (<see cref="ChangedSlots"/>): whether the values add up exactly in any order (<see cref="Exact"/>, so a changed value
 /// can be swapped in as <c>new - old</c>), and, once a slot needed it, every contribution in file order
-/// (<see cref="Listed"/>), so the slot can be folded again without visiting any other entry.
+/// (<see cref="Listed"/>: which entry of which file), so the slot can be folded again from those entries' values
+/// without visiting any other entry.
 /// </summary>
 /// <remarks>
 /// Made only for the slots of families that took the per-slot path (a host's counters and histograms; the
 /// single-contribution <c>all</c> gauges need none), and the lists only for slots that are not exact sums (a histogram's
-/// <c>_sum</c>, a livesum gauge, a min or max over several files).
+/// <c>_sum</c>, a livesum gauge, a min or max over several files). A list keeps no copy of the values: a file's values are
+/// what its last refresh read until a full merge of its families (a file read afresh, replaced or gone marks them), and
+/// those copies were 4.8 MB of the GitLab-sized host's heap. Its files are the family's <see cref="ListedFiles"/> while
+/// they are the same, and its entries one number while every file holds the key at the same place (files of one layout).
 /// </remarks>
 internal sealed class SlotContributions
 {
-    // The listed contributions in file order, with a copy of each one's value (and timestamp, once one is not 0): folding
-    // again reads one array instead of a value in every file's.
-    private FileState[] _files = [];
-    private int[] _entries = [];
-    private double[] _values = [];
-    private double[]? _stamps;
+    // The files of the listed contributions, in file order: the first _count of _shared while they are those (most slots),
+    // else an array of the slot's own.
+    private ListedFiles? _shared;
+    private FileState[]? _files;
+
+    // The entry of each listed contribution: _entry for all while they are the same, else an array.
+    private int _entry;
+    private int[]? _entries;
     private int _count;
 
     /// <summary>Whether the live values folded add up exactly in any order, and by how much (kept up to date by the per-slot path).</summary>
@@ -38,15 +44,17 @@ internal sealed class SlotContributions
     {
         Listed |= !Exact.IsExact;
         Exact = ExactSum.Empty;
-        if (_count > 0)
-        {
-            Array.Clear(_files, 0, _count);
-            _count = 0;
-        }
+        _shared = null;
+        _files = null;
+        _entries = null;
+        _count = 0;
     }
 
-    /// <summary>Notes one more live value folded, entry <paramref name="entry"/> of <paramref name="file"/> (in file order).</summary>
-    public void Record(FileState file, int entry, double value)
+    /// <summary>
+    /// Notes one more live value folded, entry <paramref name="entry"/> of <paramref name="file"/> (in file order), where
+    /// <paramref name="listed"/> is the family's merge with <paramref name="file"/> listed last.
+    /// </summary>
+    public void Record(FileState file, int entry, double value, ListedFiles listed)
     {
         Exact = Exact.With(value);
         if (!Listed)
@@ -54,34 +62,18 @@ internal sealed class SlotContributions
             return;
         }
 
-        if (_count == _files.Length)
-        {
-            int size = Math.Max(4, _count * 2);
-            Array.Resize(ref _files, size);
-            Array.Resize(ref _entries, size);
-            Array.Resize(ref _values, size);
-            if (_stamps is not null)
-            {
-                Array.Resize(ref _stamps, size);
-            }
-        }
-
-        _files[_count] = file;
-        _entries[_count] = entry;
-        _values[_count] = value;
-        SetStamp(_count, file.KeepsTimestamps ? file.Timestamps[entry] : 0.0);
+        ListFile(file, listed);
+        ListEntry(entry);
         _count++;
     }
 
-    /// <summary>Takes the new value (and timestamp) of a listed contribution; false when it is not listed.</summary>
-    public bool Take(FileState file, int entry, double value)
+    /// <summary>Whether entry <paramref name="entry"/> of <paramref name="file"/> is listed (its new value is read when the slot is folded again).</summary>
+    public bool Take(FileState file, int entry)
     {
         for (int i = 0; i < _count; i++)
         {
-            if (_entries[i] == entry && _files[i] == file)
+            if (EntryAt(i) == entry && FileAt(i) == file)
             {
-                _values[i] = value;
-                SetStamp(i, file.KeepsTimestamps ? file.Timestamps[entry] : 0.0);
                 return true;
             }
         }
@@ -90,13 +82,25 @@ internal sealed class SlotContributions
     }
 
     /// <summary>
-    /// Folds <paramref name="slot"/> again from its listed contributions' current values (each changed one taken first), in
-    /// file order, as the full merge folds it: a sum with its frozen part's values between them (ranks numbered in
-    /// <paramref name="numbering"/>), any other kind only without a frozen part. False when only a full merge gives the
-    /// result: the slot's sample appeared or went (a mostrecent gauge), or a live value broke the frozen part's exact run.
+    /// Folds <paramref name="slot"/> again from its listed contributions' current values, in file order, as the full merge
+    /// folds it: a sum with its frozen part's values between them (ranks numbered in <paramref name="numbering"/>), any other
+    /// kind only without a frozen part. False when only a full merge gives the result: the slot's sample appeared or went (a
+    /// mostrecent gauge), a live value broke the frozen part's exact run, or a listed file holds fewer entries than it did.
     /// </summary>
-    public bool Refold(SeriesSlot slot, FoldKind kind, int numbering)
+    /// <param name="slot">The slot.</param>
+    /// <param name="kind">How its values fold.</param>
+    /// <param name="numbering">Changes whenever file ranks were numbered again.</param>
+    /// <param name="scratch">Room for the values of a sum with a frozen part, kept by the caller from slot to slot.</param>
+    public bool Refold(SeriesSlot slot, FoldKind kind, int numbering, ref double[] scratch)
     {
+        for (int i = 0; i < _count; i++)
+        {
+            if (EntryAt(i) >= FileAt(i).Count)
+            {
+                return false;
+            }
+        }
+
         bool had = slot.HasValue;
         slot.Value = 0.0;
         slot.Timestamp = 0.0;
@@ -108,15 +112,16 @@ internal sealed class SlotContributions
             double sum = 0.0;
             for (int i = 0; i < _count; i++)
             {
-                sum += _values[i];
-                exact = exact.With(_values[i]);
+                double value = FileAt(i).Values[EntryAt(i)];
+                sum += value;
+                exact = exact.With(value);
             }
 
             slot.Value = sum;
             slot.HasValue = _count > 0;
             if (slot.Frozen is { Contributions: > 0 } frozen)
             {
-                if (frozen is not FrozenSumPart sumPart || sumPart.FoldSum(_files.AsSpan(0, _count), _values.AsSpan(0, _count), numbering) is not double folded)
+                if (frozen is not FrozenSumPart sumPart || sumPart.FoldSum(Files, Values(ref scratch), numbering) is not double folded)
                 {
                     return false;
                 }
@@ -129,8 +134,11 @@ internal sealed class SlotContributions
         {
             for (int i = 0; i < _count; i++)
             {
-                exact = exact.With(_values[i]);
-                MergeRules.Fold(slot, kind, _values[i], _stamps?[i] ?? 0.0);
+                FileState file = FileAt(i);
+                int entry = EntryAt(i);
+                double value = file.Values[entry];
+                exact = exact.With(value);
+                MergeRules.Fold(slot, kind, value, file.KeepsTimestamps ? file.Timestamps[entry] : 0.0);
             }
         }
 
@@ -138,11 +146,82 @@ internal sealed class SlotContributions
         return slot.HasValue == had;
     }
 
-    private void SetStamp(int index, double stamp)
+    /// <summary>How many contributions are listed (for tests).</summary>
+    internal int Count => _count;
+
+    /// <summary>Whether the listed files are the family's list, not an array of the slot's own (for tests).</summary>
+    internal bool SharesFiles => _files is null;
+
+    /// <summary>Whether one entry number stands for every listed contribution (for tests).</summary>
+    internal bool HasOneEntry => _entries is null;
+
+    private ReadOnlySpan<FileState> Files => _files is null ? (_shared is null ? [] : _shared.First(_count)) : _files.AsSpan(0, _count);
+
+    private FileState FileAt(int index) => _files is null ? _shared![index] : _files[index];
+
+    private int EntryAt(int index) => _entries is null ? _entry : _entries[index];
+
+    /// <summary>The listed contributions' values, in order, in <paramref name="scratch"/>.</summary>
+    private ReadOnlySpan<double> Values(ref double[] scratch)
     {
-        if (stamp != 0.0 || _stamps is not null)
+        if (scratch.Length < _count)
         {
-            (_stamps ??= new double[_values.Length])[index] = stamp;
+            scratch = new double[Math.Max(_count, scratch.Length * 2)];
         }
+
+        for (int i = 0; i < _count; i++)
+        {
+            scratch[i] = FileAt(i).Values[EntryAt(i)];
+        }
+
+        return scratch.AsSpan(0, _count);
+    }
+
+    private void ListFile(FileState file, ListedFiles listed)
+    {
+        if (_files is null)
+        {
+            if (_count == 0)
+            {
+                _shared = listed;
+            }
+
+            if (_shared!.Count > _count && _shared[_count] == file)
+            {
+                return;
+            }
+
+            // Another sequence than the family's: the slot's own, from here on.
+            _files = new FileState[Math.Max(4, (_count + 1) * 2)];
+            _shared.First(_count).CopyTo(_files);
+            _shared = null;
+        }
+        else if (_count == _files.Length)
+        {
+            Array.Resize(ref _files, _count * 2);
+        }
+
+        _files[_count] = file;
+    }
+
+    private void ListEntry(int entry)
+    {
+        if (_entries is null)
+        {
+            if (_count == 0 || entry == _entry)
+            {
+                _entry = entry;
+                return;
+            }
+
+            _entries = new int[Math.Max(4, (_count + 1) * 2)];
+            _entries.AsSpan(0, _count).Fill(_entry);
+        }
+        else if (_count == _entries.Length)
+        {
+            Array.Resize(ref _entries, _count * 2);
+        }
+
+        _entries[_count] = entry;
     }
 }

@@ -14,6 +14,9 @@ internal sealed class SlotUpdater
     private readonly List<FamilyState> _inPlace = [];
     private readonly List<(SeriesSlot Slot, FamilyState Family, FoldKind Kind)> _refolds = [];
 
+    // Room for the values of a listed sum folded again with its frozen part.
+    private double[] _refoldValues = [];
+
     /// <summary>The families the last run updated in place (taken by <see cref="ChangedSlots.Emit"/>).</summary>
     public List<FamilyState> InPlace => _inPlace;
 
@@ -62,7 +65,7 @@ internal sealed class SlotUpdater
                 continue;
             }
 
-            if (!slot.Contributions!.Refold(slot, kind, numbering))
+            if (!slot.Contributions!.Refold(slot, kind, numbering, ref _refoldValues))
             {
                 // A mostrecent gauge's sample appeared or went, or a live value broke a frozen exact run: the full merge.
                 family.ChangedIn = generation;
@@ -202,7 +205,7 @@ internal sealed class SlotUpdater
             return false;
         }
 
-        if (contributions.Listed && !contributions.Take(file, entry, value))
+        if (contributions.Listed && !contributions.Take(file, entry))
         {
             return false;
         }

@@ -166,6 +166,63 @@ public class ChangedSlotsTests
     }
 
     /// <summary>
+    /// Live writers of one layout change their fractional <c>_sum</c>s, beside one writer whose file lacks the first
+    /// group's <c>_sum</c> (so its second <c>_sum</c> sits at another entry): a listed sum held by every file shares the
+    /// family's list of files, one held at the same entry everywhere names one entry, and every fold from those lists is
+    /// what a fresh reader's fold over every file gives.
+    /// </summary>
+    [Fact]
+    public void ListedSums_ShareTheFamilysFiles_AndOneEntry_WhereTheWritersShareThem()
+    {
+        var random = new Random(17);
+        using var dir = new TempDirectory();
+        using var mirror = new TempDirectory();
+        var files = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var writers = new Dictionary<string, MappedTestWriter>(StringComparer.Ordinal);
+        try
+        {
+            for (int p = 0; p < 7; p++)
+            {
+                string name = $"histogram_{FakePids + (2 * p) + 1}.db";
+                List<Entry> entries = NewFile(name, random);
+                if (p == 3)
+                {
+                    entries.RemoveAt(entries.FindIndex(IsSum));
+                }
+
+                files[name] = entries;
+                File.WriteAllBytes(dir.File(name), Build(entries));
+                writers[name] = new MappedTestWriter(dir.File(name));
+            }
+
+            Thread.Sleep(Settle * 2);
+            using MultiProcessDirectory reader = Open(dir.Path, accumulate: true, splitMerge: false);
+            for (int step = 0; step < 8; step++)
+            {
+                foreach ((string name, MappedTestWriter writer) in writers)
+                {
+                    files[name] = [.. files[name].Select(e => IsSum(e) ? e with { Value = (random.NextDouble() * 500) + 1e-9 } : e)];
+                    writer.Write(Build(files[name]));
+                }
+
+                Assert.Equal(Fresh(Mirror(mirror, files), accumulate: true), DirectoryFixture.Text(reader));
+            }
+
+            // The first _sum: its own files (the odd writer lacks it), one entry. The second: the family's files, an
+            // entry per file.
+            Assert.Equal((2, 1, 1), reader.Diagnostics.ListedContributions);
+            Assert.True(reader.Diagnostics.LastSlotsUpdated > 0, "the sums were never folded again in place");
+        }
+        finally
+        {
+            foreach (MappedTestWriter writer in writers.Values)
+            {
+                writer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
     /// A live sum ranked inside the dead files' exact run (2^52 and 1, folded as one sum before every file) turns into a
     /// fraction: the run is no longer exact with it, so the fold in place must give way to a file-order fold (2^52 + 0.5
     /// rounds to 2^52 before the 1 comes, where the run's sum plus 0.5 would round up to 2^52 + 2).
