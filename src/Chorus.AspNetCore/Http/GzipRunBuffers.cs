@@ -16,6 +16,11 @@ internal sealed class GzipRunBuffers
     // A response that never released its arrays (it failed between the two calls) stops holding them after this many bodies.
     private const long ForgottenAfterBodies = 64;
 
+    // A free array no body took for this many bodies (a server makes two a scrape, with its preparation) is let go: one sized for bodies unlike the later ones (the first,
+    // whose members' size was a guess, and the array its members outgrew) would otherwise be held for good.
+    private const long UnusedAfterBodies = 32;
+
+
     private readonly List<GzipRunBuffer> _buffers = [];
     private readonly int _spare;
     private long _body;
@@ -47,6 +52,7 @@ internal sealed class GzipRunBuffers
 
         best.Kept = true;
         best.TakenForBody = true;
+        best.LastBody = _body + 1;
         return best;
     }
 
@@ -69,7 +75,9 @@ internal sealed class GzipRunBuffers
         }
 
         int spare = 0;
-        _buffers.RemoveAll(buffer => buffer.IsFree ? ++spare > _spare : !buffer.Kept && _body - buffer.LastBody > ForgottenAfterBodies);
+        _buffers.RemoveAll(buffer => buffer.IsFree
+            ? ++spare > _spare || _body - buffer.LastBody > UnusedAfterBodies
+            : !buffer.Kept && _body - buffer.LastBody > ForgottenAfterBodies);
         return [.. used];
     }
 
