@@ -228,9 +228,11 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
     private static void MergeLiveFile(FileState file, int generation, int numbering, int worker, int workers)
     {
         EntryTarget[] targets = file.Targets;
-        double[] values = file.Values;
+        EntryValues values = file.Values;
         double[] stamps = file.Timestamps;
-        bool keepsTimestamps = file.KeepsTimestamps;
+
+        // Made for the first timestamp that is not 0 (a mostrecent gauge's), as long as the file's arrays when it is.
+        bool keepsTimestamps = stamps.Length != 0;
         HashSet<ParsedKey>? removed = file.RemovedKeys;
         FamilyState? family = null;
         bool changed = false;

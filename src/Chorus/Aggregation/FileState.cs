@@ -60,14 +60,38 @@ internal sealed class FileState
     /// <summary>The file's identity, which gauge files add as the <c>pid</c> label; null for other files.</summary>
     public string? Pid { get; }
 
-    /// <summary>Values read by the current collection, one per entry.</summary>
-    public double[] Values { get; private set; } = [];
+    /// <summary>Values read by the current collection, one per entry (room for as many entries as <see cref="Targets"/>).</summary>
+    public EntryValues Values { get; private set; } = new(0);
 
-    /// <summary>Timestamps read by the current collection (0 in the 8-byte layout); empty unless <see cref="KeepsTimestamps"/>.</summary>
+    /// <summary>
+    /// Timestamps read by the current collection, one per entry (at least <see cref="Count"/>) once one was not 0; empty
+    /// while all are 0 (the 8-byte layout, and every gauge but a mostrecent one: prometheus_client and Chorus store 0 for
+    /// those) and unless <see cref="KeepsTimestamps"/>. An array per gauge file was 4.7 MB of the GitLab-sized host's heap,
+    /// all zeros. Read one through <see cref="TimestampAt"/>.
+    /// </summary>
     public double[] Timestamps { get; private set; } = [];
 
     /// <summary>Only gauges merge by timestamp (mostrecent), so only gauge files keep them.</summary>
     public bool KeepsTimestamps { get; }
+
+    /// <summary>Entry <paramref name="index"/>'s timestamp as the current collection read it; 0 for a file that keeps none.</summary>
+    public double TimestampAt(int index) => (uint)index < (uint)Timestamps.Length ? Timestamps[index] : 0.0;
+
+    /// <summary>Sets entry <paramref name="index"/>'s timestamp (of <see cref="Count"/>), making the array for the first one that is not 0.</summary>
+    public void SetTimestamp(int index, double stamp)
+    {
+        if ((uint)index >= (uint)Timestamps.Length)
+        {
+            if (BitConverter.DoubleToInt64Bits(stamp) == 0)
+            {
+                return;
+            }
+
+            Timestamps = Grow(Timestamps, Math.Max(Targets.Length, Count));
+        }
+
+        Timestamps[index] = stamp;
+    }
 
     /// <summary>Distinct families in this file (for the gauge-mode pass).</summary>
     public List<FamilyState> Families { get; } = [];
@@ -144,10 +168,10 @@ internal sealed class FileState
         Targets = model.Targets;
         ValueOffsets = model.ValueOffsets;
         bool taken = values is not null && values.Length == Targets.Length && !KeepsTimestamps;
-        Values = taken ? values! : new double[Targets.Length];
+        Values = taken ? EntryValues.From(values, Targets.Length) : new EntryValues(Targets.Length);
         if (KeepsTimestamps)
         {
-            Timestamps = new double[Targets.Length];
+            Timestamps = [];
             PidSlots = [];
         }
 
@@ -178,10 +202,10 @@ internal sealed class FileState
             int size = exact && Targets.Length == 0 ? entries : Math.Max(InitialEntries, Math.Max(entries, Targets.Length * 2));
             Targets = Grow(Targets, size);
             ValueOffsets = Grow(ValueOffsets, size);
-            Values = Grow(Values, size);
+            Values.Grow(size);
             if (KeepsTimestamps)
             {
-                Timestamps = Grow(Timestamps, size);
+                Timestamps = Timestamps.Length == 0 ? [] : Grow(Timestamps, size);
                 PidSlots = PidSlots.Length == 0 ? [] : Grow(PidSlots, size);
             }
         }
@@ -259,7 +283,7 @@ internal sealed class FileState
             // Another file still uses these arrays.
             Targets = [];
             ValueOffsets = [];
-            Values = [];
+            Values = new EntryValues(0);
             Timestamps = [];
             PidSlots = [];
             SharesEntries = false;

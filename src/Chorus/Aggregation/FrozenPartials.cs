@@ -64,7 +64,7 @@ internal static class FrozenPartials
     {
         NotReadyPerSlot(file);
         EntryTarget[] targets = file.Targets;
-        double[] values = file.Values;
+        EntryValues values = file.Values;
         for (int i = 0; i < file.Count; i++)
         {
             EntryTarget target = targets[i];
@@ -176,8 +176,7 @@ internal static class FrozenPartials
     private static void AddFile(FileState file, int rebuiltIn)
     {
         EntryTarget[] targets = file.Targets;
-        double[] values = file.Values;
-        double[] stamps = file.Timestamps;
+        EntryValues values = file.Values;
         for (int i = 0; i < file.Count; i++)
         {
             EntryTarget target = targets[i];
@@ -189,7 +188,7 @@ internal static class FrozenPartials
                 continue;
             }
 
-            if (!PartOf(MergeRules.SlotFor(file, i), family).Add(file, values[i], file.KeepsTimestamps ? stamps[i] : 0.0))
+            if (!PartOf(MergeRules.SlotFor(file, i), family).Add(file, values[i], file.TimestampAt(i)))
             {
                 family.FrozenStale = true;
             }

@@ -146,7 +146,7 @@ internal sealed class HeldLeases : IDisposable
             if (file.KeepsTimestamps)
             {
                 long stamp = timestamps ? BinaryPrimitives.ReadInt64LittleEndian(data[(offset + 8)..]) : 0;
-                if (stamp != BitConverter.DoubleToInt64Bits(file.Timestamps[i]))
+                if (stamp != BitConverter.DoubleToInt64Bits(file.TimestampAt(i)))
                 {
                     return false;
                 }

@@ -19,7 +19,7 @@ internal static class MergeRules
         SeriesSlot slot = SlotFor(file, index);
         slot.Touch(generation);
         double value = file.Values[index];
-        Fold(slot, KindOf(family), value, file.KeepsTimestamps ? file.Timestamps[index] : 0.0);
+        Fold(slot, KindOf(family), value, file.TimestampAt(index));
         slot.Folds++;
         slot.Contributions?.Record(file, index, value, family.ListedFilesFor(generation).With(file));
     }

@@ -95,6 +95,18 @@ internal sealed class ReaderDiagnostics(
         }
     }
 
+    /// <summary>Files that keep an array of timestamps: gauge files once one of their timestamps was not 0.</summary>
+    public int FilesKeepingTimestamps
+    {
+        get
+        {
+            lock (gate)
+            {
+                return files.Count(file => file.Timestamps.Length > 0);
+            }
+        }
+    }
+
     /// <summary>
     /// Of the sample slots whose contributions are listed: how many, how many share their family's list of files
     /// (<see cref="ListedFiles"/>), and how many name one entry for every file.

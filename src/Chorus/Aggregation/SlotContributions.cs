@@ -138,7 +138,7 @@ internal sealed class SlotContributions
                 int entry = EntryAt(i);
                 double value = file.Values[entry];
                 exact = exact.With(value);
-                MergeRules.Fold(slot, kind, value, file.KeepsTimestamps ? file.Timestamps[entry] : 0.0);
+                MergeRules.Fold(slot, kind, value, file.TimestampAt(entry));
             }
         }
 

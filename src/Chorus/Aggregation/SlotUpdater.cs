@@ -86,7 +86,8 @@ internal sealed class SlotUpdater
         ReadOnlySpan<double> olds = changes.OldValues;
 
         // The new values as the refresh copied them, unless an entry changed twice in the collection (then the file's).
-        ReadOnlySpan<double> news = changes.Repeated ? file.Values : changes.NewValues;
+        ReadOnlySpan<double> news = changes.NewValues;
+        bool repeated = changes.Repeated;
         EntryTarget[] targets = file.Targets;
         HashSet<ParsedKey>? removed = file.RemovedKeys;
         FamilyState? family = null;
@@ -122,7 +123,7 @@ internal sealed class SlotUpdater
             }
 
             SeriesSlot? slot = route == SlotRoute.PerFile ? file.PidSlotAt(i) : target.Cached(route);
-            if (slot is null || slot.Removed || !TryUpdate(slot, family, kind, file, i, olds[k], news[changes.Repeated ? i : k], generation))
+            if (slot is null || slot.Removed || !TryUpdate(slot, family, kind, file, i, olds[k], repeated ? file.Values[i] : news[k], generation))
             {
                 // The full merge folds the family again (slots updated already are started afresh by it).
                 family.ChangedIn = generation;
@@ -194,7 +195,7 @@ internal sealed class SlotUpdater
         FrozenSlotPart? frozen = slot.Frozen is { Contributions: > 0 } part ? part : null;
         if (slot.Folds == 1 && frozen is null)
         {
-            return TakeSingle(slot, kind, value, file.KeepsTimestamps ? file.Timestamps[entry] : 0.0);
+            return TakeSingle(slot, kind, value, file.TimestampAt(entry));
         }
 
         if (slot.Contributions is not { } contributions)

@@ -187,7 +187,7 @@ internal static class ValueRefresh
     {
         bool timestamps = file.KeepsTimestamps && file.Layout == ValueLayout.ValueAndTimestamp16;
         int[] offsets = file.ValueOffsets;
-        double[] values = file.Values;
+        EntryValues values = file.Values;
         bool changed = false;
         var noted = default(Noted);
         const int Ahead = 48;
@@ -199,7 +199,7 @@ internal static class ValueRefresh
                 {
                     int far = picked[k + (2 * Ahead)];
                     Sse.Prefetch0(Unsafe.AsPointer(ref offsets[far]));
-                    Sse.Prefetch0(Unsafe.AsPointer(ref values[far]));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref values.WordAt(far)));
                 }
 
                 if (k + Ahead < count)
@@ -221,25 +221,20 @@ internal static class ValueRefresh
         byte* at = start + file.ValueOffsets[i];
         long valueBits = LittleEndian(Unsafe.ReadUnaligned<long>(at));
         long stampBits = timestamps ? LittleEndian(Unsafe.ReadUnaligned<long>(at + 8)) : 0;
-        double[] values = file.Values;
-        double[] stamps = file.Timestamps;
-        bool keepStamps = file.KeepsTimestamps;
+        EntryValues values = file.Values;
 
         // Bit patterns, so a NaN that stays NaN is no change.
         double old = values[i];
-        if (valueBits == BitConverter.DoubleToInt64Bits(old)
-            && (!keepStamps || stampBits == BitConverter.DoubleToInt64Bits(stamps[i])))
+        if (valueBits == BitConverter.DoubleToInt64Bits(old) && stampBits == BitConverter.DoubleToInt64Bits(file.TimestampAt(i)))
         {
             return false;
         }
 
-        values[i] = BitConverter.Int64BitsToDouble(valueBits);
-        if (keepStamps)
-        {
-            stamps[i] = BitConverter.Int64BitsToDouble(stampBits);
-        }
+        double value = BitConverter.Int64BitsToDouble(valueBits);
+        values.Set(i, value);
+        file.SetTimestamp(i, BitConverter.Int64BitsToDouble(stampBits));
 
-        Note(file, i, old, values[i], collection, ref noted.Bits, ref noted.Changes);
+        Note(file, i, old, value, collection, ref noted.Bits, ref noted.Changes);
         return true;
     }
 

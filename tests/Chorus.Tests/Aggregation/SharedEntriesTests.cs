@@ -60,6 +60,51 @@ public sealed class SharedEntriesTests
         }
     }
 
+    /// <summary>
+    /// prometheus_client and Chorus store timestamp 0 for every gauge but a mostrecent one, so a gauge file keeps an array
+    /// of timestamps only once one is not 0 (4.7 MB of zeros on the GitLab-sized host). The livesum files here hold a family
+    /// whose last file is a mostrecent one, so their zero timestamps take part in its fold; then one of them stores a
+    /// timestamp after all, which the warm reader takes as a fresh one does.
+    /// </summary>
+    [Fact]
+    public void GaugeFilesWhoseTimestampsAreAllZero_KeepNoTimestamps_TillOneIsNot()
+    {
+        using var dir = new TempDirectory();
+        for (int writer = 0; writer < Writers; writer++)
+        {
+            Zeroed(writer, stamp: 0.0).WriteTo(dir.File(Name("livesum", writer)));
+        }
+
+        Gauge(Writers, series: 5, extra: null).WriteTo(dir.File(Name("mostrecent", Writers)));
+        using MultiProcessDirectory warm = MultiProcessDirectory.Open(dir.Path);
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(warm));
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(warm));
+        Assert.Equal(1, warm.Diagnostics.FilesKeepingTimestamps);
+
+        // A timestamp greater than the mostrecent file's: this file's values win the fold from now on.
+        Zeroed(7, stamp: 1e9).WriteTo(dir.File(Name("livesum", 7)));
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(warm));
+        Assert.Contains("g{series=\"s0\"} 7000.5", DirectoryFixture.Text(warm), StringComparison.Ordinal);
+        Assert.Equal(2, warm.Diagnostics.FilesKeepingTimestamps);
+
+        static DbFileBuilder Zeroed(int writer, double stamp)
+        {
+            var builder = new DbFileBuilder(ValueLayout.ValueAndTimestamp16);
+            for (int s = 0; s < 5; s++)
+            {
+                builder.Add("g", "g", (writer * 1000) + s + 0.5, timestamp: stamp, labels: ("series", "s" + s.ToString(CultureInfo.InvariantCulture)));
+            }
+
+            return builder;
+        }
+    }
+
+    private static string Fresh(string path)
+    {
+        using MultiProcessDirectory fresh = MultiProcessDirectory.Open(path, new MultiProcessDirectoryOptions { MaxKeptFiles = 0, ColdReadAhead = false });
+        return DirectoryFixture.Text(fresh);
+    }
+
     private static DbFileBuilder Gauge(int writer, int series, string? extra, double shift = 0.0)
     {
         var builder = new DbFileBuilder(ValueLayout.ValueAndTimestamp16);
