@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Chorus.Files;
 using Chorus.Internal;
 using Microsoft.Win32.SafeHandles;
@@ -315,24 +314,11 @@ internal sealed class ColdReadAhead : IDisposable
         {
             // Such a file will most likely share its entry arrays: it needs only its values, read here while hot.
             // (A gauge file's values are copied with their timestamps once its entries are taken.)
-            entries.Values = ReadValues(data, entries.ValueOffsets);
+            entries.Values = EntryValues.Read(data, entries.ValueOffsets);
         }
     }
 
     /// <summary>Files of one kind (and one gauge mode: their keys differ) share a reference.</summary>
     private static int ReferenceIndex(DbFileName name) =>
         name.Kind == DbFileKind.Gauge ? Kinds + (int)(name.Mode ?? GaugeMode.All) : (int)name.Kind;
-
-    /// <summary>The value at each offset (the first 8 bytes of an entry's value field, little-endian).</summary>
-    private static double[] ReadValues(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
-    {
-        // Every element is written below: no need for the GC to clear it first (it is as large as the file's entries).
-        double[] values = GC.AllocateUninitializedArray<double>(valueOffsets.Length);
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
-        }
-
-        return values;
-    }
 }

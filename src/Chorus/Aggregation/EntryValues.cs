@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Chorus.Aggregation;
@@ -32,6 +33,9 @@ internal sealed class EntryValues
     /// <summary>How many entries hold a value that is not a whole number below 2^31 (for tests).</summary>
     internal int OtherCount => _otherCount;
 
+    /// <summary>How many values the second array has room for (for tests).</summary>
+    internal int OtherRoom => _others.Length;
+
     /// <summary>The value of entry <paramref name="index"/>.</summary>
     public double this[int index]
     {
@@ -43,23 +47,41 @@ internal sealed class EntryValues
         }
     }
 
-    /// <summary>The values of <paramref name="read"/>, each to its entry, with room for <paramref name="capacity"/> entries.</summary>
-    public static EntryValues From(ReadOnlySpan<double> read, int capacity)
+    /// <summary>
+    /// The values at <paramref name="valueOffsets"/> in <paramref name="data"/> (the first 8 bytes of each entry's value
+    /// field, little-endian), each to its entry: counted first, so the second array is made once, as long as it needs.
+    /// </summary>
+    public static EntryValues Read(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
     {
-        var values = new EntryValues(Math.Max(capacity, read.Length));
-        int others = 0;
-        foreach (double value in read)
+        var values = new EntryValues(valueOffsets.Length);
+        values.Reserve(CountOthers(data, valueOffsets));
+        for (int i = 0; i < valueOffsets.Length; i++)
         {
-            others += IsWhole(value) ? 0 : 1;
-        }
-
-        values._others = others == 0 ? [] : GC.AllocateUninitializedArray<double>(others);
-        for (int i = 0; i < read.Length; i++)
-        {
-            values.Set(i, read[i]);
+            values.Set(i, BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]));
         }
 
         return values;
+    }
+
+    /// <summary>How many of the values at <paramref name="valueOffsets"/> in <paramref name="data"/> would take a place in the second array.</summary>
+    public static int CountOthers(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
+    {
+        int others = 0;
+        foreach (int offset in valueOffsets)
+        {
+            others += IsWhole(BinaryPrimitives.ReadDoubleLittleEndian(data[offset..])) ? 0 : 1;
+        }
+
+        return others;
+    }
+
+    /// <summary>Room for <paramref name="more"/> more values in the second array, made at once (a file read in full).</summary>
+    public void Reserve(int more)
+    {
+        if (_otherCount + more > _others.Length)
+        {
+            Array.Resize(ref _others, _otherCount + more);
+        }
     }
 
     /// <summary>Sets entry <paramref name="index"/> to <paramref name="value"/>, bit for bit.</summary>

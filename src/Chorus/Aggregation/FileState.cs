@@ -163,12 +163,12 @@ internal sealed class FileState
     /// do not depend on the file: a gauge file's pid slots are its own (<see cref="PidSlots"/>).
     /// </summary>
     /// <returns>True when <paramref name="values"/> (the file's values, read already) were taken as they are.</returns>
-    public bool ShareEntriesOf(FileState model, double[]? values = null)
+    public bool ShareEntriesOf(FileState model, EntryValues? values = null)
     {
         Targets = model.Targets;
         ValueOffsets = model.ValueOffsets;
-        bool taken = values is not null && values.Length == Targets.Length && !KeepsTimestamps;
-        Values = taken ? EntryValues.From(values, Targets.Length) : new EntryValues(Targets.Length);
+        bool taken = values is not null && values.Capacity == Targets.Length && !KeepsTimestamps;
+        Values = taken ? values! : new EntryValues(Targets.Length);
         if (KeepsTimestamps)
         {
             Timestamps = [];

@@ -45,7 +45,7 @@ internal sealed class WalkedEntries
     public EntryReference? Reference { get; set; }
 
     /// <summary>The entries' values, read by the thread that walked them (see <see cref="ColdReadAhead"/>); null when not read.</summary>
-    public double[]? Values { get; set; }
+    public EntryValues? Values { get; set; }
 
     public void Clear()
     {

@@ -44,6 +44,29 @@ public class ChangedValuesTests
         Assert.Equal([99.5], changes.NewValues.ToArray());
     }
 
+    [Fact]
+    public void AGaugeFileReadInFull_MakesRoomForItsFractionsOnce()
+    {
+        // Every value a fraction, as the GitLab-sized host's gauges: grown an eighth at a time, the second array of values
+        // was allocated about nine times over in a cold pass.
+        using var dir = new TempDirectory();
+        var builder = new DbFileBuilder(ValueLayout.ValueAndTimestamp16);
+        for (int k = 0; k < 1000; k++)
+        {
+            builder.Add("g", "g", k + 0.25, timestamp: 0.0, labels: ("k", k.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        byte[] data = builder.Build();
+        var file = new FileState("gauge_livesum_1.db", dir.File("gauge_livesum_1.db"));
+        var parsing = new EntryParsing(new KeyTable(), NoWalk);
+        Assert.Null(parsing.Process(file, data, BinaryPrimitives.ReadInt32LittleEndian(data), new CollectionPass(1, 0)));
+
+        Assert.Equal(1000, file.Values.OtherCount);
+        Assert.Equal(1000, file.Values.OtherRoom);
+        Assert.Equal(500.25, file.Values[500]);
+        Assert.Empty(file.Timestamps);
+    }
+
     private static DbDamage NoWalk(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked, CollectionPass pass, out bool valuesRead)
     {
         valuesRead = false;

@@ -31,7 +31,7 @@ public sealed class EntryValuesTests
             }
         }
 
-        EntryValues values = read ? EntryValues.From(model, count + random.Next(3)) : new EntryValues(count);
+        EntryValues values = read ? EntryValues.Read(Bytes(model, out int[] offsets), offsets) : new EntryValues(count);
         var everOther = new HashSet<int>(Enumerable.Range(0, count).Where(i => !IsWhole(model[i])));
         for (int step = 0; step < 600; step++)
         {
@@ -58,17 +58,32 @@ public sealed class EntryValuesTests
     public void ValuesRead_TakeRoomInTheSecondArray_OnlyWhenTheyAreNotWholeCounts()
     {
         double[] read = [0, 1, 2147483647, 7.5, -0.0, 3, double.NaN, 2147483648.0];
-        EntryValues values = EntryValues.From(read, 10);
+        EntryValues values = EntryValues.Read(Bytes(read, out int[] offsets), offsets);
 
         Assert.Equal(4, values.OtherCount);
-        Assert.Equal(10, values.Capacity);
+        Assert.Equal(8, values.Capacity);
         for (int i = 0; i < read.Length; i++)
         {
             Assert.Equal(BitConverter.DoubleToInt64Bits(read[i]), BitConverter.DoubleToInt64Bits(values[i]));
         }
 
+        values.Grow(10);
         Assert.Equal(0.0, values[9]);
         Assert.False(double.IsNegative(values[9]));
+    }
+
+    /// <summary>The values as a file holds them: each at an offset of its own, 16 bytes apart, after 8 bytes of header.</summary>
+    private static byte[] Bytes(double[] values, out int[] offsets)
+    {
+        byte[] data = new byte[8 + (16 * values.Length)];
+        offsets = new int[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            offsets[i] = 8 + (16 * i);
+            System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(offsets[i]), values[i]);
+        }
+
+        return data;
     }
 
     [Fact]
