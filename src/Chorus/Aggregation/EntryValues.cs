@@ -64,7 +64,7 @@ internal sealed class EntryValues
     }
 
     /// <summary>How many of the values at <paramref name="valueOffsets"/> in <paramref name="data"/> would take a place in the second array.</summary>
-    public static int CountOthers(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
+    private static int CountOthers(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
     {
         int others = 0;
         foreach (int offset in valueOffsets)
@@ -75,8 +75,23 @@ internal sealed class EntryValues
         return others;
     }
 
-    /// <summary>Room for <paramref name="more"/> more values in the second array, made at once (a file read in full).</summary>
-    public void Reserve(int more)
+    /// <summary>
+    /// Makes room at once for the values at <paramref name="valueOffsets"/> in <paramref name="data"/> (entries 0 on) that
+    /// would take a place in the second array and have none yet: a file read in full, not grown an eighth at a time.
+    /// </summary>
+    public void ReserveFor(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
+    {
+        int more = 0;
+        for (int i = 0; i < valueOffsets.Length; i++)
+        {
+            // An entry that has a place keeps it (a file read in full again: every collection at a server's start).
+            more += _words[i] < Other && !IsWhole(BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..])) ? 1 : 0;
+        }
+
+        Reserve(more);
+    }
+
+    private void Reserve(int more)
     {
         if (_otherCount + more > _others.Length)
         {

@@ -229,9 +229,8 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
     {
         EntryTarget[] targets = file.Targets;
         EntryValues values = file.Values;
+        // Empty until a timestamp is not 0 (a mostrecent gauge's), then as long as the file's other arrays.
         double[] stamps = file.Timestamps;
-
-        // Made for the first timestamp that is not 0 (a mostrecent gauge's), as long as the file's arrays when it is.
         bool keepsTimestamps = stamps.Length != 0;
         HashSet<ParsedKey>? removed = file.RemovedKeys;
         FamilyState? family = null;
@@ -280,12 +279,7 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
             double value = values[i];
             MergeRules.Fold(slot, kind, value, keepsTimestamps ? stamps[i] : 0.0);
             slot.Folds++;
-            if (tracksSums && slot.Contributions is null)
-            {
-                slot.Contributions = new SlotContributions();
-            }
-
-            if (slot.Contributions is { } contributions)
+            if ((tracksSums ? slot.Contributions ??= new SlotContributions() : slot.Contributions) is { } contributions)
             {
                 contributions.Record(file, i, value, listed ??= family.ListedFilesFor(generation).With(file));
             }

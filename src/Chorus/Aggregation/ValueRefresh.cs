@@ -131,7 +131,7 @@ internal static class ValueRefresh
         {
             // A file read in full: its values' second array is made once, not grown an eighth at a time (a cold pass over
             // the GitLab-sized host's gauge files, all fractions, allocated 9 times their values that way).
-            file.Values.Reserve(EntryValues.CountOthers(data, file.ValueOffsets.AsSpan(0, file.Count)));
+            file.Values.ReserveFor(data, file.ValueOffsets.AsSpan(0, file.Count));
         }
 
         var noted = default(Noted);

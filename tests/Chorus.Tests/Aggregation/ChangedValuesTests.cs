@@ -65,6 +65,12 @@ public class ChangedValuesTests
         Assert.Equal(1000, file.Values.OtherRoom);
         Assert.Equal(500.25, file.Values[500]);
         Assert.Empty(file.Timestamps);
+
+        // Read in full again (a server's collections at start read each file twice): every entry keeps its place.
+        file.Reset();
+        Assert.Null(parsing.Process(file, data, BinaryPrimitives.ReadInt32LittleEndian(data), new CollectionPass(2, 0)));
+        Assert.Equal(1000, file.Values.OtherCount);
+        Assert.Equal(1000, file.Values.OtherRoom);
     }
 
     private static DbDamage NoWalk(FileState file, ReadOnlySpan<byte> data, WalkedEntries walked, CollectionPass pass, out bool valuesRead)
