@@ -54,25 +54,13 @@ internal sealed class EntryValues
     public static EntryValues Read(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
     {
         var values = new EntryValues(valueOffsets.Length);
-        values.Reserve(CountOthers(data, valueOffsets));
+        values.ReserveFor(data, valueOffsets);
         for (int i = 0; i < valueOffsets.Length; i++)
         {
             values.Set(i, BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]));
         }
 
         return values;
-    }
-
-    /// <summary>How many of the values at <paramref name="valueOffsets"/> in <paramref name="data"/> would take a place in the second array.</summary>
-    private static int CountOthers(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
-    {
-        int others = 0;
-        foreach (int offset in valueOffsets)
-        {
-            others += IsWhole(BinaryPrimitives.ReadDoubleLittleEndian(data[offset..])) ? 0 : 1;
-        }
-
-        return others;
     }
 
     /// <summary>

@@ -93,57 +93,73 @@ internal sealed class SlotContributions
     /// <param name="scratch">Room for the values of a sum with a frozen part, kept by the caller from slot to slot.</param>
     public bool Refold(SeriesSlot slot, FoldKind kind, int numbering, ref double[] scratch)
     {
-        for (int i = 0; i < _count; i++)
-        {
-            if (EntryAt(i) >= FileAt(i).Count)
-            {
-                return false;
-            }
-        }
-
         bool had = slot.HasValue;
         slot.Value = 0.0;
         slot.Timestamp = 0.0;
         slot.HasValue = false;
         ExactSum exact = ExactSum.Empty;
-        if (kind == FoldKind.Sum)
+        bool sums = kind == FoldKind.Sum;
+        FrozenSlotPart? frozen = slot.Frozen is { Contributions: > 0 } part ? part : null;
+        if (frozen is not null && (!sums || frozen is not FrozenSumPart))
         {
-            // The additions in file order, in a register rather than through the slot.
-            double sum = 0.0;
-            for (int i = 0; i < _count; i++)
-            {
-                double value = FileAt(i).Values[EntryAt(i)];
-                sum += value;
-                exact = exact.With(value);
-            }
-
-            slot.Value = sum;
-            slot.HasValue = _count > 0;
-            if (slot.Frozen is { Contributions: > 0 } frozen)
-            {
-                if (frozen is not FrozenSumPart sumPart || sumPart.FoldSum(Files, Values(ref scratch), numbering) is not double folded)
-                {
-                    return false;
-                }
-
-                slot.Value = folded;
-                slot.HasValue = true;
-            }
+            return false;
         }
-        else
+
+        // A sum with a frozen part takes the live values as one span (in scratch), between the frozen ones by rank.
+        Span<double> live = frozen is null ? default : Room(ref scratch);
+        double sum = 0.0;
+        for (int i = 0; i < _count; i++)
         {
-            for (int i = 0; i < _count; i++)
+            FileState file = FileAt(i);
+            int entry = EntryAt(i);
+            if (entry >= file.Count)
             {
-                FileState file = FileAt(i);
-                int entry = EntryAt(i);
-                double value = file.Values[entry];
-                exact = exact.With(value);
+                // The file holds fewer entries than the full merge listed: that merge again (it prunes what is gone).
+                return false;
+            }
+
+            double value = file.Values[entry];
+            exact = exact.With(value);
+            if (!sums)
+            {
                 MergeRules.Fold(slot, kind, value, file.TimestampAt(entry));
             }
+            else if (frozen is null)
+            {
+                // The additions in file order, in a register rather than through the slot.
+                sum += value;
+            }
+            else
+            {
+                live[i] = value;
+            }
+        }
+
+        if (sums && !SetSum(slot, sum, frozen as FrozenSumPart, live, numbering))
+        {
+            return false;
         }
 
         Exact = exact;
         return slot.HasValue == had;
+    }
+
+    /// <summary>Sets a sum slot from the live values' <paramref name="sum"/>, or their fold with its frozen part's; false when only a full merge gives it.</summary>
+    private bool SetSum(SeriesSlot slot, double sum, FrozenSumPart? frozen, ReadOnlySpan<double> live, int numbering)
+    {
+        if (frozen is not null)
+        {
+            if (frozen.FoldSum(Files, live, numbering) is not double folded)
+            {
+                return false;
+            }
+
+            sum = folded;
+        }
+
+        slot.Value = sum;
+        slot.HasValue = _count > 0 || frozen is not null;
+        return true;
     }
 
     /// <summary>How many contributions are listed (for tests).</summary>
@@ -161,17 +177,12 @@ internal sealed class SlotContributions
 
     private int EntryAt(int index) => _entries is null ? _entry : _entries[index];
 
-    /// <summary>The listed contributions' values, in order, in <paramref name="scratch"/>.</summary>
-    private ReadOnlySpan<double> Values(ref double[] scratch)
+    /// <summary>Room for the listed contributions' values, in <paramref name="scratch"/>.</summary>
+    private Span<double> Room(ref double[] scratch)
     {
         if (scratch.Length < _count)
         {
             scratch = new double[Math.Max(_count, scratch.Length * 2)];
-        }
-
-        for (int i = 0; i < _count; i++)
-        {
-            scratch[i] = FileAt(i).Values[EntryAt(i)];
         }
 
         return scratch.AsSpan(0, _count);
