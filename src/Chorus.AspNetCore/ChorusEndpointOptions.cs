@@ -69,7 +69,9 @@ public sealed class ChorusEndpointOptions
     /// that compacts the heap and gives its free memory back to the system (it pauses the process for a while: about
     /// 0.2 s with 250 MB of merge state). The first scrape's collection, which reads every file and builds the merge
     /// state, runs with the runtime's collections suspended (up to 1 GiB allocated), and that full collection follows
-    /// its response. Default: false, since in an application when to collect is the application's
+    /// its response. After every response it also gives the C heap's free pages back to the system (glibc's
+    /// <c>malloc_trim</c>, 0.1–2 ms), where zlib leaves the deflate states of each scrape's gzip members. Default: false,
+    /// since in an application when to collect is the application's
     /// business. <c>chorus serve</c>, a process that only serves metrics, turns it on: with a big directory's merge
     /// state on the heap, the collection a warm scrape would otherwise pay for took several times the scrape itself.
     /// </summary>

@@ -19,16 +19,23 @@ namespace Chorus.AspNetCore.Http;
 /// of pauses, each finding nearly everything still reachable (docs/benchmarks.md; on a VM where fresh memory is dear,
 /// the memory those collections would have reused costs about as much).
 /// </para>
+/// <para>
+/// After every response, collection or not, the C heap's free pages are given back (<paramref name="trim"/>, the same
+/// <see cref="Delay"/> later): each scrape's gzip members leave zlib's freed deflate states in the pool threads' heap
+/// arenas (<see cref="ProcessCollector.TrimNativeHeap"/>).
+/// </para>
 /// </summary>
 /// <param name="readCounters">The process's collection count and bytes allocated so far (tests give their own).</param>
 /// <param name="collect">Runs the collection and says which kind it was (tests count it instead).</param>
 /// <param name="suspend">Suspends the runtime's collections; false when it could not (tests record the call instead).</param>
 /// <param name="resume">Ends what <paramref name="suspend"/> started, whether or not the runtime already ended it.</param>
+/// <param name="trim">Gives the C heap's free pages back; false where it cannot (tests count it instead).</param>
 internal sealed class GarbageCollectionBetweenScrapes(
     Func<(int Collections, long Allocated)> readCounters,
     Func<CollectionStage> collect,
     Func<bool> suspend,
-    Action resume)
+    Action resume,
+    Func<bool> trim)
 {
     /// <summary>How much must have been allocated since the last collection: well below the runtime's own budget (≥ 6 MB here).</summary>
     internal const long AllocatedBytes = 1 << 20;
@@ -43,13 +50,20 @@ internal sealed class GarbageCollectionBetweenScrapes(
     private int _collectionsSeen = -1;
     private long _allocatedAtCollection;
     private bool _pending;
+    private bool _collectionDue;
     private int _run;
+    private int _trimmed;
     private int _firstCollectionStarted;
     private int _suspended;
 
     /// <summary>The process's own collector (<see cref="ProcessCollector"/>).</summary>
     public GarbageCollectionBetweenScrapes()
-        : this(static () => (GC.CollectionCount(0), GC.GetTotalAllocatedBytes()), new ProcessCollector().Collect, ProcessCollector.SuspendCollections, ProcessCollector.ResumeCollections)
+        : this(
+            static () => (GC.CollectionCount(0), GC.GetTotalAllocatedBytes()),
+            new ProcessCollector().Collect,
+            ProcessCollector.SuspendCollections,
+            ProcessCollector.ResumeCollections,
+            ProcessCollector.TrimNativeHeap)
     {
     }
 
@@ -65,17 +79,40 @@ internal sealed class GarbageCollectionBetweenScrapes(
         }
     }
 
-    /// <summary>Called once a response is sent: starts a collection <see cref="Delay"/> from now when one is due.</summary>
+    /// <summary>Whether a run is waiting or running (tests).</summary>
+    internal bool Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending;
+            }
+        }
+    }
+
+    /// <summary>How many times this instance gave the C heap's free pages back.</summary>
+    public int Trimmed => Volatile.Read(ref _trimmed);
+
+    /// <summary>
+    /// Called once a response is sent: <see cref="Delay"/> from now, runs a collection when one is due, and trims the C
+    /// heap.
+    /// </summary>
     public void AfterResponse()
     {
         if (Interlocked.Exchange(ref _suspended, 0) == 1)
         {
             // Everything the cold pass let go of is still on the heap: the collection is due whatever was counted.
             resume();
-            CollectLaterUnlessPending();
+            RunLaterUnlessPending(collection: true);
             return;
         }
 
+        RunLaterUnlessPending(collection: CollectionDue());
+    }
+
+    private bool CollectionDue()
+    {
         (int collections, long allocated) = readCounters();
         lock (_gate)
         {
@@ -85,22 +122,18 @@ internal sealed class GarbageCollectionBetweenScrapes(
             {
                 _collectionsSeen = collections;
                 _allocatedAtCollection = allocated;
-                return;
+                return false;
             }
 
-            if (allocated - _allocatedAtCollection < AllocatedBytes)
-            {
-                return;
-            }
+            return allocated - _allocatedAtCollection >= AllocatedBytes;
         }
-
-        CollectLaterUnlessPending();
     }
 
-    private void CollectLaterUnlessPending()
+    private void RunLaterUnlessPending(bool collection)
     {
         lock (_gate)
         {
+            _collectionDue |= collection;
             if (_pending)
             {
                 return;
@@ -109,23 +142,39 @@ internal sealed class GarbageCollectionBetweenScrapes(
             _pending = true;
         }
 
-        _ = CollectLaterAsync();
+        _ = RunLaterAsync();
     }
 
-    private async Task CollectLaterAsync()
+    private async Task RunLaterAsync()
     {
         try
         {
             await Task.Delay(Delay).ConfigureAwait(false);
-            long started = Stopwatch.GetTimestamp();
-            CollectionStage kind = collect();
-            Interlocked.Increment(ref _run);
-            if (CollectionStageTimes.Written)
+            bool collection;
+            lock (_gate)
             {
-                var times = new CollectionStageTimes("chorus between scrapes us:");
-                times.Add(kind, started);
-                times.Write();
+                collection = _collectionDue;
+                _collectionDue = false;
             }
+
+            CollectionStageTimes? times = CollectionStageTimes.Written ? new CollectionStageTimes("chorus between scrapes us:") : null;
+            long started = Stopwatch.GetTimestamp();
+            if (collection)
+            {
+                CollectionStage kind = collect();
+                Interlocked.Increment(ref _run);
+                times?.Add(kind, started);
+                started = Stopwatch.GetTimestamp();
+            }
+
+            // After the collection: objects it freed may have held C memory of their own.
+            if (trim())
+            {
+                Interlocked.Increment(ref _trimmed);
+                times?.Add(CollectionStage.TrimNativeHeap, started);
+            }
+
+            times?.Write();
         }
         finally
         {

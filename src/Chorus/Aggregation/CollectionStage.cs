@@ -86,4 +86,7 @@ internal enum CollectionStage
 
     /// <summary>A full, compacting collection a server ran between scrapes to give back the memory its heap outgrew.</summary>
     CompactHeap,
+
+    /// <summary>Giving the C heap's free pages back to the system, as a server does between scrapes.</summary>
+    TrimNativeHeap,
 }

@@ -47,6 +47,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     public static partial long Lseek(int fd, long offset, int whence);
 
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    public static partial int MallocTrim(nuint pad);
+
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     public static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
 

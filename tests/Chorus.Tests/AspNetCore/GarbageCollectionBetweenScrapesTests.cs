@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Globalization;
 using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Text;
 using Chorus.Aggregation;
 using Chorus.AspNetCore;
 using Chorus.AspNetCore.Http;
@@ -118,6 +121,66 @@ public sealed class GarbageCollectionBetweenScrapesTests
     }
 
     [Fact]
+    public async Task EveryResponse_TrimsTheCHeap_AfterAnyCollection()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+
+        // Nothing allocated: no collection is due, yet the scrape's gzip members freed C memory.
+        between.AfterResponse();
+        await WaitForAsync(() => between.Trimmed == 1);
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        between.AfterResponse();
+        await WaitForAsync(() => between.Trimmed == 2);
+        await Task.Delay(Settled);
+
+        Assert.Equal("TCT", process.Runs);
+    }
+
+    [Fact]
+    public void TrimNativeHeap_GivesTheCHeapsFreePagesBack()
+    {
+        // Chunks the size of zlib's deflate state, each followed by a small one that stays: glibc gives the freed chunks
+        // back by itself only when they reach its arena's top, which the small ones keep them from, as other C memory of a
+        // server kept the deflate states of its gzip members from it.
+        const int Chunk = 256 * 1024;
+        const int Chunks = 256;
+        var freed = new nint[Chunks];
+        var kept = new nint[Chunks];
+        unsafe
+        {
+            // Freeing one mapped chunk raises glibc's mapping threshold past it, so the chunks come from the arena.
+            NativeMemory.Free(NativeMemory.Alloc(4 * Chunk));
+            for (int i = 0; i < Chunks; i++)
+            {
+                freed[i] = (nint)NativeMemory.Alloc(Chunk);
+                new Span<byte>((void*)freed[i], Chunk).Fill(1);
+                kept[i] = (nint)NativeMemory.Alloc(64);
+            }
+
+            try
+            {
+                foreach (nint chunk in freed)
+                {
+                    NativeMemory.Free((void*)chunk);
+                }
+
+                long before = AnonymousBytes();
+                Assert.True(ProcessCollector.TrimNativeHeap());
+                long after = AnonymousBytes();
+                Assert.True(before - after >= Chunks * (long)Chunk / 2, $"anonymous memory {before} -> {after} bytes");
+            }
+            finally
+            {
+                foreach (nint chunk in kept)
+                {
+                    NativeMemory.Free((void*)chunk);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task TheEndpoint_RunsTheProcessCollector_OnlyWhenTurnedOn()
     {
         var off = new MetricsEndpoint(new FixedSource(), new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
@@ -136,8 +199,29 @@ public sealed class GarbageCollectionBetweenScrapesTests
         }
 
         Assert.True(between.Run > 0, "no collection was run between scrapes");
+        await WaitForAsync(() => between.Trimmed > 0);
+
+        // The last scrapes' runs would otherwise trim beside the next test of this class.
+        await WaitForAsync(() => !between.Pending);
         Assert.True(GC.CollectionCount(1) > gen1Before);
         Assert.NotEqual(GCLatencyMode.NoGCRegion, GCSettings.LatencyMode);
+    }
+
+    private static long AnonymousBytes()
+    {
+        string line = File.ReadLines("/proc/self/status").Single(line => line.StartsWith("RssAnon:", StringComparison.Ordinal));
+        return long.Parse(line["RssAnon:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        long deadline = Environment.TickCount64 + 30_000;
+        while (!condition() && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition(), "not reached in 30 s");
     }
 
     private static async Task ScrapeAsync(MetricsEndpoint endpoint)
@@ -153,6 +237,7 @@ public sealed class GarbageCollectionBetweenScrapesTests
     /// <summary>The counters a process would show, and the collections asked of it.</summary>
     private sealed class FakeProcess
     {
+        private readonly StringBuilder _runs = new();
         private int _count;
 
         public int Collections { get; set; }
@@ -167,7 +252,29 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         public int Resumed { get; private set; }
 
-        public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), Collect, Suspend, () => Resumed++);
+        /// <summary>What was run between scrapes, in order: C for a collection, T for a trim.</summary>
+        public string Runs
+        {
+            get
+            {
+                lock (_runs)
+                {
+                    return _runs.ToString();
+                }
+            }
+        }
+
+        public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), Collect, Suspend, () => Resumed++, Trim);
+
+        private bool Trim()
+        {
+            lock (_runs)
+            {
+                _runs.Append('T');
+            }
+
+            return true;
+        }
 
         private bool Suspend()
         {
@@ -177,6 +284,11 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         private CollectionStage Collect()
         {
+            lock (_runs)
+            {
+                _runs.Append('C');
+            }
+
             Interlocked.Increment(ref _count);
             return CollectionStage.CollectGarbage;
         }
