@@ -95,6 +95,68 @@ public sealed class ChangeMapTests : IDisposable
     }
 
     [Fact]
+    public unsafe void TheReader_KeepsHalfOfEachWord_AndFindsEveryRegionWhoseWordMoved()
+    {
+        // 43 regions: five blocks of eight compared at once, and three one by one.
+        const int Regions = 43;
+        using MetricRegistry writer = OpenWriter();
+        writer.CreateCounter("c", Help).Inc();
+        string db = _dir.File("counter_0.db");
+        using ChangeMapWatch watch = ChangeMapWatch.TryOpen(db)!;
+        int fd = Libc.Open(ChangeMapFormat.PathFor(db), LinuxOpenFlags.ReadWrite | LinuxOpenFlags.CloseOnExec, 0);
+        Assert.True(fd >= 0);
+        byte* mapped = ChangeMapMapping.TryMap(fd);
+        Assert.True(mapped != null);
+        long* words = (long*)(mapped + ChangeMapFormat.HeaderSize);
+        try
+        {
+            Assert.True(watch.TryBegin(Regions));
+            Assert.Equal(Regions * sizeof(uint), watch.SeenBytes);
+
+            // Never seen: a region is read whatever its word holds (0 here, as an unknown region is remembered).
+            Assert.Equal(0, watch.NextChanged(0, Regions));
+            MarkAll();
+            Assert.Equal(Regions, watch.NextChanged(0, Regions));
+
+            // Words bumped (one past the mark, or past 2^32 with another low half): each region is found in turn.
+            int[] moved = [0, 7, 8, 20, 39, 40, 42];
+            foreach (int region in moved)
+            {
+                words[region] = region % 2 == 0 ? words[region] + 1 : (1L << 32) + 6;
+            }
+
+            int at = 0;
+            foreach (int region in moved)
+            {
+                at = watch.NextChanged(at, Regions);
+                Assert.Equal(region, at);
+                watch.MarkSeen(at);
+                at++;
+            }
+
+            Assert.Equal(Regions, watch.NextChanged(0, Regions));
+
+            // A new owner number: every region is unknown again.
+            *(long*)(mapped + ChangeMapFormat.OwnerOffset) += 1;
+            Assert.True(watch.TryBegin(Regions));
+            Assert.Equal(0, watch.NextChanged(0, Regions));
+        }
+        finally
+        {
+            ChangeMapMapping.Unmap(mapped);
+            _ = Libc.Close(fd);
+        }
+
+        void MarkAll()
+        {
+            for (int region = 0; region < Regions; region++)
+            {
+                watch.MarkSeen(region);
+            }
+        }
+    }
+
+    [Fact]
     public void WarmReader_SeesEveryChangeThroughTheMaps_AndReadsOnlyChangedRegions()
     {
         using MetricRegistry writer = OpenWriter();
