@@ -16,9 +16,12 @@ internal sealed class GzipRunBuffers
     // A response that never released its arrays (it failed between the two calls) stops holding them after this many bodies.
     private const long ForgottenAfterBodies = 64;
 
-    // A free array no body took for this many bodies (a server makes two a scrape, with its preparation) is let go: one sized for bodies unlike the later ones (the first,
-    // whose members' size was a guess, and the array its members outgrew) would otherwise be held for good.
-    private const long UnusedAfterBodies = 32;
+    // A free array no body took for this many bodies (a server makes two a scrape, with its preparation) is let go: one
+    // sized for bodies unlike the later ones (the first, whose members' size was a guess, and the array its members
+    // outgrew) would otherwise be held for good. Bodies that all change take their arrays every other body; at 32 the
+    // first body's array (5.8 MB on the GitLab-sized host) was still held sixteen scrapes in, while at 8 bodies whose
+    // sizes vary let go of arrays they took again a few bodies later (GzipMemberCacheTests).
+    private const long UnusedAfterBodies = 12;
 
 
     private readonly List<GzipRunBuffer> _buffers = [];
