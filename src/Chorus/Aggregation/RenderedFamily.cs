@@ -79,16 +79,19 @@ internal sealed class RenderedFamily
 
     /// <summary>
     /// Notes that the <paramref name="scrape"/>th written scrape wrote the family in <paramref name="format"/>, and lets go of
-    /// every rendering that none of the last <see cref="UnusedScrapes"/> wrote: one made for a client that asked once for
-    /// another format (a curl beside Prometheus), or ahead of a first scrape that asked for another, is a second copy of
-    /// the family's exposition (26 MB on a GitLab-sized host) that would otherwise stay for the life of the reader.
+    /// every rendering that none of the last <see cref="UnusedScrapes"/> wrote (one made for a client that asked once for
+    /// another format, a curl beside Prometheus), and at once of one that no scrape ever wrote (made ahead of a first
+    /// scrape that asked for another format): each is a second copy of the family's exposition (26 MB on a GitLab-sized
+    /// host) that would otherwise stay for the life of the reader, or for the first scrapes, past the compaction that
+    /// follows the first response.
     /// </summary>
     public void Written(int mergedIn, ExpositionFormat format, EscapingScheme escaping, int scrape)
     {
-        _usedIn[IndexFor(mergedIn, format, escaping)] = scrape;
+        int written = IndexFor(mergedIn, format, escaping);
+        _usedIn[written] = scrape;
         for (int i = 0; i < _bytes.Length; i++)
         {
-            if (_bytes[i] is not null && scrape - _usedIn[i] > UnusedScrapes)
+            if (_bytes[i] is not null && (scrape - _usedIn[i] > UnusedScrapes || (_usedIn[i] == 0 && i != written)))
             {
                 // A response still sending the buffer holds its own lease; the next use formats into a new buffer.
                 _bytes[i] = null;

@@ -141,6 +141,26 @@ public sealed class CollectionsAheadTests
         Assert.Equal(4, reader.Diagnostics.RenderingsKept);
     }
 
+    [Fact]
+    public async Task TheCollectionAtStartsRendering_IsLetGoByAFirstScrapeThatAsksForAnotherFormat()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).Add("d", "d_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, MultiProcessDirectoryOptions.Default.ForServer());
+        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, reader.Diagnostics.RenderingsKept);
+
+        // Text first: the OpenMetrics renderings no scrape wrote go with it, before the compaction after its response.
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+        Assert.Equal(2, reader.Diagnostics.RenderingsKept);
+
+        // Once written, a rendering stays for UnusedScrapes scrapes of another format.
+        Assert.Equal(Fresh(dir.Path, ExpositionFormat.OpenMetrics), AsPrometheus3(reader));
+        Assert.Equal(4, reader.Diagnostics.RenderingsKept);
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+        Assert.Equal(4, reader.Diagnostics.RenderingsKept);
+    }
+
     private static string AsPrometheus3(MultiProcessDirectory reader)
     {
         var output = new System.Buffers.ArrayBufferWriter<byte>();
