@@ -15,8 +15,8 @@ namespace Chorus.Aggregation;
 public sealed partial class MultiProcessDirectory
 {
     // What the collection at start formats: what Prometheus 3 asks for first (OpenMetrics 1.0.0 with escaping=allow-utf-8).
-    // A scraper that asks for something else has it formatted on its first scrape, and this rendering is let go a few
-    // scrapes later (RenderedFamily.Written).
+    // A scraper that asks for something else has it formatted on its first scrape, which lets this rendering go
+    // (RenderedFamily.Written).
     private const ExpositionFormat StartFormat = ExpositionFormat.OpenMetrics;
     private const EscapingScheme StartEscaping = EscapingScheme.AllowUtf8;
     private const int StartCollections = 3;
