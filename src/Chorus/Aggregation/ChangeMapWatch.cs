@@ -121,13 +121,18 @@ internal sealed unsafe class ChangeMapWatch : IDisposable
 
         long* words = Words;
         int at = region;
-        if (Vector256.IsHardwareAccelerated)
+
+        // 128-bit vectors: the native build targets the minimum instruction set, where Vector256 is not accelerated and
+        // this loop would run one word at a time.
+        if (Vector128.IsHardwareAccelerated)
         {
             ref uint seen = ref MemoryMarshal.GetArrayDataReference(_seen);
             for (; at + 8 <= regions; at += 8)
             {
-                Vector256<uint> low = Vector256.Narrow(Vector256.Load((ulong*)words + at), Vector256.Load((ulong*)words + at + 4));
-                if ((low | Vector256<uint>.One) != Vector256.LoadUnsafe(ref seen, (nuint)at))
+                Vector128<uint> first = Vector128.Narrow(Vector128.Load((ulong*)words + at), Vector128.Load((ulong*)words + at + 2));
+                Vector128<uint> second = Vector128.Narrow(Vector128.Load((ulong*)words + at + 4), Vector128.Load((ulong*)words + at + 6));
+                if ((first | Vector128<uint>.One) != Vector128.LoadUnsafe(ref seen, (nuint)at)
+                    || (second | Vector128<uint>.One) != Vector128.LoadUnsafe(ref seen, (nuint)at + 4))
                 {
                     break;
                 }
