@@ -15,12 +15,9 @@ COPY=/dev/shm/chorus-heap-copy
 PORT=${PORT:-19123}
 rm -rf "$COPY"; cp -r "$HOST" "$COPY"
 WRITERS=()
-for p in $(seq 0 15); do
-  ids=$(for w in $(seq "$p" 16 127); do echo -n "$((100000 + w)) "; done)
-  # shellcheck disable=SC2086
-  /usr/bin/python3 "$REPO/bench/gitlab/live_host.py" "$COPY" 100 0.5 $ids > /dev/null &
-  WRITERS+=($!)
-done
+# shellcheck source=bench/gitlab/live_writers.sh
+source "$REPO/bench/gitlab/live_writers.sh"
+start_live_writers "$COPY"
 sleep 5
 CHORUS_DEBUG_STAGE_TIMES=1 dotnet "$DLL" serve --dir "$COPY" --listen "127.0.0.1:$PORT" 2> "/tmp/$TAG-serve.log" &
 SERVE=$!

@@ -116,9 +116,7 @@ public sealed class CollectionsAheadTests
     public async Task TheCollectionAtStart_FormatsWhatPrometheusAsksFor_AndARenderingNoScrapeWritesIsLetGo()
     {
         using var dir = new TempDirectory();
-        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).Add("d", "d_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
-        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, MultiProcessDirectoryOptions.Default.ForServer());
-        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+        using MultiProcessDirectory reader = await TwoCountersCollectedAtStartAsync(dir);
 
         // One rendering per family, in OpenMetrics for escaping=allow-utf-8, before any scrape: Prometheus's first scrape
         // formats nothing.
@@ -145,9 +143,7 @@ public sealed class CollectionsAheadTests
     public async Task TheCollectionAtStartsRendering_IsLetGoByAFirstScrapeThatAsksForAnotherFormat()
     {
         using var dir = new TempDirectory();
-        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).Add("d", "d_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
-        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, MultiProcessDirectoryOptions.Default.ForServer());
-        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+        using MultiProcessDirectory reader = await TwoCountersCollectedAtStartAsync(dir);
         Assert.Equal(2, reader.Diagnostics.RenderingsKept);
 
         // Text first: the OpenMetrics renderings no scrape wrote go with it, before the compaction after its response.
@@ -159,6 +155,15 @@ public sealed class CollectionsAheadTests
         Assert.Equal(4, reader.Diagnostics.RenderingsKept);
         Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
         Assert.Equal(4, reader.Diagnostics.RenderingsKept);
+    }
+
+    /// <summary>A server's reader of two counter families in <paramref name="dir"/>, its collection at start done.</summary>
+    private static async Task<MultiProcessDirectory> TwoCountersCollectedAtStartAsync(TempDirectory dir)
+    {
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).Add("d", "d_total", 2.0).WriteTo(dir.File($"counter_{FakePids + 1}.db"));
+        MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, MultiProcessDirectoryOptions.Default.ForServer());
+        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+        return reader;
     }
 
     private static string AsPrometheus3(MultiProcessDirectory reader)
