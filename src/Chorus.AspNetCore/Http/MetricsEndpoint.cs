@@ -102,6 +102,11 @@ internal sealed partial class MetricsEndpoint
         long arrived = Stopwatch.GetTimestamp();
         int kind = KindOf(protocol, gzip);
         _preparation?.Arrived(kind);
+        if (_preparation?.InFlight is { IsCompleted: false } preparing)
+        {
+            // Its members are what this scrape will send; collecting beside it would format every rendering anew.
+            await preparing.ConfigureAwait(false);
+        }
 
         SharedCollection collection = await CollectSharedAsync(protocol.Format, protocol.Escaping).ConfigureAwait(false);
         GzipMemberCache? gzipMembers = null;

@@ -88,6 +88,44 @@ public sealed class ScrapePreparationTests
     }
 
     [Fact]
+    public async Task AScrapeArrivingDuringAPreparation_FindsItInFlight_UntilItIsDone()
+    {
+        var time = new FakeTimeProvider();
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        bool blocks = false;
+        using var preparation = new ScrapePreparation(
+            Second,
+            _ =>
+            {
+                if (Volatile.Read(ref blocks))
+                {
+                    started.Set();
+                    release.Wait();
+                }
+            },
+            e => Assert.Fail(e.ToString()),
+            time);
+        ScrapesTenSecondsApart(preparation, time, 3);
+        Assert.True(preparation.InFlight.IsCompleted);
+        int before = preparation.Runs;
+        Volatile.Write(ref blocks, true);
+
+        // The timer's callback, on a thread of its own: the preparation blocks until released.
+        Task callback = Task.Run(preparation.RunIfStillDue);
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)), "the preparation did not start");
+        Task inFlight = preparation.InFlight;
+        preparation.Arrived(Kind);
+        Assert.False(inFlight.IsCompleted);
+
+        release.Set();
+        await inFlight.WaitAsync(TimeSpan.FromSeconds(30));
+        await callback.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(preparation.InFlight.IsCompleted);
+        Assert.Equal(before + 1, preparation.Runs);
+    }
+
+    [Fact]
     public void ACallbackOnItsWayWhenAScrapeArrives_PreparesNothing()
     {
         var time = new FakeTimeProvider();
