@@ -101,13 +101,7 @@ internal sealed partial class MetricsEndpoint
         bool gzip = _options.EnableGzip && ScrapeNegotiation.AcceptsGzip(request.Headers.AcceptEncoding);
         long arrived = Stopwatch.GetTimestamp();
         int kind = KindOf(protocol, gzip);
-        _preparation?.Arrived(kind);
-        if (_preparation?.InFlight is { IsCompleted: false } preparing)
-        {
-            // Its members are what this scrape will send; collecting beside it would format every rendering anew.
-            await preparing.ConfigureAwait(false);
-        }
-
+        await ArrivedAsync(kind).ConfigureAwait(false);
         SharedCollection collection = await CollectSharedAsync(protocol.Format, protocol.Escaping).ConfigureAwait(false);
         GzipMemberCache? gzipMembers = null;
         GzipBody? compressed = null;
@@ -153,6 +147,19 @@ internal sealed partial class MetricsEndpoint
         {
             AfterResponse(collection, gzipMembers, compressed);
             _preparation?.Answered(kind, Stopwatch.GetElapsedTime(arrived));
+        }
+    }
+
+    /// <summary>
+    /// Tells the preparation a scrape of <paramref name="kind"/> arrived, and waits for one still running: its members are
+    /// what this scrape will send, and collecting beside its compression would format every rendering anew.
+    /// </summary>
+    private async ValueTask ArrivedAsync(int kind)
+    {
+        _preparation?.Arrived(kind);
+        if (_preparation?.InFlight is { IsCompleted: false } preparing)
+        {
+            await preparing.ConfigureAwait(false);
         }
     }
 
