@@ -165,11 +165,13 @@ public sealed class GarbageCollectionBetweenScrapesTests
                     NativeMemory.Free((void*)chunk);
                 }
 
-                // Counted in the mappings that hold the chunks only: other tests allocate beside this one.
+                // Counted in the mappings that hold the chunks only: other tests allocate beside this one. Where the
+                // small chunks came from free ones elsewhere, the freed run reached the top and glibc gave it back
+                // itself: what is checked is that none of it stays resident after the trim.
                 long before = ResidentBytesAround(freed);
                 Assert.True(ProcessCollector.TrimNativeHeap());
                 long after = ResidentBytesAround(freed);
-                Assert.True(before - after >= Chunks * (long)Chunk / 2, $"resident {before} -> {after} bytes");
+                Assert.True(after <= Chunks * (long)Chunk / 4, $"resident {before} -> {after} bytes");
             }
             finally
             {
