@@ -10,7 +10,8 @@ namespace Chorus.AspNetCore.Http;
 /// its budget; with a reader's hundreds of MB of merge state that collection took 12–18 ms of a 2 ms scrape
 /// (docs/benchmarks.md). Once a response is out and <see cref="AllocatedBytes"/> were allocated since the last
 /// collection, one is run <see cref="Delay"/> later, in the gap before the next scrape (<see cref="ProcessCollector"/>:
-/// usually a gen1 one; a full compacting one when the heap outgrew the last).
+/// usually a gen1 one; a full compacting one when the heap outgrew the last); once a preparation ahead of a scrape is
+/// done, at once (<see cref="AfterPreparation"/>).
 /// <para>
 /// The first collection of all, the cold pass that reads every file and allocates the whole merge state, runs with
 /// collections suspended (<see cref="BeforeCollection"/>; a server's reader, which collects as soon as it is opened, is
@@ -49,6 +50,7 @@ internal sealed class GarbageCollectionBetweenScrapes(
     private readonly Lock _gate = new();
     private int _collectionsSeen = -1;
     private long _allocatedAtCollection;
+    private long _allocatedAtPreparation;
     private bool _pending;
     private bool _collectionDue;
     private int _run;
@@ -111,6 +113,44 @@ internal sealed class GarbageCollectionBetweenScrapes(
         RunLaterUnlessPending(collection: CollectionDue());
     }
 
+    /// <summary>Called when a preparation starts: notes the bytes allocated so far, for <see cref="AfterPreparation"/>.</summary>
+    public void BeforePreparation() => Volatile.Write(ref _allocatedAtPreparation, readCounters().Allocated);
+
+    /// <summary>
+    /// Called once a preparation (<see cref="ScrapePreparation"/>) is done: when a collection is due, runs it at once, on
+    /// the preparation's thread, ahead of the scrape prepared for (or leaves it to the run a response left pending). A
+    /// preparation allocates as a scrape does, ahead of it (a server's first ones megabytes of gzip run arrays, on the
+    /// large object heap); left for the next response, those bytes set the runtime's own collection off inside the
+    /// scrape, a full one when they spent the large object heap's budget: 46 ms of a 117 ms scrape of the GitLab-sized
+    /// host (docs/benchmarks.md). The collection run here is the usual one, which the runtime makes a full one itself
+    /// when a generation's budget is spent. Due as after a response, or when the preparation itself allocated
+    /// <see cref="AllocatedBytes"/> since <see cref="BeforePreparation"/>, even if the runtime collected meanwhile: a
+    /// gen0 collection inside the preparation leaves the large object heap's budget as spent as it was.
+    /// </summary>
+    public void AfterPreparation()
+    {
+        bool allocatedByPreparation = readCounters().Allocated - Volatile.Read(ref _allocatedAtPreparation) >= AllocatedBytes;
+
+        // Both, for CollectionDue notes where allocation stood after a collection by the runtime.
+        if (Volatile.Read(ref _suspended) == 1 || !(CollectionDue() | allocatedByPreparation))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _collectionDue = true;
+            if (_pending)
+            {
+                return;
+            }
+
+            _pending = true;
+        }
+
+        RunPending();
+    }
+
     private bool CollectionDue()
     {
         (int collections, long allocated) = readCounters();
@@ -147,9 +187,15 @@ internal sealed class GarbageCollectionBetweenScrapes(
 
     private async Task RunLaterAsync()
     {
+        await Task.Delay(Delay).ConfigureAwait(false);
+        RunPending();
+    }
+
+    /// <summary>Runs what is pending (the collection when due, then the trim) and ends the pending state.</summary>
+    private void RunPending()
+    {
         try
         {
-            await Task.Delay(Delay).ConfigureAwait(false);
             bool collection;
             lock (_gate)
             {

@@ -36,6 +36,7 @@ internal sealed partial class MetricsEndpoint
     {
         int slot = kind / 2;
         var protocol = new ScrapeProtocol((ExpositionFormat)(slot / 4), (EscapingScheme)(slot % 4), TextVersion1: false);
+        _collections?.BeforePreparation();
         using SegmentedBody body = NewBody();
         if (_directory!.CollectAhead(body, protocol.Format, protocol.Escaping) is null)
         {
@@ -50,5 +51,7 @@ internal sealed partial class MetricsEndpoint
         {
             members.Release(members.Compress(body, body.WrittenCount, preparation: true));
         }
+
+        _collections?.AfterPreparation();
     }
 }

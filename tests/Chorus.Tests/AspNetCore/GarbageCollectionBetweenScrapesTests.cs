@@ -87,6 +87,81 @@ public sealed class GarbageCollectionBetweenScrapesTests
     }
 
     [Fact]
+    public void APreparationThatLeftAMiBAllocated_RunsTheCollectionAtOnce()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+        between.BeforePreparation();
+        between.AfterPreparation();
+        between.BeforePreparation();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes - 1;
+        between.AfterPreparation();
+        Assert.Equal(0, process.Collected);
+
+        // The MiB since the last collection, over two preparations; run on the last one's thread, before its scrape.
+        between.BeforePreparation();
+        process.Allocated += 1;
+        between.AfterPreparation();
+        Assert.Equal(("CT", 1, false), (process.Runs, between.Run, between.Pending));
+    }
+
+    [Fact]
+    public void APreparationThatAllocatedAMiB_RunsTheCollection_EvenIfTheRuntimeCollectedDuringIt()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+
+        // The runtime's gen0 collection in the preparation restarts the count since the last collection, not the
+        // preparation's own.
+        between.BeforePreparation();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        process.Collections++;
+        between.AfterPreparation();
+        Assert.Equal(1, process.Collected);
+
+        between.BeforePreparation();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes - 1;
+        process.Collections++;
+        between.AfterPreparation();
+        Assert.Equal(1, process.Collected);
+    }
+
+    [Fact]
+    public async Task APreparationWhileAResponsesRunIsPending_LeavesTheCollectionToThatRun()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+        between.AfterResponse();
+        await WaitForAsync(() => !between.Pending);
+
+        // Nothing due for this response; the preparation after it makes its pending run collect, once.
+        between.AfterResponse();
+        between.BeforePreparation();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        between.AfterPreparation();
+        Assert.Equal(0, process.Collected);
+
+        await process.WaitForCollectionsAsync(1);
+        await WaitForAsync(() => !between.Pending);
+        Assert.Equal("TCT", process.Runs);
+    }
+
+    [Fact]
+    public void APreparationDuringTheSuspendedFirstCollection_RunsNothing()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+        between.BeforeCollection();
+        between.BeforePreparation();
+        between.AfterPreparation();
+        between.BeforePreparation();
+        process.Allocated += 8 * GarbageCollectionBetweenScrapes.AllocatedBytes;
+        between.AfterPreparation();
+
+        Assert.Equal(("", 0), (process.Runs, process.Resumed));
+    }
+
+    [Fact]
     public async Task TheFirstCollection_RunsSuspended_AndACollectionFollowsItsResponse()
     {
         var process = new FakeProcess();

@@ -52,6 +52,36 @@ public sealed class MetricsEndpointPreparationTests
     }
 
     [Fact]
+    public async Task APreparation_RunsTheCollectionBetweenScrapes_WhenOneIsDue()
+    {
+        using var dir = new TempDirectory();
+        new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0).WriteTo(dir.File("counter_3900001.db"));
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path);
+        var time = new FakeTimeProvider();
+        var options = new ChorusEndpointOptions { IncludeSelfMetrics = false, CollectGarbageBetweenScrapes = true };
+        var endpoint = new MetricsEndpoint(reader, options, NullLogger.Instance, time);
+        GarbageCollectionBetweenScrapes between = endpoint.CollectionsBetweenScrapes!;
+
+        // Scrapes ten seconds apart, each next one prepared ahead with two MiB allocated since the last response. Other
+        // tests collect beside this one, and a collection the runtime ran starts the count again: repeat until a
+        // preparation found one due (the runs responses leave pending are waited out first, so only it can have run).
+        bool ranByPreparation = false;
+        for (int scrape = 0; scrape < 40 && !ranByPreparation; scrape++)
+        {
+            await WaitUntilAsync(() => !between.Pending);
+            int run = between.Run;
+            GC.KeepAlive(new byte[2 * GarbageCollectionBetweenScrapes.AllocatedBytes]);
+            int prepared = endpoint.Preparation!.Runs;
+            time.AdvanceInSteps(TimeSpan.FromSeconds(scrape == 0 ? 0 : 10));
+            ranByPreparation = endpoint.Preparation.Runs > prepared && between.Run > run;
+            Assert.Contains("c_total 1.0\n", await ScrapeAsync(endpoint));
+        }
+
+        Assert.True(ranByPreparation, "no preparation ran a collection");
+        await WaitUntilAsync(() => !between.Pending);
+    }
+
+    [Fact]
     public void NothingIsPrepared_WhenTheOptionIsOff_OrTheSourceIsNoDirectory()
     {
         using var dir = new TempDirectory();
@@ -63,6 +93,17 @@ public sealed class MetricsEndpointPreparationTests
         Assert.Null(off.Preparation);
         Assert.Null(registry.Preparation);
         Assert.NotNull(on.Preparation);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        long deadline = Environment.TickCount64 + 30_000;
+        while (!condition() && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition(), "not reached in 30 s");
     }
 
     private static string Exposition(MultiProcessDirectory reader)
