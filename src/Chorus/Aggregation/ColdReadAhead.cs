@@ -18,7 +18,7 @@ internal sealed class ColdReadAhead : IDisposable
     // Files prepared ahead hold their bytes until taken: at most this many bytes' worth of files of the largest
     // kind seen so far (but always MinimumAhead files), so a host whose files use megabytes each does not hold 64 of
     // them at once.
-    private const int AheadBytes = 32 << 20;
+    private const int AheadBytes = 8 << 20;
     private const int MinimumAhead = 4;
     private const int SpinsBeforeSleeping = 64;
 
@@ -32,6 +32,10 @@ internal sealed class ColdReadAhead : IDisposable
     private readonly int[] _usedByKind = new int[Kinds];
     private const int Kinds = 4;
     private readonly EntryReference?[] _references = new EntryReference?[Kinds + Enum.GetValues<GaugeMode>().Length];
+
+    // 1 once a thread took on making the reference at that index: both threads start on files of one kind together,
+    // and each made its own copy of the first file's bytes (7.8 MB of the GitLab-sized host's cold pass).
+    private readonly int[] _referenceClaimed = new int[Kinds + Enum.GetValues<GaugeMode>().Length];
     // Large buffers (see ReadBuffers) of files given back, for the next files to read into: about as many as the window
     // holds are allocated in a pass, instead of one per file.
     private readonly Stack<byte[]> _spareBuffers = new();
@@ -297,9 +301,18 @@ internal sealed class ColdReadAhead : IDisposable
                 return;
             }
 
-            if (reference is null && EntryReference.Of(data, entries, used) is { } made)
+            if (reference is null && Interlocked.Exchange(ref _referenceClaimed[at], 1) == 0)
             {
-                reference = Interlocked.CompareExchange(ref _references[at], made, null) ?? made;
+                // A file that makes none (no layout) leaves the claim to the next file of its kind.
+                reference = EntryReference.Of(data, entries, used);
+                if (reference is null)
+                {
+                    Volatile.Write(ref _referenceClaimed[at], 0);
+                }
+                else
+                {
+                    Volatile.Write(ref _references[at], reference);
+                }
             }
 
             if (reference is null || !reference.Matches(data, entries))

@@ -20,11 +20,13 @@ internal sealed class KeyTable
     // key), and each key decoded on its own would keep its own copies for as long as the reader lives.
     private readonly Dictionary<LabelSet, LabelSet> _labelSets = [];
     private readonly HashSet<string> _strings = new(StringComparer.Ordinal);
+    private readonly KeyStrings _keyStrings;
     private bool _orderDirty;
 
     public KeyTable()
     {
         _keysBySpan = _keys.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _keyStrings = new KeyStrings(_strings);
     }
 
     /// <summary>Families sorted by name.</summary>
@@ -82,7 +84,7 @@ internal sealed class KeyTable
             return true;
         }
 
-        if (!ExposableKey.TryParse(key, out DbKey? decoded, out error))
+        if (!ExposableKey.TryParse(key, out DbKey? decoded, out error, _keyStrings))
         {
             return false;
         }

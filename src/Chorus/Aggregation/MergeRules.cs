@@ -134,6 +134,13 @@ internal static class MergeRules
         List<Sample> samples = family.Output.SampleList;
         samples.Clear();
         List<LabelGroup> groups = family.OrderedGroups;
+        if (samples.Capacity < groups.Count)
+        {
+            // Sized before it fills: grown by doubling, then cut down below, a big family's list was allocated about
+            // three times over in a cold pass (15 of the GitLab-sized host's 305 MB, all of it memory new to the process).
+            samples.Capacity = MostSamples(groups, generation);
+        }
+
         for (int g = 0; g < groups.Count; g++)
         {
             LabelGroup group = groups[g];
@@ -180,6 +187,22 @@ internal static class MergeRules
             // The list grew by doubling and is kept for the family's life: a fifth of a big family's samples were room.
             samples.Capacity = samples.Count + (samples.Count / 16);
         }
+    }
+
+    /// <summary>How many samples <see cref="Emit"/> adds at most for the groups touched in <paramref name="generation"/>.</summary>
+    private static int MostSamples(List<LabelGroup> groups, int generation)
+    {
+        int most = 0;
+        foreach (LabelGroup group in groups)
+        {
+            if (group.Generation == generation)
+            {
+                int buckets = group.Buckets.Count;
+                most += group.Samples.Count + buckets + (buckets > 0 ? 1 : 0);
+            }
+        }
+
+        return most;
     }
 
     private static SeriesSlot NewSlot(ParsedKey key, SlotRoute route, string? pid)

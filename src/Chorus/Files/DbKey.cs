@@ -74,27 +74,28 @@ internal sealed record DbKey(string Family, string Sample, IReadOnlyList<KeyValu
     /// <param name="utf8">The key bytes.</param>
     /// <param name="key">The parsed key.</param>
     /// <param name="error">Why parsing failed.</param>
-    public static bool TryParse(ReadOnlySpan<byte> utf8, out DbKey? key, out string? error)
+    /// <param name="strings">Where the key's strings come from when the same bytes were decoded before (null: decoded afresh).</param>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out DbKey? key, out string? error, KeyStrings? strings = null)
     {
         key = null;
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 4 });
             Expect(ref reader, JsonTokenType.StartArray);
-            string family = ReadString(ref reader);
-            string sample = ReadString(ref reader);
+            string family = ReadString(ref reader, strings);
+            string sample = ReadString(ref reader, strings);
             Expect(ref reader, JsonTokenType.StartObject);
             var labels = new List<KeyValuePair<string, string>>();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                string name = reader.GetString()!;
+                string name = StringOf(ref reader, strings);
                 if (name.Length == 0)
                 {
                     // Any other name is valid since prometheus_client 0.22 (UTF-8 names); an empty one fits no exposition.
                     throw new FormatException("empty label name");
                 }
 
-                labels.Add(new(name, ReadString(ref reader)));
+                labels.Add(new(name, ReadString(ref reader, strings)));
             }
 
             if (reader.TokenType != JsonTokenType.EndObject)
@@ -106,7 +107,7 @@ internal sealed record DbKey(string Family, string Sample, IReadOnlyList<KeyValu
             string help = LegacyHelp;
             if (reader.TokenType == JsonTokenType.String)
             {
-                help = reader.GetString()!;
+                help = StringOf(ref reader, strings);
                 Read(ref reader);
             }
 
@@ -148,11 +149,14 @@ internal sealed record DbKey(string Family, string Sample, IReadOnlyList<KeyValu
         }
     }
 
-    private static string ReadString(ref Utf8JsonReader reader)
+    private static string ReadString(ref Utf8JsonReader reader, KeyStrings? strings)
     {
         Expect(ref reader, JsonTokenType.String);
-        return reader.GetString()!;
+        return StringOf(ref reader, strings);
     }
+
+    private static string StringOf(ref Utf8JsonReader reader, KeyStrings? strings) =>
+        strings is null ? reader.GetString()! : strings.Get(ref reader);
 
     private static void Append(ArrayBufferWriter<byte> buffer, string ascii)
     {

@@ -11,8 +11,12 @@ namespace Chorus.Files;
 internal static class ExposableKey
 {
     /// <summary>Decodes <paramref name="utf8"/>; false (never throws) with the reason when it is not an exposable key.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out DbKey? key, out string? error)
+    /// <param name="utf8">The key's bytes.</param>
+    /// <param name="key">The decoded key.</param>
+    /// <param name="error">Why it is not one.</param>
+    /// <param name="strings">Strings decoded before, reused for the same bytes (see <see cref="DbKey.TryParse"/>).</param>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out DbKey? key, out string? error, KeyStrings? strings = null)
     {
-        return DbKey.TryParse(utf8, out key, out error);
+        return DbKey.TryParse(utf8, out key, out error, strings);
     }
 }
