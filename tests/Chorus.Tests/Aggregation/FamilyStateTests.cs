@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Chorus.Aggregation;
 using Chorus.Exposition;
 using FsCheck;
@@ -108,6 +109,32 @@ public class FamilyStateTests
         Assert.Equal(20_000, samples.Count);
         Assert.Equal(Enumerable.Range(0, 20_000).Sum(i => (double)i), samples.Sum(sample => sample.Value));
         Assert.InRange(samples.Capacity, samples.Count, samples.Count + (samples.Count / 16));
+    }
+
+    [Fact]
+    public void AColdEmit_AllocatesTheSampleListOnce()
+    {
+        // A cold pass's every byte is memory new to the process: a list grown by doubling, then cut down, was three.
+        var family = new FamilyState("f", MetricType.Histogram, "help");
+        for (int i = 0; i < 5_000; i++)
+        {
+            LabelSet labels = LabelSet.Create(["pid"], [i.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            foreach (SeriesSlot slot in new[] { family.GetBucket(labels, 1.0), family.GetBucket(labels, double.PositiveInfinity), family.GetSample(labels, "f_sum") })
+            {
+                slot.Touch(1);
+                slot.Value = 1;
+                slot.HasValue = true;
+            }
+        }
+
+        _ = family.OrderedGroups;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        MergeRules.Emit(family, generation: 1, accumulate: true);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        List<Sample> samples = family.Output.SampleList;
+        Assert.Equal(4 * 5_000, samples.Count);
+        Assert.InRange(allocated, samples.Count * Unsafe.SizeOf<Sample>(), (samples.Count * Unsafe.SizeOf<Sample>()) + 1024);
     }
 
     private static bool SortedAsCompared(List<LabelGroup> groups)
