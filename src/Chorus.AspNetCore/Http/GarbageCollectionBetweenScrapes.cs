@@ -27,13 +27,15 @@ namespace Chorus.AspNetCore.Http;
 /// </para>
 /// </summary>
 /// <param name="readCounters">The process's collection count and bytes allocated so far (tests give their own).</param>
-/// <param name="collect">Runs the collection and says which kind it was (tests count it instead).</param>
+/// <param name="collect">
+/// Runs the collection, a compaction only when the argument allows one, and says which kind it was (tests count it instead).
+/// </param>
 /// <param name="suspend">Suspends the runtime's collections; false when it could not (tests record the call instead).</param>
 /// <param name="resume">Ends what <paramref name="suspend"/> started, whether or not the runtime already ended it.</param>
 /// <param name="trim">Gives the C heap's free pages back; false where it cannot (tests count it instead).</param>
 internal sealed class GarbageCollectionBetweenScrapes(
     Func<(int Collections, long Allocated)> readCounters,
-    Func<CollectionStage> collect,
+    Func<bool, CollectionStage> collect,
     Func<bool> suspend,
     Action resume,
     Func<bool> trim)
@@ -122,8 +124,9 @@ internal sealed class GarbageCollectionBetweenScrapes(
     /// preparation allocates as a scrape does, ahead of it (a server's first ones megabytes of gzip run arrays, on the
     /// large object heap); left for the next response, those bytes set the runtime's own collection off inside the
     /// scrape, a full one when they spent the large object heap's budget: 46 ms of a 117 ms scrape of the GitLab-sized
-    /// host (docs/benchmarks.md). The collection run here is the usual one, which the runtime makes a full one itself
-    /// when a generation's budget is spent. Due as after a response, or when the preparation itself allocated
+    /// host (docs/benchmarks.md). The collection run here is the gen1 one, never a compaction (the scrape may be moments
+    /// away: a compaction run here made one wait 105 ms), which the runtime makes a full one itself when a generation's
+    /// budget is spent. Due as after a response, or when the preparation itself allocated
     /// <see cref="AllocatedBytes"/> since <see cref="BeforePreparation"/>, even if the runtime collected meanwhile: a
     /// gen0 collection inside the preparation leaves the large object heap's budget as spent as it was.
     /// </summary>
@@ -148,7 +151,9 @@ internal sealed class GarbageCollectionBetweenScrapes(
             _pending = true;
         }
 
-        RunPending();
+        // Never a compaction here (a quarter of a second of one core on a big host), however due: the scrape may be
+        // moments away. The next response's run makes it.
+        RunPending(mayCompact: false);
     }
 
     private bool CollectionDue()
@@ -188,11 +193,11 @@ internal sealed class GarbageCollectionBetweenScrapes(
     private async Task RunLaterAsync()
     {
         await Task.Delay(Delay).ConfigureAwait(false);
-        RunPending();
+        RunPending(mayCompact: true);
     }
 
     /// <summary>Runs what is pending (the collection when due, then the trim) and ends the pending state.</summary>
-    private void RunPending()
+    private void RunPending(bool mayCompact)
     {
         try
         {
@@ -207,7 +212,7 @@ internal sealed class GarbageCollectionBetweenScrapes(
             long started = Stopwatch.GetTimestamp();
             if (collection)
             {
-                CollectionStage kind = collect();
+                CollectionStage kind = collect(mayCompact);
                 Interlocked.Increment(ref _run);
                 times?.Add(kind, started);
                 started = Stopwatch.GetTimestamp();

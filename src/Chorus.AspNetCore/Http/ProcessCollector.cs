@@ -23,9 +23,10 @@ internal sealed class ProcessCollector
     private static bool s_noTrim;
 
     /// <summary>Runs one collection; returns which kind it was.</summary>
-    public CollectionStage Collect()
+    /// <param name="mayCompact">False: the gen1 collection even when a compaction is due (the next collection that may compact makes it).</param>
+    public CollectionStage Collect(bool mayCompact = true)
     {
-        if (!_due.IsDue(GC.GetGCMemoryInfo().TotalCommittedBytes, GC.GetTotalAllocatedBytes()))
+        if (!mayCompact || !_due.IsDue(GC.GetGCMemoryInfo().TotalCommittedBytes, GC.GetTotalAllocatedBytes()))
         {
             GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
             return CollectionStage.CollectGarbage;

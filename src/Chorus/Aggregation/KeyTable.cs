@@ -18,7 +18,11 @@ internal sealed class KeyTable
     // One instance per distinct label set and string: the keys of a host repeat them (every family of an application
     // has the same label sets, a histogram series' buckets share their labels without le, each name recurs in every
     // key), and each key decoded on its own would keep its own copies for as long as the reader lives.
-    private readonly Dictionary<LabelSet, LabelSet> _labelSets = [];
+    private readonly Dictionary<LabelSet, LabelSet> _labelSets = new(SortedPairsComparer.Instance);
+    private readonly Dictionary<LabelSet, LabelSet>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, string>>> _labelSetsByPairs;
+
+    // The pairs of the key being resolved (one at a time), reused from key to key.
+    private KeyValuePair<string, string>[] _pairs = new KeyValuePair<string, string>[8];
     private readonly HashSet<string> _strings = new(StringComparer.Ordinal);
     private readonly KeyStrings _keyStrings;
     private bool _orderDirty;
@@ -27,6 +31,7 @@ internal sealed class KeyTable
     {
         _keysBySpan = _keys.GetAlternateLookup<ReadOnlySpan<byte>>();
         _keyStrings = new KeyStrings(_strings);
+        _labelSetsByPairs = _labelSets.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, string>>>();
     }
 
     /// <summary>Families sorted by name.</summary>
@@ -123,10 +128,21 @@ internal sealed class KeyTable
     /// <summary>The label set of <paramref name="pairs"/>, the instance already held when an earlier key had the same labels.</summary>
     private LabelSet SharedLabels(IReadOnlyList<KeyValuePair<string, string>> pairs)
     {
-        var shared = new KeyValuePair<string, string>[pairs.Count];
+        if (_pairs.Length < pairs.Count)
+        {
+            _pairs = new KeyValuePair<string, string>[pairs.Count];
+        }
+
+        Span<KeyValuePair<string, string>> shared = _pairs.AsSpan(0, pairs.Count);
         for (int i = 0; i < shared.Length; i++)
         {
             shared[i] = new(Shared(pairs[i].Key), Shared(pairs[i].Value));
+        }
+
+        // A key lists its labels sorted by name (Python's sort_keys), so its set is looked up before one is made.
+        if (LabelSet.TryHashSortedPairs(shared, out _) && _labelSetsByPairs.TryGetValue(shared, out LabelSet? held))
+        {
+            return held;
         }
 
         return Shared(LabelSet.Create(shared));

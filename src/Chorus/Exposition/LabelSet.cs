@@ -283,6 +283,49 @@ public sealed class LabelSet : IEquatable<LabelSet>
         return true;
     }
 
+    /// <summary>
+    /// The hash of the set <see cref="Create(ReadOnlySpan{KeyValuePair{string, string}})"/> makes of
+    /// <paramref name="pairs"/>, when they are sorted by name already (ordinal, no name twice, as a key lists them); false
+    /// otherwise. With <see cref="EqualsSortedPairs"/>, finds a held set without making one (<see cref="SortedPairsComparer"/>).
+    /// </summary>
+    internal static bool TryHashSortedPairs(ReadOnlySpan<KeyValuePair<string, string>> pairs, out int hash)
+    {
+        var combined = default(HashCode);
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            if (i > 0 && string.CompareOrdinal(pairs[i - 1].Key, pairs[i].Key) >= 0)
+            {
+                hash = 0;
+                return false;
+            }
+
+            combined.Add(pairs[i].Key, StringComparer.Ordinal);
+            combined.Add(pairs[i].Value, StringComparer.Ordinal);
+        }
+
+        hash = combined.ToHashCode();
+        return true;
+    }
+
+    /// <summary>Whether this set holds exactly <paramref name="pairs"/>, sorted by name (see <see cref="TryHashSortedPairs"/>).</summary>
+    internal bool EqualsSortedPairs(ReadOnlySpan<KeyValuePair<string, string>> pairs)
+    {
+        if (pairs.Length != _names.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            if (!string.Equals(_names[i], pairs[i].Key, StringComparison.Ordinal) || !string.Equals(ValueAt(i), pairs[i].Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Orders by the sorted (name, value) pairs, ordinal; a prefix sorts first.</summary>
     /// <param name="other">The other set.</param>
     public int CompareTo(LabelSet? other)

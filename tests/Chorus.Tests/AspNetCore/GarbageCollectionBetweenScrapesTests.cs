@@ -102,7 +102,7 @@ public sealed class GarbageCollectionBetweenScrapesTests
         between.BeforePreparation();
         process.Allocated += 1;
         between.AfterPreparation();
-        Assert.Equal(("CT", 1, false), (process.Runs, between.Run, between.Pending));
+        Assert.Equal(("cT", 1, false), (process.Runs, between.Run, between.Pending));
     }
 
     [Fact]
@@ -348,7 +348,7 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         public int Resumed { get; private set; }
 
-        /// <summary>What was run between scrapes, in order: C for a collection, T for a trim.</summary>
+        /// <summary>What was run between scrapes, in order: C for a collection that may compact, c for one that may not, T for a trim.</summary>
         public string Runs
         {
             get
@@ -378,11 +378,11 @@ public sealed class GarbageCollectionBetweenScrapesTests
             return Suspends;
         }
 
-        private CollectionStage Collect()
+        private CollectionStage Collect(bool mayCompact)
         {
             lock (_runs)
             {
-                _runs.Append('C');
+                _runs.Append(mayCompact ? 'C' : 'c');
             }
 
             Interlocked.Increment(ref _count);

@@ -54,4 +54,11 @@ public sealed class HeapCompactionDueTests
         Assert.Equal(CollectionStage.CompactHeap, new ProcessCollector().Collect());
         Assert.True(GC.CollectionCount(GC.MaxGeneration) > fullBefore);
     }
+
+    [Fact]
+    public void TheProcessCollector_DoesNotCompact_WhenNotAllowed_ThoughDue()
+    {
+        // After a preparation, just before a scrape: the first collection is due to compact, and is a gen1 one.
+        Assert.Equal(CollectionStage.CollectGarbage, new ProcessCollector().Collect(mayCompact: false));
+    }
 }

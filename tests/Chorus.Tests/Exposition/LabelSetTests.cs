@@ -44,6 +44,30 @@ public class LabelSetTests
         return same.Label($"{expected} made as {made}");
     }
 
+    [Property(MaxTest = 500)]
+    public Property SortedPairs_AreFoundAsTheSetTheyMake(byte[] picks, byte[] others, bool insert)
+    {
+        KeyValuePair<string, string>[] Pairs(byte[]? from) =>
+            [.. (from ?? []).Select(pick => KeyValuePair.Create(Names[pick % Names.Length], "v" + (pick % 3)))
+                .DistinctBy(pair => pair.Key).OrderBy(pair => pair.Key, StringComparer.Ordinal)];
+
+        KeyValuePair<string, string>[] pairs = Pairs(picks);
+        KeyValuePair<string, string>[] otherPairs = Pairs(others);
+
+        // A set with a label inserted (a pid) holds its values apart, and must still be found by its pairs.
+        LabelSet other = insert && otherPairs.Length > 0
+            ? LabelSet.Create(otherPairs.AsSpan(1)).With(otherPairs[0].Key, otherPairs[0].Value)
+            : LabelSet.Create(otherPairs);
+        LabelSet made = LabelSet.Create(pairs);
+        var held = new Dictionary<LabelSet, LabelSet>(SortedPairsComparer.Instance) { [other] = other };
+        bool found = held.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, string>>>().TryGetValue(pairs, out LabelSet? hit);
+
+        bool same = LabelSet.TryHashSortedPairs(pairs, out int hash) && hash == made.GetHashCode() && made.EqualsSortedPairs(pairs)
+            && other.EqualsSortedPairs(pairs) == other.Equals(made) && found == other.Equals(made) && (!found || ReferenceEquals(hit, other))
+            && (pairs.Length < 2 || !LabelSet.TryHashSortedPairs([.. pairs.Reverse()], out _));
+        return same.Label($"{made} against {other}");
+    }
+
     [Fact]
     public void InsertedLabel_AllocatesTheSetAlone_NotAnArrayOfItsValues()
     {
