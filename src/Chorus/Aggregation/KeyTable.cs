@@ -139,8 +139,9 @@ internal sealed class KeyTable
             shared[i] = new(Shared(pairs[i].Key), Shared(pairs[i].Value));
         }
 
-        // A key lists its labels sorted by name (Python's sort_keys), so its set is looked up before one is made.
-        if (LabelSet.TryHashSortedPairs(shared, out _) && _labelSetsByPairs.TryGetValue(shared, out LabelSet? held))
+        // A key lists its labels sorted by name (Python's sort_keys), so its set is looked up before one is made; pairs in
+        // another order are not found and make their set.
+        if (_labelSetsByPairs.TryGetValue(shared, out LabelSet? held))
         {
             return held;
         }

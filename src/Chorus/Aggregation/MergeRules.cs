@@ -138,7 +138,12 @@ internal static class MergeRules
         {
             // Sized before it fills: grown by doubling, then cut down below, a big family's list was allocated about
             // three times over in a cold pass (15 of the GitLab-sized host's 305 MB, all of it memory new to the process).
-            samples.Capacity = MostSamples(groups, generation);
+            // Only ever grown here: a family with fewer current groups than groups would otherwise be reallocated each emit.
+            int most = MostSamples(groups, generation);
+            if (most > samples.Capacity)
+            {
+                samples.Capacity = most;
+            }
         }
 
         for (int g = 0; g < groups.Count; g++)

@@ -284,30 +284,26 @@ public sealed class LabelSet : IEquatable<LabelSet>
     }
 
     /// <summary>
-    /// The hash of the set <see cref="Create(ReadOnlySpan{KeyValuePair{string, string}})"/> makes of
-    /// <paramref name="pairs"/>, when they are sorted by name already (ordinal, no name twice, as a key lists them); false
-    /// otherwise. With <see cref="EqualsSortedPairs"/>, finds a held set without making one (<see cref="SortedPairsComparer"/>).
+    /// The hash of <paramref name="pairs"/> in the order given: for pairs sorted by name (ordinal, no name twice, as a
+    /// key lists them) it is the hash of the set <see cref="Create(ReadOnlySpan{KeyValuePair{string, string}})"/> makes
+    /// of them. With <see cref="EqualsSortedPairs"/>, finds a held set without making one (<see cref="SortedPairsComparer"/>).
     /// </summary>
-    internal static bool TryHashSortedPairs(ReadOnlySpan<KeyValuePair<string, string>> pairs, out int hash)
+    internal static int HashPairs(ReadOnlySpan<KeyValuePair<string, string>> pairs)
     {
         var combined = default(HashCode);
-        for (int i = 0; i < pairs.Length; i++)
+        foreach (KeyValuePair<string, string> pair in pairs)
         {
-            if (i > 0 && string.CompareOrdinal(pairs[i - 1].Key, pairs[i].Key) >= 0)
-            {
-                hash = 0;
-                return false;
-            }
-
-            combined.Add(pairs[i].Key, StringComparer.Ordinal);
-            combined.Add(pairs[i].Value, StringComparer.Ordinal);
+            combined.Add(pair.Key, StringComparer.Ordinal);
+            combined.Add(pair.Value, StringComparer.Ordinal);
         }
 
-        hash = combined.ToHashCode();
-        return true;
+        return combined.ToHashCode();
     }
 
-    /// <summary>Whether this set holds exactly <paramref name="pairs"/>, sorted by name (see <see cref="TryHashSortedPairs"/>).</summary>
+    /// <summary>
+    /// Whether this set holds exactly <paramref name="pairs"/> in the order given: pairs not sorted by name are never its
+    /// own, so looking them up finds nothing and the caller makes their set (see <see cref="HashPairs"/>).
+    /// </summary>
     internal bool EqualsSortedPairs(ReadOnlySpan<KeyValuePair<string, string>> pairs)
     {
         if (pairs.Length != _names.Length)

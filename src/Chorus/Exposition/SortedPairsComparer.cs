@@ -7,8 +7,8 @@ namespace Chorus.Exposition;
 /// pass, nearly all of it for sets already held (docs/benchmarks.md).
 /// </summary>
 /// <remarks>
-/// Only pairs sorted by name may be looked up (<see cref="LabelSet.TryHashSortedPairs"/> says whether they are): the hash
-/// of any others is not their set's.
+/// Only pairs sorted by name find their set: others are never equal to a held set (<see cref="LabelSet.EqualsSortedPairs"/>),
+/// so their lookup misses and the caller makes their set.
 /// </remarks>
 internal sealed class SortedPairsComparer : IEqualityComparer<LabelSet>, IAlternateEqualityComparer<ReadOnlySpan<KeyValuePair<string, string>>, LabelSet>
 {
@@ -20,8 +20,7 @@ internal sealed class SortedPairsComparer : IEqualityComparer<LabelSet>, IAltern
 
     public bool Equals(ReadOnlySpan<KeyValuePair<string, string>> alternate, LabelSet other) => other.EqualsSortedPairs(alternate);
 
-    public int GetHashCode(ReadOnlySpan<KeyValuePair<string, string>> alternate) =>
-        LabelSet.TryHashSortedPairs(alternate, out int hash) ? hash : throw new ArgumentException("Label pairs must be sorted by name.", nameof(alternate));
+    public int GetHashCode(ReadOnlySpan<KeyValuePair<string, string>> alternate) => LabelSet.HashPairs(alternate);
 
     public LabelSet Create(ReadOnlySpan<KeyValuePair<string, string>> alternate) => LabelSet.Create(alternate);
 }

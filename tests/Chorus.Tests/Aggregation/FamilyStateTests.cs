@@ -137,6 +137,39 @@ public class FamilyStateTests
         Assert.InRange(allocated, samples.Count * Unsafe.SizeOf<Sample>(), (samples.Count * Unsafe.SizeOf<Sample>()) + 1024);
     }
 
+    [Fact]
+    public void AnEmit_OfFewerCurrentGroupsThanGroups_DoesNotReallocateTheSampleList()
+    {
+        // A big family's list is cut down to the samples it held; sizing it again to the current groups' samples then
+        // reallocated a list that already had room.
+        var family = new FamilyState("f", MetricType.Gauge, "help");
+        var slots = new List<SeriesSlot>();
+        for (int i = 0; i < 5_000; i++)
+        {
+            LabelSet labels = LabelSet.Create(["pid"], [i.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            slots.Add(family.GetSample(labels, "f"));
+        }
+
+        long allocated = 0;
+        for (int generation = 1; generation <= 3; generation++)
+        {
+            foreach (SeriesSlot slot in slots.Take(generation == 1 ? slots.Count : 100))
+            {
+                slot.Touch(generation);
+                slot.Value = generation;
+                slot.HasValue = true;
+            }
+
+            _ = family.OrderedGroups;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            MergeRules.Emit(family, generation, accumulate: false);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Assert.Equal(100, family.Output.SampleList.Count);
+        Assert.Equal(0, allocated);
+    }
+
     private static bool SortedAsCompared(List<LabelGroup> groups)
     {
         for (int i = 1; i < groups.Count; i++)

@@ -132,7 +132,7 @@ public sealed class GarbageCollectionBetweenScrapesTests
         var process = new FakeProcess();
         var between = process.Between();
         between.AfterResponse();
-        await WaitForAsync(() => !between.Pending);
+        await Eventually.HoldsAsync(() => !between.Pending);
 
         // Nothing due for this response; the preparation after it makes its pending run collect, once.
         between.AfterResponse();
@@ -142,7 +142,7 @@ public sealed class GarbageCollectionBetweenScrapesTests
         Assert.Equal(0, process.Collected);
 
         await process.WaitForCollectionsAsync(1);
-        await WaitForAsync(() => !between.Pending);
+        await Eventually.HoldsAsync(() => !between.Pending);
         Assert.Equal("TCT", process.Runs);
     }
 
@@ -203,10 +203,10 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         // Nothing allocated: no collection is due, yet the scrape's gzip members freed C memory.
         between.AfterResponse();
-        await WaitForAsync(() => between.Trimmed == 1);
+        await Eventually.HoldsAsync(() => between.Trimmed == 1);
         process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
         between.AfterResponse();
-        await WaitForAsync(() => between.Trimmed == 2);
+        await Eventually.HoldsAsync(() => between.Trimmed == 2);
         await Task.Delay(Settled);
 
         Assert.Equal("TCT", process.Runs);
@@ -277,10 +277,10 @@ public sealed class GarbageCollectionBetweenScrapesTests
         }
 
         Assert.True(between.Run > 0, "no collection was run between scrapes");
-        await WaitForAsync(() => between.Trimmed > 0);
+        await Eventually.HoldsAsync(() => between.Trimmed > 0);
 
         // The last scrapes' runs would otherwise trim beside the next test of this class.
-        await WaitForAsync(() => !between.Pending);
+        await Eventually.HoldsAsync(() => !between.Pending);
         Assert.True(GC.CollectionCount(1) > gen1Before);
         Assert.NotEqual(GCLatencyMode.NoGCRegion, GCSettings.LatencyMode);
     }
@@ -307,17 +307,6 @@ public sealed class GarbageCollectionBetweenScrapesTests
         }
 
         return total;
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        long deadline = Environment.TickCount64 + 30_000;
-        while (!condition() && Environment.TickCount64 < deadline)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition(), "not reached in 30 s");
     }
 
     private static async Task ScrapeAsync(MetricsEndpoint endpoint)

@@ -68,7 +68,7 @@ public sealed class MetricsEndpointPreparationTests
         bool ranByPreparation = false;
         for (int scrape = 0; scrape < 40 && !ranByPreparation; scrape++)
         {
-            await WaitUntilAsync(() => !between.Pending);
+            await Eventually.HoldsAsync(() => !between.Pending);
             int run = between.Run;
             GC.KeepAlive(new byte[2 * GarbageCollectionBetweenScrapes.AllocatedBytes]);
             int prepared = endpoint.Preparation!.Runs;
@@ -78,7 +78,7 @@ public sealed class MetricsEndpointPreparationTests
         }
 
         Assert.True(ranByPreparation, "no preparation ran a collection");
-        await WaitUntilAsync(() => !between.Pending);
+        await Eventually.HoldsAsync(() => !between.Pending);
     }
 
     [Fact]
@@ -93,17 +93,6 @@ public sealed class MetricsEndpointPreparationTests
         Assert.Null(off.Preparation);
         Assert.Null(registry.Preparation);
         Assert.NotNull(on.Preparation);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        long deadline = Environment.TickCount64 + 30_000;
-        while (!condition() && Environment.TickCount64 < deadline)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition(), "not reached in 30 s");
     }
 
     private static string Exposition(MultiProcessDirectory reader)

@@ -62,9 +62,13 @@ public class LabelSetTests
         var held = new Dictionary<LabelSet, LabelSet>(SortedPairsComparer.Instance) { [other] = other };
         bool found = held.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, string>>>().TryGetValue(pairs, out LabelSet? hit);
 
-        bool same = LabelSet.TryHashSortedPairs(pairs, out int hash) && hash == made.GetHashCode() && made.EqualsSortedPairs(pairs)
+        // Pairs out of order are never found, even beside their own set: the caller makes their set, which sorts them.
+        var withMade = new Dictionary<LabelSet, LabelSet>(SortedPairsComparer.Instance) { [made] = made };
+        bool reversedFound = withMade.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, string>>>().TryGetValue([.. pairs.Reverse()], out _);
+
+        bool same = LabelSet.HashPairs(pairs) == made.GetHashCode() && made.EqualsSortedPairs(pairs)
             && other.EqualsSortedPairs(pairs) == other.Equals(made) && found == other.Equals(made) && (!found || ReferenceEquals(hit, other))
-            && (pairs.Length < 2 || !LabelSet.TryHashSortedPairs([.. pairs.Reverse()], out _));
+            && reversedFound == (pairs.Length < 2);
         return same.Label($"{made} against {other}");
     }
 
