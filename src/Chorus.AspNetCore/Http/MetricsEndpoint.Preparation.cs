@@ -52,6 +52,6 @@ internal sealed partial class MetricsEndpoint
             members.Release(members.Compress(body, body.WrittenCount, preparation: true));
         }
 
-        _collections?.AfterPreparation();
+        _collections?.AfterPreparation(_preparation?.UntilPredictedScrape(kind));
     }
 }

@@ -139,6 +139,15 @@ internal sealed class ScrapePreparation : IDisposable
         }
     }
 
+    /// <summary>How long until the scrape of <paramref name="kind"/> is predicted (negative once overdue); null when it is not.</summary>
+    public TimeSpan? UntilPredictedScrape(int kind)
+    {
+        lock (_gate)
+        {
+            return _predictedAt != 0 && kind == _predictedKind ? TimeSpan.FromMilliseconds(_predictedAt - NowMs()) : null;
+        }
+    }
+
     /// <summary>A scrape of <paramref name="kind"/> arrived: the preparation not yet started is not needed any more.</summary>
     public void Arrived(int kind)
     {

@@ -147,6 +147,43 @@ public sealed class GarbageCollectionBetweenScrapesTests
     }
 
     [Fact]
+    public async Task APreparationWhoseScrapeIsTooClose_LeavesTheCollectionToTheNextResponse()
+    {
+        var process = new FakeProcess();
+        var between = process.Between();
+        between.BeforePreparation();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        between.AfterPreparation(GarbageCollectionBetweenScrapes.LeastRoomBeforeScrape - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, process.Collected);
+
+        // The preparation's MiB is still what the response's run collects for, though nothing was allocated since.
+        between.AfterResponse();
+        await process.WaitForCollectionsAsync(1);
+        await Eventually.HoldsAsync(() => !between.Pending);
+        Assert.Equal("CT", process.Runs);
+    }
+
+    [Fact]
+    public void APreparationsCollection_NeedsRoomForTwiceTheLastOnesTime()
+    {
+        var process = new FakeProcess { CollectionTakes = TimeSpan.FromMilliseconds(50) };
+        var between = process.Between();
+        between.BeforePreparation();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        between.AfterPreparation(untilScrape: null);
+        Assert.Equal(1, process.Collected);
+
+        between.BeforePreparation();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        between.AfterPreparation(TimeSpan.FromMilliseconds(90));
+        Assert.Equal(1, process.Collected);
+
+        between.BeforePreparation();
+        between.AfterPreparation(TimeSpan.FromMilliseconds(150));
+        Assert.Equal(("cTcT", 2), (process.Runs, process.Collected));
+    }
+
+    [Fact]
     public void APreparationDuringTheSuspendedFirstCollection_RunsNothing()
     {
         var process = new FakeProcess();
@@ -333,6 +370,9 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         public bool Suspends { get; init; } = true;
 
+        /// <summary>How long each collection takes.</summary>
+        public TimeSpan CollectionTakes { get; init; }
+
         public int Suspended { get; private set; }
 
         public int Resumed { get; private set; }
@@ -369,6 +409,7 @@ public sealed class GarbageCollectionBetweenScrapesTests
 
         private CollectionStage Collect(bool mayCompact)
         {
+            Thread.Sleep(CollectionTakes);
             lock (_runs)
             {
                 _runs.Append(mayCompact ? 'C' : 'c');

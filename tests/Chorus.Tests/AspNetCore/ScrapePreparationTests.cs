@@ -143,6 +143,32 @@ public sealed class ScrapePreparationTests
     }
 
     [Fact]
+    public void APreparation_KnowsHowLongUntilItsScrape_OnlyOnceTheCadenceIsKnown()
+    {
+        // What a preparation's collection decides by (GarbageCollectionBetweenScrapes.AfterPreparation).
+        var time = new FakeTimeProvider();
+        var seen = new List<TimeSpan?>();
+        ScrapePreparation? self = null;
+        using var preparation = new ScrapePreparation(Second, kind => seen.Add(self!.UntilPredictedScrape(kind)), e => Assert.Fail(e.ToString()), time);
+        self = preparation;
+
+        Scrape(preparation);
+        time.AdvanceInSteps(Second);
+        Assert.Equal([null], seen);
+
+        time.AdvanceInSteps(TimeSpan.FromSeconds(9));
+        ScrapesTenSecondsApart(preparation, time, 2);
+        seen.Clear();
+        long lead = 10_000 - preparation.LastDelay!.Value;
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(preparation.LastDelay!.Value));
+        TimeSpan? until = Assert.Single(seen);
+        Assert.NotNull(until);
+        Assert.InRange(until.Value.TotalMilliseconds, lead - 1, lead + 1);
+        Assert.InRange(lead, LeastLead, 100);
+        Assert.Null(preparation.UntilPredictedScrape(Kind + 1));
+    }
+
+    [Fact]
     public void UntilTheCadenceIsKnown_TheNextScrapeIsPreparedEverySecond_ForTheHorizon()
     {
         var time = new FakeTimeProvider();
