@@ -134,18 +134,7 @@ internal static class MergeRules
         List<Sample> samples = family.Output.SampleList;
         samples.Clear();
         List<LabelGroup> groups = family.OrderedGroups;
-        if (samples.Capacity < groups.Count)
-        {
-            // Sized before it fills: grown by doubling, then cut down below, a big family's list was allocated about
-            // three times over in a cold pass (15 of the GitLab-sized host's 305 MB, all of it memory new to the process).
-            // Only ever grown here: a family with fewer current groups than groups would otherwise be reallocated each emit.
-            int most = MostSamples(groups, generation);
-            if (most > samples.Capacity)
-            {
-                samples.Capacity = most;
-            }
-        }
-
+        GrowForEmit(samples, groups, generation);
         for (int g = 0; g < groups.Count; g++)
         {
             LabelGroup group = groups[g];
@@ -191,6 +180,24 @@ internal static class MergeRules
         {
             // The list grew by doubling and is kept for the family's life: a fifth of a big family's samples were room.
             samples.Capacity = samples.Count + (samples.Count / 16);
+        }
+    }
+
+    /// <summary>
+    /// Gives <paramref name="samples"/> room for what <see cref="Emit"/> adds, before it fills: grown by doubling, then cut
+    /// down, a big family's list was allocated about three times over in a cold pass (15 of the GitLab-sized host's 305 MB,
+    /// all of it memory new to the process). Only ever grown: a family with fewer current groups than groups would
+    /// otherwise be reallocated on every emit.
+    /// </summary>
+    private static void GrowForEmit(List<Sample> samples, List<LabelGroup> groups, int generation)
+    {
+        if (samples.Capacity < groups.Count)
+        {
+            int most = MostSamples(groups, generation);
+            if (most > samples.Capacity)
+            {
+                samples.Capacity = most;
+            }
         }
     }
 
