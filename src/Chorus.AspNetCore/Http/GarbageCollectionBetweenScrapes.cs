@@ -55,7 +55,10 @@ internal sealed class GarbageCollectionBetweenScrapes(
     /// </summary>
     internal static readonly TimeSpan LeastRoomBeforeScrape = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>How many times the last collection's own time must be left before a predicted scrape for a preparation's to run.</summary>
+    /// <summary>
+    /// How many times the last collection's own time (the last one that did not compact, as a preparation's never does)
+    /// must be left before a predicted scrape for a preparation's to run.
+    /// </summary>
     internal const int RoomPerCollection = 2;
 
     private readonly Lock _gate = new();
@@ -249,7 +252,13 @@ internal sealed class GarbageCollectionBetweenScrapes(
             if (collection)
             {
                 CollectionStage kind = collect(mayCompact);
-                Volatile.Write(ref _lastCollectionTicks, Stopwatch.GetTimestamp() - started);
+                if (kind != CollectionStage.CompactHeap)
+                {
+                    // Only the kind a preparation runs: a compaction takes 80-400 ms on a big host, and counted here it
+                    // kept the preparations' collections out of leads of 200 ms for good.
+                    Volatile.Write(ref _lastCollectionTicks, Stopwatch.GetTimestamp() - started);
+                }
+
                 Interlocked.Increment(ref _run);
                 times?.Add(kind, started);
                 started = Stopwatch.GetTimestamp();

@@ -184,6 +184,25 @@ public sealed class GarbageCollectionBetweenScrapesTests
     }
 
     [Fact]
+    public async Task ACompactionsTime_DoesNotKeepPreparationsCollectionsOut()
+    {
+        // A compaction after a response (hundreds of ms on a big host) says nothing of the gen1 collection a preparation runs.
+        var process = new FakeProcess { CollectionTakes = TimeSpan.FromMilliseconds(60), CompactsWhenAllowed = true };
+        var between = process.Between();
+        between.AfterResponse();
+        await Eventually.HoldsAsync(() => !between.Pending);
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        between.AfterResponse();
+        await process.WaitForCollectionsAsync(1);
+        await Eventually.HoldsAsync(() => !between.Pending);
+
+        between.BeforePreparation();
+        process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+        between.AfterPreparation(GarbageCollectionBetweenScrapes.LeastRoomBeforeScrape + TimeSpan.FromMilliseconds(30));
+        Assert.Equal(("TCTcT", 2), (process.Runs, process.Collected));
+    }
+
+    [Fact]
     public void APreparationDuringTheSuspendedFirstCollection_RunsNothing()
     {
         var process = new FakeProcess();
@@ -373,6 +392,9 @@ public sealed class GarbageCollectionBetweenScrapesTests
         /// <summary>How long each collection takes.</summary>
         public TimeSpan CollectionTakes { get; init; }
 
+        /// <summary>Whether a collection allowed to compact says it did (as the process collector does when one is due).</summary>
+        public bool CompactsWhenAllowed { get; init; }
+
         public int Suspended { get; private set; }
 
         public int Resumed { get; private set; }
@@ -416,7 +438,7 @@ public sealed class GarbageCollectionBetweenScrapesTests
             }
 
             Interlocked.Increment(ref _count);
-            return CollectionStage.CollectGarbage;
+            return mayCompact && CompactsWhenAllowed ? CollectionStage.CompactHeap : CollectionStage.CollectGarbage;
         }
 
         public async Task WaitForCollectionsAsync(int count)

@@ -62,9 +62,12 @@ public sealed class MetricsEndpointPreparationTests
         var endpoint = new MetricsEndpoint(reader, options, NullLogger.Instance, time);
         GarbageCollectionBetweenScrapes between = endpoint.CollectionsBetweenScrapes!;
 
-        // Scrapes ten seconds apart, each next one prepared ahead with two MiB allocated since the last response. Other
+        // Scrapes about ten seconds apart, each next one prepared ahead with two MiB allocated since the last response. Other
         // tests collect beside this one, and a collection the runtime ran starts the count again: repeat until a
         // preparation found one due (the runs responses leave pending are waited out first, so only it can have run).
+        // The intervals differ by 7-16 ms, in no pattern of a few scrapers, so a preparation starts 28 ms or more ahead
+        // (four times the jitter): room for its collection (GarbageCollectionBetweenScrapes.LeastRoomBeforeScrape) on a
+        // clock where scrapes take no time.
         bool ranByPreparation = false;
         for (int scrape = 0; scrape < 40 && !ranByPreparation; scrape++)
         {
@@ -72,7 +75,7 @@ public sealed class MetricsEndpointPreparationTests
             int run = between.Run;
             GC.KeepAlive(new byte[2 * GarbageCollectionBetweenScrapes.AllocatedBytes]);
             int prepared = endpoint.Preparation!.Runs;
-            time.AdvanceInSteps(TimeSpan.FromSeconds(scrape == 0 ? 0 : 10));
+            time.AdvanceInSteps(scrape == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(10_000 + ((scrape * 7) % 17) - 8));
             ranByPreparation = endpoint.Preparation.Runs > prepared && between.Run > run;
             Assert.Contains("c_total 1.0\n", await ScrapeAsync(endpoint));
         }
