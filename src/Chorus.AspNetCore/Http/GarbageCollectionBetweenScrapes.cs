@@ -156,21 +156,13 @@ internal sealed class GarbageCollectionBetweenScrapes(
             return;
         }
 
-        if (!RoomFor(untilScrape))
-        {
-            lock (_gate)
-            {
-                // Counted already (CollectionDue noted where allocation stands): the next response's run must not miss it.
-                _collectionDue = true;
-            }
-
-            return;
-        }
-
+        bool room = RoomFor(untilScrape);
         lock (_gate)
         {
+            // Due either way: without room it is the next response's run that collects (CollectionDue noted where
+            // allocation stands, so that run would not find these bytes again).
             _collectionDue = true;
-            if (_pending)
+            if (!room || _pending)
             {
                 return;
             }
@@ -192,7 +184,7 @@ internal sealed class GarbageCollectionBetweenScrapes(
         }
 
         TimeSpan needed = Stopwatch.GetElapsedTime(0, Volatile.Read(ref _lastCollectionTicks) * RoomPerCollection);
-        return room >= (needed > LeastRoomBeforeScrape ? needed : LeastRoomBeforeScrape);
+        return room >= TimeSpan.FromTicks(Math.Max(needed.Ticks, LeastRoomBeforeScrape.Ticks));
     }
 
     private bool CollectionDue()
