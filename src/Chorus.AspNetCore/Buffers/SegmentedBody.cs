@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
 using Chorus.Exposition;
 
 namespace Chorus.AspNetCore.Buffers;
@@ -14,6 +16,9 @@ namespace Chorus.AspNetCore.Buffers;
 internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDisposable
 {
     private readonly PooledBufferWriter _copied;
+    private readonly string _purpose;
+    private readonly long _created = Stopwatch.GetTimestamp();
+    private bool _disposed;
     private readonly int _maxBytes;
     private readonly List<Part> _parts = [];
     private int _copiedStart;
@@ -24,8 +29,10 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
     /// <param name="maxBytes">The most the whole body may hold.</param>
     /// <param name="arrays">Where the buffers come from and go back to.</param>
     /// <param name="keepsBytes">Whether large renderings are taken by reference (else everything is copied).</param>
-    public SegmentedBody(int initialSize, int maxBytes, ResponseBuffers arrays, bool keepsBytes)
+    /// <param name="purpose">What the body is for, as <see cref="ToString"/> names it (a scrape's, a preparation's).</param>
+    public SegmentedBody(int initialSize, int maxBytes, ResponseBuffers arrays, bool keepsBytes, string purpose = "body")
     {
+        _purpose = purpose;
         _maxBytes = maxBytes;
         KeepsBytes = keepsBytes;
         _copied = new PooledBufferWriter(initialSize, maxBytes, arrays);
@@ -92,8 +99,13 @@ internal sealed class SegmentedBody : IBufferWriter<byte>, IKeptBytesOutput, IDi
         return remaining == 0;
     }
 
+    /// <summary>What the body is for, how long ago it was made, and whether it was disposed (found holding a rendering).</summary>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{_purpose} made {Stopwatch.GetElapsedTime(_created).TotalMilliseconds:F0} ms ago{(Volatile.Read(ref _disposed) ? ", disposed" : "")}");
+
     public void Dispose()
     {
+        Volatile.Write(ref _disposed, true);
         foreach (Part part in _parts)
         {
             part.Lease?.Release();

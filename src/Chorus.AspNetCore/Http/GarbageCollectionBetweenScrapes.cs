@@ -145,7 +145,10 @@ internal sealed class GarbageCollectionBetweenScrapes(
     /// <see cref="AllocatedBytes"/> since <see cref="BeforePreparation"/>, even if the runtime collected meanwhile: a
     /// gen0 collection inside the preparation leaves the large object heap's budget as spent as it was.
     /// </summary>
-    /// <param name="untilScrape">How long until the scrape prepared for is predicted; null when it is not (the cadence is not known).</param>
+    /// <param name="untilScrape">
+    /// How long until the scrape prepared for is predicted; zero when one waits for the preparation already; null when it
+    /// is not predicted (the cadence is not known).
+    /// </param>
     public void AfterPreparation(TimeSpan? untilScrape = null)
     {
         bool allocatedByPreparation = readCounters().Allocated - Volatile.Read(ref _allocatedAtPreparation) >= AllocatedBytes;

@@ -37,7 +37,7 @@ internal sealed partial class MetricsEndpoint
         int slot = kind / 2;
         var protocol = new ScrapeProtocol((ExpositionFormat)(slot / 4), (EscapingScheme)(slot % 4), TextVersion1: false);
         _collections?.BeforePreparation();
-        using SegmentedBody body = NewBody();
+        using SegmentedBody body = NewBody("a preparation's body");
         if (_directory!.CollectAhead(body, protocol.Format, protocol.Escaping) is null)
         {
             return;

@@ -218,7 +218,7 @@ internal sealed partial class MetricsEndpoint
             return collection;
         }
 
-        SegmentedBody body = NewBody();
+        SegmentedBody body = NewBody("a scrape's body");
         int dataEnd;
         try
         {
@@ -261,7 +261,8 @@ internal sealed partial class MetricsEndpoint
     }
 
     /// <summary>A body for a collection, sized from the last one.</summary>
-    private SegmentedBody NewBody()
+    /// <param name="purpose">What it is for: a scrape's or a preparation's (<see cref="SegmentedBody.ToString"/>).</param>
+    private SegmentedBody NewBody(string purpose)
     {
         // A body that needed a large array last time is sent from the families' renderings where they are.
         bool keepsBytes = Volatile.Read(ref _lastResponseBytes) > ResponseBuffers.PooledLimit;
@@ -271,7 +272,7 @@ internal sealed partial class MetricsEndpoint
             _bodyArrays.DropSpare();
         }
 
-        return new SegmentedBody(Volatile.Read(ref _lastCopiedBytes) + 4096, _options.MaxResponseBytes, _bodyArrays, keepsBytes);
+        return new SegmentedBody(Volatile.Read(ref _lastCopiedBytes) + 4096, _options.MaxResponseBytes, _bodyArrays, keepsBytes, purpose);
     }
 
     /// <summary>Joins the collection in flight for <paramref name="slot"/> (false), or registers a new one this caller runs (true).</summary>

@@ -75,8 +75,10 @@ internal sealed class ScrapePreparation : IDisposable
     private readonly Lock _gate = new();
     private readonly TimerLateness _lateness = new();
 
-    // The preparation running now (RunIfStillDue), for scrapes that arrive during it (InFlight); null between them.
+    // The preparation running now (RunIfStillDue), for scrapes that arrive during it (InFlight); null between them. And
+    // the scrapes arrived when it was scheduled: more have arrived since when one waits for it (UntilPredictedScrape).
     private TaskCompletionSource? _running;
+    private long _runningScheduledAfter;
     private int _kind = -1;
     private bool _disposed;
     private int _runs;
@@ -139,11 +141,22 @@ internal sealed class ScrapePreparation : IDisposable
         }
     }
 
-    /// <summary>How long until the scrape of <paramref name="kind"/> is predicted (negative once overdue); null when it is not.</summary>
+    /// <summary>
+    /// How long until the scrape of <paramref name="kind"/> is predicted (negative once overdue); null when it is not.
+    /// Zero while a scrape that arrived during the preparation running now waits for it (<see cref="InFlight"/>), of any
+    /// kind and whether or not predicted: until the cadence is known, preparations repeat at a period of their own, which
+    /// can match the scraper's interval, and a first warm scrape of the GitLab-sized host that arrived as one started
+    /// waited for it and then for its collection too (100 ms, docs/benchmarks.md).
+    /// </summary>
     public TimeSpan? UntilPredictedScrape(int kind)
     {
         lock (_gate)
         {
+            if (_running is not null && _arrived != _runningScheduledAfter)
+            {
+                return TimeSpan.Zero;
+            }
+
             return _predictedAt != 0 && kind == _predictedKind ? TimeSpan.FromMilliseconds(_predictedAt - NowMs()) : null;
         }
     }
@@ -303,6 +316,7 @@ internal sealed class ScrapePreparation : IDisposable
             kind = _kind;
             scheduledAfter = _scheduledAfter;
             running = _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _runningScheduledAfter = scheduledAfter;
             if (_dueAt != 0)
             {
                 long now = NowMs();

@@ -68,7 +68,7 @@ internal sealed class RenderedFamily
         if (bytes.WrittenCount >= KeptMinimumBytes && output is IKeptBytesOutput { KeepsBytes: true } keeping)
         {
             Lent lease = _lent[index] is { } lent && lent.Lends(bytes) ? lent : (_lent[index] = new Lent(bytes));
-            lease.Add();
+            lease.Add(keeping);
             keeping.WriteKept(bytes.WrittenMemory, lease, _versions[index]);
         }
         else
@@ -138,6 +138,12 @@ internal sealed class RenderedFamily
         if (Stale(index, mergedIn))
         {
             bool lent = _lent[index] is { } lease && lease.Lends(bytes) && lease.Outstanding;
+            if (lent && CollectionStageTimes.Written)
+            {
+                // Rare, and costly on a big host (every lent rendering is formatted into a new buffer): say what holds it.
+                CollectionStageTimes.WriteNote($"chorus rendering lent: {family.Name} to {_lent[index]!.LastHolder}");
+            }
+
             bytes = _bytes[index] = Patches(family, index, mergedIn)
                 ? RenderingPatch.Apply(bytes, _valueStarts[index]!, family.SampleList, family.Edits.Changed, inPlace: !lent)
                 : Formatted(family, format, escaping, index, bytes, lent);
@@ -207,13 +213,21 @@ internal sealed class RenderedFamily
     private sealed class Lent(ArrayBufferWriter<byte> buffer) : IKeptBytesLease
     {
         private int _count;
+        private IKeptBytesOutput? _lastHolder;
+
+        /// <summary>The output that took the buffer last (for the stage-time note of a rendering found lent).</summary>
+        public IKeptBytesOutput? LastHolder => Volatile.Read(ref _lastHolder);
 
         /// <summary>True while some output has not released the buffer.</summary>
         public bool Outstanding => Volatile.Read(ref _count) > 0;
 
         public bool Lends(ArrayBufferWriter<byte> bytes) => ReferenceEquals(buffer, bytes);
 
-        public void Add() => Interlocked.Increment(ref _count);
+        public void Add(IKeptBytesOutput holder)
+        {
+            Volatile.Write(ref _lastHolder, holder);
+            Interlocked.Increment(ref _count);
+        }
 
         public void Release() => Interlocked.Decrement(ref _count);
     }

@@ -168,6 +168,49 @@ public sealed class ScrapePreparationTests
         Assert.Null(preparation.UntilPredictedScrape(Kind + 1));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void APreparationThatAScrapeArrivedDuring_HasNoTimeLeftBeforeIt(bool cadenceKnown)
+    {
+        // The scrape waits for the preparation (InFlight), so its collection would be waited for too.
+        var time = new FakeTimeProvider();
+        var seen = new List<TimeSpan?>();
+        bool arrives = false;
+        ScrapePreparation? self = null;
+        using var preparation = new ScrapePreparation(
+            Second,
+            kind =>
+            {
+                if (arrives)
+                {
+                    self!.Arrived(kind + 1);
+                }
+
+                seen.Add(self!.UntilPredictedScrape(kind));
+            },
+            e => Assert.Fail(e.ToString()),
+            time);
+        self = preparation;
+        if (cadenceKnown)
+        {
+            ScrapesTenSecondsApart(preparation, time, 3);
+        }
+        else
+        {
+            Scrape(preparation);
+        }
+
+        // Of another kind, even: any scrape waits for the preparation running.
+        seen.Clear();
+        arrives = true;
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(preparation.LastDelay!.Value));
+        Assert.Equal([TimeSpan.Zero], seen);
+
+        // Once it is done nothing waits for it, and what is left is the prediction, if there is one.
+        Assert.Equal(cadenceKnown, preparation.UntilPredictedScrape(Kind) is { } until && until > TimeSpan.Zero);
+    }
+
     [Fact]
     public void UntilTheCadenceIsKnown_TheNextScrapeIsPreparedEverySecond_ForTheHorizon()
     {
