@@ -25,7 +25,7 @@ namespace Chorus.AspNetCore.Http;
 /// <para>
 /// Until the cadence is known (a server's first scrapes, a scraper whose interval changed or whose scrapes vary, a person
 /// with curl), the next scrape is prepared every <see cref="UnknownCadencePeriod"/> (longer when a preparation takes more
-/// than a twentieth of it) for <see cref="UnknownCadenceHorizon"/> after the last answer, so that whenever it comes it
+/// than a twentieth of it: <see cref="RepeatPeriod"/>) for <see cref="UnknownCadenceHorizon"/> after the last answer, so that whenever it comes it
 /// finds at most that period's changes left: without this the first two scrapes after a server started or idled took
 /// all of an interval's changes.
 /// Once one interval is known, it is also prepared for as if the cadence were, in case the next interval is the same.
@@ -212,7 +212,7 @@ internal sealed class ScrapePreparation : IDisposable
             {
                 _predictedAt = 0;
                 _predictedKind = -1;
-                _repeatEveryMs = RepeatPeriod(lead);
+                _repeatEveryMs = RepeatPeriod(lead.PreparedIn);
                 _answeredAt = now;
                 _guessedPreparationAt = _cadence.TryGuess(kind, out next, out long interval)
                     && DelayUntilPreparing(next, interval, lead, now) is { } guessed ? now + guessed : 0;
@@ -258,10 +258,17 @@ internal sealed class ScrapePreparation : IDisposable
 
     /// <summary>
     /// How often (milliseconds) a scrape whose cadence is unknown is prepared: <see cref="UnknownCadencePeriod"/>, or
-    /// <see cref="MaxDutyCycle"/> times the last scrape's or preparation's own time when that is longer.
+    /// <see cref="MaxDutyCycle"/> times the last preparation's own time when that is longer. The preparation is what
+    /// repeats, so its own time is what bounds their share of the cores, not the scrape's: a server's first scrapes
+    /// (the cold one, then those that take in the writers' change maps, 150–250 ms of the GitLab-sized host with every
+    /// body compressed anew) took ten to twenty times what its preparations then took (60–100 ms), and the period made
+    /// of them put the first preparation 5–40 s after the answer, past the next scrape (116 ms, docs/benchmarks.md). So
+    /// the first preparation a process runs comes after <see cref="UnknownCadencePeriod"/>, however long the scrape
+    /// took, and its own time sets the period from then on.
     /// </summary>
-    public static long RepeatPeriod(PreparationLead lead) =>
-        Math.Max((long)UnknownCadencePeriod.TotalMilliseconds, Math.Max(CeilingMs(lead.Took), CeilingMs(lead.PreparedIn)) * MaxDutyCycle);
+    /// <param name="preparedIn">The last preparation's own time; zero before the first.</param>
+    public static long RepeatPeriod(TimeSpan preparedIn) =>
+        Math.Max((long)UnknownCadencePeriod.TotalMilliseconds, CeilingMs(preparedIn) * MaxDutyCycle);
 
     /// <summary>
     /// How long from <paramref name="now"/> the preparation of a scrape due at <paramref name="next"/> starts (milliseconds),
@@ -369,7 +376,7 @@ internal sealed class ScrapePreparation : IDisposable
                 return;
             }
 
-            _repeatEveryMs = Math.Max(_repeatEveryMs, Math.Max(1, Volatile.Read(ref _preparedInMs)) * MaxDutyCycle);
+            _repeatEveryMs = RepeatPeriod(TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)));
             long now = NowMs();
             if (_guessedPreparationAt - now < (long)MinimumLead.TotalMilliseconds)
             {

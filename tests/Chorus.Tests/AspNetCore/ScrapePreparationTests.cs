@@ -346,14 +346,41 @@ public sealed class ScrapePreparationTests
     }
 
     [Theory]
-    [InlineData(1, 0, 1_000)]
-    [InlineData(1, 49, 1_000)]
-    [InlineData(1, 100, 2_000)]
-    [InlineData(300, 10, 6_000)]
-    public void WhileTheCadenceIsUnknown_APreparationOrScrapeThatTakesLong_IsRepeatedLessOften(int tookMs, int preparedInMs, long period)
+    [InlineData(0, 1_000)]
+    [InlineData(49, 1_000)]
+    [InlineData(100, 2_000)]
+    [InlineData(300, 6_000)]
+    public void WhileTheCadenceIsUnknown_APreparationThatTakesLong_IsRepeatedLessOften(int preparedInMs, long period) =>
+        Assert.Equal(period, ScrapePreparation.RepeatPeriod(TimeSpan.FromMilliseconds(preparedInMs)));
+
+    [Fact]
+    public void WhileTheCadenceIsUnknown_APreparationsOwnTime_SetsThePeriod_NotTheScrapes()
     {
-        var lead = new PreparationLead(TimeSpan.FromMilliseconds(tookMs), TimeSpan.FromMilliseconds(preparedInMs), 0, 0);
-        Assert.Equal(period, ScrapePreparation.RepeatPeriod(lead));
+        // A server's first scrapes take far longer than its preparations then do: the cold one 2 s here.
+        var time = new FakeTimeProvider();
+        TimeSpan preparing = TimeSpan.FromMilliseconds(150);
+        using var preparation = new ScrapePreparation(Second, _ => time.AdvanceInSteps(preparing), e => Assert.Fail(e.ToString()), time);
+        Scrape(preparation, TimeSpan.FromSeconds(2));
+        Assert.Equal(1_000, preparation.LastDelay);
+        time.AdvanceInSteps(Second);
+        Assert.Equal(1, preparation.Runs);
+
+        // Twenty times the 150 ms it took (the clock moved on by as much inside it): the next one 3 s after it ended.
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(2_990));
+        Assert.Equal(1, preparation.Runs);
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(20));
+        Assert.Equal(2, preparation.Runs);
+
+        // Another slow scrape: the preparations' time still sets the period, and it shrinks with them.
+        preparing = TimeSpan.FromMilliseconds(10);
+        Scrape(preparation, TimeSpan.FromMilliseconds(400));
+        Assert.Equal(3_000, preparation.LastDelay);
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(3_000));
+        Assert.Equal(3, preparation.Runs);
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(990));
+        Assert.Equal(3, preparation.Runs);
+        time.AdvanceInSteps(TimeSpan.FromMilliseconds(20));
+        Assert.Equal(4, preparation.Runs);
     }
 
     private static void ScrapesTenSecondsApart(ScrapePreparation preparation, FakeTimeProvider time, int scrapes, TimeSpan? took = null)
