@@ -9,7 +9,7 @@ ms), or uses DIR when set and already written, then with LIVE=1 (default) starts
 (bench/gitlab/live_host.py, LIVE_PROCS processes, default one per writer, each mapping its writers' files and changing
 CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits SETTLE (5) s and measures:
   cold   `chorus scrape --dir DIR` COLD_RUNS (2) times: the whole process's wall time and peak RSS (ru_maxrss);
-  serve  `chorus serve`: its first scrape, WARMUP (3) scrapes back to back (their median), then WARM (8) scrapes each
+  serve  `chorus serve`: its first scrape, WARMUP (3; 0 for none, as Prometheus scrapes a new target) scrapes back to back (their median), then WARM (8) scrapes each
          after IDLE (5) s (their median and maximum: every writer changed values in the gap), the server's CPU time per
          warm scrape (all its threads, from the request until the response is read) and per cycle (from one warm
          scrape's start to the next's: the work after the response and the idle server's timers too),
@@ -108,7 +108,7 @@ def serve(directory):
             in_scrape.append(cpu_seconds(process.pid) - starts[-1])
         time.sleep(IDLE)
         starts.append(cpu_seconds(process.pid))
-        return {"first": first, "b2b": statistics.median(back_to_back), "warm": after_idle,
+        return {"first": first, "b2b": statistics.median(back_to_back) if back_to_back else None, "warm": after_idle,
                 "cpu": statistics.median(in_scrape), "cycle_cpu": statistics.median(b - a for a, b in zip(starts, starts[1:])),
                 "anon": status_mib(process.pid, "RssAnon"),
                 "file": status_mib(process.pid, "RssFile"), "hwm": status_mib(process.pid, "VmHWM"), "bytes": len(body)}
@@ -165,7 +165,8 @@ def main():
         for _ in range(SERVES):
             r = serve(directory)
             pooled.extend(r["warm"])
-            print(f"chorus serve: first {r['first'] * 1000:.0f} ms, back-to-back median {r['b2b'] * 1000:.1f} ms, "
+            b2b = f"back-to-back median {r['b2b'] * 1000:.1f} ms" if r['b2b'] is not None else "no back-to-back scrapes"
+            print(f"chorus serve: first {r['first'] * 1000:.0f} ms, {b2b}, "
                   f"after {IDLE:g} s idle median {statistics.median(r['warm']) * 1000:.1f} ms (max {max(r['warm']) * 1000:.1f}, {WARM} scrapes), "
                   f"CPU {r['cpu'] * 1000:.0f} ms per warm scrape (until its response is read; "
                   f"{r['cycle_cpu'] * 1000:.0f} ms per {IDLE:g} s cycle with the idle server's timers), "

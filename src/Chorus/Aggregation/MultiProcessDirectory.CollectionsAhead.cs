@@ -65,30 +65,34 @@ public sealed partial class MultiProcessDirectory
     }
 
     /// <summary>
-    /// Reads, merges and formats every family as collections ahead do, unless a scrape came first. Three collections, as a
-    /// reader's first three scrapes would be: the first reads each file once, as a one-shot scrape does; the second keeps
+    /// Reads, merges and formats every family as collections ahead do, until the reader has made three collections, as
+    /// its first three scrapes would be: the first reads each file once, as a one-shot scrape does; the second keeps
     /// them open and mapped (a file is kept from its second read); the third adopts the writers' change maps (their first
-    /// refresh reads every value), and formats the families in <see cref="StartFormat"/>. The first scrape then finds what
-    /// a warm one finds.
+    /// refresh reads every value), and formats the families in the last scrape's format, or <see cref="StartFormat"/>
+    /// before any. The first scrape then finds what a warm one finds. A scrape that comes first takes the place of one
+    /// of the three and the others still follow it: left to the scrapes, a big host's second and third (after the
+    /// scrape interval, Prometheus's 15 s here) took 500–730 ms and 60–260 ms (the GitLab-sized host, docs/benchmarks.md).
     /// </summary>
     private void CollectAtStart()
     {
         try
         {
-            for (int before = 0; before < StartCollections; before++)
+            _options.BeforeCollectionsAtStart?.Invoke();
+            while (true)
             {
                 lock (_gate)
                 {
-                    if (_disposed || _collections > before)
+                    if (_disposed || _collections >= StartCollections)
                     {
                         return;
                     }
 
                     _options.BeforeCollectionAhead?.Invoke();
                     CollectCore(ahead: true);
-                    if (before == StartCollections - 1)
+                    if (_collections == StartCollections)
                     {
-                        _renderings.RenderAhead(StartFormat, StartEscaping, onEveryCore: true);
+                        (ExpositionFormat format, EscapingScheme escaping) = _renderings.LastWritten ?? (StartFormat, StartEscaping);
+                        _renderings.RenderAhead(format, escaping, onEveryCore: true);
                     }
                 }
 

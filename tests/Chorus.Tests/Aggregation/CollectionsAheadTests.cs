@@ -113,6 +113,33 @@ public sealed class CollectionsAheadTests
     }
 
     [Fact]
+    public async Task AScrapeBeforeTheCollectionsAtStart_TakesTheFirstOnesPlace_AndTheOthersStillFollowIt()
+    {
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 3; i++)
+        {
+            new DbFileBuilder(capacity: 4096).Add("c", "c_total", 1.0 + i).WriteTo(dir.File($"counter_{FakePids + i}.db"));
+        }
+
+        using var scraped = new ManualResetEventSlim();
+        var options = new MultiProcessDirectoryOptions { BeforeCollectionsAtStart = () => scraped.Wait(TimeSpan.FromSeconds(30)) };
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path, options.ForServer());
+
+        // The scrape comes first, and reads every file in full as a one-shot one would.
+        Assert.Equal(Fresh(dir.Path), DirectoryFixture.Text(reader));
+        Assert.True(reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.FullRead) > 0, "the first scrape read the files");
+        scraped.Set();
+        await reader.CollectionAtStart.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The two collections left warmed the reader, and formatted the family in the scrape's format only.
+        Assert.Equal(1, reader.Diagnostics.RenderingsKept);
+        string scrape = DirectoryFixture.Text(reader);
+        Assert.Equal(0, reader.Diagnostics.LastStageTimes.CountOf(CollectionStage.FullRead));
+        Assert.Equal(Fresh(dir.Path), scrape);
+        Assert.Equal(1, reader.Diagnostics.RenderingsKept);
+    }
+
+    [Fact]
     public async Task TheCollectionAtStart_FormatsWhatPrometheusAsksFor_AndARenderingNoScrapeWritesIsLetGo()
     {
         using var dir = new TempDirectory();
