@@ -14,9 +14,8 @@ namespace Chorus.Aggregation;
 /// </content>
 public sealed partial class MultiProcessDirectory
 {
-    // What the collection at start formats: what Prometheus 3 asks for first (OpenMetrics 1.0.0 with escaping=allow-utf-8).
-    // A scraper that asks for something else has it formatted on its first scrape, which lets this rendering go
-    // (RenderedFamily.Written).
+    // What the collection at start formats before any scrape: what Prometheus 3 asks for first (OpenMetrics 1.0.0 with
+    // escaping=allow-utf-8). A first scrape that asks for something else lets this rendering go (RenderedFamily.Written).
     private const ExpositionFormat StartFormat = ExpositionFormat.OpenMetrics;
     private const EscapingScheme StartEscaping = EscapingScheme.AllowUtf8;
     private const int StartCollections = 3;
@@ -56,22 +55,15 @@ public sealed partial class MultiProcessDirectory
     /// </summary>
     internal Task CollectionAtStart { get; private set; } = Task.CompletedTask;
 
-    private void StartCollectionAtStart()
-    {
-        if (_options.CollectAtStart)
-        {
-            CollectionAtStart = Task.Run(CollectAtStart);
-        }
-    }
+    private void StartCollectionAtStart() => CollectionAtStart = _options.CollectAtStart ? Task.Run(CollectAtStart) : Task.CompletedTask;
 
     /// <summary>
-    /// Reads, merges and formats every family as collections ahead do, until the reader has made three collections, as
-    /// its first three scrapes would be: the first reads each file once, as a one-shot scrape does; the second keeps
-    /// them open and mapped (a file is kept from its second read); the third adopts the writers' change maps (their first
-    /// refresh reads every value), and formats the families in the last scrape's format, or <see cref="StartFormat"/>
-    /// before any. The first scrape then finds what a warm one finds. A scrape that comes first takes the place of one
-    /// of the three and the others still follow it: left to the scrapes, a big host's second and third (after the
-    /// scrape interval, Prometheus's 15 s here) took 500–730 ms and 60–260 ms (the GitLab-sized host, docs/benchmarks.md).
+    /// Reads, merges and formats every family as collections ahead do, until the reader has made three collections, as its
+    /// first three scrapes would: the first reads each file once; the second keeps them open and mapped (a file is kept
+    /// from its second read); the third adopts the writers' change maps (their first refresh reads every value) and formats
+    /// the families in the last scrape's format (<see cref="StartFormat"/> before any). A scrape that comes first takes
+    /// one's place and the others still follow: left to the scrapes, the GitLab-sized host's next two took 500–730 and
+    /// 60–260 ms 15 s apart (docs/benchmarks.md).
     /// </summary>
     private void CollectAtStart()
     {
