@@ -25,9 +25,9 @@ namespace Chorus.AspNetCore.Http;
 /// <para>
 /// Until the cadence is known (a server's first scrapes, a scraper whose interval changed or whose scrapes vary, a person
 /// with curl), the next scrape is prepared every <see cref="UnknownCadencePeriod"/> (longer when a preparation takes more
-/// than a twentieth of it: <see cref="RepeatPeriod"/>) for <see cref="UnknownCadenceHorizon"/> after the last answer, so that whenever it comes it
-/// finds at most that period's changes left: without this the first two scrapes after a server started or idled took
-/// all of an interval's changes.
+/// than a twentieth of it: <see cref="RepeatPeriod"/>) for <see cref="UnknownCadenceHorizon"/> after the last answer, so
+/// that whenever it comes it finds at most that period's changes left: without this the first two scrapes after a server
+/// started or idled took all of an interval's changes.
 /// Once one interval is known, it is also prepared for as if the cadence were, in case the next interval is the same.
 /// Scrapes closer together than the period cancel each preparation before it starts.
 /// </para>
