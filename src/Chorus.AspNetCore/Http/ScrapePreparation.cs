@@ -175,10 +175,12 @@ internal sealed class ScrapePreparation : IDisposable
                 _lateness.Record(now - _dueAt);
             }
 
-            if (_predictedAt != 0 && kind == _predictedKind && CollectionStageTimes.Written)
+            if (CollectionStageTimes.Written)
             {
-                // Negative: the scrape came before the time predicted for it.
-                CollectionStageTimes.WriteNote(string.Create(CultureInfo.InvariantCulture, $"chorus scrape ms: from prediction={now - _predictedAt}"));
+                // Negative: the scrape came before the time predicted for it. The kind tells one scraper's lines from another's.
+                CollectionStageTimes.WriteNote(_predictedAt != 0 && kind == _predictedKind
+                    ? string.Create(CultureInfo.InvariantCulture, $"chorus scrape ms: from prediction={now - _predictedAt} kind={kind}")
+                    : string.Create(CultureInfo.InvariantCulture, $"chorus scrape ms: unpredicted kind={kind}"));
             }
 
             _dueAt = 0;
