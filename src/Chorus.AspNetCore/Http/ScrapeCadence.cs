@@ -72,6 +72,14 @@ internal sealed class ScrapeCadence(TimeSpan minimumInterval)
         return false;
     }
 
+    /// <summary>When the last scrape of <paramref name="kind"/> arrived; false for a kind not followed.</summary>
+    public bool TryLast(int kind, out long last)
+    {
+        ScrapeArrivals? arrivals = Find(kind);
+        last = arrivals?.Last ?? 0;
+        return arrivals is not null;
+    }
+
     /// <summary>How many kinds are followed.</summary>
     public int KindCount => _kinds.Count;
 

@@ -28,7 +28,9 @@ namespace Chorus.AspNetCore.Http;
 /// than a twentieth of it: <see cref="RepeatPeriod"/>) for <see cref="UnknownCadenceHorizon"/> after the last answer, so
 /// that whenever it comes it finds at most that period's changes left: without this the first two scrapes after a server
 /// started or idled took all of an interval's changes.
-/// Once one interval is known, it is also prepared for as if the cadence were, in case the next interval is the same.
+/// Once one interval is known, it is also prepared for as if the cadence were, in case the next interval is the same;
+/// with one scrape seen, while the preparations repeat less often than every second, at the round intervals after it that
+/// Prometheus users set (<see cref="ScrapeGuess"/>).
 /// Scrapes closer together than the period cancel each preparation before it starts.
 /// </para>
 /// <para>Thread-safe.</para>
@@ -75,6 +77,9 @@ internal sealed class ScrapePreparation : IDisposable
     private readonly Lock _gate = new();
     private readonly TimerLateness _lateness = new();
 
+    // While the cadence is unknown, the scrape guessed next.
+    private readonly ScrapeGuess _guess = new();
+
     // The preparation running now (RunIfStillDue), for scrapes that arrive during it (InFlight); null between them. And
     // the scrapes arrived when it was scheduled: more have arrived since when one waits for it (UntilPredictedScrape).
     private TaskCompletionSource? _running;
@@ -98,11 +103,11 @@ internal sealed class ScrapePreparation : IDisposable
     private long _predictedAt;
     private int _predictedKind = -1;
 
-    // While the cadence is unknown: the period the preparations repeat at (zero otherwise), when the last answer was, and
-    // when to prepare for a next scrape one interval after the last (zero without a guess).
+    // While the cadence is unknown: the period the preparations repeat at (zero otherwise), when the last answer was and
+    // what set its lead.
     private long _repeatEveryMs;
     private long _answeredAt;
-    private long _guessedPreparationAt;
+    private PreparationLead _answeredLead;
 
     /// <summary>Prepares scrapes of a kind with <paramref name="prepare"/>: just before each once their cadence is known, every second until then.</summary>
     /// <param name="minimumInterval">The shortest interval between scrapes that is prepared for.</param>
@@ -157,7 +162,14 @@ internal sealed class ScrapePreparation : IDisposable
                 return TimeSpan.Zero;
             }
 
-            return _predictedAt != 0 && kind == _predictedKind ? TimeSpan.FromMilliseconds(_predictedAt - NowMs()) : null;
+            if (_predictedAt != 0)
+            {
+                return kind == _predictedKind ? TimeSpan.FromMilliseconds(_predictedAt - NowMs()) : null;
+            }
+
+            // A guess (a scrape one interval after the last, or a round interval after the only one) is as good as a
+            // prediction for leaving a collection to the response, until it has passed.
+            return kind == _kind ? _guess.UntilScrape(NowMs()) : null;
         }
     }
 
@@ -206,6 +218,7 @@ internal sealed class ScrapePreparation : IDisposable
             if (TryPredictSoonest(lead, now, out int predictedKind, out long next, out long? delay))
             {
                 _repeatEveryMs = 0;
+                _guess.Clear();
                 _predictedAt = next;
                 _predictedKind = predictedKind;
                 LastDelay = delay;
@@ -216,9 +229,9 @@ internal sealed class ScrapePreparation : IDisposable
                 _predictedKind = -1;
                 _repeatEveryMs = RepeatPeriod(lead.PreparedIn);
                 _answeredAt = now;
-                _guessedPreparationAt = _cadence.TryGuess(kind, out next, out long interval)
-                    && DelayUntilPreparing(next, interval, lead, now) is { } guessed ? now + guessed : 0;
-                LastDelay = NextRepeat(now);
+                _answeredLead = lead;
+                _guess.Guess(_cadence, kind, lead, _repeatEveryMs, after: 0, now);
+                LastDelay = _guess.NextPreparation(_repeatEveryMs, now);
             }
 
             if (LastDelay is { } due)
@@ -334,7 +347,7 @@ internal sealed class ScrapePreparation : IDisposable
                 {
                     CollectionStageTimes.WriteNote(string.Create(
                         CultureInfo.InvariantCulture,
-                        $"chorus preparation ms: late={now - _dueAt} ahead={(_predictedAt != 0 ? _predictedAt - now : "unknown")}"));
+                        $"chorus preparation ms: late={now - _dueAt} ahead={(_predictedAt != 0 ? _predictedAt - now : _guess.ScrapeAt > now ? $"~{_guess.ScrapeAt - now}" : "unknown")}"));
                 }
 
                 _dueAt = 0;
@@ -378,15 +391,17 @@ internal sealed class ScrapePreparation : IDisposable
                 return;
             }
 
-            _repeatEveryMs = RepeatPeriod(TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)));
+            TimeSpan preparedIn = TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs));
+            _repeatEveryMs = RepeatPeriod(preparedIn);
             long now = NowMs();
-            if (_guessedPreparationAt - now < (long)MinimumLead.TotalMilliseconds)
+            if (_guess.PreparationDue(now))
             {
-                // The preparation that just ran is as fresh as the one guessed would be (or was it, a timer fired early).
-                _guessedPreparationAt = 0;
+                // The preparation that just ran is as fresh as the one guessed would be (or was it, a timer fired early):
+                // the guess moves on to a later scrape, if there is one. (None yet, it may be one now the period grew.)
+                _guess.Guess(_cadence, _kind, _answeredLead with { PreparedIn = preparedIn, LateMs = _lateness.Worst }, _repeatEveryMs, after: _guess.ScrapeAt, now);
             }
 
-            long due = NextRepeat(now);
+            long due = _guess.NextPreparation(_repeatEveryMs, now);
             if (now - _answeredAt + due <= (long)UnknownCadenceHorizon.TotalMilliseconds)
             {
                 _dueAt = now + due;
@@ -394,8 +409,4 @@ internal sealed class ScrapePreparation : IDisposable
             }
         }
     }
-
-    /// <summary>How long from <paramref name="now"/> the next preparation of a scrape whose cadence is unknown starts (milliseconds).</summary>
-    private long NextRepeat(long now) =>
-        _guessedPreparationAt > now ? Math.Min(_repeatEveryMs, _guessedPreparationAt - now) : _repeatEveryMs;
 }

@@ -383,6 +383,37 @@ public sealed class ScrapePreparationTests
         Assert.Equal(4, preparation.Runs);
     }
 
+    [Fact]
+    public void AScraperSeenOnce_WhilePreparationsTakeLong_HasItsScrapesAtRoundIntervalsPreparedFor()
+    {
+        // A new server's cold scrape (2 s), then preparations of 400 ms: twenty times that is a period of 8 s, which
+        // would leave a scrape 15 s after the first up to 8 s of changes.
+        var time = new FakeTimeProvider();
+        long start = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var started = new List<long>();
+        using var preparation = new ScrapePreparation(
+            Second,
+            _ =>
+            {
+                started.Add(time.GetUtcNow().ToUnixTimeMilliseconds() - start);
+                time.AdvanceInSteps(TimeSpan.FromMilliseconds(400));
+            },
+            e => Assert.Fail(e.ToString()),
+            time);
+        Scrape(preparation, TimeSpan.FromSeconds(2));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(30));
+
+        // The first a second after the answer. Then before each round interval after the scrape that there is time to
+        // prepare for, by three times a preparation's time (5 s is under twenty times it), and every 8 s between them;
+        // a guess passed moves on to the next interval.
+        Assert.Equal([1_000, 8_800, 13_800, 18_800, 27_200, 28_800], started);
+
+        // The guess stands for the scrape 60 s after the first: a preparation close to it leaves its collection to the
+        // scrape (GarbageCollectionBetweenScrapes.AfterPreparation), as for a scrape predicted.
+        Assert.Equal(TimeSpan.FromMilliseconds(start + 60_000 - time.GetUtcNow().ToUnixTimeMilliseconds()), preparation.UntilPredictedScrape(Kind));
+        Assert.Null(preparation.UntilPredictedScrape(Kind + 1));
+    }
+
     private static void ScrapesTenSecondsApart(ScrapePreparation preparation, FakeTimeProvider time, int scrapes, TimeSpan? took = null)
     {
         for (int scrape = 0; scrape < scrapes; scrape++)
