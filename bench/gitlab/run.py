@@ -10,7 +10,8 @@ ms), or uses DIR when set and already written, then with LIVE=1 (default) starts
 CHANGES (default 100) random entries per writer every INTERVAL (0.5) s), waits SETTLE (5) s and measures:
   cold   `chorus scrape --dir DIR` COLD_RUNS (2) times: the whole process's wall time and peak RSS (ru_maxrss);
   serve  `chorus serve`: its first scrape, WARMUP (3; 0 for none, as Prometheus scrapes a new target) scrapes back to back (their median), then WARM (8) scrapes each
-         after IDLE (5) s (their median and maximum: every writer changed values in the gap), the server's CPU time per
+         after IDLE (5) s (their median and maximum: every writer changed values in the gap; CADENCE=1 starts them IDLE
+         apart by the clock from the first scrape's start instead, as Prometheus's scrape loop does), the server's CPU time per
          warm scrape (all its threads, from the request until the response is read) and per cycle (from one warm
          scrape's start to the next's: the work after the response and the idle server's timers too),
          then its RssAnon (its own memory), RssFile (mapped .db pages: the shared page cache) and VmHWM (peak RSS);
@@ -52,6 +53,8 @@ COLD_RUNS = int(os.environ.get("COLD_RUNS", "2"))
 WARMUP = int(os.environ.get("WARMUP", "3"))
 WARM = int(os.environ.get("WARM", "8"))
 IDLE = float(os.environ.get("IDLE", "5"))
+CADENCE = os.environ.get("CADENCE", "0") == "1"
+GAP = f"{IDLE:g} s apart by the clock" if CADENCE else f"after {IDLE:g} s idle"
 SERVES = int(os.environ.get("SERVES", "1"))
 PY = os.environ.get("PY", "1") == "1"
 PEER = os.path.join(REPO, "tests", "peers", "prometheus_client-0.21", "usr", "lib", "python3", "dist-packages")
@@ -96,13 +99,14 @@ def serve(directory):
                                stdout=subprocess.PIPE, stderr=serve_log(), text=True)
     try:
         process.stdout.readline()
+        started = time.monotonic()
         first, body = scrape(url)
         back_to_back = sorted(scrape(url)[0] for _ in range(WARMUP))
         after_idle = []
         starts = []
         in_scrape = []
         for _ in range(WARM):
-            time.sleep(IDLE)
+            time.sleep(until_next_tick(started) if CADENCE else IDLE)
             starts.append(cpu_seconds(process.pid))
             after_idle.append(scrape(url)[0])
             in_scrape.append(cpu_seconds(process.pid) - starts[-1])
@@ -115,6 +119,12 @@ def serve(directory):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def until_next_tick(started):
+    """Seconds until the next tick IDLE apart from started, at least a second from now (a scrape that overran one skips it)."""
+    ticks = int((time.monotonic() + 1 - started) // IDLE) + 1
+    return started + ticks * IDLE - time.monotonic()
 
 
 def cpu_seconds(pid):
@@ -167,7 +177,7 @@ def main():
             pooled.extend(r["warm"])
             b2b = f"back-to-back median {r['b2b'] * 1000:.1f} ms" if r['b2b'] is not None else "no back-to-back scrapes"
             print(f"chorus serve: first {r['first'] * 1000:.0f} ms, {b2b}, "
-                  f"after {IDLE:g} s idle median {statistics.median(r['warm']) * 1000:.1f} ms (max {max(r['warm']) * 1000:.1f}, {WARM} scrapes), "
+                  f"{GAP} median {statistics.median(r['warm']) * 1000:.1f} ms (max {max(r['warm']) * 1000:.1f}, {WARM} scrapes), "
                   f"CPU {r['cpu'] * 1000:.0f} ms per warm scrape (until its response is read; "
                   f"{r['cycle_cpu'] * 1000:.0f} ms per {IDLE:g} s cycle with the idle server's timers), "
                   f"RssAnon {r['anon']:.0f} MiB ({r['anon'] * 1048576 / size:.2f}x the {size:,}-byte text response; "
@@ -176,7 +186,7 @@ def main():
             print("  warm scrapes in order, ms: " + ", ".join(f"{t * 1000:.1f}" for t in r["warm"]), flush=True)
         if SERVES > 1:
             quartiles = statistics.quantiles(pooled, n=4)
-            print(f"chorus serve, {SERVES} servers pooled: after {IDLE:g} s idle median {statistics.median(pooled) * 1000:.1f} ms, "
+            print(f"chorus serve, {SERVES} servers pooled: {GAP} median {statistics.median(pooled) * 1000:.1f} ms, "
                   f"quartiles {quartiles[0] * 1000:.1f} / {quartiles[2] * 1000:.1f} ms, max {max(pooled) * 1000:.1f} ms, "
                   f"{len(pooled)} scrapes", flush=True)
         if PY:
