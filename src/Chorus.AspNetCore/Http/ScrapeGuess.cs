@@ -48,7 +48,8 @@ internal sealed class ScrapeGuess
         Clear();
         if (cadence.TryGuess(kind, out long next, out long interval))
         {
-            if (next > after && ScrapePreparation.DelayUntilPreparing(next, interval, lead, now) is { } due)
+            // Preparations repeat every periodMs until then: none takes in the changes of longer.
+            if (next > after && ScrapePreparation.DelayUntilPreparing(next, interval, lead, now, Math.Min(periodMs, next - now)) is { } due)
             {
                 (ScrapeAt, PreparationAt) = (next, now + due);
             }
@@ -62,8 +63,9 @@ internal sealed class ScrapeGuess
         }
 
         // The one scrape seen may have been a server's cold one, seconds long: the preparations' time is what the next
-        // scrape's work resembles, for the lead and for the duty cycle.
-        PreparationLead own = lead with { Took = lead.PreparedIn };
+        // scrape's work resembles, for the lead and for the duty cycle. Not scaled by how long changes gathered: a
+        // server's first preparations are the ones that take long whatever they take in (every gzip member new).
+        PreparationLead own = lead with { Took = lead.PreparedIn, PreparedOverMs = 0 };
         foreach (long round in RoundIntervalsMs)
         {
             if (last + round > after && ScrapePreparation.DelayUntilPreparing(last + round, round, own, now) is { } due)

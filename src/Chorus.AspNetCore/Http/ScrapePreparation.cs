@@ -51,6 +51,12 @@ internal sealed class ScrapePreparation : IDisposable
     /// <summary>How many times the last preparation's own time it starts before the next scrape, so it is done by then.</summary>
     public const int LeadPerPreparation = 2;
 
+    /// <summary>
+    /// The most the last preparation's own time is scaled up by when it took in the changes of less than half as long as
+    /// the next will (<see cref="ExpectedPreparationMs"/>).
+    /// </summary>
+    public const int MaxGatheringScale = 4;
+
     /// <summary>How many times the scraper's jitter (how far its last intervals differed) a preparation starts before the next scrape.</summary>
     public const int LeadPerJitter = 4;
 
@@ -89,8 +95,11 @@ internal sealed class ScrapePreparation : IDisposable
     private int _runs;
 
     // The last preparation's own time in milliseconds (it may take longer than the scrape it prepares, which finds
-    // most of the work done).
+    // most of the work done), and how long the changes it took in had gathered: since the end of the collection before
+    // it (_collectedAt: a scrape's or a preparation's).
     private long _preparedInMs;
+    private long _preparedOverMs;
+    private long _collectedAt;
 
     // Scrapes arrived so far, and how many had when the pending preparation was scheduled: a timer callback already on
     // its way when a scrape arrives (a busy thread pool delays it past a short lead) finds them differ and does nothing.
@@ -214,7 +223,8 @@ internal sealed class ScrapePreparation : IDisposable
                 return;
             }
 
-            var lead = new PreparationLead(took, TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)), 0, _lateness.Worst);
+            _collectedAt = now;
+            var lead = new PreparationLead(took, TimeSpan.FromMilliseconds(Volatile.Read(ref _preparedInMs)), 0, _lateness.Worst, Volatile.Read(ref _preparedOverMs));
             if (TryPredictSoonest(lead, now, out int predictedKind, out long next, out long? delay))
             {
                 _repeatEveryMs = 0;
@@ -289,7 +299,15 @@ internal sealed class ScrapePreparation : IDisposable
     /// How long from <paramref name="now"/> the preparation of a scrape due at <paramref name="next"/> starts (milliseconds),
     /// or null: the interval is too short for the last scrape's time, or it is too late to start.
     /// </summary>
-    public static long? DelayUntilPreparing(long next, long interval, PreparationLead lead, long now)
+    /// <param name="next">When the scrape is due.</param>
+    /// <param name="interval">The scraper's interval.</param>
+    /// <param name="lead">What sets the lead.</param>
+    /// <param name="now">Now, just after a collection.</param>
+    /// <param name="gatheringMs">
+    /// How long the changes the preparation takes in will have gathered when it starts (<see cref="ExpectedPreparationMs"/>):
+    /// <paramref name="next"/> - <paramref name="now"/> unless preparations repeat in between.
+    /// </param>
+    public static long? DelayUntilPreparing(long next, long interval, PreparationLead lead, long now, long? gatheringMs = null)
     {
         long tookMs = CeilingMs(lead.Took);
         if (interval < tookMs * MaxDutyCycle)
@@ -298,11 +316,27 @@ internal sealed class ScrapePreparation : IDisposable
         }
 
         long ahead = Math.Max((long)MinimumLead.TotalMilliseconds, tookMs * LeadPerScrape);
-        ahead = Math.Max(ahead, CeilingMs(lead.PreparedIn) * LeadPerPreparation);
+        ahead = Math.Max(ahead, ExpectedPreparationMs(lead, gatheringMs ?? next - now) * LeadPerPreparation);
         ahead = Math.Max(ahead, lead.JitterMs * LeadPerJitter);
         ahead = Math.Max(ahead, lead.LateMs * LeadPerLateness);
         long due = next - Math.Min(interval / 4, ahead) - now;
         return due > 0 ? due : null;
+    }
+
+    /// <summary>
+    /// How long the preparation of a scrape <paramref name="gatheringMs"/> from the last collection is expected to take: the
+    /// last preparation's own time, scaled by how much longer the changes will have gathered (up to
+    /// <see cref="MaxGatheringScale"/>) when it took in those of less than half as long. Once a cadence is learnt, its
+    /// first preparation takes in a whole interval's changes after preparations a second or so apart: on the GitLab-sized
+    /// host at 15 s, 200 ms against their 60 ms, and started 115 ms ahead, its scrape waited for it (137–178 ms,
+    /// docs/benchmarks.md). The changes a preparation reads saturate as every region of the files moves, hence the bound.
+    /// </summary>
+    public static long ExpectedPreparationMs(PreparationLead lead, long gatheringMs)
+    {
+        long preparedIn = CeilingMs(lead.PreparedIn);
+        return lead.PreparedOverMs > 0 && gatheringMs > 2 * lead.PreparedOverMs
+            ? (long)Math.Ceiling(lead.PreparedIn.TotalMilliseconds * Math.Min(MaxGatheringScale, (double)gatheringMs / lead.PreparedOverMs))
+            : preparedIn;
     }
 
     private static long CeilingMs(TimeSpan time) => Math.Max(1, (long)Math.Ceiling(time.TotalMilliseconds));
@@ -327,6 +361,7 @@ internal sealed class ScrapePreparation : IDisposable
     {
         int kind;
         long scheduledAfter;
+        long gathered;
         TaskCompletionSource running;
         lock (_gate)
         {
@@ -337,6 +372,7 @@ internal sealed class ScrapePreparation : IDisposable
 
             kind = _kind;
             scheduledAfter = _scheduledAfter;
+            gathered = NowMs() - _collectedAt;
             running = _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _runningScheduledAfter = scheduledAfter;
             if (_dueAt != 0)
@@ -359,6 +395,7 @@ internal sealed class ScrapePreparation : IDisposable
         {
             _prepare(kind);
             Volatile.Write(ref _preparedInMs, (long)Math.Ceiling(_time.GetElapsedTime(started).TotalMilliseconds));
+            Volatile.Write(ref _preparedOverMs, gathered);
         }
         catch (Exception e)
         {
@@ -370,6 +407,7 @@ internal sealed class ScrapePreparation : IDisposable
             lock (_gate)
             {
                 _running = null;
+                _collectedAt = NowMs();
             }
 
             running.SetResult();
@@ -398,7 +436,8 @@ internal sealed class ScrapePreparation : IDisposable
             {
                 // The preparation that just ran is as fresh as the one guessed would be (or was it, a timer fired early):
                 // the guess moves on to a later scrape, if there is one. (None yet, it may be one now the period grew.)
-                _guess.Guess(_cadence, _kind, _answeredLead with { PreparedIn = preparedIn, LateMs = _lateness.Worst }, _repeatEveryMs, after: _guess.ScrapeAt, now);
+                PreparationLead lead = _answeredLead with { PreparedIn = preparedIn, LateMs = _lateness.Worst, PreparedOverMs = Volatile.Read(ref _preparedOverMs) };
+                _guess.Guess(_cadence, _kind, lead, _repeatEveryMs, after: _guess.ScrapeAt, now);
             }
 
             long due = _guess.NextPreparation(_repeatEveryMs, now);

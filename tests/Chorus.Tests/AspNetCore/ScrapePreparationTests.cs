@@ -414,6 +414,33 @@ public sealed class ScrapePreparationTests
         Assert.Null(preparation.UntilPredictedScrape(Kind + 1));
     }
 
+    [Fact]
+    public void TheFirstPreparationOnceTheCadenceIsKnown_StartsAheadByMoreThanThePreparationsASecondApartTook()
+    {
+        // Preparations of 50 ms every second while the cadence is unknown; the first once it is known takes in ten
+        // seconds of changes, which took the GitLab-sized host three times as long as a second's (docs/benchmarks.md).
+        var time = new FakeTimeProvider();
+        using var preparation = new ScrapePreparation(Second, _ => time.AdvanceInSteps(TimeSpan.FromMilliseconds(50)), e => Assert.Fail(e.ToString()), time);
+        ScrapesTenSecondsApart(preparation, time, 3);
+        long lead = (long)preparation.UntilPredictedScrape(Kind)!.Value.TotalMilliseconds - preparation.LastDelay!.Value;
+
+        // Twice the 50 ms scaled by the most, four: not twice 50 ms.
+        Assert.Equal(2 * 50 * ScrapePreparation.MaxGatheringScale, lead);
+    }
+
+    [Theory]
+    [InlineData(60, 1_200, 15_000, 240)]  // scaled by at most four
+    [InlineData(60, 1_200, 3_600, 180)]   // by how much longer the changes gathered
+    [InlineData(60, 1_200, 2_400, 60)]    // not under twice as long
+    [InlineData(60, 14_000, 15_000, 60)]  // a steady cadence's next preparation
+    [InlineData(60, 0, 15_000, 60)]       // not known how long they gathered
+    [InlineData(0, 1_000, 15_000, 0)]     // nothing to scale
+    public void APreparationsExpectedTime_ScalesTheLastOnes_WithHowLongTheChangesWillHaveGathered(int preparedInMs, long preparedOverMs, long gatheringMs, long expected)
+    {
+        var lead = new PreparationLead(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(preparedInMs), 0, 0, preparedOverMs);
+        Assert.Equal(expected, ScrapePreparation.ExpectedPreparationMs(lead, gatheringMs));
+    }
+
     private static void ScrapesTenSecondsApart(ScrapePreparation preparation, FakeTimeProvider time, int scrapes, TimeSpan? took = null)
     {
         for (int scrape = 0; scrape < scrapes; scrape++)
