@@ -238,7 +238,12 @@ internal sealed partial class MetricsEndpoint
             }
 
             Volatile.Write(ref _lastResponseBytes, body.WrittenCount);
-            Volatile.Write(ref _lastCopiedBytes, body.CopiedCount);
+
+            // A body that copied every byte because it kept none (a big host's first) says nothing of what the next, which
+            // keeps the large renderings where they are, copies: sized from it, every body until the next scrape (a
+            // server's preparations in its first minute, then that scrape) took a new array the size of the whole
+            // response, 26 MB on the GitLab-sized host, and the runtime's full collections that came with them.
+            Volatile.Write(ref _lastCopiedBytes, body.KeepsBytes || !KeepsBytesAfter(body.WrittenCount) ? body.CopiedCount : InitialBufferBytes);
         }
         catch (Exception failure)
         {
@@ -260,12 +265,15 @@ internal sealed partial class MetricsEndpoint
         return collection;
     }
 
+    /// <summary>Whether a body after a response of <paramref name="responseBytes"/> takes large renderings by reference.</summary>
+    private static bool KeepsBytesAfter(int responseBytes) => responseBytes > ResponseBuffers.PooledLimit;
+
     /// <summary>A body for a collection, sized from the last one.</summary>
     /// <param name="purpose">What it is for: a scrape's or a preparation's (<see cref="SegmentedBody.ToString"/>).</param>
     private SegmentedBody NewBody(string purpose)
     {
         // A body that needed a large array last time is sent from the families' renderings where they are.
-        bool keepsBytes = Volatile.Read(ref _lastResponseBytes) > ResponseBuffers.PooledLimit;
+        bool keepsBytes = KeepsBytesAfter(Volatile.Read(ref _lastResponseBytes));
         if (keepsBytes)
         {
             // The first scrape's body-sized array would otherwise stay as the spare for good.

@@ -61,6 +61,23 @@ public sealed class MetricsEndpointBodyTests
     }
 
     [Fact]
+    public async Task TheBodyAfterABigFirstOne_CopiesOnlyWhatItDoesNotKeep_IntoAnArrayOfItsOwnSize()
+    {
+        // The first body keeps nothing and copies all of it; the next keeps every large part where it is.
+        var source = new KeepingSource(new BigSource(families: 400, samplesPerFamily: 60).Expected, keepEvery: 1);
+        var endpoint = new MetricsEndpoint(source, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
+        await ScrapeAsync(endpoint, "identity");
+        Assert.Equal(0, source.KeptWrites);
+
+        (FlushRecordingStream sent, _) = await ScrapeAsync(endpoint, "identity");
+
+        // Sized from the first body's copy, it took a new body-sized array and left it as the spare.
+        Assert.Equal(source.Expected, sent.Bytes.ToArray());
+        Assert.True(source.KeptWrites > 0, "the second body took the big parts by reference");
+        Assert.Null(endpoint.BodyArrays.Spare);
+    }
+
+    [Fact]
     public async Task GzipMembersOfAFormatNoScrapeAskedForLately_AreLetGo_AndMadeAgainWhenAskedFor()
     {
         const string OpenMetrics = "application/openmetrics-text;version=1.0.0";
@@ -127,10 +144,10 @@ public sealed class MetricsEndpointBodyTests
     }
 
     /// <summary>
-    /// Writes its exposition as a family source does for a big host: every other 64 KiB piece by reference when the output
-    /// keeps bytes (counting the leases not yet released), the rest copied.
+    /// Writes its exposition as a family source does for a big host: every <paramref name="keepEvery"/>th 64 KiB piece (the
+    /// second by default) by reference when the output keeps bytes (counting the leases not yet released), the rest copied.
     /// </summary>
-    private sealed class KeepingSource(byte[] expected) : IScrapeSource, IKeptBytesLease
+    private sealed class KeepingSource(byte[] expected, int keepEvery = 2) : IScrapeSource, IKeptBytesLease
     {
         private const int Piece = 64 * 1024;
         private int _outstanding;
@@ -146,7 +163,7 @@ public sealed class MetricsEndpointBodyTests
             for (int start = 0, piece = 0; start < Expected.Length; start += Piece, piece++)
             {
                 ReadOnlyMemory<byte> bytes = Expected.AsMemory(start, Math.Min(Piece, Expected.Length - start));
-                if (piece % 2 == 1 && output is IKeptBytesOutput { KeepsBytes: true } keeping)
+                if (piece % keepEvery == keepEvery - 1 && output is IKeptBytesOutput { KeepsBytes: true } keeping)
                 {
                     Interlocked.Increment(ref _outstanding);
                     KeptWrites++;
