@@ -51,12 +51,6 @@ internal sealed class ScrapePreparation : IDisposable
     /// <summary>How many times the last preparation's own time it starts before the next scrape, so it is done by then.</summary>
     public const int LeadPerPreparation = 2;
 
-    /// <summary>
-    /// The most the last preparation's own time is scaled up by when it took in the changes of less than half as long as
-    /// the next will (<see cref="ExpectedPreparationMs"/>).
-    /// </summary>
-    public const int MaxGatheringScale = 4;
-
     /// <summary>How many times the scraper's jitter (how far its last intervals differed) a preparation starts before the next scrape.</summary>
     public const int LeadPerJitter = 4;
 
@@ -304,7 +298,7 @@ internal sealed class ScrapePreparation : IDisposable
     /// <param name="lead">What sets the lead.</param>
     /// <param name="now">Now, just after a collection.</param>
     /// <param name="gatheringMs">
-    /// How long the changes the preparation takes in will have gathered when it starts (<see cref="ExpectedPreparationMs"/>):
+    /// How long the changes the preparation takes in will have gathered when it starts (<see cref="PreparationLead.ExpectedPreparationMs"/>):
     /// <paramref name="next"/> - <paramref name="now"/> unless preparations repeat in between.
     /// </param>
     public static long? DelayUntilPreparing(long next, long interval, PreparationLead lead, long now, long? gatheringMs = null)
@@ -316,27 +310,11 @@ internal sealed class ScrapePreparation : IDisposable
         }
 
         long ahead = Math.Max((long)MinimumLead.TotalMilliseconds, tookMs * LeadPerScrape);
-        ahead = Math.Max(ahead, ExpectedPreparationMs(lead, gatheringMs ?? next - now) * LeadPerPreparation);
+        ahead = Math.Max(ahead, lead.ExpectedPreparationMs(gatheringMs ?? next - now) * LeadPerPreparation);
         ahead = Math.Max(ahead, lead.JitterMs * LeadPerJitter);
         ahead = Math.Max(ahead, lead.LateMs * LeadPerLateness);
         long due = next - Math.Min(interval / 4, ahead) - now;
         return due > 0 ? due : null;
-    }
-
-    /// <summary>
-    /// How long the preparation of a scrape <paramref name="gatheringMs"/> from the last collection is expected to take: the
-    /// last preparation's own time, scaled by how much longer the changes will have gathered (up to
-    /// <see cref="MaxGatheringScale"/>) when it took in those of less than half as long. Once a cadence is learnt, its
-    /// first preparation takes in a whole interval's changes after preparations a second or so apart: on the GitLab-sized
-    /// host at 15 s, 200 ms against their 60 ms, and started 115 ms ahead, its scrape waited for it (137–178 ms,
-    /// docs/benchmarks.md). The changes a preparation reads saturate as every region of the files moves, hence the bound.
-    /// </summary>
-    public static long ExpectedPreparationMs(PreparationLead lead, long gatheringMs)
-    {
-        long preparedIn = CeilingMs(lead.PreparedIn);
-        return lead.PreparedOverMs > 0 && gatheringMs > 2 * lead.PreparedOverMs
-            ? (long)Math.Ceiling(lead.PreparedIn.TotalMilliseconds * Math.Min(MaxGatheringScale, (double)gatheringMs / lead.PreparedOverMs))
-            : preparedIn;
     }
 
     private static long CeilingMs(TimeSpan time) => Math.Max(1, (long)Math.Ceiling(time.TotalMilliseconds));

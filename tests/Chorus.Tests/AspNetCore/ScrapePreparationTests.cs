@@ -425,7 +425,7 @@ public sealed class ScrapePreparationTests
         long lead = (long)preparation.UntilPredictedScrape(Kind)!.Value.TotalMilliseconds - preparation.LastDelay!.Value;
 
         // Twice the 50 ms scaled by the most, four: not twice 50 ms.
-        Assert.Equal(2 * 50 * ScrapePreparation.MaxGatheringScale, lead);
+        Assert.Equal(2 * 50 * PreparationLead.MaxGatheringScale, lead);
     }
 
     [Theory]
@@ -438,7 +438,7 @@ public sealed class ScrapePreparationTests
     public void APreparationsExpectedTime_ScalesTheLastOnes_WithHowLongTheChangesWillHaveGathered(int preparedInMs, long preparedOverMs, long gatheringMs, long expected)
     {
         var lead = new PreparationLead(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(preparedInMs), 0, 0, preparedOverMs);
-        Assert.Equal(expected, ScrapePreparation.ExpectedPreparationMs(lead, gatheringMs));
+        Assert.Equal(expected, lead.ExpectedPreparationMs(gatheringMs));
     }
 
     private static void ScrapesTenSecondsApart(ScrapePreparation preparation, FakeTimeProvider time, int scrapes, TimeSpan? took = null)
