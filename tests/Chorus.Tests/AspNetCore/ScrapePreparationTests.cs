@@ -143,7 +143,7 @@ public sealed class ScrapePreparationTests
     }
 
     [Fact]
-    public void APreparation_KnowsHowLongUntilItsScrape_OnlyOnceTheCadenceIsKnown()
+    public void APreparation_KnowsHowLongUntilItsScrape_OnceTheCadenceIsKnown_NotWhilePreparationsRepeatEverySecond()
     {
         // What a preparation's collection decides by (GarbageCollectionBetweenScrapes.AfterPreparation).
         var time = new FakeTimeProvider();
