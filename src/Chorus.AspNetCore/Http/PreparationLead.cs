@@ -28,5 +28,5 @@ internal readonly record struct PreparationLead(TimeSpan Took, TimeSpan Prepared
     public long ExpectedPreparationMs(long gatheringMs) =>
         PreparedOverMs > 0 && gatheringMs > 2 * PreparedOverMs
             ? (long)Math.Ceiling(PreparedIn.TotalMilliseconds * Math.Min(MaxGatheringScale, (double)gatheringMs / PreparedOverMs))
-            : Math.Max(1, (long)Math.Ceiling(PreparedIn.TotalMilliseconds));
+            : ScrapePreparation.CeilingMs(PreparedIn);
 }

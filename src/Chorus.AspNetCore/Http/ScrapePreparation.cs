@@ -317,7 +317,8 @@ internal sealed class ScrapePreparation : IDisposable
         return due > 0 ? due : null;
     }
 
-    private static long CeilingMs(TimeSpan time) => Math.Max(1, (long)Math.Ceiling(time.TotalMilliseconds));
+    /// <summary><paramref name="time"/> in whole milliseconds, rounded up, at least 1.</summary>
+    internal static long CeilingMs(TimeSpan time) => Math.Max(1, (long)Math.Ceiling(time.TotalMilliseconds));
 
     // Milliseconds on the provider's monotonic clock (Stopwatch's for the system's, not the coarse Environment.TickCount64:
     // a lead of a few tens of milliseconds needs the scraper's jitter measured finer than that).
