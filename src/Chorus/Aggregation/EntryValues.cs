@@ -4,33 +4,50 @@ using System.Runtime.CompilerServices;
 namespace Chorus.Aggregation;
 
 /// <summary>
-/// A file's values as the current collection read them, one per entry, in four bytes where they fit: a whole number from
-/// 0 to 2^31 - 1 (every counter and bucket count of a typical host) is kept as itself, any other value (a histogram's
-/// <c>_sum</c>, most gauges, -0, NaN, past 2^31) in a second array, bit for bit, which its word points into.
+/// A file's values as the current collection read them, one per entry, in a word of two bytes while that is cheaper
+/// (narrow: a whole number from 0 to 32,767, a histogram's bucket counts on most hosts) and of four bytes once it is not
+/// (wide: a whole number from 0 to 2^31 - 1), each value that does not fit its word (a histogram's <c>_sum</c>, most
+/// gauges, -0, NaN) kept in a second array, bit for bit, which its word points into.
 /// </summary>
 /// <remarks>
 /// A reader keeps the values of every file it refreshes, to find what changed and by how much: 8 bytes an entry were
-/// 41 MB of the GitLab-sized host's heap (5.1 M entries, 84 % whole counts). An entry that once took a place in the
-/// second array keeps it, whatever it holds later, so setting a value never moves another; a file's second array
+/// 41 MB of the GitLab-sized host's heap (5.1 M entries, 84 % whole counts), four bytes 20.5 MB. A narrow file sends
+/// its whole numbers past 32,767 to the second array (8 bytes each), so it turns wide, for good, once those would be more
+/// than a quarter of its entries (past that, two bytes more for every entry cost less), or once its second array holds
+/// as many values as a narrow word can point to. An entry that once took a place in the second array keeps it, whatever
+/// it holds later, so setting a value never moves another (turning wide moves them all at once); a file's second array
 /// holds at most one value per entry. Not thread-safe: one thread refreshes a file at a time.
 /// </remarks>
 internal sealed class EntryValues
 {
-    // Words at or above this point into _others; below it, they are the value.
+    // Narrow words at or above this point into _others; below it, they are the value. They can point to this many values.
+    private const int NarrowOther = 1 << 15;
+
+    // Wide words at or above this point into _others; below it, they are the value.
     private const uint Other = 1u << 31;
     private const double OtherAsValue = Other;
 
-    private uint[] _words;
+    // The words while the file is narrow (then _words is empty), null once it is wide.
+    private ushort[]? _narrow;
+    private uint[] _words = [];
     private double[] _others = [];
     private int _otherCount;
 
-    /// <summary>Room for <paramref name="capacity"/> entries, all 0.</summary>
-    public EntryValues(int capacity) => _words = capacity == 0 ? [] : new uint[capacity];
+    // Of _otherCount, the values that took their place as whole numbers a wide word would hold itself (the cost of narrow).
+    private int _wideWholeOthers;
+
+    /// <summary>Room for <paramref name="capacity"/> entries, all 0, in narrow words.</summary>
+    public EntryValues(int capacity) => _narrow = capacity == 0 ? [] : new ushort[capacity];
+
+    private EntryValues(uint[] words) => _words = words;
 
     /// <summary>How many entries there is room for.</summary>
-    public int Capacity => _words.Length;
+    public int Capacity => _narrow?.Length ?? _words.Length;
 
-    /// <summary>How many entries hold a value that is not a whole number below 2^31 (for tests).</summary>
+    /// <summary>Whether the entries take two bytes each (for tests).</summary>
+    internal bool IsNarrow => _narrow is not null;
+
+    /// <summary>How many entries hold a value that does not fit their word (for tests).</summary>
     internal int OtherCount => _otherCount;
 
     /// <summary>How many values the second array has room for (for tests).</summary>
@@ -42,6 +59,12 @@ internal sealed class EntryValues
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
+            if (_narrow is { } narrow)
+            {
+                int narrowWord = narrow[index];
+                return narrowWord < NarrowOther ? narrowWord : _others[narrowWord - NarrowOther];
+            }
+
             uint word = _words[index];
             return word < Other ? word : _others[word - Other];
         }
@@ -49,12 +72,26 @@ internal sealed class EntryValues
 
     /// <summary>
     /// The values at <paramref name="valueOffsets"/> in <paramref name="data"/> (the first 8 bytes of each entry's value
-    /// field, little-endian), each to its entry: counted first, so the second array is made once, as long as it needs.
+    /// field, little-endian), each to its entry: counted first, so the words are made once, narrow or wide as the values
+    /// ask, and the second array once, as long as it needs.
     /// </summary>
     public static EntryValues Read(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
     {
-        var values = new EntryValues(valueOffsets.Length);
-        values.ReserveFor(data, valueOffsets);
+        int narrowOthers = 0;
+        int wideWhole = 0;
+        for (int i = 0; i < valueOffsets.Length; i++)
+        {
+            double value = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
+            if (!IsNarrowWhole(value))
+            {
+                narrowOthers++;
+                wideWhole += IsWhole(value) ? 1 : 0;
+            }
+        }
+
+        bool narrow = PaysNarrow(narrowOthers, wideWhole, valueOffsets.Length);
+        EntryValues values = narrow ? new EntryValues(valueOffsets.Length) : new EntryValues(new uint[valueOffsets.Length]);
+        values.Reserve(narrow ? narrowOthers : narrowOthers - wideWhole);
         for (int i = 0; i < valueOffsets.Length; i++)
         {
             values.Set(i, BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]));
@@ -65,14 +102,38 @@ internal sealed class EntryValues
 
     /// <summary>
     /// Makes room at once for the values at <paramref name="valueOffsets"/> in <paramref name="data"/> (entries 0 on) that
-    /// would take a place in the second array and have none yet: a file read in full, not grown an eighth at a time.
+    /// would take a place in the second array and have none yet, turning the words wide first if those values would:
+    /// a file read in full, not grown an eighth at a time.
     /// </summary>
     public void ReserveFor(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
     {
+        if (_narrow is { } narrow)
+        {
+            int narrowMore = 0;
+            int wideWhole = 0;
+            for (int i = 0; i < valueOffsets.Length; i++)
+            {
+                // An entry that has a place keeps it (a file read in full again: every collection at a server's start).
+                double value = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
+                if (narrow[i] < NarrowOther && !IsNarrowWhole(value))
+                {
+                    narrowMore++;
+                    wideWhole += IsWhole(value) ? 1 : 0;
+                }
+            }
+
+            if (StaysNarrow(narrowMore, wideWhole))
+            {
+                Reserve(narrowMore);
+                return;
+            }
+
+            Widen();
+        }
+
         int more = 0;
         for (int i = 0; i < valueOffsets.Length; i++)
         {
-            // An entry that has a place keeps it (a file read in full again: every collection at a server's start).
             more += _words[i] < Other && !IsWhole(BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..])) ? 1 : 0;
         }
 
@@ -91,6 +152,95 @@ internal sealed class EntryValues
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Set(int index, double value)
     {
+        if (_narrow is { } narrow)
+        {
+            ref ushort narrowWord = ref narrow[index];
+            if (narrowWord >= NarrowOther)
+            {
+                _others[narrowWord - NarrowOther] = value;
+                return;
+            }
+
+            if (IsNarrowWhole(value))
+            {
+                narrowWord = (ushort)value;
+                return;
+            }
+
+            if (!TryTakeNarrowOther(index, value))
+            {
+                SetWide(index, value);
+            }
+
+            return;
+        }
+
+        SetWide(index, value);
+    }
+
+    /// <summary>Room for <paramref name="capacity"/> entries, the values kept.</summary>
+    public void Grow(int capacity)
+    {
+        if (capacity <= Capacity)
+        {
+            return;
+        }
+
+        if (_narrow is not null)
+        {
+            Array.Resize(ref _narrow, capacity);
+        }
+        else
+        {
+            Array.Resize(ref _words, capacity);
+        }
+    }
+
+    /// <summary>A reference to entry <paramref name="index"/>'s word, for a prefetch.</summary>
+    public ref byte WordAt(int index) => ref _narrow is { } narrow
+        ? ref Unsafe.As<ushort, byte>(ref narrow[index])
+        : ref Unsafe.As<uint, byte>(ref _words[index]);
+
+    /// <summary>Whether <paramref name="value"/> is kept as a wide word: a whole number from +0 to 2^31 - 1 (not -0, not NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsWhole(double value) =>
+        value is >= 0 and < OtherAsValue && BitConverter.DoubleToInt64Bits((uint)value) == BitConverter.DoubleToInt64Bits(value);
+
+    /// <summary>Whether <paramref name="value"/> is kept as a narrow word: a whole number from +0 to 32,767.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsNarrowWhole(double value) =>
+        value is >= 0 and < NarrowOther && BitConverter.DoubleToInt64Bits((int)value) == BitConverter.DoubleToInt64Bits(value);
+
+    /// <summary>
+    /// Whether the words stay narrow with <paramref name="more"/> values more in the second array, of which
+    /// <paramref name="wideWhole"/> whole numbers a wide word would hold.
+    /// </summary>
+    private bool StaysNarrow(int more, int wideWhole) => PaysNarrow(_otherCount + more, _wideWholeOthers + wideWhole, Capacity);
+
+    /// <summary>
+    /// Whether narrow words pay for <paramref name="capacity"/> entries with <paramref name="others"/> values in the second
+    /// array, <paramref name="wideWhole"/> of them whole numbers a wide word would hold: the narrow words can point to them
+    /// all, and those cost less (8 bytes each) than two bytes more for every entry.
+    /// </summary>
+    private static bool PaysNarrow(int others, int wideWhole, int capacity) => others <= NarrowOther && wideWhole <= capacity / 4;
+
+    /// <summary>Points narrow entry <paramref name="index"/> to a new place holding <paramref name="value"/>; false (and wide words) when they no longer pay.</summary>
+    private bool TryTakeNarrowOther(int index, double value)
+    {
+        bool wideWhole = IsWhole(value);
+        if (!StaysNarrow(1, wideWhole ? 1 : 0))
+        {
+            Widen();
+            return false;
+        }
+
+        _wideWholeOthers += wideWhole ? 1 : 0;
+        _narrow![index] = (ushort)(NarrowOther + TakeOther(value));
+        return true;
+    }
+
+    private void SetWide(int index, double value)
+    {
         ref uint word = ref _words[index];
         if (word >= Other)
         {
@@ -106,22 +256,46 @@ internal sealed class EntryValues
         }
     }
 
-    /// <summary>Room for <paramref name="capacity"/> entries, the values kept.</summary>
-    public void Grow(int capacity)
+    /// <summary>Turns the words wide, for good: each value moves to its word, or to a place of its own in a second array made anew.</summary>
+    private void Widen()
     {
-        if (capacity > _words.Length)
+        ushort[] narrow = _narrow!;
+        var words = new uint[narrow.Length];
+        int kept = 0;
+        foreach (ushort narrowWord in narrow)
         {
-            Array.Resize(ref _words, capacity);
+            kept += narrowWord >= NarrowOther && !IsWhole(_others[narrowWord - NarrowOther]) ? 1 : 0;
         }
+
+        double[] others = kept == 0 ? [] : new double[kept];
+        int count = 0;
+        for (int i = 0; i < narrow.Length; i++)
+        {
+            int narrowWord = narrow[i];
+            if (narrowWord < NarrowOther)
+            {
+                words[i] = (uint)narrowWord;
+                continue;
+            }
+
+            double value = _others[narrowWord - NarrowOther];
+            if (IsWhole(value))
+            {
+                words[i] = (uint)value;
+            }
+            else
+            {
+                others[count] = value;
+                words[i] = Other + (uint)count++;
+            }
+        }
+
+        _words = words;
+        _others = others;
+        _otherCount = count;
+        _wideWholeOthers = 0;
+        _narrow = null;
     }
-
-    /// <summary>A reference to entry <paramref name="index"/>'s word, for a prefetch.</summary>
-    public ref uint WordAt(int index) => ref _words[index];
-
-    /// <summary>Whether <paramref name="value"/> is kept as its word: a whole number from +0 to 2^31 - 1 (not -0, not NaN).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsWhole(double value) =>
-        value is >= 0 and < OtherAsValue && BitConverter.DoubleToInt64Bits((uint)value) == BitConverter.DoubleToInt64Bits(value);
 
     private int TakeOther(double value)
     {
