@@ -167,9 +167,9 @@ internal sealed class ChangedSlots(long parallelMinimumChanges)
             {
                 Set(samples, slot.SampleIndex, slot.Value, changed);
             }
-            else if (slot.Group.EmittedInPlaceIn != generation)
+            else if (slot.Group!.EmittedInPlaceIn != generation)
             {
-                // The group's cumulative buckets and _count, once, as MergeRules.Emit adds them.
+                // The group's cumulative buckets and _count, once, as MergeRules.Emit adds them (a bucket is always in a group).
                 slot.Group.EmittedInPlaceIn = generation;
                 EmitBuckets(slot.Group, slot.Generation, samples, changed);
             }

@@ -292,8 +292,14 @@ internal sealed class FamilyMerge(KeyTable keys, long parallelMinimumEntries, lo
         foreach (FamilyState family in families)
         {
             family.FoldedInOrderIn = generation;
-            foreach (LabelGroup group in family.OrderedGroups)
+            foreach (OutputGroup place in family.OrderedGroups)
             {
+                if (place is not LabelGroup group)
+                {
+                    ((SeriesSlot)place).Restart();
+                    continue;
+                }
+
                 foreach (SeriesSlot slot in group.Samples.AsSpan())
                 {
                     slot.Restart();

@@ -5,11 +5,12 @@ namespace Chorus.Aggregation;
 /// <summary>One merged family: its type (from the first file it was seen in), HELP (from the first key), gauge mode and label groups.</summary>
 internal sealed class FamilyState
 {
-    // The groups in output order, then those added since they were last sorted; only the latter are in _added (the others
-    // are found by binary search), so a family holds no dictionary of its groups once its order is known: one entry per
-    // group was 9 MiB of a GitLab-sized host's heap (docs/benchmarks.md).
-    private readonly List<LabelGroup> _ordered = [];
-    private Dictionary<LabelSet, LabelGroup> _added = [];
+    // The places (groups, and slots standing alone) in output order, then those added since they were last sorted; only
+    // the latter are in _added, with their index in _ordered (the others are found by binary search), so a family holds no
+    // dictionary of its places once its order is known: one entry per group was 9 MiB of a GitLab-sized host's heap
+    // (docs/benchmarks.md).
+    private readonly List<OutputGroup> _ordered = [];
+    private Dictionary<LabelSet, int> _added = [];
     private int _sortedCount;
     private bool _orderDirty;
     private List<SeriesSlot>? _pending;
@@ -131,7 +132,8 @@ internal sealed class FamilyState
     /// <summary>The family handed to the exposition writer; its samples are rebuilt by every collection.</summary>
     public MetricFamily Output { get; }
 
-    public List<LabelGroup> OrderedGroups
+    /// <summary>The places in output order: groups of slots, and slots standing alone (<see cref="OutputGroup"/>).</summary>
+    public List<OutputGroup> OrderedGroups
     {
         get
         {
@@ -151,9 +153,28 @@ internal sealed class FamilyState
     /// <summary>How many groups wait for their place in output order, the only ones a dictionary holds (for tests).</summary>
     internal int GroupsAwaitingOrder => _added.Count;
 
+    /// <summary>The slot of <paramref name="sampleName"/> for <paramref name="labels"/>, made (alone, or in the label set's group) on first use.</summary>
     public SeriesSlot GetSample(LabelSet labels, string sampleName)
     {
-        LabelGroup group = GetGroup(labels);
+        OutputGroup? place = Find(labels, out int index);
+        if (place is null)
+        {
+            var alone = new SeriesSlot(labels, sampleName);
+            Add(alone);
+            return alone;
+        }
+
+        if (place is SeriesSlot { Group: null } slotAlone)
+        {
+            if (string.Equals(slotAlone.Name, sampleName, StringComparison.Ordinal))
+            {
+                return slotAlone;
+            }
+
+            place = GroupOf(slotAlone, index);
+        }
+
+        var group = (LabelGroup)place;
         ref SlotRun samples = ref group.Samples;
         int i = 0;
         for (; i < samples.Count; i++)
@@ -175,9 +196,16 @@ internal sealed class FamilyState
         return slot;
     }
 
+    /// <summary>The bucket slot of <paramref name="bound"/> for <paramref name="baseLabels"/>, made in the label set's group on first use.</summary>
     public SeriesSlot GetBucket(LabelSet baseLabels, double bound)
     {
-        LabelGroup group = GetGroup(baseLabels);
+        LabelGroup group = Find(baseLabels, out int index) switch
+        {
+            null => AddGroup(baseLabels),
+            SeriesSlot alone => GroupOf(alone, index),
+            OutputGroup place => (LabelGroup)place,
+        };
+
         ref SlotRun buckets = ref group.Buckets;
         int i = 0;
         for (; i < buckets.Count; i++)
@@ -205,9 +233,9 @@ internal sealed class FamilyState
         get
         {
             int n = 0;
-            foreach (LabelGroup group in _ordered)
+            foreach (OutputGroup place in _ordered)
             {
-                n += group.Samples.Count + group.Buckets.Count;
+                n += place is LabelGroup group ? group.Samples.Count + group.Buckets.Count : 1;
             }
 
             return n;
@@ -217,25 +245,55 @@ internal sealed class FamilyState
     /// <summary>Drops slots and label groups the collection <paramref name="generation"/> did not touch.</summary>
     public void Prune(int generation)
     {
+        bool removed = false;
         for (int g = _ordered.Count - 1; g >= 0; g--)
         {
-            LabelGroup group = _ordered[g];
-            PruneSlots(ref group.Samples, generation);
-            PruneSlots(ref group.Buckets, generation);
-            if (group.Samples.Count == 0 && group.Buckets.Count == 0)
+            OutputGroup place = _ordered[g];
+            if (!Prune(place, generation))
             {
-                if (g < _sortedCount)
-                {
-                    _sortedCount--;
-                }
-                else
-                {
-                    _added.Remove(group.Labels);
-                }
+                continue;
+            }
 
-                _ordered.RemoveAt(g);
+            if (g < _sortedCount)
+            {
+                _sortedCount--;
+            }
+            else
+            {
+                _added.Remove(place.Labels);
+            }
+
+            _ordered.RemoveAt(g);
+            removed = true;
+        }
+
+        if (removed)
+        {
+            // The places added since the last sort moved up.
+            for (int i = _sortedCount; i < _ordered.Count; i++)
+            {
+                _added[_ordered[i].Labels] = i;
             }
         }
+    }
+
+    /// <summary>Drops what of <paramref name="place"/> the collection did not touch; true when nothing of it is left.</summary>
+    private static bool Prune(OutputGroup place, int generation)
+    {
+        if (place is LabelGroup group)
+        {
+            PruneSlots(ref group.Samples, generation);
+            PruneSlots(ref group.Buckets, generation);
+            return group.Samples.Count == 0 && group.Buckets.Count == 0;
+        }
+
+        if (place.Generation == generation)
+        {
+            return false;
+        }
+
+        ((SeriesSlot)place).Removed = true;
+        return true;
     }
 
     private static void PruneSlots(ref SlotRun slots, int generation)
@@ -250,37 +308,49 @@ internal sealed class FamilyState
         }
     }
 
-    private LabelGroup GetGroup(LabelSet labels)
+    /// <summary>The place of <paramref name="labels"/>, and its index in <see cref="_ordered"/>; null when there is none.</summary>
+    private OutputGroup? Find(LabelSet labels, out int index)
     {
-        if (FindSorted(labels) is { } sorted)
-        {
-            return sorted;
-        }
+        index = FindSorted(labels);
+        return index >= 0 || _added.TryGetValue(labels, out index) ? _ordered[index] : null;
+    }
 
-        if (!_added.TryGetValue(labels, out LabelGroup? group))
-        {
-            group = new LabelGroup(labels);
-            _added.Add(labels, group);
-            _ordered.Add(group);
-            _orderDirty = true;
-        }
+    private void Add(OutputGroup place)
+    {
+        _added.Add(place.Labels, _ordered.Count);
+        _ordered.Add(place);
+        _orderDirty = true;
+    }
 
+    private LabelGroup AddGroup(LabelSet labels)
+    {
+        var group = new LabelGroup(labels);
+        Add(group);
         return group;
     }
 
-    /// <summary>The group of <paramref name="labels"/> among those in output order (by <see cref="LabelSet.CompareTo"/>, the order <see cref="GroupOrder"/> sorts in).</summary>
-    private LabelGroup? FindSorted(LabelSet labels)
+    /// <summary>Puts a group in the place of <paramref name="alone"/> (at <paramref name="index"/>), with it as its first slot.</summary>
+    private LabelGroup GroupOf(SeriesSlot alone, int index)
+    {
+        var group = new LabelGroup(alone.Labels) { Generation = alone.Generation };
+        group.Samples.Insert(0, alone);
+        alone.Join(group);
+        _ordered[index] = group;
+        return group;
+    }
+
+    /// <summary>The index of <paramref name="labels"/>' place among those in output order (by <see cref="LabelSet.CompareTo"/>, the order <see cref="GroupOrder"/> sorts in); -1 when none.</summary>
+    private int FindSorted(LabelSet labels)
     {
         int low = 0;
         int high = _sortedCount - 1;
         while (low <= high)
         {
             int middle = low + ((high - low) >> 1);
-            LabelGroup group = _ordered[middle];
-            int c = group.Labels.CompareTo(labels);
+            int c = _ordered[middle].Labels.CompareTo(labels);
             if (c == 0)
             {
-                return group;
+                return middle;
             }
 
             if (c < 0)
@@ -293,6 +363,6 @@ internal sealed class FamilyState
             }
         }
 
-        return null;
+        return -1;
     }
 }

@@ -133,13 +133,19 @@ internal static class MergeRules
     {
         List<Sample> samples = family.Output.SampleList;
         samples.Clear();
-        List<LabelGroup> groups = family.OrderedGroups;
-        GrowForEmit(samples, groups, generation);
-        for (int g = 0; g < groups.Count; g++)
+        List<OutputGroup> places = family.OrderedGroups;
+        GrowForEmit(samples, places, generation);
+        for (int g = 0; g < places.Count; g++)
         {
-            LabelGroup group = groups[g];
-            if (group.Generation != generation)
+            OutputGroup place = places[g];
+            if (place.Generation != generation)
             {
+                continue;
+            }
+
+            if (place is not LabelGroup group)
+            {
+                AddSample(samples, (SeriesSlot)place, generation);
                 continue;
             }
 
@@ -168,11 +174,7 @@ internal static class MergeRules
 
             foreach (SeriesSlot slot in group.Samples.AsSpan())
             {
-                if (slot.Generation == generation && slot.HasValue)
-                {
-                    slot.SampleIndex = samples.Count;
-                    samples.Add(new Sample(slot.Name, slot.Labels, slot.Value));
-                }
+                AddSample(samples, slot, generation);
             }
         }
 
@@ -183,13 +185,23 @@ internal static class MergeRules
         }
     }
 
+    /// <summary>Adds the sample of <paramref name="slot"/> when the collection <paramref name="generation"/> gave it a value.</summary>
+    private static void AddSample(List<Sample> samples, SeriesSlot slot, int generation)
+    {
+        if (slot.Generation == generation && slot.HasValue)
+        {
+            slot.SampleIndex = samples.Count;
+            samples.Add(new Sample(slot.Name, slot.Labels, slot.Value));
+        }
+    }
+
     /// <summary>
     /// Gives <paramref name="samples"/> room for what <see cref="Emit"/> adds, before it fills: grown by doubling, then cut
     /// down, a big family's list was allocated about three times over in a cold pass (15 of the GitLab-sized host's 305 MB,
     /// all of it memory new to the process). Only ever grown: a family with fewer current groups than groups would
     /// otherwise be reallocated on every emit.
     /// </summary>
-    private static void GrowForEmit(List<Sample> samples, List<LabelGroup> groups, int generation)
+    private static void GrowForEmit(List<Sample> samples, List<OutputGroup> groups, int generation)
     {
         if (samples.Capacity < groups.Count)
         {
@@ -202,15 +214,24 @@ internal static class MergeRules
     }
 
     /// <summary>How many samples <see cref="Emit"/> adds at most for the groups touched in <paramref name="generation"/>.</summary>
-    private static int MostSamples(List<LabelGroup> groups, int generation)
+    private static int MostSamples(List<OutputGroup> places, int generation)
     {
         int most = 0;
-        foreach (LabelGroup group in groups)
+        foreach (OutputGroup place in places)
         {
-            if (group.Generation == generation)
+            if (place.Generation != generation)
+            {
+                continue;
+            }
+
+            if (place is LabelGroup group)
             {
                 int buckets = group.Buckets.Count;
                 most += group.Samples.Count + buckets + (buckets > 0 ? 1 : 0);
+            }
+            else
+            {
+                most++;
             }
         }
 

@@ -120,7 +120,7 @@ internal sealed class ReaderDiagnostics(
                 (int listed, int sharing, int oneEntry) = (0, 0, 0);
                 foreach (SlotContributions contributions in keys.OrderedFamilies
                     .SelectMany(family => family.OrderedGroups)
-                    .SelectMany(group => group.Samples.AsSpan().ToArray())
+                    .SelectMany(place => place is LabelGroup group ? group.Samples.AsSpan().ToArray() : [(SeriesSlot)place])
                     .Select(slot => slot.Contributions)
                     .OfType<SlotContributions>()
                     .Where(contributions => contributions.Listed && contributions.Count > 0))

@@ -1,23 +1,46 @@
+using System.Runtime.CompilerServices;
 using Chorus.Exposition;
 
 namespace Chorus.Aggregation;
 
 /// <summary>
 /// The merged value of one output sample (or one histogram bucket before accumulation, a <see cref="BucketSlot"/>). Lives
-/// across collections; <see cref="Generation"/> tells whether the current collection touched it.
+/// across collections; <see cref="OutputGroup.Generation"/> tells whether the current collection touched it.
 /// </summary>
 /// <remarks>
 /// A sample's labels are its group's, so only a bucket keeps labels (with <c>le</c>) and a bound of its own: both fields
-/// in every slot were 4 MiB of a GitLab-sized host's heap, whose 296,000 slots are mostly one series per writer.
+/// in every slot were 4 MiB of a GitLab-sized host's heap, whose 296,000 slots are mostly one series per writer. A slot
+/// whose label set has no other slot stands alone in its family's output order, in its group's place
+/// (<see cref="OutputGroup"/>), keeping its labels where a grouped slot keeps its group.
 /// </remarks>
-internal class SeriesSlot(LabelGroup group, string name)
+internal class SeriesSlot : OutputGroup
 {
-    public LabelGroup Group { get; } = group;
+    // The slot's group, or its labels while it stands alone.
+    private object _groupOrLabels;
 
-    public string Name { get; } = name;
+    /// <summary>A slot of <paramref name="group"/>.</summary>
+    public SeriesSlot(LabelGroup group, string name)
+    {
+        _groupOrLabels = group;
+        Name = name;
+    }
+
+    /// <summary>A slot that stands alone in its family's output order, for <paramref name="labels"/>.</summary>
+    public SeriesSlot(LabelSet labels, string name)
+    {
+        _groupOrLabels = labels;
+        Name = name;
+    }
+
+    /// <summary>The group the slot belongs to; null while it stands alone.</summary>
+    public LabelGroup? Group => _groupOrLabels as LabelGroup;
+
+    public string Name { get; }
 
     /// <summary>Labels as printed (a bucket's include <c>le</c>).</summary>
-    public LabelSet Labels => this is BucketSlot bucket ? bucket.BucketLabels : Group.Labels;
+    public override LabelSet Labels => this is BucketSlot bucket
+        ? bucket.BucketLabels
+        : _groupOrLabels as LabelSet ?? Unsafe.As<LabelGroup>(_groupOrLabels).Labels;
 
     /// <summary>The bucket's upper bound; NaN for other samples.</summary>
     public double Bound => this is BucketSlot bucket ? bucket.UpperBound : double.NaN;
@@ -28,8 +51,6 @@ internal class SeriesSlot(LabelGroup group, string name)
 
     /// <summary>False until a value was merged in this collection (a never-set mostrecent gauge stays false).</summary>
     public bool HasValue { get; set; }
-
-    public int Generation { get; private set; }
 
     /// <summary>Set when pruned from its family; targets still caching the slot resolve a fresh one.</summary>
     public bool Removed { get; set; }
@@ -56,7 +77,10 @@ internal class SeriesSlot(LabelGroup group, string name)
         Contributions?.Restart();
     }
 
-    /// <summary>Starts the slot afresh the first time a collection touches it.</summary>
+    /// <summary>Makes this slot, which stood alone, a slot of <paramref name="group"/>.</summary>
+    public void Join(LabelGroup group) => _groupOrLabels = group;
+
+    /// <summary>Starts the slot afresh the first time a collection touches it (and its group).</summary>
     public void Touch(int generation)
     {
         if (Generation != generation)
@@ -67,7 +91,10 @@ internal class SeriesSlot(LabelGroup group, string name)
             HasValue = false;
             Folds = 0;
             Contributions?.Restart();
-            Group.Generation = generation;
+            if (Group is { } group)
+            {
+                group.Generation = generation;
+            }
         }
     }
 }

@@ -13,8 +13,8 @@ public sealed class GroupOrderTests
     public bool Sort_EqualsTheLabelSetOrder(int seed)
     {
         var random = new Random(seed);
-        List<LabelGroup> groups = RandomGroups(random, sameNames: random.Next(4) != 0);
-        var expected = new List<LabelGroup>(groups);
+        List<OutputGroup> groups = RandomGroups(random, sameNames: random.Next(4) != 0);
+        var expected = new List<OutputGroup>(groups);
         expected.Sort(static (a, b) => a.Labels.CompareTo(b.Labels));
 
         GroupOrder.Sort(groups);
@@ -26,11 +26,11 @@ public sealed class GroupOrderTests
     {
         // Were the two "a"s ranked apart, the second position would never be compared and ("a", "z") could come first.
         string[] names = ["x", "y"];
-        var groups = new List<LabelGroup>
+        var groups = new List<OutputGroup>
         {
-            new(LabelSet.Create(names, [new string('a', 1), "z"])),
-            new(LabelSet.Create(names, [new string('a', 1), "b"])),
-            new(LabelSet.Create(names, ["0", "z"])),
+            new LabelGroup(LabelSet.Create(names, [new string('a', 1), "z"])),
+            new SeriesSlot(LabelSet.Create(names, [new string('a', 1), "b"]), "s"),
+            new LabelGroup(LabelSet.Create(names, ["0", "z"])),
         };
 
         GroupOrder.Sort(groups);
@@ -38,12 +38,12 @@ public sealed class GroupOrderTests
         Assert.Equal(["0,z", "a,b", "a,z"], groups.Select(g => g.Labels.GetValue(0) + "," + g.Labels.GetValue(1)));
     }
 
-    private static List<LabelGroup> RandomGroups(Random random, bool sameNames)
+    private static List<OutputGroup> RandomGroups(Random random, bool sameNames)
     {
         string[][] nameSets = [["a"], ["a", "pid"], ["le", "path", "pid"], ["b", "c"]];
         string[] names = nameSets[random.Next(nameSets.Length)];
         var seen = new HashSet<LabelSet>();
-        var groups = new List<LabelGroup>();
+        var groups = new List<OutputGroup>();
         int count = random.Next(0, 60);
         for (int i = 0; i < count; i++)
         {
@@ -54,7 +54,7 @@ public sealed class GroupOrderTests
             LabelSet labels = LabelSet.Create(these, values);
             if (seen.Add(labels))
             {
-                groups.Add(new LabelGroup(labels));
+                groups.Add(random.Next(2) == 0 ? new LabelGroup(labels) : new SeriesSlot(labels, "s"));
             }
         }
 
