@@ -164,7 +164,7 @@ internal sealed class FamilyState
             return alone;
         }
 
-        if (place is SeriesSlot { Group: null } slotAlone)
+        if (place is SeriesSlot slotAlone)
         {
             if (string.Equals(slotAlone.Name, sampleName, StringComparison.Ordinal))
             {
