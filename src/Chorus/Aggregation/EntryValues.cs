@@ -77,18 +77,7 @@ internal sealed class EntryValues
     /// </summary>
     public static EntryValues Read(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets)
     {
-        int narrowOthers = 0;
-        int wideWhole = 0;
-        for (int i = 0; i < valueOffsets.Length; i++)
-        {
-            double value = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
-            if (!IsNarrowWhole(value))
-            {
-                narrowOthers++;
-                wideWhole += IsWhole(value) ? 1 : 0;
-            }
-        }
-
+        CountNarrowMisfits(data, valueOffsets, placed: null, out int narrowOthers, out int wideWhole);
         bool narrow = PaysNarrow(narrowOthers, wideWhole, valueOffsets.Length);
         EntryValues values = narrow ? new EntryValues(valueOffsets.Length) : new EntryValues(new uint[valueOffsets.Length]);
         values.Reserve(narrow ? narrowOthers : narrowOthers - wideWhole);
@@ -109,19 +98,8 @@ internal sealed class EntryValues
     {
         if (_narrow is { } narrow)
         {
-            int narrowMore = 0;
-            int wideWhole = 0;
-            for (int i = 0; i < valueOffsets.Length; i++)
-            {
-                // An entry that has a place keeps it (a file read in full again: every collection at a server's start).
-                double value = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
-                if (narrow[i] < NarrowOther && !IsNarrowWhole(value))
-                {
-                    narrowMore++;
-                    wideWhole += IsWhole(value) ? 1 : 0;
-                }
-            }
-
+            // An entry that has a place keeps it (a file read in full again: every collection at a server's start).
+            CountNarrowMisfits(data, valueOffsets, narrow, out int narrowMore, out int wideWhole);
             if (StaysNarrow(narrowMore, wideWhole))
             {
                 Reserve(narrowMore);
@@ -138,6 +116,26 @@ internal sealed class EntryValues
         }
 
         Reserve(more);
+    }
+
+    /// <summary>
+    /// Counts the values at <paramref name="valueOffsets"/> that a narrow word cannot hold, of entries without a place in
+    /// the second array yet (by <paramref name="placed"/>, the narrow words; null: none has one), and of those the whole
+    /// numbers a wide word would hold.
+    /// </summary>
+    private static void CountNarrowMisfits(ReadOnlySpan<byte> data, ReadOnlySpan<int> valueOffsets, ushort[]? placed, out int misfits, out int wideWhole)
+    {
+        misfits = 0;
+        wideWhole = 0;
+        for (int i = 0; i < valueOffsets.Length; i++)
+        {
+            double value = BinaryPrimitives.ReadDoubleLittleEndian(data[valueOffsets[i]..]);
+            if ((placed is null || placed[i] < NarrowOther) && !IsNarrowWhole(value))
+            {
+                misfits++;
+                wideWhole += IsWhole(value) ? 1 : 0;
+            }
+        }
     }
 
     private void Reserve(int more)
