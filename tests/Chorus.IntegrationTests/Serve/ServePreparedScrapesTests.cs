@@ -54,10 +54,12 @@ public sealed class ServePreparedScrapesTests
     {
         using var servers = await ServerPair.StartAsync("serve-unknown-cadence", files: 40);
 
-        // One scrape each, then none: one scrape says nothing of when the next comes.
+        // One scrape each, then none: one scrape says nothing of when the next comes. The preparations are timed from the
+        // prepared server's answer, so the wait is too: timed from the other server's, a first scrape slow on a loaded
+        // machine (0.9 s in a CI run) left two preparations only 1.1 s after it.
         await ScrapeAsync(servers.PreparedClient);
-        await ScrapeAsync(servers.PlainClient);
         var waited = Stopwatch.StartNew();
+        await ScrapeAsync(servers.PlainClient);
         while (Count(Lines(servers.PreparedTimes), Prepared) < 2 && waited.Elapsed < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(100);
