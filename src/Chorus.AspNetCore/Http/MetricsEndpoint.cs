@@ -70,8 +70,11 @@ internal sealed partial class MetricsEndpoint
     {
     }
 
-    /// <summary>As the public constructor, the scrapes' cadence and preparations timed by <paramref name="preparationTime"/> (tests).</summary>
-    internal MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger, TimeProvider? preparationTime)
+    /// <summary>
+    /// As the public constructor, the scrapes' cadence and preparations timed by <paramref name="preparationTime"/>, and the
+    /// collections between scrapes, when on, run by <paramref name="collections"/> instead of the process's (tests).
+    /// </summary>
+    internal MetricsEndpoint(IScrapeSource source, ChorusEndpointOptions options, ILogger logger, TimeProvider? preparationTime, GarbageCollectionBetweenScrapes? collections = null)
     {
         options.Validate();
         _options = options;
@@ -80,7 +83,7 @@ internal sealed partial class MetricsEndpoint
         _source = _selfMetrics ?? source;
         _directory = source as MultiProcessDirectory;
         _problemLog = new ProblemLog(logger);
-        _collections = options.CollectGarbageBetweenScrapes ? new GarbageCollectionBetweenScrapes() : null;
+        _collections = options.CollectGarbageBetweenScrapes ? collections ?? new GarbageCollectionBetweenScrapes() : null;
         if (_directory is not null)
         {
             // A server's reader is collecting already (it collects when opened): its cold pass is the first collection.

@@ -59,21 +59,25 @@ public sealed class MetricsEndpointPreparationTests
         using MultiProcessDirectory reader = MultiProcessDirectory.Open(dir.Path);
         var time = new FakeTimeProvider();
         var options = new ChorusEndpointOptions { IncludeSelfMetrics = false, CollectGarbageBetweenScrapes = true };
-        var endpoint = new MetricsEndpoint(reader, options, NullLogger.Instance, time);
+
+        // The process's counters as the test sets them: the runtime's own collections, which other tests set off beside
+        // this one and which start the count again, made a real process's counters miss the preparation 40 times in a row
+        // in one CI run.
+        var process = new FakeProcess();
+        var endpoint = new MetricsEndpoint(reader, options, NullLogger.Instance, time, process.Between());
         GarbageCollectionBetweenScrapes between = endpoint.CollectionsBetweenScrapes!;
 
-        // Scrapes about ten seconds apart, each next one prepared ahead with two MiB allocated since the last response. Other
-        // tests collect beside this one, and a collection the runtime ran starts the count again: repeat until a
-        // preparation found one due (the runs responses leave pending are waited out first, so only it can have run).
-        // The intervals differ by 7-16 ms, in no pattern of a few scrapers, so a preparation starts 28 ms or more ahead
-        // (four times the jitter): room for its collection (GarbageCollectionBetweenScrapes.LeastRoomBeforeScrape) on a
-        // clock where scrapes take no time.
+        // Scrapes about ten seconds apart, each next one prepared ahead with two MiB allocated since the last response,
+        // until a preparation found a collection due (the runs responses leave pending are waited out first, so only it
+        // can have run): once the cadence is known. The intervals differ by 7-16 ms, in no pattern of a few scrapers, so a
+        // preparation starts 28 ms or more ahead (four times the jitter): room for its collection
+        // (GarbageCollectionBetweenScrapes.LeastRoomBeforeScrape) on a clock where scrapes take no time.
         bool ranByPreparation = false;
         for (int scrape = 0; scrape < 40 && !ranByPreparation; scrape++)
         {
             await Eventually.HoldsAsync(() => !between.Pending);
             int run = between.Run;
-            GC.KeepAlive(new byte[2 * GarbageCollectionBetweenScrapes.AllocatedBytes]);
+            process.Allocated += 2 * GarbageCollectionBetweenScrapes.AllocatedBytes;
             int prepared = endpoint.Preparation!.Runs;
             time.AdvanceInSteps(scrape == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(10_000 + ((scrape * 7) % 17) - 8));
             ranByPreparation = endpoint.Preparation.Runs > prepared && between.Run > run;
