@@ -207,15 +207,6 @@ internal sealed class GzipMemberCache
             CompressFresh();
             return Finish(totals);
         }
-        catch
-        {
-            // A body that failed half way (out of memory) may have written new members over arrays the last body's members
-            // slice, and left members it never compressed: the next body compresses every part afresh.
-            _kept.Clear();
-            _used.Clear();
-            _fresh.Clear();
-            throw;
-        }
         finally
         {
             _cuts.Clear();
