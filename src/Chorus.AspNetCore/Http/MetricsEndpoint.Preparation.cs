@@ -46,8 +46,8 @@ internal sealed partial class MetricsEndpoint
         body.Seal();
 
         // The members the last scrape of this kind used; a preparation is not a scrape, so it does not count as one
-        // towards letting unused members go (GzipMemberSlots).
-        if (kind % 2 == 1 && _gzipMembers.Peek(slot) is { } members)
+        // towards letting unused members go (GzipMembersFor).
+        if (kind % 2 == 1 && Volatile.Read(ref _gzipMembers[slot]) is { } members)
         {
             members.Release(members.Compress(body, body.WrittenCount, preparation: true));
         }

@@ -33,8 +33,11 @@ internal sealed partial class MetricsEndpoint
     // One slot per ExpositionFormat and EscapingScheme: the collection of that format in flight, if any.
     private readonly SharedCollection?[] _inFlight = new SharedCollection?[Slots];
 
-    // Per slot: the gzip members of its last body.
-    private readonly GzipMemberSlots _gzipMembers;
+    // Per slot: the gzip members of its last body, created on the slot's first gzipped scrape, and the gzipped scrape
+    // that last used them (counted in _gzipScrapes).
+    private readonly GzipMemberCache?[] _gzipMembers = new GzipMemberCache?[Slots];
+    private readonly int[] _gzipUsedIn = new int[Slots];
+    private int _gzipScrapes;
     private readonly Lock _gate = new();
 
     // Sizing the next buffer from the last response avoids regrowing (and copying) on every warm scrape.
@@ -48,8 +51,16 @@ internal sealed partial class MetricsEndpoint
 
     private static ReadOnlySpan<byte> OpenMetricsEof => "# EOF\n"u8;
 
+    /// <summary>
+    /// How many gzipped scrapes a slot's members may go unused before they are let go: a client that asked once for
+    /// another format (a curl beside Prometheus) does not leave a second compressed copy of the body (6 MB on a
+    /// GitLab-sized host, with the arrays that hold it) for the life of the server. As the reader's renderings
+    /// (<c>RenderedFamily.Written</c>).
+    /// </summary>
+    internal const int UnusedGzipScrapes = 4;
+
     /// <summary>How many slots hold gzip members (tests).</summary>
-    internal int GzipCachesKept => _gzipMembers.Kept;
+    internal int GzipCachesKept => _gzipMembers.Count(members => members is not null);
 
     /// <summary>Where the body arrays come from (for tests).</summary>
     internal ResponseBuffers BodyArrays => _bodyArrays;
@@ -73,7 +84,6 @@ internal sealed partial class MetricsEndpoint
         _directory = source as MultiProcessDirectory;
         _problemLog = new ProblemLog(logger);
         _collections = options.CollectGarbageBetweenScrapes ? collections ?? new GarbageCollectionBetweenScrapes() : null;
-        _gzipMembers = new GzipMemberSlots(Slots, options.GzipLevel, _collections is { } between ? between.LetGo : null);
         if (_directory is not null)
         {
             // A server's reader is collecting already (it collects when opened): its cold pass is the first collection.
@@ -110,7 +120,7 @@ internal sealed partial class MetricsEndpoint
             SegmentedBody payload = collection.Body!;
             if (gzip)
             {
-                gzipMembers = _gzipMembers.ForScrape(SlotOf(protocol.Format, protocol.Escaping));
+                gzipMembers = GzipMembersFor(protocol);
                 compressed = gzipMembers.Compress(payload, collection.DataEnd);
                 if (compressed.Value.Length > _options.MaxResponseBytes)
                 {
@@ -169,6 +179,36 @@ internal sealed partial class MetricsEndpoint
         gzipMembers?.PromoteAfterResponse();
         _directory?.ProbeAfterResponse();
         _collections?.AfterResponse();
+    }
+
+    private GzipMemberCache GzipMembersFor(ScrapeProtocol protocol)
+    {
+        int slot = SlotOf(protocol.Format, protocol.Escaping);
+        int scrape = Interlocked.Increment(ref _gzipScrapes);
+        Volatile.Write(ref _gzipUsedIn[slot], scrape);
+        ForgetUnusedGzipMembers(scrape);
+        ref GzipMemberCache? members = ref _gzipMembers[slot];
+        GzipMemberCache? existing = Volatile.Read(ref members);
+        return existing
+            ?? Interlocked.CompareExchange(ref members, new GzipMemberCache(_options.GzipLevel, _collections is { } collections ? collections.LetGo : null), null)
+            ?? members!;
+    }
+
+    /// <summary>Lets go of the gzip members of every slot no gzipped scrape used in the last <see cref="UnusedGzipScrapes"/>.</summary>
+    private void ForgetUnusedGzipMembers(int scrape)
+    {
+        for (int slot = 0; slot < Slots; slot++)
+        {
+            GzipMemberCache? members = Volatile.Read(ref _gzipMembers[slot]);
+            if (members is not null && scrape - Volatile.Read(ref _gzipUsedIn[slot]) > UnusedGzipScrapes)
+            {
+                // A scrape compressing with them now keeps its own reference; only this one goes, if no scrape took the slot since.
+                if (Interlocked.CompareExchange(ref _gzipMembers[slot], null, members) == members)
+                {
+                    _collections?.LetGo(members.RunArrayBytes);
+                }
+            }
+        }
     }
 
     private static int SlotOf(ExpositionFormat format, EscapingScheme escaping) => ((int)format * 4) + (int)escaping;

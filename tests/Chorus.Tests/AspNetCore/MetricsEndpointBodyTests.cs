@@ -85,8 +85,8 @@ public sealed class MetricsEndpointBodyTests
         var endpoint = new MetricsEndpoint(source, new ChorusEndpointOptions { IncludeSelfMetrics = false }, NullLogger.Instance);
         byte[] openMetrics = Gunzip((await ScrapeAsync(endpoint, "gzip", OpenMetrics)).Sent.Bytes.ToArray());
 
-        // A text scraper from now on: the OpenMetrics members stay for UnusedScrapes gzipped scrapes, then go.
-        for (int scrape = 0; scrape < GzipMemberSlots.UnusedScrapes; scrape++)
+        // A text scraper from now on: the OpenMetrics members stay for UnusedGzipScrapes gzipped scrapes, then go.
+        for (int scrape = 0; scrape < MetricsEndpoint.UnusedGzipScrapes; scrape++)
         {
             Assert.Equal(source.Expected, Gunzip((await ScrapeAsync(endpoint, "gzip")).Sent.Bytes.ToArray()));
             Assert.Equal(2, endpoint.GzipCachesKept);
