@@ -33,14 +33,12 @@ namespace Chorus.AspNetCore.Http;
 /// <param name="suspend">Suspends the runtime's collections; false when it could not (tests record the call instead).</param>
 /// <param name="resume">Ends what <paramref name="suspend"/> started, whether or not the runtime already ended it.</param>
 /// <param name="trim">Gives the C heap's free pages back; false where it cannot (tests count it instead).</param>
-/// <param name="letGo">Notes bytes of large arrays the server let go of, for the collector (<see cref="LetGo"/>).</param>
 internal sealed class GarbageCollectionBetweenScrapes(
     Func<(int Collections, long Allocated)> readCounters,
     Func<bool, CollectionStage> collect,
     Func<bool> suspend,
     Action resume,
-    Func<bool> trim,
-    Action<long>? letGo = null)
+    Func<bool> trim)
 {
     /// <summary>How much must have been allocated since the last collection: well below the runtime's own budget (≥ 6 MB here).</summary>
     internal const long AllocatedBytes = 1 << 20;
@@ -77,27 +75,14 @@ internal sealed class GarbageCollectionBetweenScrapes(
 
     /// <summary>The process's own collector (<see cref="ProcessCollector"/>).</summary>
     public GarbageCollectionBetweenScrapes()
-        : this(new ProcessCollector())
-    {
-    }
-
-    // Arrays let go of count as allocation too: a collection is due after them, and it is the one that may compact.
-    private GarbageCollectionBetweenScrapes(ProcessCollector collector)
         : this(
-            () => (GC.CollectionCount(0), GC.GetTotalAllocatedBytes() + collector.LetGoBytes),
-            collector.Collect,
+            static () => (GC.CollectionCount(0), GC.GetTotalAllocatedBytes()),
+            new ProcessCollector().Collect,
             ProcessCollector.SuspendCollections,
             ProcessCollector.ResumeCollections,
-            ProcessCollector.TrimNativeHeap,
-            collector.LetGo)
+            ProcessCollector.TrimNativeHeap)
     {
     }
-
-    /// <summary>
-    /// Notes that the server let go of large arrays adding up to <paramref name="bytes"/> (gzip members' run arrays): the
-    /// next collection between scrapes is due, and compacts once they add up to enough (<see cref="HeapCompactionDue"/>).
-    /// </summary>
-    public void LetGo(long bytes) => letGo?.Invoke(bytes);
 
     /// <summary>How many collections this instance ran.</summary>
     public int Run => Volatile.Read(ref _run);

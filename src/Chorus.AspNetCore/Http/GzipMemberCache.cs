@@ -74,11 +74,10 @@ internal sealed class GzipMemberCache
     private readonly List<(GzipMember Member, ReadOnlyMemory<byte> Part)> _fresh = [];
     // Per core: room for the member it is compressing, which it then places in a run array (GzipRunAppender).
     private readonly ArrayBufferWriter<byte>[] _runScratch = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new ArrayBufferWriter<byte>())];
-    private readonly GzipRunBuffers _runBuffers;
+    private readonly GzipRunBuffers _runBuffers = new(Math.Max(1, Environment.ProcessorCount) + 1);
     private readonly GzipRunAppender _appender;
     private readonly HashSet<GzipRunBuffer> _bodyRuns = [];
     private readonly GzipRunCarry _carry = new();
-    private readonly List<(GzipRunBuffer Run, int Start)> _openRuns = [];
     private readonly List<(GzipPartKey Key, byte[] Part)> _toPromote = [];
     private Dictionary<GzipPartKey, GzipMember> _kept = [];
     private Dictionary<GzipPartKey, GzipMember> _used = [];
@@ -97,11 +96,9 @@ internal sealed class GzipMemberCache
     private readonly CompressionLevel _level;
 
     /// <param name="level">The level a part is compressed at when it first appears.</param>
-    /// <param name="letGo">Told the bytes of the run arrays let go of (<see cref="GarbageCollectionBetweenScrapes.LetGo"/>).</param>
-    public GzipMemberCache(CompressionLevel level, Action<long>? letGo = null)
+    public GzipMemberCache(CompressionLevel level)
     {
         _level = level;
-        _runBuffers = new GzipRunBuffers(Math.Max(1, Environment.ProcessorCount) + 1, letGo);
         _appender = new GzipRunAppender(_runBuffers);
     }
 
@@ -122,18 +119,6 @@ internal sealed class GzipMemberCache
 
     /// <summary>The scratch room the cores keep between bodies (for tests).</summary>
     internal long ScratchBytes => _runScratch.Sum(scratch => (long)scratch.Capacity);
-
-    /// <summary>How many bytes the run arrays held between bodies add up to.</summary>
-    public long RunArrayBytes
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _runBuffers.Bytes;
-            }
-        }
-    }
 
     /// <summary>On how many cores the last body's new parts were compressed (for tests).</summary>
     internal int LastCompressRuns { get; private set; }
@@ -200,11 +185,8 @@ internal sealed class GzipMemberCache
                 AddPieces(_cuts.PiecesOf(i), ref totals);
             }
 
-            // Members kept in arrays they use little of are gathered first, so the rest of those arrays, like every array
-            // whose members this body does not keep, can take the body's new members.
-            _carry.Carry(_used.Values, _runBuffers, _openRuns);
-            _runBuffers.KeepOnly(RunsOf(_used.Values));
             CompressFresh();
+            _carry.Carry(_used.Values, _runBuffers);
             return Finish(totals);
         }
         finally
@@ -212,21 +194,6 @@ internal sealed class GzipMemberCache
             _cuts.Clear();
             _preparing = false;
         }
-    }
-
-    /// <summary>The arrays <paramref name="members"/> slice.</summary>
-    private HashSet<GzipRunBuffer> RunsOf(IEnumerable<GzipMember> members)
-    {
-        _bodyRuns.Clear();
-        foreach (GzipMember member in members)
-        {
-            if (member.Run is { } run)
-            {
-                _bodyRuns.Add(run);
-            }
-        }
-
-        return _bodyRuns;
     }
 
     /// <summary>
@@ -324,7 +291,7 @@ internal sealed class GzipMemberCache
         }
 
         _nextToCompress = 0;
-        _appender.Begin(bytes, _openRuns);
+        _appender.Begin(bytes);
         int runs = bytes >= ParallelFreshBytes ? Math.Min(_runScratch.Length, _fresh.Count) : Math.Min(1, _fresh.Count);
         LastCompressRuns = runs;
         if (runs > 1)
@@ -366,13 +333,18 @@ internal sealed class GzipMemberCache
     private GzipBody Finish(Totals totals)
     {
         var members = new ReadOnlyMemory<byte>[_members.Count];
+        _bodyRuns.Clear();
         for (int i = 0; i < members.Length; i++)
         {
             members[i] = _members[i].Bytes;
             totals.Length += members[i].Length;
+            if (_members[i].Run is { } run)
+            {
+                _bodyRuns.Add(run);
+            }
         }
 
-        GzipRunBuffer[] lease = _runBuffers.Lease(RunsOf(_members));
+        GzipRunBuffer[] lease = _runBuffers.Lease(_bodyRuns);
 
         LastFreshBytes = totals.Fresh;
         LastStoredBytes = totals.Stored;

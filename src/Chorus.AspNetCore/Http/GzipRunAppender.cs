@@ -22,13 +22,7 @@ internal sealed class GzipRunAppender(GzipRunBuffers buffers)
     // Parts placed before the ratio within a body is trusted over the last big body's.
     private const long RatioSampleBytes = 256 * 1024;
 
-    // What a body's parts not yet placed are expected to need, over the ratio's estimate: bodies that compress a little
-    // worse than the last overflowed the array whose length just fitted the estimate, into arrays of whatever length the
-    // rest needed, each held for a dozen bodies (12 MB of arrays for the GitLab-sized host's 6 MB of members).
-    private const double Headroom = 1.0625;
-
     private readonly Lock _gate = new();
-    private readonly Queue<(GzipRunBuffer Run, int Start)> _open = [];
     private double _lastRatio = FirstRatio;
     private GzipRunBuffer? _current;
     private int _at;
@@ -36,18 +30,9 @@ internal sealed class GzipRunAppender(GzipRunBuffers buffers)
     private long _partBytesPlaced;
     private long _memberBytesPlaced;
 
-    /// <summary>
-    /// Starts a body whose new parts add up to <paramref name="partBytes"/> bytes, its members to go into the free room of
-    /// <paramref name="open"/> (arrays the body's kept members were gathered at the start of) before any array taken.
-    /// </summary>
-    public void Begin(long partBytes, List<(GzipRunBuffer Run, int Start)> open)
+    /// <summary>Starts a body whose new parts add up to <paramref name="partBytes"/> bytes.</summary>
+    public void Begin(long partBytes)
     {
-        _open.Clear();
-        foreach ((GzipRunBuffer run, int start) in open)
-        {
-            _open.Enqueue((run, start));
-        }
-
         _current = null;
         _at = 0;
         _partBytesLeft = partBytes;
@@ -61,11 +46,6 @@ internal sealed class GzipRunAppender(GzipRunBuffers buffers)
         lock (_gate)
         {
             _partBytesLeft -= partLength;
-            while ((_current is null || _current.Bytes.Length - _at < bytes.Length) && _open.TryDequeue(out (GzipRunBuffer Run, int Start) open))
-            {
-                (_current, _at) = open;
-            }
-
             if (_current is null || _current.Bytes.Length - _at < bytes.Length)
             {
                 double ratio = _partBytesPlaced >= RatioSampleBytes ? _memberBytesPlaced / (double)_partBytesPlaced : _lastRatio;
@@ -93,6 +73,5 @@ internal sealed class GzipRunAppender(GzipRunBuffers buffers)
         }
 
         _current = null;
-        _open.Clear();
     }
 }

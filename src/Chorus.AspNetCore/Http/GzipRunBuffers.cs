@@ -7,8 +7,8 @@ namespace Chorus.AspNetCore.Http;
 /// serving time was the collector marking its heap, started by those allocations (docs/benchmarks.md).
 /// </summary>
 /// <remarks>
-/// An array is reused only when no member the body being compressed keeps from the last body slices it
-/// (<see cref="KeepOnly"/>) and no response that sends it is still in flight (<see cref="Lease"/>, <see cref="Release"/>). Not thread-safe: the cache
+/// An array is reused only when the last body's members (the ones kept for the next body) do not slice it and no
+/// response that sends it is still in flight (<see cref="Lease"/>, <see cref="Release"/>). Not thread-safe: the cache
 /// calls it under its lock.
 /// </remarks>
 internal sealed class GzipRunBuffers
@@ -23,31 +23,16 @@ internal sealed class GzipRunBuffers
     // sizes vary let go of arrays they took again a few bodies later (GzipMemberCacheTests).
     private const long UnusedAfterBodies = 12;
 
-    // A free array more than this many times the length asked for is not taken for it when it is large: the members a
-    // body carries out of old arrays (GzipRunCarry) or the last few members of a run, a few KiB, took the spare array
-    // the next all-new body needed, which then took a new one, so a host whose writers change every value held a third
-    // array of the body's size.
-    private const int OversizeFactor = 4;
-    private const int OversizeMinimumBytes = 256 * 1024;
 
     private readonly List<GzipRunBuffer> _buffers = [];
     private readonly int _spare;
-    private readonly Action<long>? _letGo;
     private long _body;
 
     /// <param name="spare">How many unused arrays to keep for later bodies (one per run a body compresses at once).</param>
-    /// <param name="letGo">Told the bytes of the arrays let go of, so a collection frees them (<see cref="GarbageCollectionBetweenScrapes.LetGo"/>).</param>
-    public GzipRunBuffers(int spare, Action<long>? letGo = null)
-    {
-        _spare = spare;
-        _letGo = letGo;
-    }
+    public GzipRunBuffers(int spare) => _spare = spare;
 
     /// <summary>How many arrays are held (for tests).</summary>
     internal int Count => _buffers.Count;
-
-    /// <summary>How many bytes the arrays held add up to.</summary>
-    internal long Bytes => _buffers.Sum(buffer => (long)buffer.Bytes.Length);
 
     /// <summary>An array of at least <paramref name="length"/> bytes that nothing uses, the smallest one; a new one when none is.</summary>
     public GzipRunBuffer Take(int length)
@@ -55,8 +40,7 @@ internal sealed class GzipRunBuffers
         GzipRunBuffer? best = null;
         foreach (GzipRunBuffer buffer in _buffers)
         {
-            if (buffer.IsFree && buffer.Bytes.Length >= length && !Oversized(buffer, length)
-                && (best is null || buffer.Bytes.Length < best.Bytes.Length))
+            if (buffer.IsFree && buffer.Bytes.Length >= length && (best is null || buffer.Bytes.Length < best.Bytes.Length))
             {
                 best = buffer;
             }
@@ -69,36 +53,10 @@ internal sealed class GzipRunBuffers
             _buffers.Add(best);
         }
 
-        Reopen(best);
+        best.Kept = true;
+        best.TakenForBody = true;
+        best.LastBody = _body + 1;
         return best;
-    }
-
-    /// <summary>
-    /// Gives the body being compressed <paramref name="buffer"/>, which the last body kept and no response sends, for its
-    /// new members to go after the members it keeps there (<see cref="GzipRunCarry"/>).
-    /// </summary>
-    public void Reopen(GzipRunBuffer buffer)
-    {
-        buffer.Kept = true;
-        buffer.TakenForBody = true;
-        buffer.LastBody = _body + 1;
-    }
-
-    /// <summary>
-    /// Notes, before the body being compressed takes any array, that of the arrays the last body kept it reuses only
-    /// <paramref name="reused"/> (sliced by the members it found unchanged): every other one is free once no response sends
-    /// it, and this body's new members may go into it. On a host whose writers change every value between bodies, the
-    /// last body's array used to stay kept through the next body, which then took a second array of the same size.
-    /// </summary>
-    public void KeepOnly(HashSet<GzipRunBuffer> reused)
-    {
-        foreach (GzipRunBuffer buffer in _buffers)
-        {
-            if (buffer.Kept && !buffer.TakenForBody && !reused.Contains(buffer))
-            {
-                buffer.Kept = false;
-            }
-        }
     }
 
     /// <summary>
@@ -120,26 +78,11 @@ internal sealed class GzipRunBuffers
         }
 
         int spare = 0;
-        long letGo = 0;
-        _buffers.RemoveAll(buffer =>
-        {
-            bool remove = buffer.IsFree
-                ? ++spare > _spare || _body - buffer.LastBody > UnusedAfterBodies
-                : !buffer.Kept && _body - buffer.LastBody > ForgottenAfterBodies;
-            letGo += remove ? buffer.Bytes.Length : 0;
-            return remove;
-        });
-
-        if (letGo > 0)
-        {
-            _letGo?.Invoke(letGo);
-        }
-
+        _buffers.RemoveAll(buffer => buffer.IsFree
+            ? ++spare > _spare || _body - buffer.LastBody > UnusedAfterBodies
+            : !buffer.Kept && _body - buffer.LastBody > ForgottenAfterBodies);
         return [.. used];
     }
-
-    private static bool Oversized(GzipRunBuffer buffer, int length) =>
-        buffer.Bytes.Length >= OversizeMinimumBytes && buffer.Bytes.Length / OversizeFactor > length;
 
     /// <summary>The response that sent a body's members is done with <paramref name="lease"/>.</summary>
     public static void Release(GzipRunBuffer[] lease)

@@ -3,8 +3,7 @@ namespace Chorus.AspNetCore.Http;
 /// <summary>
 /// Whether a collection between scrapes should compact the whole heap and give its free memory back: when the heap's
 /// committed memory outgrew what the last such collection left by an eighth (at least <see cref="MinimumGrowthBytes"/>),
-/// when as much was allocated since then, when the server let go of large arrays adding up to a 32nd of the heap (at least
-/// <see cref="MinimumLetGoBytes"/>), and before the first one.
+/// when as much was allocated since then, and before the first one.
 /// </summary>
 /// <remarks>
 /// A reader's first scrapes allocate hundreds of MB on a big host (every file read, every family rendered) and the
@@ -16,32 +15,20 @@ namespace Chorus.AspNetCore.Http;
 /// allocated since the last compaction bound what can have been promoted and died since, so as many as the growth
 /// allowed also make one due: warm scrapes allocate little (hundreds of KiB), so that is one full collection every few
 /// dozen scrapes on that host, a quarter of a second of one core each.
-/// <para>
-/// Arrays the server lets go of (gzip members' run arrays, <see cref="GzipRunBuffers"/>) are dead for certain, on the large
-/// object heap, which only a full collection frees: counted only as allocation, the 12 MB of run arrays the GitLab-sized
-/// host's server stops holding once its bodies settle stayed committed for dozens of scrapes (docs/benchmarks.md).
-/// </para>
 /// </remarks>
 internal sealed class HeapCompactionDue
 {
     /// <summary>Growth or allocation below this never asks for a compaction (a small host's heap moves by this much anyway).</summary>
     internal const long MinimumGrowthBytes = 16 << 20;
 
-    /// <summary>Arrays let go of below this never ask for a compaction.</summary>
-    internal const long MinimumLetGoBytes = 4 << 20;
-
-    // A compaction is due once the arrays let go of since the last one add up to this share of what it left committed.
-    private const int LetGoDivisor = 32;
-
     private long _committedAfterLast = -1;
     private long _allocatedAtLast;
-    private long _letGoAtLast;
 
     /// <summary>
     /// True when the heap, now <paramref name="committed"/> bytes, should be compacted, <paramref name="allocated"/> bytes
-    /// having been allocated by the process so far and <paramref name="letGo"/> bytes of large arrays let go of.
+    /// having been allocated by the process so far.
     /// </summary>
-    public bool IsDue(long committed, long allocated, long letGo)
+    public bool IsDue(long committed, long allocated)
     {
         if (_committedAfterLast < 0)
         {
@@ -49,18 +36,13 @@ internal sealed class HeapCompactionDue
         }
 
         long allowed = Math.Max(MinimumGrowthBytes, _committedAfterLast / 8);
-        return committed - _committedAfterLast > allowed || allocated - _allocatedAtLast > allowed
-            || letGo - _letGoAtLast >= Math.Max(MinimumLetGoBytes, _committedAfterLast / LetGoDivisor);
+        return committed - _committedAfterLast > allowed || allocated - _allocatedAtLast > allowed;
     }
 
-    /// <summary>
-    /// A compaction left <paramref name="committed"/> bytes, the process having allocated <paramref name="allocated"/> so far
-    /// and let go of <paramref name="letGo"/>.
-    /// </summary>
-    public void Compacted(long committed, long allocated, long letGo)
+    /// <summary>A compaction left <paramref name="committed"/> bytes, the process having allocated <paramref name="allocated"/> so far.</summary>
+    public void Compacted(long committed, long allocated)
     {
         _committedAfterLast = committed;
         _allocatedAtLast = allocated;
-        _letGoAtLast = letGo;
     }
 }

@@ -189,9 +189,7 @@ internal sealed partial class MetricsEndpoint
         ForgetUnusedGzipMembers(scrape);
         ref GzipMemberCache? members = ref _gzipMembers[slot];
         GzipMemberCache? existing = Volatile.Read(ref members);
-        return existing
-            ?? Interlocked.CompareExchange(ref members, new GzipMemberCache(_options.GzipLevel, _collections is { } collections ? collections.LetGo : null), null)
-            ?? members!;
+        return existing ?? Interlocked.CompareExchange(ref members, new GzipMemberCache(_options.GzipLevel), null) ?? members!;
     }
 
     /// <summary>Lets go of the gzip members of every slot no gzipped scrape used in the last <see cref="UnusedGzipScrapes"/>.</summary>
@@ -203,10 +201,7 @@ internal sealed partial class MetricsEndpoint
             if (members is not null && scrape - Volatile.Read(ref _gzipUsedIn[slot]) > UnusedGzipScrapes)
             {
                 // A scrape compressing with them now keeps its own reference; only this one goes, if no scrape took the slot since.
-                if (Interlocked.CompareExchange(ref _gzipMembers[slot], null, members) == members)
-                {
-                    _collections?.LetGo(members.RunArrayBytes);
-                }
+                Interlocked.CompareExchange(ref _gzipMembers[slot], null, members);
             }
         }
     }

@@ -18,22 +18,15 @@ internal sealed class ProcessCollector
     private const long SuspendedBudget = 1L << 30;
 
     private readonly HeapCompactionDue _due = new();
-    private long _letGo;
 
     // Set once malloc_trim is found missing (a C library other than glibc's): nothing to trim then.
     private static bool s_noTrim;
-
-    /// <summary>Bytes of large arrays the server let go of so far (<see cref="LetGo"/>).</summary>
-    public long LetGoBytes => Volatile.Read(ref _letGo);
-
-    /// <summary>Notes that the server let go of large arrays adding up to <paramref name="bytes"/>: a compaction frees them.</summary>
-    public void LetGo(long bytes) => Interlocked.Add(ref _letGo, bytes);
 
     /// <summary>Runs one collection; returns which kind it was.</summary>
     /// <param name="mayCompact">False: the gen1 collection even when a compaction is due (the next collection that may compact makes it).</param>
     public CollectionStage Collect(bool mayCompact = true)
     {
-        if (!mayCompact || !_due.IsDue(GC.GetGCMemoryInfo().TotalCommittedBytes, GC.GetTotalAllocatedBytes(), LetGoBytes))
+        if (!mayCompact || !_due.IsDue(GC.GetGCMemoryInfo().TotalCommittedBytes, GC.GetTotalAllocatedBytes()))
         {
             GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
             return CollectionStage.CollectGarbage;
@@ -41,7 +34,7 @@ internal sealed class ProcessCollector
 
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        _due.Compacted(GC.GetGCMemoryInfo().TotalCommittedBytes, GC.GetTotalAllocatedBytes(), LetGoBytes);
+        _due.Compacted(GC.GetGCMemoryInfo().TotalCommittedBytes, GC.GetTotalAllocatedBytes());
         return CollectionStage.CompactHeap;
     }
 

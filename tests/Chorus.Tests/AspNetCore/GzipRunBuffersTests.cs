@@ -26,20 +26,6 @@ public sealed class GzipRunBuffersTests
     }
 
     [Fact]
-    public void TheArraysLetGoOf_AreToldWithTheirBytes()
-    {
-        long letGo = 0;
-        var buffers = new GzipRunBuffers(spare: 3, bytes => letGo += bytes);
-        GzipRunBuffer small = Body(buffers, 300_000);
-        for (int body = 0; body < 14; body++)
-        {
-            _ = Body(buffers, 1_000_000);
-        }
-
-        Assert.Equal(small.Bytes.Length, letGo);
-    }
-
-    [Fact]
     public void AFreeArrayLongEnough_IsTaken()
     {
         var buffers = new GzipRunBuffers(spare: 3);
@@ -47,51 +33,6 @@ public sealed class GzipRunBuffersTests
         _ = Body(buffers, 1_000_000);
 
         Assert.Same(first, Body(buffers, 800_000));
-    }
-
-    [Fact]
-    public void AFewBytes_AreNotPutInALargeFreeArray()
-    {
-        var buffers = new GzipRunBuffers(spare: 3);
-        GzipRunBuffer large = Body(buffers, 1_000_000);
-        buffers.KeepOnly([]);
-
-        GzipRunBuffer small = buffers.Take(10_000);
-
-        Assert.NotSame(large, small);
-        Assert.InRange(small.Bytes.Length, 10_000, 20_000);
-        Assert.Same(large, buffers.Take(400_000));
-    }
-
-    [Fact]
-    public void AnArrayTheLastBodyKept_IsFreeForTheNextBody_WhenThatKeepsNoneOfItsMembers()
-    {
-        var buffers = new GzipRunBuffers(spare: 3);
-        GzipRunBuffer last = buffers.Take(1_000_000);
-        GzipRunBuffers.Release(buffers.Lease([last]));
-
-        // Still kept while the next body may reuse its members; free once that body says it reuses none.
-        Assert.NotSame(last, buffers.Take(900_000));
-        buffers.KeepOnly([]);
-        Assert.Same(last, buffers.Take(900_000));
-    }
-
-    [Fact]
-    public void AnArrayTheNextBodyReuses_OrAResponseSends_StaysKept()
-    {
-        var buffers = new GzipRunBuffers(spare: 3);
-        GzipRunBuffer reused = buffers.Take(1_000_000);
-        GzipRunBuffer sent = buffers.Take(1_000_000);
-        GzipRunBuffer[] lease = buffers.Lease([reused, sent]);
-        GzipRunBuffers.Release([reused]);
-
-        buffers.KeepOnly([reused]);
-
-        GzipRunBuffer taken = buffers.Take(900_000);
-        Assert.NotSame(reused, taken);
-        Assert.NotSame(sent, taken);
-        GzipRunBuffers.Release([sent]);
-        Assert.Equal(2, lease.Length);
     }
 
     /// <summary>One body whose members take an array of <paramref name="length"/> bytes; its response is done at once.</summary>

@@ -5,8 +5,7 @@ namespace Chorus.Tests.AspNetCore;
 
 /// <summary>
 /// A collection between scrapes compacts the heap before the first compaction and whenever the committed heap outgrew the
-/// last one by an eighth (and at least 16 MiB), or as much was allocated since, or the server let go of large arrays adding
-/// up to a 32nd of it (and at least 4 MiB); otherwise it is a gen1 collection.
+/// last one by an eighth (and at least 16 MiB), or as much was allocated since; otherwise it is a gen1 collection.
 /// </summary>
 public sealed class HeapCompactionDueTests
 {
@@ -15,7 +14,7 @@ public sealed class HeapCompactionDueTests
     [Fact]
     public void BeforeTheFirstCompaction_OneIsDue()
     {
-        Assert.True(new HeapCompactionDue().IsDue(0, 0, 0));
+        Assert.True(new HeapCompactionDue().IsDue(0, 0));
     }
 
     [Theory]
@@ -27,9 +26,9 @@ public sealed class HeapCompactionDueTests
     public void AfterACompaction_OneIsDueOnlyOnceTheHeapGrewByAnEighthAndAtLeast16MiB(long compactedMiB, long nowMiB, bool due)
     {
         var policy = new HeapCompactionDue();
-        policy.Compacted(compactedMiB * MiB, 1000 * MiB, 0);
+        policy.Compacted(compactedMiB * MiB, 1000 * MiB);
 
-        Assert.Equal(due, policy.IsDue(nowMiB * MiB, 1000 * MiB, 0));
+        Assert.Equal(due, policy.IsDue(nowMiB * MiB, 1000 * MiB));
     }
 
     [Theory]
@@ -42,24 +41,9 @@ public sealed class HeapCompactionDueTests
         // What was held at the compaction and let go since leaves no growth: the GitLab-sized host kept 263 MiB committed
         // for 199 MB live, the bytes allocated since its first compaction bounding what had died.
         var policy = new HeapCompactionDue();
-        policy.Compacted(compactedMiB * MiB, 500 * MiB, 0);
+        policy.Compacted(compactedMiB * MiB, 500 * MiB);
 
-        Assert.Equal(due, policy.IsDue(compactedMiB * MiB, (500 + allocatedMiB) * MiB, 0));
-    }
-
-    [Theory]
-    [InlineData(40, 3, false)]
-    [InlineData(40, 4, true)]
-    [InlineData(167, 5, false)]
-    [InlineData(167, 6, true)]
-    public void AfterACompaction_OneIsDueOnceArraysAddingUpToA32ndOfTheHeapAndAtLeast4MiBWereLetGoOf(long compactedMiB, long letGoMiB, bool due)
-    {
-        // The GitLab-sized host's server stops holding 12 MB of gzip run arrays once its bodies settle, far less than the
-        // allocation that makes a compaction due; only a full collection frees them.
-        var policy = new HeapCompactionDue();
-        policy.Compacted(compactedMiB * MiB, 500 * MiB, 100 * MiB);
-
-        Assert.Equal(due, policy.IsDue(compactedMiB * MiB, 500 * MiB, (100 + letGoMiB) * MiB));
+        Assert.Equal(due, policy.IsDue(compactedMiB * MiB, (500 + allocatedMiB) * MiB));
     }
 
     [Fact]
