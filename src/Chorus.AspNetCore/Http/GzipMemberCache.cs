@@ -189,6 +189,17 @@ internal sealed class GzipMemberCache
             _carry.Carry(_used.Values, _runBuffers);
             return Finish(totals);
         }
+        catch
+        {
+            // A body that failed half way (out of memory, say) leaves members it made and never filled, and parts of its
+            // bytes still to compress, which may be reused by then: the next body would send the first and compress the
+            // second into its own members.
+            _used.Clear();
+            _fresh.Clear();
+            _toPromote.Clear();
+            _members.Clear();
+            throw;
+        }
         finally
         {
             _cuts.Clear();

@@ -494,6 +494,62 @@ public sealed class GzipMemberCacheTests
         }
     }
 
+    [Fact]
+    public void ABodyThatFailsHalfWay_LeavesNothingHalfMadeForTheNextBody()
+    {
+        var families = Enumerable.Range(0, 12).Select(i => Family(i, samples: 400)).ToList();
+        (byte[] body, int dataEnd) = Body(families, 0, openMetrics: false);
+        int failures = 0;
+        for (int failAt = 1; failAt < 10_000; failAt++)
+        {
+            // Optimal: every new member waits for CompressFresh, none is stored at once.
+            var cache = new GzipMemberCache(CompressionLevel.Optimal);
+            using var failing = new FailingMemory([.. body], failAt);
+            try
+            {
+                cache.Compress(failing.Memory, dataEnd);
+                break;
+            }
+            catch (Exception e) when (IsInjected(e))
+            {
+                failures++;
+            }
+
+            // The failed body's buffer goes back to its pool and is written over, as a rendering's would be.
+            failing.Overwrite();
+            Assert.Equal(body, Gunzip(Compress(cache, body, dataEnd)));
+        }
+
+        // Failures while cutting, while taking members, and while compressing them.
+        Assert.True(failures > 24, $"{failures} failure points");
+    }
+
+    private static bool IsInjected(Exception e) =>
+        e is InjectedFailure || (e is AggregateException aggregate && aggregate.InnerExceptions.All(IsInjected));
+
+    private sealed class InjectedFailure : Exception;
+
+    /// <summary>A body whose bytes fail to be read once, at the <c>failAt</c>-th read of any slice of it.</summary>
+    private sealed class FailingMemory(byte[] bytes, int failAt) : MemoryManager<byte>
+    {
+        private int _reads;
+
+        public override Span<byte> GetSpan() =>
+            Interlocked.Increment(ref _reads) == failAt ? throw new InjectedFailure() : bytes;
+
+        public void Overwrite() => bytes.AsSpan().Fill((byte)'x');
+
+        public override MemoryHandle Pin(int elementIndex = 0) => throw new NotSupportedException();
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+
     /// <summary>The bytes of a body's members that slice no run array (the stored ones).</summary>
     private static long StoredBytes(GzipBody body)
     {
