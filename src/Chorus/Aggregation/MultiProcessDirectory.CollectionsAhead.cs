@@ -83,8 +83,8 @@ public sealed partial class MultiProcessDirectory
                     CollectCore(ahead: true);
                     if (_collections == StartCollections)
                     {
-                        (ExpositionFormat format, EscapingScheme escaping) = _renderings.LastWritten ?? (StartFormat, StartEscaping);
-                        _renderings.RenderAhead(format, escaping, onEveryCore: true);
+                        (ExpositionFormat format, EscapingScheme escaping) = _stages.Renderings.LastWritten ?? (StartFormat, StartEscaping);
+                        _stages.Renderings.RenderAhead(format, escaping, onEveryCore: true);
                     }
                 }
 
@@ -111,7 +111,7 @@ public sealed partial class MultiProcessDirectory
         long started = Stopwatch.GetTimestamp();
         lock (_gate)
         {
-            if (_disposed || _renderings.LastWritten is not { } last)
+            if (_disposed || _stages.Renderings.LastWritten is not { } last)
             {
                 return null;
             }
@@ -120,11 +120,11 @@ public sealed partial class MultiProcessDirectory
             CollectCore(ahead: true);
             if (output is null)
             {
-                _renderings.RenderAhead(last.Format, last.Escaping);
+                _stages.Renderings.RenderAhead(last.Format, last.Escaping);
             }
             else
             {
-                _renderings.WriteAhead(output, format, escaping);
+                _stages.Renderings.WriteAhead(output, format, escaping);
                 _times.Write(PreparedStageTimesLabel);
             }
         }

@@ -16,8 +16,8 @@ public sealed partial class MultiProcessDirectory : IFamilySource
             CollectAndWrite(output, format, escaping);
             report = LastReport;
 
-            // _output holds the families just written, in name order.
-            found = FamilyNameSearch.InFamilies(_output, names);
+            // _stages.Output holds the families just written, in name order.
+            found = FamilyNameSearch.InFamilies(_stages.Output, names);
         }
 
         return found;

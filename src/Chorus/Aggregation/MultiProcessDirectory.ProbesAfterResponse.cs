@@ -14,7 +14,7 @@ public sealed partial class MultiProcessDirectory
     /// </summary>
     internal void ProbeAfterResponse()
     {
-        if (_afterResponse.Due)
+        if (_stages.AfterResponse.Due)
         {
             ThreadPool.UnsafeQueueUserWorkItem(s_probePending, this, preferLocal: false);
         }
@@ -27,7 +27,7 @@ public sealed partial class MultiProcessDirectory
         {
             if (!_disposed)
             {
-                _afterResponse.Run();
+                _stages.AfterResponse.Run();
             }
         }
     }

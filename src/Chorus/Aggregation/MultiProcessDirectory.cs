@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Chorus.Exposition;
+using Chorus.Internal;
 
 namespace Chorus.Aggregation;
 
@@ -24,28 +25,14 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly MultiProcessDirectoryOptions _options;
-    private readonly KeyTable _keys = new();
-    private readonly FamilyMerge _merge;
-    private readonly FileLoader _loader;
-    private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FileState>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan;
-    private readonly List<FileState> _ordered = [];
-
-    // The files not frozen, in file order (_liveFiles.Files): the only ones a warm collection refreshes.
-    private readonly LiveFiles _liveFiles;
-    private readonly List<FileState> _live;
-    private readonly FrozenFiles _frozen;
-    private readonly DirectoryListing _listing;
-    private readonly FileRefresh _refresh;
-    private readonly CollectionReporting _reporting;
-    private readonly List<MetricFamily> _output = [];
-    private readonly List<FamilyState> _emitted = [];
     private readonly CollectionStageTimes _times = new();
-    private readonly ConsistentLoad _load;
-    private readonly MergePreparation _preparation;
-    private readonly VanishedFiles _vanished;
-    private readonly FamilyRenderings _renderings;
-    private readonly WorkAfterResponse _afterResponse;
+
+    // What the reader holds between collections, made anew after a collection that failed half way (ResetAfterFailure).
+    private ReaderStages _stages;
+
+    // Set by a collection that threw (out of memory, say): it may have read values it never merged, which the next
+    // collection would then find unchanged and never merge.
+    private bool _resetDue;
 
     // The collection in progress, or the last one.
     private int _collections;
@@ -56,23 +43,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     {
         Directory = directory;
         _options = options;
-        long idleMilliseconds = options.KeptFileIdleTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)options.KeptFileIdleTimeout.TotalMilliseconds;
-        _loader = new FileLoader(_keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
-        _filesBySpan = _files.GetAlternateLookup<ReadOnlySpan<char>>();
-        _merge = new FamilyMerge(_keys, options.ParallelMergeMinimumEntries, options.ParallelSlotUpdateMinimumChanges);
-        _liveFiles = new LiveFiles(_files, _ordered, _times);
-        _live = _liveFiles.Files;
-        _frozen = new FrozenFiles(directory, _filesBySpan, options.FreezeDeadFiles, _liveFiles.OnFrozenOrThawed);
-        _loader.MakeKeptRoom = _frozen.KeptToGiveUp;
-        _listing = new DirectoryListing(directory, options, _files, _ordered, _liveFiles, _frozen, _loader);
-        _refresh = new FileRefresh(directory, options, _keys, _loader, _frozen, _ordered, _live);
-        _reporting = new CollectionReporting(_frozen, _ordered, _live);
-        _load = new ConsistentLoad(new CompactionConsistency(directory), _listing, _liveFiles, _frozen, _refresh, _times, ReleaseAllKept);
-        _preparation = new MergePreparation(options, _keys, _loader, _frozen, _liveFiles, _times);
-        _vanished = new VanishedFiles(_files, _ordered, _listing, _liveFiles, _loader, _keys);
-        _renderings = new FamilyRenderings(_emitted, _times);
-        _afterResponse = new WorkAfterResponse(directory, options, _frozen, _listing, _liveFiles, _times);
-        Diagnostics = new ReaderDiagnostics(_gate, _times, _keys, _ordered, _loader, _refresh, _frozen, _merge, _renderings, _output, _afterResponse);
+        _stages = new ReaderStages(directory, options, _times, _gate);
     }
 
     /// <summary>The directory read.</summary>
@@ -124,17 +95,17 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
     private void CollectAndWrite(IBufferWriter<byte> output, ExpositionFormat format, EscapingScheme escaping)
     {
         CollectCore();
-        if (_renderings.LastWritten is null)
+        if (_stages.Renderings.LastWritten is null)
         {
             StartCollectionsAhead();
         }
 
-        _renderings.Write(output, format, escaping);
+        _stages.Renderings.Write(output, format, escaping);
         _times.Write();
     }
 
     /// <summary>What the stages did in the last collection and hold now (tests, stage-time lines).</summary>
-    internal ReaderDiagnostics Diagnostics { get; }
+    internal ReaderDiagnostics Diagnostics => _stages.Diagnostics;
 
     /// <summary>Collects and returns a copy of the merged families (for tests, tools and compaction; allocates).</summary>
     public IReadOnlyList<MetricFamily> CollectFamilies()
@@ -142,15 +113,15 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         lock (_gate)
         {
             CollectCore();
-            var copy = new List<MetricFamily>(_output.Count);
-            foreach (MetricFamily family in _output)
+            var copy = new List<MetricFamily>(_stages.Output.Count);
+            foreach (MetricFamily family in _stages.Output)
             {
                 var clone = new MetricFamily(family.Name, family.Type, family.Help, family.Unit);
                 clone.SampleList.AddRange(family.SampleList);
                 copy.Add(clone);
             }
 
-            _frozen.ProbePending(Environment.TickCount64);
+            _stages.Frozen.ProbePending(Environment.TickCount64);
             return copy;
         }
     }
@@ -164,9 +135,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             if (!_disposed)
             {
                 _disposed = true;
-                ReleaseAllKept();
-                _loader.Dispose();
-                _frozen.Dispose();
+                _stages.LetGoOfFiles();
             }
 
             ahead = _ahead;
@@ -177,48 +146,82 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         ahead?.Dispose();
     }
 
-    /// <summary>Collects: lists, loads, merges and emits. A collection <paramref name="ahead"/> of the next scrape leaves its report to that scrape's.</summary>
+    /// <summary>
+    /// Collects: lists, loads, merges and emits. A collection <paramref name="ahead"/> of the next scrape leaves its report to
+    /// that scrape's. One that throws leaves the next to read the directory afresh.
+    /// </summary>
     private void CollectCore(bool ahead = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_resetDue)
+        {
+            ResetAfterFailure();
+        }
+
+        try
+        {
+            RunStages(ahead);
+        }
+        catch (Exception failure)
+        {
+            _resetDue = true;
+            ChorusEventSource.Log.CollectionFailed(Directory, failure.Message);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Lets go of what the reader holds and starts it empty, so the next collection reads every file in full: a collection
+    /// that failed half way may have taken in some files' new values and not merged them, and a later collection would
+    /// find those values unchanged and keep serving the sums without them.
+    /// </summary>
+    private void ResetAfterFailure()
+    {
+        _resetDue = false;
+        _stages.LetGoOfFiles();
+        _stages = new ReaderStages(Directory, _options, _times, _gate);
+    }
+
+    private void RunStages(bool ahead)
+    {
         long started = Stopwatch.GetTimestamp();
         _times.Clear();
         var pass = new CollectionPass(++_collections, Environment.TickCount64) { Times = _times };
         if (!ahead)
         {
-            _afterResponse.NoteScrapeStarted(pass.Now);
+            _stages.AfterResponse.NoteScrapeStarted(pass.Now);
         }
 
 
         // Before listing or refreshing anything: thaws the frozen files something happened to since the last collection.
         // A server's scrape leaves the probes pending to after its response: a file frozen now would cost the scrape its
         // families' merge (their per-slot state is rebuilt without it), which a preparation just before it was to spare.
-        _frozen.Begin(_collections, pass.Now, probeFirst: ahead || !_options.ProbeAfterCollection);
-        long at = _times.Add(CollectionStage.Watch, started);
-        IReadOnlySet<string> excluded = _load.Load(pass, out bool structureChanged);
+        _stages.Frozen.Begin(_collections, pass.Now, probeFirst: ahead || !_options.ProbeAfterCollection);
+        long at = Ended(CollectionStage.Watch, started);
+        IReadOnlySet<string> excluded = _stages.Load.Load(pass, out bool structureChanged);
         at = Stopwatch.GetTimestamp();
-        _merge.NoteChangedValues(_live, pass.Collection);
-        at = _times.Add(CollectionStage.MarkChanged, at);
+        _stages.Merge.NoteChangedValues(_stages.Live, pass.Collection);
+        at = Ended(CollectionStage.MarkChanged, at);
         int generation = pass.Generation;
-        bool mergeAll = _preparation.Prepare(pass, excluded);
+        bool mergeAll = _stages.Preparation.Prepare(pass, excluded);
         at = Stopwatch.GetTimestamp();
         if (mergeAll || structureChanged)
         {
             // Only files read in full (or added, removed or excluded) can change a family's gauge mode.
-            _merge.ApplyGaugeModes(_ordered, excluded, generation);
-            at = _times.Add(CollectionStage.GaugeModes, at);
+            _stages.Merge.ApplyGaugeModes(_stages.Ordered, excluded, generation);
+            at = Ended(CollectionStage.GaugeModes, at);
         }
 
-        _merge.UpdateChangedSlots(generation, _load.RankNumbering);
-        at = _times.Add(CollectionStage.MergeSlots, at);
-        int entries = _reporting.CountEntries(excluded);
-        at = _times.Add(CollectionStage.CountEntries, at);
-        _merge.MergeChanged(_ordered, _live, excluded, generation, _load.RankNumbering);
-        at = _times.Add(CollectionStage.Merge, at);
-        Diagnostics.LastFamiliesMerged = _merge.Emit(generation, _options.Accumulate, _output, _emitted);
-        at = _times.Add(CollectionStage.Emit, at);
-        _vanished.Forget(pass);
-        at = _times.Add(CollectionStage.Forget, at);
+        _stages.Merge.UpdateChangedSlots(generation, _stages.Load.RankNumbering);
+        at = Ended(CollectionStage.MergeSlots, at);
+        int entries = _stages.Reporting.CountEntries(excluded);
+        at = Ended(CollectionStage.CountEntries, at);
+        _stages.Merge.MergeChanged(_stages.Ordered, _stages.Live, excluded, generation, _stages.Load.RankNumbering);
+        at = Ended(CollectionStage.Merge, at);
+        Diagnostics.LastFamiliesMerged = _stages.Merge.Emit(generation, _options.Accumulate, _stages.Output, _stages.Emitted);
+        at = Ended(CollectionStage.Emit, at);
+        _stages.Vanished.Forget(pass);
+        at = Ended(CollectionStage.Forget, at);
         Diagnostics.LastListingSkipped = pass.NamesUnchanged;
         if (ahead)
         {
@@ -228,19 +231,19 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
         {
             pass.CountRead(_bytesReadAhead);
             _bytesReadAhead = 0;
-            LastReport = _reporting.Report(pass, entries, _output.Count, started, _loader.KeptCount);
+            LastReport = _stages.Reporting.Report(pass, entries, _stages.Output.Count, started, _stages.Loader.KeptCount);
         }
 
-        _loader.DisposeGivenUp();
-        _loader.EndCollection();
-        _times.Add(CollectionStage.Report, at);
+        _stages.Loader.DisposeGivenUp();
+        _stages.Loader.EndCollection();
+        Ended(CollectionStage.Report, at);
     }
 
-    private void ReleaseAllKept()
+    /// <summary>Notes the time <paramref name="stage"/> took since <paramref name="started"/>; returns the time now.</summary>
+    private long Ended(CollectionStage stage, long started)
     {
-        foreach (FileState state in _files.Values)
-        {
-            _loader.Release(state);
-        }
+        long now = _times.Add(stage, started);
+        _options.AfterStage?.Invoke(stage);
+        return now;
     }
 }

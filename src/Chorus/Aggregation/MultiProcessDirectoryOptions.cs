@@ -109,6 +109,9 @@ public sealed class MultiProcessDirectoryOptions
     /// <summary>Runs before each collection ahead of a scrape (tests: a fault there must not end the process).</summary>
     internal Action? BeforeCollectionAhead { get; init; }
 
+    /// <summary>Runs after each stage of a collection (tests: a collection that fails half way).</summary>
+    internal Action<CollectionStage>? AfterStage { get; init; }
+
     /// <summary>Runs once before the collections at start, outside the reader's lock (tests: a scrape that comes first).</summary>
     internal Action? BeforeCollectionsAtStart { get; init; }
 

@@ -48,4 +48,12 @@ internal sealed class ChorusEventSource : EventSource
         Trace.TraceWarning($"Chorus could not read new files in '{directory}' ahead of the next scrape: {reason}. That scrape reads them.");
         WriteEvent(4, directory, reason);
     }
+
+    /// <summary>A collection failed half way; the reader lets go of what it held and the next collection reads every file in full.</summary>
+    [Event(5, Level = EventLevel.Error, Message = "Chorus's collection of '{0}' failed: {1}. The next collection reads every file afresh.")]
+    public void CollectionFailed(string directory, string reason)
+    {
+        Trace.TraceError($"Chorus's collection of '{directory}' failed: {reason}. The next collection reads every file afresh.");
+        WriteEvent(5, directory, reason);
+    }
 }
