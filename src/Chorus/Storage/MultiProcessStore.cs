@@ -135,6 +135,12 @@ internal sealed unsafe class MultiProcessStore : IValueStore
 
                 file.SaveRemoved();
             }
+            else if (file.DroppedByRewrite.Remove(encoded))
+            {
+                // A series the dead owner removed, made again: the sidecar still lists it for readers of the file before the
+                // rewrite, and would hide it from Chorus's readers (Python's show it) until this owner saved removals.
+                file.SaveRemoved();
+            }
 
             return cell;
         }
@@ -242,22 +248,37 @@ internal sealed unsafe class MultiProcessStore : IValueStore
         return file;
     }
 
-    private sealed class OwnedFile(MappedDbFile data)
+    private sealed class OwnedFile
     {
         private bool _degradedReported;
 
-        public MappedDbFile Data { get; } = data;
+        public OwnedFile(MappedDbFile data)
+        {
+            Data = data;
+            IReadOnlyList<byte[]> listed = DbRemovedKeys.Read(data.Path);
+            Removed = new(listed.Where(data.Contains), ByteArrayComparer.Instance);
+            DroppedByRewrite = new(listed.Where(key => !data.Contains(key)), ByteArrayComparer.Instance);
+        }
 
-        // Keys a handover rewrite dropped are in no file now; leaving them out lets the next save forget them.
-        public HashSet<byte[]> Removed { get; } = new(DbRemovedKeys.Read(data.Path).Where(data.Contains), ByteArrayComparer.Instance);
+        public MappedDbFile Data { get; }
+
+        /// <summary>Keys removed from the file: the sidecar lists them, so readers leave their entries out.</summary>
+        public HashSet<byte[]> Removed { get; }
+
+        /// <summary>
+        /// Keys the sidecar lists that are in no file now: a handover rewrite dropped them, and kept them listed for readers
+        /// still on the file before it. The next save forgets them.
+        /// </summary>
+        public HashSet<byte[]> DroppedByRewrite { get; }
 
         public void SaveRemoved()
         {
+            DroppedByRewrite.Clear();
             try
             {
                 DbRemovedKeys.Write(Data.Path, Removed);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 ChorusEventSource.Log.StorageDegraded(DbRemovedKeys.PathFor(Data.Path), e.Message);
             }
