@@ -198,6 +198,10 @@ internal sealed class GzipMemberCache
             _fresh.Clear();
             _toPromote.Clear();
             _members.Clear();
+
+            // The run arrays' flags may already be the failed body's (GzipRunBuffers.Lease), freeing arrays the kept members
+            // slice: the next body compresses every part afresh.
+            _kept.Clear();
             throw;
         }
         finally

@@ -221,10 +221,11 @@ internal sealed partial class MetricsEndpoint
             return collection;
         }
 
-        SegmentedBody body = NewBody("a scrape's body");
+        SegmentedBody? body = null;
         int dataEnd;
         try
         {
+            body = NewBody("a scrape's body");
             _collections?.BeforeCollection();
             if (_selfMetrics is not null)
             {
@@ -250,6 +251,10 @@ internal sealed partial class MetricsEndpoint
         }
         catch (Exception failure)
         {
+            // Unregistered before anything else can throw (the log line too): a collection left in flight would hold up
+            // every later scrape of its format for good.
+            body?.Dispose();
+            Finish(slot, collection, failure: failure);
             if (failure is ResponseTooLargeException)
             {
                 _logger.LogError("Scrape refused: {Reason}", failure.Message);
@@ -259,8 +264,6 @@ internal sealed partial class MetricsEndpoint
                 _logger.LogError(failure, "Scrape failed");
             }
 
-            body.Dispose();
-            Finish(slot, collection, failure: failure);
             return collection;
         }
 

@@ -378,7 +378,15 @@ internal sealed class ScrapePreparation : IDisposable
         }
         catch (Exception e)
         {
-            _failed(e);
+            try
+            {
+                _failed(e);
+            }
+            catch
+            {
+                // Nowhere left to report it (the logging provider failed too), and this runs on a timer, where an
+                // exception ends the process: the preparation only spared the next scrape some work.
+            }
         }
         finally
         {

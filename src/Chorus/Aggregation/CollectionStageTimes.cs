@@ -52,7 +52,15 @@ internal sealed class CollectionStageTimes(string label = "chorus stages us:")
         }
         else if (Destination is not null)
         {
-            File.AppendAllText(Destination, line + Environment.NewLine);
+            try
+            {
+                File.AppendAllText(Destination, line + Environment.NewLine);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A diagnostic line that cannot be written (a full disk, say) is lost; the collection or preparation that
+                // wrote it goes on.
+            }
         }
     }
 
