@@ -18,8 +18,13 @@ internal static partial class Program
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|paced|hold|slot|write-all|keys|grow|remove|info-remove|meters|churn DIR [args] | compact-crash DIR STEP[:N] | rewrite-crash DIR STEP");
+            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|paced|hold|slot|write-all|keys|grow|remove|info-remove|meters|churn DIR [args] | default-registry DIR | compact-crash DIR STEP[:N] | rewrite-crash DIR STEP");
             return 2;
+        }
+
+        if (args[0] == "default-registry")
+        {
+            return DefaultRegistryAfterTheDirectoryAppears(args[1]);
         }
 
         if (args[0] == "compact-crash")
@@ -109,6 +114,29 @@ internal static partial class Program
         using MetricRegistry registry = Metrics.NewCustomRegistry(options);
         Console.WriteLine($"finished without reaching {stepName}");
         return 1;
+    }
+
+    /// <summary>
+    /// <see cref="Metrics.DefaultRegistry"/> with <c>PROMETHEUS_MULTIPROC_DIR</c> set to <paramref name="directory"/>, which
+    /// does not exist yet (a container whose volume is mounted a moment after the application starts): the first use
+    /// fails, and once the directory is there the next one gets a registry.
+    /// </summary>
+    private static int DefaultRegistryAfterTheDirectoryAppears(string directory)
+    {
+        try
+        {
+            Console.WriteLine($"first slot {Metrics.DefaultRegistry.Identity}");
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            Console.WriteLine($"first error {e.GetType().Name}");
+        }
+
+        Directory.CreateDirectory(directory);
+        Metrics.CreateCounter("after", "Counted once the directory exists.").Inc();
+        Console.WriteLine($"then slot {Metrics.DefaultRegistry.Identity}");
+        Metrics.DefaultRegistry.Dispose();
+        return 0;
     }
 
     private static int Int(string[] args, int index) => int.Parse(args[index], CultureInfo.InvariantCulture);

@@ -99,19 +99,20 @@ public sealed unsafe class Info : Collector<Info.Child>
                     return;
                 }
 
+                if (_current is { } same && same.Key.Encode().AsSpan().SequenceEqual(key.Encode()))
+                {
+                    return;
+                }
+
+                // The new facts' cell first: if it cannot be had, the old facts stay as they were.
+                ValueCell cell = _parent.Registry.Store.Allocate(key);
                 if (_current is { } old)
                 {
-                    if (old.Key.Encode().AsSpan().SequenceEqual(key.Encode()))
-                    {
-                        return;
-                    }
-
                     // Zero the old facts so prometheus_client's collector (which ignores removals) shows 0, not a stale 1.
                     old.Cell.Set(0);
                     _parent.Registry.Store.Release([old.Key]);
                 }
 
-                ValueCell cell = _parent.Registry.Store.Allocate(key);
                 cell.Set(1);
                 _current = (names, all, key, cell);
             }

@@ -30,14 +30,23 @@ public sealed partial class MetricRegistry : IDisposable
             Store = _multiProcess;
         }
 
-        if (options is not null && !options.Meters.IsEmpty)
+        try
         {
-            ListenToMeters(options.Meters);
-        }
+            if (options is not null && !options.Meters.IsEmpty)
+            {
+                ListenToMeters(options.Meters);
+            }
 
-        if (options?.ProcessMetrics == true)
+            if (options?.ProcessMetrics == true)
+            {
+                AddProcessMetrics();
+            }
+        }
+        catch
         {
-            AddProcessMetrics();
+            // A registry nobody gets must not keep listening, nor hold its slot until the process ends.
+            Dispose();
+            throw;
         }
     }
 

@@ -12,13 +12,21 @@ namespace Chorus;
 /// </example>
 public static class Metrics
 {
-    private static readonly Lazy<MetricRegistry> s_default = new(() => new MetricRegistry(ChorusOptions.FromEnvironment()));
+    private static readonly Lock s_gate = new();
+
+    // Set once a registry was made; a failure is not kept (Lazy<T> would throw it for the life of the process, when the
+    // directory is created a moment later or a slot frees up during a rolling restart).
+    private static MetricRegistry? s_default;
 
     /// <summary>
     /// The registry configured from the environment (<see cref="ChorusOptions.FromEnvironment"/>), created on first use.
+    /// When it cannot be created, the next use tries again.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The environment names a directory that cannot be used (the inner exception says why).</exception>
-    public static MetricRegistry DefaultRegistry => s_default.Value;
+    /// <exception cref="ArgumentException">An environment variable has a value Chorus does not understand.</exception>
+    /// <exception cref="InvalidOperationException">No identity could be taken (custom identity in use by a live process, no free slot).</exception>
+    /// <exception cref="DirectoryNotFoundException"><c>PROMETHEUS_MULTIPROC_DIR</c> names a directory that does not exist.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
+    public static MetricRegistry DefaultRegistry => Volatile.Read(ref s_default) ?? CreateDefault();
 
     /// <summary>
     /// A registry of its own: in memory when <paramref name="options"/> is null or has no directory;
@@ -52,4 +60,17 @@ public static class Metrics
     /// <inheritdoc cref="MetricRegistry.CreateEnum"/>
     public static EnumMetric CreateEnum(string name, string help, EnumConfiguration configuration) =>
         DefaultRegistry.CreateEnum(name, help, configuration);
+
+    private static MetricRegistry CreateDefault()
+    {
+        lock (s_gate)
+        {
+            if (s_default is null)
+            {
+                Volatile.Write(ref s_default, new MetricRegistry(ChorusOptions.FromEnvironment()));
+            }
+
+            return s_default;
+        }
+    }
 }

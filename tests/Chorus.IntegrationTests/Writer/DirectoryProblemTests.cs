@@ -44,6 +44,19 @@ public sealed class DirectoryProblemTests : IDisposable
     }
 
     [Fact]
+    public void DefaultRegistry_WhoseDirectoryAppearsAfterAFailedFirstUse_IsMadeOnTheNextUse()
+    {
+        string later = Path.Combine(_dir.Path, "mounted-later");
+        (int exit, string stdout, string stderr) = TestChild.Run(
+            ["default-registry", later],
+            new Dictionary<string, string?> { ["PROMETHEUS_MULTIPROC_DIR"] = later, ["CHORUS_IDENTITY"] = null });
+
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Equal(["first error DirectoryNotFoundException", "then slot 0"], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.True(File.Exists(Path.Combine(later, "counter_0.db")));
+    }
+
+    [Fact]
     public void ChildWithMissingDirectory_ReportsIt()
     {
         (int exit, string stdout, _) = TestChild.Run(["slot", Path.Combine(_dir.Path, "missing")]);
