@@ -251,8 +251,7 @@ internal sealed partial class MetricsEndpoint
         }
         catch (Exception failure)
         {
-            // Unregistered before anything else can throw (the log line too): a collection left in flight would hold up
-            // every later scrape of its format for good.
+            // Unregistered before the log line: a collection left in flight would hold up every later scrape of its format.
             body?.Dispose();
             Finish(slot, collection, failure: failure);
             if (failure is ResponseTooLargeException)

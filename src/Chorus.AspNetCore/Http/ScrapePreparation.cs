@@ -122,7 +122,8 @@ internal sealed class ScrapePreparation : IDisposable
         _time = time ?? TimeProvider.System;
         _cadence = new ScrapeCadence(minimumInterval);
         _prepare = prepare;
-        _failed = failed;
+        // A report that fails too (a logging provider's fault) is dropped: this runs on a timer, where it would end the process.
+        _failed = e => { try { failed(e); } catch (Exception) { } };
         _timer = _time.CreateTimer(static state => ((ScrapePreparation)state!).RunIfStillDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -378,15 +379,7 @@ internal sealed class ScrapePreparation : IDisposable
         }
         catch (Exception e)
         {
-            try
-            {
-                _failed(e);
-            }
-            catch
-            {
-                // Nowhere left to report it (the logging provider failed too), and this runs on a timer, where an
-                // exception ends the process: the preparation only spared the next scrape some work.
-            }
+            _failed(e);
         }
         finally
         {
