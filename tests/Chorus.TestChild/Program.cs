@@ -18,7 +18,7 @@ internal static partial class Program
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|paced|hold|slot|write-all|keys|grow|remove|info-remove|meters|churn DIR [args] | default-registry DIR | compact-crash DIR STEP[:N] | rewrite-crash DIR STEP");
+            Console.Error.WriteLine("usage: Chorus.TestChild increment|progress|paced|hold|slot|write-all|keys|grow|grow-histograms|remove|info-remove|meters|churn DIR [args] | default-registry DIR | compact-crash DIR STEP[:N] | rewrite-crash DIR STEP");
             return 2;
         }
 
@@ -53,6 +53,7 @@ internal static partial class Program
                 "write-all" => WriteAll(registry),
                 "keys" => Keys(registry, Int(args, 2), Int(args, 3), args[4]),
                 "grow" => Grow(registry, Int(args, 2)),
+                "grow-histograms" => GrowHistograms(registry, Int(args, 2)),
                 "remove" => Remove(registry),
                 "info-remove" => InfoRemove(registry),
                 "meters" => RecordMeters(registry, Int(args, 2)),
@@ -295,6 +296,26 @@ internal static partial class Program
         for (int i = 0; i < series; i++)
         {
             counter.WithLabels(padding + i.ToString(CultureInfo.InvariantCulture)).Inc(i + 1);
+        }
+
+        foreach (string note in registry.StorageNotes)
+        {
+            Console.WriteLine($"note {note}");
+        }
+
+        Console.WriteLine("done");
+        return 0;
+    }
+
+    // One observation of i + 0.5 into each of `children` histogram children with long label values, so their file fills a
+    // small file system part way through some child.
+    private static int GrowHistograms(MetricRegistry registry, int children)
+    {
+        Histogram histogram = registry.CreateHistogram("child_latency", "Growth.", new HistogramConfiguration { LabelNames = ["k"] });
+        string padding = new('p', 200);
+        for (int i = 0; i < children; i++)
+        {
+            histogram.WithLabels(padding + i.ToString(CultureInfo.InvariantCulture)).Observe(i + 0.5);
         }
 
         foreach (string note in registry.StorageNotes)

@@ -196,19 +196,18 @@ internal sealed unsafe class MeterFamily : Collector
             {
                 double[] bounds = Bounds!;
                 var keys = new SeriesKey[bounds.Length + 1];
-                var cells = new ValueCell[bounds.Length];
                 string[] bucketNames = [.. names, "le"];
 
                 // Key order as prometheus_client creates them: _sum first, then one _bucket per bound.
                 keys[0] = new SeriesKey(DbFileKind.Histogram, GaugeMode.All, Name, Name + "_sum", names, values, Help);
-                ValueCell sum = store.Allocate(keys[0]);
                 for (int i = 0; i < bounds.Length; i++)
                 {
                     keys[i + 1] = new SeriesKey(DbFileKind.Histogram, GaugeMode.All, Name, Name + "_bucket", bucketNames, [.. values, _boundLabels[i]], Help);
-                    cells[i] = store.Allocate(keys[i + 1]);
                 }
 
-                return new MeterSeries(names, values, keys, sum, cells, bounds, false);
+                var cells = new ValueCell[keys.Length];
+                store.AllocateAll(keys, cells);
+                return new MeterSeries(names, values, keys, cells[0], cells[1..], bounds, false);
             }
         }
     }

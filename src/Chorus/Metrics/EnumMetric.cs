@@ -62,8 +62,9 @@ public sealed unsafe class EnumMetric : Collector<EnumMetric.Child>
         for (int i = 0; i < _states.Length; i++)
         {
             keys[i] = KeyFor(DbFileKind.Gauge, GaugeMode.LiveMax, Name, labelValues, Name, _states[i]);
-            cells[i] = Registry.Store.Allocate(keys[i]);
         }
+
+        Registry.Store.AllocateAll(keys, cells);
 
         var child = new Child(this, labelValues, keys, cells);
         child.State(_states[0]);

@@ -102,19 +102,17 @@ public sealed unsafe class Histogram : Collector<Histogram.Child>
     private protected override Child CreateChild(string[] labelValues)
     {
         var keys = new SeriesKey[_bounds.Length + 1];
-        var cells = new ValueCell[_bounds.Length];
-        IValueStore store = Registry.Store;
 
         // Key order as prometheus_client creates them: _sum first, then one _bucket per bound.
         keys[0] = KeyFor(DbFileKind.Histogram, GaugeMode.All, Name + "_sum", labelValues);
-        ValueCell sum = store.Allocate(keys[0]);
         for (int i = 0; i < _bounds.Length; i++)
         {
             keys[i + 1] = KeyFor(DbFileKind.Histogram, GaugeMode.All, Name + "_bucket", labelValues, "le", _boundLabels[i]);
-            cells[i] = store.Allocate(keys[i + 1]);
         }
 
-        return new Child(this, labelValues, keys, cells, sum);
+        var cells = new ValueCell[keys.Length];
+        Registry.Store.AllocateAll(keys, cells);
+        return new Child(this, labelValues, keys, cells[1..], cells[0]);
     }
 
     /// <summary>The bounds as given, +Inf appended when missing; throws when empty or not strictly increasing.</summary>

@@ -45,9 +45,10 @@ public sealed unsafe class Summary : Collector<Summary.Child>
     {
         SeriesKey count = KeyFor(DbFileKind.Summary, GaugeMode.All, Name + "_count", labelValues);
         SeriesKey sum = KeyFor(DbFileKind.Summary, GaugeMode.All, Name + "_sum", labelValues);
-        ValueCell countCell = Registry.Store.Allocate(count);
-        ValueCell sumCell = Registry.Store.Allocate(sum);
-        return new Child(this, labelValues, [count, sum], countCell, sumCell);
+        SeriesKey[] keys = [count, sum];
+        var cells = new ValueCell[keys.Length];
+        Registry.Store.AllocateAll(keys, cells);
+        return new Child(this, labelValues, keys, cells[0], cells[1]);
     }
 
     /// <summary>The summary of one label-value combination.</summary>

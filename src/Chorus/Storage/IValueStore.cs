@@ -16,6 +16,18 @@ internal unsafe interface IValueStore : IDisposable
     /// <summary>Returns the cell of a series, creating it (zeroed, or continuing a stored value) when new.</summary>
     ValueCell Allocate(in SeriesKey key);
 
+    /// <summary>
+    /// The cells of the series of one child (a histogram's <c>_sum</c> and buckets, a summary's <c>_count</c> and <c>_sum</c>,
+    /// an enum's states), in <paramref name="keys"/>' order: all in a file, or all in memory.
+    /// </summary>
+    void AllocateAll(ReadOnlySpan<SeriesKey> keys, Span<ValueCell> cells)
+    {
+        for (int i = 0; i < keys.Length; i++)
+        {
+            cells[i] = Allocate(keys[i]);
+        }
+    }
+
     /// <summary>Marks series as removed: readers stop showing them once no live process holds them.</summary>
     void Release(ReadOnlySpan<SeriesKey> keys);
 }

@@ -113,6 +113,9 @@ internal sealed unsafe class MappedDbFile : IDisposable
             return default;
         }
 
+        // Room in the index before the entry is published: failing after it (out of memory), a retry would append the key
+        // again, and a reader keeps the first of two.
+        _valueOffsets.EnsureCapacity(_valueOffsets.Count + 1);
         DbFormat.WriteEntry(new Span<byte>(_base + _used, size), key, Layout);
 
         // Intentionally last: a reader that sees the new `used` must find the whole entry behind it.
@@ -121,6 +124,29 @@ internal sealed unsafe class MappedDbFile : IDisposable
         Volatile.Write(ref *(int*)_base, _used);
         _valueOffsets.Add(key, valueOffset);
         return CellAt(valueOffset);
+    }
+
+    /// <summary>
+    /// Makes room at once for those of <paramref name="keys"/> the file does not hold yet, so that adding each of them
+    /// (<see cref="GetOrAdd"/>) cannot fail part way; false, with the reason, when the file cannot take them all.
+    /// </summary>
+    public bool TryMakeRoomFor(ReadOnlySpan<byte[]> keys, out string? error)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        error = null;
+        long end = _used;
+        foreach (byte[] key in keys)
+        {
+            end += _valueOffsets.ContainsKey(key) ? 0 : DbFormat.EntrySize(key.Length, Layout);
+        }
+
+        if (end > DbFormat.MaxFileSize)
+        {
+            error = "the file would pass the format's 2 GiB limit";
+            return false;
+        }
+
+        return (end <= _capacity || TryGrow(end, out error)) && (end <= _reservedEnd || TryReserve(end, out error));
     }
 
     private ValueCell CellAt(int valueOffset) => new((double*)(_base + valueOffset), _changes is { } changes ? changes.WordFor(valueOffset) : null);

@@ -14,6 +14,11 @@ internal sealed unsafe class MultiProcessStore : IValueStore
     private readonly Dictionary<(DbFileKind, GaugeMode), OwnedFile> _files = [];
     private readonly SlabStore _fallback = new();
     private readonly List<string> _notes = [];
+
+    // Files that could not be opened, with when and why: tried again at most once a minute (a try reads an old file whole
+    // to check its layout, under the lock every new series takes), and reported again only for another reason.
+    private readonly Dictionary<(DbFileKind Kind, GaugeMode Mode), (long At, string Reason)> _unopened = [];
+    private const long RetryOpenMilliseconds = 60_000;
     private bool _disposed;
 
     private MultiProcessStore(string directory, ValueLayout layout, IdentityLease lease)
@@ -109,41 +114,96 @@ internal sealed unsafe class MultiProcessStore : IValueStore
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             OwnedFile? file = GetFile(key.Kind, key.Mode);
-            if (file is null)
+            return file is null ? new ValueCell(_fallback.AllocateCell(), null) : AllocateIn(file, encoded);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A child split between its file and memory by a full disk would show readers a <c>_sum</c> that counts observations
+    /// its buckets and <c>_count</c> miss, or no <c>+Inf</c> bucket, for as long as the process lives: room for every new
+    /// entry is made first, and when there is none, the whole child lives in memory.
+    /// </remarks>
+    public void AllocateAll(ReadOnlySpan<SeriesKey> keys, Span<ValueCell> cells)
+    {
+        var encoded = new byte[keys.Length][];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            encoded[i] = keys[i].Encode();
+        }
+
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!OneFile(keys))
             {
-                return new ValueCell(_fallback.AllocateCell(), null);
+                for (int i = 0; i < keys.Length; i++)
+                {
+                    cells[i] = GetFile(keys[i].Kind, keys[i].Mode) is { } own ? AllocateIn(own, encoded[i]) : new ValueCell(_fallback.AllocateCell(), null);
+                }
+
+                return;
             }
 
-            ValueCell cell = file.Data.GetOrAdd(encoded, out string? error);
-            if (cell.Address is null)
+            OwnedFile? file = GetFile(keys[0].Kind, keys[0].Mode);
+            if (file is not null && !file.Data.TryMakeRoomFor(encoded, out string? error))
             {
                 file.ReportDegraded(error ?? "unknown error", _notes);
-                return new ValueCell(_fallback.AllocateCell(), null);
+                file = null;
             }
 
-            if (file.Removed.Remove(encoded))
+            for (int i = 0; i < keys.Length; i++)
             {
-                // A series created again after removal starts from zero; zero it before it reappears.
-                if (HasTimestamps)
-                {
-                    cell.Set(0, 0);
-                }
-                else
-                {
-                    cell.Set(0);
-                }
-
-                file.SaveRemoved();
+                cells[i] = file is not null ? AllocateIn(file, encoded[i]) : new ValueCell(_fallback.AllocateCell(), null);
             }
-            else if (file.DroppedByRewrite.Remove(encoded))
-            {
-                // A series the dead owner removed, made again: the sidecar still lists it for readers of the file before the
-                // rewrite, and would hide it from Chorus's readers (Python's show it) until this owner saved removals.
-                file.SaveRemoved();
-            }
-
-            return cell;
         }
+    }
+
+    private static bool OneFile(ReadOnlySpan<SeriesKey> keys)
+    {
+        foreach (SeriesKey key in keys)
+        {
+            if (key.Kind != keys[0].Kind || key.Mode != keys[0].Mode)
+            {
+                return false;
+            }
+        }
+
+        return !keys.IsEmpty;
+    }
+
+    /// <summary>The cell of <paramref name="encoded"/> in <paramref name="file"/>, added when new; in memory when the file cannot take it. Called under the lock.</summary>
+    private ValueCell AllocateIn(OwnedFile file, byte[] encoded)
+    {
+        ValueCell cell = file.Data.GetOrAdd(encoded, out string? error);
+        if (cell.Address is null)
+        {
+            file.ReportDegraded(error ?? "unknown error", _notes);
+            return new ValueCell(_fallback.AllocateCell(), null);
+        }
+
+        if (file.Removed.Remove(encoded))
+        {
+            // A series created again after removal starts from zero; zero it before it reappears.
+            if (HasTimestamps)
+            {
+                cell.Set(0, 0);
+            }
+            else
+            {
+                cell.Set(0);
+            }
+
+            file.SaveRemoved();
+        }
+        else if (file.DroppedByRewrite.Remove(encoded))
+        {
+            // A series the dead owner removed, made again: the sidecar still lists it for readers of the file before the
+            // rewrite, and would hide it from Chorus's readers (Python's show it) until this owner saved removals.
+            file.SaveRemoved();
+        }
+
+        return cell;
     }
 
     /// <inheritdoc />
@@ -225,6 +285,13 @@ internal sealed unsafe class MultiProcessStore : IValueStore
             return file;
         }
 
+        long now = Environment.TickCount64;
+        bool triedBefore = _unopened.TryGetValue((kind, mode), out (long At, string Reason) failed);
+        if (triedBefore && now - failed.At < RetryOpenMilliseconds)
+        {
+            return null;
+        }
+
         var name = new DbFileName(kind, kind == DbFileKind.Gauge ? mode : null, _lease.Id);
         string path = Path.Combine(Directory, name.ToString());
         try
@@ -239,11 +306,17 @@ internal sealed unsafe class MultiProcessStore : IValueStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             // The application keeps running; series of this file live in memory only.
-            ChorusEventSource.Log.StorageDegraded(path, e.Message);
-            _notes.Add($"cannot open '{path}': {e.Message}");
+            if (!triedBefore || failed.Reason != e.Message)
+            {
+                ChorusEventSource.Log.StorageDegraded(path, e.Message);
+                _notes.Add($"cannot open '{path}': {e.Message}");
+            }
+
+            _unopened[(kind, mode)] = (now, e.Message);
             return null;
         }
 
+        _unopened.Remove((kind, mode));
         _files.Add((kind, mode), file);
         return file;
     }

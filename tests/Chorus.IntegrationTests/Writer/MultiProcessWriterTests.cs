@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
+using Chorus.Aggregation;
+using Chorus.Exposition;
 using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Writer;
@@ -205,6 +207,39 @@ public sealed class MultiProcessWriterTests : IDisposable
         finally
         {
             ChildProcess.Run("umount", [mount], TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
+    public void DiskFull_PartWayThroughAHistogramChild_LeavesReadersEveryChildWholeOrNone()
+    {
+        using SmallTmpfs small = SmallTmpfs.Mount(Path.Combine(_dir.Path, "small-histograms"), "200k");
+        (int exit, string stdout, string stderr) = TestChild.Run(["grow-histograms", small.Path, "400"]);
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Contains("note cannot extend", stdout, StringComparison.Ordinal);
+
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(small.Path);
+        var children = new Dictionary<string, Dictionary<string, double>>(StringComparer.Ordinal);
+        foreach (MetricFamily family in reader.CollectFamilies())
+        {
+            foreach (Sample sample in family.Samples)
+            {
+                string child = sample.Labels.Find("k")!;
+                string part = sample.Name + (sample.Labels.Find("le") is { } le ? "{le=" + le + "}" : "");
+                (children.TryGetValue(child, out Dictionary<string, double>? parts) ? parts : children[child] = new(StringComparer.Ordinal))[part] = sample.Value;
+            }
+        }
+
+        // Some children were written to the file and some, once it could not grow, kept in memory (invisible to readers):
+        // every child a reader sees has its _sum, _count and every bucket, with its one observation in each.
+        Assert.InRange(children.Count, 1, 399);
+        foreach ((string child, Dictionary<string, double> parts) in children)
+        {
+            double observed = double.Parse(child.TrimStart('p'), System.Globalization.CultureInfo.InvariantCulture) + 0.5;
+            Assert.True(parts.Count == Histogram.DefaultBuckets.Count + 2, $"child {child.TrimStart('p')}: {string.Join(", ", parts.Keys)}");
+            Assert.Equal(observed, parts["child_latency_sum"]);
+            Assert.Equal(1.0, parts["child_latency_count"]);
+            Assert.Equal(1.0, parts["child_latency_bucket{le=+Inf}"]);
         }
     }
 

@@ -25,6 +25,23 @@ public sealed class MultiProcessStoreTests : IDisposable
     }
 
     [Fact]
+    public void AFileThatCannotBeOpened_IsReportedOnce_AndNotTriedForEveryNewSeries()
+    {
+        // A directory where the slot's counter file goes: it cannot be opened, moved aside or replaced.
+        System.IO.Directory.CreateDirectory(_dir.File("counter_0.db"));
+        using MetricRegistry registry = Open();
+        Counter counter = registry.CreateCounter("c", "C.", new CounterConfiguration { LabelNames = ["k"] });
+        for (int i = 0; i < 50; i++)
+        {
+            counter.WithLabels($"v{i}").Inc(i);
+        }
+
+        Assert.Equal("0", registry.Identity);
+        Assert.Equal(49.0, counter.WithLabels("v49").Value);
+        Assert.Single(registry.StorageNotes, note => note.Contains("cannot open", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void EightByteLayout_IsDetectedAsSuch()
     {
         using MetricRegistry registry = Open(ValueLayout.Value8);
