@@ -292,19 +292,12 @@ internal static partial class Program
     private static int Grow(MetricRegistry registry, int series)
     {
         Counter counter = registry.CreateCounter("child_grow", "Growth.", new CounterConfiguration { LabelNames = ["k"] });
-        string padding = new('p', 200);
         for (int i = 0; i < series; i++)
         {
-            counter.WithLabels(padding + i.ToString(CultureInfo.InvariantCulture)).Inc(i + 1);
+            counter.WithLabels(LongLabel(i)).Inc(i + 1);
         }
 
-        foreach (string note in registry.StorageNotes)
-        {
-            Console.WriteLine($"note {note}");
-        }
-
-        Console.WriteLine("done");
-        return 0;
+        return NotesThenDone(registry);
     }
 
     // One observation of i + 0.5 into each of `children` histogram children with long label values, so their file fills a
@@ -312,12 +305,18 @@ internal static partial class Program
     private static int GrowHistograms(MetricRegistry registry, int children)
     {
         Histogram histogram = registry.CreateHistogram("child_latency", "Growth.", new HistogramConfiguration { LabelNames = ["k"] });
-        string padding = new('p', 200);
         for (int i = 0; i < children; i++)
         {
-            histogram.WithLabels(padding + i.ToString(CultureInfo.InvariantCulture)).Observe(i + 0.5);
+            histogram.WithLabels(LongLabel(i)).Observe(i + 0.5);
         }
 
+        return NotesThenDone(registry);
+    }
+
+    private static string LongLabel(int i) => new string('p', 200) + i.ToString(CultureInfo.InvariantCulture);
+
+    private static int NotesThenDone(MetricRegistry registry)
+    {
         foreach (string note in registry.StorageNotes)
         {
             Console.WriteLine($"note {note}");
