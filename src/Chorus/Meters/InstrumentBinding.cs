@@ -42,7 +42,7 @@ internal sealed class InstrumentBinding(MeterFamily family, MeasurementEffect ef
                 series.Observe(value);
                 break;
             default:
-                series.AddObservedCumulative(value);
+                series.AddObservedCumulative(this, value);
                 break;
         }
     }

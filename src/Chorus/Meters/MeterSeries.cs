@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Chorus.Storage;
 
 namespace Chorus.Meters;
@@ -17,7 +18,11 @@ internal sealed unsafe class MeterSeries
 
     // The last cumulative value an observable counter reported: only the growth is added to the cell, so a
     // value continued from a previous owner of this process's files is never overwritten (counters never go back).
+    // Per source: two instruments of one name and tags (a service registered twice) each report their own total, and
+    // one's lower total is not the other's restart. The first source's is kept in fields, any others' beside them.
+    private object? _observer;
     private double _lastObserved;
+    private Dictionary<object, double>? _otherObservers;
 
     public MeterSeries(string[] labelNames, string[] labelValues, SeriesKey[] keys, ValueCell value, ValueCell[]? buckets, double[]? bounds, bool writeTimestamp)
     {
@@ -70,14 +75,29 @@ internal sealed unsafe class MeterSeries
     /// last one means the source restarted, and counts from zero.
     /// </summary>
     /// <remarks>Called only while the bridge holds its observation lock.</remarks>
-    public void AddObservedCumulative(double cumulative)
+    /// <param name="source">The instrument that reported it (its binding).</param>
+    /// <param name="cumulative">The total it reported.</param>
+    public void AddObservedCumulative(object source, double cumulative)
     {
-        double growth = cumulative >= _lastObserved ? cumulative - _lastObserved : cumulative;
-        _lastObserved = cumulative;
+        ref double last = ref LastObservedBy(source);
+        double growth = cumulative >= last ? cumulative - last : cumulative;
+        last = cumulative;
         if (growth > 0)
         {
             _value.Add(growth);
         }
+    }
+
+    private ref double LastObservedBy(object source)
+    {
+        if (_observer is null || ReferenceEquals(_observer, source))
+        {
+            _observer = source;
+            return ref _lastObserved;
+        }
+
+        _otherObservers ??= new(ReferenceEqualityComparer.Instance);
+        return ref CollectionsMarshal.GetValueRefOrAddDefault(_otherObservers, source, out _);
     }
 
     /// <summary>The non-cumulative count of bucket <paramref name="index"/>.</summary>

@@ -88,6 +88,26 @@ public sealed class MeterBridgeTests : IDisposable
         Assert.Equal(20, Samples(Scrape(registry))["app_cpu_time_seconds_total{cpu_mode=\"user\"}"]);
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void TwoObservableCountersOfOneNameAndTags_AddUp_NeitherTakenForTheOthersRestart(bool multiProcess)
+    {
+        using MetricRegistry registry = Open(multiProcess, new MeterOptions().AddMeter(_meterName));
+        using var meter = new Meter(_meterName);
+
+        // Two sources of one series (two instances of a service each registering its counter): each reports its own total.
+        long first = 0;
+        long second = 0;
+        meter.CreateObservableCounter("app.jobs", () => first, "{job}", "Jobs.");
+        meter.CreateObservableCounter("app.jobs", () => second, "{job}", "Jobs.");
+        for (int scrape = 1; scrape <= 3; scrape++)
+        {
+            first = 10 * scrape;
+            second = 100 * scrape;
+            Assert.Equal(110 * scrape, Samples(Scrape(registry))["app_jobs_total{}"]);
+        }
+    }
+
     [Fact]
     public void MultiProcess_WritesTheGaugeModesThatKeepTotalsRight()
     {
