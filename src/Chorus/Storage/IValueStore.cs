@@ -18,7 +18,7 @@ internal unsafe interface IValueStore : IDisposable
 
     /// <summary>
     /// The cells of the series of one child (a histogram's <c>_sum</c> and buckets, a summary's <c>_count</c> and <c>_sum</c>,
-    /// an enum's states), in <paramref name="keys"/>' order: all in a file, or all in memory.
+    /// an enum's states: keys of one file), in <paramref name="keys"/>' order: all in the file, or all in memory.
     /// </summary>
     void AllocateAll(ReadOnlySpan<SeriesKey> keys, Span<ValueCell> cells)
     {

@@ -114,7 +114,7 @@ internal sealed unsafe class MultiProcessStore : IValueStore
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             OwnedFile? file = GetFile(key.Kind, key.Mode);
-            return file is null ? new ValueCell(_fallback.AllocateCell(), null) : AllocateIn(file, encoded);
+            return file is null ? InMemory() : AllocateIn(file, encoded);
         }
     }
 
@@ -135,17 +135,7 @@ internal sealed unsafe class MultiProcessStore : IValueStore
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!OneFile(keys))
-            {
-                for (int i = 0; i < keys.Length; i++)
-                {
-                    cells[i] = GetFile(keys[i].Kind, keys[i].Mode) is { } own ? AllocateIn(own, encoded[i]) : new ValueCell(_fallback.AllocateCell(), null);
-                }
-
-                return;
-            }
-
-            OwnedFile? file = GetFile(keys[0].Kind, keys[0].Mode);
+            OwnedFile? file = keys.IsEmpty ? null : GetFile(keys[0].Kind, keys[0].Mode);
             if (file is not null && !file.Data.TryMakeRoomFor(encoded, out string? error))
             {
                 file.ReportDegraded(error ?? "unknown error", _notes);
@@ -154,23 +144,12 @@ internal sealed unsafe class MultiProcessStore : IValueStore
 
             for (int i = 0; i < keys.Length; i++)
             {
-                cells[i] = file is not null ? AllocateIn(file, encoded[i]) : new ValueCell(_fallback.AllocateCell(), null);
+                cells[i] = file is not null ? AllocateIn(file, encoded[i]) : InMemory();
             }
         }
     }
 
-    private static bool OneFile(ReadOnlySpan<SeriesKey> keys)
-    {
-        foreach (SeriesKey key in keys)
-        {
-            if (key.Kind != keys[0].Kind || key.Mode != keys[0].Mode)
-            {
-                return false;
-            }
-        }
-
-        return !keys.IsEmpty;
-    }
+    private ValueCell InMemory() => new(_fallback.AllocateCell(), null);
 
     /// <summary>The cell of <paramref name="encoded"/> in <paramref name="file"/>, added when new; in memory when the file cannot take it. Called under the lock.</summary>
     private ValueCell AllocateIn(OwnedFile file, byte[] encoded)
@@ -179,7 +158,7 @@ internal sealed unsafe class MultiProcessStore : IValueStore
         if (cell.Address is null)
         {
             file.ReportDegraded(error ?? "unknown error", _notes);
-            return new ValueCell(_fallback.AllocateCell(), null);
+            return InMemory();
         }
 
         if (file.Removed.Remove(encoded))
