@@ -74,6 +74,7 @@ internal static partial class NativeFile
     }
 
     /// <summary>Makes renames and unlinks inside <paramref name="directory"/> durable.</summary>
+    /// <exception cref="IOException">The directory cannot be opened, or the kernel could not make it durable (EIO, ENOSPC).</exception>
     public static void SyncDirectory(string directory)
     {
         int fd = Libc.Open(directory, OpenReadOnly | LinuxOpenFlags.Directory | OpenCloseOnExec, 0);
@@ -85,11 +86,32 @@ internal static partial class NativeFile
 
         try
         {
-            _ = Libc.Fsync(fd);
+            int result;
+            do
+            {
+                result = Libc.Fsync(fd);
+            }
+            while (result < 0 && Marshal.GetLastPInvokeError() == Errno.Interrupted);
+
+            ThrowIfNotSynced(directory, result < 0 ? Marshal.GetLastPInvokeError() : 0);
         }
         finally
         {
             _ = Libc.Close(fd);
+        }
+    }
+
+    /// <summary>
+    /// Throws when a directory's fsync failed with <paramref name="error"/> (0: it did not). EINVAL is a file system that
+    /// cannot sync directories at all (procfs, some FUSE mounts): nothing more durable is possible there, so callers go on.
+    /// </summary>
+    /// <exception cref="IOException">Any other failure: the renames and unlinks before it may not survive a power cut, so a
+    /// caller must not remove what would repair them (a compaction's journal).</exception>
+    internal static void ThrowIfNotSynced(string directory, int error)
+    {
+        if (error is not 0 and not Errno.Invalid)
+        {
+            throw new IOException($"Cannot sync directory '{directory}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
         }
     }
 
