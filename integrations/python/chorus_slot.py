@@ -16,7 +16,8 @@ dies, however it dies (graceful recycle, harakiri, SIGKILL, OOM), so:
   backwards) and removes its ``live*`` gauge files first, which is what ``mark_process_dead`` does;
 * a new owner first rewrites each file it continues without the series Chorus's .NET writers removed (the
   keys listed in its ``.removed`` sidecar), crash-safe (new file, fsync, rename over, directory fsync), so a
-  slot file's size follows the series in use (the sidecar keeps the dropped keys until the next handover); a file in the other value layout (8-byte for prometheus_client
+  slot file's size follows the series in use (the sidecar keeps the dropped keys, naming the replaced file, until
+  the next handover, so a series made again in the new file shows); a file in the other value layout (8-byte for prometheus_client
   0.16/0.17, 16-byte for 0.18 and newer) is renamed aside to ``{type}_{n}-aside{ms}.db``, as the .NET writers
   do, so that prometheus_client never opens a file it cannot read and no count is lost;
 * a process that exits normally removes its own ``live*`` gauge files on the way out (``atexit``), and
@@ -69,6 +70,9 @@ _COLLECT_PATIENCE_SECONDS = 5.0
 # Chorus's removal sidecar next to a file (counter_3.db.removed): this header line, then one stored key per line.
 _REMOVED_SUFFIX = ".removed"
 _REMOVED_HEADER = b"chorus-removed-keys 1"
+# The optional line after it: the inode of the file the keys were removed from (a rewrite's list, for readers still
+# on the file it replaced); a list without it applies to whatever file has the name.
+_REMOVED_INODE = re.compile(rb"^inode (\d+)$")
 # A rewrite's new file, renamed over the old one; not a .db name, so no collector lists it. Shared with Chorus.
 _REWRITE_SUFFIX = ".chorus-rewrite"
 # The files a new owner continues (its live gauges are deleted instead).
@@ -320,9 +324,10 @@ def _value_width():
 
 def _renew(directory, path, kind, n, width):
     sidecar = path + _REMOVED_SUFFIX
-    removed = _read_removed(sidecar)
+    removed, removed_from = _read_removed(sidecar)
     try:
         with open(path, "rb") as f:
+            inode = os.fstat(f.fileno()).st_ino
             header = f.read(8)
             used = struct.unpack_from("i", header, 0)[0] if len(header) == 8 else 0
             if used <= 8:
@@ -333,6 +338,11 @@ def _renew(directory, path, kind, n, width):
         if removed is not None:
             _remove_quietly(sidecar)  # the file was folded by a compaction, which leaves the sidecar behind
         return
+    if removed is not None and removed_from is not None and removed_from != inode:
+        # Dropped from the file an earlier rewrite replaced: none is removed from this one, whose last owner may have
+        # made some of them again.
+        _remove_quietly(sidecar)
+        removed = None
     # A file walked with the wrong width fails within two entries.
     if _entries(data, len(data), width, limit=2) is None:
         # 0.16/0.17 never open a mostrecent file, which only the 16-byte layout has.
@@ -345,37 +355,46 @@ def _renew(directory, path, kind, n, width):
         return  # nothing removed (or damaged further on: prometheus_client deals with it as before)
     kept = [entry for entry in entries if entry[0] not in removed]
     dropped = [entry[0] for entry in entries if entry[0] in removed]
-    if dropped:
-        if _held_for_writing(path):
-            return
-        _replace(directory, path, kept)
-    if len(dropped) < len(removed):
-        # The sidecar keeps what was just dropped for one more owner: a Chorus reader that listed the directory
-        # before the rename may still read the old file, with the sidecar read after it. Keys an earlier rewrite
-        # dropped are in no file any more.
-        _write_removed(sidecar, dropped)
+    if not dropped:
+        _write_removed(sidecar, [])  # keys an earlier rewrite dropped are in no file any more
+        return
+    if _held_for_writing(path):
+        return
+    # Before the rename, the sidecar lists just what is dropped, naming the old file's inode: a Chorus reader that
+    # listed the directory before the rename may still read the old file, with the sidecar read after it, and a
+    # reader of the new file skips nothing, so a series made again there shows.
+    _write_removed(sidecar, dropped, inode)
+    _replace(directory, path, kept)
 
 
 def _read_removed(sidecar):
-    """The keys a Chorus sidecar lists, or None when there is none (or it is not one)."""
+    """(the keys a Chorus sidecar lists, the inode of the file they were removed from or None when it names none);
+    (None, None) when there is no sidecar (or it is not one)."""
     try:
         with open(sidecar, "rb") as f:
             lines = f.read().split(b"\n")
     except OSError:
-        return None
+        return None, None
     if lines[0] != _REMOVED_HEADER:
-        return None
-    return {line for line in lines[1:] if line}
+        return None, None
+    removed_from = None
+    match = _REMOVED_INODE.match(lines[1]) if len(lines) > 1 else None
+    if match:
+        removed_from = int(match.group(1))
+        lines = lines[1:]
+    return {line for line in lines[1:] if line}, removed_from
 
 
-def _write_removed(sidecar, keys):
-    """Replace the sidecar atomically, as Chorus writes it; none left deletes it."""
+def _write_removed(sidecar, keys, removed_from=None):
+    """Replace the sidecar atomically, as Chorus writes it (naming the file the keys are removed from when given);
+    none left deletes it."""
     if not keys:
         _remove_quietly(sidecar)
         return
     temporary = "{}.{}.tmp".format(sidecar, os.getpid())
+    named = b"" if removed_from is None else b"inode %d\n" % removed_from
     with open(temporary, "wb") as f:
-        f.write(_REMOVED_HEADER + b"\n" + b"".join(key + b"\n" for key in keys))
+        f.write(_REMOVED_HEADER + b"\n" + named + b"".join(key + b"\n" for key in keys))
     os.rename(temporary, sidecar)
 
 

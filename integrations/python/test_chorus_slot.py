@@ -411,6 +411,30 @@ class ChorusSlotTests(unittest.TestCase):
         self.assertFalse(os.path.exists(path + ".removed"))
         self.assertEqual(self.churn_samples(), {("app_churn_total", (("k", "kept"),)): 9.0})
 
+    def test_a_series_made_again_after_the_rewrite_is_neither_hidden_nor_dropped(self):
+        self.run_churn("""
+            churn.labels("again").inc(2)
+            churn.labels("kept").inc(7)
+            """)
+        path = os.path.join(self.dir, "counter_0.db")
+        old_inode = os.stat(path).st_ino
+        self.write_removed("counter_0.db", [self.churn_key("again")])
+        # The next owner rewrites the file without it, then makes the series again.
+        self.run_churn("churn.labels('again').inc(5)")
+        self.assertNotEqual(os.stat(path).st_ino, old_inode)
+        # The sidecar still lists it for Chorus readers on the old file, naming that file, so readers of the new one
+        # (which holds the series made again) skip nothing.
+        with open(path + ".removed", "rb") as f:
+            self.assertEqual(f.read().split(b"\n")[:3],
+                             [b"chorus-removed-keys 1", b"inode %d" % old_inode, self.churn_key("again")])
+        self.assertEqual(self.churn_samples()[("app_churn_total", (("k", "again"),))], 5.0)
+        # The owner after that finds a list naming another file: it deletes it and drops nothing (a list taken for
+        # this file's would lose the series made again).
+        self.run_churn("churn.labels('kept').inc()")
+        self.assertFalse(os.path.exists(path + ".removed"))
+        self.assertEqual(self.churn_samples(), {("app_churn_total", (("k", "again"),)): 5.0,
+                                                ("app_churn_total", (("k", "kept"),)): 8.0})
+
     def crash_while_rewriting(self, patch, sidecar_left):
         self.run_churn("""
             for i in range(50):

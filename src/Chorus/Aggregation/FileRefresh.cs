@@ -231,8 +231,15 @@ internal sealed class FileRefresh
     // The sidecar is tiny and present only after removals, so it is read afresh on every collection.
     private HashSet<ParsedKey>? RemovedKeysOf(FileState file)
     {
+        RemovedKeyList listed = DbRemovedKeys.Read(file.Path);
+        if (file.Identity != FileIdentity.Unknown && !listed.AppliesTo(file.Identity.Inode))
+        {
+            // Removed from the file a rewrite replaced: this one holds none of them, unless its owner made one again.
+            return null;
+        }
+
         HashSet<ParsedKey>? removed = null;
-        foreach (byte[] key in DbRemovedKeys.Read(file.Path))
+        foreach (byte[] key in listed)
         {
             if (_keys.TryResolve(key, file.Name.Kind, out ParsedKey? parsed, out _))
             {

@@ -192,7 +192,8 @@ internal sealed class CompactionExecution(string directory, CompactionOptions op
                 continue;
             }
 
-            fold.Add(data, scan!, DbRemovedKeys.Read(path));
+            RemovedKeyList removed = DbRemovedKeys.Read(path);
+            fold.Add(data, scan!, removed.AppliesTo(id.Value.Inode) ? removed : RemovedKeyList.None);
             if (scan!.Damage.IsDamaged)
             {
                 _salvaged[source.FileName] = (scan.Damage, scan.Entries.Count);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Chorus.Internal;
 
@@ -11,9 +12,11 @@ namespace Chorus.Files;
 /// its own <c>remove()</c>.
 /// </summary>
 /// <remarks>
-/// Format: UTF-8 text, the first line <see cref="Header"/>, then one key per line exactly as stored in the
-/// file. Keys are JSON with <c>ensure_ascii</c>, so they never contain a raw newline. Written to a temporary
-/// name and renamed, so readers see the old or the new list, never half of one.
+/// Format: UTF-8 text, the first line <see cref="Header"/>, then optionally <c>inode N</c> (the file the keys were removed
+/// from, <see cref="RemovedKeyList"/>), then one key per line exactly as stored in the file. Keys are JSON with
+/// <c>ensure_ascii</c>, so they never contain a raw newline, and start with <c>[</c>: a reader that predates the inode
+/// line takes it for a key no file holds. Written to a temporary name and renamed, so readers see the old or the new
+/// list, never half of one.
 /// </remarks>
 internal static class DbRemovedKeys
 {
@@ -23,6 +26,9 @@ internal static class DbRemovedKeys
     /// <summary>The sidecar's suffix, appended to the <c>.db</c> file's name.</summary>
     public const string Suffix = ".removed";
 
+    // The line naming the file the keys were removed from.
+    private const string InodePrefix = "inode ";
+
     // Far beyond any real sidecar (one stored key per removed series); a larger one is not ours.
     private const int MaxBytes = 64 << 20;
 
@@ -30,7 +36,7 @@ internal static class DbRemovedKeys
     public static string PathFor(string dbPath) => dbPath + Suffix;
 
     /// <summary>Reads the removed keys of <paramref name="dbPath"/>; an absent or unreadable sidecar means none.</summary>
-    public static IReadOnlyList<byte[]> Read(string dbPath)
+    public static RemovedKeyList Read(string dbPath)
     {
         string path = PathFor(dbPath);
         byte[] data;
@@ -41,10 +47,11 @@ internal static class DbRemovedKeys
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Missing, not a regular file or unreadable: nothing is hidden (the series shows, never a wrong removal).
-            return [];
+            return RemovedKeyList.None;
         }
 
         var keys = new List<byte[]>();
+        ulong? inode = null;
         ReadOnlySpan<byte> rest = data;
         bool first = true;
         while (!rest.IsEmpty)
@@ -56,10 +63,14 @@ internal static class DbRemovedKeys
             {
                 if (!line.SequenceEqual(Encoding.ASCII.GetBytes(Header)))
                 {
-                    return [];
+                    return RemovedKeyList.None;
                 }
 
                 first = false;
+            }
+            else if (inode is null && keys.Count == 0 && TryParseInode(line) is { } named)
+            {
+                inode = named;
             }
             else if (!line.IsEmpty)
             {
@@ -67,17 +78,26 @@ internal static class DbRemovedKeys
             }
         }
 
-        return keys;
+        return new RemovedKeyList(keys, inode);
     }
 
     /// <summary>Replaces the sidecar of <paramref name="dbPath"/> atomically; an empty list deletes it.</summary>
-    public static void Write(string dbPath, IEnumerable<byte[]> keys)
+    /// <param name="dbPath">The <c>.db</c> file.</param>
+    /// <param name="keys">The removed keys, exactly as stored.</param>
+    /// <param name="inode">The inode of the file they are removed from, when only that file's readers must skip them (a rewrite's).</param>
+    public static void Write(string dbPath, IEnumerable<byte[]> keys, ulong? inode = null)
     {
         ArgumentNullException.ThrowIfNull(keys);
         string path = PathFor(dbPath);
         using var buffer = new MemoryStream();
         buffer.Write(Encoding.ASCII.GetBytes(Header));
         buffer.WriteByte((byte)'\n');
+        if (inode is { } named)
+        {
+            buffer.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{InodePrefix}{named}")));
+            buffer.WriteByte((byte)'\n');
+        }
+
         int count = 0;
         foreach (byte[] key in keys)
         {
@@ -96,4 +116,8 @@ internal static class DbRemovedKeys
         RegularFile.WriteNew(temporary, buffer.ToArray());
         File.Move(temporary, path, overwrite: true);
     }
+
+    private static ulong? TryParseInode(ReadOnlySpan<byte> line) =>
+        line.StartsWith(Encoding.ASCII.GetBytes(InodePrefix))
+        && ulong.TryParse(line[InodePrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode) ? inode : null;
 }

@@ -307,8 +307,12 @@ internal sealed unsafe class MultiProcessStore : IValueStore
         public OwnedFile(MappedDbFile data)
         {
             Data = data;
-            IReadOnlyList<byte[]> listed = DbRemovedKeys.Read(data.Path);
-            Removed = new(listed.Where(data.Contains), ByteArrayComparer.Instance);
+            RemovedKeyList listed = DbRemovedKeys.Read(data.Path);
+
+            // A list naming the file a rewrite replaced removes nothing from this one (the owner holds the slot: no one
+            // replaces the file under it).
+            bool ours = NativeFile.TryGetId(data.Path) is not { } id || listed.AppliesTo(id.Inode);
+            Removed = new(ours ? listed.Where(data.Contains) : [], ByteArrayComparer.Instance);
             DroppedByRewrite = new(listed.Where(key => !data.Contains(key)), ByteArrayComparer.Instance);
         }
 

@@ -12,14 +12,15 @@ namespace Chorus.Storage;
 /// <remarks>
 /// Crash-safe at every step: the new file is written under <c>{name}.chorus-rewrite</c> (not a <c>.db</c> name,
 /// so no reader lists it), flushed to disk, renamed over the old one (readers see one file or the other, both
-/// with the same values for every series still shown) and the directory is flushed. The sidecar keeps the keys just
-/// dropped until the new owner first saves its own removals (its removal set keeps only keys its file holds): a
-/// Chorus reader that listed the directory before the rename may still read the old file, and reads the sidecar
-/// after it, so deleting the sidecar at once could show a removed series for one scrape. A sidecar that still names
-/// keys no file holds at the next handover (the owner removed nothing, or was not a Chorus writer) is cut down to
-/// the keys that rewrite drops, or deleted. A process killed before the rename leaves the old file and a temporary
-/// file the next owner deletes; killed after it, a sidecar that names keys the file no longer holds, which hides
-/// nothing extra. Nothing is rewritten while a compaction journal exists (its
+/// with the same values for every series still shown) and the directory is flushed. Before the new file is written,
+/// the sidecar is made to list just the keys dropped, with the old file's inode (<see cref="RemovedKeyList"/>): a
+/// Chorus reader that listed the directory before the rename may still read the old file, and reads the sidecar after
+/// it, so deleting the sidecar could show a removed series for one scrape; a reader of the new file skips nothing, so
+/// a series the new owner (or a Python worker that takes the slot later, through <c>chorus_slot.py</c>) makes again
+/// shows. The sidecar stays until the new owner first saves its own removals, or the next handover, which finds it
+/// naming another file and deletes it. A process killed before the rename leaves the old file, its sidecar naming
+/// it, and a temporary file the next owner deletes; killed after it, a sidecar that names the replaced file, which
+/// hides nothing. Nothing is rewritten while a compaction journal exists (its
 /// groups name files by inode) or while any process holds the file for writing (a registry disposed in a live
 /// process keeps its mappings).
 /// </remarks>
@@ -75,7 +76,7 @@ internal static class SlotFileRewrite
     private static void RewriteOne(string directory, string path, ValueLayout layout, Action<SlotRewriteStep>? stepHook, List<string> notes)
     {
         string sidecar = DbRemovedKeys.PathFor(path);
-        IReadOnlyList<byte[]> listed = DbRemovedKeys.Read(path);
+        RemovedKeyList listed = DbRemovedKeys.Read(path);
         if (listed.Count == 0)
         {
             return;
@@ -94,6 +95,14 @@ internal static class SlotFileRewrite
             return;
         }
 
+        if (!listed.AppliesTo(status.Inode))
+        {
+            // Dropped from the file an earlier rewrite replaced: none is removed from this one, whose dead owner may have
+            // made some of them again.
+            PruneSidecar(path, [], stepHook);
+            return;
+        }
+
         DbFileScan scan = DbFileScan.Scan(data, status.Length);
         if (scan.Damage.IsDamaged || (scan.Layout is { } found && found != layout))
         {
@@ -101,6 +110,30 @@ internal static class SlotFileRewrite
             return;
         }
 
+        (List<DbEntry> kept, List<byte[]> dropped) = Split(data, scan, listed);
+        if (dropped.Count == 0)
+        {
+            // Keys an earlier owner's rewrite dropped: no file holds them any more, and no reader is still on that file.
+            PruneSidecar(path, dropped, stepHook);
+            return;
+        }
+
+        if (NativeFile.IsOpenForWritingElsewhere(path) != false)
+        {
+            notes.Add($"kept '{path}' with its removed series: a process still holds it for writing, or that cannot be checked here");
+            return;
+        }
+
+        // Before the rename: a reader on this file still skips them; one on the new file skips nothing, so a series made
+        // again there (by this owner, or by a Python worker taking the slot later) shows.
+        DbRemovedKeys.Write(path, dropped, status.Inode);
+        stepHook?.Invoke(SlotRewriteStep.SidecarMarked);
+        Replace(directory, path, Compose(data, kept, layout), stepHook);
+    }
+
+    /// <summary>The entries of <paramref name="scan"/> that stay, and the keys of those <paramref name="listed"/> removes.</summary>
+    private static (List<DbEntry> Kept, List<byte[]> Dropped) Split(byte[] data, DbFileScan scan, RemovedKeyList listed)
+    {
         HashSet<byte[]>.AlternateLookup<ReadOnlySpan<byte>> removed =
             new HashSet<byte[]>(listed, ByteArrayComparer.Instance).GetAlternateLookup<ReadOnlySpan<byte>>();
         var kept = new List<DbEntry>(scan.Entries.Count);
@@ -118,23 +151,13 @@ internal static class SlotFileRewrite
             }
         }
 
-        if (dropped.Count > 0)
-        {
-            if (NativeFile.IsOpenForWritingElsewhere(path) != false)
-            {
-                notes.Add($"kept '{path}' with its removed series: a process still holds it for writing, or that cannot be checked here");
-                return;
-            }
+        return (kept, dropped);
+    }
 
-            Replace(directory, path, Compose(data, kept, layout), stepHook);
-        }
-
-        if (dropped.Count < removed.Set.Count)
-        {
-            // Keys an earlier rewrite dropped: no file holds them any more, and no reader is still on that file.
-            DbRemovedKeys.Write(path, dropped);
-            stepHook?.Invoke(SlotRewriteStep.SidecarPruned);
-        }
+    private static void PruneSidecar(string path, List<byte[]> keys, Action<SlotRewriteStep>? stepHook)
+    {
+        DbRemovedKeys.Write(path, keys);
+        stepHook?.Invoke(SlotRewriteStep.SidecarPruned);
     }
 
     private static byte[] Compose(byte[] data, List<DbEntry> kept, ValueLayout layout)

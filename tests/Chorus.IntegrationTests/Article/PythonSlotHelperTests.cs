@@ -27,6 +27,7 @@ public sealed class PythonSlotHelperTests
         "test_install_without_a_directory_changes_nothing",
         "test_multiprocessing_pool_workers_each_take_a_slot",
         "test_new_owner_rewrites_files_without_the_series_chorus_removed",
+        "test_a_series_made_again_after_the_rewrite_is_neither_hidden_nor_dropped",
         "test_killed_before_the_rename_the_next_owner_finishes_the_rewrite",
         "test_killed_after_the_rename_the_next_owner_drops_the_sidecar",
         "test_a_file_in_the_other_layout_is_moved_aside_and_never_opened",

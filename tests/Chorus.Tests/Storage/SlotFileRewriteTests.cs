@@ -77,7 +77,7 @@ public sealed class SlotFileRewriteTests : IDisposable
 
         using MetricRegistry registry = Open();
 
-        IReadOnlyList<byte[]> listed = DbRemovedKeys.Read(path);
+        RemovedKeyList listed = DbRemovedKeys.Read(path);
         Assert.Equal(5, listed.Count);
         Assert.DoesNotContain(listed, k => k.AsSpan().SequenceEqual(alreadyGone));
         Assert.Single(DbFileContents.Read(path));
@@ -182,7 +182,33 @@ public sealed class SlotFileRewriteTests : IDisposable
         Assert.Contains(registry.StorageNotes, n => n.Contains("holds it for writing", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ASeriesTheDeadOwnerRemoved_MadeAgainByAPythonOwnerLater_IsSeenByReaders_AndKeptByTheNextOwner()
+    {
+        string path = WriteDeadOwnersCounter("counter_0.db", 3);
+        string again = "gone-" + new string('x', 60) + "1";
+        byte[] againKey = ReferenceDbKey.Bytes("c", "c_total", [("k", again)], "C.");
+        ulong before = NativeFile.TryGetId(path)!.Value.Inode;
+        Open().Dispose();
+        Assert.Equal(before, DbRemovedKeys.Read(path).Inode);
+
+        // A Python worker takes the slot next (chorus_slot.py leaves the sidecar to the next handover) and makes the
+        // series again in the file it continues.
+        new DbFileBuilder().Add("c", "c_total", 8, "C.", ("k", "kept")).Add("c", "c_total", 5, "C.", ("k", again)).WriteTo(path);
+
+        Dictionary<string, double> samples = Aggregation.DirectoryFixture.Scrape(_dir.Path).Samples;
+        Assert.Equal(5.0, samples[$"c_total{{k=\"{again}\"}}"]);
+        Assert.Equal(8.0, samples["c_total{k=\"kept\"}"]);
+
+        // The next owner does not take the list for this file's: it keeps the series and deletes the list.
+        using MetricRegistry next = Open();
+        Assert.Equal(5.0, DbFileContents.Read(path)[System.Text.Encoding.UTF8.GetString(againKey)]);
+        Assert.False(File.Exists(DbRemovedKeys.PathFor(path)));
+        Assert.Equal(5.0, Aggregation.DirectoryFixture.Scrape(_dir.Path).Samples[$"c_total{{k=\"{again}\"}}"]);
+    }
+
     [Theory]
+    [InlineData(nameof(SlotRewriteStep.SidecarMarked))]
     [InlineData(nameof(SlotRewriteStep.TemporaryWritten))]
     [InlineData(nameof(SlotRewriteStep.Renamed))]
     [InlineData(nameof(SlotRewriteStep.SidecarPruned))]
@@ -190,10 +216,16 @@ public sealed class SlotFileRewriteTests : IDisposable
     {
         SlotRewriteStep crashAt = Enum.Parse<SlotRewriteStep>(step);
         string path = WriteDeadOwnersCounter("counter_0.db", 50);
-        // A key an earlier rewrite dropped, so that this one prunes the sidecar too.
+        // A key an earlier rewrite dropped, which this one leaves out of the list.
         DbRemovedKeys.Write(path, [.. DbRemovedKeys.Read(path), ReferenceDbKey.Bytes("c", "c_total", [("k", "older")], "C.")]);
         using MultiProcessDirectoryProbe probe = new(_dir.Path);
         double before = probe.Total();
+        if (crashAt == SlotRewriteStep.SidecarPruned)
+        {
+            // A list is pruned by the owner after the one whose rewrite left it.
+            Open().Dispose();
+            Assert.Equal(before, probe.Total());
+        }
 
         Assert.Throws<SimulatedCrashException>(() => Open(hook: step =>
         {
@@ -209,7 +241,7 @@ public sealed class SlotFileRewriteTests : IDisposable
         Assert.Single(DbFileContents.Read(path));
         Assert.False(File.Exists(path + SlotFileRewrite.TemporarySuffix));
         // Only a rewrite that renamed nothing before the crash drops the 50 keys again (and keeps them one more owner).
-        Assert.Equal(crashAt == SlotRewriteStep.TemporaryWritten ? 50 : 0, DbRemovedKeys.Read(path).Count);
+        Assert.Equal(crashAt is SlotRewriteStep.SidecarMarked or SlotRewriteStep.TemporaryWritten ? 50 : 0, DbRemovedKeys.Read(path).Count);
     }
 
     private sealed class SimulatedCrashException : Exception
