@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using Chorus.Aggregation;
 using Chorus.AspNetCore.Http;
@@ -21,7 +22,11 @@ internal static class FuzzTargets
         ["key"] = KeyJson,
         ["accept"] = AcceptHeader,
         ["webconfig"] = WebConfigYaml,
+        ["removed"] = RemovedSidecar,
     };
+
+    // A slot file of three counter series, as a dead writer leaves it: the removal sidecar under test names them or not.
+    private static readonly byte[] s_slotFile = SlotFile(["a", "b", "c"]);
 
     /// <summary>A <c>.db</c> file's bytes through the scanner (detected, 8-byte and 16-byte layouts) and every key parsed.</summary>
     private static void DbBytes(Stream input)
@@ -66,6 +71,53 @@ internal static class FuzzTargets
 
         output.Clear();
         reader.Collect(output, ExpositionFormat.PrometheusText);
+    }
+
+    /// <summary>
+    /// Bytes as the removal sidecar of a dead writer's slot file (<c>counter_0.db.removed</c>): the reader merges and renders
+    /// the directory, a writer takes the slot (its handover rewrite reads the sidecar and drops or keeps entries, then
+    /// the writer adds to a series), and the reader reads it all again warm.
+    /// </summary>
+    private static void RemovedSidecar(Stream input)
+    {
+        byte[] data = ReadAll(input);
+        string directory = FuzzDirectory.Fresh();
+        string path = Path.Combine(directory, "counter_0.db");
+        File.WriteAllBytes(path, s_slotFile);
+        File.WriteAllBytes(DbRemovedKeys.PathFor(path), data);
+        _ = DbRemovedKeys.Read(path).AppliesTo(0);
+        using MultiProcessDirectory reader = MultiProcessDirectory.Open(directory);
+        var output = new ArrayBufferWriter<byte>();
+        reader.Collect(output, ExpositionFormat.PrometheusText);
+        using (MetricRegistry registry = Metrics.NewCustomRegistry(new ChorusOptions { Directory = directory, Identity = IdentityKind.Slot }))
+        {
+            registry.CreateCounter("c", "C.", new CounterConfiguration { LabelNames = ["k"] }).WithLabels("b").Inc();
+        }
+
+        output.Clear();
+        reader.Collect(output, ExpositionFormat.PrometheusText);
+    }
+
+    // Laid out here, not by Chorus's instrumented code: a static initializer runs before the fuzzer maps its coverage.
+    private static byte[] SlotFile(string[] labels)
+    {
+        byte[] file = new byte[DbFormat.InitialCapacity];
+        int used = DbFormat.HeaderSize;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            byte[] key = Encoding.UTF8.GetBytes($"[\"c\", \"c_total\", {{\"k\": \"{labels[i]}\"}}, \"C.\"]");
+            BinaryPrimitives.WriteInt32LittleEndian(file.AsSpan(used), key.Length);
+            key.CopyTo(file, used + 4);
+            int value = used + 4 + key.Length;
+            int padding = 8 - ((key.Length + 4) % 8);
+            file.AsSpan(value, padding).Fill((byte)' ');
+            value += padding;
+            BinaryPrimitives.WriteDoubleLittleEndian(file.AsSpan(value), i + 1);
+            used = value + 16;
+        }
+
+        BinaryPrimitives.WriteInt32LittleEndian(file, used);
+        return file;
     }
 
     /// <summary>A key's JSON as the reader parses it.</summary>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of Chorus's parsers with AFL++ and SharpFuzz.
 #
-#   bench/fuzz/run.sh [SECONDS] [TARGET ...]     default: 60 s each, every target (db directory key accept webconfig)
+#   bench/fuzz/run.sh [SECONDS] [TARGET ...]     default: 60 s each, every target (db directory key accept webconfig removed)
 #
 # Builds bench/Chorus.Fuzz, instruments Chorus.Core.dll and Chorus.AspNetCore.dll with SharpFuzz (the
 # SharpFuzz.CommandLine tool, installed into the output folder), then runs afl-fuzz on each target for SECONDS,
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(db directory key accept webconfig)
+[ ${#targets[@]} -gt 0 ] || targets=(db directory key accept webconfig removed)
 OUT=${OUT:-bench/fuzz/out}
 JOBS=${JOBS:-2}
 

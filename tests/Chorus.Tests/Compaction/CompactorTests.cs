@@ -36,6 +36,26 @@ public sealed class CompactorTests : IDisposable
         Assert.Equal(report.FilesAfter, Directory.EnumerateFiles(_dir.Path, "*.db").Count());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Run_ADeadSlotsRemovalList_IsFoldedOutOnlyForTheFileItNames(bool namesThisFile)
+    {
+        // A dead slot's file whose removal list names it (its owner's removals), or names the file a handover rewrite
+        // replaced (the series in this file was made again after that rewrite, by a Python worker for one).
+        string path = new DbFileBuilder().Add("c", "c_total", 7, "C.", ("k", "kept")).Add("c", "c_total", 5, "C.", ("k", "again"))
+            .WriteTo(Path.Combine(_dir.Path, "counter_0.db"));
+        ulong inode = NativeFile.TryGetId(path)!.Value.Inode;
+        DbRemovedKeys.Write(path, [ReferenceDbKey.Bytes("c", "c_total", [("k", "again")], "C.")], namesThisFile ? inode : inode + 1);
+        SortedDictionary<string, double> before = TestDirectory.ChorusView(_dir.Path);
+        Assert.Equal(!namesThisFile, before.ContainsKey("c_total{k=\"again\"}"));
+
+        CompactionReport report = Compactor.Run(_dir.Path);
+
+        Assert.False(File.Exists(path), string.Join("; ", report.Files.Select(f => $"{f.FileName} {f.Disposition} {f.Reason}")));
+        Assert.Equal(before, TestDirectory.ChorusView(_dir.Path));
+    }
+
     [Fact]
     public void Run_DeadLiveGaugeRemovedWhileCompacting_IsSkipped_AndTheCompactionFinishes()
     {
