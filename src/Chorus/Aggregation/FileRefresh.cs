@@ -169,11 +169,9 @@ internal sealed class FileRefresh
             }
 
             FileProblem? problem = LoadTimed(file, pass);
-            if (file.HasRemovals || file.RemovedKeys is not null)
+            if (file.HasRemovals || file.RemovalsReadFor is not null)
             {
-                // The sidecar is read afresh each time, so what it removes may have changed.
-                file.MarkFamiliesChanged(pass.Generation);
-                file.RemovedKeys = file.HasRemovals ? RemovedKeysOf(file) : null;
+                RefreshRemovals(file, pass.Generation);
             }
 
             if (problem is not null)
@@ -228,7 +226,25 @@ internal sealed class FileRefresh
         return problem;
     }
 
-    // The sidecar is tiny and present only after removals, so it is read afresh on every collection.
+    /// <summary>
+    /// Reads <paramref name="file"/>'s removal sidecar again when it (or the file) is not the one last read, and then
+    /// merges the file's families in full: a list that did not change leaves the file's changes to the merge per
+    /// changed slot, which skips removed keys too, so a writer that once removed a series does not cost a full merge of
+    /// its file's families on every scrape.
+    /// </summary>
+    private void RefreshRemovals(FileState file, int generation)
+    {
+        RemovalsStamp? stamp = file.HasRemovals ? RemovalsStamp.Of(file) : null;
+        if (stamp is not null && stamp == file.RemovalsReadFor)
+        {
+            return;
+        }
+
+        file.MarkFamiliesChanged(generation);
+        file.RemovedKeys = stamp is null ? null : RemovedKeysOf(file);
+        file.RemovalsReadFor = stamp;
+    }
+
     private HashSet<ParsedKey>? RemovedKeysOf(FileState file)
     {
         RemovedKeyList listed = DbRemovedKeys.Read(file.Path);

@@ -102,6 +102,9 @@ internal sealed class FileState
     /// <summary>Keys the file's writer removed; their entries are skipped by the merge. Null when none.</summary>
     public HashSet<ParsedKey>? RemovedKeys { get; set; }
 
+    /// <summary>The sidecar and file <see cref="RemovedKeys"/> were read for; null when no sidecar was.</summary>
+    public RemovalsStamp? RemovalsReadFor { get; set; }
+
     /// <summary>The generation of the last listing that saw this file.</summary>
     public int Listed { get; set; }
 

@@ -1,6 +1,7 @@
 using Chorus.Aggregation;
 using Chorus.Exposition;
 using Chorus.Files;
+using Chorus.Internal;
 using FsCheck.Xunit;
 
 using static Chorus.Tests.Aggregation.RandomDbFiles;
@@ -153,16 +154,21 @@ public class FamilyReuseTests
                 WriteInPlace(dir.File(name), Build(entries), truncate: random.Next(2) == 0);
                 return false;
             case 8:
-                // One series removed (a Chorus writer's sidecar), or the removals taken back.
+                // One series removed (a Chorus writer's sidecar), another instead, the removals taken back, or a list
+                // that names another file (a handover rewrite's, which removes nothing from this one).
                 string sidecar = DbRemovedKeys.PathFor(dir.File(name));
-                if (File.Exists(sidecar))
+                Entry removed = entries[random.Next(entries.Count)];
+                switch (File.Exists(sidecar) ? random.Next(3) : 1)
                 {
-                    File.Delete(sidecar);
-                }
-                else
-                {
-                    Entry removed = entries[random.Next(entries.Count)];
-                    DbRemovedKeys.Write(dir.File(name), [removed.Key]);
+                    case 0:
+                        File.Delete(sidecar);
+                        break;
+                    case 1:
+                        DbRemovedKeys.Write(dir.File(name), [removed.Key]);
+                        break;
+                    default:
+                        DbRemovedKeys.Write(dir.File(name), [removed.Key], NativeFile.TryGetId(dir.File(name))!.Value.Inode + 1);
+                        break;
                 }
 
                 return true;

@@ -1,4 +1,5 @@
 using Chorus.Aggregation;
+using Chorus.Files;
 
 namespace Chorus.Tests.Aggregation;
 
@@ -144,6 +145,39 @@ public class IncrementalTests
     }
 
     /// <summary>Rewrites a file's bytes through the same inode, as a live writer does.</summary>
+    [Fact]
+    public void AFileWithAnUnchangedRemovalList_IsUpdatedPerChangedSlot_AndItsRemovedSeriesStaysOut()
+    {
+        using var dir = new TempDirectory();
+        string a = dir.File("counter_1.db");
+        new DbFileBuilder().Add("c", "c_total", 1.0).Add("c", "c_total", 10.0, labels: ("k", "x")).WriteTo(a);
+        new DbFileBuilder().Add("c", "c_total", 2.0).Add("c", "c_total", 20.0, labels: ("k", "x")).WriteTo(dir.File("counter_2.db"));
+        DbRemovedKeys.Write(a, [ReferenceDbKey.Bytes("c", "c_total", [("k", "x")], "help")]);
+        using var writer = new MappedTestWriter(a);
+        using MultiProcessDirectory source = MultiProcessDirectory.Open(dir.Path);
+        Assert.Equal(20.0, DirectoryFixture.Scrape(source).Samples["c_total{k=\"x\"}"]);
+
+        // Both of the first file's series change, thrice: the file is kept open from its second read, and a sum's first
+        // change makes the full merge keep what the per-slot path needs. The list stays the same, so the last change
+        // is merged per changed slot: c_total{}, not the removed series, whose new value must stay out.
+        Dictionary<string, double> samples = [];
+        for (int round = 1; round <= 3; round++)
+        {
+            writer.Write(new DbFileBuilder().Add("c", "c_total", 1.0 + round).Add("c", "c_total", 10.0 + round, labels: ("k", "x")).Build());
+            samples = DirectoryFixture.Scrape(source).Samples;
+        }
+
+        Assert.Equal(1, source.Diagnostics.LastSlotsUpdated);
+        Assert.Equal(20.0, samples["c_total{k=\"x\"}"]);
+        Assert.Equal(6.0, samples["c_total{}"]);
+
+        // A new list is read again.
+        DbRemovedKeys.Write(a, [ReferenceDbKey.Bytes("c", "c_total", [], "help")]);
+        samples = DirectoryFixture.Scrape(source).Samples;
+        Assert.Equal(33.0, samples["c_total{k=\"x\"}"]);
+        Assert.Equal(2.0, samples["c_total{}"]);
+    }
+
     private static void UpdateInPlace(string path, byte[] bytes)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
