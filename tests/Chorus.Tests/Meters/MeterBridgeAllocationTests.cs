@@ -29,7 +29,12 @@ public sealed class MeterBridgeAllocationTests : IDisposable
         var method = new KeyValuePair<string, object?>("method", "GET");
         var code = new KeyValuePair<string, object?>("status", status);
         var route = new KeyValuePair<string, object?>("route", "/items/{id}");
-        Record(counter, histogram, filtered, method, code, route);
+        // As many calls first as are measured: the runtime's tiering of these methods (a few KiB on this thread, now and
+        // then, while they are measured) is over before the count starts.
+        for (int i = 0; i < 10_001; i++)
+        {
+            Record(counter, histogram, filtered, method, code, route);
+        }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10_000; i++)
@@ -39,8 +44,8 @@ public sealed class MeterBridgeAllocationTests : IDisposable
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
-        Assert.Equal(10_001, Samples(registry)["requests_total{method=\"GET\",status=\"200\"}"]);
-        Assert.Equal(10_001, Samples(registry)["filtered_total{method=\"GET\"}"]);
+        Assert.Equal(20_001, Samples(registry)["requests_total{method=\"GET\",status=\"200\"}"]);
+        Assert.Equal(20_001, Samples(registry)["filtered_total{method=\"GET\"}"]);
     }
 
     private static void Record(Counter<long> counter, Histogram<double> histogram, Counter<long> filtered, KeyValuePair<string, object?> method, KeyValuePair<string, object?> code, KeyValuePair<string, object?> route)
