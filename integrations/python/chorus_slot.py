@@ -153,9 +153,12 @@ def protect_collector():
             if not before[1]:
                 try:
                     result = unprotected(self)
-                except (FileNotFoundError, struct.error):
-                    # A file listed by the glob was folded or deleted before it was opened, or a worker starting
-                    # right now has created its file but not yet sized it (0 bytes): read everything again.
+                except (FileNotFoundError, struct.error, ValueError):
+                    # A file listed by the glob was folded or deleted before it was opened, a worker starting right
+                    # now has created its file but not yet sized it (0 bytes), or the read was torn: the collector
+                    # reads a file's header and its entries in one read(), whose copy may load them out of order, so
+                    # the newest entry can look zeroed (an empty key: json's ValueError) while the header counts it.
+                    # Read everything again.
                     result = None
                 if result is not None and _compaction_state(self._path) == before:
                     return result

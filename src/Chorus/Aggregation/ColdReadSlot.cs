@@ -97,7 +97,7 @@ internal sealed class ColdReadSlot
             Identity = listed;
         }
 
-        int firstRead = FileLoader.FirstReadSize(usedBefore);
+        int firstRead = FileBytes.FirstReadSize(usedBefore);
         Read = ReadFrom(handle, fd, 0, firstRead);
         if (Read < DbFormat.HeaderSize)
         {

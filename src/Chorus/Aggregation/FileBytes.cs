@@ -7,10 +7,20 @@ namespace Chorus.Aggregation;
 /// <summary>
 /// Brings a file's bytes to <see cref="EntryParsing"/>: from its kept mapping, or read from a handle with positional reads
 /// into a pooled buffer (as far as the file was used before, then the rest up to <c>used</c>).
+/// <c>beforeHeaderFirstRead</c> runs with the file's name before a read header first (tests: the writer finishes a torn
+/// entry meanwhile).
 /// </summary>
-internal sealed class FileBytes(EntryParsing entries) : IDisposable
+internal sealed class FileBytes(EntryParsing entries, Action<string>? beforeHeaderFirstRead = null) : IDisposable
 {
+    /// <summary>The least asked of a read: one page.</summary>
+    public const int MinimumRead = 4096;
+
     private const int SmallBuffer = 1 << 16;
+
+    // Without a better guess: covers header and all entries of a typical file (prometheus_client's files
+    // grow in 1 MiB steps but usually use a few KiB), so a cold file costs one read instead of two.
+    private const int FirstRead = 16384;
+    private const int HintSlack = 1024;
 
     private byte[] _buffer = ReadBuffers.Rent(SmallBuffer);
 
@@ -27,7 +37,7 @@ internal sealed class FileBytes(EntryParsing entries) : IDisposable
             return false;
         }
 
-        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
+        int used = kept.ReadUsed();
         if (used > kept.MappedLength && (used > length || !kept.TryRemap(used, length)))
         {
             return false;
@@ -37,8 +47,12 @@ internal sealed class FileBytes(EntryParsing entries) : IDisposable
         return problem is null;
     }
 
-    /// <summary>Loads <paramref name="file"/> from <paramref name="handle"/>, measuring its <paramref name="length"/> (-1: unknown).</summary>
-    public FileProblem? Load(FileState file, SafeFileHandle handle, CollectionPass pass, out long length)
+    /// <summary>
+    /// Loads <paramref name="file"/> from <paramref name="handle"/>, measuring its <paramref name="length"/> (-1: unknown).
+    /// With <paramref name="headerFirst"/> the header is read on its own before the entries (see <see cref="FileLoader"/>:
+    /// what a torn read looks like).
+    /// </summary>
+    public FileProblem? Load(FileState file, SafeFileHandle handle, CollectionPass pass, out long length, bool headerFirst = false)
     {
         FileIdentity identity = FileIdentity.Of(handle, out length, out _, out bool regular);
         if (!regular)
@@ -55,14 +69,19 @@ internal sealed class FileBytes(EntryParsing entries) : IDisposable
         }
 
         _read = true;
+        if (headerFirst)
+        {
+            beforeHeaderFirstRead?.Invoke(file.FileName);
+        }
+
 
         // A known file is read in one call: up to its last used length, which covers it unless it grew.
         // A new file is read as far as the last file of its kind used: processes of one application write the
         // same keys, so that one read usually covers header and body (histogram files use ~40 KiB).
         // The kernel copies all that is asked for (files are sized in 1 MiB steps), so ask for little more than that.
-        int read = PositionalRead.ReadInto(handle, ref _buffer, 0, file.ParsedUpTo > DbFormat.HeaderSize
-            ? Math.Max(FileLoader.MinimumRead, file.ParsedUpTo)
-            : FileLoader.FirstReadSize(entries.LastParsed(file.Name.Kind)?.ParsedUpTo ?? 0));
+        int read = PositionalRead.ReadInto(handle, ref _buffer, 0, headerFirst ? DbFormat.HeaderSize
+            : file.ParsedUpTo > DbFormat.HeaderSize ? Math.Max(MinimumRead, file.ParsedUpTo)
+            : FirstReadSize(entries.LastParsed(file.Name.Kind)?.ParsedUpTo ?? 0));
         if (read < DbFormat.HeaderSize)
         {
             file.Reset();
@@ -86,6 +105,10 @@ internal sealed class FileBytes(EntryParsing entries) : IDisposable
         pass.CountRead(read);
         return entries.Process(file, _buffer.AsSpan(0, read), used, pass);
     }
+
+    /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
+    public static int FirstReadSize(int usedBefore) =>
+        Math.Max(MinimumRead, usedBefore > DbFormat.HeaderSize ? usedBefore + HintSlack : FirstRead);
 
     /// <summary>
     /// Lets go of a large buffer (<see cref="ReadBuffers.IsLarge"/>) when no file was read into it since the last call: files

@@ -13,7 +13,7 @@ internal sealed partial class FileLoader
     // reference's). Valid while that file is still the kind's model (EntryParsing.LastParsed), within one cold pass.
     private readonly (FileState File, EntryReference Reference)?[] _coldModels = new (FileState, EntryReference)?[4];
 
-    /// <summary>As <see cref="FileBytes.Load(FileState, SafeFileHandle, CollectionPass, out long)"/>, from a read done ahead.</summary>
+    /// <summary>As <see cref="FileBytes.Load(FileState, SafeFileHandle, CollectionPass, out long, bool)"/>, from a read done ahead.</summary>
     private FileProblem? LoadRead(FileState file, ColdReadSlot slot, CollectionPass pass)
     {
         switch (slot.Error)

@@ -12,27 +12,22 @@ namespace Chorus.Aggregation;
 /// </summary>
 internal sealed partial class FileLoader : IDisposable
 {
-    /// <summary>The least asked of a read: one page.</summary>
-    public const int MinimumRead = 4096;
-
-    // Without a better guess: covers header and all entries of a typical file (prometheus_client's files
-    // grow in 1 MiB steps but usually use a few KiB), so a cold file costs one read instead of two.
-    private const int FirstRead = 16384;
-    private const int HintSlack = 1024;
-
     private readonly long _keptIdleMilliseconds;
     private readonly EntryParsing _entries;
     private readonly FileBytes _bytes;
     private readonly KeptFileDisposal _givenUp = new();
     private ColdReadAhead? _readAhead;
 
-    /// <summary>Creates a loader resolving keys in <paramref name="keys"/>, keeping up to <paramref name="keptBudget"/> files open and mapped until idle for <paramref name="keptIdleMilliseconds"/>.</summary>
-    public FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds)
+    /// <summary>
+    /// Creates a loader resolving keys in <paramref name="keys"/>, keeping up to <paramref name="keptBudget"/> files open and
+    /// mapped until idle for <paramref name="keptIdleMilliseconds"/>; <paramref name="beforeDamagedFileReread"/>: see <see cref="FileBytes"/>.
+    /// </summary>
+    public FileLoader(KeyTable keys, int keptBudget, long keptIdleMilliseconds, Action<string>? beforeDamagedFileReread = null)
     {
         KeptBudget = keptBudget;
         _keptIdleMilliseconds = keptIdleMilliseconds;
         _entries = new EntryParsing(keys, ParseWalkedEntries);
-        _bytes = new FileBytes(_entries);
+        _bytes = new FileBytes(_entries, beforeDamagedFileReread);
     }
 
     /// <summary>How many files may be kept open and mapped at once (0: never).</summary>
@@ -74,8 +69,25 @@ internal sealed partial class FileLoader : IDisposable
         return problem;
     }
 
-    /// <summary>Reads <paramref name="file"/> through its mapping or by path, keeping it when worth it.</summary>
+    /// <summary>
+    /// Reads <paramref name="file"/>, and once more, header first, when it looked damaged: one read of the header and the
+    /// entries together may copy them out of order, showing the newest entry zeroed under a header that counts it
+    /// (docs/architecture.md, "Torn reads"). What still looks damaged then is damaged.
+    /// </summary>
     private FileProblem? Read(FileState file, bool readBefore, CollectionPass pass)
+    {
+        FileProblem? problem = ReadOnce(file, readBefore, pass);
+        if (problem is not { Kind: FileProblemKind.Damaged })
+        {
+            return problem;
+        }
+
+        Release(file);
+        return ReadByPath(file, readBefore, pass, headerFirst: true);
+    }
+
+    /// <summary>Reads <paramref name="file"/> through its mapping or by path, keeping it when worth it.</summary>
+    private FileProblem? ReadOnce(FileState file, bool readBefore, CollectionPass pass)
     {
         if (file.Kept is { } kept)
         {
@@ -109,7 +121,7 @@ internal sealed partial class FileLoader : IDisposable
     }
 
     /// <summary>Opens <paramref name="file"/> by path and reads it, keeping it open and mapped when it was read before and is not idle.</summary>
-    private FileProblem? ReadByPath(FileState file, bool readBefore, CollectionPass pass)
+    private FileProblem? ReadByPath(FileState file, bool readBefore, CollectionPass pass, bool headerFirst = false)
     {
         SafeFileHandle handle;
         try
@@ -130,7 +142,7 @@ internal sealed partial class FileLoader : IDisposable
         bool keep = false;
         try
         {
-            FileProblem? problem = _bytes.Load(file, handle, pass, out long length);
+            FileProblem? problem = _bytes.Load(file, handle, pass, out long length, headerFirst);
 
             // A file that appears after the first collection most likely has a live writer: kept from its first read.
             keep = problem is null && (readBefore || pass.Collection > 1) && pass.Now - file.LastChanged <= _keptIdleMilliseconds
@@ -176,10 +188,6 @@ internal sealed partial class FileLoader : IDisposable
 
     /// <summary>Whether <paramref name="file"/> would be kept open and mapped if read now (keeping is on and it is not idle).</summary>
     public bool WouldKeep(FileState file, long now) => KeptBudget > 0 && now - file.LastChanged <= _keptIdleMilliseconds;
-
-    /// <summary>How much to read first of a file never read before, given what the last file of its kind used (0: none yet).</summary>
-    public static int FirstReadSize(int usedBefore) =>
-        Math.Max(MinimumRead, usedBefore > DbFormat.HeaderSize ? usedBefore + HintSlack : FirstRead);
 
     /// <summary>Lets a kept file go when it has not changed for longer than the idle timeout (frozen files are not loaded).</summary>
     public void ReleaseIfIdle(FileState file, long now)

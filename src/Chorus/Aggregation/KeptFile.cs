@@ -137,6 +137,12 @@ internal sealed unsafe partial class KeptFile : IDisposable
         return _changes;
     }
 
+    /// <summary>
+    /// The file's <c>used</c> header, read before anything after it: writers publish an entry by raising <c>used</c> after
+    /// writing it, so every entry below the value read here is whole.
+    /// </summary>
+    public int ReadUsed() => MappedLength < DbFormat.HeaderSize ? 0 : Volatile.Read(ref *(int*)_pointer);
+
     /// <summary>The mapped bytes from offset 0, at most <paramref name="count"/>.</summary>
     public ReadOnlySpan<byte> Bytes(long count) => new(_pointer, (int)Math.Min(count, MappedLength));
 

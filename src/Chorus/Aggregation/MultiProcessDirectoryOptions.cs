@@ -112,6 +112,9 @@ public sealed class MultiProcessDirectoryOptions
     /// <summary>Runs after each stage of a collection (tests: a collection that fails half way).</summary>
     internal Action<CollectionStage>? AfterStage { get; init; }
 
+    /// <summary>Runs before a file that looked damaged is read again, with its name (tests: a torn read).</summary>
+    internal Action<string>? BeforeDamagedFileReread { get; init; }
+
     /// <summary>Runs once before the collections at start, outside the reader's lock (tests: a scrape that comes first).</summary>
     internal Action? BeforeCollectionsAtStart { get; init; }
 

@@ -15,7 +15,7 @@ internal sealed class ReaderStages
     public ReaderStages(string directory, MultiProcessDirectoryOptions options, CollectionStageTimes times, Lock gate)
     {
         long idleMilliseconds = options.KeptFileIdleTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)options.KeptFileIdleTimeout.TotalMilliseconds;
-        Loader = new FileLoader(Keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds) { ReleaseAll = ReleaseAllKept };
+        Loader = new FileLoader(Keys, KeptFileBudget.Resolve(options.MaxKeptFiles), idleMilliseconds, options.BeforeDamagedFileReread) { ReleaseAll = ReleaseAllKept };
         Merge = new FamilyMerge(Keys, options.ParallelMergeMinimumEntries, options.ParallelSlotUpdateMinimumChanges);
         LiveFiles = new LiveFiles(_files, Ordered, times);
         Frozen = new FrozenFiles(directory, _files.GetAlternateLookup<ReadOnlySpan<char>>(), options.FreezeDeadFiles, LiveFiles.OnFrozenOrThawed);

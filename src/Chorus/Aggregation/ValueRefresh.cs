@@ -36,7 +36,7 @@ internal static class ValueRefresh
             return false;
         }
 
-        int used = DbFormat.ReadUsed(kept.Bytes(DbFormat.HeaderSize));
+        int used = kept.ReadUsed();
         if (used < DbFormat.HeaderSize || used != file.ParsedUpTo || used > kept.MappedLength)
         {
             return false;

@@ -31,6 +31,7 @@ public sealed class PythonSlotHelperTests
         "test_killed_before_the_rename_the_next_owner_finishes_the_rewrite",
         "test_killed_after_the_rename_the_next_owner_drops_the_sidecar",
         "test_a_file_in_the_other_layout_is_moved_aside_and_never_opened",
+        "test_a_torn_read_is_read_again_not_a_failed_scrape",
     ];
 
     public static TheoryData<string> Scenarios => new(s_scenarios);
