@@ -29,23 +29,24 @@ public sealed class MeterBridgeAllocationTests : IDisposable
         var method = new KeyValuePair<string, object?>("method", "GET");
         var code = new KeyValuePair<string, object?>("status", status);
         var route = new KeyValuePair<string, object?>("route", "/items/{id}");
-        // As many calls first as are measured: the runtime's tiering of these methods (a few KiB on this thread, now and
-        // then, while they are measured) is over before the count starts.
-        for (int i = 0; i < 10_001; i++)
+        // Counted over five rounds, and the least is what the calls allocate: the runtime's tiering of these methods
+        // allocates a few KiB on this thread now and then, in one round, when it happens while they are measured (seen in
+        // full runs, where other tests keep the JIT busy and delay it); a per-call allocation shows in every round.
+        var rounds = new long[5];
+        for (int round = 0; round < rounds.Length; round++)
         {
-            Record(counter, histogram, filtered, method, code, route);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                Record(counter, histogram, filtered, method, code, route);
+            }
+
+            rounds[round] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-        {
-            Record(counter, histogram, filtered, method, code, route);
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
-        Assert.Equal(20_001, Samples(registry)["requests_total{method=\"GET\",status=\"200\"}"]);
-        Assert.Equal(20_001, Samples(registry)["filtered_total{method=\"GET\"}"]);
+        Assert.True(rounds.Min() == 0, "bytes allocated by each round of 10,000 calls: " + string.Join(", ", rounds));
+        Assert.Equal(50_000, Samples(registry)["requests_total{method=\"GET\",status=\"200\"}"]);
+        Assert.Equal(50_000, Samples(registry)["filtered_total{method=\"GET\"}"]);
     }
 
     private static void Record(Counter<long> counter, Histogram<double> histogram, Counter<long> filtered, KeyValuePair<string, object?> method, KeyValuePair<string, object?> code, KeyValuePair<string, object?> route)
