@@ -194,8 +194,10 @@ internal sealed class FileRefresh
             }
 
             pass.FilesRead++;
+            // A file with a removal sidecar freezes too: its frozen parts leave the removed keys out, and any event on the
+            // sidecar thaws it (FrozenFiles), so a new list is read (RefreshRemovals) before the file counts again.
             if (problem is null && file.ChangedInCollection != pass.Collection && file.Layout is not null && file.Count > 0
-                && !file.HasRemovals && file.RemovedKeys is null && file.Identity != FileIdentity.Unknown)
+                && file.Identity != FileIdentity.Unknown)
             {
                 _frozen.Offer(file, pass.Now);
             }

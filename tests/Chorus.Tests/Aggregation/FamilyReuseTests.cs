@@ -1,7 +1,6 @@
 using Chorus.Aggregation;
 using Chorus.Exposition;
 using Chorus.Files;
-using Chorus.Internal;
 using FsCheck.Xunit;
 
 using static Chorus.Tests.Aggregation.RandomDbFiles;
@@ -167,7 +166,7 @@ public class FamilyReuseTests
                         DbRemovedKeys.Write(dir.File(name), [removed.Key]);
                         break;
                     default:
-                        DbRemovedKeys.Write(dir.File(name), [removed.Key], NativeFile.TryGetId(dir.File(name))!.Value.Inode + 1);
+                        DbRemovedKeys.Write(dir.File(name), [removed.Key], ulong.MaxValue);
                         break;
                 }
 

@@ -40,6 +40,28 @@ public class FrozenFilesTests
     }
 
     [Fact]
+    public void DeadFilesWithARemovalList_AreFrozen_AndAChangedListThawsThem()
+    {
+        using var dir = new TempDirectory();
+        string removing = Counter(1.0).Add("c", "c_total", 5.0, labels: ("k", "x")).WriteTo(dir.File("counter_3900001.db"));
+        Counter(2.0).Add("c", "c_total", 7.0, labels: ("k", "x")).WriteTo(dir.File("counter_3900002.db"));
+        Chorus.Files.DbRemovedKeys.Write(removing, [ReferenceDbKey.Bytes("c", "c_total", [("k", "x")], "help")]);
+        using MultiProcessDirectory reader = Open(dir.Path);
+
+        Freeze(reader, 2);
+        Assert.Contains("c_total{k=\"x\"} 7.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+
+        File.Delete(Chorus.Files.DbRemovedKeys.PathFor(removing));
+        Assert.Contains("c_total{k=\"x\"} 12.0", DirectoryFixture.Text(reader), StringComparison.Ordinal);
+
+        Freeze(reader, 2);
+        Chorus.Files.DbRemovedKeys.Write(removing, [ReferenceDbKey.Bytes("c", "c_total", [], "help")]);
+        string text = DirectoryFixture.Text(reader);
+        Assert.Contains("c_total 2.0", text, StringComparison.Ordinal);
+        Assert.Contains("c_total{k=\"x\"} 12.0", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FilesWithAnotherName_AreNeverFrozen()
     {
         // Opening a file through its other name raises events in that name's directory only.
@@ -570,6 +592,13 @@ public class FrozenFilesTests
                 // An archive a compaction wrote (only compactions change them, and a compaction thaws what it touches).
                 File.Copy(dir.File(name), mirror.File(name));
             }
+
+            // Copied as it is: a list that names another file names no file of the mirror either.
+            string sidecar = Chorus.Files.DbRemovedKeys.PathFor(dir.File(name));
+            if (File.Exists(sidecar))
+            {
+                File.Copy(sidecar, Chorus.Files.DbRemovedKeys.PathFor(mirror.File(name)));
+            }
         }
 
         return mirror.Path;
@@ -627,7 +656,7 @@ public class FrozenFilesTests
 
         string name = files.Keys.Order(StringComparer.Ordinal).ElementAt(random.Next(files.Count));
         List<Entry> entries = files[name];
-        switch (random.Next(10))
+        switch (random.Next(11))
         {
             case 0 or 1 or 2:
                 // New values (sometimes a new entry) through a mapping: by the live writer, or by one that opens the
@@ -682,6 +711,25 @@ public class FrozenFilesTests
                 return false;
             case 8:
                 Compactor.Run(dir.Path, s_compaction);
+                return true;
+            case 9:
+                // A series removed (a Chorus writer's sidecar), another instead, the removals taken back, or a list that
+                // names another file: a frozen file with a sidecar must thaw for any of them.
+                string sidecar = Chorus.Files.DbRemovedKeys.PathFor(dir.File(name));
+                Entry removed = entries[random.Next(entries.Count)];
+                switch (File.Exists(sidecar) ? random.Next(3) : 1)
+                {
+                    case 0:
+                        File.Delete(sidecar);
+                        break;
+                    case 1:
+                        Chorus.Files.DbRemovedKeys.Write(dir.File(name), [removed.Key]);
+                        break;
+                    default:
+                        Chorus.Files.DbRemovedKeys.Write(dir.File(name), [removed.Key], ulong.MaxValue);
+                        break;
+                }
+
                 return true;
             default:
                 return false;
