@@ -22,6 +22,8 @@ are cold again then. LIVE (default 0) starts that many live prometheus_client wo
 the same families as the generated files) before the servers, changing values every 0.2 s until both are measured.
 REPLACE (seconds, default 0: never) replaces one live worker that often, round robin, as a recycling server does: the
 old one exits, a new one (a new PID, so new files) starts. Needs LIVE > 0.
+SIDECARS=1 gives every counter file a Chorus removal sidecar listing its first key (bench/gitlab/add_removal_sidecars.py),
+as writers that once removed a series leave; prometheus_client's collector does not read them.
 CLIENT (default urllib) is how the client reads: urllib.request, or raw (one socket per scrape, read into a buffer kept
 from scrape to scrape, so the client's allocations do not grow with the body; see fetch_raw).
 SERVE_LOG=FILE keeps chorus serve's standard error there (with CHORUS_DEBUG_STAGE_TIMES=1, its stage times per scrape).
@@ -60,6 +62,8 @@ PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/ope
 WARM = int(os.environ.get("WARM", "30"))
 PY_WARM = int(os.environ.get("PY_WARM", "10"))  # Python's scrapes take seconds at 10,000 files
 SETTLE = float(os.environ.get("SETTLE", "5"))
+SIDECARS = os.environ.get("SIDECARS") == "1"
+ADD_SIDECARS = os.path.join(REPO, "bench", "gitlab", "add_removal_sidecars.py")
 WARMUP = int(os.environ.get("WARMUP", "10"))
 PY_WARMUP = int(os.environ.get("PY_WARMUP", "1"))
 IDLE = float(os.environ.get("IDLE", "0"))
@@ -286,6 +290,8 @@ def main():
         directory = tempfile.mkdtemp(prefix=f"chorus-serve-bench-{files}-")
         try:
             subprocess.run(["/usr/bin/python3", GEN_DIR, directory, str(files)], check=True)
+            if SIDECARS:
+                subprocess.run(["/usr/bin/python3", ADD_SIDECARS, directory], check=True, stdout=subprocess.DEVNULL)
             # The new directory's pages (686 MB at 50,000 files) are written back to disk now, not by the kernel's
             # flusher 30 s later, in the middle of the warm scrapes of the biggest directory only.
             os.sync()
