@@ -66,6 +66,8 @@ _JOURNAL_FILE = "chorus-compact.journal"
 # How long a scrape waits for a running compaction (which holds its journal for a claim settle of 250 ms per
 # group) before it reads anyway; well inside Prometheus's default 10 s scrape timeout.
 _COLLECT_PATIENCE_SECONDS = 5.0
+# How long collections that fail on a key (ValueError) are read again before the failure is passed on.
+_TORN_READ_PATIENCE_SECONDS = 0.5
 
 # Chorus's removal sidecar next to a file (counter_3.db.removed): this header line, then one stored key per line.
 _REMOVED_SUFFIX = ".removed"
@@ -148,17 +150,23 @@ def protect_collector():
     def collect(self):
         deadline = time.monotonic() + _COLLECT_PATIENCE_SECONDS
         attempt = 0
+        torn_deadline = None
         while time.monotonic() < deadline:
             before = _compaction_state(self._path)
             if not before[1]:
                 try:
                     result = unprotected(self)
-                except (FileNotFoundError, struct.error, ValueError):
-                    # A file listed by the glob was folded or deleted before it was opened, a worker starting right
-                    # now has created its file but not yet sized it (0 bytes), or the read was torn: the collector
-                    # reads a file's header and its entries in one read(), whose copy may load them out of order, so
-                    # the newest entry can look zeroed (an empty key: json's ValueError) while the header counts it.
-                    # Read everything again.
+                except (FileNotFoundError, struct.error):
+                    # A file listed by the glob was folded or deleted before it was opened, or a worker starting
+                    # right now has created its file but not yet sized it (0 bytes): read everything again.
+                    result = None
+                except ValueError:
+                    # A torn read: the collector reads a file's header and its entries in one read(), whose copy may
+                    # load them out of order, so the newest entry can look zeroed (an empty key) while the header
+                    # counts it. The writer's bytes are there by the next read; a file still bad then is bad.
+                    torn_deadline = torn_deadline or time.monotonic() + _TORN_READ_PATIENCE_SECONDS
+                    if time.monotonic() > torn_deadline:
+                        raise
                     result = None
                 if result is not None and _compaction_state(self._path) == before:
                     return result

@@ -524,6 +524,23 @@ class ChorusSlotTests(unittest.TestCase):
         self.assertEqual(values[("app_first_total", ())], 1.0)
         self.assertEqual(values[("app_second_total", ())], 2.0)
 
+    def test_a_file_still_damaged_when_read_again_fails_the_scrape_without_waiting_out_the_patience(self):
+        key = json.dumps(["app_first", "app_first_total", {}, "h"]).encode()
+        body = bytearray(65536)
+        struct.pack_into("i", body, 0, 8 + 4 + len(key) + 4 + 16)
+        struct.pack_into("i", body, 8, len(key))
+        body[12:12 + len(key)] = b"\xff" * len(key)  # not UTF-8, and it stays that way
+        with open(os.path.join(self.dir, "counter_0.db"), "wb") as f:
+            f.write(body)
+        import chorus_slot
+        self.addCleanup(setattr, MultiProcessCollector, "collect", MultiProcessCollector.collect)
+        chorus_slot.protect_collector()
+        started = time.monotonic()
+        with self.assertRaises(ValueError):
+            self.samples()
+        # A few reads, not the 5 s a compaction may take.
+        self.assertLess(time.monotonic() - started, chorus_slot._COLLECT_PATIENCE_SECONDS / 2)
+
 
 if __name__ == "__main__":
     unittest.main()

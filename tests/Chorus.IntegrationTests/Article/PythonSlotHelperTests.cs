@@ -32,6 +32,7 @@ public sealed class PythonSlotHelperTests
         "test_killed_after_the_rename_the_next_owner_drops_the_sidecar",
         "test_a_file_in_the_other_layout_is_moved_aside_and_never_opened",
         "test_a_torn_read_is_read_again_not_a_failed_scrape",
+        "test_a_file_still_damaged_when_read_again_fails_the_scrape_without_waiting_out_the_patience",
     ];
 
     public static TheoryData<string> Scenarios => new(s_scenarios);
