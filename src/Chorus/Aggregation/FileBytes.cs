@@ -74,7 +74,6 @@ internal sealed class FileBytes(EntryParsing entries, Action<string>? beforeHead
             beforeHeaderFirstRead?.Invoke(file.FileName);
         }
 
-
         // A known file is read in one call: up to its last used length, which covers it unless it grew.
         // A new file is read as far as the last file of its kind used: processes of one application write the
         // same keys, so that one read usually covers header and body (histogram files use ~40 KiB).
