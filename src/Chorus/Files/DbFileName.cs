@@ -68,7 +68,14 @@ public readonly record struct DbFileName(DbFileKind Kind, GaugeMode? Mode, strin
             return true;
         }
 
-        ReadOnlySpan<char> rest = first < 0 ? [] : text[(first + 1)..];
+        return TryParseGauge(first < 0 ? [] : text[(first + 1)..], out name, out error);
+    }
+
+    /// <summary>Parses what follows <c>gauge_</c> in a file name: the mode, then the identity.</summary>
+    private static bool TryParseGauge(ReadOnlySpan<char> rest, out DbFileName name, out string? error)
+    {
+        name = default;
+        error = null;
         int second = rest.IndexOf('_');
         if (second < 0)
         {
