@@ -4,6 +4,7 @@ using Chorus.IntegrationTests.Support;
 namespace Chorus.IntegrationTests;
 
 /// <summary>The integration tests' exposition helpers refuse what would let a defect pass: a series served twice, a sum over nothing.</summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public class ExpositionHelpersTests
 {
     private const string Text = """

@@ -12,6 +12,7 @@ namespace Chorus.IntegrationTests;
 /// worker's PID (prometheus_client's pid mode) opens that worker's files and adds to them through its mappings; the
 /// reader's very next scrape must show it, exactly as a fresh reader and as Python's collector do.
 /// </summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class FrozenFilesPythonTests
 {
     public static TheoryData<int> Seeds => [21, 22, 23];

@@ -3,6 +3,7 @@ using Chorus.IntegrationTests.Support;
 namespace Chorus.IntegrationTests;
 
 /// <summary>The peer the differential tests trust is the one they claim: Debian's prometheus_client 0.16.</summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class PythonPeerHarnessTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Xunit.Sdk;
 namespace Chorus.IntegrationTests;
 
 /// <summary>The differential comparison itself: it must fail on real differences and only on those.</summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class ScrapeAssertTests
 {
     private const string Python = """

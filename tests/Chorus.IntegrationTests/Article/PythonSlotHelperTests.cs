@@ -7,6 +7,7 @@ namespace Chorus.IntegrationTests.Article;
 /// SIGKILL, multiprocessing) one per xunit case, so a failure names the scenario and shows Python's report: with
 /// Debian's prometheus_client 0.16 (8-byte layout) and again with 0.21.1 (16-byte layout) first on the path.
 /// </summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class PythonSlotHelperTests
 {
     private const string TestClass = "test_chorus_slot.ChorusSlotTests";

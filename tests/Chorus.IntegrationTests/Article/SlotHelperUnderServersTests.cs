@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Article;
 
@@ -9,6 +10,7 @@ namespace Chorus.IntegrationTests.Article;
 /// workers were SIGKILLed in the middle of requests, on Python's own <c>/metrics</c>.
 /// </summary>
 [Collection(ArticleServers.Collection)]
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed partial class SlotHelperUnderServersTests
 {
     private const int Workers = 4;

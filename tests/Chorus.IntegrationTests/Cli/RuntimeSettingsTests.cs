@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Cli;
 
@@ -6,6 +7,7 @@ namespace Chorus.IntegrationTests.Cli;
 /// The runtime settings the <c>chorus</c> project gives its builds (Chorus.Cli.csproj; the native build compiles the same
 /// ones in), read from the framework-dependent build's <c>chorus.runtimeconfig.json</c>.
 /// </summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class RuntimeSettingsTests
 {
     [Theory]

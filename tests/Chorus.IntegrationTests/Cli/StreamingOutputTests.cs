@@ -1,4 +1,5 @@
 using Chorus.Cli.Commands;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Cli;
 
@@ -7,6 +8,7 @@ namespace Chorus.IntegrationTests.Cli;
 /// once and in order, whatever sizes the writer asks for, and nothing before the buffer fills (so a directory error
 /// found at the end of a collection, which leaves every file out, has printed nothing).
 /// </summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class StreamingOutputTests
 {
     [Fact]

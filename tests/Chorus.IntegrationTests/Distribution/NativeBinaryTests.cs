@@ -4,6 +4,7 @@ using Chorus.IntegrationTests.Support;
 namespace Chorus.IntegrationTests.Distribution;
 
 /// <summary>The NativeAOT <c>chorus</c> that ships: one file, no .NET runtime, the packages' version and the commit.</summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed partial class NativeBinaryTests
 {
     [Fact]

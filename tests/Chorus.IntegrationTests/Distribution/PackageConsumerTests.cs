@@ -7,6 +7,7 @@ namespace Chorus.IntegrationTests.Distribution;
 /// samples/package-consumer takes Chorus and Chorus.AspNetCore as PackageReference from artifacts/packages (not
 /// project references), builds, and two processes of it on one directory serve one merged <c>/metrics</c>.
 /// </summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class PackageConsumerTests
 {
     [Fact]

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Xml.Linq;
+using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Distribution;
 
@@ -7,6 +8,7 @@ namespace Chorus.IntegrationTests.Distribution;
 /// Chorus.AspNetCore uses internals of Chorus (it sends a big body from the renderings Chorus keeps), so its package must
 /// depend on exactly the Chorus it was built with: a newer Chorus beside an older Chorus.AspNetCore could lack them.
 /// </summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class PackageDependencyTests
 {
     [Fact]

@@ -23,6 +23,7 @@ namespace Chorus.IntegrationTests.Meters;
 /// One naming difference is Chorus's choice: the spec's "special case: converting <c>1</c> to <c>ratio</c>" is applied
 /// to gauges (as the OpenTelemetry Collector does), while OpenTelemetry .NET 1.20 drops the unit <c>1</c>.
 /// </remarks>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class OpenTelemetryDifferentialTests
 {
     // Chorus family → OpenTelemetry .NET family, for the differences listed above.

@@ -8,6 +8,7 @@ using Chorus.IntegrationTests.Support;
 namespace Chorus.IntegrationTests.Serve;
 
 /// <summary>An application wired the documented way (<c>AddChorus</c>, <c>UseChorusHttpMetrics</c>, <c>MapChorusMetrics</c>) in real Kestrel.</summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class AspNetCoreAppTests
 {
     [Fact]

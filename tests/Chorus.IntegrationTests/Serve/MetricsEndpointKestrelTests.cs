@@ -6,6 +6,7 @@ using Chorus.IntegrationTests.Support;
 namespace Chorus.IntegrationTests.Serve;
 
 /// <summary><c>MapChorusMetrics</c> in a real Kestrel application on loopback: negotiation, gzip, HEAD, limits, self-metrics.</summary>
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class MetricsEndpointKestrelTests
 {
     public static TheoryData<string?, string> NegotiationMatrix => new()

@@ -3,6 +3,7 @@ using Chorus.IntegrationTests.Support;
 namespace Chorus.IntegrationTests.Writer;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class DirectoryProblemTests : IDisposable
 {
     private readonly TempDirectory _dir = new("dirs");

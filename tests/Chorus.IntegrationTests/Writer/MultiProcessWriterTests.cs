@@ -7,6 +7,7 @@ using Chorus.IntegrationTests.Support;
 
 namespace Chorus.IntegrationTests.Writer;
 
+[Trait(StartsNoChorus.Name, StartsNoChorus.Value)]
 public sealed class MultiProcessWriterTests : IDisposable
 {
     private const string ProgressKey = """["child_progress", "child_progress_total", {}, "Progress."]""";
