@@ -153,23 +153,7 @@ public class FamilyReuseTests
                 WriteInPlace(dir.File(name), Build(entries), truncate: random.Next(2) == 0);
                 return false;
             case 8:
-                // One series removed (a Chorus writer's sidecar), another instead, the removals taken back, or a list
-                // that names another file (a handover rewrite's, which removes nothing from this one).
-                string sidecar = DbRemovedKeys.PathFor(dir.File(name));
-                Entry removed = entries[random.Next(entries.Count)];
-                switch (File.Exists(sidecar) ? random.Next(3) : 1)
-                {
-                    case 0:
-                        File.Delete(sidecar);
-                        break;
-                    case 1:
-                        DbRemovedKeys.Write(dir.File(name), [removed.Key]);
-                        break;
-                    default:
-                        DbRemovedKeys.Write(dir.File(name), [removed.Key], ulong.MaxValue);
-                        break;
-                }
-
+                RandomDbFiles.ChangeRemovalList(dir.File(name), entries, random);
                 return true;
             case 9:
                 // Damaged in the middle of the last entry: the entries before it still count.

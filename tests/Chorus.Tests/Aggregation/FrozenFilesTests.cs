@@ -713,23 +713,8 @@ public class FrozenFilesTests
                 Compactor.Run(dir.Path, s_compaction);
                 return true;
             case 9:
-                // A series removed (a Chorus writer's sidecar), another instead, the removals taken back, or a list that
-                // names another file: a frozen file with a sidecar must thaw for any of them.
-                string sidecar = Chorus.Files.DbRemovedKeys.PathFor(dir.File(name));
-                Entry removed = entries[random.Next(entries.Count)];
-                switch (File.Exists(sidecar) ? random.Next(3) : 1)
-                {
-                    case 0:
-                        File.Delete(sidecar);
-                        break;
-                    case 1:
-                        Chorus.Files.DbRemovedKeys.Write(dir.File(name), [removed.Key]);
-                        break;
-                    default:
-                        Chorus.Files.DbRemovedKeys.Write(dir.File(name), [removed.Key], ulong.MaxValue);
-                        break;
-                }
-
+                // A frozen file with a sidecar must thaw for any change of it.
+                RandomDbFiles.ChangeRemovalList(dir.File(name), entries, random);
                 return true;
             default:
                 return false;

@@ -71,6 +71,29 @@ internal static class RandomDbFiles
         return builder.Build();
     }
 
+    /// <summary>
+    /// Changes the removal sidecar of the file at <paramref name="path"/>: one of its series removed (a Chorus writer's
+    /// list), another instead, the removals taken back, or a list that names another file (a handover rewrite's, which
+    /// removes nothing from this one).
+    /// </summary>
+    public static void ChangeRemovalList(string path, List<Entry> entries, Random random)
+    {
+        string sidecar = DbRemovedKeys.PathFor(path);
+        Entry removed = entries[random.Next(entries.Count)];
+        switch (File.Exists(sidecar) ? random.Next(3) : 1)
+        {
+            case 0:
+                File.Delete(sidecar);
+                break;
+            case 1:
+                DbRemovedKeys.Write(path, [removed.Key]);
+                break;
+            default:
+                DbRemovedKeys.Write(path, [removed.Key], ulong.MaxValue);
+                break;
+        }
+    }
+
     private static byte[] Key(string family, string sample, (string Name, string Value)[] labels) =>
         DbKey.Encode(family, sample, labels.Select(l => l.Name).ToArray(), labels.Select(l => l.Value).ToArray(), "help");
 
