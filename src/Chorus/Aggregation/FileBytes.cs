@@ -7,10 +7,10 @@ namespace Chorus.Aggregation;
 /// <summary>
 /// Brings a file's bytes to <see cref="EntryParsing"/>: from its kept mapping, or read from a handle with positional reads
 /// into a pooled buffer (as far as the file was used before, then the rest up to <c>used</c>).
-/// <c>beforeHeaderFirstRead</c> runs with the file's name before a read header first (tests: the writer finishes a torn
+/// <c>beforeDamagedFileReread</c> runs with the file's name before a damaged file is read again, header first (tests: the writer finishes a torn
 /// entry meanwhile).
 /// </summary>
-internal sealed class FileBytes(EntryParsing entries, Action<string>? beforeHeaderFirstRead = null) : IDisposable
+internal sealed class FileBytes(EntryParsing entries, Action<string>? beforeDamagedFileReread = null) : IDisposable
 {
     /// <summary>The least asked of a read: one page.</summary>
     public const int MinimumRead = 4096;
@@ -71,7 +71,7 @@ internal sealed class FileBytes(EntryParsing entries, Action<string>? beforeHead
         _read = true;
         if (headerFirst)
         {
-            beforeHeaderFirstRead?.Invoke(file.FileName);
+            beforeDamagedFileReread?.Invoke(file.FileName);
         }
 
         // A known file is read in one call: up to its last used length, which covers it unless it grew.
