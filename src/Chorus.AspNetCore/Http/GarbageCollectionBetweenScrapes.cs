@@ -136,8 +136,8 @@ internal sealed class GarbageCollectionBetweenScrapes(
     /// the preparation's thread, ahead of the scrape prepared for (or leaves it to the run a response left pending, or to
     /// the next response's when <paramref name="untilScrape"/> leaves less room than <see cref="LeastRoomBeforeScrape"/>
     /// and <see cref="RoomPerCollection"/> times the last collection's own time). A
-    /// preparation allocates as a scrape does, ahead of it (a server's first ones megabytes of gzip run arrays, on the
-    /// large object heap); left for the next response, those bytes set the runtime's own collection off inside the
+    /// preparation allocates as a scrape does, ahead of it (a server's first ones took megabytes of gzip run arrays on the
+    /// large object heap, before run blocks left the managed heap); left for the next response, those bytes set the runtime's own collection off inside the
     /// scrape, a full one when they spent the large object heap's budget: 46 ms of a 117 ms scrape of the GitLab-sized
     /// host (docs/benchmarks.md). The collection run here is the gen1 one, never a compaction (the scrape may be moments
     /// away: a compaction run here made one wait 105 ms), which the runtime makes a full one itself when a generation's

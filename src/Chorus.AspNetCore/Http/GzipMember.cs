@@ -9,7 +9,7 @@ internal sealed class GzipMember(ReadOnlyMemory<byte> bytes, bool final)
 {
     public ReadOnlyMemory<byte> Bytes { get; set; } = bytes;
 
-    /// <summary>The reused array <see cref="Bytes"/> slices, for a member compressed in a run (or carried, <see cref="GzipRunCarry"/>).</summary>
+    /// <summary>The run block <see cref="Bytes"/> slices, for a member compressed in a run (or carried, <see cref="GzipRunCarry"/>).</summary>
     public GzipRunBuffer? Run { get; set; }
 
     public bool Final { get; } = final;

@@ -35,8 +35,8 @@ namespace Chorus.AspNetCore.Http;
 /// The new parts of a body are compressed once all its parts are known, on every core when they come to
 /// <see cref="ParallelFreshBytes"/> or more: on a host whose writers all change values between scrapes, every piece of the
 /// body is new, and one core compressing 26 MB took longer than the whole collection. Each core takes new parts one at a
-/// time, compresses each into a scratch buffer kept from body to body and places the member in an array reused from body
-/// to body (<see cref="GzipRunAppender"/>, <see cref="GzipRunBuffers"/>), which the body's new members slice: hundreds of
+/// time, compresses each into a scratch buffer kept from body to body and places the member in a block of the C heap taken
+/// for the body (<see cref="GzipRunAppender"/>, <see cref="GzipRunBuffers"/>), which the body's new members slice: hundreds of
 /// small member arrays, each kept for a scrape or two, filled the oldest generation of the heap between full collections
 /// (the serving process's anonymous memory grew by 35–150 MiB on the GitLab-sized host). Cutting the body into parts and
 /// hashing them runs on every core too.
@@ -72,9 +72,9 @@ internal sealed class GzipMemberCache
     private readonly Lock _gate = new();
     private readonly List<GzipMember> _members = [];
     private readonly List<(GzipMember Member, ReadOnlyMemory<byte> Part)> _fresh = [];
-    // Per core: room for the member it is compressing, which it then places in a run array (GzipRunAppender).
+    // Per core: room for the member it is compressing, which it then places in a run block (GzipRunAppender).
     private readonly ArrayBufferWriter<byte>[] _runScratch = [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => new ArrayBufferWriter<byte>())];
-    private readonly GzipRunBuffers _runBuffers = new(Math.Max(1, Environment.ProcessorCount) + 1);
+    private readonly GzipRunBuffers _runBuffers = new();
     private readonly GzipRunAppender _appender;
     private readonly HashSet<GzipRunBuffer> _bodyRuns = [];
     private readonly GzipRunCarry _carry = new();
@@ -119,6 +119,18 @@ internal sealed class GzipMemberCache
 
     /// <summary>The scratch room the cores keep between bodies (for tests).</summary>
     internal long ScratchBytes => _runScratch.Sum(scratch => (long)scratch.Capacity);
+
+    /// <summary>How many bytes the run blocks held take (for tests).</summary>
+    internal long RunBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _runBuffers.Bytes;
+            }
+        }
+    }
 
     /// <summary>On how many cores the last body's new parts were compressed (for tests).</summary>
     internal int LastCompressRuns { get; private set; }
@@ -199,8 +211,8 @@ internal sealed class GzipMemberCache
             _toPromote.Clear();
             _members.Clear();
 
-            // The run arrays' flags may already be the failed body's (GzipRunBuffers.Lease), freeing arrays the kept members
-            // slice: the next body compresses every part afresh.
+            // The run blocks' flags may already be the failed body's (GzipRunBuffers.Lease), which gave back the blocks the
+            // kept members slice: the next body compresses every part afresh.
             _kept.Clear();
             throw;
         }
@@ -324,7 +336,7 @@ internal sealed class GzipMemberCache
 
     /// <summary>
     /// Compresses new parts into run <paramref name="run"/>'s scratch buffer one at a time, taking the next one not taken
-    /// until none is left, and places each member in a run array (<see cref="GzipRunAppender"/>) as it is made.
+    /// until none is left, and places each member in a run block (<see cref="GzipRunAppender"/>) as it is made.
     /// </summary>
     private void CompressRun(int run)
     {

@@ -1,46 +1,44 @@
+using Chorus.AspNetCore.Buffers;
+
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
-/// The arrays that hold runs of new gzip members (<see cref="GzipMemberCache"/>), reused from body to body. On a host
-/// whose writers all change values between scrapes every member is new, and a fresh array per run per scrape (megabytes,
-/// on the large object heap) made the scrape pay for full garbage collections: about 5 % of the GitLab-sized host's
-/// serving time was the collector marking its heap, started by those allocations (docs/benchmarks.md).
+/// The blocks that hold runs of new gzip members (<see cref="GzipMemberCache"/>): taken from the C heap for a body and
+/// given back as soon as no body keeps them and no response sends them (<see cref="NativeBuffer"/>).
 /// </summary>
 /// <remarks>
-/// An array is reused only when the last body's members (the ones kept for the next body) do not slice it and no
-/// response that sends it is still in flight (<see cref="Lease"/>, <see cref="Release"/>). Not thread-safe: the cache
-/// calls it under its lock.
+/// Runs used to be arrays reused from body to body, since a fresh array per run per scrape (megabytes, on the large
+/// object heap) made the scrape pay for full garbage collections. Reuse held them, though: on the GitLab-sized host,
+/// whose writers all change values between scrapes, three arrays of about 6 MB (the last body's, the next preparation's,
+/// and the one a scrape's few new members took) and two dead ones, 29 MB for a 6 MB body (docs/benchmarks.md). A block of
+/// the C heap costs the collector nothing, so a free one is given back at the end of the next body instead of being kept,
+/// and a body takes one sized for it. Not thread-safe: the cache calls it under its lock.
 /// </remarks>
 internal sealed class GzipRunBuffers
 {
-    // A response that never released its arrays (it failed between the two calls) stops holding them after this many bodies.
+    // A response that never released its blocks (it failed between the two calls) stops holding them after this many
+    // bodies; they are given back once nothing can reach them (the finalizer), never while it might still send them.
     private const long ForgottenAfterBodies = 64;
 
-    // A free array no body took for this many bodies (a server makes two a scrape, with its preparation) is let go: one
-    // sized for bodies unlike the later ones (the first, whose members' size was a guess, and the array its members
-    // outgrew) would otherwise be held for good. Bodies that all change take their arrays every other body; at 32 the
-    // first body's array (5.8 MB on the GitLab-sized host) was still held sixteen scrapes in, while at 8 bodies whose
-    // sizes vary let go of arrays they took again a few bodies later (GzipMemberCacheTests).
-    private const long UnusedAfterBodies = 12;
-
-
     private readonly List<GzipRunBuffer> _buffers = [];
-    private readonly int _spare;
     private long _body;
 
-    /// <param name="spare">How many unused arrays to keep for later bodies (one per run a body compresses at once).</param>
-    public GzipRunBuffers(int spare) => _spare = spare;
-
-    /// <summary>How many arrays are held (for tests).</summary>
+    /// <summary>How many blocks are held (for tests).</summary>
     internal int Count => _buffers.Count;
 
-    /// <summary>An array of at least <paramref name="length"/> bytes that nothing uses, the smallest one; a new one when none is.</summary>
+    /// <summary>How many bytes the blocks held take (for tests).</summary>
+    internal long Bytes => _buffers.Sum(buffer => (long)buffer.Length);
+
+    /// <summary>
+    /// A block of at least <paramref name="length"/> bytes that nothing uses: the smallest one a response released since
+    /// the last body ended, else a new one.
+    /// </summary>
     public GzipRunBuffer Take(int length)
     {
         GzipRunBuffer? best = null;
         foreach (GzipRunBuffer buffer in _buffers)
         {
-            if (buffer.IsFree && buffer.Bytes.Length >= length && (best is null || buffer.Bytes.Length < best.Bytes.Length))
+            if (buffer.IsFree && buffer.Length >= length && (best is null || buffer.Length < best.Length))
             {
                 best = buffer;
             }
@@ -49,7 +47,7 @@ internal sealed class GzipRunBuffers
         if (best is null)
         {
             // Some room, so a body a little larger than the last still fits.
-            best = new GzipRunBuffer(GC.AllocateUninitializedArray<byte>(length + (length / 8)));
+            best = new GzipRunBuffer(length + (length / 8));
             _buffers.Add(best);
         }
 
@@ -60,8 +58,8 @@ internal sealed class GzipRunBuffers
     }
 
     /// <summary>
-    /// Ends a body whose members slice <paramref name="used"/>: those arrays are kept (and leased to the body's response),
-    /// every other is free once no response holds it. Returns the lease, for <see cref="Release"/>.
+    /// Ends a body whose members slice <paramref name="used"/>: those blocks are kept (and leased to the body's response),
+    /// every other is given back once no response holds it. Returns the lease, for <see cref="Release"/>.
     /// </summary>
     public GzipRunBuffer[] Lease(HashSet<GzipRunBuffer> used)
     {
@@ -77,10 +75,16 @@ internal sealed class GzipRunBuffers
             }
         }
 
-        int spare = 0;
-        _buffers.RemoveAll(buffer => buffer.IsFree
-            ? ++spare > _spare || _body - buffer.LastBody > UnusedAfterBodies
-            : !buffer.Kept && _body - buffer.LastBody > ForgottenAfterBodies);
+        _buffers.RemoveAll(buffer =>
+        {
+            if (buffer.IsFree)
+            {
+                buffer.Dispose();
+                return true;
+            }
+
+            return !buffer.Kept && _body - buffer.LastBody > ForgottenAfterBodies;
+        });
         return [.. used];
     }
 
@@ -94,10 +98,16 @@ internal sealed class GzipRunBuffers
     }
 }
 
-/// <summary>One array of <see cref="GzipRunBuffers"/>: the members of a run slice it.</summary>
-internal sealed class GzipRunBuffer(byte[] bytes)
+/// <summary>One block of <see cref="GzipRunBuffers"/>: the members of a run slice it.</summary>
+internal sealed class GzipRunBuffer(int length) : IDisposable
 {
-    public byte[] Bytes { get; } = bytes;
+    private readonly NativeBuffer _block = new(length);
+
+    /// <summary>How many bytes the block holds.</summary>
+    public int Length => _block.Length;
+
+    /// <summary>Whether the block was given back (for tests).</summary>
+    internal bool IsFreed => _block.IsFreed;
 
     /// <summary>Whether the last body's members slice it.</summary>
     public bool Kept { get; set; }
@@ -112,4 +122,13 @@ internal sealed class GzipRunBuffer(byte[] bytes)
     public long LastBody { get; set; }
 
     public bool IsFree => !Kept && Responses <= 0;
+
+    /// <summary>The block's bytes from <paramref name="start"/> on, to write a member into.</summary>
+    public Span<byte> SpanFrom(int start) => _block.GetSpan()[start..];
+
+    /// <summary>A member's bytes: <paramref name="length"/> of them from <paramref name="start"/>.</summary>
+    public ReadOnlyMemory<byte> Slice(int start, int length) => _block.Memory.Slice(start, length);
+
+    /// <summary>Gives the block back: no body keeps it and no response sends it.</summary>
+    public void Dispose() => _block.Free();
 }

@@ -1,21 +1,20 @@
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
-/// Copies the members a body keeps from earlier bodies out of run arrays they use less than half of, into one array of
+/// Copies the members a body keeps from earlier bodies out of run blocks they use less than half of, into one block of
 /// their own (<see cref="GzipRunBuffers"/>), once the body's new members are published.
 /// </summary>
 /// <remarks>
-/// On a host whose writers change most values between scrapes, a few unchanged members otherwise keep each old array
-/// (megabytes, on the large object heap) from being reused, so every body took a new one and the runtime's full
-/// collections landed in scrapes: 1–3 MB of new arrays per warm scrape of the GitLab-sized host (docs/benchmarks.md). A
-/// response still sending an old array keeps it until it is released. Not thread-safe: the cache calls it under its lock.
+/// On a host whose writers change most values between scrapes, a few unchanged members otherwise keep each old block
+/// (megabytes) from being given back, and each body takes a new one. A response still sending an old block keeps it until
+/// it is released. Not thread-safe: the cache calls it under its lock.
 /// </remarks>
 internal sealed class GzipRunCarry
 {
     private readonly Dictionary<GzipRunBuffer, long> _keptBytesByRun = [];
     private readonly List<GzipMember> _carried = [];
 
-    /// <summary>Carries the members of <paramref name="used"/> (the body's distinct members) that sit in sparse old arrays.</summary>
+    /// <summary>Carries the members of <paramref name="used"/> (the body's distinct members) that sit in sparse old blocks.</summary>
     public void Carry(IEnumerable<GzipMember> used, GzipRunBuffers buffers)
     {
         _keptBytesByRun.Clear();
@@ -31,7 +30,7 @@ internal sealed class GzipRunCarry
         long carriedBytes = 0;
         foreach (GzipMember member in used)
         {
-            if (member.Run is { TakenForBody: false } run && _keptBytesByRun[run] * 2 < run.Bytes.Length)
+            if (member.Run is { TakenForBody: false } run && _keptBytesByRun[run] * 2 < run.Length)
             {
                 _carried.Add(member);
                 carriedBytes += member.Bytes.Length;
@@ -47,8 +46,8 @@ internal sealed class GzipRunCarry
         int start = 0;
         foreach (GzipMember member in _carried)
         {
-            member.Bytes.Span.CopyTo(buffer.Bytes.AsSpan(start));
-            member.Bytes = buffer.Bytes.AsMemory(start, member.Bytes.Length);
+            member.Bytes.Span.CopyTo(buffer.SpanFrom(start));
+            member.Bytes = buffer.Slice(start, member.Bytes.Length);
             member.Run = buffer;
             start += member.Bytes.Length;
         }
