@@ -22,6 +22,11 @@ internal static class Program
             return WarmTiming.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "gzip-body-timing")
+        {
+            return GzipBodyTiming.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "torn-reads")
         {
             return TornReads.Run(args[1..]);
