@@ -145,7 +145,7 @@ internal static class MergeRules
 
             if (place is not LabelGroup group)
             {
-                AddSample(samples, (SeriesSlot)place, generation);
+                AddSample(family, samples, (SeriesSlot)place, generation);
                 continue;
             }
 
@@ -163,7 +163,7 @@ internal static class MergeRules
                     any = true;
                     cumulative += bucket.Value;
                     bucket.SampleIndex = samples.Count;
-                    samples.Add(new Sample(bucket.Name, bucket.Labels, accumulate ? cumulative : bucket.Value));
+                    samples.Add(new Sample(family.BucketName, bucket.Labels, accumulate ? cumulative : bucket.Value));
                 }
 
                 if (any && accumulate)
@@ -174,7 +174,7 @@ internal static class MergeRules
 
             foreach (SeriesSlot slot in group.Samples.AsSpan())
             {
-                AddSample(samples, slot, generation);
+                AddSample(family, samples, slot, generation);
             }
         }
 
@@ -186,12 +186,12 @@ internal static class MergeRules
     }
 
     /// <summary>Adds the sample of <paramref name="slot"/> when the collection <paramref name="generation"/> gave it a value.</summary>
-    private static void AddSample(List<Sample> samples, SeriesSlot slot, int generation)
+    private static void AddSample(FamilyState family, List<Sample> samples, SeriesSlot slot, int generation)
     {
         if (slot.Generation == generation && slot.HasValue)
         {
             slot.SampleIndex = samples.Count;
-            samples.Add(new Sample(slot.Name, slot.Labels, slot.Value));
+            samples.Add(new Sample(family.SampleNameOf(slot), slot.Labels, slot.Value));
         }
     }
 

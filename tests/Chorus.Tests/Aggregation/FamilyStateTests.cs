@@ -67,7 +67,7 @@ public class FamilyStateTests
                         return false.Label($"{labels} {name}: another slot than the one held");
                     }
 
-                    if (found.Name != name || !found.Labels.Equals(labels) || (found.Group is null) != (model.Keys.Count(key => key.Labels.Equals(labels)) == 1 && !family.OrderedGroups.OfType<LabelGroup>().Any(group => group.Labels.Equals(labels))))
+                    if (family.SampleNameOf(found) != name || !found.Labels.Equals(labels) || (found.Group is null) != (model.Keys.Count(key => key.Labels.Equals(labels)) == 1 && !family.OrderedGroups.OfType<LabelGroup>().Any(group => group.Labels.Equals(labels))))
                     {
                         return false.Label($"{labels} {name}: a slot of another name or labels, or alone beside another slot");
                     }

@@ -29,7 +29,7 @@ public sealed class GroupOrderTests
         var groups = new List<OutputGroup>
         {
             new LabelGroup(LabelSet.Create(names, [new string('a', 1), "z"])),
-            new SeriesSlot(LabelSet.Create(names, [new string('a', 1), "b"]), "s"),
+            new SeriesSlot(LabelSet.Create(names, [new string('a', 1), "b"]), 0),
             new LabelGroup(LabelSet.Create(names, ["0", "z"])),
         };
 
@@ -54,7 +54,7 @@ public sealed class GroupOrderTests
             LabelSet labels = LabelSet.Create(these, values);
             if (seen.Add(labels))
             {
-                groups.Add(random.Next(2) == 0 ? new LabelGroup(labels) : new SeriesSlot(labels, "s"));
+                groups.Add(random.Next(2) == 0 ? new LabelGroup(labels) : new SeriesSlot(labels, 0));
             }
         }
 

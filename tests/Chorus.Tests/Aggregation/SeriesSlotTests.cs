@@ -10,7 +10,7 @@ namespace Chorus.Tests.Aggregation;
 /// </summary>
 public sealed class SeriesSlotTests
 {
-    private static SeriesSlot NewSlot() => new(LabelSet.Empty, "g");
+    private static SeriesSlot NewSlot() => new(LabelSet.Empty, 0);
 
     [Fact]
     public void EachPart_ReadsBackAsSet_WhateverTheOthersHold()
