@@ -15,19 +15,11 @@ internal sealed class FamilyState
     private bool _orderDirty;
     private List<SeriesSlot>? _pending;
     private ListedFiles? _listedFiles;
-
-    // The family's sample names, numbered in the order first seen (SeriesSlot.NameIndex), and the numbers by name once
-    // there are more than a few (a hostile file may name many).
-    private readonly List<string> _sampleNames = [];
-    private Dictionary<string, int>? _sampleNumbers;
+    private readonly SampleNames _sampleNames = new();
 
     // A dictionary of added groups at most this big is cleared for the next ones; a bigger one (a cold pass adds every
     // group) is let go.
     private const int AddedKeptCapacity = 64;
-
-    // Sample names looked up one by one up to this many (a family has a few: the name, _total, _sum, _count, _bucket,
-    // _created), by dictionary past it.
-    private const int SampleNamesSearched = 8;
 
     public FamilyState(string name, MetricType type, string help)
     {
@@ -171,7 +163,7 @@ internal sealed class FamilyState
     /// <summary>The slot of <paramref name="sampleName"/> for <paramref name="labels"/>, made (alone, or in the label set's group) on first use.</summary>
     public SeriesSlot GetSample(LabelSet labels, string sampleName)
     {
-        int name = SampleNumber(sampleName);
+        int name = _sampleNames.NumberOf(sampleName);
         OutputGroup? place = Find(labels, out int index);
         if (place is null)
         {
@@ -238,7 +230,7 @@ internal sealed class FamilyState
             }
         }
 
-        var slot = new BucketSlot(group, SampleNumber(BucketName), baseLabels.With("le", GoFloat.ToString(bound)), bound);
+        var slot = new BucketSlot(group, _sampleNames.NumberOf(BucketName), baseLabels.With("le", GoFloat.ToString(bound)), bound);
         buckets.Insert(i, slot);
         return slot;
     }
@@ -322,42 +314,6 @@ internal sealed class FamilyState
                 slots.RemoveAt(i);
             }
         }
-    }
-
-    /// <summary>The number of <paramref name="sampleName"/> among the family's sample names, numbered on first use.</summary>
-    private int SampleNumber(string sampleName)
-    {
-        if (_sampleNumbers is { } numbers)
-        {
-            if (!numbers.TryGetValue(sampleName, out int known))
-            {
-                known = _sampleNames.Count;
-                _sampleNames.Add(sampleName);
-                numbers.Add(sampleName, known);
-            }
-
-            return known;
-        }
-
-        for (int i = 0; i < _sampleNames.Count; i++)
-        {
-            if (string.Equals(_sampleNames[i], sampleName, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        _sampleNames.Add(sampleName);
-        if (_sampleNames.Count > SampleNamesSearched)
-        {
-            _sampleNumbers = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int i = 0; i < _sampleNames.Count; i++)
-            {
-                _sampleNumbers.Add(_sampleNames[i], i);
-            }
-        }
-
-        return _sampleNames.Count - 1;
     }
 
     /// <summary>The place of <paramref name="labels"/>, and its index in <see cref="_ordered"/>; null when there is none.</summary>
