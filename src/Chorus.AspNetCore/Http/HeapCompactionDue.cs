@@ -39,6 +39,14 @@ internal sealed class HeapCompactionDue
         return committed - _committedAfterLast > allowed || allocated - _allocatedAtLast > allowed;
     }
 
+    /// <summary>
+    /// True when the heap's committed memory, now <paramref name="committed"/> bytes, outgrew what the last compaction left
+    /// by as much as <see cref="IsDue"/> allows (or no compaction ran yet): bytes allocated do not count, since the
+    /// runtime's own collections take what died young.
+    /// </summary>
+    public bool IsOutgrown(long committed) =>
+        _committedAfterLast < 0 || committed - _committedAfterLast > Math.Max(MinimumGrowthBytes, _committedAfterLast / 8);
+
     /// <summary>A compaction left <paramref name="committed"/> bytes, the process having allocated <paramref name="allocated"/> so far.</summary>
     public void Compacted(long committed, long allocated)
     {

@@ -22,6 +22,9 @@ internal sealed class ProcessCollector
     // Set once malloc_trim is found missing (a C library other than glibc's): nothing to trim then.
     private static bool s_noTrim;
 
+    /// <summary>Whether the heap's committed memory outgrew the last compaction (<see cref="HeapCompactionDue.IsOutgrown"/>), so the next collection allowed to compact would.</summary>
+    public bool HeapOutgrown() => _due.IsOutgrown(GC.GetGCMemoryInfo().TotalCommittedBytes);
+
     /// <summary>Runs one collection; returns which kind it was.</summary>
     /// <param name="mayCompact">False: the gen1 collection even when a compaction is due (the next collection that may compact makes it).</param>
     public CollectionStage Collect(bool mayCompact = true)

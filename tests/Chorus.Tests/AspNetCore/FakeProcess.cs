@@ -40,7 +40,10 @@ internal sealed class FakeProcess
         }
     }
 
-    public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), Collect, Suspend, () => Resumed++, Trim);
+    /// <summary>Whether the heap outgrew the last compaction (the process collector's <see cref="HeapCompactionDue.IsOutgrown"/>).</summary>
+    public bool HeapOutgrown { get; set; }
+
+    public GarbageCollectionBetweenScrapes Between() => new(() => (Collections, Allocated), Collect, Suspend, () => Resumed++, Trim, () => HeapOutgrown);
 
     private bool Trim()
     {

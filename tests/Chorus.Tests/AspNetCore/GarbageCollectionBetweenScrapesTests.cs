@@ -68,6 +68,30 @@ public sealed class GarbageCollectionBetweenScrapesTests
     }
 
     [Fact]
+    public async Task AHeapThatOutgrewTheLastCompaction_IsCollected_EvenWhenTheRuntimeCollectedBetweenEveryTwoResponses()
+    {
+        // Scrapes a second apart: the runtime collects between every two responses, so no collection is ever due by the
+        // allocation count, and the committed heap grew until the scrapes paused.
+        var process = new FakeProcess();
+        var between = process.Between();
+        for (int response = 0; response < 3; response++)
+        {
+            process.Collections++;
+            process.Allocated += GarbageCollectionBetweenScrapes.AllocatedBytes;
+            between.AfterResponse();
+            await Task.Delay(Settled);
+        }
+
+        Assert.Equal(0, process.Collected);
+
+        process.HeapOutgrown = true;
+        process.Collections++;
+        between.AfterResponse();
+        await process.WaitForCollectionsAsync(1);
+        Assert.StartsWith("TTTC", process.Runs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ResponsesWhileOneIsPending_RunOnlyOne()
     {
         var process = new FakeProcess();

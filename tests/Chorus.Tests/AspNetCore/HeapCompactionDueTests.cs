@@ -46,6 +46,24 @@ public sealed class HeapCompactionDueTests
         Assert.Equal(due, policy.IsDue(compactedMiB * MiB, (500 + allocatedMiB) * MiB));
     }
 
+    [Theory]
+    [InlineData(40, 56, 0, false)]
+    [InlineData(40, 57, 0, true)]
+    [InlineData(256, 288, 0, false)]
+    [InlineData(256, 289, 0, true)]
+    [InlineData(40, 40, 500, false)]
+    public void TheHeapHasOutgrownTheLastCompaction_ByItsGrowthAlone_NotByBytesAllocated(long compactedMiB, long nowMiB, long allocatedMiB, bool outgrown)
+    {
+        // Allocation counts for a compaction the allocation counter made due anyway; where the runtime collected between
+        // responses, only growth says the heap kept what died (a compaction per second under scrapes a second apart).
+        var policy = new HeapCompactionDue();
+        Assert.True(policy.IsOutgrown(0));
+        policy.Compacted(compactedMiB * MiB, 500 * MiB);
+
+        Assert.Equal(outgrown, policy.IsOutgrown(nowMiB * MiB));
+        Assert.Equal(outgrown || allocatedMiB > 16, policy.IsDue(nowMiB * MiB, (500 + allocatedMiB) * MiB));
+    }
+
     [Fact]
     public void TheProcessCollector_CompactsFirst_WithAFullCollection()
     {
