@@ -35,7 +35,7 @@ namespace Chorus.AspNetCore.Http;
 /// The new parts of a body are compressed once all its parts are known, on every core when they come to
 /// <see cref="ParallelFreshBytes"/> or more: on a host whose writers all change values between scrapes, every piece of the
 /// body is new, and one core compressing 26 MB took longer than the whole collection. Each core takes new parts one at a
-/// time, compresses each into a scratch buffer kept from body to body and places the member in a block of the C heap taken
+/// time, compresses each into a scratch buffer kept from body to body and places the member in a block outside the managed heap taken
 /// for the body (<see cref="GzipRunAppender"/>, <see cref="GzipRunBuffers"/>), which the body's new members slice: hundreds of
 /// small member arrays, each kept for a scrape or two, filled the oldest generation of the heap between full collections
 /// (the serving process's anonymous memory grew by 35–150 MiB on the GitLab-sized host). Cutting the body into parts and

@@ -3,15 +3,15 @@ using Chorus.AspNetCore.Buffers;
 namespace Chorus.AspNetCore.Http;
 
 /// <summary>
-/// The blocks that hold runs of new gzip members (<see cref="GzipMemberCache"/>): taken from the C heap for a body and
+/// The blocks that hold runs of new gzip members (<see cref="GzipMemberCache"/>): taken outside the managed heap for a body and
 /// given back as soon as no body keeps them and no response sends them (<see cref="NativeBuffer"/>).
 /// </summary>
 /// <remarks>
 /// Runs used to be arrays reused from body to body, since a fresh array per run per scrape (megabytes, on the large
 /// object heap) made the scrape pay for full garbage collections. Reuse held them, though: on the GitLab-sized host,
 /// whose writers all change values between scrapes, three arrays of about 6 MB (the last body's, the next preparation's,
-/// and the one a scrape's few new members took) and two dead ones, 29 MB for a 6 MB body (docs/benchmarks.md). A block of
-/// the C heap costs the collector nothing, so a free one is given back at the end of the next body instead of being kept,
+/// and the one a scrape's few new members took) and two dead ones, 29 MB for a 6 MB body (docs/benchmarks.md). A block
+/// outside the managed heap costs the collector nothing, so a free one is given back at the end of the next body instead of being kept,
 /// and a body takes one sized for it. Not thread-safe: the cache calls it under its lock.
 /// </remarks>
 internal sealed class GzipRunBuffers

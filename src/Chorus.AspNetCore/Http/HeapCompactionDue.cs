@@ -28,24 +28,18 @@ internal sealed class HeapCompactionDue
     /// True when the heap, now <paramref name="committed"/> bytes, should be compacted, <paramref name="allocated"/> bytes
     /// having been allocated by the process so far.
     /// </summary>
-    public bool IsDue(long committed, long allocated)
-    {
-        if (_committedAfterLast < 0)
-        {
-            return true;
-        }
-
-        long allowed = Math.Max(MinimumGrowthBytes, _committedAfterLast / 8);
-        return committed - _committedAfterLast > allowed || allocated - _allocatedAtLast > allowed;
-    }
+    public bool IsDue(long committed, long allocated) =>
+        IsOutgrown(committed) || allocated - _allocatedAtLast > Allowed;
 
     /// <summary>
     /// True when the heap's committed memory, now <paramref name="committed"/> bytes, outgrew what the last compaction left
     /// by as much as <see cref="IsDue"/> allows (or no compaction ran yet): bytes allocated do not count, since the
     /// runtime's own collections take what died young.
     /// </summary>
-    public bool IsOutgrown(long committed) =>
-        _committedAfterLast < 0 || committed - _committedAfterLast > Math.Max(MinimumGrowthBytes, _committedAfterLast / 8);
+    public bool IsOutgrown(long committed) => _committedAfterLast < 0 || committed - _committedAfterLast > Allowed;
+
+    // The growth, or the bytes allocated, since the last compaction that make the next one due.
+    private long Allowed => Math.Max(MinimumGrowthBytes, _committedAfterLast / 8);
 
     /// <summary>A compaction left <paramref name="committed"/> bytes, the process having allocated <paramref name="allocated"/> so far.</summary>
     public void Compacted(long committed, long allocated)

@@ -154,9 +154,6 @@ internal sealed class FamilyState
     /// <summary>How many groups wait for their place in output order, the only ones a dictionary holds (for tests).</summary>
     internal int GroupsAwaitingOrder => _added.Count;
 
-    /// <summary>The sample name numbered <paramref name="index"/> (<see cref="SeriesSlot.NameIndex"/>).</summary>
-    public string SampleNameAt(int index) => _sampleNames[index];
-
     /// <summary>The name of <paramref name="slot"/>'s sample.</summary>
     public string SampleNameOf(SeriesSlot slot) => _sampleNames[slot.NameIndex];
 

@@ -49,7 +49,7 @@ internal class SeriesSlot : OutputGroup
     public LabelGroup? Group => _groupOrLabels as LabelGroup;
 
     /// <summary>
-    /// The sample's name as its family numbers them (<see cref="FamilyState.SampleNameAt"/>): a reference to the name was
+    /// The sample's name as its family numbers them (<see cref="SampleNames"/>, <see cref="FamilyState.SampleNameOf"/>): a reference to the name was
     /// 8 bytes of every slot, 2.2 MB of the GitLab-sized host's 272,400.
     /// </summary>
     public int NameIndex => _nameAndFlags & NameMask;
