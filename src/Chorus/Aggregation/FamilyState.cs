@@ -158,14 +158,22 @@ internal sealed class FamilyState
     public string SampleNameOf(SeriesSlot slot) => _sampleNames[slot.NameIndex];
 
     /// <summary>The slot of <paramref name="sampleName"/> for <paramref name="labels"/>, made (alone, or in the label set's group) on first use.</summary>
-    public SeriesSlot GetSample(LabelSet labels, string sampleName)
+    public SeriesSlot GetSample(LabelSet labels, string sampleName) => GetSample(labels, sampleName, null, null);
+
+    /// <summary>
+    /// As <see cref="GetSample(LabelSet, string)"/> for <paramref name="labels"/>, which are <paramref name="keyLabels"/> with
+    /// <paramref name="pid"/> added: a slot made alone keeps those two instead of the set when it can (<see cref="PidLabels"/>).
+    /// </summary>
+    public SeriesSlot GetSample(LabelSet labels, string sampleName, LabelSet? keyLabels, string? pid)
     {
         int name = _sampleNames.NumberOf(sampleName);
         OutputGroup? place = Find(labels, out int index);
         if (place is null)
         {
-            var alone = new SeriesSlot(labels, name);
-            Add(alone);
+            SeriesSlot alone = pid is not null && keyLabels is not null && PidLabels.Applies(keyLabels)
+                ? new SeriesSlot(keyLabels, pid, name)
+                : new SeriesSlot(labels, name);
+            Add(alone, labels);
             return alone;
         }
 
@@ -320,9 +328,9 @@ internal sealed class FamilyState
         return index >= 0 || _added.TryGetValue(labels, out index) ? _ordered[index] : null;
     }
 
-    private void Add(OutputGroup place)
+    private void Add(OutputGroup place, LabelSet labels)
     {
-        _added.Add(place.Labels, _ordered.Count);
+        _added.Add(labels, _ordered.Count);
         _ordered.Add(place);
         _orderDirty = true;
     }
@@ -330,7 +338,7 @@ internal sealed class FamilyState
     private LabelGroup AddGroup(LabelSet labels)
     {
         var group = new LabelGroup(labels);
-        Add(group);
+        Add(group, labels);
         return group;
     }
 
@@ -352,7 +360,7 @@ internal sealed class FamilyState
         while (low <= high)
         {
             int middle = low + ((high - low) >> 1);
-            int c = _ordered[middle].Labels.CompareTo(labels);
+            int c = _ordered[middle].CompareLabels(labels);
             if (c == 0)
             {
                 return middle;

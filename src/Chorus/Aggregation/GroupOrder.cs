@@ -17,18 +17,18 @@ internal static class GroupOrder
     {
         if (groups.Count > 1 && !TrySortByRanks(groups))
         {
-            groups.Sort(static (a, b) => a.Labels.CompareTo(b.Labels));
+            groups.Sort(Compare);
         }
     }
 
     /// <summary>Sorts by rank keys; false (nothing moved) when the names differ or the ranks need more than 64 bits.</summary>
     private static bool TrySortByRanks(List<OutputGroup> groups)
     {
-        LabelSet first = groups[0].Labels;
-        int width = first.Count;
+        OutputGroup first = groups[0];
+        int width = first.LabelCount;
         foreach (OutputGroup group in groups)
         {
-            if (!group.Labels.SameNames(first))
+            if (!SameNames(group, first))
             {
                 return false;
             }
@@ -52,11 +52,11 @@ internal static class GroupOrder
         ulong[] keys = new ulong[groups.Count];
         for (int i = 0; i < groups.Count; i++)
         {
-            LabelSet labels = groups[i].Labels;
+            OutputGroup group = groups[i];
             ulong key = 0;
             for (int position = 0; position < width; position++)
             {
-                key |= (ulong)ranks[position][labels.GetValue(position)] << shifts[position];
+                key |= (ulong)ranks[position][group.LabelValue(position)] << shifts[position];
             }
 
             keys[i] = key;
@@ -65,6 +65,50 @@ internal static class GroupOrder
         // No two groups share a label set, so no two share a key.
         keys.AsSpan().Sort(CollectionsMarshal.AsSpan(groups));
         return true;
+    }
+
+    /// <summary>Whether <paramref name="a"/> has the label names of <paramref name="b"/>, in the same order.</summary>
+    private static bool SameNames(OutputGroup a, OutputGroup b)
+    {
+        int count = a.LabelCount;
+        if (count != b.LabelCount)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (!string.Equals(a.LabelName(i), b.LabelName(i), StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Orders two places as <see cref="LabelSet.CompareTo"/> orders their label sets, without making a set for either.</summary>
+    private static int Compare(OutputGroup a, OutputGroup b)
+    {
+        int countA = a.LabelCount;
+        int countB = b.LabelCount;
+        int n = Math.Min(countA, countB);
+        for (int i = 0; i < n; i++)
+        {
+            int c = string.CompareOrdinal(a.LabelName(i), b.LabelName(i));
+            if (c != 0)
+            {
+                return c;
+            }
+
+            c = string.CompareOrdinal(a.LabelValue(i), b.LabelValue(i));
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+
+        return countA.CompareTo(countB);
     }
 
     /// <summary>
@@ -76,7 +120,7 @@ internal static class GroupOrder
         var ranks = new Dictionary<string, int>(ReferenceEqualityComparer.Instance);
         foreach (OutputGroup group in groups)
         {
-            ranks.TryAdd(group.Labels.GetValue(position), 0);
+            ranks.TryAdd(group.LabelValue(position), 0);
         }
 
         string[] values = [.. ranks.Keys];

@@ -131,8 +131,9 @@ internal static class MergeRules
     /// <summary>Rebuilds the samples of a family touched by this collection, in output order.</summary>
     public static void Emit(FamilyState family, int generation, bool accumulate)
     {
-        List<Sample> samples = family.Output.SampleList;
-        samples.Clear();
+        MetricFamily output = family.Output;
+        List<Sample> samples = output.SampleList;
+        output.ClearSamples();
         List<OutputGroup> places = family.OrderedGroups;
         GrowForEmit(samples, places, generation);
         for (int g = 0; g < places.Count; g++)
@@ -145,7 +146,7 @@ internal static class MergeRules
 
             if (place is not LabelGroup group)
             {
-                AddSample(family, samples, (SeriesSlot)place, generation);
+                AddSample(family, (SeriesSlot)place, generation);
                 continue;
             }
 
@@ -163,35 +164,40 @@ internal static class MergeRules
                     any = true;
                     cumulative += bucket.Value;
                     bucket.SampleIndex = samples.Count;
-                    samples.Add(new Sample(family.BucketName, bucket.Labels, accumulate ? cumulative : bucket.Value));
+                    output.AddSample(new Sample(family.BucketName, bucket.Labels, accumulate ? cumulative : bucket.Value), null);
                 }
 
                 if (any && accumulate)
                 {
-                    samples.Add(new Sample(family.CountName, group.Labels, cumulative));
+                    output.AddSample(new Sample(family.CountName, group.Labels, cumulative), null);
                 }
             }
 
             foreach (SeriesSlot slot in group.Samples.AsSpan())
             {
-                AddSample(family, samples, slot, generation);
+                AddSample(family, slot, generation);
             }
         }
+
+        output.DropPidsIfNone();
 
         if (samples.Capacity >= TrimmedSamplesMinimum && samples.Capacity - samples.Count > samples.Capacity / 8)
         {
             // The list grew by doubling and is kept for the family's life: a fifth of a big family's samples were room.
             samples.Capacity = samples.Count + (samples.Count / 16);
+            output.TrimPids();
         }
     }
 
     /// <summary>Adds the sample of <paramref name="slot"/> when the collection <paramref name="generation"/> gave it a value.</summary>
-    private static void AddSample(FamilyState family, List<Sample> samples, SeriesSlot slot, int generation)
+    private static void AddSample(FamilyState family, SeriesSlot slot, int generation)
     {
         if (slot.Generation == generation && slot.HasValue)
         {
-            slot.SampleIndex = samples.Count;
-            samples.Add(new Sample(family.SampleNameOf(slot), slot.Labels, slot.Value));
+            MetricFamily output = family.Output;
+            slot.SampleIndex = output.SampleList.Count;
+            LabelSet labels = slot.EmittedLabels(out string? pid);
+            output.AddSample(new Sample(family.SampleNameOf(slot), labels, slot.Value), pid);
         }
     }
 
@@ -247,7 +253,7 @@ internal static class MergeRules
             SlotRoute.KeepPid => family.GetSample(key.Labels, key.SampleName),
 
             // The file's pid overrides a user label named pid.
-            SlotRoute.PerFile when family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet => family.GetSample(key.LabelsWithPid(pid!), key.SampleName),
+            SlotRoute.PerFile when family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet => family.GetSample(key.LabelsWithPid(pid!), key.SampleName, key.Labels, pid),
             _ => SampleOrBucket(family, key, pid),
         };
     }

@@ -117,7 +117,7 @@ public sealed partial class MultiProcessDirectory : IScrapeSource, IDisposable
             foreach (MetricFamily family in _stages.Output)
             {
                 var clone = new MetricFamily(family.Name, family.Type, family.Help, family.Unit);
-                clone.SampleList.AddRange(family.SampleList);
+                clone.SampleList.AddRange(family.Samples);
                 copy.Add(clone);
             }
 

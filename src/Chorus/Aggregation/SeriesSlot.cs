@@ -11,7 +11,9 @@ namespace Chorus.Aggregation;
 /// A sample's labels are its group's, so only a bucket keeps labels (with <c>le</c>) and a bound of its own: both fields
 /// in every slot were 4 MiB of a GitLab-sized host's heap, whose 296,000 slots are mostly one series per writer. A slot
 /// whose label set has no other slot stands alone in its family's output order, in its group's place
-/// (<see cref="OutputGroup"/>), keeping its labels where a grouped slot keeps its group.
+/// (<see cref="OutputGroup"/>), keeping its labels where a grouped slot keeps its group. A gauge's series of one writer
+/// (a mode that keeps each process's series) keeps its key's labels and its file's pid instead of a set of both
+/// (<see cref="PidLabels"/>).
 /// </remarks>
 internal class SeriesSlot : OutputGroup
 {
@@ -26,9 +28,10 @@ internal class SeriesSlot : OutputGroup
     // 64 a slot with the object's header, against 56 at 40 bytes.
     private int _nameAndFlags;
 
-    // Null, a FrozenSlotPart, a SlotContributions, or a SlotExtras when the slot needs more than one of them or a
-    // timestamp: a field for each was 16 bytes of every slot (4.4 MB of the GitLab-sized host's 272,400), and most slots
-    // need none (an all gauge's series, a counter summed from live files).
+    // Null, the pid added to the labels of a slot standing alone (a string), a FrozenSlotPart, a SlotContributions, or a
+    // SlotExtras when the slot needs more than one of them or a timestamp: a field for each was 16 bytes of every slot
+    // (4.4 MB of the GitLab-sized host's 272,400), and most slots need none or the pid alone (an all gauge's series, a
+    // counter summed from live files).
     private object? _extra;
 
     /// <summary>A slot of <paramref name="group"/>, for its family's sample name number <paramref name="name"/>.</summary>
@@ -45,6 +48,16 @@ internal class SeriesSlot : OutputGroup
         _nameAndFlags = name;
     }
 
+    /// <summary>
+    /// A slot that stands alone in its family's output order, for <paramref name="labels"/> with <paramref name="pid"/>
+    /// added (<see cref="PidLabels.Applies"/> to <paramref name="labels"/>).
+    /// </summary>
+    public SeriesSlot(LabelSet labels, string pid, int name)
+        : this(labels, name)
+    {
+        _extra = pid;
+    }
+
     /// <summary>The group the slot belongs to; null while it stands alone.</summary>
     public LabelGroup? Group => _groupOrLabels as LabelGroup;
 
@@ -54,10 +67,43 @@ internal class SeriesSlot : OutputGroup
     /// </summary>
     public int NameIndex => _nameAndFlags & NameMask;
 
-    /// <summary>Labels as printed (a bucket's include <c>le</c>).</summary>
+    /// <summary>Labels as printed (a bucket's include <c>le</c>); made anew on each call for a slot with a <see cref="Pid"/>.</summary>
     public override LabelSet Labels => this is BucketSlot bucket
         ? bucket.BucketLabels
-        : _groupOrLabels as LabelSet ?? Unsafe.As<LabelGroup>(_groupOrLabels).Labels;
+        : _groupOrLabels is LabelSet labels
+            ? (Pid is { } pid ? new PidLabels(labels, pid).ToLabelSet() : labels)
+            : Unsafe.As<LabelGroup>(_groupOrLabels).Labels;
+
+    /// <summary>The pid added to the labels of this slot, which stands alone; null for every other slot.</summary>
+    public string? Pid => _extra as string ?? (_extra as SlotExtras)?.Pid;
+
+    /// <inheritdoc/>
+    public override int LabelCount => WithPid(out PidLabels labels) ? labels.Count : base.LabelCount;
+
+    /// <inheritdoc/>
+    public override string LabelName(int index) => WithPid(out PidLabels labels) ? labels.GetName(index) : base.LabelName(index);
+
+    /// <inheritdoc/>
+    public override string LabelValue(int index) => WithPid(out PidLabels labels) ? labels.GetValue(index) : base.LabelValue(index);
+
+    /// <inheritdoc/>
+    public override int CompareLabels(LabelSet other) => WithPid(out PidLabels labels) ? labels.CompareTo(other) : base.CompareLabels(other);
+
+    /// <summary>
+    /// The labels the slot's sample is emitted with, and the pid the writers add to them (<see cref="MetricFamily.SamplePids"/>;
+    /// null for none): <see cref="Labels"/> without making a set.
+    /// </summary>
+    public LabelSet EmittedLabels(out string? pid)
+    {
+        if (_groupOrLabels is LabelSet labels && Pid is { } own)
+        {
+            pid = own;
+            return labels;
+        }
+
+        pid = null;
+        return Labels;
+    }
 
     /// <summary>The bucket's upper bound; NaN for other samples.</summary>
     public double Bound => this is BucketSlot bucket ? bucket.UpperBound : double.NaN;
@@ -105,7 +151,7 @@ internal class SeriesSlot : OutputGroup
             {
                 extras.Frozen = value;
             }
-            else if (_extra is not SlotContributions)
+            else if (_extra is null or FrozenSlotPart)
             {
                 _extra = value;
             }
@@ -132,7 +178,7 @@ internal class SeriesSlot : OutputGroup
             {
                 extras.Contributions = value;
             }
-            else if (_extra is not FrozenSlotPart)
+            else if (_extra is null or SlotContributions)
             {
                 _extra = value;
             }
@@ -155,8 +201,19 @@ internal class SeriesSlot : OutputGroup
         }
     }
 
-    /// <summary>Makes this slot, which stood alone, a slot of <paramref name="group"/>.</summary>
-    public void Join(LabelGroup group) => _groupOrLabels = group;
+    /// <summary>Makes this slot, which stood alone, a slot of <paramref name="group"/> (whose labels include its pid, if it had one).</summary>
+    public void Join(LabelGroup group)
+    {
+        _groupOrLabels = group;
+        if (_extra is string)
+        {
+            _extra = null;
+        }
+        else if (_extra is SlotExtras extras)
+        {
+            extras.Pid = null;
+        }
+    }
 
     /// <summary>Starts the slot afresh the first time a collection touches it (and its group).</summary>
     public void Touch(int generation)
@@ -177,6 +234,19 @@ internal class SeriesSlot : OutputGroup
                 group.Generation = generation;
             }
         }
+    }
+
+    /// <summary>True, with the slot's labels and pid, when it keeps a pid.</summary>
+    private bool WithPid(out PidLabels labels)
+    {
+        if (_groupOrLabels is LabelSet own && Pid is { } pid)
+        {
+            labels = new PidLabels(own, pid);
+            return true;
+        }
+
+        labels = default;
+        return false;
     }
 
     private void RestartExtra()
@@ -200,7 +270,7 @@ internal class SeriesSlot : OutputGroup
             return extras;
         }
 
-        extras = new SlotExtras { Frozen = _extra as FrozenSlotPart, Contributions = _extra as SlotContributions };
+        extras = new SlotExtras { Frozen = _extra as FrozenSlotPart, Contributions = _extra as SlotContributions, Pid = _extra as string };
         _extra = extras;
         return extras;
     }
@@ -213,6 +283,8 @@ internal class SeriesSlot : OutputGroup
         public FrozenSlotPart? Frozen { get; set; }
 
         public SlotContributions? Contributions { get; set; }
+
+        public string? Pid { get; set; }
     }
 }
 

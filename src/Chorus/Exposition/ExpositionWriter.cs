@@ -104,13 +104,20 @@ internal static class ExpositionWriter
         // The HELP, TYPE and (OpenMetrics) UNIT lines.
         long length = (3 * (family.Name.Length + 16)) + family.Help.Length + (family.Unit?.Length ?? 0);
         int widest = 0;
-        foreach (Sample sample in family.SampleList)
+        List<Sample> samples = family.SampleList;
+        for (int s = 0; s < samples.Count; s++)
         {
+            Sample sample = samples[s];
             LabelSet labels = sample.Labels;
             int line = sample.Name.Length + 4 + ValueLengthEstimate(sample.Value);
             for (int i = 0; i < labels.Count; i++)
             {
                 line += labels.GetName(i).Length + labels.GetValue(i).Length + 4;
+            }
+
+            if (family.PidAt(s) is { } pid)
+            {
+                line += PidLabels.Name.Length + pid.Length + 4;
             }
 
             length += line;
@@ -238,7 +245,7 @@ internal static class ExpositionWriter
                 quotedName = escaping == EscapingScheme.AllowUtf8;
             }
 
-            int line = WriteSample(output, sample, name, quotedName, escaping, out int valueAt);
+            int line = WriteSample(output, sample, family.PidAt(i), name, quotedName, escaping, out int valueAt);
             if (!valueStarts.IsEmpty)
             {
                 valueStarts[i] = written + valueAt;
@@ -267,22 +274,25 @@ internal static class ExpositionWriter
         return builder.ToString();
     }
 
-    // A quoted (allow-utf-8) name goes inside the braces, first: {"my.metric",le="1.0"}.
-    // Returns the line's length and where in it the value starts.
-    private static int WriteSample(IBufferWriter<byte> output, in Sample sample, string name, bool quotedName, EscapingScheme escaping, out int valueAt)
+    // A quoted (allow-utf-8) name goes inside the braces, first: {"my.metric",le="1.0"}. A pid (MetricFamily.SamplePids)
+    // is written among the labels. Returns the line's length and where in it the value starts.
+    private static int WriteSample(IBufferWriter<byte> output, in Sample sample, string? pid, string name, bool quotedName, EscapingScheme escaping, out int valueAt)
     {
         LabelSet labels = sample.Labels;
+        PidLabels withPid = pid is null ? default : new PidLabels(labels, pid);
         int maxName = Encoding.UTF8.GetMaxByteCount(name.Length);
-        Span<byte> span = output.GetSpan(maxName + LabelBytes.MaxLength(labels, escaping) + GoFloat.MaxLength + 5);
+        int maxLabels = pid is null ? LabelBytes.MaxLength(labels, escaping) : withPid.MaxLength();
+        Span<byte> span = output.GetSpan(maxName + maxLabels + GoFloat.MaxLength + 5);
         int n = 0;
+        bool any = pid is not null || labels.Count > 0;
         if (quotedName)
         {
             span[n++] = (byte)'{';
             n += Encoding.UTF8.GetBytes(name, span[n..]);
-            if (labels.Count > 0)
+            if (any)
             {
                 span[n++] = (byte)',';
-                n += LabelBytes.Write(labels, span[n..], escaping);
+                n += pid is null ? LabelBytes.Write(labels, span[n..], escaping) : withPid.Write(span[n..]);
             }
 
             span[n++] = (byte)'}';
@@ -290,10 +300,10 @@ internal static class ExpositionWriter
         else
         {
             n += Encoding.UTF8.GetBytes(name, span);
-            if (labels.Count > 0)
+            if (any)
             {
                 span[n++] = (byte)'{';
-                n += LabelBytes.Write(labels, span[n..], escaping);
+                n += pid is null ? LabelBytes.Write(labels, span[n..], escaping) : withPid.Write(span[n..]);
                 span[n++] = (byte)'}';
             }
         }

@@ -57,12 +57,18 @@ internal static class LabelBytes
                 output[n++] = (byte)',';
             }
 
-            n += Encoding.UTF8.GetBytes(labels.GetName(i), output[n..]);
-            output[n++] = (byte)'=';
-            n += WriteQuoted(labels.GetValue(i), output[n..]);
+            n += WritePair(labels.GetName(i), labels.GetValue(i), output[n..]);
         }
 
         return n;
+    }
+
+    /// <summary>Writes one label with a classic name, <c>name="value"</c>, escaped; returns its length.</summary>
+    public static int WritePair(string name, string value, Span<byte> output)
+    {
+        int n = Encoding.UTF8.GetBytes(name, output);
+        output[n++] = (byte)'=';
+        return n + WriteQuoted(value, output[n..]);
     }
 
     /// <summary>

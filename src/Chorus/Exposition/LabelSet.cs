@@ -30,6 +30,10 @@ public sealed class LabelSet : IEquatable<LabelSet>
     // 0: not known yet, 1: every name is classic, 2: some name is not. Racing threads store the same answer.
     private byte _classicNames;
 
+    // Where a pid label would go among the names (PidLabels, which sorting a big family asks several times a series),
+    // plus one; 0 while not known. In the object's padding, as _classicNames is. Racing threads store the same answer.
+    private byte _pidAt;
+
     private LabelSet(string[] names, string[] values)
         : this(names, values, inserted: null, insertedAt: -1)
     {
@@ -114,9 +118,29 @@ public sealed class LabelSet : IEquatable<LabelSet>
     /// <param name="index">Position, 0 to <see cref="Count"/> - 1.</param>
     public string GetValue(int index) => ValueAt(index);
 
-    /// <summary>Whether <paramref name="other"/> has the same label names, in the same (sorted) order.</summary>
-    internal bool SameNames(LabelSet other) =>
-        ReferenceEquals(_names, other._names) || _names.AsSpan().SequenceEqual(other._names);
+    /// <summary>Where <paramref name="name"/> is among the names (sorted, ordinal): its index, or the complement of where it would go.</summary>
+    internal int IndexOfName(string name) => Array.BinarySearch(_names, name, StringComparer.Ordinal);
+
+    /// <summary>Where a <c>pid</c> label would go among the names; negative when the set has one (<see cref="PidLabels"/>).</summary>
+    internal int PidInsertionPoint
+    {
+        get
+        {
+            int known = Volatile.Read(ref _pidAt);
+            if (known != 0)
+            {
+                return known - 1;
+            }
+
+            int at = ~IndexOfName(PidLabels.Name);
+            if (at >= 0 && at < byte.MaxValue)
+            {
+                Volatile.Write(ref _pidAt, (byte)(at + 1));
+            }
+
+            return at;
+        }
+    }
 
     /// <summary>The value of label <paramref name="name"/>, or null when absent.</summary>
     /// <param name="name">Label name.</param>

@@ -114,4 +114,48 @@ public sealed class SeriesSlotTests
         slot.Restart();
         Assert.Equal(0.0, slot.Timestamp);
     }
+
+    [Fact]
+    public void APidSlot_KeepsItsPid_WhateverItsOtherPartsHold_AndGivesItUpInAGroup()
+    {
+        LabelSet keyLabels = LabelSet.Create(["kind", "zone"], ["memory", "a"]);
+        LabelSet expected = keyLabels.With("pid", "4711");
+        var slot = new SeriesSlot(keyLabels, "4711", 0);
+        Assert.Equal(expected, slot.Labels);
+        Assert.Equal(3, slot.LabelCount);
+        Assert.Equal(["kind", "pid", "zone"], Enumerable.Range(0, 3).Select(slot.LabelName));
+        Assert.Equal(["memory", "4711", "a"], Enumerable.Range(0, 3).Select(slot.LabelValue));
+        Assert.Equal(0, slot.CompareLabels(expected));
+        Assert.Same(keyLabels, slot.EmittedLabels(out string? pid));
+        Assert.Equal("4711", pid);
+
+        FrozenSlotPart frozen = FrozenSlotPart.For(FoldKind.Sum, keepsEverySum: false);
+        slot.Frozen = frozen;
+        slot.Contributions = new SlotContributions();
+        slot.Timestamp = 3.0;
+        slot.Frozen = null;
+        slot.Contributions = null;
+        Assert.Equal("4711", slot.Pid);
+        Assert.Equal(expected, slot.Labels);
+
+        slot.Touch(generation: 2);
+        Assert.Equal("4711", slot.Pid);
+
+        var group = new LabelGroup(slot.Labels);
+        slot.Join(group);
+        Assert.Null(slot.Pid);
+        Assert.Same(group.Labels, slot.EmittedLabels(out pid));
+        Assert.Null(pid);
+    }
+
+    [Fact]
+    public void APidSlotWithOnlyItsPid_TakesAFrozenPartBesideIt()
+    {
+        var slot = new SeriesSlot(LabelSet.Empty, "1", 0);
+        FrozenSlotPart frozen = FrozenSlotPart.For(FoldKind.Max, keepsEverySum: false);
+        slot.Frozen = frozen;
+        Assert.Same(frozen, slot.Frozen);
+        Assert.Equal("1", slot.Pid);
+        Assert.Equal(LabelSet.Create(["pid"], ["1"]), slot.Labels);
+    }
 }
