@@ -37,7 +37,7 @@ public sealed class MetricFamily
     /// <summary>The unit, or null.</summary>
     public string? Unit { get; }
 
-    /// <summary>The samples in the order they are written.</summary>
+    /// <summary>The samples in the order they are written, each with all its labels (a multiprocess gauge's pid included).</summary>
     public IReadOnlyList<Sample> Samples => SamplePids is null ? SampleList : SamplesWithPids();
 
     /// <summary>
