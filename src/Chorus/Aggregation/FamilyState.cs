@@ -10,7 +10,7 @@ internal sealed class FamilyState
     // dictionary of its places once its order is known: one entry per group was 9 MiB of a GitLab-sized host's heap
     // (docs/benchmarks.md).
     private readonly List<OutputGroup> _ordered = [];
-    private Dictionary<LabelSet, int> _added = [];
+    private Dictionary<OutputGroup, int> _added = new(PlaceLabels.Instance);
     private int _sortedCount;
     private bool _orderDirty;
     private List<SeriesSlot>? _pending;
@@ -143,7 +143,7 @@ internal sealed class FamilyState
                 GroupOrder.Sort(_ordered);
                 _orderDirty = false;
                 _sortedCount = _ordered.Count;
-                _added = _added.Count > AddedKeptCapacity ? [] : _added;
+                _added = _added.Count > AddedKeptCapacity ? new(PlaceLabels.Instance) : _added;
                 _added.Clear();
             }
 
@@ -158,25 +158,43 @@ internal sealed class FamilyState
     public string SampleNameOf(SeriesSlot slot) => _sampleNames[slot.NameIndex];
 
     /// <summary>The slot of <paramref name="sampleName"/> for <paramref name="labels"/>, made (alone, or in the label set's group) on first use.</summary>
-    public SeriesSlot GetSample(LabelSet labels, string sampleName) => GetSample(labels, sampleName, null, null);
-
-    /// <summary>
-    /// As <see cref="GetSample(LabelSet, string)"/> for <paramref name="labels"/>, which are <paramref name="keyLabels"/> with
-    /// <paramref name="pid"/> added: a slot made alone keeps those two instead of the set when it can (<see cref="PidLabels"/>).
-    /// </summary>
-    public SeriesSlot GetSample(LabelSet labels, string sampleName, LabelSet? keyLabels, string? pid)
+    public SeriesSlot GetSample(LabelSet labels, string sampleName)
     {
         int name = _sampleNames.NumberOf(sampleName);
         OutputGroup? place = Find(labels, out int index);
         if (place is null)
         {
-            SeriesSlot alone = pid is not null && keyLabels is not null && PidLabels.Applies(keyLabels)
-                ? new SeriesSlot(keyLabels, pid, name)
-                : new SeriesSlot(labels, name);
-            Add(alone, labels);
+            var alone = new SeriesSlot(labels, name);
+            Add(alone);
             return alone;
         }
 
+        return SampleIn(place, index, name, sampleName);
+    }
+
+    /// <summary>
+    /// As <see cref="GetSample(LabelSet, string)"/> for <paramref name="keyLabels"/> with <paramref name="pid"/> added, a
+    /// gauge file's series: a slot made alone keeps the two instead of a set of both when it can (<see cref="PidLabels"/>),
+    /// and the lookup makes no set.
+    /// </summary>
+    public SeriesSlot GetPidSample(LabelSet keyLabels, string pid, string sampleName)
+    {
+        int name = _sampleNames.NumberOf(sampleName);
+        var labels = new PidLabels(keyLabels, pid);
+        int index = FindSorted(null, labels);
+        if (index < 0 && !_added.GetAlternateLookup<PidLabels>().TryGetValue(labels, out index))
+        {
+            var alone = new SeriesSlot(keyLabels, pid, name);
+            Add(alone);
+            return alone;
+        }
+
+        return SampleIn(_ordered[index], index, name, sampleName);
+    }
+
+    /// <summary>The slot named <paramref name="name"/> of <paramref name="place"/> (at <paramref name="index"/>), made in its group on first use.</summary>
+    private SeriesSlot SampleIn(OutputGroup place, int index, int name, string sampleName)
+    {
         if (place is SeriesSlot slotAlone)
         {
             if (slotAlone.NameIndex == name)
@@ -241,19 +259,7 @@ internal sealed class FamilyState
     }
 
     /// <summary>Number of slots (samples and buckets) held, for tests of bounded memory.</summary>
-    public int SlotCount
-    {
-        get
-        {
-            int n = 0;
-            foreach (OutputGroup place in _ordered)
-            {
-                n += place is LabelGroup group ? group.Samples.Count + group.Buckets.Count : 1;
-            }
-
-            return n;
-        }
-    }
+    public int SlotCount => _ordered.Sum(static place => place is LabelGroup group ? group.Samples.Count + group.Buckets.Count : 1);
 
     /// <summary>Drops slots and label groups the collection <paramref name="generation"/> did not touch.</summary>
     public void Prune(int generation)
@@ -273,7 +279,7 @@ internal sealed class FamilyState
             }
             else
             {
-                _added.Remove(place.Labels);
+                _added.Remove(place);
             }
 
             _ordered.RemoveAt(g);
@@ -285,7 +291,7 @@ internal sealed class FamilyState
             // The places added since the last sort moved up.
             for (int i = _sortedCount; i < _ordered.Count; i++)
             {
-                _added[_ordered[i].Labels] = i;
+                _added[_ordered[i]] = i;
             }
         }
     }
@@ -324,13 +330,13 @@ internal sealed class FamilyState
     /// <summary>The place of <paramref name="labels"/>, and its index in <see cref="_ordered"/>; null when there is none.</summary>
     private OutputGroup? Find(LabelSet labels, out int index)
     {
-        index = FindSorted(labels);
-        return index >= 0 || _added.TryGetValue(labels, out index) ? _ordered[index] : null;
+        index = FindSorted(labels, default);
+        return index >= 0 || _added.GetAlternateLookup<LabelSet>().TryGetValue(labels, out index) ? _ordered[index] : null;
     }
 
-    private void Add(OutputGroup place, LabelSet labels)
+    private void Add(OutputGroup place)
     {
-        _added.Add(labels, _ordered.Count);
+        _added.Add(place, _ordered.Count);
         _ordered.Add(place);
         _orderDirty = true;
     }
@@ -338,7 +344,7 @@ internal sealed class FamilyState
     private LabelGroup AddGroup(LabelSet labels)
     {
         var group = new LabelGroup(labels);
-        Add(group, labels);
+        Add(group);
         return group;
     }
 
@@ -352,15 +358,18 @@ internal sealed class FamilyState
         return group;
     }
 
-    /// <summary>The index of <paramref name="labels"/>' place among those in output order (by <see cref="LabelSet.CompareTo"/>, the order <see cref="GroupOrder"/> sorts in); -1 when none.</summary>
-    private int FindSorted(LabelSet labels)
+    /// <summary>
+    /// The index of the place of <paramref name="labels"/> (of <paramref name="withPid"/> when null) among those in output
+    /// order (by <see cref="LabelSet.CompareTo"/>, the order <see cref="GroupOrder"/> sorts in); -1 when none.
+    /// </summary>
+    private int FindSorted(LabelSet? labels, in PidLabels withPid)
     {
         int low = 0;
         int high = _sortedCount - 1;
         while (low <= high)
         {
             int middle = low + ((high - low) >> 1);
-            int c = _ordered[middle].CompareLabels(labels);
+            int c = labels is not null ? _ordered[middle].CompareLabels(labels) : PlaceLabels.Compare(_ordered[middle], withPid);
             if (c == 0)
             {
                 return middle;

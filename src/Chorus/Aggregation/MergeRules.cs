@@ -253,7 +253,9 @@ internal static class MergeRules
             SlotRoute.KeepPid => family.GetSample(key.Labels, key.SampleName),
 
             // The file's pid overrides a user label named pid.
-            SlotRoute.PerFile when family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet => family.GetSample(key.LabelsWithPid(pid!), key.SampleName, key.Labels, pid),
+            SlotRoute.PerFile when family.Type is MetricType.Gauge or MetricType.Info or MetricType.StateSet => PidLabels.Applies(key.Labels)
+                ? family.GetPidSample(key.Labels, pid!, key.SampleName)
+                : family.GetSample(key.LabelsWithPid(pid!), key.SampleName),
             _ => SampleOrBucket(family, key, pid),
         };
     }

@@ -16,6 +16,9 @@ internal abstract class OutputGroup
     /// <summary>The labels the place is sorted by.</summary>
     public abstract LabelSet Labels { get; }
 
+    /// <summary>True when <see cref="Labels"/> is a set the place keeps, false when it is made on each call (<see cref="PidLabels"/>).</summary>
+    public virtual bool KeepsLabelSet => true;
+
     /// <summary>How many labels <see cref="Labels"/> has (read without making the set, where a place keeps none: <see cref="PidLabels"/>).</summary>
     public virtual int LabelCount => Labels.Count;
 

@@ -78,6 +78,9 @@ internal class SeriesSlot : OutputGroup
     public string? Pid => _extra as string ?? (_extra as SlotExtras)?.Pid;
 
     /// <inheritdoc/>
+    public override bool KeepsLabelSet => Pid is null;
+
+    /// <inheritdoc/>
     public override int LabelCount => WithPid(out PidLabels labels) ? labels.Count : base.LabelCount;
 
     /// <inheritdoc/>

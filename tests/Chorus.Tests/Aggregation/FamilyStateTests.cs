@@ -9,7 +9,8 @@ namespace Chorus.Tests.Aggregation;
 
 /// <summary>
 /// A family finds the groups in output order by binary search and keeps a dictionary only of those added since: every
-/// lookup must find the group a dictionary of all of them would, through sorting, additions and pruning.
+/// lookup must find the group a dictionary of all of them would, through sorting, additions and pruning, whether it asks
+/// with a label set or with a key's labels and a pid.
 /// </summary>
 public class FamilyStateTests
 {
@@ -60,8 +61,11 @@ public class FamilyStateTests
 
                     break;
                 default:
-                    // An equal set of another instance finds the same group.
-                    SeriesSlot found = family.GetSample(LabelSet.Create([.. Enumerable.Range(0, labels.Count).Select(i => KeyValuePair.Create(labels.GetName(i), labels.GetValue(i)))]), name);
+                    // An equal set of another instance finds the same group; so do a key's labels and a gauge file's pid
+                    // (a slot made so keeps no set), whichever way the slot was made.
+                    SeriesSlot found = labels.Find("pid") is { } pid && operation % 3 == 0
+                        ? family.GetPidSample(labels.Without("pid"), pid, name)
+                        : family.GetSample(LabelSet.Create([.. Enumerable.Range(0, labels.Count).Select(i => KeyValuePair.Create(labels.GetName(i), labels.GetValue(i)))]), name);
                     if (model.TryGetValue((labels, name), out SeriesSlot? known) ? !ReferenceEquals(found, known) : !model.TryAdd((labels, name), found))
                     {
                         return false.Label($"{labels} {name}: another slot than the one held");
@@ -78,6 +82,27 @@ public class FamilyStateTests
         }
 
         return (SortedAsCompared(family.OrderedGroups) && family.OrderedGroups.Count == Places(model)).Label("final order");
+    }
+
+    [Fact]
+    public void AKeysLabelsAndPid_FindTheSlotOfTheirSet_BeforeAndAfterTheFamilyIsSorted()
+    {
+        var family = new FamilyState("f", MetricType.Gauge, "help");
+        LabelSet keyLabels = LabelSet.Create(["kind"], ["heap"]);
+        LabelSet withPid = LabelSet.Create(["kind", "pid"], ["heap", "7"]);
+        SeriesSlot made = family.GetPidSample(keyLabels, "7", "f");
+        SeriesSlot bySet = family.GetSample(withPid, "f");
+        SeriesSlot other = family.GetSample(LabelSet.Create(["kind", "pid"], ["heap", "8"]), "f");
+
+        Assert.Same(made, bySet);
+        Assert.Same(made, family.GetPidSample(keyLabels, "7", "f"));
+        Assert.Same(other, family.GetPidSample(keyLabels, "8", "f"));
+        Assert.Equal("7", made.Pid);
+        Assert.Null(other.Pid);
+        Assert.Equal(2, family.OrderedGroups.Count);
+        Assert.Same(made, family.GetSample(withPid, "f"));
+        Assert.Same(other, family.GetPidSample(keyLabels, "8", "f"));
+        Assert.Same(made, family.GetPidSample(keyLabels, "7", "f"));
     }
 
     private static int Places(Dictionary<(LabelSet Labels, string Name), SeriesSlot> model) => model.Keys.Select(key => key.Labels).Distinct().Count();
