@@ -17,7 +17,7 @@ internal static class GroupOrder
     {
         if (groups.Count > 1 && !TrySortByRanks(groups))
         {
-            groups.Sort(Compare);
+            groups.Sort(PlaceLabels.Compare);
         }
     }
 
@@ -85,30 +85,6 @@ internal static class GroupOrder
         }
 
         return true;
-    }
-
-    /// <summary>Orders two places as <see cref="LabelSet.CompareTo"/> orders their label sets, without making a set for either.</summary>
-    private static int Compare(OutputGroup a, OutputGroup b)
-    {
-        int countA = a.LabelCount;
-        int countB = b.LabelCount;
-        int n = Math.Min(countA, countB);
-        for (int i = 0; i < n; i++)
-        {
-            int c = string.CompareOrdinal(a.LabelName(i), b.LabelName(i));
-            if (c != 0)
-            {
-                return c;
-            }
-
-            c = string.CompareOrdinal(a.LabelValue(i), b.LabelValue(i));
-            if (c != 0)
-            {
-                return c;
-            }
-        }
-
-        return countA.CompareTo(countB);
     }
 
     /// <summary>

@@ -22,26 +22,32 @@ internal sealed class PlaceLabels :
     }
 
     /// <summary>Orders <paramref name="place"/>'s labels against <paramref name="labels"/> as <see cref="LabelSet.CompareTo"/> orders sets.</summary>
-    public static int Compare(OutputGroup place, in PidLabels labels)
+    public static int Compare(OutputGroup place, in PidLabels labels) => Compare(new Reader(place), labels);
+
+    /// <summary>Orders two places' labels as <see cref="LabelSet.CompareTo"/> orders sets, without making a set for either.</summary>
+    public static int Compare(OutputGroup a, OutputGroup b) => Compare(new Reader(a), new Reader(b));
+
+    private static int Compare<TA, TB>(in TA a, in TB b)
+        where TA : struct, ILabelReader
+        where TB : struct, ILabelReader
     {
-        int count = place.LabelCount;
-        int n = Math.Min(count, labels.Count);
+        int n = Math.Min(a.Count, b.Count);
         for (int i = 0; i < n; i++)
         {
-            int c = string.CompareOrdinal(place.LabelName(i), labels.GetName(i));
+            int c = string.CompareOrdinal(a.GetName(i), b.GetName(i));
             if (c != 0)
             {
                 return c;
             }
 
-            c = string.CompareOrdinal(place.LabelValue(i), labels.GetValue(i));
+            c = string.CompareOrdinal(a.GetValue(i), b.GetValue(i));
             if (c != 0)
             {
                 return c;
             }
         }
 
-        return count.CompareTo(labels.Count);
+        return a.Count.CompareTo(b.Count);
     }
 
     /// <inheritdoc/>
@@ -113,5 +119,15 @@ internal sealed class PlaceLabels :
         }
 
         return true;
+    }
+
+    /// <summary>A place's labels read through <see cref="ILabelReader"/>.</summary>
+    private readonly struct Reader(OutputGroup place) : ILabelReader
+    {
+        public int Count => place.LabelCount;
+
+        public string GetName(int index) => place.LabelName(index);
+
+        public string GetValue(int index) => place.LabelValue(index);
     }
 }

@@ -9,7 +9,7 @@ namespace Chorus.Exposition;
 /// labels, shared by every writer, and its file's pid (<see cref="MetricFamily.SamplePids"/>).
 /// </summary>
 /// <remarks>Only for sets that <see cref="Applies"/> to: no <c>pid</c> label of their own, and only classic names.</remarks>
-internal readonly struct PidLabels
+internal readonly struct PidLabels : ILabelReader
 {
     /// <summary>The label added.</summary>
     public const string Name = "pid";
